@@ -1,0 +1,439 @@
+// Package repo stores the site in a bare git repository and is the only
+// owner of it inside the process. Commits are appended without a work tree:
+// only the trees on the changed paths are rewritten, objects are fsynced and
+// refs/heads/main moves by git's lock-file protocol with compare-and-swap on
+// the old head, so a write returns only once it is durable, and the git CLI
+// working on the same repository never loses an update, nor does the daemon.
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+var (
+	// ErrConflict means the head was not the expected parent.
+	ErrConflict = errors.New("repo: head moved")
+	// ErrNotFound means no such file or commit.
+	ErrNotFound = errors.New("repo: not found")
+	// ErrInvalidPath means a change's path cannot exist in a git tree.
+	ErrInvalidPath = errors.New("repo: invalid path")
+)
+
+// Hash names a git object.
+type Hash = plumbing.Hash
+
+// ZeroHash is the parent of the first commit.
+var ZeroHash = plumbing.ZeroHash
+
+// Change sets or deletes one file.
+type Change struct {
+	Path   string
+	Data   []byte
+	Delete bool
+}
+
+// Signature is who made a commit and when.
+type Signature struct {
+	Name  string
+	Email string
+	When  time.Time
+}
+
+// Commit is a read-only copy of a commit's metadata.
+type Commit struct {
+	Hash      Hash
+	Parents   []Hash
+	Tree      Hash
+	Author    Signature
+	Committer Signature
+	Message   string
+}
+
+// FileChange is one file that differs between two trees; a zero Old means
+// added and a zero New means deleted.
+type FileChange struct {
+	Path     string
+	Old, New Hash
+}
+
+// Repo owns one bare repository. All methods are safe for concurrent use:
+// go-git is not, so every access goes through mu.
+type Repo struct {
+	dir string
+	log *slog.Logger
+
+	mu sync.Mutex
+	st *filesystem.Storage
+}
+
+// Open opens the bare repository at dir, creating it if it does not exist.
+func Open(dir string, log *slog.Logger) (*Repo, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	fs := newSyncFS(osfs.New(abs, osfs.WithBoundOS()), abs)
+	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
+	r := &Repo{dir: abs, log: log, st: st}
+	if _, err := os.Stat(filepath.Join(abs, "HEAD")); errors.Is(err, os.ErrNotExist) {
+		g, err := git.InitWithOptions(st, nil, git.InitOptions{DefaultBranch: plumbing.Main})
+		if err != nil {
+			return nil, fmt.Errorf("init repository %s: %w", abs, err)
+		}
+		cfg, err := g.Config()
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		cfg.Core.IsBare = true
+		if err := g.SetConfig(cfg); err != nil {
+			return nil, fmt.Errorf("write config: %w", err)
+		}
+		log.Info("created content repository", "path", abs)
+	}
+	return r, nil
+}
+
+// Dir is the repository's folder (the git dir).
+func (r *Repo) Dir() string { return r.dir }
+
+// Close releases the storage.
+func (r *Repo) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.st.Close()
+}
+
+// Head returns the commit refs/heads/main points at, or ZeroHash.
+func (r *Repo) Head() (Hash, error) { return readRef(r.dir, MainRef) }
+
+// CommitRequest appends one commit on top of Parent.
+type CommitRequest struct {
+	Parent  Hash // the head the change was based on; ZeroHash for the first commit
+	Changes []Change
+	Message string
+	Author  Signature
+}
+
+// Commit writes the request as a commit and moves main to it, only if main
+// still points at req.Parent (else ErrConflict). It returns once the
+// objects and the ref are on disk.
+func (r *Repo) Commit(ctx context.Context, req CommitRequest) (Hash, error) {
+	if err := ctx.Err(); err != nil {
+		return ZeroHash, err
+	}
+	for _, c := range req.Changes {
+		if err := ValidPath(c.Path); err != nil {
+			return ZeroHash, err
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var base Hash
+	var parents []Hash
+	if !req.Parent.IsZero() {
+		pc, err := object.GetCommit(r.st, req.Parent)
+		if err != nil {
+			return ZeroHash, fmt.Errorf("read parent %s: %w", req.Parent, err)
+		}
+		base = pc.TreeHash
+		parents = []Hash{req.Parent}
+	}
+	tree, err := r.writeTree(base, req.Changes)
+	if err != nil {
+		return ZeroHash, err
+	}
+	when := req.Author.When
+	if when.IsZero() {
+		when = time.Now()
+	}
+	sig := object.Signature{Name: req.Author.Name, Email: req.Author.Email, When: when.Truncate(time.Second)}
+	c := &object.Commit{
+		Author:       sig,
+		Committer:    sig,
+		Message:      req.Message,
+		TreeHash:     tree,
+		ParentHashes: parents,
+	}
+	obj := r.st.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return ZeroHash, fmt.Errorf("encode commit: %w", err)
+	}
+	h, err := r.st.SetEncodedObject(obj)
+	if err != nil {
+		return ZeroHash, fmt.Errorf("write commit: %w", err)
+	}
+	if err := casRef(r.dir, MainRef, req.Parent, h); err != nil {
+		return ZeroHash, err
+	}
+	return h, nil
+}
+
+// ValidPath accepts the paths a git tree can hold: relative, slash
+// separated, no empty, "." or ".." segment, nothing under .git.
+func ValidPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || path.Clean(p) != p ||
+		strings.ContainsAny(p, "\x00\\") {
+		return fmt.Errorf("%w: %q", ErrInvalidPath, p)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." || strings.EqualFold(seg, ".git") {
+			return fmt.Errorf("%w: %q", ErrInvalidPath, p)
+		}
+	}
+	return nil
+}
+
+// ReadCommit returns a commit's metadata.
+func (r *Repo) ReadCommit(h Hash) (Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.readCommit(h)
+}
+
+func (r *Repo) readCommit(h Hash) (Commit, error) {
+	c, err := object.GetCommit(r.st, h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return Commit{}, fmt.Errorf("%w: commit %s", ErrNotFound, h)
+	}
+	if err != nil {
+		return Commit{}, fmt.Errorf("read commit %s: %w", h, err)
+	}
+	return Commit{
+		Hash:      c.Hash,
+		Parents:   append([]Hash(nil), c.ParentHashes...),
+		Tree:      c.TreeHash,
+		Author:    Signature{Name: c.Author.Name, Email: c.Author.Email, When: c.Author.When},
+		Committer: Signature{Name: c.Committer.Name, Email: c.Committer.Email, When: c.Committer.When},
+		Message:   c.Message,
+	}, nil
+}
+
+// ReadFile returns the content of path in the tree of commit rev.
+func (r *Repo) ReadFile(rev Hash, p string) ([]byte, Hash, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.readCommit(rev)
+	if err != nil {
+		return nil, ZeroHash, err
+	}
+	e, ok, err := r.lookup(c.Tree, p)
+	if err != nil {
+		return nil, ZeroHash, err
+	}
+	if !ok || !e.Mode.IsFile() {
+		return nil, ZeroHash, fmt.Errorf("%w: %s at %s", ErrNotFound, p, short(rev))
+	}
+	b, err := r.readBlob(e.Hash)
+	return b, e.Hash, err
+}
+
+// Stat returns the blob hash of path at rev, or ZeroHash when absent.
+func (r *Repo) Stat(rev Hash, p string) (Hash, error) {
+	if rev.IsZero() {
+		return ZeroHash, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.readCommit(rev)
+	if err != nil {
+		return ZeroHash, err
+	}
+	e, ok, err := r.lookup(c.Tree, p)
+	if err != nil || !ok || !e.Mode.IsFile() {
+		return ZeroHash, err
+	}
+	return e.Hash, nil
+}
+
+// ReadBlob returns a blob's content.
+func (r *Repo) ReadBlob(h Hash) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.readBlob(h)
+}
+
+// Diff lists the files that differ between the trees of two commits; a zero
+// from means the empty tree.
+func (r *Repo) Diff(from, to Hash) ([]FileChange, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var a, b Hash = emptyTree, emptyTree
+	if !from.IsZero() {
+		c, err := r.readCommit(from)
+		if err != nil {
+			return nil, err
+		}
+		a = c.Tree
+	}
+	if !to.IsZero() {
+		c, err := r.readCommit(to)
+		if err != nil {
+			return nil, err
+		}
+		b = c.Tree
+	}
+	var out []FileChange
+	if err := r.diffTrees("", a, b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FirstParents returns the first-parent chain from head back to (not
+// including) stop, oldest first. A zero stop walks to the root commit;
+// a stop that is not on the chain is ErrNotFound.
+func (r *Repo) FirstParents(head, stop Hash) ([]Hash, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var chain []Hash
+	for cur := head; !cur.IsZero() && cur != stop; {
+		chain = append(chain, cur)
+		c, err := object.GetCommit(r.st, cur)
+		if err != nil {
+			return nil, fmt.Errorf("walk history at %s: %w", cur, err)
+		}
+		if len(c.ParentHashes) == 0 {
+			if !stop.IsZero() {
+				return nil, fmt.Errorf("%w: %s is not an ancestor of %s", ErrNotFound, short(stop), short(head))
+			}
+			break
+		}
+		cur = c.ParentHashes[0]
+	}
+	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
+		chain[i], chain[j] = chain[j], chain[i]
+	}
+	return chain, nil
+}
+
+// History returns the first-parent commits that changed path, newest first,
+// at most limit of them (0: no limit), starting at head.
+func (r *Repo) History(head Hash, p string, limit int) ([]Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Commit
+	for cur := head; !cur.IsZero(); {
+		c, err := r.readCommit(cur)
+		if err != nil {
+			return nil, err
+		}
+		var parentTree Hash = emptyTree
+		var next Hash
+		if len(c.Parents) > 0 {
+			next = c.Parents[0]
+			pc, err := r.readCommit(next)
+			if err != nil {
+				return nil, err
+			}
+			parentTree = pc.Tree
+		}
+		a, _, err := r.lookup(parentTree, p)
+		if err != nil {
+			return nil, err
+		}
+		b, _, err := r.lookup(c.Tree, p)
+		if err != nil {
+			return nil, err
+		}
+		if a.Hash != b.Hash {
+			out = append(out, c)
+			if limit > 0 && len(out) == limit {
+				break
+			}
+		}
+		cur = next
+	}
+	return out, nil
+}
+
+// Walk calls fn for every file under prefix ("" for all) in rev's tree.
+func (r *Repo) Walk(rev Hash, prefix string, fn func(path string, blob Hash) error) error {
+	r.mu.Lock()
+	c, err := r.readCommit(rev)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	var files []FileChange
+	err = r.diffTrees("", emptyTree, c.Tree, &files)
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if strings.HasPrefix(f.Path, prefix) {
+			if err := fn(f.Path, f.New); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Repack packs loose objects with the git CLI, which is several times
+// faster than go-git's and makes smaller packs. Writers wait meanwhile.
+func (r *Repo) Repack(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cmd := exec.CommandContext(ctx, "git", "--git-dir", r.dir, "repack", "-d", "-q")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("git repack: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// LooseObjects counts loose objects, to decide when to repack.
+func (r *Repo) LooseObjects() int {
+	n := 0
+	dirs, _ := os.ReadDir(filepath.Join(r.dir, "objects"))
+	for _, d := range dirs {
+		if len(d.Name()) == 2 && d.IsDir() {
+			files, _ := os.ReadDir(filepath.Join(r.dir, "objects", d.Name()))
+			n += len(files)
+		}
+	}
+	return n
+}
+
+// RunRepacker repacks whenever more than threshold loose objects piled up,
+// checking every interval, until ctx ends.
+func (r *Repo) RunRepacker(ctx context.Context, interval time.Duration, threshold int) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n := r.LooseObjects(); n > threshold {
+				start := time.Now()
+				if err := r.Repack(ctx); err != nil && ctx.Err() == nil {
+					r.log.Error("repack failed", "err", err)
+				} else {
+					r.log.Info("repacked", "loose", n, "took", time.Since(start))
+				}
+			}
+		}
+	}
+}
+
