@@ -1,0 +1,117 @@
+package events
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var defaults = fileDefaults{path: "posts/2026/hello-world.md",
+	created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), updated: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)}
+
+func TestHandWrittenPostNeedsOnlyATitle(t *testing.T) {
+	p, err := parsePost([]byte("---\ntitle: Hello\n---\nBody\n"), defaults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != DerivedPostID(defaults.path) || p.Slug != "hello-world" || p.Status != Draft ||
+		!p.CreatedAt.Equal(defaults.created) || !p.UpdatedAt.Equal(defaults.updated) || p.Content != "Body\n" {
+		t.Fatalf("derived post: %+v", p)
+	}
+	again, _ := parsePost([]byte("---\ntitle: Hello\n---\nBody\n"), defaults)
+	if !reflect.DeepEqual(p, again) {
+		t.Fatal("derivation is not deterministic")
+	}
+	pub, err := parsePost([]byte("---\ntitle: Hello\nstatus: published\n---\n"), defaults)
+	if err != nil || pub.PublishedAt == nil || !pub.PublishedAt.Equal(defaults.created) {
+		t.Fatalf("published without date: %+v %v", pub.PublishedAt, err)
+	}
+}
+
+func TestPostRoundTrip(t *testing.T) {
+	pub := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	p := Post{ID: "abc", Slug: "a-post", Title: "A: post — with \"quotes\"", Content: "# Hi\n\nText\n", Excerpt: "Short",
+		Status: Published, PublishedAt: &pub, CreatedAt: pub, UpdatedAt: pub.Add(time.Hour),
+		Categories: []string{"news"}, Tags: []string{"Go", "git"}, FeatureImage: "https://example.org/a.jpg",
+		Gallery: []string{"m1", "m2"}, EmbedURL: "https://www.youtube.com/watch?v=x", Meta: Meta{Description: "D", Image: "m3"},
+		Path: defaults.path}
+	b, err := MarshalPost(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parsePost(b, defaults)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if !reflect.DeepEqual(got, p) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v\n%s", got, p, b)
+	}
+}
+
+func TestInvalidPostFilesNameLineAndField(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"no front matter\n", "posts/2026/hello-world.md:1: missing front matter"},
+		{"---\ntitle: x\n", "posts/2026/hello-world.md:1: front matter is not closed"},
+		{"---\ntitle: Hello\npublished_at: tomorrow\n---\n", `posts/2026/hello-world.md:3: published_at: not a date ("tomorrow")`},
+		{"---\ntitle: [a\n---\n", "posts/2026/hello-world.md:2: invalid YAML"},
+		{"---\ntitle: Hello\nstatus: live\n---\n", `posts/2026/hello-world.md:3: status: must be "draft" or "published", not "live"`},
+		{"---\nslug: x\n---\n", "title: is required"},
+		{"---\ntitle: Hello\nslug: ../x\n---\n", `posts/2026/hello-world.md:3: slug: "../x" is not a slug`},
+		{"---\ntitle: Hello\ntags: go\n---\n", "posts/2026/hello-world.md:3: tags: must be a list"},
+		{"---\ntitle: Hello\nlayout: post\n---\n", "posts/2026/hello-world.md:3: layout: unknown field"},
+		{"---\ntitle: " + strings.Repeat("x", 300) + "\n---\n", "title: is 300 characters long"},
+		{"---\ntitle: Hello\nembed_url: javascript:alert(1)\n---\n", "embed_url: \"javascript:alert(1)\" is not an http or https URL"},
+		{"---\ntitle: a\ntitle: b\n---\n", "posts/2026/hello-world.md:3: title: appears twice"},
+	} {
+		_, err := parsePost([]byte(tc.file), defaults)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q:\n got %v\nwant …%s…", tc.file, err, tc.want)
+		}
+	}
+}
+
+func TestSlugify(t *testing.T) {
+	for in, want := range map[string]string{
+		"Hello, World!":           "hello-world",
+		"Ünïcödé façade":          "unicode-facade",
+		"日本語":                     "ri-ben-yu",
+		"  --- ":                  "",
+		strings.Repeat("word ", 40): strings.TrimSuffix(strings.Repeat("word-", 20), "-"),
+	} {
+		if got := Slugify(in); got != want || (got != "" && !ValidSlug(got)) {
+			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCodecUpcastsOldSchemas(t *testing.T) {
+	c := &Codec{current: map[Type]int{}, upcast: map[Type][]upcaster{}}
+	// Pretend post.created once carried "name" where it now carries "title".
+	c.register(PostCreated, 2, func(d json.RawMessage) (json.RawMessage, error) {
+		var m map[string]any
+		if err := json.Unmarshal(d, &m); err != nil {
+			return nil, err
+		}
+		m["title"] = m["name"]
+		delete(m, "name")
+		return json.Marshal(m)
+	})
+	e, err := c.Decode([]byte(`{"id":"x-0","type":"post.created","schema":1,"data":{"name":"Old"}}`))
+	if err != nil || e.Schema != 2 || string(e.Data) != `{"title":"Old"}` {
+		t.Fatalf("upcast: %+v %v", e, err)
+	}
+	if _, err := c.Decode([]byte(`{"type":"post.created","schema":3,"data":{}}`)); err == nil {
+		t.Fatal("a newer schema must not decode silently")
+	}
+	if _, err := NewCodec().Decode([]byte(`{"type":"media.exploded","schema":1}`)); err == nil {
+		t.Fatal("unknown type decoded")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("registering a type twice must panic")
+		}
+	}()
+	c.register(PostCreated, 1)
+}

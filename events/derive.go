@@ -1,0 +1,324 @@
+package events
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/repo"
+)
+
+// Trailers written by the API into commit messages. A commit without them
+// (a push) gets its actor from the commit's author.
+const (
+	TrailerEvent   = "Chronicle-Event"
+	TrailerSubject = "Chronicle-Subject"
+	TrailerActor   = "Chronicle-Actor"
+)
+
+// Deriver computes the events of commits from the repository.
+type Deriver struct {
+	repo  *repo.Repo
+	codec *Codec
+	log   *slog.Logger
+}
+
+// NewDeriver returns a deriver reading r.
+func NewDeriver(r *repo.Repo, log *slog.Logger) *Deriver {
+	return &Deriver{repo: r, codec: NewCodec(), log: log}
+}
+
+// Trailers parses the "Key: value" lines of a message's last paragraph.
+func Trailers(msg string) map[string]string {
+	paras := strings.Split(strings.TrimSpace(msg), "\n\n")
+	if len(paras) < 2 {
+		return nil
+	}
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(paras[len(paras)-1]))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ": ")
+		if !ok || strings.ContainsAny(k, " \t") {
+			return nil
+		}
+		out[k] = strings.TrimSpace(v)
+	}
+	return out
+}
+
+// CommitActor is who a commit's events are attributed to.
+func CommitActor(c repo.Commit) string {
+	if a := Trailers(c.Message)[TrailerActor]; a != "" {
+		return a
+	}
+	if c.Author.Email != "" {
+		return c.Author.Email
+	}
+	return c.Author.Name
+}
+
+// Derive returns the events of commit h at height on the first-parent chain.
+func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
+	c, err := d.repo.ReadCommit(h)
+	if err != nil {
+		return nil, err
+	}
+	var parent repo.Hash
+	if len(c.Parents) > 0 {
+		parent = c.Parents[0]
+	}
+	changes, err := d.repo.Diff(parent, h)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", h, err)
+	}
+	base := Event{Actor: CommitActor(c), Time: c.Author.When.UTC(), Commit: h.String(), Height: height}
+
+	type pair struct {
+		old, new *Post
+		order    string
+	}
+	posts := map[string]*pair{}
+	var out []Event
+	for _, ch := range changes {
+		switch {
+		case IsPostPath(ch.Path):
+			oldP, err := d.readPost(ch.Path, ch.Old, parent)
+			if err != nil {
+				return nil, err
+			}
+			newP, err := d.readPost(ch.Path, ch.New, h)
+			if err != nil {
+				return nil, err
+			}
+			if newP != nil {
+				newP.Revision = h.String()
+				if newP.UpdatedAt.IsZero() {
+					newP.UpdatedAt = base.Time
+				}
+			}
+			for _, p := range []*Post{oldP, newP} {
+				if p == nil {
+					continue
+				}
+				pr := posts[p.ID]
+				if pr == nil {
+					pr = &pair{order: ch.Path}
+					posts[p.ID] = pr
+				}
+				if p == newP {
+					if pr.new != nil {
+						d.log.Warn("two post files share an id; keeping the first", "commit", h, "id", p.ID, "path", p.Path)
+						continue
+					}
+					pr.new, pr.order = p, ch.Path
+				} else if pr.old == nil {
+					pr.old = p
+				}
+			}
+		case IsCategoryPath(ch.Path):
+			oldC, err := d.readCategory(ch.Path, ch.Old)
+			if err != nil {
+				return nil, err
+			}
+			newC, err := d.readCategory(ch.Path, ch.New)
+			if err != nil {
+				return nil, err
+			}
+			e := base
+			e.Subject = "category/" + CategorySlug(ch.Path)
+			switch {
+			case oldC == nil && newC == nil:
+				continue
+			case oldC == nil:
+				e.Type = CategoryCreated
+				e, err = encode(e, CategoryData{Category: *newC})
+			case newC == nil:
+				e.Type = CategoryDeleted
+				e, err = encode(e, CategoryData{Category: *oldC})
+			default:
+				e.Type = CategoryUpdated
+				e, err = encode(e, CategoryData{Category: *newC, Previous: oldC})
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		case ch.Path == SettingsPath:
+			s := DefaultSettings()
+			if !ch.New.IsZero() {
+				b, err := d.repo.ReadBlob(ch.New)
+				if err != nil {
+					return nil, err
+				}
+				if s, err = ParseSettings(b); err != nil {
+					d.log.Warn("invalid settings file; using defaults", "commit", h, "err", err)
+					s = DefaultSettings()
+				}
+			}
+			e := base
+			e.Type, e.Subject = SettingsChanged, "site/settings"
+			if e, err = encode(e, SettingsData{Settings: s}); err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		case ch.Path == ProfilePath:
+			var p Profile
+			if !ch.New.IsZero() {
+				b, err := d.repo.ReadBlob(ch.New)
+				if err != nil {
+					return nil, err
+				}
+				if p, err = ParseProfile(b); err != nil {
+					d.log.Warn("invalid profile file; using an empty profile", "commit", h, "err", err)
+					p = Profile{}
+				}
+			}
+			e := base
+			e.Type, e.Subject = ProfileChanged, "site/profile"
+			if e, err = encode(e, ProfileData{Profile: p}); err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+	}
+	ids := make([]string, 0, len(posts))
+	for id := range posts {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := posts[ids[i]], posts[ids[j]]
+		if a.order != b.order {
+			return a.order < b.order
+		}
+		return ids[i] < ids[j]
+	})
+	for _, id := range ids {
+		pr := posts[id]
+		e := base
+		e.Subject = "post/" + id
+		var data PostData
+		switch {
+		case pr.old == nil:
+			e.Type, data.Post = PostCreated, *pr.new
+		case pr.new == nil:
+			e.Type, data.Post = PostDeleted, *pr.old
+		default:
+			if samePost(pr.old, pr.new) {
+				continue
+			}
+			prev := *pr.old
+			prev.Content = ""
+			data.Post, data.Previous = *pr.new, &prev
+			switch {
+			case pr.old.Status != Published && pr.new.Status == Published:
+				e.Type = PostPublished
+			case pr.old.Status == Published && pr.new.Status != Published:
+				e.Type = PostUnpublished
+			default:
+				e.Type = PostUpdated
+			}
+		}
+		if e, err = encode(e, data); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	for i := range out {
+		out[i].Index, out[i].Count = i, len(out)
+		out[i].ID = fmt.Sprintf("%s-%d", out[i].Commit, i)
+		out[i].Schema = d.codec.Schema(out[i].Type)
+	}
+	return out, nil
+}
+
+// samePost reports whether a post's file changed in nothing but bytes that
+// do not matter (e.g. it moved without a change, keeping its id).
+func samePost(a, b *Post) bool {
+	x, y := *a, *b
+	x.Revision, y.Revision, x.Blob, y.Blob, x.UpdatedAt, y.UpdatedAt = "", "", "", "", time.Time{}, time.Time{}
+	return reflect.DeepEqual(x, y)
+}
+
+// readPost parses a post blob as it stood at commit at; an invalid file
+// counts as absent (and is logged), so history always derives the same.
+func (d *Deriver) readPost(path string, blob, at repo.Hash) (*Post, error) {
+	if blob.IsZero() {
+		return nil, nil
+	}
+	b, err := d.repo.ReadBlob(blob)
+	if err != nil {
+		return nil, err
+	}
+	defaults := fileDefaults{path: path}
+	if needsHistory(b) {
+		added, err := d.added(at, path)
+		if err != nil {
+			return nil, err
+		}
+		defaults.created = added.Author.When
+	}
+	if c, err := d.repo.ReadCommit(at); err == nil {
+		defaults.updated = c.Author.When
+	}
+	p, err := parsePost(b, defaults)
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			d.log.Warn("ignoring invalid post file", "commit", at, "err", err)
+			return nil, nil
+		}
+		return nil, err
+	}
+	p.Blob = blob.String()
+	return &p, nil
+}
+
+// needsHistory reports whether a post file leaves out created_at, whose
+// default is the time its path was added.
+func needsHistory(b []byte) bool {
+	fm, _, err := splitFrontMatter(b)
+	return err == nil && !strings.Contains("\n"+string(fm), "\ncreated_at:")
+}
+
+// added finds the commit on the first-parent chain from at that added path
+// (the latest addition, if it was deleted and added again).
+func (d *Deriver) added(at repo.Hash, path string) (repo.Commit, error) {
+	cur, err := d.repo.ReadCommit(at)
+	if err != nil {
+		return repo.Commit{}, err
+	}
+	for len(cur.Parents) > 0 {
+		h, err := d.repo.Stat(cur.Parents[0], path)
+		if err != nil {
+			return repo.Commit{}, err
+		}
+		if h.IsZero() {
+			break
+		}
+		if cur, err = d.repo.ReadCommit(cur.Parents[0]); err != nil {
+			return repo.Commit{}, err
+		}
+	}
+	return cur, nil
+}
+
+func (d *Deriver) readCategory(path string, blob repo.Hash) (*Category, error) {
+	if blob.IsZero() {
+		return nil, nil
+	}
+	b, err := d.repo.ReadBlob(blob)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseCategory(path, b)
+	if err != nil {
+		d.log.Warn("ignoring invalid category file", "err", err)
+		return nil, nil
+	}
+	return &c, nil
+}

@@ -1,0 +1,187 @@
+// Package events defines Chronicle's content model, its event catalogue and
+// the derivation of events from commits. A commit's events are a pure
+// function of its parent's tree, its own tree and its metadata, so a commit
+// made with the git CLI yields the same kind of events as one made through
+// the API, and replaying history yields the same events every time. The
+// first-parent history of main is the event log; an event's position is its
+// commit's height on that chain plus its index within the commit.
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Type names an event. The strings are part of the stored format: never
+// rename one, add a new type instead.
+type Type string
+
+const (
+	PostCreated     Type = "post.created"
+	PostUpdated     Type = "post.updated"
+	PostPublished   Type = "post.published"
+	PostUnpublished Type = "post.unpublished"
+	PostDeleted     Type = "post.deleted"
+	CategoryCreated Type = "category.created"
+	CategoryUpdated Type = "category.updated"
+	CategoryDeleted Type = "category.deleted"
+	SettingsChanged Type = "settings.changed"
+	ProfileChanged  Type = "profile.changed"
+)
+
+// Event is the envelope every event travels in.
+type Event struct {
+	ID      string          `json:"id"`      // "<commit>-<index>": stable across replays
+	Type    Type            `json:"type"`    // one of the catalogue's types
+	Subject string          `json:"subject"` // what changed: "post/<id>", "category/<slug>", "site/settings", "site/profile"
+	Actor   string          `json:"actor"`   // who made the change
+	Time    time.Time       `json:"time"`    // the commit's author time
+	Commit  string          `json:"commit"`  // the commit the event was derived from
+	Height  int64           `json:"height"`  // the commit's position on main's first-parent chain, root = 1
+	Index   int             `json:"index"`   // position within the commit
+	Count   int             `json:"count"`   // events in the commit
+	Schema  int             `json:"schema"`  // version of Data's shape for this type
+	Data    json.RawMessage `json:"data"`    // the full new state, see PostData etc.
+}
+
+// Cursor is the position just after an event.
+func (e *Event) Cursor() Cursor {
+	return Cursor{Commit: e.Commit, Height: e.Height, Index: e.Index, Count: e.Count}
+}
+
+// PostData is the payload of post events: the new state, and for updates
+// the previous one (without content), so readers can fix what it left.
+// A deleted post's Post is its last state.
+type PostData struct {
+	Post     Post  `json:"post"`
+	Previous *Post `json:"previous,omitempty"`
+}
+
+// CategoryData is the payload of category events.
+type CategoryData struct {
+	Category Category  `json:"category"`
+	Previous *Category `json:"previous,omitempty"`
+}
+
+// SettingsData is the payload of settings.changed.
+type SettingsData struct {
+	Settings Settings `json:"settings"`
+}
+
+// ProfileData is the payload of profile.changed.
+type ProfileData struct {
+	Profile Profile `json:"profile"`
+}
+
+// ErrUnknownType is returned for an event type this build does not know;
+// consumers skip such events rather than fail.
+var ErrUnknownType = errors.New("events: unknown event type")
+
+// upcaster rewrites a payload from one schema version to the next.
+type upcaster func(json.RawMessage) (json.RawMessage, error)
+
+// Codec decodes stored events, upcasting old payloads to the current schema.
+type Codec struct {
+	// current maps each type to its current schema version; upcast[t][i]
+	// turns version i+1 into i+2.
+	current map[Type]int
+	upcast  map[Type][]upcaster
+}
+
+// NewCodec returns the codec for this build's catalogue.
+func NewCodec() *Codec {
+	c := &Codec{current: map[Type]int{}, upcast: map[Type][]upcaster{}}
+	for _, t := range []Type{PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted,
+		CategoryCreated, CategoryUpdated, CategoryDeleted, SettingsChanged, ProfileChanged} {
+		c.register(t, 1)
+	}
+	return c
+}
+
+// register declares a type once at its current version; a second
+// registration is a programming error.
+func (c *Codec) register(t Type, version int, ups ...upcaster) {
+	if _, dup := c.current[t]; dup {
+		panic(fmt.Sprintf("events: type %q registered twice", t))
+	}
+	if len(ups) != version-1 {
+		panic(fmt.Sprintf("events: type %q at version %d needs %d upcasters", t, version, version-1))
+	}
+	c.current[t] = version
+	c.upcast[t] = ups
+}
+
+// Schema returns the current schema version of t.
+func (c *Codec) Schema(t Type) int { return c.current[t] }
+
+// Decode parses an event and upcasts its payload to the current schema.
+func (c *Codec) Decode(b []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Event{}, fmt.Errorf("decode event: %w", err)
+	}
+	cur, ok := c.current[e.Type]
+	if !ok {
+		return e, fmt.Errorf("%w: %q", ErrUnknownType, e.Type)
+	}
+	if e.Schema > cur {
+		return e, fmt.Errorf("%w: %q schema %d is newer than this build's %d", ErrUnknownType, e.Type, e.Schema, cur)
+	}
+	for e.Schema < cur {
+		if e.Schema < 1 {
+			return e, fmt.Errorf("decode event %s: schema %d", e.ID, e.Schema)
+		}
+		d, err := c.upcast[e.Type][e.Schema-1](e.Data)
+		if err != nil {
+			return e, fmt.Errorf("upcast %s from schema %d: %w", e.ID, e.Schema, err)
+		}
+		e.Data, e.Schema = d, e.Schema+1
+	}
+	return e, nil
+}
+
+// Cursor is a position in the log: just after event Index of the commit
+// at Height. The zero Cursor is the beginning. Count is the number of
+// events of that commit, so a cursor knows whether the commit is done.
+type Cursor struct {
+	Commit string `json:"commit"`
+	Height int64  `json:"height"`
+	Index  int    `json:"index"`
+	Count  int    `json:"count"`
+}
+
+// After reports whether e comes after the cursor.
+func (c Cursor) After(e *Event) bool {
+	return e.Height > c.Height || (e.Height == c.Height && e.Index > c.Index)
+}
+
+// Before orders cursors.
+func (c Cursor) Before(d Cursor) bool {
+	return c.Height < d.Height || (c.Height == d.Height && c.Index < d.Index)
+}
+
+// Done reports whether every event of the cursor's commit is behind it.
+func (c Cursor) Done() bool { return c.Index >= c.Count-1 }
+
+// End is the cursor after all events of a commit.
+func End(commit string, height int64, count int) Cursor {
+	return Cursor{Commit: commit, Height: height, Index: count - 1, Count: count}
+}
+
+func encode(e Event, v any) (Event, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return e, fmt.Errorf("encode %s payload: %w", e.Type, err)
+	}
+	e.Data = b
+	return e, nil
+}
+
+func jsonUnmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode payload: %w", err)
+	}
+	return nil
+}

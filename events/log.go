@@ -1,0 +1,160 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Log is the event log's contract; eventstest.Run checks an implementation.
+type Log interface {
+	// Head is the cursor after the last event on main.
+	Head() (Cursor, error)
+	// Append commits a batch of file changes on top of Parent and returns
+	// the events derived from it. A Parent other than the head is
+	// repo.ErrConflict and changes nothing.
+	Append(ctx context.Context, b Batch) ([]Event, Cursor, error)
+	// Read calls fn for every event after the cursor, in order.
+	Read(ctx context.Context, after Cursor, fn func(Event) error) error
+}
+
+// Batch is one commit's worth of file changes.
+type Batch struct {
+	Parent  string // expected head commit; "" for the first commit
+	Changes []repo.Change
+	Message string
+	Author  repo.Signature
+}
+
+// GitLog is the Log kept in a git repository's first-parent history.
+type GitLog struct {
+	repo    *repo.Repo
+	deriver *Deriver
+
+	mu         sync.Mutex
+	knownHead  repo.Hash // a commit whose height is known
+	knownCount int64
+}
+
+var _ Log = (*GitLog)(nil)
+
+// NewGitLog returns the log of r.
+func NewGitLog(r *repo.Repo, d *Deriver) *GitLog { return &GitLog{repo: r, deriver: d} }
+
+// Repo is the repository the log lives in.
+func (l *GitLog) Repo() *repo.Repo { return l.repo }
+
+// Height returns the height of h on main's first-parent chain (root = 1).
+func (l *GitLog) Height(h repo.Hash) (int64, error) {
+	if h.IsZero() {
+		return 0, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h == l.knownHead {
+		return l.knownCount, nil
+	}
+	chain, err := l.repo.FirstParents(h, l.knownHead)
+	if errors.Is(err, repo.ErrNotFound) || (err == nil && l.knownHead.IsZero()) {
+		chain, err = l.repo.FirstParents(h, repo.ZeroHash)
+		if err != nil {
+			return 0, err
+		}
+		l.knownHead, l.knownCount = h, int64(len(chain))
+		return l.knownCount, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	l.knownHead, l.knownCount = h, l.knownCount+int64(len(chain))
+	return l.knownCount, nil
+}
+
+// Head implements Log.
+func (l *GitLog) Head() (Cursor, error) {
+	h, err := l.repo.Head()
+	if err != nil || h.IsZero() {
+		return Cursor{}, err
+	}
+	height, err := l.Height(h)
+	if err != nil {
+		return Cursor{}, err
+	}
+	evs, err := l.deriver.Derive(h, height)
+	if err != nil {
+		return Cursor{}, err
+	}
+	return End(h.String(), height, len(evs)), nil
+}
+
+// Append implements Log.
+func (l *GitLog) Append(ctx context.Context, b Batch) ([]Event, Cursor, error) {
+	parent := repo.ZeroHash
+	if b.Parent != "" {
+		parent = fromHex(b.Parent)
+	}
+	h, err := l.repo.Commit(ctx, repo.CommitRequest{Parent: parent, Changes: b.Changes, Message: b.Message, Author: b.Author})
+	if err != nil {
+		return nil, Cursor{}, err
+	}
+	height, err := l.Height(h)
+	if err != nil {
+		return nil, Cursor{}, err
+	}
+	evs, err := l.deriver.Derive(h, height)
+	if err != nil {
+		return nil, Cursor{}, fmt.Errorf("derive events of %s: %w", h, err)
+	}
+	return evs, End(h.String(), height, len(evs)), nil
+}
+
+// Read implements Log.
+func (l *GitLog) Read(ctx context.Context, after Cursor, fn func(Event) error) error {
+	head, err := l.repo.Head()
+	if err != nil {
+		return err
+	}
+	if after.Commit != "" && !after.Done() {
+		evs, err := l.deriver.Derive(fromHex(after.Commit), after.Height)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if after.After(&e) {
+				if err := fn(e); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	chain, err := l.repo.FirstParents(head, fromHex(after.Commit))
+	if err != nil {
+		return fmt.Errorf("read log after %s: %w", after.Commit, err)
+	}
+	for i, h := range chain {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		evs, err := l.deriver.Derive(h, after.Height+1+int64(i))
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func fromHex(s string) repo.Hash {
+	if s == "" {
+		return repo.ZeroHash
+	}
+	return plumbing.NewHash(s)
+}
