@@ -1,0 +1,148 @@
+// Package bus carries events over NATS JetStream. One stream holds every
+// event, one message per event, each with the full new state, so consumers
+// never need git. Messages are deduplicated by Nats-Msg-Id, which is the
+// event id (commit hash + index): publishing the same commit twice is
+// harmless. The Outbox publishes what git has and the stream lacks.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chronicle-cms/chronicle/events"
+)
+
+// Stream and subject names.
+const (
+	StreamName    = "CHRONICLE_EVENTS"
+	SubjectPrefix = "chronicle.events."
+
+	hdrCommit = "Chronicle-Commit"
+	hdrHeight = "Chronicle-Height"
+	hdrIndex  = "Chronicle-Index"
+	hdrCount  = "Chronicle-Count"
+)
+
+// DuplicateWindow is how long the server remembers message ids. The outbox
+// resumes from the stream's last message, so a longer window only matters
+// for a writer that was cut off mid-commit and comes back much later.
+const DuplicateWindow = 24 * time.Hour
+
+// EnsureStream creates or updates the events stream.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
+	if replicas < 1 {
+		replicas = 1
+	}
+	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "Chronicle content events, derived from the git history of main",
+		Subjects:    []string{SubjectPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Duplicates:  DuplicateWindow,
+		Replicas:    replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", StreamName, err)
+	}
+	return s, nil
+}
+
+// Message turns an event into a stream message.
+func Message(e *events.Event) (*nats.Msg, error) {
+	b, err := jsonMarshal(e)
+	if err != nil {
+		return nil, err
+	}
+	m := nats.NewMsg(SubjectPrefix + string(e.Type))
+	m.Data = b
+	m.Header.Set(jetstream.MsgIDHeader, e.ID)
+	m.Header.Set(hdrCommit, e.Commit)
+	m.Header.Set(hdrHeight, strconv.FormatInt(e.Height, 10))
+	m.Header.Set(hdrIndex, strconv.Itoa(e.Index))
+	m.Header.Set(hdrCount, strconv.Itoa(e.Count))
+	return m, nil
+}
+
+// CursorOf reads the position of a stored message from its headers.
+func CursorOf(h nats.Header) (events.Cursor, error) {
+	height, err1 := strconv.ParseInt(h.Get(hdrHeight), 10, 64)
+	index, err2 := strconv.Atoi(h.Get(hdrIndex))
+	count, err3 := strconv.Atoi(h.Get(hdrCount))
+	if err := errors.Join(err1, err2, err3); err != nil || h.Get(hdrCommit) == "" {
+		return events.Cursor{}, fmt.Errorf("message without a position: %v", err)
+	}
+	return events.Cursor{Commit: h.Get(hdrCommit), Height: height, Index: index, Count: count}, nil
+}
+
+// LastPublished returns the position of the stream's last message, or the
+// zero cursor for an empty stream.
+func LastPublished(ctx context.Context, s jetstream.Stream) (events.Cursor, uint64, error) {
+	info, err := s.Info(ctx)
+	if err != nil {
+		return events.Cursor{}, 0, fmt.Errorf("stream info: %w", err)
+	}
+	if info.State.LastSeq == 0 || info.State.Msgs == 0 {
+		return events.Cursor{}, 0, nil
+	}
+	m, err := s.GetMsg(ctx, info.State.LastSeq)
+	if err != nil {
+		return events.Cursor{}, 0, fmt.Errorf("read last message: %w", err)
+	}
+	c, err := CursorOf(m.Header)
+	return c, info.State.LastSeq, err
+}
+
+// EmbeddedConfig configures the in-process server.
+type EmbeddedConfig struct {
+	StoreDir string
+	Logger   *slog.Logger
+}
+
+// StartEmbedded runs a JetStream-enabled nats-server inside the process,
+// listening on no port, and returns it with a connection to it.
+func StartEmbedded(cfg EmbeddedConfig) (*server.Server, *nats.Conn, error) {
+	ns, err := server.NewServer(&server.Options{
+		ServerName: "chronicle",
+		JetStream:  true,
+		StoreDir:   cfg.StoreDir,
+		DontListen: true,
+		NoSigs:     true,
+		NoLog:      cfg.Logger == nil,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("create nats server: %w", err)
+	}
+	if cfg.Logger != nil {
+		ns.SetLoggerV2(&natsLogger{cfg.Logger.With("component", "nats")}, false, false, false)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, nil, errors.New("embedded nats server did not start within 30s")
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("chronicle"))
+	if err != nil {
+		ns.Shutdown()
+		return nil, nil, fmt.Errorf("connect to embedded nats: %w", err)
+	}
+	return ns, nc, nil
+}
+
+// natsLogger adapts slog to nats-server's logger.
+type natsLogger struct{ l *slog.Logger }
+
+func (n *natsLogger) Noticef(f string, a ...any) { n.l.Debug(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Warnf(f string, a ...any)   { n.l.Warn(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Fatalf(f string, a ...any)  { n.l.Error(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Errorf(f string, a ...any)  { n.l.Error(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Debugf(f string, a ...any)  { n.l.Debug(fmt.Sprintf(f, a...)) }
+func (n *natsLogger) Tracef(f string, a ...any)  {}

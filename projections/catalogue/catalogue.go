@@ -1,0 +1,497 @@
+// Package catalogue is the read model the API serves: posts by id and
+// slug, filtered by status, category and tag, categories, tags with
+// counts, settings and profile. State lives in memory for reads and in a
+// bbolt file for durability; each batch of events and the checkpoint are
+// written in one bbolt transaction, then published to memory.
+package catalogue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+)
+
+// Name is the projection's stable name.
+const Name = "catalogue"
+
+var (
+	bPosts      = []byte("posts")
+	bCategories = []byte("categories")
+	bSite       = []byte("site")
+	bMeta       = []byte("meta")
+	kCheckpoint = []byte("checkpoint")
+	kSettings   = []byte("settings")
+	kProfile    = []byte("profile")
+)
+
+// Catalogue is the projection. Reads are safe from any goroutine.
+type Catalogue struct {
+	db *bolt.DB
+
+	mu         sync.RWMutex
+	cp         projections.Checkpoint
+	posts      map[string]*events.Post
+	bySlug     map[string]string
+	categories map[string]events.Category
+	settings   events.Settings
+	profile    events.Profile
+	// sorted lists posts newest first; nil when stale. Built lazily by a
+	// reader (under the read lock, which keeps the posts still).
+	sorted atomic.Pointer[[]*events.Post]
+}
+
+var _ projections.Projection = (*Catalogue)(nil)
+
+// Open opens (or creates) the catalogue stored at path.
+func Open(path string) (*Catalogue, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: it is in use by another process (is the daemon running?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	c := &Catalogue{db: db}
+	if err := c.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close closes the file.
+func (c *Catalogue) Close() error { return c.db.Close() }
+
+// Name implements projections.Projection.
+func (c *Catalogue) Name() string { return Name }
+
+func (c *Catalogue) clear() {
+	c.cp = projections.Checkpoint{}
+	c.posts = map[string]*events.Post{}
+	c.bySlug = map[string]string{}
+	c.categories = map[string]events.Category{}
+	c.settings = events.DefaultSettings()
+	c.profile = events.Profile{}
+	c.sorted.Store(nil)
+}
+
+func (c *Catalogue) load() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.clear()
+	return c.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bPosts, bCategories, bSite, bMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bPosts).ForEach(func(k, v []byte) error {
+			var p events.Post
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("post %s: %w", k, err)
+			}
+			c.posts[p.ID], c.bySlug[p.Slug] = &p, p.ID
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bCategories).ForEach(func(k, v []byte) error {
+			var cat events.Category
+			if err := json.Unmarshal(v, &cat); err != nil {
+				return fmt.Errorf("category %s: %w", k, err)
+			}
+			c.categories[cat.Slug] = cat
+			return nil
+		}); err != nil {
+			return err
+		}
+		for k, v := range map[string]any{string(kSettings): &c.settings, string(kProfile): &c.profile} {
+			if b := tx.Bucket(bSite).Get([]byte(k)); b != nil {
+				if err := json.Unmarshal(b, v); err != nil {
+					return fmt.Errorf("%s: %w", k, err)
+				}
+			}
+		}
+		if b := tx.Bucket(bMeta).Get(kCheckpoint); b != nil {
+			return json.Unmarshal(b, &c.cp)
+		}
+		return nil
+	})
+}
+
+// Checkpoint implements projections.Projection.
+func (c *Catalogue) Checkpoint() projections.Checkpoint {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cp
+}
+
+// Reset implements projections.Projection.
+func (c *Catalogue) Reset() error {
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bPosts, bCategories, bSite, bMeta} {
+			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+				return err
+			}
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reset catalogue: %w", err)
+	}
+	c.mu.Lock()
+	c.clear()
+	c.mu.Unlock()
+	return nil
+}
+
+// change is the effect of a batch, staged until its transaction commits.
+type change struct {
+	posts      map[string]*events.Post // nil value: deleted
+	categories map[string]*events.Category
+	settings   *events.Settings
+	profile    *events.Profile
+}
+
+// Apply implements projections.Projection.
+func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
+	ch := change{posts: map[string]*events.Post{}, categories: map[string]*events.Category{}}
+	c.mu.RLock()
+	current := func(id string) *events.Post {
+		if p, ok := ch.posts[id]; ok {
+			return p
+		}
+		return c.posts[id]
+	}
+	for _, e := range evs {
+		switch e.Type {
+		case events.PostCreated, events.PostUpdated, events.PostPublished, events.PostUnpublished, events.PostDeleted:
+			var d events.PostData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				c.mu.RUnlock()
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			if e.Type == events.PostDeleted {
+				ch.posts[d.Post.ID] = nil
+				continue
+			}
+			p := d.Post
+			p.Version = 1
+			if prev := current(p.ID); prev != nil {
+				p.Version = prev.Version + 1
+			}
+			ch.posts[p.ID] = &p
+		case events.CategoryCreated, events.CategoryUpdated, events.CategoryDeleted:
+			var d events.CategoryData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				c.mu.RUnlock()
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			if e.Type == events.CategoryDeleted {
+				ch.categories[d.Category.Slug] = nil
+			} else {
+				cat := d.Category
+				ch.categories[cat.Slug] = &cat
+			}
+		case events.SettingsChanged:
+			var d events.SettingsData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				c.mu.RUnlock()
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			ch.settings = &d.Settings
+		case events.ProfileChanged:
+			var d events.ProfileData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				c.mu.RUnlock()
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			ch.profile = &d.Profile
+		}
+	}
+	c.mu.RUnlock()
+
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		for id, p := range ch.posts {
+			if err := putJSON(tx.Bucket(bPosts), id, p); err != nil {
+				return err
+			}
+		}
+		for slug, cat := range ch.categories {
+			if err := putJSON(tx.Bucket(bCategories), slug, cat); err != nil {
+				return err
+			}
+		}
+		if ch.settings != nil {
+			if err := putJSON(tx.Bucket(bSite), string(kSettings), ch.settings); err != nil {
+				return err
+			}
+		}
+		if ch.profile != nil {
+			if err := putJSON(tx.Bucket(bSite), string(kProfile), ch.profile); err != nil {
+				return err
+			}
+		}
+		return putJSON(tx.Bucket(bMeta), string(kCheckpoint), &cp)
+	})
+	if err != nil {
+		return fmt.Errorf("store catalogue batch: %w", err)
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, p := range ch.posts {
+		if old := c.posts[id]; old != nil && c.bySlug[old.Slug] == id {
+			delete(c.bySlug, old.Slug)
+		}
+		if p == nil {
+			delete(c.posts, id)
+			continue
+		}
+		c.posts[id], c.bySlug[p.Slug] = p, id
+	}
+	for slug, cat := range ch.categories {
+		if cat == nil {
+			delete(c.categories, slug)
+		} else {
+			c.categories[slug] = *cat
+		}
+	}
+	if ch.settings != nil {
+		c.settings = *ch.settings
+	}
+	if ch.profile != nil {
+		c.profile = *ch.profile
+	}
+	if len(ch.posts) > 0 {
+		c.sorted.Store(nil)
+	}
+	c.cp = cp
+	return nil
+}
+
+func putJSON[T any](b *bolt.Bucket, key string, v *T) error {
+	if v == nil {
+		return b.Delete([]byte(key))
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), data)
+}
+
+// Post returns a post by id.
+func (c *Catalogue) Post(id string) (events.Post, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p, ok := c.posts[id]
+	if !ok {
+		return events.Post{}, false
+	}
+	return *p, true
+}
+
+// PostBySlug returns a post by slug.
+func (c *Catalogue) PostBySlug(slug string) (events.Post, bool) {
+	c.mu.RLock()
+	id, ok := c.bySlug[slug]
+	c.mu.RUnlock()
+	if !ok {
+		return events.Post{}, false
+	}
+	return c.Post(id)
+}
+
+// Query filters and pages the post list. Empty fields match everything.
+type Query struct {
+	Status   events.Status
+	Category string
+	Tag      string // a tag's slug
+	Page     int    // from 1
+	PerPage  int
+}
+
+// Date is the date a post is listed by: published, else created.
+func Date(p *events.Post) time.Time {
+	if p.PublishedAt != nil {
+		return *p.PublishedAt
+	}
+	return p.CreatedAt
+}
+
+// sortedLocked returns the posts newest first. Callers hold the read lock.
+func (c *Catalogue) sortedLocked() []*events.Post {
+	if s := c.sorted.Load(); s != nil {
+		return *s
+	}
+	s := make([]*events.Post, 0, len(c.posts))
+	for _, p := range c.posts {
+		s = append(s, p)
+	}
+	sort.Slice(s, func(i, j int) bool {
+		di, dj := Date(s[i]), Date(s[j])
+		if !di.Equal(dj) {
+			return di.After(dj)
+		}
+		return s[i].ID > s[j].ID
+	})
+	c.sorted.CompareAndSwap(nil, &s)
+	return s
+}
+
+// Posts returns one page of matching posts, newest first, and the total.
+func (c *Catalogue) Posts(q Query) ([]events.Post, int) {
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	if q.PerPage < 1 {
+		q.PerPage = 20
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []events.Post
+	total, skip := 0, (q.Page-1)*q.PerPage
+	for _, p := range c.sortedLocked() {
+		if q.Status != "" && p.Status != q.Status {
+			continue
+		}
+		if q.Category != "" && !slices.Contains(p.Categories, q.Category) {
+			continue
+		}
+		if q.Tag != "" && !slices.ContainsFunc(p.Tags, func(t string) bool { return events.Slugify(t) == q.Tag }) {
+			continue
+		}
+		total++
+		if total > skip && len(out) < q.PerPage {
+			out = append(out, *p)
+		}
+	}
+	return out, total
+}
+
+// Categories lists categories by name.
+func (c *Catalogue) Categories() []events.Category {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]events.Category, 0, len(c.categories))
+	for _, cat := range c.categories {
+		out = append(out, cat)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name); a != b {
+			return a < b
+		}
+		return out[i].Slug < out[j].Slug
+	})
+	return out
+}
+
+// Category returns one category.
+func (c *Catalogue) Category(slug string) (events.Category, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	cat, ok := c.categories[slug]
+	return cat, ok
+}
+
+// Tag is a tag with the number of posts carrying it.
+type Tag struct {
+	Slug      string `json:"slug"`
+	Name      string `json:"name"`
+	Published int    `json:"published"` // published posts
+	Total     int    `json:"total"`     // all posts, drafts included
+}
+
+// Tags lists tags by slug. A tag's name is its most used spelling.
+func (c *Catalogue) Tags() []Tag {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	type acc struct {
+		Tag
+		names map[string]int
+	}
+	m := map[string]*acc{}
+	for _, p := range c.posts {
+		for _, t := range p.Tags {
+			s := events.Slugify(t)
+			a := m[s]
+			if a == nil {
+				a = &acc{Tag: Tag{Slug: s}, names: map[string]int{}}
+				m[s] = a
+			}
+			a.Total++
+			if p.Status == events.Published {
+				a.Published++
+			}
+			a.names[t]++
+		}
+	}
+	out := make([]Tag, 0, len(m))
+	for _, a := range m {
+		best := ""
+		for n, k := range a.names {
+			if best == "" || k > a.names[best] || (k == a.names[best] && n < best) {
+				best = n
+			}
+		}
+		a.Name = best
+		out = append(out, a.Tag)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
+	return out
+}
+
+// Settings returns the site settings.
+func (c *Catalogue) Settings() events.Settings {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.settings
+}
+
+// Profile returns the author profile.
+func (c *Catalogue) Profile() events.Profile {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.profile
+}
+
+// Snapshot is the whole state, for comparing two catalogues.
+type Snapshot struct {
+	Posts      map[string]events.Post
+	Categories []events.Category
+	Settings   events.Settings
+	Profile    events.Profile
+}
+
+// Snapshot copies the state.
+func (c *Catalogue) Snapshot() Snapshot {
+	c.mu.RLock()
+	s := Snapshot{Posts: map[string]events.Post{}, Settings: c.settings, Profile: c.profile}
+	for id, p := range c.posts {
+		s.Posts[id] = *p
+	}
+	c.mu.RUnlock()
+	s.Categories = c.Categories()
+	return s
+}
