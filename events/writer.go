@@ -70,6 +70,7 @@ type Writer struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	onCommit func(Cursor)
+	observe  func(time.Duration, int)
 
 	mu  sync.Mutex
 	idx *index
@@ -92,6 +93,9 @@ type index struct {
 type WriterConfig struct {
 	Now      func() time.Time // defaults to time.Now
 	OnCommit func(Cursor)     // called after every commit, e.g. to wake the outbox
+	// Observe, if set, gets the duration of each successful append and the
+	// number of events it produced.
+	Observe func(d time.Duration, events int)
 }
 
 // NewWriter returns a writer appending to l.
@@ -102,7 +106,10 @@ func NewWriter(l *GitLog, d *Deriver, logger *slog.Logger, cfg WriterConfig) *Wr
 	if cfg.OnCommit == nil {
 		cfg.OnCommit = func(Cursor) {}
 	}
-	return &Writer{log: l, deriver: d, logger: logger, now: cfg.Now, onCommit: cfg.OnCommit,
+	if cfg.Observe == nil {
+		cfg.Observe = func(time.Duration, int) {}
+	}
+	return &Writer{log: l, deriver: d, logger: logger, now: cfg.Now, onCommit: cfg.OnCommit, observe: cfg.Observe,
 		idx: &index{posts: map[string]indexedPost{}, bySlug: map[string]string{}, byPath: map[string]string{}, categories: map[string]string{}}}
 }
 
@@ -188,6 +195,7 @@ func (w *Writer) Sync() error {
 // command runs build against an up-to-date index and commits its changes,
 // retrying when main moved outside the daemon between the two.
 func (w *Writer) command(ctx context.Context, build func(head repo.Hash) (*Batch, error)) (Written, error) {
+	start := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for attempt := 0; ; attempt++ {
@@ -209,6 +217,7 @@ func (w *Writer) command(ctx context.Context, build func(head repo.Hash) (*Batch
 		if err != nil {
 			return Written{}, fmt.Errorf("commit: %w", err)
 		}
+		w.observe(time.Since(start), len(evs))
 		w.onCommit(cur)
 		return Written{Events: evs, Cursor: cur}, nil
 	}

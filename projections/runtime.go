@@ -312,9 +312,10 @@ func (rt *Runtime) measureLag(ctx context.Context) {
 }
 
 // Rebuild drops p's state and replays the whole log into it from git,
-// reporting progress (events applied so far) as it goes. The checkpoint
+// reporting progress (events applied so far, and the position reached)
+// as it goes. The checkpoint
 // it leaves has no stream sequence, so the next start resumes by position.
-func Rebuild(ctx context.Context, p Projection, log events.Log, progress func(applied int)) error {
+func Rebuild(ctx context.Context, p Projection, log events.Log, progress func(applied int, at events.Cursor)) error {
 	if err := p.Reset(); err != nil {
 		return fmt.Errorf("reset %s: %w", p.Name(), err)
 	}
@@ -324,13 +325,14 @@ func Rebuild(ctx context.Context, p Projection, log events.Log, progress func(ap
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := p.Apply(ctx, batch, Checkpoint{Cursor: batch[len(batch)-1].Cursor()}); err != nil {
+		at := batch[len(batch)-1].Cursor()
+		if err := p.Apply(ctx, batch, Checkpoint{Cursor: at}); err != nil {
 			return fmt.Errorf("apply to %s: %w", p.Name(), err)
 		}
 		n += len(batch)
 		batch = batch[:0]
 		if progress != nil {
-			progress(n)
+			progress(n, at)
 		}
 		return nil
 	}

@@ -1,0 +1,199 @@
+// Package daemon is Chronicle's composition root: the command line, the
+// configuration, and the order in which components start and stop.
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, version string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := Command(version, stdin, stdout, stderr)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(stderr, "chronicle:", err)
+		return 1
+	}
+	return 0
+}
+
+// Command builds the command tree.
+func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var cfg Config
+	root := &cobra.Command{
+		Use:           "chronicle",
+		Short:         "A content daemon where every edit is a git commit and an event",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applyEnv(cmd.Flags())
+		},
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cfg.bindCommon(root.PersistentFlags())
+
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the daemon: API, projections, embedded NATS",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if err := Serve(ctx, cfg, log, nil); err != nil {
+				log.Error("daemon stopped", "err", err)
+				return err
+			}
+			log.Info("stopped")
+			return nil
+		},
+	}
+	cfg.bindServe(serve.Flags())
+
+	user := &cobra.Command{Use: "user", Short: "Manage accounts"}
+	var email, name, role string
+	var fromStdin, reset bool
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Add an account (works while the daemon runs)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !fromStdin {
+				return errors.New("give the password on standard input with --password-stdin (never on the command line)")
+			}
+			pw, err := bufio.NewReader(stdin).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("read password: %w", err)
+			}
+			pw = strings.TrimRight(pw, "\r\n")
+			a, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).Add(email, name, auth.Role(role), pw, reset)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "account %s (%s) saved\n", a.Email, a.Role)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&email, "email", "", "email address to sign in with (required)")
+	add.Flags().StringVar(&name, "name", "", "display name")
+	add.Flags().StringVar(&role, "role", "editor", "admin or editor")
+	add.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input")
+	add.Flags().BoolVar(&reset, "reset", false, "replace an existing account's password and role")
+	add.MarkFlagRequired("email")
+	user.AddCommand(add)
+
+	rebuild := &cobra.Command{
+		Use:   "rebuild [projection]",
+		Short: "Rebuild projections from the git history alone (stop the daemon first)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := catalogue.Name
+			if len(args) == 1 && args[0] != catalogue.Name {
+				return fmt.Errorf("unknown projection %q; known: %s", args[0], catalogue.Name)
+			}
+			log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+			if err != nil {
+				return err
+			}
+			return rebuildProjection(cmd.Context(), cfg, name, log, stderr)
+		},
+	}
+	versionCmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run:   func(*cobra.Command, []string) { fmt.Fprintln(stdout, "chronicle", version) },
+	}
+	root.AddCommand(serve, user, rebuild, versionCmd)
+	return root
+}
+
+func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.Logger, progress io.Writer) error {
+	r, err := repo.Open(cfg.repoDir(), log)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	l := events.NewGitLog(r, events.NewDeriver(r, log))
+	head, err := l.Head()
+	if err != nil {
+		return err
+	}
+	cat, err := catalogue.Open(cfg.catalogueFile())
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	start := time.Now()
+	bar := newProgressBar(progress, name, head.Height)
+	err = projections.Rebuild(ctx, cat, l, bar.update)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "%s rebuilt from %d commits in %s\n", name, head.Height, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// progressBar draws "name [=====>    ] 42% (n events)" on one line.
+type progressBar struct {
+	w       io.Writer
+	name    string
+	commits int64
+	last    time.Time
+}
+
+func newProgressBar(w io.Writer, name string, commits int64) *progressBar {
+	return &progressBar{w: w, name: name, commits: max(commits, 1)}
+}
+
+func (p *progressBar) update(n int, at events.Cursor) {
+	if time.Since(p.last) < 100*time.Millisecond && at.Height < p.commits {
+		return
+	}
+	p.last = time.Now()
+	const width = 30
+	fill := int(int64(width) * at.Height / p.commits)
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% (%d events, commit %d of %d)", p.name,
+		strings.Repeat("=", fill), strings.Repeat(" ", width-fill), 100*at.Height/p.commits, n, at.Height, p.commits)
+}
+
+func (p *progressBar) done() { fmt.Fprintln(p.w) }
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}

@@ -1,0 +1,97 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is the daemon's whole configuration, read once from flags and
+// CHRONICLE_* environment variables and handed down to each component.
+type Config struct {
+	DataDir           string
+	Addr              string
+	NatsURL           string // empty: run an embedded server
+	ReadOnly          bool   // a read node: no repository, consume the stream only
+	Node              string // names this node's consumers on a shared NATS
+	TokenTTL          time.Duration
+	ReconcileInterval time.Duration
+	RepackInterval    time.Duration
+	ShutdownTimeout   time.Duration
+	LogLevel          string
+	LogFormat         string
+}
+
+// Paths inside the data directory.
+func (c *Config) repoDir() string      { return filepath.Join(c.DataDir, "site.git") }
+func (c *Config) natsDir() string      { return filepath.Join(c.DataDir, "nats") }
+func (c *Config) accountsDir() string  { return filepath.Join(c.DataDir, "accounts") }
+func (c *Config) tokenKeyFile() string { return filepath.Join(c.DataDir, "secrets", "token.key") }
+func (c *Config) catalogueFile() string {
+	return filepath.Join(c.DataDir, "projections", "catalogue.db")
+}
+
+func (c *Config) bindCommon(fs *pflag.FlagSet) {
+	fs.StringVar(&c.DataDir, "data", "./data", "data directory: content repository, accounts, projections, NATS store")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+}
+
+func (c *Config) bindServe(fs *pflag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.NatsURL, "nats-url", "", "external NATS server URL (default: an embedded server)")
+	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
+	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
+	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
+	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on shutdown")
+}
+
+// validate checks the configuration before anything starts.
+func (c *Config) validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data must not be empty"))
+	}
+	if c.ReadOnly && c.NatsURL == "" {
+		errs = append(errs, errors.New("--read-only needs --nats-url: a read node consumes a shared stream"))
+	}
+	if c.NatsURL != "" && c.Node == "" {
+		h, _ := os.Hostname()
+		c.Node = sanitizeNode(h)
+	}
+	return errors.Join(errs...)
+}
+
+func sanitizeNode(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// applyEnv sets every flag not given on the command line from its
+// CHRONICLE_* variable: --nats-url from CHRONICLE_NATS_URL.
+func applyEnv(fs *pflag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Changed || f.Name == "help" {
+			return
+		}
+		env := "CHRONICLE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}

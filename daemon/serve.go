@@ -1,0 +1,210 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/bus"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/webui"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// Serve runs the daemon until ctx ends, then shuts down in order: stop
+// accepting and drain requests, stop the outbox and the consumers, close
+// NATS, then the projections' files and the repository. ready, if not nil,
+// receives the listening address once the server accepts connections.
+func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- string) error {
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// The repository and the write side (writer node only).
+	var (
+		r      *repo.Repo
+		gitLog *events.GitLog
+		writer *events.Writer
+		outbox *bus.Outbox
+	)
+	if !cfg.ReadOnly {
+		var err error
+		if r, err = repo.Open(cfg.repoDir(), log.With("component", "repo")); err != nil {
+			return fmt.Errorf("open repository: %w", err)
+		}
+		defer r.Close()
+		gitLog = events.NewGitLog(r, events.NewDeriver(r, log.With("component", "events")))
+	}
+
+	// NATS: embedded, or an external cluster.
+	var (
+		ns *server.Server
+		nc *nats.Conn
+	)
+	if cfg.NatsURL == "" {
+		var err error
+		ns, nc, err = bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: cfg.natsDir(), Logger: log})
+		if err != nil {
+			return fmt.Errorf("start embedded nats: %w", err)
+		}
+		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	} else {
+		var err error
+		nc, err = nats.Connect(cfg.NatsURL, nats.Name("chronicle-"+cfg.Node), nats.MaxReconnects(-1),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("nats disconnected", "err", err) }),
+			nats.ReconnectHandler(func(*nats.Conn) { log.Info("nats reconnected") }))
+		if err != nil {
+			return fmt.Errorf("connect to %s: %w", cfg.NatsURL, err)
+		}
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	stream, err := bus.EnsureStream(sctx, js, 1)
+	cancel()
+	if err != nil {
+		return err
+	}
+
+	// The read side.
+	cat, err := catalogue.Open(cfg.catalogueFile())
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	workers, stopWorkers := context.WithCancel(context.Background())
+	defer stopWorkers()
+	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
+		projections.RuntimeConfig{Node: cfg.Node, Registry: reg}, cat)
+	if err := rt.Start(workers); err != nil {
+		return err
+	}
+	defer rt.Wait()
+	defer stopWorkers() // runs before rt.Wait
+
+	// Readiness: the projections reached what existed at start.
+	var target events.Cursor
+	if gitLog != nil {
+		appended := prometheus.NewCounter(prometheus.CounterOpts{Name: "chronicle_events_appended_total", Help: "Events committed through the daemon."})
+		latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chronicle_append_duration_seconds",
+			Help: "Time to commit a write durably, from command to moved ref.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)})
+		reg.MustRegister(appended, latency)
+		outbox = bus.NewOutbox(gitLog, js, stream, log.With("component", "outbox"), bus.OutboxConfig{Interval: cfg.ReconcileInterval})
+		writer = events.NewWriter(gitLog, events.NewDeriver(r, log.With("component", "writer")), log.With("component", "writer"),
+			events.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() },
+				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
+		if err := writer.Sync(); err != nil {
+			return fmt.Errorf("index content: %w", err)
+		}
+		if target, err = gitLog.Head(); err != nil {
+			return fmt.Errorf("read head: %w", err)
+		}
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "chronicle_publish_lag_commits",
+			Help: "Commits on main not yet published to the event stream."}, func() float64 {
+			h, err := r.Head()
+			if err != nil {
+				return 0
+			}
+			height, err := gitLog.Height(h)
+			if err != nil {
+				return 0
+			}
+			return float64(height - outbox.Published().Height)
+		}))
+	} else {
+		c, _, err := bus.LastPublished(ctx, stream)
+		if err != nil {
+			return err
+		}
+		target = c
+	}
+	var isReady atomic.Bool
+	readyFn := func() bool {
+		if isReady.Load() {
+			return true
+		}
+		if rt.Reached(target) {
+			isReady.Store(true)
+			log.Info("projections caught up", "height", target.Height)
+		}
+		return isReady.Load()
+	}
+
+	var wg sync.WaitGroup
+	if outbox != nil {
+		wg.Add(2)
+		go func() { defer wg.Done(); outbox.Run(workers) }()
+		go func() { defer wg.Done(); r.RunRepacker(workers, cfg.RepackInterval, 500) }()
+	}
+	defer wg.Wait()
+	defer stopWorkers()
+
+	accounts := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
+	tokens, err := auth.LoadTokens(cfg.tokenKeyFile(), cfg.TokenTTL)
+	if err != nil {
+		return err
+	}
+	wcfg := webui.Config{Catalogue: cat, Waiter: rt, Accounts: accounts, Tokens: tokens, Ready: readyFn, Registry: reg, Logger: log}
+	if writer != nil {
+		wcfg.Writer = writer
+	}
+	srv := &http.Server{
+		Handler:           webui.New(wcfg),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "embedded_nats", cfg.NatsURL == "", "read_only", cfg.ReadOnly)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info("shutting down: draining requests")
+	sctx, cancel = context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("http shutdown", "err", err)
+	}
+	// Deferred, in this order: stop outbox and consumers and wait for them,
+	// close the catalogue, close NATS (connection, then embedded server),
+	// close the repository.
+	return nil
+}

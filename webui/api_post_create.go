@@ -1,0 +1,31 @@
+package webui
+
+import (
+	"net/http"
+)
+
+// createPost commits a new post and answers 201 once it is durable.
+func (h *Handler) createPost(w http.ResponseWriter, r *http.Request) error {
+	wr, err := h.writer()
+	if err != nil {
+		return err
+	}
+	var req postRequest
+	if err := h.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	in, err := req.input()
+	if err != nil {
+		return err
+	}
+	a, _ := principal(r)
+	res, err := wr.CreatePost(r.Context(), actor(a), in)
+	if err != nil {
+		return err
+	}
+	h.afterWrite(w, r, res)
+	p := *res.Post
+	p.Version = 1
+	w.Header().Set("Location", "/api/v1/posts/"+p.ID)
+	return writePost(w, http.StatusCreated, &p)
+}

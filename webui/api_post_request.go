@@ -1,0 +1,84 @@
+package webui
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events"
+)
+
+// postRequest is the body of POST /posts and PUT /posts/{id}.
+type postRequest struct {
+	Title        string       `json:"title"`
+	Slug         string       `json:"slug"`
+	Content      string       `json:"content"`
+	Excerpt      string       `json:"excerpt"`
+	Status       string       `json:"status"`
+	PublishedAt  *string      `json:"published_at"`
+	Categories   []string     `json:"categories"`
+	Tags         []string     `json:"tags"`
+	FeatureImage string       `json:"feature_image"`
+	Gallery      []string     `json:"gallery"`
+	EmbedURL     string       `json:"embed_url"`
+	Meta         *events.Meta `json:"meta"`
+}
+
+func (p *postRequest) input() (events.PostInput, error) {
+	in := events.PostInput{Title: p.Title, Slug: p.Slug, Content: p.Content, Excerpt: p.Excerpt,
+		Status: events.Status(p.Status), Categories: p.Categories, Tags: p.Tags,
+		FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL}
+	if p.Meta != nil {
+		in.Meta = *p.Meta
+	}
+	if p.Slug != "" && !events.ValidSlug(p.Slug) {
+		return in, fieldProblem(http.StatusUnprocessableEntity, "slug",
+			"%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", clip(p.Slug), events.MaxSlug)
+	}
+	if p.PublishedAt != nil && *p.PublishedAt != "" {
+		t, err := time.Parse(time.RFC3339, *p.PublishedAt)
+		if err != nil {
+			return in, fieldProblem(http.StatusUnprocessableEntity, "published_at", "%q is not an RFC 3339 date-time such as 2026-11-21T09:30:00Z", clip(*p.PublishedAt))
+		}
+		in.PublishedAt = &t
+	}
+	return in, nil
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// intParam reads a positive integer query parameter within [1, max].
+func intParam(r *http.Request, name string, def, max int) (int, error) {
+	v := strings.TrimSpace(r.URL.Query().Get(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, fieldProblem(http.StatusBadRequest, name, "must be a whole number from 1 to %d, not %q", max, clip(v))
+	}
+	return n, nil
+}
+
+// writePost answers with a post and its version as ETag.
+func writePost(w http.ResponseWriter, status int, p *events.Post) error {
+	presentPost(p)
+	w.Header().Set("ETag", etag(p.Blob))
+	w.Header().Set("Cache-Control", "no-cache")
+	return writeJSON(w, status, p)
+}
+
+// presentPost gives clients empty lists rather than nulls.
+func presentPost(p *events.Post) {
+	for _, l := range []*[]string{&p.Categories, &p.Tags, &p.Gallery} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package webui
+
+import (
+	"net/http"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/catalogue"
+)
+
+type postList struct {
+	Items      []events.Post `json:"items"`
+	Page       int           `json:"page"`
+	PerPage    int           `json:"per_page"`
+	Total      int           `json:"total"`
+	TotalPages int           `json:"total_pages"`
+}
+
+// listPosts pages through posts, newest first. Without a token only
+// published posts are listed.
+func (h *Handler) listPosts(w http.ResponseWriter, r *http.Request) error {
+	q := catalogue.Query{Status: events.Status(r.URL.Query().Get("status")),
+		Category: r.URL.Query().Get("category"), Tag: r.URL.Query().Get("tag")}
+	var err error
+	if q.Page, err = intParam(r, "page", 1, 1_000_000); err != nil {
+		return err
+	}
+	if q.PerPage, err = intParam(r, "per_page", 20, 100); err != nil {
+		return err
+	}
+	switch q.Status {
+	case "", events.Published:
+	case events.Draft:
+	default:
+		return fieldProblem(http.StatusBadRequest, "status", "must be %q or %q", events.Draft, events.Published)
+	}
+	if _, ok := principal(r); !ok {
+		if q.Status == events.Draft {
+			return unauthorized("listing drafts needs an API token")
+		}
+		q.Status = events.Published
+	}
+	items, total := h.cfg.Catalogue.Posts(q)
+	if items == nil {
+		items = []events.Post{}
+	}
+	for i := range items {
+		presentPost(&items[i])
+	}
+	return writeJSON(w, http.StatusOK, postList{Items: items, Page: q.Page, PerPage: q.PerPage, Total: total,
+		TotalPages: (total + q.PerPage - 1) / q.PerPage})
+}

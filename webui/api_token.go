@@ -1,0 +1,67 @@
+package webui
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+type tokenRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type tokenResponse struct {
+	Token     string `json:"token"`
+	TokenType string `json:"token_type"`
+	ExpiresIn int    `json:"expires_in"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+// createToken exchanges an email and password for an API token. Attempts
+// are limited per client address and per account.
+func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
+	var req tokenRequest
+	if err := h.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Email == "" {
+		return fieldProblem(http.StatusUnprocessableEntity, "email", "is required")
+	}
+	if req.Password == "" {
+		return fieldProblem(http.StatusUnprocessableEntity, "password", "is required")
+	}
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	for _, l := range []struct {
+		lim *auth.Limiter
+		key string
+	}{{h.byAddr, addr}, {h.byAccount, auth.NormalizeEmail(req.Email)}} {
+		if ok, wait := l.lim.Allow(l.key); !ok {
+			secs := int(math.Ceil(wait.Seconds()))
+			return problem(http.StatusTooManyRequests, "too many sign-in attempts: try again in %d seconds", secs).
+				with("Retry-After", fmt.Sprint(secs))
+		}
+	}
+	a, err := h.cfg.Accounts.Authenticate(req.Email, req.Password)
+	if errors.Is(err, auth.ErrNoAccount) || errors.Is(err, auth.ErrBadPassword) {
+		h.log.Info("sign-in refused", "email", auth.NormalizeEmail(req.Email), "addr", addr)
+		return unauthorized("wrong email or password")
+	}
+	if err != nil {
+		return fmt.Errorf("authenticate: %w", err)
+	}
+	tok, exp, err := h.cfg.Tokens.Issue(a)
+	if err != nil {
+		return fmt.Errorf("issue token: %w", err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusOK, tokenResponse{Token: tok, TokenType: "Bearer",
+		ExpiresIn: int(exp.Sub(h.cfg.Tokens.Now()).Seconds()), ExpiresAt: exp.UTC().Format("2006-01-02T15:04:05Z")})
+}

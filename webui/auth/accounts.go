@@ -1,0 +1,229 @@
+// Package auth holds accounts, password hashing, API tokens and login rate
+// limits. Accounts live in <data>/accounts, one small file each, never in
+// the content repository; they are read from disk on every login and every
+// token check, so `chronicle user add` works while the daemon runs and a
+// removed account or a changed role takes effect at once.
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Role is what an account may do.
+type Role string
+
+const (
+	RoleAdmin  Role = "admin"  // everything
+	RoleEditor Role = "editor" // content, not settings or accounts
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleEditor }
+
+// Account is one person who can sign in.
+type Account struct {
+	Email        string    `json:"email"`
+	Name         string    `json:"name,omitempty"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"password_hash"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+var (
+	// ErrNoAccount: no account with that email.
+	ErrNoAccount = errors.New("no such account")
+	// ErrBadPassword: the password does not match.
+	ErrBadPassword = errors.New("wrong password")
+	// ErrExists: an account with that email exists already.
+	ErrExists = errors.New("account exists")
+)
+
+// Store keeps accounts as files in a folder.
+type Store struct {
+	dir    string
+	params Argon2Params
+	sem    chan struct{} // caps concurrent hashing: each takes Memory KiB
+}
+
+// Argon2Params tune the password hash; the defaults follow RFC 9106's
+// second recommendation scaled to a small server.
+type Argon2Params struct {
+	Time    uint32
+	Memory  uint32 // KiB
+	Threads uint8
+}
+
+// DefaultArgon2 is used for new passwords.
+var DefaultArgon2 = Argon2Params{Time: 3, Memory: 64 * 1024, Threads: 2}
+
+// NewStore returns the store in dir.
+func NewStore(dir string, p Argon2Params) *Store {
+	if p == (Argon2Params{}) {
+		p = DefaultArgon2
+	}
+	return &Store{dir: dir, params: p, sem: make(chan struct{}, max(1, runtime.NumCPU()))}
+}
+
+// NormalizeEmail is the form emails are compared in.
+func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// ValidEmail is a sanity check, not RFC 5322.
+func ValidEmail(e string) bool {
+	at := strings.LastIndexByte(e, '@')
+	return at > 0 && at < len(e)-3 && len(e) <= 254 && !strings.ContainsAny(e, " \t\r\n<>,;\"") && strings.Contains(e[at:], ".")
+}
+
+func (s *Store) path(email string) string {
+	sum := sha256.Sum256([]byte(NormalizeEmail(email)))
+	return filepath.Join(s.dir, hex.EncodeToString(sum[:16])+".json")
+}
+
+// Get reads an account.
+func (s *Store) Get(email string) (Account, error) {
+	b, err := os.ReadFile(s.path(email))
+	if errors.Is(err, os.ErrNotExist) {
+		return Account{}, ErrNoAccount
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("read account: %w", err)
+	}
+	var a Account
+	if err := json.Unmarshal(b, &a); err != nil {
+		return Account{}, fmt.Errorf("read account: %w", err)
+	}
+	if NormalizeEmail(a.Email) != NormalizeEmail(email) {
+		return Account{}, ErrNoAccount
+	}
+	return a, nil
+}
+
+// Add creates an account; replace allows overwriting an existing one
+// (a password reset).
+func (s *Store) Add(email, name string, role Role, password string, replace bool) (Account, error) {
+	email = NormalizeEmail(email)
+	if !ValidEmail(email) {
+		return Account{}, fmt.Errorf("%q is not an email address", email)
+	}
+	if !role.Valid() {
+		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
+	}
+	if n := len([]rune(password)); n < 10 || n > 1024 {
+		return Account{}, fmt.Errorf("a password needs 10 to 1024 characters, this one has %d", n)
+	}
+	if _, err := s.Get(email); err == nil && !replace {
+		return Account{}, fmt.Errorf("%s: %w", email, ErrExists)
+	}
+	a := Account{Email: email, Name: name, Role: role, PasswordHash: s.hash(password), CreatedAt: time.Now().UTC().Truncate(time.Second)}
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return Account{}, err
+	}
+	if err := writeFileAtomic(s.path(email), b, 0o600); err != nil {
+		return Account{}, fmt.Errorf("write account: %w", err)
+	}
+	return a, nil
+}
+
+// Authenticate checks a password. The work done is the same whether or
+// not the account exists, so timing does not reveal which emails exist.
+func (s *Store) Authenticate(email, password string) (Account, error) {
+	a, err := s.Get(email)
+	if errors.Is(err, ErrNoAccount) {
+		s.verify(dummyHash, password)
+		return Account{}, ErrNoAccount
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	if !s.verify(a.PasswordHash, password) {
+		return Account{}, ErrBadPassword
+	}
+	return a, nil
+}
+
+var dummyHash = "$argon2id$v=19$m=65536,t=3,p=2$c29tZXNhbHRzb21lc2FsdA$" + base64.RawStdEncoding.EncodeToString(make([]byte, 32))
+
+func (s *Store) hash(password string) string {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	p := s.params
+	s.sem <- struct{}{}
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, 32)
+	<-s.sem
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+func (s *Store) verify(encoded, password string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var p Argon2Params
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return false
+	}
+	if p.Memory > 1<<20 || p.Time > 20 || p.Threads == 0 {
+		return false // refuse hashes that would take the server down
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	s.sem <- struct{}{}
+	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	<-s.sem
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// writeFileAtomic writes through a synced temporary file and a rename, so
+// a reader sees the old file or the new one, never half of one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

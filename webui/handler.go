@@ -1,0 +1,256 @@
+// Package webui is Chronicle's HTTP layer: the JSON API under /api/v1 and
+// the operational endpoints, all routed in routes.go. Handlers return
+// errors; one adapter turns them into problem+json responses, logging
+// server faults once with an id the client also sees.
+package webui
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// Catalogue is the read model the API serves.
+type Catalogue interface {
+	Post(id string) (events.Post, bool)
+	Posts(q catalogue.Query) ([]events.Post, int)
+	Categories() []events.Category
+	Category(slug string) (events.Category, bool)
+	Tags() []catalogue.Tag
+	Settings() events.Settings
+	Profile() events.Profile
+}
+
+// Writer commits editors' changes.
+type Writer interface {
+	CreatePost(ctx context.Context, a events.Actor, in events.PostInput) (events.Written, error)
+	UpdatePost(ctx context.Context, a events.Actor, id, ifMatch string, in events.PostInput) (events.Written, error)
+	DeletePost(ctx context.Context, a events.Actor, id, ifMatch string) (events.Written, error)
+	PutCategory(ctx context.Context, a events.Actor, c events.Category, ifMatch string) (events.Written, bool, error)
+	DeleteCategory(ctx context.Context, a events.Actor, slug, ifMatch string) (events.Written, error)
+	CategoryVersion(slug string) (string, error)
+	PutSettings(ctx context.Context, a events.Actor, s events.Settings) (events.Written, error)
+	PutProfile(ctx context.Context, a events.Actor, p events.Profile) (events.Written, error)
+}
+
+// Waiter tells when projections have applied a write.
+type Waiter interface {
+	WaitFor(ctx context.Context, c events.Cursor) error
+}
+
+// Config is what the web layer needs.
+type Config struct {
+	Catalogue Catalogue
+	Writer    Writer // nil on a read-only node
+	Waiter    Waiter
+	Accounts  *auth.Store
+	Tokens    *auth.Tokens
+	Ready     func() bool
+	Registry  *prometheus.Registry
+	Logger    *slog.Logger
+	MaxBody   int64 // bytes of a JSON request body; default 1 MiB
+	// LoginEvery and LoginBurst limit login attempts per address and per
+	// account; defaults one every 6s after a burst of 10.
+	LoginEvery time.Duration
+	LoginBurst int
+}
+
+// Handler holds the dependencies of every handler.
+type Handler struct {
+	cfg       Config
+	log       *slog.Logger
+	byAddr    *auth.Limiter
+	byAccount *auth.Limiter
+	httpDur   *prometheus.HistogramVec
+}
+
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// api adapts a handler that returns errors.
+func (h *Handler) api(fn apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		var p *Problem
+		switch {
+		case errors.As(err, &p):
+		case errors.As(err, new(*events.ValidationError)):
+			var ve *events.ValidationError
+			errors.As(err, &ve)
+			p = problem(http.StatusUnprocessableEntity, "%s", ve.Error())
+			p.Errors = ve.Errors
+		case errors.As(err, new(*events.ConflictError)):
+			var ce *events.ConflictError
+			errors.As(err, &ce)
+			p = fieldProblem(http.StatusConflict, ce.Field, "%s", ce.Detail)
+		case errors.Is(err, events.ErrStale):
+			p = problem(http.StatusPreconditionFailed, "%s: fetch it again, reapply your change and send the new ETag in If-Match", events.ErrStale)
+		case errors.Is(err, events.ErrNotFound):
+			p = problem(http.StatusNotFound, "%s", err)
+		case errors.Is(err, context.Canceled):
+			return // the client went away
+		default:
+			id := errorID()
+			h.log.Error("request failed", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+			p = problem(http.StatusInternalServerError, "the server failed to handle this request; quote error id %s when reporting it", id)
+			p.ErrorID = id
+		}
+		if p.Instance == "" {
+			p.Instance = r.URL.Path
+		}
+		writeProblem(w, p)
+	})
+}
+
+func errorID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return fmt.Sprintf("%x", b)
+}
+
+// decodeJSON reads a JSON request body into v strictly: the right content
+// type, a size limit, no unknown fields, nothing after the object.
+func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return problem(http.StatusUnsupportedMediaType, "send the body as application/json")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err, h.cfg.MaxBody)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if mbe := new(http.MaxBytesError); errors.As(err, &mbe) {
+			return jsonProblem(err, h.cfg.MaxBody)
+		}
+		return problem(http.StatusBadRequest, "malformed JSON: unexpected data after the object")
+	}
+	return nil
+}
+
+func jsonProblem(err error, limit int64) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return problem(http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", limit)
+	case errors.Is(err, io.EOF):
+		return problem(http.StatusBadRequest, "the request body is empty: send a JSON object")
+	case errors.As(err, &syn):
+		return problem(http.StatusBadRequest, "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return problem(http.StatusBadRequest, "malformed JSON: the body ends in the middle of a value")
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return problem(http.StatusBadRequest, "the body must be a JSON object")
+		}
+		return fieldProblem(http.StatusBadRequest, field, "must be %s, not a JSON %s", jsonType(typ.Type.Kind().String()), typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldProblem(http.StatusBadRequest, field, "unknown field")
+	}
+	return problem(http.StatusBadRequest, "malformed JSON: %s", err)
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "slice":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	case "bool":
+		return "true or false"
+	case "ptr":
+		return "a string"
+	}
+	return "a number"
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	return enc.Encode(v)
+}
+
+// etag quotes a version for the ETag header.
+func etag(v string) string { return `"` + v + `"` }
+
+// ifMatch returns the version a client expects, "" when it sent none.
+// "*" means any existing version.
+func ifMatch(r *http.Request) (string, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return "", nil
+	}
+	if strings.HasPrefix(v, "W/") {
+		return "", problem(http.StatusBadRequest, "If-Match needs a strong ETag, as sent in the ETag header")
+	}
+	if strings.Contains(v, ",") {
+		return "", problem(http.StatusBadRequest, "If-Match takes exactly one ETag")
+	}
+	return strings.Trim(v, `"`), nil
+}
+
+// preferWait reads "Prefer: wait=N" (RFC 7240), capped at 30 seconds.
+func preferWait(r *http.Request) time.Duration {
+	for _, pref := range r.Header.Values("Prefer") {
+		for _, part := range strings.Split(pref, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if ok && strings.EqualFold(k, "wait") {
+				if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n > 0 {
+					return time.Duration(min(n, 30)) * time.Second
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// afterWrite waits, if the client asked, until the projections applied the
+// write, and says so with Preference-Applied.
+func (h *Handler) afterWrite(w http.ResponseWriter, r *http.Request, res events.Written) {
+	d := preferWait(r)
+	if d == 0 || h.cfg.Waiter == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	defer cancel()
+	if err := h.cfg.Waiter.WaitFor(ctx, res.Cursor); err == nil {
+		w.Header().Set("Preference-Applied", fmt.Sprintf("wait=%d", int(d.Seconds())))
+	}
+}
+
+// writer returns the writer, or a 503 on a read-only node.
+func (h *Handler) writer() (Writer, error) {
+	if h.cfg.Writer == nil {
+		return nil, problem(http.StatusServiceUnavailable, "this node is read-only: send writes to the writer node")
+	}
+	return h.cfg.Writer, nil
+}
+
+func jsonDecode(b []byte, v any) error { return json.Unmarshal(b, v) }

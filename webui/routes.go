@@ -1,0 +1,80 @@
+package webui
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// New returns the HTTP handler of the whole daemon.
+func New(cfg Config) http.Handler {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.LoginEvery <= 0 {
+		cfg.LoginEvery = 6 * time.Second
+	}
+	if cfg.LoginBurst <= 0 {
+		cfg.LoginBurst = 10
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func() bool { return true }
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	h := &Handler{cfg: cfg, log: cfg.Logger,
+		byAddr:    auth.NewLimiter(cfg.LoginEvery, cfg.LoginBurst),
+		byAccount: auth.NewLimiter(cfg.LoginEvery, cfg.LoginBurst),
+		httpDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "chronicle_http_request_duration_seconds",
+			Help: "HTTP request latency by route template.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
+			[]string{"method", "route", "status"})}
+	cfg.Registry.MustRegister(h.httpDur)
+
+	r := mux.NewRouter()
+	r.Use(h.observe)
+
+	ops := r.NewRoute().Subrouter()
+	ops.Handle("/healthz", http.HandlerFunc(h.healthz)).Methods(http.MethodGet, http.MethodHead)
+	ops.Handle("/readyz", http.HandlerFunc(h.readyz)).Methods(http.MethodGet, http.MethodHead)
+	ops.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+
+	api := r.PathPrefix("/api/v1").Subrouter()
+	for _, rt := range []struct {
+		method, path string
+		access       access
+		fn           apiFunc
+	}{
+		{http.MethodPost, "/auth/token", public, h.createToken},
+		{http.MethodGet, "/posts", public, h.listPosts},
+		{http.MethodPost, "/posts", editor, h.createPost},
+		{http.MethodGet, "/posts/{id}", public, h.getPost},
+		{http.MethodPut, "/posts/{id}", editor, h.updatePost},
+		{http.MethodDelete, "/posts/{id}", editor, h.deletePost},
+		{http.MethodGet, "/categories", public, h.listCategories},
+		{http.MethodPost, "/categories", editor, h.createCategory},
+		{http.MethodGet, "/categories/{slug}", public, h.getCategory},
+		{http.MethodPut, "/categories/{slug}", editor, h.putCategory},
+		{http.MethodDelete, "/categories/{slug}", editor, h.deleteCategory},
+		{http.MethodGet, "/tags", public, h.listTags},
+		{http.MethodGet, "/settings", admin, h.getSettings},
+		{http.MethodPut, "/settings", admin, h.putSettings},
+		{http.MethodGet, "/profile", public, h.getProfile},
+		{http.MethodPut, "/profile", editor, h.putProfile},
+		{http.MethodGet, "/openapi.json", public, h.openAPI},
+	} {
+		api.Handle(rt.path, h.guard(rt.access, h.api(rt.fn))).Methods(rt.method)
+	}
+	api.NotFoundHandler = h.api(func(w http.ResponseWriter, r *http.Request) error {
+		return problem(http.StatusNotFound, "no such API endpoint: see /api/v1/openapi.json")
+	})
+	api.MethodNotAllowedHandler = h.api(func(w http.ResponseWriter, r *http.Request) error {
+		return problem(http.StatusMethodNotAllowed, "%s is not allowed here: see /api/v1/openapi.json", r.Method)
+	})
+	return r
+}
