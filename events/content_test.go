@@ -74,10 +74,10 @@ func TestInvalidPostFilesNameLineAndField(t *testing.T) {
 
 func TestSlugify(t *testing.T) {
 	for in, want := range map[string]string{
-		"Hello, World!":           "hello-world",
-		"Ünïcödé façade":          "unicode-facade",
-		"日本語":                     "ri-ben-yu",
-		"  --- ":                  "",
+		"Hello, World!":             "hello-world",
+		"Ünïcödé façade":            "unicode-facade",
+		"日本語":                       "ri-ben-yu",
+		"  --- ":                    "",
 		strings.Repeat("word ", 40): strings.TrimSuffix(strings.Repeat("word-", 20), "-"),
 	} {
 		if got := Slugify(in); got != want || (got != "" && !ValidSlug(got)) {

@@ -436,4 +436,3 @@ func (r *Repo) RunRepacker(ctx context.Context, interval time.Duration, threshol
 		}
 	}
 }
-
