@@ -491,7 +491,7 @@ func (w *Writer) DeleteCategory(ctx context.Context, actor Actor, slug, ifMatch 
 			}
 		}
 		if n > 0 {
-			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("category %q is used by %d posts: remove it from them first", slug, n)}
+			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("category %q is used by %s: remove it from them first", slug, plural(n, "post"))}
 		}
 		return w.batch(actor, "category/"+slug, string(CategoryDeleted), "Delete category "+quote(slug),
 			repo.Change{Path: CategoryPath(slug), Delete: true}), nil
@@ -536,4 +536,11 @@ func (w *Writer) PutProfile(ctx context.Context, actor Actor, p Profile) (Writte
 		return w.batch(actor, "site/profile", string(ProfileChanged), "Change profile",
 			repo.Change{Path: ProfilePath, Data: data}), nil
 	})
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
