@@ -231,3 +231,8 @@ func postBody(title string, extra ...any) map[string]any {
 }
 
 var _ = fmt.Sprint
+
+func decodeBody(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}

@@ -19,6 +19,10 @@ const MainRef = "refs/heads/main"
 // ErrLocked is returned when another process held the ref lock for too long.
 var ErrLocked = errors.New("repo: ref is locked by another writer")
 
+// staleLock is the age past which a ref lock is taken to be left behind by
+// a process that died holding it: git holds one for milliseconds.
+const staleLock = 5 * time.Second
+
 // readRef reads a ref the way git does: the loose file first, then
 // packed-refs. A missing ref is the zero hash.
 func readRef(gitDir, name string) (plumbing.Hash, error) {
@@ -76,6 +80,10 @@ func casRef(gitDir, name string, old, new plumbing.Hash) error {
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("lock %s: %w", name, err)
+		}
+		if st, err := os.Stat(lock); err == nil && time.Since(st.ModTime()) > staleLock {
+			os.Remove(lock) // a writer died holding it; the ref itself is intact
+			continue
 		}
 		if time.Now().After(deadline) {
 			return ErrLocked
