@@ -154,18 +154,22 @@ func (r response) problem(t testing.TB) (detail string, fields []string) {
 func (s *site) do(method, path, token string, body any, headers ...string) response {
 	s.t.Helper()
 	var rd io.Reader
+	var raw []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		raw = []byte(b)
 	case []byte:
-		rd = bytes.NewReader(b)
+		raw = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		rd = bytes.NewReader(j)
+		raw = j
+	}
+	if body != nil {
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequest(method, s.url+path, rd)
 	if err != nil {
@@ -186,7 +190,9 @@ func (s *site) do(method, path, token string, body any, headers ...string) respo
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	res := response{status: resp.StatusCode, header: resp.Header, body: b}
+	checkResponse(s.t, req, raw, res)
+	return res
 }
 
 func (s *site) token(email string) string {

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -39,12 +40,15 @@ func New(cfg Config) http.Handler {
 	r := mux.NewRouter()
 	r.Use(h.observe)
 
-	ops := r.NewRoute().Subrouter()
-	ops.Handle("/healthz", http.HandlerFunc(h.healthz)).Methods(http.MethodGet, http.MethodHead)
-	ops.Handle("/readyz", http.HandlerFunc(h.readyz)).Methods(http.MethodGet, http.MethodHead)
-	ops.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	// Operations.
+	r.Handle("/healthz", http.HandlerFunc(h.healthz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/readyz", http.HandlerFunc(h.readyz)).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 
+	// The JSON API.
 	api := r.PathPrefix("/api/v1").Subrouter()
+	allowed := map[string][]string{}
+	var paths []string
 	for _, rt := range []struct {
 		method, path string
 		access       access
@@ -69,12 +73,26 @@ func New(cfg Config) http.Handler {
 		{http.MethodGet, "/openapi.json", public, h.openAPI},
 	} {
 		api.Handle(rt.path, h.guard(rt.access, h.api(rt.fn))).Methods(rt.method)
+		if allowed[rt.path] == nil {
+			paths = append(paths, rt.path)
+		}
+		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	}
+	// After every path's routes, a route of any method answers 405 with
+	// Allow. (A subrouter's MethodNotAllowedHandler is not reliable in
+	// gorilla/mux 1.8.1: a later route of another path hides the mismatch.)
+	for _, p := range paths {
+		api.Handle(p, h.api(h.methodNotAllowed(allowed[p])))
 	}
 	api.NotFoundHandler = h.api(func(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusNotFound, "no such API endpoint: see /api/v1/openapi.json")
 	})
-	api.MethodNotAllowedHandler = h.api(func(w http.ResponseWriter, r *http.Request) error {
-		return problem(http.StatusMethodNotAllowed, "%s is not allowed here: see /api/v1/openapi.json", r.Method)
-	})
 	return r
+}
+
+func (h *Handler) methodNotAllowed(methods []string) apiFunc {
+	allow := strings.Join(methods, ", ")
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return problem(http.StatusMethodNotAllowed, "%s is not allowed here; allowed: %s", r.Method, allow).with("Allow", allow)
+	}
 }

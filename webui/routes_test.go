@@ -1,0 +1,166 @@
+package webui_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/gorilla/mux"
+
+	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/webui"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+func newRouter(t *testing.T) *mux.Router {
+	t.Helper()
+	dir := t.TempDir()
+	cat, err := catalogue.Open(filepath.Join(dir, "catalogue.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	tokens, err := auth.LoadTokens(filepath.Join(dir, "token.key"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := webui.New(webui.Config{Catalogue: cat, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
+		Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginBurst: 3, LoginEvery: time.Hour})
+	return h.(*mux.Router)
+}
+
+type endpoint struct{ method, path string }
+
+func endpoints(t *testing.T, r *mux.Router) []endpoint {
+	var out []endpoint
+	err := r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		tmpl, err1 := route.GetPathTemplate()
+		methods, err2 := route.GetMethods()
+		if err1 != nil || err2 != nil {
+			return nil // a subrouter's prefix, not an endpoint
+		}
+		for _, m := range methods {
+			out = append(out, endpoint{m, tmpl})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Every route that is not deliberately public refuses an anonymous caller.
+func TestProtectedRoutesRefuseAnonymousCallers(t *testing.T) {
+	public := map[endpoint]bool{
+		{"GET", "/healthz"}: true, {"HEAD", "/healthz"}: true, {"GET", "/readyz"}: true, {"HEAD", "/readyz"}: true,
+		{"GET", "/metrics"}: true, {"POST", "/api/v1/auth/token"}: true, {"GET", "/api/v1/openapi.json"}: true,
+		{"GET", "/api/v1/posts"}: true, {"GET", "/api/v1/posts/{id}"}: true, {"GET", "/api/v1/categories"}: true,
+		{"GET", "/api/v1/categories/{slug}"}: true, {"GET", "/api/v1/tags"}: true, {"GET", "/api/v1/profile"}: true,
+	}
+	r := newRouter(t)
+	eps := endpoints(t, r)
+	if len(eps) < 20 {
+		t.Fatalf("only %d endpoints found", len(eps))
+	}
+	vars := regexp.MustCompile(`\{[^}]+\}`)
+	protected := 0
+	for _, ep := range eps {
+		if public[ep] {
+			continue
+		}
+		protected++
+		req := httptest.NewRequest(ep.method, vars.ReplaceAllString(ep.path, "x"), strings.NewReader(`{"title":"x","name":"x"}`))
+		req.Header.Set("Content-Type", "application/json")
+		for _, authz := range []string{"", "Bearer nonsense", "Basic YWRtaW46YWRtaW4="} {
+			if authz != "" {
+				req.Header.Set("Authorization", authz)
+			}
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			if w.Code != http.StatusUnauthorized || w.Header().Get("WWW-Authenticate") == "" {
+				t.Errorf("%s %s with %q: %d, want 401 with WWW-Authenticate", ep.method, ep.path, authz, w.Code)
+			}
+		}
+	}
+	if protected < 9 {
+		t.Fatalf("only %d protected endpoints: the route table lost its guards?", protected)
+	}
+}
+
+// The OpenAPI document is valid and describes exactly the API's routes.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	b, err := webui.OpenAPIJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("invalid OpenAPI document: %v", err)
+	}
+	var documented, routed []string
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented = append(documented, method+" /api/v1"+path)
+		}
+	}
+	for _, ep := range endpoints(t, newRouter(t)) {
+		if strings.HasPrefix(ep.path, "/api/v1/") {
+			routed = append(routed, ep.method+" "+ep.path)
+		}
+	}
+	sort.Strings(documented)
+	sort.Strings(routed)
+	if strings.Join(documented, "\n") != strings.Join(routed, "\n") {
+		t.Fatalf("documented:\n%s\n\nrouted:\n%s", strings.Join(documented, "\n"), strings.Join(routed, "\n"))
+	}
+	w := httptest.NewRecorder()
+	newRouter(t).ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/json" || !strings.Contains(w.Body.String(), `"openapi":"3.0.3"`) {
+		t.Fatalf("GET openapi.json: %d %s", w.Code, w.Header())
+	}
+}
+
+func TestUnknownAPIPathsAndMethodsAreProblems(t *testing.T) {
+	r := newRouter(t)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+	}{{"GET", "/api/v1/nope", 404}, {"PATCH", "/api/v1/posts", 405}} {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if w.Code != tc.status || w.Header().Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: %d %q", tc.method, tc.path, w.Code, w.Header().Get("Content-Type"))
+		}
+	}
+}
+
+func TestLoginIsRateLimited(t *testing.T) {
+	r := newRouter(t)
+	codes := []int{}
+	for i := 0; i < 5; i++ {
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/api/v1/auth/token", strings.NewReader(`{"email":"who@example.org","password":"guess number one"}`))
+		req.Header.Set("Content-Type", "application/json")
+		r.ServeHTTP(w, req)
+		codes = append(codes, w.Code)
+		if w.Code == 429 && w.Header().Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if codes[0] != 401 || codes[2] != 401 || codes[3] != 429 || codes[4] != 429 {
+		t.Fatalf("statuses %v: want three 401s, then 429s", codes)
+	}
+}
