@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -127,7 +128,26 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Args:  cobra.NoArgs,
 		Run:   func(*cobra.Command, []string) { fmt.Fprintln(stdout, "chronicle", version) },
 	}
-	root.AddCommand(serve, user, rebuild, versionCmd)
+	var probeAddr string
+	probe := &cobra.Command{
+		Use:   "probe",
+		Short: "Exit 0 if the daemon at --addr is ready (for container health checks)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c := &http.Client{Timeout: 3 * time.Second}
+			resp, err := c.Get("http://" + probeAddr + "/readyz")
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("not ready: %s", resp.Status)
+			}
+			return nil
+		},
+	}
+	probe.Flags().StringVar(&probeAddr, "addr", "127.0.0.1:8080", "address the daemon listens on")
+	root.AddCommand(serve, user, rebuild, versionCmd, probe)
 	return root
 }
 

@@ -1,0 +1,143 @@
+package daemon
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+func TestUserAddWorksWhileTheDaemonRuns(t *testing.T) {
+	data := t.TempDir()
+	var out, errOut bytes.Buffer
+	// Before the first start.
+	if code := Main([]string{"user", "add", "--data", data, "--email", "First@Example.org", "--role", "admin", "--password-stdin"},
+		"test", strings.NewReader(password+"\n"), &out, &errOut); code != 0 {
+		t.Fatalf("user add: %d %s", code, errOut.String())
+	}
+	s := startSite(t, data)
+	s.token("first@example.org")
+	// While it runs, and through the environment for --data.
+	t.Setenv("CHRONICLE_DATA", data)
+	if code := Main([]string{"user", "add", "--email", "second@example.org", "--password-stdin"},
+		"test", strings.NewReader(password), &out, &errOut); code != 0 {
+		t.Fatalf("user add: %d %s", code, errOut.String())
+	}
+	tok := s.token("second@example.org")
+	// An editor by default: may write posts, not settings.
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("From the second account")), 201)
+	mustStatus(t, s.do("PUT", "/api/v1/settings", tok, map[string]any{"title": "x"}), 403)
+
+	for _, tc := range []struct {
+		args []string
+		pw   string
+		want string
+	}{
+		{[]string{"--email", "x@example.org"}, password, "--password-stdin"},
+		{[]string{"--email", "not-an-email", "--password-stdin"}, password, "not an email address"},
+		{[]string{"--email", "x@example.org", "--role", "owner", "--password-stdin"}, password, "role must be"},
+		{[]string{"--email", "x@example.org", "--password-stdin"}, "short", "10 to 1024 characters"},
+		{[]string{"--email", "second@example.org", "--password-stdin"}, password, "account exists"},
+	} {
+		errOut.Reset()
+		code := Main(append([]string{"user", "add", "--data", data}, tc.args...), "test", strings.NewReader(tc.pw), &out, &errOut)
+		if code == 0 || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("user add %v: code %d, stderr %q, want %q", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+	// Hashes are argon2id and the files private.
+	files, _ := filepath.Glob(filepath.Join(data, "accounts", "*.json"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		st, _ := os.Stat(f)
+		if !bytes.Contains(b, []byte(`"$argon2id$v=19$m=65536,t=3,p=2$`)) || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, content %s", f, st.Mode(), b)
+		}
+	}
+}
+
+// SIGTERM drains in-flight requests and stops everything in order; the
+// process exits 0 and the data directory opens cleanly again.
+func TestSIGTERMShutsDownInOrder(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ann@example.org", auth.RoleEditor)
+	s, cmd := startProcess(t, data)
+	tok := s.token("ann@example.org")
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("Before shutdown"), "Prefer", "wait=5"), 201)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit within 20s of SIGTERM")
+	}
+	s = startSite(t, data)
+	var l struct{ Total int }
+	s.do("GET", "/api/v1/posts?status=draft", s.token("ann@example.org"), nil).json(t, &l)
+	if l.Total != 1 {
+		t.Fatalf("%d posts after restart", l.Total)
+	}
+}
+
+// With --nats-url the same binary uses an external NATS server (Debian's
+// nats-server): a writer node and a read-only node both serve the post.
+func TestExternalNATS(t *testing.T) {
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nats-server is not installed: .ci/run installs Debian's nats-server")
+		}
+		t.Skip("nats-server not installed (apt-get install nats-server)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ns := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", t.TempDir())
+	ns.Stderr = testWriter{t}
+	if err := ns.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Process.Kill(); ns.Wait() })
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	waitFor(t, 10*time.Second, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+
+	wdata, rdata := t.TempDir(), t.TempDir()
+	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
+	w := startSite(t, wdata, func(c *Config) { c.NatsURL, c.Node = url, "writer" })
+	r := startSite(t, rdata, func(c *Config) { c.NatsURL, c.Node, c.ReadOnly = url, "reader", true })
+	tok := w.token("ann@example.org")
+	res := w.do("POST", "/api/v1/posts", tok, postBody("Everywhere", "status", "published"), "Prefer", "wait=5")
+	mustStatus(t, res, 201)
+	var p apiPost
+	res.json(t, &p)
+	waitFor(t, 10*time.Second, func() bool { return r.do("GET", "/api/v1/posts/"+p.ID, "", nil).status == 200 })
+	// The read node has no repository and refuses writes clearly.
+	addAccount(t, rdata, "ann@example.org", auth.RoleEditor)
+	mustStatus(t, r.do("POST", "/api/v1/posts", r.token("ann@example.org"), postBody("Nope")), 503)
+	if _, err := os.Stat(filepath.Join(rdata, "site.git")); !os.IsNotExist(err) {
+		t.Fatalf("read node created a repository: %v", err)
+	}
+}
