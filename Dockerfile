@@ -1,0 +1,37 @@
+# Chronicle in a container: one process, embedded NATS, everything in /data.
+#
+#   podman build -t chronicle .
+#   podman run -d -p 8080:8080 -v chronicle-data:/data chronicle
+#   podman exec -i <container> chronicle user add --email you@example.org --role admin --password-stdin
+#
+# Base images are build arguments so that local images can stand in where
+# no registry is reachable.
+ARG GO_IMAGE=docker.io/library/golang:1.26-bookworm
+ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
+
+FROM ${GO_IMAGE} AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/chronicle .
+
+FROM ${RUNTIME_IMAGE}
+# git runs repacks and, later, serves clones and pushes.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin chronicle \
+ && mkdir -p /data && chown chronicle:chronicle /data
+COPY --from=build /out/chronicle /usr/local/bin/chronicle
+USER chronicle
+VOLUME /data
+ENV CHRONICLE_DATA=/data \
+    CHRONICLE_ADDR=0.0.0.0:8080 \
+    CHRONICLE_LOG_FORMAT=json
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["chronicle", "probe", "--addr", "127.0.0.1:8080"]
+ENTRYPOINT ["chronicle"]
+CMD ["serve"]
