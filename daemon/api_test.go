@@ -61,6 +61,16 @@ func TestCreateReturnsOnlyOnceDurable(t *testing.T) {
 		t.Fatalf("commit message:\n%s\nwant:\n%s", msg, want)
 	}
 	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
+	// The metrics the issue names, HTTP latency labelled by route template.
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(string(s.do("GET", "/metrics", "", nil).body), "chronicle_projection_lag_events{projection=\"catalogue\"}") })
+	metrics := string(s.do("GET", "/metrics", "", nil).body)
+	for _, want := range []string{"chronicle_events_appended_total 1", "chronicle_append_duration_seconds_count 1",
+		"chronicle_publish_lag_commits", "chronicle_projection_lag_events{projection=\"catalogue\"}",
+		`chronicle_http_request_duration_seconds_count{method="POST",route="/api/v1/posts",status="2xx"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	// Accounts never reach the content repository.
 	if files := git(t, clone, "log", "--all", "--name-only", "--format="); strings.Contains(files, "account") || strings.Contains(files, "secret") {
 		t.Fatalf("repository history names account files:\n%s", files)
