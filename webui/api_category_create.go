@@ -15,7 +15,7 @@ type categoryRequest struct {
 // createCategory adds a category; its slug defaults to one made from the
 // name, and an existing slug is a 409.
 func (h *Handler) createCategory(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.writer()
+	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
@@ -31,12 +31,11 @@ func (h *Handler) createCategory(w http.ResponseWriter, r *http.Request) error {
 	} else if v != "" {
 		return fieldProblem(http.StatusConflict, "slug", "category %q exists already: change it with PUT /api/v1/categories/%s", req.Slug, req.Slug)
 	}
-	return h.saveCategory(w, r, wr, events.Category{Slug: req.Slug, Name: req.Name, Description: req.Description}, "")
+	return h.saveCategory(w, r, wr, events.Category{Slug: req.Slug, Name: req.Name, Description: req.Description})
 }
 
-func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, wr Writer, c events.Category, match string) error {
-	a, _ := principal(r)
-	res, created, err := wr.PutCategory(r.Context(), actor(a), c, match)
+func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, wr write, c events.Category) error {
+	res, created, err := wr.PutCategory(r.Context(), wr.actor, c, wr.match)
 	if err != nil {
 		return err
 	}

@@ -8,16 +8,11 @@ import (
 
 // deleteCategory removes a category that no post uses (409 otherwise).
 func (h *Handler) deleteCategory(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.writer()
+	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
-	match, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	a, _ := principal(r)
-	res, err := wr.DeleteCategory(r.Context(), actor(a), mux.Vars(r)["slug"], match)
+	res, err := wr.DeleteCategory(r.Context(), wr.actor, mux.Vars(r)["slug"], wr.match)
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,7 @@ type categoryUpdate struct {
 // putCategory creates or replaces the category at a slug; renaming a
 // category changes its name, never its slug.
 func (h *Handler) putCategory(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.writer()
-	if err != nil {
-		return err
-	}
-	match, err := ifMatch(r)
+	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
@@ -28,5 +24,5 @@ func (h *Handler) putCategory(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	return h.saveCategory(w, r, wr, events.Category{Slug: mux.Vars(r)["slug"], Name: req.Name, Description: req.Description}, match)
+	return h.saveCategory(w, r, wr, events.Category{Slug: mux.Vars(r)["slug"], Name: req.Name, Description: req.Description})
 }

@@ -6,7 +6,7 @@ import (
 
 // createPost commits a new post and answers 201 once it is durable.
 func (h *Handler) createPost(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.writer()
+	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
@@ -18,8 +18,7 @@ func (h *Handler) createPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, _ := principal(r)
-	res, err := wr.CreatePost(r.Context(), actor(a), in)
+	res, err := wr.CreatePost(r.Context(), wr.actor, in)
 	if err != nil {
 		return err
 	}

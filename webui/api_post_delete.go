@@ -8,16 +8,11 @@ import (
 
 // deletePost removes a post; history keeps it.
 func (h *Handler) deletePost(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.writer()
+	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
-	match, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	a, _ := principal(r)
-	res, err := wr.DeletePost(r.Context(), actor(a), mux.Vars(r)["id"], match)
+	res, err := wr.DeletePost(r.Context(), wr.actor, mux.Vars(r)["id"], wr.match)
 	if err != nil {
 		return err
 	}

@@ -11,11 +11,7 @@ import (
 // updatePost replaces a post's editable fields. With If-Match, a post that
 // changed since that version is not overwritten: 412.
 func (h *Handler) updatePost(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.writer()
-	if err != nil {
-		return err
-	}
-	match, err := ifMatch(r)
+	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
@@ -27,9 +23,8 @@ func (h *Handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, _ := principal(r)
 	id := mux.Vars(r)["id"]
-	res, err := wr.UpdatePost(r.Context(), actor(a), id, match, in)
+	res, err := wr.UpdatePost(r.Context(), wr.actor, id, wr.match, in)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 
 // putProfile replaces the author profile.
 func (h *Handler) putProfile(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.writer()
+	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
@@ -16,8 +16,7 @@ func (h *Handler) putProfile(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decodeJSON(w, r, &p); err != nil {
 		return err
 	}
-	a, _ := principal(r)
-	res, err := wr.PutProfile(r.Context(), actor(a), p)
+	res, err := wr.PutProfile(r.Context(), wr.actor, p)
 	if err != nil {
 		return err
 	}

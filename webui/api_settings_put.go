@@ -8,7 +8,7 @@ import (
 
 // putSettings replaces the site settings (admin only).
 func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.writer()
+	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
@@ -16,8 +16,7 @@ func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decodeJSON(w, r, &s); err != nil {
 		return err
 	}
-	a, _ := principal(r)
-	res, err := wr.PutSettings(r.Context(), actor(a), s)
+	res, err := wr.PutSettings(r.Context(), wr.actor, s)
 	if err != nil {
 		return err
 	}

@@ -245,12 +245,25 @@ func (h *Handler) afterWrite(w http.ResponseWriter, r *http.Request, res events.
 	}
 }
 
-// writer returns the writer, or a 503 on a read-only node.
-func (h *Handler) writer() (Writer, error) {
+// write is what every write handler starts from: the writer, who acts and
+// the version the client based its change on (If-Match, "" if none).
+type write struct {
+	Writer
+	actor events.Actor
+	match string
+}
+
+// startWrite checks the node takes writes and reads If-Match.
+func (h *Handler) startWrite(r *http.Request) (write, error) {
 	if h.cfg.Writer == nil {
-		return nil, problem(http.StatusServiceUnavailable, "this node is read-only: send writes to the writer node")
+		return write{}, problem(http.StatusServiceUnavailable, "this node is read-only: send writes to the writer node")
 	}
-	return h.cfg.Writer, nil
+	match, err := ifMatch(r)
+	if err != nil {
+		return write{}, err
+	}
+	a, _ := principal(r)
+	return write{Writer: h.cfg.Writer, actor: actor(a), match: match}, nil
 }
 
 func jsonDecode(b []byte, v any) error { return json.Unmarshal(b, v) }
