@@ -62,7 +62,9 @@ func TestCreateReturnsOnlyOnceDurable(t *testing.T) {
 	}
 	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
 	// The metrics the issue names, HTTP latency labelled by route template.
-	waitFor(t, 10*time.Second, func() bool { return strings.Contains(string(s.do("GET", "/metrics", "", nil).body), "chronicle_projection_lag_events{projection=\"catalogue\"}") })
+	waitFor(t, 10*time.Second, func() bool {
+		return strings.Contains(string(s.do("GET", "/metrics", "", nil).body), "chronicle_projection_lag_events{projection=\"catalogue\"}")
+	})
 	metrics := string(s.do("GET", "/metrics", "", nil).body)
 	for _, want := range []string{"chronicle_events_appended_total 1", "chronicle_append_duration_seconds_count 1",
 		"chronicle_publish_lag_commits", "chronicle_projection_lag_events{projection=\"catalogue\"}",

@@ -1,0 +1,101 @@
+package catalogue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+)
+
+func ev(t *testing.T, typ events.Type, height int64, data any) events.Event {
+	b, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events.Event{ID: fmt.Sprint(height), Type: typ, Height: height, Count: 1, Schema: 1, Data: b}
+}
+
+func post(id string, day int, status events.Status, tags ...string) events.PostData {
+	at := time.Date(2026, 1, day, 0, 0, 0, 0, time.UTC)
+	return events.PostData{Post: events.Post{ID: id, Slug: "s-" + id, Title: id, Status: status, CreatedAt: at, PublishedAt: &at, Tags: tags}}
+}
+
+func TestPaginationAtTheEdges(t *testing.T) {
+	for _, n := range []int{0, 1, 4, 5} { // 0, 1, n−1… per page 4: n, n+1
+		c, err := Open(filepath.Join(t.TempDir(), "c.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []events.Event
+		for i := 0; i < n; i++ {
+			evs = append(evs, ev(t, events.PostCreated, int64(i+1), post(fmt.Sprint("p", i), i+1, events.Published)))
+		}
+		if len(evs) > 0 {
+			if err := c.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[len(evs)-1].Cursor()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for page := 1; page <= 3; page++ {
+			items, total := c.Posts(Query{Page: page, PerPage: 4})
+			want := min(4, max(0, n-(page-1)*4))
+			if total != n || len(items) != want {
+				t.Errorf("n=%d page %d: %d items of %d, want %d", n, page, len(items), total, want)
+			}
+			if len(items) > 0 && items[0].ID != fmt.Sprint("p", n-1-(page-1)*4) {
+				t.Errorf("n=%d page %d starts with %s: not newest first", n, page, items[0].ID)
+			}
+		}
+		c.Close()
+	}
+}
+
+func TestStateSurvivesReopenAndReset(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.db")
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := []events.Event{
+		ev(t, events.PostCreated, 1, post("a", 1, events.Draft, "Go", "git")),
+		ev(t, events.PostCreated, 2, post("b", 2, events.Published, "go")),
+		ev(t, events.PostPublished, 3, post("a", 1, events.Published, "Go", "git")),
+		ev(t, events.CategoryCreated, 4, events.CategoryData{Category: events.Category{Slug: "news", Name: "News"}}),
+		ev(t, events.SettingsChanged, 5, events.SettingsData{Settings: events.Settings{Title: "T", Language: "en", PostsPerPage: 3}}),
+		ev(t, events.PostDeleted, 6, post("b", 2, events.Published)),
+	}
+	cp := projections.Checkpoint{Cursor: evs[5].Cursor(), Seq: 6}
+	if err := c.Apply(context.Background(), evs, cp); err != nil {
+		t.Fatal(err)
+	}
+	want := c.Snapshot()
+	if a := want.Posts["a"]; a.Version != 2 || len(want.Posts) != 1 || want.Settings.Title != "T" {
+		t.Fatalf("state: %+v", want)
+	}
+	if tags := c.Tags(); len(tags) != 2 || tags[1].Name != "Go" || tags[1].Published != 1 || tags[0].Slug != "git" {
+		t.Fatalf("tags: %+v", tags)
+	}
+	if _, ok := c.PostBySlug("s-b"); ok {
+		t.Fatal("deleted post still found by slug")
+	}
+	c.Close()
+	c, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := c.Snapshot(); !reflect.DeepEqual(got, want) || c.Checkpoint() != cp {
+		t.Fatalf("after reopen: %+v, checkpoint %+v", got, c.Checkpoint())
+	}
+	if err := c.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Snapshot(); len(s.Posts) != 0 || c.Checkpoint() != (projections.Checkpoint{}) {
+		t.Fatalf("after reset: %+v", s)
+	}
+}
