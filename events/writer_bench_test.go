@@ -20,6 +20,9 @@ import (
 // does (posts/<year>/<slug>.md), and returns a writer over it.
 func seed(b *testing.B, n int) (*events.Writer, *repo.Repo, []string) {
 	b.Helper()
+	if testing.Short() {
+		n /= 100 // `make test` only checks that the benchmarks run
+	}
 	r, err := repo.Open(filepath.Join(b.TempDir(), "site.git"), quiet)
 	if err != nil {
 		b.Fatal(err)
