@@ -1,0 +1,235 @@
+package search
+
+import (
+	"fmt"
+	"html"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/chronicle-cms/chronicle/projections/render"
+)
+
+// Query is a reader's search. Q holds words, "quoted phrases" and the
+// filters category:slug, tag:slug and year:2026; the last word also
+// matches as a prefix (search as you type) and every word of four letters
+// or more forgives one typo.
+type Query struct {
+	Q        string `json:"q"`
+	Category string `json:"category,omitempty"`
+	Tag      string `json:"tag,omitempty"`
+	Year     string `json:"year,omitempty"`
+	Sort     string `json:"sort"` // "relevance" (default) or "date"
+	Page     int    `json:"page"`
+	PerPage  int    `json:"per_page"`
+}
+
+// Hit is one matching post. TitleHTML and Snippet are escaped HTML whose
+// only markup is <mark> around matched terms.
+type Hit struct {
+	ID          string    `json:"id"`
+	Slug        string    `json:"slug"`
+	Title       string    `json:"title"`
+	TitleHTML   string    `json:"title_html"`
+	Snippet     string    `json:"snippet"`
+	PublishedAt time.Time `json:"published_at"`
+	Score       float64   `json:"score"`
+}
+
+// FacetTerm is one value of a facet and the number of hits having it.
+type FacetTerm struct {
+	Term  string `json:"term"`
+	Count int    `json:"count"`
+}
+
+// Result is one page of hits.
+type Result struct {
+	Query      Query                  `json:"query"`
+	Total      int                    `json:"total"`
+	TotalPages int                    `json:"total_pages"`
+	Hits       []Hit                  `json:"hits"`
+	Facets     map[string][]FacetTerm `json:"facets"`
+	Took       time.Duration          `json:"-"`
+}
+
+// Search runs q.
+func (ix *Index) Search(q Query) (Result, error) {
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	if q.PerPage < 1 || q.PerPage > 100 {
+		q.PerPage = 10
+	}
+	if q.Sort != "date" {
+		q.Sort = "relevance"
+	}
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	bq := ix.build(&q)
+	req := bleve.NewSearchRequestOptions(bq, q.PerPage, (q.Page-1)*q.PerPage, false)
+	req.Fields = []string{"slug", "title", "published_at", "excerpt", "content"}
+	req.Highlight = bleve.NewHighlightWithStyle("html")
+	req.Highlight.AddField("title")
+	req.Highlight.AddField("content")
+	req.Highlight.AddField("excerpt")
+	for _, f := range []string{"categories", "tags", "year"} {
+		req.AddFacet(f, bleve.NewFacetRequest(f, 20))
+	}
+	if q.Sort == "date" {
+		req.SortBy([]string{"-published_at", "-_score", "_id"})
+	} else {
+		req.SortBy([]string{"-_score", "-published_at", "_id"})
+	}
+	res, err := ix.idx.Search(req)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	out := Result{Query: q, Total: int(res.Total), Took: res.Took, Hits: []Hit{}, Facets: map[string][]FacetTerm{}}
+	out.TotalPages = (out.Total + q.PerPage - 1) / q.PerPage
+	for _, h := range res.Hits {
+		str := func(k string) string { s, _ := h.Fields[k].(string); return s }
+		hit := Hit{ID: h.ID, Slug: str("slug"), Title: str("title"), Score: h.Score}
+		hit.PublishedAt, _ = time.Parse(time.RFC3339, str("published_at"))
+		hit.TitleHTML = first(h.Fragments["title"], html.EscapeString(hit.Title))
+		hit.Snippet = first(h.Fragments["content"], first(h.Fragments["excerpt"], html.EscapeString(render.Cut(str("content"), 200))))
+		out.Hits = append(out.Hits, hit)
+	}
+	for name, f := range res.Facets {
+		var terms []FacetTerm
+		if f.Terms != nil {
+			for _, t := range f.Terms.Terms() {
+				terms = append(terms, FacetTerm{Term: t.Term, Count: t.Count})
+			}
+		}
+		sort.SliceStable(terms, func(i, j int) bool {
+			if terms[i].Count != terms[j].Count {
+				return terms[i].Count > terms[j].Count
+			}
+			return terms[i].Term < terms[j].Term
+		})
+		out.Facets[name] = terms
+	}
+	return out, nil
+}
+
+func first(frags []string, fallback string) string {
+	if len(frags) > 0 && frags[0] != "" {
+		return frags[0]
+	}
+	return fallback
+}
+
+// build turns a reader's query into bleve's. Filters in the text are moved
+// into q's fields.
+func (ix *Index) build(q *Query) query.Query {
+	var must []query.Query
+	words, phrases := tokenize(q)
+	for i, w := range words {
+		must = append(must, ix.wordQuery(w, i == len(words)-1 && !strings.HasSuffix(q.Q, " ")))
+	}
+	for _, p := range phrases {
+		var any []query.Query
+		for _, f := range []string{"title", "content", "excerpt"} {
+			pq := bleve.NewMatchPhraseQuery(p)
+			pq.SetField(f)
+			pq.Analyzer = ix.lang
+			any = append(any, pq)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(any...))
+	}
+	for field, v := range map[string]string{"categories": q.Category, "tags": q.Tag, "year": q.Year} {
+		if v != "" {
+			t := bleve.NewTermQuery(v)
+			t.SetField(field)
+			must = append(must, t)
+		}
+	}
+	if len(must) == 0 {
+		return bleve.NewMatchAllQuery()
+	}
+	return bleve.NewConjunctionQuery(must...)
+}
+
+// wordQuery matches one word in any text field: exactly (title counts
+// most), with one typo, and for the word being typed, as a prefix.
+func (ix *Index) wordQuery(w string, typing bool) query.Query {
+	var any []query.Query
+	for _, f := range []struct {
+		name  string
+		boost float64
+	}{{"title", 3}, {"tag_names", 2}, {"excerpt", 1.5}, {"content", 1}} {
+		m := bleve.NewMatchQuery(w)
+		m.SetField(f.name)
+		m.Analyzer = ix.lang
+		m.SetBoost(f.boost)
+		any = append(any, m)
+		if len([]rune(w)) >= 4 {
+			fz := bleve.NewMatchQuery(w)
+			fz.SetField(f.name)
+			fz.Analyzer = ix.lang
+			fz.SetFuzziness(1)
+			fz.SetBoost(f.boost * 0.3)
+			any = append(any, fz)
+		}
+		if typing && len([]rune(w)) >= 2 && (f.name == "title" || f.name == "content") {
+			p := bleve.NewPrefixQuery(strings.ToLower(w))
+			p.SetField(f.name)
+			p.SetBoost(f.boost * 0.5)
+			any = append(any, p)
+		}
+	}
+	return bleve.NewDisjunctionQuery(any...)
+}
+
+// tokenize splits q.Q into words and phrases and moves filters into q.
+func tokenize(q *Query) (words, phrases []string) {
+	s := q.Q
+	for len(s) > 0 {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+		if s == "" {
+			break
+		}
+		if s[0] == '"' {
+			end := strings.IndexByte(s[1:], '"')
+			if end < 0 {
+				phrases = appendNonEmpty(phrases, s[1:])
+				break
+			}
+			phrases = appendNonEmpty(phrases, s[1:1+end])
+			s = s[2+end:]
+			continue
+		}
+		end := strings.IndexFunc(s, unicode.IsSpace)
+		if end < 0 {
+			end = len(s)
+		}
+		tok := s[:end]
+		s = s[end:]
+		if k, v, ok := strings.Cut(tok, ":"); ok && v != "" {
+			switch strings.ToLower(k) {
+			case "category":
+				q.Category = strings.ToLower(v)
+				continue
+			case "tag":
+				q.Tag = strings.ToLower(v)
+				continue
+			case "year":
+				q.Year = v
+				continue
+			}
+		}
+		words = appendNonEmpty(words, tok)
+	}
+	return words, phrases
+}
+
+func appendNonEmpty(s []string, v string) []string {
+	if v = strings.TrimSpace(v); v != "" && len(s) < 20 {
+		return append(s, v)
+	}
+	return s
+}

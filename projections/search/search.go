@@ -1,0 +1,348 @@
+// Package search is the full-text search projection: a bleve index of the
+// published posts, kept by events. Drafts, unpublished and deleted posts
+// are never in it. The checkpoint is stored inside the index, in the same
+// batch as the documents it covers.
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/da"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/de"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/en"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/es"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fi"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fr"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/it"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/nl"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/no"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/pt"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ru"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/sv"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
+	"github.com/blevesearch/bleve/v2/mapping"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/render"
+)
+
+// Name is the projection's stable name.
+const Name = "search"
+
+var checkpointKey = []byte("chronicle:checkpoint")
+
+// analyzers maps a site language's primary subtag to a bleve analyzer;
+// other languages get the standard (unstemmed) analyzer.
+var analyzers = map[string]string{
+	"en": "en", "fr": "fr", "de": "de", "es": "es", "it": "it", "pt": "pt", "nl": "nl", "sv": "sv",
+	"da": "da", "no": "no", "nb": "no", "nn": "no", "fi": "fi", "ru": "ru", "ja": "cjk", "zh": "cjk", "ko": "cjk",
+}
+
+// AnalyzerFor returns the analyzer used for a site language.
+func AnalyzerFor(lang string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	if a, ok := analyzers[primary]; ok {
+		return a
+	}
+	return standard.Name
+}
+
+// doc is what is indexed for a post. Type selects the document mapping,
+// and so the analyzer of the site's language when the post was indexed.
+type doc struct {
+	Type        string    `json:"type"`
+	Title       string    `json:"title"`
+	Content     string    `json:"content"`
+	Excerpt     string    `json:"excerpt"`
+	TagNames    []string  `json:"tag_names"`
+	Tags        []string  `json:"tags"`       // tag slugs, for filters and facets
+	Categories  []string  `json:"categories"` // category slugs
+	Year        string    `json:"year"`
+	PublishedAt time.Time `json:"published_at"`
+	Slug        string    `json:"slug"`
+}
+
+// BleveType selects the document mapping (bleve's Classifier).
+func (d doc) BleveType() string { return d.Type }
+
+// Index is the projection.
+type Index struct {
+	path string
+	md   *render.Renderer
+
+	mu    sync.RWMutex
+	idx   bleve.Index
+	cp    projections.Checkpoint
+	lang  string // analyzer for new documents and queries
+	posts int
+}
+
+var _ projections.Projection = (*Index)(nil)
+
+// Open opens or creates the index at path.
+func Open(path string, md *render.Renderer) (*Index, error) {
+	ix := &Index{path: path, md: md, lang: AnalyzerFor("en")}
+	idx, err := bleve.Open(path)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		idx, err = bleve.New(path, newMapping())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open search index %s: %w", path, err)
+	}
+	ix.idx = idx
+	if err := ix.loadMeta(); err != nil {
+		idx.Close()
+		return nil, err
+	}
+	return ix, nil
+}
+
+func (ix *Index) loadMeta() error {
+	b, err := ix.idx.GetInternal(checkpointKey)
+	if err != nil {
+		return fmt.Errorf("read search checkpoint: %w", err)
+	}
+	var m meta
+	if b != nil {
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("read search checkpoint: %w", err)
+		}
+	}
+	ix.cp = m.Checkpoint
+	if m.Analyzer != "" {
+		ix.lang = m.Analyzer
+	}
+	n, err := ix.idx.DocCount()
+	ix.posts = int(n)
+	return err
+}
+
+// meta is stored with every batch: the checkpoint and the analyzer the
+// site's language selects.
+type meta struct {
+	Checkpoint projections.Checkpoint `json:"checkpoint"`
+	Analyzer   string                 `json:"analyzer"`
+}
+
+func newMapping() mapping.IndexMapping {
+	im := bleve.NewIndexMapping()
+	im.TypeField = "type"
+	im.DefaultAnalyzer = standard.Name
+	seen := map[string]bool{}
+	for _, a := range append([]string{standard.Name}, values(analyzers)...) {
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		im.AddDocumentMapping("post_"+a, postMapping(a))
+	}
+	im.DefaultMapping = postMapping(standard.Name)
+	return im
+}
+
+func values(m map[string]string) []string {
+	var out []string
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+func postMapping(analyzer string) *mapping.DocumentMapping {
+	text := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = analyzer
+		f.Store = store
+		f.IncludeTermVectors = true // phrases and highlighting
+		return f
+	}
+	keyword := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Store = true
+		f.IncludeInAll = false
+		return f
+	}
+	dm := bleve.NewDocumentMapping()
+	dm.AddFieldMappingsAt("title", text(true))
+	dm.AddFieldMappingsAt("content", text(true))
+	dm.AddFieldMappingsAt("excerpt", text(true))
+	dm.AddFieldMappingsAt("tag_names", text(true))
+	dm.AddFieldMappingsAt("tags", keyword())
+	dm.AddFieldMappingsAt("categories", keyword())
+	dm.AddFieldMappingsAt("year", keyword())
+	dm.AddFieldMappingsAt("slug", keyword())
+	dm.AddFieldMappingsAt("type", keyword())
+	pub := bleve.NewDateTimeFieldMapping()
+	pub.Store = true
+	pub.IncludeInAll = false
+	dm.AddFieldMappingsAt("published_at", pub)
+	return dm
+}
+
+// Close closes the index.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.idx.Close()
+}
+
+// Name implements projections.Projection.
+func (ix *Index) Name() string { return Name }
+
+// Checkpoint implements projections.Projection.
+func (ix *Index) Checkpoint() projections.Checkpoint {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.cp
+}
+
+// Reset implements projections.Projection.
+func (ix *Index) Reset() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if err := ix.idx.Close(); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(ix.path); err != nil {
+		return fmt.Errorf("remove search index: %w", err)
+	}
+	idx, err := bleve.New(ix.path, newMapping())
+	if err != nil {
+		return fmt.Errorf("create search index: %w", err)
+	}
+	ix.idx, ix.cp, ix.lang, ix.posts = idx, projections.Checkpoint{}, AnalyzerFor("en"), 0
+	return nil
+}
+
+// Apply implements projections.Projection.
+func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	// The batch ends with every document analysed for the language the
+	// site has after it.
+	lang := ix.lang
+	posts := map[string]*events.Post{} // id → last state in the batch (nil: remove)
+	var order []string
+	for _, e := range evs {
+		switch e.Type {
+		case events.PostCreated, events.PostUpdated, events.PostPublished, events.PostUnpublished, events.PostDeleted:
+			var d events.PostData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			if _, seen := posts[d.Post.ID]; !seen {
+				order = append(order, d.Post.ID)
+			}
+			if e.Type == events.PostDeleted || d.Post.Status != events.Published {
+				posts[d.Post.ID] = nil
+			} else {
+				p := d.Post
+				posts[p.ID] = &p
+			}
+		case events.SettingsChanged:
+			var d events.SettingsData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			lang = AnalyzerFor(d.Settings.Language)
+		}
+	}
+	b := ix.idx.NewBatch()
+	if lang != ix.lang {
+		if err := ix.reanalyse(b, lang, posts); err != nil {
+			return err
+		}
+	}
+	for _, id := range order {
+		if p := posts[id]; p == nil {
+			b.Delete(id)
+		} else if err := b.Index(id, ix.docOf(p, lang)); err != nil {
+			return fmt.Errorf("index %s: %w", id, err)
+		}
+	}
+	m, _ := json.Marshal(meta{Checkpoint: cp, Analyzer: lang})
+	b.SetInternal(checkpointKey, m)
+	if err := ix.idx.Batch(b); err != nil {
+		return fmt.Errorf("write search batch: %w", err)
+	}
+	ix.cp, ix.lang = cp, lang
+	n, _ := ix.idx.DocCount()
+	ix.posts = int(n)
+	return nil
+}
+
+func (ix *Index) docOf(p *events.Post, analyzer string) doc {
+	r := ix.md.Markdown(p.Content)
+	d := doc{Type: "post_" + analyzer, Title: p.Title, Content: r.Text, Excerpt: p.Excerpt, TagNames: p.Tags,
+		Categories: p.Categories, Slug: p.Slug}
+	for _, t := range p.Tags {
+		d.Tags = append(d.Tags, events.Slugify(t))
+	}
+	if p.PublishedAt != nil {
+		d.PublishedAt = p.PublishedAt.UTC()
+		d.Year = fmt.Sprint(d.PublishedAt.Year())
+	}
+	return d
+}
+
+// reanalyse re-indexes every stored document with another analyzer,
+// except those the batch itself writes or removes.
+func (ix *Index) reanalyse(b *bleve.Batch, analyzer string, skip map[string]*events.Post) error {
+	q := bleve.NewMatchAllQuery()
+	for from := 0; ; from += 1000 {
+		req := bleve.NewSearchRequestOptions(q, 1000, from, false)
+		req.Fields = []string{"*"}
+		res, err := ix.idx.Search(req)
+		if err != nil {
+			return fmt.Errorf("read back for reanalysis: %w", err)
+		}
+		for _, h := range res.Hits {
+			if _, ok := skip[h.ID]; ok {
+				continue
+			}
+			d := docFromFields(h.Fields)
+			d.Type = "post_" + analyzer
+			if err := b.Index(h.ID, d); err != nil {
+				return err
+			}
+		}
+		if len(res.Hits) < 1000 {
+			return nil
+		}
+	}
+}
+
+func docFromFields(f map[string]any) doc {
+	str := func(k string) string { s, _ := f[k].(string); return s }
+	list := func(k string) []string {
+		switch v := f[k].(type) {
+		case string:
+			return []string{v}
+		case []any:
+			out := make([]string, 0, len(v))
+			for _, x := range v {
+				if s, ok := x.(string); ok {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+		return nil
+	}
+	d := doc{Title: str("title"), Content: str("content"), Excerpt: str("excerpt"), TagNames: list("tag_names"),
+		Tags: list("tags"), Categories: list("categories"), Year: str("year"), Slug: str("slug")}
+	if t, err := time.Parse(time.RFC3339, str("published_at")); err == nil {
+		d.PublishedAt = t
+	}
+	return d
+}

@@ -1,0 +1,124 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/render"
+)
+
+var height int64
+
+func apply(t *testing.T, ix *Index, typ events.Type, data any) {
+	t.Helper()
+	height++
+	b, _ := json.Marshal(data)
+	e := events.Event{ID: fmt.Sprint(height), Type: typ, Height: height, Count: 1, Schema: 1, Data: b}
+	if err := ix.Apply(context.Background(), []events.Event{e}, projections.Checkpoint{Cursor: e.Cursor(), Seq: uint64(height)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func post(id, title, content string, status events.Status, year int, cats []string, tags ...string) events.PostData {
+	at := time.Date(year, 5, 1, 0, 0, 0, 0, time.UTC)
+	return events.PostData{Post: events.Post{ID: id, Slug: "s-" + id, Title: title, Content: content, Status: status,
+		PublishedAt: &at, CreatedAt: at, Categories: cats, Tags: tags}}
+}
+
+func ids(r Result) string {
+	var s []string
+	for _, h := range r.Hits {
+		s = append(s, h.ID)
+	}
+	return strings.Join(s, ",")
+}
+
+func TestSearch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.bleve")
+	ix, err := Open(path, render.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, ix, events.PostCreated, post("a", "Running a marathon", "Training plans for **runners** who love long distances.", events.Published, 2025, []string{"sport"}, "Health"))
+	apply(t, ix, events.PostCreated, post("b", "Baking bread", "A sourdough starter needs patience. Long distances are not involved.", events.Published, 2026, []string{"food"}, "Kitchen"))
+	apply(t, ix, events.PostCreated, post("c", "Secret draft about marathons", "marathon marathon", events.Draft, 2026, nil))
+	apply(t, ix, events.PostCreated, post("d", "Hostile", "Beware `<script>alert(1)</script>` marathon tricks", events.Published, 2026, []string{"sport"}))
+
+	for _, tc := range []struct{ q, want string }{
+		{"marathon", "a,d"},              // stemmed: marathons/marathon; the draft never
+		{"maraton", "a,d"},               // one typo
+		{"sourd", "b"},                   // prefix while typing
+		{`"long distances"`, "b,a"},      // phrase (newest first)
+		{`"distances long"`, ""},         // phrase order matters
+		{"marathon category:sport", "a,d"},
+		{"category:food", "b"},
+		{"tag:health", "a"},
+		{"year:2025", "a"},
+		{"draft", ""},
+	} {
+		r, err := ix.Search(Query{Q: tc.q, Sort: "date"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ids(r)
+		if tc.want == "a,d" && got == "d,a" {
+			got = "a,d"
+		}
+		if got != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.q, got, tc.want)
+		}
+	}
+	r, _ := ix.Search(Query{Q: "marathon", Sort: "relevance"})
+	if ids(r) != "a,d" {
+		t.Errorf("relevance order %s: the title match should come first", ids(r))
+	}
+	if !strings.Contains(r.Hits[0].TitleHTML, "<mark>Marathon</mark>") && !strings.Contains(r.Hits[0].TitleHTML, "<mark>marathon</mark>") {
+		t.Errorf("title not highlighted: %q", r.Hits[0].TitleHTML)
+	}
+	if s := r.Hits[1].Snippet; strings.Contains(s, "<script") || !strings.Contains(s, "&lt;script&gt;") {
+		t.Errorf("snippet not escaped: %q", s)
+	}
+	all, _ := ix.Search(Query{})
+	if all.Total != 3 || fmt.Sprint(all.Facets["categories"]) != "[{sport 2} {food 1}]" || fmt.Sprint(all.Facets["year"]) != "[{2026 2} {2025 1}]" {
+		t.Errorf("facets %v, total %d", all.Facets, all.Total)
+	}
+	page2, _ := ix.Search(Query{PerPage: 2, Page: 2, Sort: "date"})
+	if page2.Total != 3 || page2.TotalPages != 2 || len(page2.Hits) != 1 {
+		t.Errorf("page 2: %+v", page2)
+	}
+
+	// Unpublish and delete remove posts from search.
+	apply(t, ix, events.PostUnpublished, post("a", "Running a marathon", "x", events.Draft, 2025, nil))
+	apply(t, ix, events.PostDeleted, post("d", "Hostile", "", events.Published, 2026, nil))
+	if r, _ := ix.Search(Query{Q: "marathon"}); r.Total != 0 {
+		t.Errorf("unpublished and deleted posts still match: %s", ids(r))
+	}
+
+	// A language change re-analyses what is indexed: French stemming.
+	apply(t, ix, events.PostCreated, post("f", "Les chevaux", "Nous aimons les chevaux.", events.Published, 2026, nil))
+	apply(t, ix, events.SettingsChanged, events.SettingsData{Settings: events.Settings{Title: "T", Language: "fr", PostsPerPage: 10}})
+	if r, _ := ix.Search(Query{Q: "cheval"}); ids(r) != "f" {
+		t.Errorf("French stemming after a language change: %q", ids(r))
+	}
+
+	cp := ix.Checkpoint()
+	ix.Close()
+	ix, err = Open(path, render.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if ix.Checkpoint() != cp || ix.lang != "fr" {
+		t.Fatalf("after reopen: checkpoint %+v (want %+v), analyzer %s", ix.Checkpoint(), cp, ix.lang)
+	}
+	if r, _ := ix.Search(Query{Q: "baking"}); ids(r) != "b" {
+		t.Errorf("after reopen: %q", ids(r))
+	}
+}
