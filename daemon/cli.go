@@ -20,7 +20,6 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/projections"
-	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
@@ -107,13 +106,13 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	user.AddCommand(add)
 
 	rebuild := &cobra.Command{
-		Use:   "rebuild [projection]",
-		Short: "Rebuild projections from the git history alone (stop the daemon first)",
+		Use:   "rebuild [catalogue|pages|search]",
+		Short: "Rebuild projections (all, or the one named) from the git history alone; stop the daemon first",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name := catalogue.Name
-			if len(args) == 1 && args[0] != catalogue.Name {
-				return fmt.Errorf("unknown projection %q; known: %s", args[0], catalogue.Name)
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
 			}
 			log, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 			if err != nil {
@@ -162,19 +161,25 @@ func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.L
 	if err != nil {
 		return err
 	}
-	cat, err := catalogue.Open(cfg.catalogueFile())
+	rs, err := openReadSide(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer cat.Close()
-	start := time.Now()
-	bar := newProgressBar(progress, name, head.Height)
-	err = projections.Rebuild(ctx, cat, l, bar.update)
-	bar.done()
+	defer rs.close()
+	ps, err := rs.named(name)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(progress, "%s rebuilt from %d commits in %s\n", name, head.Height, time.Since(start).Round(time.Millisecond))
+	for _, p := range ps {
+		start := time.Now()
+		bar := newProgressBar(progress, p.Name(), head.Height)
+		err := projections.Rebuild(ctx, p, l, bar.update)
+		bar.done()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(progress, "%s rebuilt from %d commits in %s\n", p.Name(), head.Height, time.Since(start).Round(time.Millisecond))
+	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 type Config struct {
 	DataDir           string
 	Addr              string
+	PublicURL         string // the site's address for links in feeds and metadata, until the settings give one
 	NatsURL           string // empty: run an embedded server
 	ReadOnly          bool   // a read node: no repository, consume the stream only
 	Node              string // names this node's consumers on a shared NATS
@@ -35,6 +36,15 @@ func (c *Config) tokenKeyFile() string { return filepath.Join(c.DataDir, "secret
 func (c *Config) catalogueFile() string {
 	return filepath.Join(c.DataDir, "projections", "catalogue.db")
 }
+func (c *Config) pagesFile() string { return filepath.Join(c.DataDir, "projections", "pages.db") }
+func (c *Config) searchDir() string { return filepath.Join(c.DataDir, "projections", "search.bleve") }
+func (c *Config) themeDir() string  { return filepath.Join(c.DataDir, "theme") }
+func (c *Config) publicURL() string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return "http://" + c.Addr
+}
 
 func (c *Config) bindCommon(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory: content repository, accounts, projections, NATS store")
@@ -44,6 +54,7 @@ func (c *Config) bindCommon(fs *pflag.FlagSet) {
 
 func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the site's public address, for feeds and canonical links until settings.base_url is set (default: http://<addr>)")
 	fs.StringVar(&c.NatsURL, "nats-url", "", "external NATS server URL (default: an embedded server)")
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")

@@ -21,7 +21,6 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/chronicle-cms/chronicle/projections"
-	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -91,15 +90,15 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 
 	// The read side.
-	cat, err := catalogue.Open(cfg.catalogueFile())
+	rs, err := openReadSide(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer cat.Close()
+	defer rs.close()
 	workers, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
 	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
-		projections.RuntimeConfig{Node: cfg.Node, Registry: reg}, cat)
+		projections.RuntimeConfig{Node: cfg.Node, Registry: reg}, rs.all()...)
 	if err := rt.Start(workers); err != nil {
 		return err
 	}
@@ -168,7 +167,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if err != nil {
 		return err
 	}
-	wcfg := webui.Config{Catalogue: cat, Waiter: rt, Accounts: accounts, Tokens: tokens, Ready: readyFn, Registry: reg, Logger: log}
+	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Waiter: rt, Accounts: accounts, Tokens: tokens, Ready: readyFn, Registry: reg, Logger: log}
 	if writer != nil {
 		wcfg.Writer = writer
 	}
@@ -204,7 +203,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		log.Warn("http shutdown", "err", err)
 	}
 	// Deferred, in this order: stop outbox and consumers and wait for them,
-	// close the catalogue, close NATS (connection, then embedded server),
+	// close the projections' stores, close NATS (connection, then embedded server),
 	// close the repository.
 	return nil
 }

@@ -22,6 +22,8 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/projections/pages"
+	"github.com/chronicle-cms/chronicle/projections/search"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -48,6 +50,22 @@ type Writer interface {
 	PutProfile(ctx context.Context, a events.Actor, p events.Profile) (events.Written, error)
 }
 
+// SitePages is the public site's read model.
+type SitePages interface {
+	Lookup(path string) *pages.Page
+	NotFound() *pages.Page
+	RenderSearch(s *pages.SearchView) *pages.Page
+	Asset(name string) (pages.Asset, bool)
+	CategoryName(slug string) string
+	TagName(slug string) string
+	Settings() events.Settings
+}
+
+// Searcher runs searches.
+type Searcher interface {
+	Search(q search.Query) (search.Result, error)
+}
+
 // Waiter tells when projections have applied a write.
 type Waiter interface {
 	WaitFor(ctx context.Context, c events.Cursor) error
@@ -56,6 +74,8 @@ type Waiter interface {
 // Config is what the web layer needs.
 type Config struct {
 	Catalogue Catalogue
+	Pages     SitePages
+	Search    Searcher
 	Writer    Writer // nil on a read-only node
 	Waiter    Waiter
 	Accounts  *auth.Store

@@ -70,6 +70,7 @@ func New(cfg Config) http.Handler {
 		{http.MethodPut, "/settings", admin, h.putSettings},
 		{http.MethodGet, "/profile", public, h.getProfile},
 		{http.MethodPut, "/profile", editor, h.putProfile},
+		{http.MethodGet, "/search", public, h.apiSearch},
 		{http.MethodGet, "/openapi.json", public, h.openAPI},
 	} {
 		api.Handle(rt.path, h.guard(rt.access, h.api(rt.fn))).Methods(rt.method)
@@ -87,6 +88,23 @@ func New(cfg Config) http.Handler {
 	api.NotFoundHandler = h.api(func(w http.ResponseWriter, r *http.Request) error {
 		return problem(http.StatusNotFound, "no such API endpoint: see /api/v1/openapi.json")
 	})
+
+	// The public site, served from the pages projection.
+	if cfg.Pages != nil {
+		get := []string{http.MethodGet, http.MethodHead}
+		page := http.HandlerFunc(h.sitePage)
+		for _, p := range []string{
+			"/", "/page/{n}", "/posts/{slug}", "/about", "/feed.xml", "/rss.xml", "/feed.json", "/sitemap.xml", "/sitemap-{n}.xml", "/robots.txt",
+			"/category/{slug}", "/category/{slug}/page/{n}", "/category/{slug}/{feed:feed.xml|rss.xml|feed.json}",
+			"/tag/{slug}", "/tag/{slug}/page/{n}", "/tag/{slug}/{feed:feed.xml|rss.xml|feed.json}",
+			"/archive/{year}", "/archive/{year}/page/{n}", "/archive/{year}/{month}", "/archive/{year}/{month}/page/{n}",
+		} {
+			r.Handle(p, page).Methods(get...)
+		}
+		r.HandleFunc("/search", h.siteSearch).Methods(get...)
+		r.HandleFunc("/static/{name}", h.siteStatic).Methods(get...)
+		r.NotFoundHandler = http.HandlerFunc(h.notFound)
+	}
 	return r
 }
 

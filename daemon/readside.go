@@ -1,0 +1,71 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/projections/pages"
+	"github.com/chronicle-cms/chronicle/projections/render"
+	"github.com/chronicle-cms/chronicle/projections/search"
+)
+
+// readSide is every projection of this node.
+type readSide struct {
+	catalogue *catalogue.Catalogue
+	pages     *pages.Pages
+	search    *search.Index
+}
+
+// openReadSide opens the projections' stores in the data directory.
+func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
+	md := render.New()
+	rs := &readSide{}
+	var err error
+	if rs.catalogue, err = catalogue.Open(cfg.catalogueFile()); err != nil {
+		return nil, err
+	}
+	if rs.pages, err = pages.Open(pages.Config{Path: cfg.pagesFile(), ThemeDir: cfg.themeDir(), BaseURL: cfg.publicURL(),
+		Renderer: md, Logger: log.With("component", "pages")}); err != nil {
+		rs.close()
+		return nil, fmt.Errorf("open pages: %w", err)
+	}
+	if rs.search, err = search.Open(cfg.searchDir(), md); err != nil {
+		rs.close()
+		return nil, err
+	}
+	return rs, nil
+}
+
+func (rs *readSide) all() []projections.Projection {
+	return []projections.Projection{rs.catalogue, rs.pages, rs.search}
+}
+
+// named returns the projections called name, or all of them for "".
+func (rs *readSide) named(name string) ([]projections.Projection, error) {
+	if name == "" {
+		return rs.all(), nil
+	}
+	for _, p := range rs.all() {
+		if p.Name() == name {
+			return []projections.Projection{p}, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown projection %q; known: %s, %s, %s", name, catalogue.Name, pages.Name, search.Name)
+}
+
+func (rs *readSide) close() error {
+	var errs []error
+	if rs.search != nil {
+		errs = append(errs, rs.search.Close())
+	}
+	if rs.pages != nil {
+		errs = append(errs, rs.pages.Close())
+	}
+	if rs.catalogue != nil {
+		errs = append(errs, rs.catalogue.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,553 @@
+// Package pages is the projection that builds the public site: home,
+// post, category, tag and archive pages (paginated), the about page,
+// feeds, the sitemap and robots.txt. Its model (published posts with their
+// Markdown already rendered and sanitised, categories, settings, profile)
+// is stored in bbolt with the checkpoint. Pages are kept rendered in
+// memory with their gzip form and an ETag; an event drops exactly the
+// pages it affects and renders the hot ones again at once (the changed
+// posts, first pages of the lists they are in, feeds). Any other dropped
+// page is rendered from the model on its next request: template work
+// only, never Markdown and never git.
+package pages
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/render"
+)
+
+// Name is the projection's stable name.
+const Name = "pages"
+
+var (
+	bPosts      = []byte("posts")
+	bCategories = []byte("categories")
+	bSite       = []byte("site")
+	kCheckpoint = []byte("checkpoint")
+	kSettings   = []byte("settings")
+	kProfile    = []byte("profile")
+	kUpdated    = []byte("updated")
+)
+
+// Config configures the projection.
+type Config struct {
+	Path     string // the bbolt file
+	ThemeDir string // <data>/theme: templates/ and static/ override the built-in theme
+	BaseURL  string // public URL of the site when the settings give none
+	Renderer *render.Renderer
+	Logger   *slog.Logger
+}
+
+// post is a published post with its rendered body.
+type post struct {
+	events.Post
+	HTML       string `json:"html"`
+	Summary    string `json:"summary"`
+	FirstImage string `json:"first_image"`
+}
+
+// Pages is the projection and its read side.
+type Pages struct {
+	cfg   Config
+	db    *bolt.DB
+	theme *theme
+
+	mu          sync.RWMutex // the model; held for reading while a page renders
+	cp          projections.Checkpoint
+	posts       map[string]*post // published, by id
+	bySlug      map[string]*post
+	categories  map[string]events.Category
+	settings    events.Settings
+	profile     events.Profile
+	bio         render.Doc // the profile's bio, rendered when it changed
+	siteUpdated time.Time // last change of settings, profile or categories
+	ix          indexes
+
+	cacheMu sync.Mutex
+	cache   map[string]*Page
+}
+
+// indexes are sorted views of the published posts, newest first.
+type indexes struct {
+	all      []*post
+	byCat    map[string][]*post
+	byTag    map[string][]*post // by tag slug
+	tagNames map[string]string
+	byYear   map[int][]*post
+	byMonth  map[[2]int][]*post
+}
+
+var _ projections.Projection = (*Pages)(nil)
+
+// Open opens the projection's store and loads the theme.
+func Open(cfg Config) (*Pages, error) {
+	if cfg.Renderer == nil {
+		cfg.Renderer = render.New()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	th, err := loadTheme(cfg.ThemeDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: it is in use by another process (is the daemon running?)", cfg.Path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+	}
+	p := &Pages{cfg: cfg, db: db, theme: th}
+	if err := p.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Close closes the store.
+func (p *Pages) Close() error { return p.db.Close() }
+
+// Name implements projections.Projection.
+func (p *Pages) Name() string { return Name }
+
+func (p *Pages) clear() {
+	p.cp = projections.Checkpoint{}
+	p.posts, p.bySlug = map[string]*post{}, map[string]*post{}
+	p.categories = map[string]events.Category{}
+	p.settings, p.profile, p.siteUpdated = events.DefaultSettings(), events.Profile{}, time.Time{}
+	p.reindex()
+	p.cacheMu.Lock()
+	p.cache = map[string]*Page{}
+	p.cacheMu.Unlock()
+}
+
+func (p *Pages) load() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clear()
+	err := p.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bPosts, bCategories, bSite} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bPosts).ForEach(func(k, v []byte) error {
+			var ps post
+			if err := json.Unmarshal(v, &ps); err != nil {
+				return fmt.Errorf("post %s: %w", k, err)
+			}
+			p.posts[ps.ID], p.bySlug[ps.Slug] = &ps, &ps
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bCategories).ForEach(func(k, v []byte) error {
+			var c events.Category
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			p.categories[c.Slug] = c
+			return nil
+		}); err != nil {
+			return err
+		}
+		site := tx.Bucket(bSite)
+		for k, v := range map[string]any{string(kSettings): &p.settings, string(kProfile): &p.profile, string(kCheckpoint): &p.cp, string(kUpdated): &p.siteUpdated} {
+			if b := site.Get([]byte(k)); b != nil {
+				if err := json.Unmarshal(b, v); err != nil {
+					return fmt.Errorf("%s: %w", k, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load pages: %w", err)
+	}
+	p.bio = p.cfg.Renderer.Markdown(p.profile.Bio)
+	p.reindex()
+	p.warm(p.hotKeys(nil, nil))
+	return nil
+}
+
+// Checkpoint implements projections.Projection.
+func (p *Pages) Checkpoint() projections.Checkpoint {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.cp
+}
+
+// Reset implements projections.Projection.
+func (p *Pages) Reset() error {
+	err := p.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bPosts, bCategories, bSite} {
+			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+				return err
+			}
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reset pages: %w", err)
+	}
+	p.mu.Lock()
+	p.clear()
+	p.mu.Unlock()
+	return nil
+}
+
+// Apply implements projections.Projection.
+func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
+	// Render Markdown before taking any lock: it is the costly part.
+	type change struct {
+		post  *post // new state; nil: gone from the public site
+		id    string
+		event events.Event
+	}
+	var postChanges []change
+	var cats = map[string]*events.Category{}
+	var settings *events.Settings
+	var profile *events.Profile
+	var bio render.Doc
+	var siteUpdated time.Time
+	for _, e := range evs {
+		switch e.Type {
+		case events.PostCreated, events.PostUpdated, events.PostPublished, events.PostUnpublished, events.PostDeleted:
+			var d events.PostData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			c := change{id: d.Post.ID, event: e}
+			if e.Type != events.PostDeleted && d.Post.Status == events.Published {
+				doc := p.cfg.Renderer.Markdown(d.Post.Content)
+				ps := &post{Post: d.Post, HTML: doc.HTML, Summary: doc.Summary, FirstImage: doc.FirstImage}
+				ps.Content = ""
+				c.post = ps
+			}
+			postChanges = append(postChanges, c)
+		case events.CategoryCreated, events.CategoryUpdated, events.CategoryDeleted:
+			var d events.CategoryData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			if e.Type == events.CategoryDeleted {
+				cats[d.Category.Slug] = nil
+			} else {
+				c := d.Category
+				cats[c.Slug] = &c
+			}
+			siteUpdated = e.Time
+		case events.SettingsChanged:
+			var d events.SettingsData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			settings, siteUpdated = &d.Settings, e.Time
+		case events.ProfileChanged:
+			var d events.ProfileData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			profile, siteUpdated = &d.Profile, e.Time
+			bio = p.cfg.Renderer.Markdown(d.Profile.Bio)
+		}
+	}
+
+	err := p.db.Update(func(tx *bolt.Tx) error {
+		for _, c := range postChanges {
+			if err := putJSON(tx.Bucket(bPosts), c.id, c.post); err != nil {
+				return err
+			}
+		}
+		for slug, c := range cats {
+			if err := putJSON(tx.Bucket(bCategories), slug, c); err != nil {
+				return err
+			}
+		}
+		site := tx.Bucket(bSite)
+		if settings != nil {
+			if err := putJSON(site, string(kSettings), settings); err != nil {
+				return err
+			}
+		}
+		if profile != nil {
+			if err := putJSON(site, string(kProfile), profile); err != nil {
+				return err
+			}
+		}
+		if !siteUpdated.IsZero() {
+			if err := putJSON(site, string(kUpdated), &siteUpdated); err != nil {
+				return err
+			}
+		}
+		return putJSON(site, string(kCheckpoint), &cp)
+	})
+	if err != nil {
+		return fmt.Errorf("store pages batch: %w", err)
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var before, after []*post
+	for _, c := range postChanges {
+		if old := p.posts[c.id]; old != nil {
+			before = append(before, old)
+			delete(p.bySlug, old.Slug)
+			delete(p.posts, c.id)
+		}
+		if c.post != nil {
+			p.posts[c.id], p.bySlug[c.post.Slug] = c.post, c.post
+			after = append(after, c.post)
+		}
+	}
+	for slug, c := range cats {
+		if c == nil {
+			delete(p.categories, slug)
+		} else {
+			p.categories[slug] = *c
+		}
+	}
+	if settings != nil {
+		p.settings = *settings
+	}
+	if profile != nil {
+		p.profile, p.bio = *profile, bio
+	}
+	if !siteUpdated.IsZero() {
+		p.siteUpdated = siteUpdated
+	}
+	p.cp = cp
+	oldIx := p.ix
+	p.reindex()
+
+	chrome := len(cats) > 0 || settings != nil || profile != nil
+	if chrome { // title, navigation, language, page size: every page changes
+		p.cacheMu.Lock()
+		p.cache = map[string]*Page{}
+		p.cacheMu.Unlock()
+	} else if len(postChanges) > 0 {
+		p.invalidate(oldIx, before, after)
+	}
+	p.warm(p.hotKeys(before, after))
+	return nil
+}
+
+func putJSON[T any](b *bolt.Bucket, key string, v *T) error {
+	if v == nil {
+		return b.Delete([]byte(key))
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), data)
+}
+
+// reindex rebuilds the sorted views. Callers hold mu for writing.
+func (p *Pages) reindex() {
+	ix := indexes{byCat: map[string][]*post{}, byTag: map[string][]*post{}, tagNames: map[string]string{},
+		byYear: map[int][]*post{}, byMonth: map[[2]int][]*post{}}
+	for _, ps := range p.posts {
+		ix.all = append(ix.all, ps)
+	}
+	sort.Slice(ix.all, func(i, j int) bool { return newer(ix.all[i], ix.all[j]) })
+	tagCount := map[string]map[string]int{}
+	for _, ps := range ix.all {
+		for _, c := range ps.Categories {
+			ix.byCat[c] = append(ix.byCat[c], ps)
+		}
+		for _, t := range ps.Tags {
+			s := events.Slugify(t)
+			ix.byTag[s] = append(ix.byTag[s], ps)
+			if tagCount[s] == nil {
+				tagCount[s] = map[string]int{}
+			}
+			tagCount[s][t]++
+		}
+		d := pubDate(ps)
+		ix.byYear[d.Year()] = append(ix.byYear[d.Year()], ps)
+		k := [2]int{d.Year(), int(d.Month())}
+		ix.byMonth[k] = append(ix.byMonth[k], ps)
+	}
+	for s, names := range tagCount {
+		best := ""
+		for n, k := range names {
+			if best == "" || k > names[best] || (k == names[best] && n < best) {
+				best = n
+			}
+		}
+		ix.tagNames[s] = best
+	}
+	p.ix = ix
+}
+
+func pubDate(ps *post) time.Time {
+	if ps.PublishedAt != nil {
+		return ps.PublishedAt.UTC()
+	}
+	return ps.CreatedAt.UTC()
+}
+
+func newer(a, b *post) bool {
+	da, db := pubDate(a), pubDate(b)
+	if !da.Equal(db) {
+		return da.After(db)
+	}
+	return a.ID > b.ID
+}
+
+// invalidate drops every cached page a change of posts can affect: the
+// posts' own pages under old and new slugs, their neighbours' and the
+// pages of posts sharing a category or tag (prev/next and related links),
+// and the lists, archives and feeds they were or are in. Callers hold mu.
+func (p *Pages) invalidate(old indexes, before, after []*post) {
+	drop := map[string]bool{"/": true, "/feed.xml": true, "/rss.xml": true, "/feed.json": true}
+	prefixes := []string{"/page", "/sitemap"}
+	for _, set := range []struct {
+		ix    indexes
+		posts []*post
+	}{{old, before}, {p.ix, after}, {old, after}, {p.ix, before}} {
+		for _, ps := range set.posts {
+			drop[PostURL(ps.Slug)] = true
+			if i := slices.Index(set.ix.all, ps); i >= 0 {
+				for _, n := range []int{i - 1, i + 1} {
+					if n >= 0 && n < len(set.ix.all) {
+						drop[PostURL(set.ix.all[n].Slug)] = true
+					}
+				}
+			}
+			for _, c := range ps.Categories {
+				prefixes = append(prefixes, "/category/"+c)
+				for _, q := range set.ix.byCat[c] {
+					drop[PostURL(q.Slug)] = true
+				}
+			}
+			for _, t := range ps.Tags {
+				s := events.Slugify(t)
+				prefixes = append(prefixes, "/tag/"+s)
+				for _, q := range set.ix.byTag[s] {
+					drop[PostURL(q.Slug)] = true
+				}
+			}
+			prefixes = append(prefixes, fmt.Sprintf("/archive/%d", pubDate(ps).Year()))
+		}
+	}
+	p.cacheMu.Lock()
+	defer p.cacheMu.Unlock()
+	for k := range p.cache {
+		if drop[k] || slices.ContainsFunc(prefixes, func(pre string) bool { return under(k, pre) }) {
+			delete(p.cache, k)
+		}
+	}
+}
+
+// under reports whether path is pre or below it; "/sitemap" also covers
+// "/sitemap-2.xml".
+func under(path, pre string) bool {
+	return path == pre || strings.HasPrefix(path, pre+"/") || (pre == "/sitemap" && strings.HasPrefix(path, pre))
+}
+
+// hotKeys are the pages rendered right after a change: the changed posts,
+// the home page, first pages of their lists, the feeds. Callers hold mu.
+func (p *Pages) hotKeys(before, after []*post) []string {
+	keys := []string{"/", "/feed.xml", "/rss.xml", "/feed.json", "/about", "/sitemap.xml", "/robots.txt"}
+	for _, ps := range after {
+		keys = append(keys, "/posts/"+ps.Slug)
+	}
+	for _, ps := range append(before, after...) {
+		for _, c := range ps.Categories {
+			keys = append(keys, "/category/"+c)
+		}
+		for _, t := range ps.Tags {
+			keys = append(keys, "/tag/"+events.Slugify(t))
+		}
+	}
+	return keys
+}
+
+// warm renders keys not in the cache. Callers hold mu.
+func (p *Pages) warm(keys []string) {
+	for _, k := range keys {
+		p.cacheMu.Lock()
+		_, ok := p.cache[k]
+		p.cacheMu.Unlock()
+		if ok {
+			continue
+		}
+		if pg := p.render(k); pg != nil {
+			p.store(k, pg)
+		}
+	}
+}
+
+func (p *Pages) store(key string, pg *Page) {
+	p.cacheMu.Lock()
+	p.cache[key] = pg
+	p.cacheMu.Unlock()
+}
+
+// Lookup returns the page at a public path, rendering it if it is not in
+// the cache, or nil if there is none (see NotFound).
+func (p *Pages) Lookup(path string) *Page {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	p.cacheMu.Lock()
+	pg, ok := p.cache[path]
+	p.cacheMu.Unlock()
+	if ok {
+		return pg
+	}
+	pg = p.render(path)
+	if pg != nil {
+		p.store(path, pg)
+	}
+	return pg
+}
+
+// NotFound is the themed 404 page.
+func (p *Pages) NotFound() *Page {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	const key = "\x00404"
+	p.cacheMu.Lock()
+	pg, ok := p.cache[key]
+	p.cacheMu.Unlock()
+	if !ok {
+		pg = p.renderNotFound()
+		p.store(key, pg)
+	}
+	return pg
+}
+
+// Settings returns the site settings the pages are built with.
+func (p *Pages) Settings() events.Settings {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.settings
+}
+
+// PostURL is the public path of a post by slug.
+func PostURL(slug string) string { return "/posts/" + slug }

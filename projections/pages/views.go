@@ -1,0 +1,463 @@
+package pages
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/render"
+)
+
+// view is what every template gets.
+type view struct {
+	Site    siteView
+	Meta    metaView
+	Heading string
+	Intro   string
+	Posts   []postLink
+	Pager   *pager
+	Post    *postView
+	Profile *profileView
+	Search  *SearchView
+}
+
+type siteView struct {
+	Title, Tagline, Lang, Author string
+	GoogleAnalyticsID            string
+	AdSenseClientID              string
+	Nav                          []navLink
+	Year                         int
+}
+
+type navLink struct {
+	Name, Href string
+	Current    bool
+}
+
+type metaView struct {
+	Path, Title, OGTitle, Description, Canonical, Type, Image, Robots string
+	JSONLD                                                            template.JS
+	Alternates                                                        []alternate
+}
+
+type alternate struct{ Type, Title, Href string }
+
+type link struct{ Name, Href string }
+
+type postLink struct {
+	Title, URL, Summary          string
+	PublishedISO, PublishedHuman string
+	Categories                   []link
+}
+
+type postView struct {
+	postLink
+	HTML                     template.HTML
+	Updated                  bool
+	UpdatedISO, UpdatedHuman string
+	Tags                     []link
+	FeatureImage, EmbedURL   string
+	Prev, Next               *postLink
+	Related                  []postLink
+}
+
+type profileView struct {
+	Name, Avatar string
+	BioHTML      template.HTML
+	Links        []events.Link
+}
+
+type pager struct {
+	Page, Pages int
+	Prev, Next  string
+}
+
+func (p *Pages) baseURL() string {
+	b := p.settings.BaseURL
+	if b == "" {
+		b = p.cfg.BaseURL
+	}
+	return strings.TrimRight(b, "/")
+}
+
+func (p *Pages) abs(u string) string {
+	if strings.HasPrefix(u, "/") {
+		return p.baseURL() + u
+	}
+	return u
+}
+
+func human(t time.Time) string { return t.UTC().Format("2 January 2006") }
+
+func (p *Pages) newView(path, title string) view {
+	s := p.settings
+	v := view{Site: siteView{Title: s.Title, Tagline: s.Tagline, Lang: s.Language, Author: p.profile.Name,
+		GoogleAnalyticsID: s.Analytics.GoogleAnalyticsID, AdSenseClientID: s.Ads.AdSenseClientID, Year: p.lastYear()}}
+	cats := make([]events.Category, 0, len(p.categories))
+	for _, c := range p.categories {
+		cats = append(cats, c)
+	}
+	sort.Slice(cats, func(i, j int) bool {
+		if a, b := strings.ToLower(cats[i].Name), strings.ToLower(cats[j].Name); a != b {
+			return a < b
+		}
+		return cats[i].Slug < cats[j].Slug
+	})
+	for _, c := range cats {
+		href := "/category/" + c.Slug
+		v.Site.Nav = append(v.Site.Nav, navLink{Name: c.Name, Href: href, Current: path == href || strings.HasPrefix(path, href+"/")})
+	}
+	full := s.Title
+	if title != "" {
+		full = title + " — " + s.Title
+	}
+	v.Meta = metaView{Path: path, Title: full, OGTitle: full, Canonical: p.abs(path), Type: "website",
+		Description: firstOf(s.Description, s.Tagline), Image: p.abs(p.profile.Avatar)}
+	v.Meta.Alternates = []alternate{
+		{"application/atom+xml", s.Title + " (Atom)", "/feed.xml"},
+		{"application/rss+xml", s.Title + " (RSS)", "/rss.xml"},
+		{"application/feed+json", s.Title + " (JSON Feed)", "/feed.json"},
+	}
+	return v
+}
+
+// lastYear is the year of the newest content, for the footer: a
+// deterministic stand-in for "now".
+func (p *Pages) lastYear() int {
+	t := p.siteUpdated
+	if len(p.ix.all) > 0 && pubDate(p.ix.all[0]).After(t) {
+		t = pubDate(p.ix.all[0])
+	}
+	if t.IsZero() {
+		return 2026
+	}
+	return t.Year()
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (p *Pages) link(ps *post) postLink {
+	d := pubDate(ps)
+	l := postLink{Title: ps.Title, URL: PostURL(ps.Slug), Summary: firstOf(ps.Excerpt, ps.Summary),
+		PublishedISO: d.Format(time.RFC3339), PublishedHuman: human(d)}
+	for _, c := range ps.Categories {
+		if cat, ok := p.categories[c]; ok {
+			l.Categories = append(l.Categories, link{cat.Name, "/category/" + c})
+		}
+	}
+	return l
+}
+
+func (p *Pages) execute(name string, v view, status int, modified time.Time) *Page {
+	var b bytes.Buffer
+	if err := p.theme.pages[name].ExecuteTemplate(&b, "layout", v); err != nil {
+		p.cfg.Logger.Error("page template failed", "template", name, "path", v.Meta.Path, "err", err)
+		return newPage(500, "text/plain; charset=utf-8", []byte("the page could not be rendered\n"), modified)
+	}
+	return newPage(status, "text/html; charset=utf-8", b.Bytes(), modified)
+}
+
+// render builds the page at path from the model, or nil if there is none.
+// Callers hold mu for reading.
+func (p *Pages) render(path string) *Page {
+	switch path {
+	case "/":
+		return p.renderList(path, listing{base: "", posts: p.ix.all, home: true}, 1)
+	case "/about":
+		return p.renderAbout()
+	case "/robots.txt":
+		return p.renderRobots()
+	case "/feed.xml", "/rss.xml", "/feed.json":
+		return p.renderFeed(path, feedSpec{title: p.settings.Title, link: "/", posts: p.ix.all})
+	}
+	if strings.HasPrefix(path, "/sitemap") {
+		return p.renderSitemap(path)
+	}
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	switch segs[0] {
+	case "page":
+		if len(segs) == 2 {
+			return p.listPage(path, listing{base: "", posts: p.ix.all, home: true}, segs[1])
+		}
+	case "posts":
+		if len(segs) == 2 {
+			if ps, ok := p.bySlug[segs[1]]; ok {
+				return p.renderPost(ps)
+			}
+		}
+	case "category", "tag":
+		if len(segs) < 2 {
+			return nil
+		}
+		var l listing
+		if segs[0] == "category" {
+			c, ok := p.categories[segs[1]]
+			if !ok {
+				return nil
+			}
+			l = listing{base: "/category/" + c.Slug, posts: p.ix.byCat[c.Slug], heading: c.Name, intro: c.Description, kind: "Category"}
+		} else {
+			posts := p.ix.byTag[segs[1]]
+			if len(posts) == 0 {
+				return nil
+			}
+			l = listing{base: "/tag/" + segs[1], posts: posts, heading: "Tagged “" + p.ix.tagNames[segs[1]] + "”", kind: "Tag"}
+		}
+		switch {
+		case len(segs) == 2:
+			return p.renderList(path, l, 1)
+		case len(segs) == 3 && (segs[2] == "feed.xml" || segs[2] == "rss.xml" || segs[2] == "feed.json"):
+			return p.renderFeed(path, feedSpec{title: p.settings.Title + ": " + strings.Trim(l.heading, "“”"), link: l.base, posts: l.posts})
+		case len(segs) == 4 && segs[2] == "page":
+			return p.listPage(path, l, segs[3])
+		}
+	case "archive":
+		return p.renderArchive(path, segs[1:])
+	}
+	return nil
+}
+
+// listing is a paginated list of posts.
+type listing struct {
+	base           string // "" for home, "/category/x", "/archive/2026"…
+	posts          []*post
+	heading, intro string
+	kind           string
+	home           bool
+	mustHavePosts  bool
+}
+
+func (p *Pages) listPage(path string, l listing, n string) *Page {
+	page, err := strconv.Atoi(n)
+	if err != nil || page < 1 || strconv.Itoa(page) != n {
+		return nil
+	}
+	if page == 1 {
+		return redirect(firstOf(l.base, "/"))
+	}
+	return p.renderList(path, l, page)
+}
+
+func (p *Pages) perPage() int {
+	if n := p.settings.PostsPerPage; n > 0 {
+		return n
+	}
+	return 10
+}
+
+func (p *Pages) renderList(path string, l listing, page int) *Page {
+	per := p.perPage()
+	pages := max(1, (len(l.posts)+per-1)/per)
+	if page > pages || (l.mustHavePosts && len(l.posts) == 0) {
+		return nil
+	}
+	title := l.heading
+	if l.kind == "Category" {
+		title = l.heading
+	}
+	if page > 1 {
+		title = strings.TrimSpace(firstOf(title, "Posts") + fmt.Sprintf(" (page %d)", page))
+	}
+	v := p.newView(path, title)
+	if l.home && page == 1 {
+		v.Meta.Title = firstOf(strings.TrimSpace(p.settings.Title+" — "+p.settings.Tagline), p.settings.Title)
+		if p.settings.Tagline == "" {
+			v.Meta.Title = p.settings.Title
+		}
+		ld, _ := json.Marshal(map[string]any{"@context": "https://schema.org", "@type": "Blog", "name": p.settings.Title,
+			"url": p.abs("/"), "description": v.Meta.Description})
+		v.Meta.JSONLD = template.JS(ld)
+	}
+	if l.intro != "" {
+		v.Meta.Description = l.intro
+	}
+	if l.kind != "" {
+		feed := l.base + "/feed.xml"
+		v.Meta.Alternates = append(v.Meta.Alternates, alternate{"application/atom+xml", p.settings.Title + ": " + strings.Trim(l.heading, "“”") + " (Atom)", feed})
+	}
+	v.Heading, v.Intro = l.heading, l.intro
+	start := (page - 1) * per
+	modified := p.siteUpdated
+	for _, ps := range l.posts[start:min(len(l.posts), start+per)] {
+		v.Posts = append(v.Posts, p.link(ps))
+		if ps.UpdatedAt.After(modified) {
+			modified = ps.UpdatedAt
+		}
+	}
+	v.Pager = &pager{Page: page, Pages: pages}
+	if page > 1 {
+		v.Pager.Prev = pageURL(l.base, page-1)
+	}
+	if page < pages {
+		v.Pager.Next = pageURL(l.base, page+1)
+	}
+	return p.execute("list", v, 200, modified)
+}
+
+func pageURL(base string, n int) string {
+	if n == 1 {
+		return firstOf(base, "/")
+	}
+	return fmt.Sprintf("%s/page/%d", base, n)
+}
+
+func (p *Pages) renderArchive(path string, segs []string) *Page {
+	if len(segs) == 0 || len(segs[0]) != 4 {
+		return nil
+	}
+	year, err := strconv.Atoi(segs[0])
+	if err != nil {
+		return nil
+	}
+	l := listing{base: fmt.Sprintf("/archive/%04d", year), posts: p.ix.byYear[year], heading: fmt.Sprintf("Posts from %d", year), kind: "Archive", mustHavePosts: true}
+	rest := segs[1:]
+	if len(rest) > 0 && len(rest[0]) == 2 && rest[0] != "pa" {
+		month, err := strconv.Atoi(rest[0])
+		if err != nil || month < 1 || month > 12 {
+			return nil
+		}
+		l.base = fmt.Sprintf("/archive/%04d/%02d", year, month)
+		l.posts = p.ix.byMonth[[2]int{year, month}]
+		l.heading = fmt.Sprintf("Posts from %s %d", time.Month(month), year)
+		rest = rest[1:]
+	}
+	l.kind = "" // archives have no feeds of their own
+	switch {
+	case len(rest) == 0:
+		return p.renderList(path, l, 1)
+	case len(rest) == 2 && rest[0] == "page":
+		if len(l.posts) == 0 {
+			return nil
+		}
+		return p.listPage(path, l, rest[1])
+	}
+	return nil
+}
+
+func (p *Pages) renderPost(ps *post) *Page {
+	path := PostURL(ps.Slug)
+	v := p.newView(path, ps.Title)
+	pv := &postView{postLink: p.link(ps), HTML: template.HTML(ps.HTML), FeatureImage: p.imageURL(ps.FeatureImage), EmbedURL: ps.EmbedURL}
+	if pub := pubDate(ps); ps.UpdatedAt.Sub(pub) > 24*time.Hour {
+		pv.Updated, pv.UpdatedISO, pv.UpdatedHuman = true, ps.UpdatedAt.UTC().Format(time.RFC3339), human(ps.UpdatedAt)
+	}
+	for _, t := range ps.Tags {
+		pv.Tags = append(pv.Tags, link{t, "/tag/" + events.Slugify(t)})
+	}
+	if i := indexOf(p.ix.all, ps); i >= 0 {
+		if i > 0 {
+			l := p.link(p.ix.all[i-1])
+			pv.Next = &l // newer
+		}
+		if i+1 < len(p.ix.all) {
+			l := p.link(p.ix.all[i+1])
+			pv.Prev = &l // older
+		}
+	}
+	pv.Related = p.related(ps, 3)
+	v.Post = pv
+	v.Meta.Type = "article"
+	v.Meta.OGTitle = ps.Title
+	v.Meta.Description = render.Cut(firstOf(ps.Meta.Description, ps.Excerpt, ps.Summary, v.Meta.Description), render.SummaryLen)
+	if img := firstOf(ps.Meta.Image, ps.FeatureImage, ps.FirstImage); img != "" {
+		v.Meta.Image = p.abs(p.imageURL(img))
+	}
+	ld := map[string]any{"@context": "https://schema.org", "@type": "BlogPosting", "headline": ps.Title,
+		"datePublished": pubDate(ps).Format(time.RFC3339), "dateModified": ps.UpdatedAt.UTC().Format(time.RFC3339),
+		"url": v.Meta.Canonical, "mainEntityOfPage": v.Meta.Canonical, "description": v.Meta.Description}
+	if v.Meta.Image != "" {
+		ld["image"] = v.Meta.Image
+	}
+	if p.profile.Name != "" {
+		ld["author"] = map[string]string{"@type": "Person", "name": p.profile.Name}
+	}
+	if len(ps.Tags) > 0 {
+		ld["keywords"] = strings.Join(ps.Tags, ", ")
+	}
+	b, _ := json.Marshal(ld) // escapes <, > and & as \u003c…: safe inside <script>
+	v.Meta.JSONLD = template.JS(b)
+	modified := ps.UpdatedAt
+	if p.siteUpdated.After(modified) {
+		modified = p.siteUpdated
+	}
+	return p.execute("post", v, 200, modified)
+}
+
+// imageURL turns a media id into its URL; URLs pass through.
+func (p *Pages) imageURL(ref string) string {
+	if ref == "" || strings.Contains(ref, "/") {
+		return ref
+	}
+	return "/media/" + ref + "/original"
+}
+
+func indexOf(all []*post, ps *post) int {
+	// all is sorted newest first: binary search by date, then scan ties.
+	i := sort.Search(len(all), func(i int) bool { return !newer(all[i], ps) })
+	if i < len(all) && all[i] == ps {
+		return i
+	}
+	return -1
+}
+
+// related are the posts sharing the most categories (counting double) and
+// tags with ps, newest first among equals.
+func (p *Pages) related(ps *post, n int) []postLink {
+	score := map[*post]int{}
+	for _, c := range ps.Categories {
+		for _, q := range p.ix.byCat[c] {
+			score[q] += 2
+		}
+	}
+	for _, t := range ps.Tags {
+		for _, q := range p.ix.byTag[events.Slugify(t)] {
+			score[q]++
+		}
+	}
+	delete(score, ps)
+	cands := make([]*post, 0, len(score))
+	for q := range score {
+		cands = append(cands, q)
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if score[cands[i]] != score[cands[j]] {
+			return score[cands[i]] > score[cands[j]]
+		}
+		return newer(cands[i], cands[j])
+	})
+	var out []postLink
+	for _, q := range cands[:min(n, len(cands))] {
+		out = append(out, p.link(q))
+	}
+	return out
+}
+
+func (p *Pages) renderAbout() *Page {
+	v := p.newView("/about", "About")
+	pr := p.profile
+	v.Profile = &profileView{Name: pr.Name, Avatar: p.imageURL(pr.Avatar), Links: pr.Links, BioHTML: template.HTML(p.bio.HTML)}
+	if p.bio.Text != "" {
+		v.Meta.Description = render.Cut(p.bio.Text, render.SummaryLen)
+	}
+	v.Meta.Type = "profile"
+	return p.execute("about", v, 200, p.siteUpdated)
+}
+
+func (p *Pages) renderNotFound() *Page {
+	v := p.newView("/404", "Page not found")
+	v.Meta.Robots = "noindex"
+	return p.execute("notfound", v, 404, p.siteUpdated)
+}
