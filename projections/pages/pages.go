@@ -75,7 +75,7 @@ type Pages struct {
 	settings    events.Settings
 	profile     events.Profile
 	bio         render.Doc // the profile's bio, rendered when it changed
-	siteUpdated time.Time // last change of settings, profile or categories
+	siteUpdated time.Time  // last change of settings, profile or categories
 	ix          indexes
 
 	cacheMu sync.Mutex

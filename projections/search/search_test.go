@@ -52,11 +52,11 @@ func TestSearch(t *testing.T) {
 	apply(t, ix, events.PostCreated, post("d", "Hostile", "Beware `<script>alert(1)</script>` marathon tricks", events.Published, 2026, []string{"sport"}))
 
 	for _, tc := range []struct{ q, want string }{
-		{"marathon", "a,d"},              // stemmed: marathons/marathon; the draft never
-		{"maraton", "a,d"},               // one typo
-		{"sourd", "b"},                   // prefix while typing
-		{`"long distances"`, "b,a"},      // phrase (newest first)
-		{`"distances long"`, ""},         // phrase order matters
+		{"marathon", "a,d"},         // stemmed: marathons/marathon; the draft never
+		{"maraton", "a,d"},          // one typo
+		{"sourd", "b"},              // prefix while typing
+		{`"long distances"`, "b,a"}, // phrase (newest first)
+		{`"distances long"`, ""},    // phrase order matters
 		{"marathon category:sport", "a,d"},
 		{"category:food", "b"},
 		{"tag:health", "a"},
