@@ -2,6 +2,7 @@ package pages
 
 import (
 	"encoding/xml"
+	"html"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,20 +28,27 @@ func (p *Pages) renderFeed(path string, spec feedSpec) *Page {
 	f := &feeds.Feed{
 		Title:       spec.title,
 		Link:        &feeds.Link{Href: p.abs(spec.link)},
-		Description: firstOf(p.settings.Description, p.settings.Tagline, p.settings.Title),
+		Description: firstOf(p.settings.Description, p.settings.Tagline, p.settings.Title), // plain text in all three formats
 		Id:          p.abs(spec.link),
 		Updated:     p.siteUpdated,
 	}
 	if p.profile.Name != "" {
 		f.Author = &feeds.Author{Name: p.profile.Name, Email: p.profile.Email}
 	}
+	// Atom's summary (type="html") and RSS's description are HTML; JSON
+	// Feed's summary is plain text. Excerpts are plain text.
+	jsonFeed := strings.HasSuffix(path, ".json")
 	for _, ps := range spec.posts[:min(FeedItems, len(spec.posts))] {
 		url := p.abs(PostURL(ps.Slug))
+		summary := firstOf(ps.Excerpt, ps.Summary)
+		if !jsonFeed {
+			summary = html.EscapeString(summary)
+		}
 		it := &feeds.Item{
 			Title:       ps.Title,
 			Link:        &feeds.Link{Href: url},
 			Id:          "urn:chronicle:post:" + ps.ID,
-			Description: firstOf(ps.Excerpt, ps.Summary),
+			Description: summary,
 			Content:     ps.HTML,
 			Created:     pubDate(ps),
 			Updated:     ps.UpdatedAt.UTC(),
