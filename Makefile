@@ -16,8 +16,9 @@ bin/chronicle: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum $
 run:
 	DATA=$(DATA) ADDR=$(ADDR) ./scripts/run
 
-# Every test, with the race detector: real git, real nats-server, real HTTP.
-test: vet
+# Every test, with the race detector: real git, real nats-server, real HTTP,
+# Debian's chromium (axe-core) and the Nu Html Checker (from node_modules).
+test: vet node_modules
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -short -count=1 -run '^$$' -bench . -benchtime 3x ./...
 
@@ -35,6 +36,10 @@ bench: build
 # System packages the tests and the daemon use (Debian/Ubuntu, as root or with sudo).
 deps:
 	./scripts/deps
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch node_modules
 
 clean:
 	rm -rf bin

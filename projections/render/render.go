@@ -16,6 +16,7 @@ import (
 	highlighting "github.com/yuin/goldmark-highlighting/v2"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	extast "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
@@ -69,6 +70,7 @@ func Policy() *bluemonday.Policy {
 	p.AllowAttrs("role").Matching(regexp.MustCompile(`^doc-(endnotes|noteref|backlink)$`)).OnElements("div", "section", "a")
 	p.AllowAttrs("aria-hidden").Matching(regexp.MustCompile(`^true$`)).OnElements("span")
 	p.AllowAttrs("type").Matching(regexp.MustCompile(`^checkbox$`)).OnElements("input")
+	p.AllowAttrs("aria-label").Matching(regexp.MustCompile(`^(done|not done)$`)).OnElements("input")
 	p.AllowAttrs("checked", "disabled").Matching(regexp.MustCompile(`^(|checked|disabled)$`)).OnElements("input")
 	p.AllowAttrs("loading").Matching(regexp.MustCompile(`^lazy$`)).OnElements("img")
 	p.AllowURLSchemes("http", "https", "mailto")
@@ -183,6 +185,23 @@ func Cut(s string, n int) string {
 type transformer struct{}
 
 func (transformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+	var images []*ast.Image
+	var boxes []*extast.TaskCheckBox
+	defer func() {
+		for _, b := range boxes {
+			html := `<input disabled="" type="checkbox" aria-label="not done"/> `
+			if b.IsChecked {
+				html = `<input checked="" disabled="" type="checkbox" aria-label="done"/> `
+			}
+			s := ast.NewString([]byte(html))
+			s.SetCode(true)
+			b.Parent().ReplaceChild(b.Parent(), b, s)
+		}
+		for _, img := range images {
+			alt := ast.NewString(img.Text(reader.Source()))
+			img.Parent().ReplaceChild(img.Parent(), img, alt)
+		}
+	}()
 	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -192,7 +211,16 @@ func (transformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Co
 			if id, ok := strings.CutPrefix(string(n.Destination), "media:"); ok {
 				n.Destination = []byte("/media/" + id + "/original")
 			}
+			if !safeImageURL(string(n.Destination)) {
+				// The sanitiser would strip the src and leave an invalid
+				// <img>: show the alt text instead.
+				images = append(images, n)
+				return ast.WalkSkipChildren, nil
+			}
 			n.SetAttributeString("loading", []byte("lazy"))
+		case *extast.TaskCheckBox:
+			// goldmark's checkbox has no accessible name: say what it shows.
+			boxes = append(boxes, n)
 		case *ast.Heading:
 			if id, ok := n.AttributeString("id"); ok {
 				a := ast.NewLink()
@@ -206,4 +234,14 @@ func (transformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Co
 		}
 		return ast.WalkContinue, nil
 	})
+}
+
+// safeImageURL accepts relative URLs and http(s) ones.
+func safeImageURL(u string) bool {
+	u = strings.TrimSpace(u)
+	if i := strings.IndexAny(u, ":/?#"); i >= 0 && u[i] == ':' {
+		scheme := strings.ToLower(u[:i])
+		return scheme == "http" || scheme == "https"
+	}
+	return u != ""
 }

@@ -23,6 +23,8 @@ func TestHostileMarkdownIsNeutralised(t *testing.T) {
 		"<style>body{display:none}</style>",
 		"# <script>alert(1)</script> heading",
 		"<div onclick=\"alert(1)\">hi</div>",
+		"![alt text](javascript:alert(1))",
+		"![alt text](  JAVASCRIPT:alert(1))",
 	} {
 		out := strings.ToLower(r.Markdown(src).HTML)
 		for _, bad := range []string{"<script", "javascript:", "onerror", "onload", "onclick", "<iframe", "data:text", "vbscript", "<style", "<svg"} {
@@ -30,6 +32,12 @@ func TestHostileMarkdownIsNeutralised(t *testing.T) {
 				t.Errorf("%q rendered %q, which contains %q", src, out, bad)
 			}
 		}
+	}
+}
+
+func TestUnsafeImageBecomesItsAltText(t *testing.T) {
+	if got := New().Markdown("![alt *text*](javascript:alert(1)) and ![ok](/x.png)").HTML; got != `<p>alt text and <img src="/x.png" alt="ok" loading="lazy"/></p>`+"\n" {
+		t.Fatalf("got %q", got)
 	}
 }
 
@@ -41,7 +49,7 @@ func TestRendering(t *testing.T) {
 		`<a href="https://example.org" rel="nofollow">link</a>`,
 		`<img src="/media/m1/original" alt="pic" loading="lazy"/>`,
 		`<pre class="chroma"><code><span class="line"><span class="cl"><span class="kd">func</span>`,
-		`<input checked="" disabled="" type="checkbox"/> done`,
+		`<input checked="" disabled="" type="checkbox" aria-label="done"/> done`,
 		`<table>`, `<del>old</del>`, `<a href="https://auto.example" rel="nofollow">`,
 		`<sup id="fnref:1"><a href="#fn:1" class="footnote-ref" role="doc-noteref"`,
 	} {

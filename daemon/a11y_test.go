@@ -1,0 +1,160 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// need finds a tool the check uses. Outside CI a missing tool skips the
+// test; in CI (where .ci/run installs them) it fails it.
+func need(t *testing.T, path, how string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if p, err := exec.LookPath(path); err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is missing: %s", path, how)
+	}
+	t.Skipf("%s is missing: %s", path, how)
+	return ""
+}
+
+// representativeSite has every kind of page with real content, hostile
+// text included.
+func representativeSite(t *testing.T) (*site, map[string]string) {
+	data := t.TempDir()
+	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
+	s := startSite(t, data)
+	tok := s.token("admin@example.org")
+	writeHistory(t, s, tok)
+	hostileSite(t, s, tok)
+	wait := []string{"Prefer", "wait=5"}
+	mustStatus(t, s.do("PUT", "/api/v1/profile", tok, map[string]any{"name": "Ann Writer", "bio": "I write *field notes* about walking.\n\nSecond paragraph.",
+		"avatar": "https://example.org/ann.jpg", "links": []map[string]string{{"name": "Mastodon", "url": "https://social.example/@ann"}, {"name": "GitHub", "url": "https://github.com/ann"}}}, wait...), 200)
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": "Everything Markdown can do", "slug": "kitchen-sink", "status": "published",
+		"categories": []string{"news"}, "tags": []string{"Markdown", "All"}, "excerpt": "A tour.",
+		"content": "Intro with **bold**, *em*, `code`, ~~strike~~ and a [link](https://example.org).\n\n## A section\n\n> A quote.\n\n1. one\n2. two\n\n- [x] done\n- [ ] todo\n\n| Col | Other |\n|-----|-------|\n| a | b |\n\n```go\nfunc main() { println(\"hi\") }\n```\n\nA footnote[^n].\n\n![A picture](https://example.org/p.jpg)\n\n### Deeper\n\nhttps://auto.example/link\n\n[^n]: The note.\n"}, wait...), 201)
+	pages := map[string]string{
+		"home": "/", "post": "/posts/kitchen-sink", "category": "/category/news", "tag": "/tag/all", "page2": "/page/2",
+		"archive": "/archive/" + time.Now().UTC().Format("2006"), "about": "/about", "search": "/search?q=post", "search-empty": "/search?q=zzzzqqq",
+		"notfound": "/nope", "hostile-post": "/posts/evil-post",
+	}
+	return s, pages
+}
+
+// Every page template, checked by the Nu Html Checker in one run.
+func TestPagesAreValidHTML(t *testing.T) {
+	java := need(t, "java", "apt-get install default-jre-headless")
+	jar := need(t, "../node_modules/vnu-jar/build/dist/vnu.jar", "npm ci in the repository root")
+	s, pages := representativeSite(t)
+	dir := t.TempDir()
+	var files []string
+	for name, path := range pages {
+		f := filepath.Join(dir, name+".html")
+		os.WriteFile(f, s.get(path).body, 0o644)
+		files = append(files, f)
+	}
+	out, err := exec.Command(java, append([]string{"-Xss1m", "-jar", jar, "--format", "json", "--exit-zero-always"}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("vnu: %v\n%s", err, out)
+	}
+	var res struct {
+		Messages []struct {
+			Type, SubType, URL, Message, Extract string
+			LastLine                             int
+		}
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("vnu output: %v\n%s", err, out)
+	}
+	for _, m := range res.Messages {
+		if m.Type == "error" || m.SubType == "warning" {
+			t.Errorf("%s:%d: %s %s: %s\n  %s", filepath.Base(m.URL), m.LastLine, m.Type, m.SubType, m.Message, m.Extract)
+		}
+	}
+}
+
+// No serious or critical axe-core violations on the pages readers use,
+// in Debian's chromium, in light and dark mode.
+func TestPagesAreAccessible(t *testing.T) {
+	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
+	axePath := need(t, "../node_modules/axe-core/axe.min.js", "npm ci in the repository root")
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, pages := representativeSite(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1200, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	awaitPromise := func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
+	for _, name := range []string{"home", "post", "category", "search", "about", "notfound", "hostile-post"} {
+		for _, scheme := range []string{"light", "dark"} {
+			var violations []struct {
+				ID, Impact, Help string
+				Nodes            []struct{ HTML string }
+			}
+			var raw string
+			err := chromedp.Run(ctx,
+				emulateScheme(scheme),
+				trapAlerts(),
+				chromedp.Navigate(s.url+pages[name]),
+				chromedp.Evaluate(string(axe), nil),
+				chromedp.Evaluate(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, &raw, awaitPromise),
+			)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			json.Unmarshal([]byte(raw), &violations)
+			for _, v := range violations {
+				if v.Impact == "serious" || v.Impact == "critical" {
+					var nodes []string
+					for _, n := range v.Nodes {
+						nodes = append(nodes, n.HTML)
+					}
+					t.Errorf("%s (%s): %s %s: %s\n  %s", name, scheme, v.Impact, v.ID, v.Help, strings.Join(nodes, "\n  "))
+				}
+			}
+			var alerted bool
+			chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
+			if alerted {
+				t.Errorf("%s: a script from content ran", name)
+			}
+		}
+	}
+	if shots := os.Getenv("CHRONICLE_SCREENSHOTS"); shots != "" {
+		for _, name := range []string{"home", "post", "about", "search"} {
+			var png []byte
+			if err := chromedp.Run(ctx, chromedp.Navigate(s.url+pages[name]), chromedp.FullScreenshot(&png, 100)); err == nil {
+				os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+			}
+		}
+	}
+}
+
+func emulateScheme(scheme string) chromedp.ActionFunc {
+	return func(ctx context.Context) error { return emulationSetScheme(ctx, scheme) }
+}
