@@ -30,7 +30,7 @@ func hostileSite(t *testing.T, s *site, tok string) {
 	mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": "Post " + evil, "slug": "evil-post", "status": "published",
 		"excerpt": "Excerpt " + evil, "categories": []string{"evil"}, "tags": []string{"<script>alert(1)</script>"},
 		"content": "Body " + evil + "\n\n<script>alert(5)</script>\n\n[click](javascript:alert(6)) <a href=\"javascript:alert(7)\">a</a>\n\n![i](javascript:alert(8))\n\n<div onmouseover=\"alert(9)\">x</div>\n",
-		"meta": map[string]string{"description": "Meta " + evil}}, wait...), 201)
+		"meta":    map[string]string{"description": "Meta " + evil}}, wait...), 201)
 	// The same through a file written by hand and pushed.
 	work := filepath.Join(t.TempDir(), "w")
 	git(t, ".", "clone", "-q", s.repoDir(), work)

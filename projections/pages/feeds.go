@@ -2,8 +2,8 @@ package pages
 
 import (
 	"encoding/xml"
-	"html"
 	"fmt"
+	"html"
 	"strconv"
 	"strings"
 	"time"
