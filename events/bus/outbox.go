@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,9 +28,9 @@ type Outbox struct {
 	interval time.Duration
 	kick     chan struct{}
 
-	mu        sync.Mutex
-	published events.Cursor
+	mu        sync.Mutex // one pass at a time
 	loaded    bool
+	published atomic.Pointer[events.Cursor] // readable during a pass
 }
 
 // OutboxConfig configures an Outbox.
@@ -55,10 +56,13 @@ func (o *Outbox) Kick() {
 
 // Published is the position of the last event known to be in the stream.
 func (o *Outbox) Published() events.Cursor {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.published
+	if c := o.published.Load(); c != nil {
+		return *c
+	}
+	return events.Cursor{}
 }
+
+func (o *Outbox) setPublished(c events.Cursor) { o.published.Store(&c) }
 
 // Run publishes until ctx ends.
 func (o *Outbox) Run(ctx context.Context) {
@@ -80,6 +84,9 @@ func (o *Outbox) Run(ctx context.Context) {
 	}
 }
 
+// window is how many publications may await their acknowledgement at once.
+const window = 256
+
 // Reconcile publishes everything after the last published event.
 func (o *Outbox) Reconcile(ctx context.Context) error {
 	o.mu.Lock()
@@ -89,34 +96,64 @@ func (o *Outbox) Reconcile(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		o.published, o.loaded = c, true
+		o.setPublished(c)
+		o.loaded = true
 	}
-	from := o.published
-	err := o.log.Read(ctx, from, o.publish(ctx))
+	from := o.Published()
+	err := o.publishAfter(ctx, from)
 	if errors.Is(err, repo.ErrNotFound) {
 		// The stream's last event is not on main's history (the stream
 		// belongs to another repository, or was restored from elsewhere):
 		// publish from the start; event ids make the repeats harmless.
 		o.logger.Warn("stream position is not in the repository's history; republishing from the start", "commit", from.Commit)
-		o.published = events.Cursor{}
-		err = o.log.Read(ctx, events.Cursor{}, o.publish(ctx))
+		o.setPublished(events.Cursor{})
+		err = o.publishAfter(ctx, events.Cursor{})
 	}
 	return err
 }
 
-// publish sends one event and records it as published. Callers hold mu.
-func (o *Outbox) publish(ctx context.Context) func(events.Event) error {
-	return func(e events.Event) error {
+// publishAfter publishes the events after c in windows: each window's
+// messages are sent without waiting, then all their acknowledgements are
+// awaited before the published position moves past them. Order is kept:
+// one connection delivers in order. Callers hold mu.
+func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
+	var pending []jetstream.PubAckFuture
+	var last events.Cursor
+	flush := func() error {
+		for _, f := range pending {
+			select {
+			case <-f.Ok():
+			case err := <-f.Err():
+				return fmt.Errorf("publish %s: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if len(pending) > 0 {
+			o.setPublished(last)
+		}
+		pending = pending[:0]
+		return nil
+	}
+	err := o.log.Read(ctx, c, func(e events.Event) error {
 		m, err := Message(&e)
 		if err != nil {
 			return err
 		}
-		if _, err := o.js.PublishMsg(ctx, m); err != nil {
+		f, err := o.js.PublishMsgAsync(m)
+		if err != nil {
 			return fmt.Errorf("publish %s: %w", e.ID, err)
 		}
-		o.published = e.Cursor()
+		pending, last = append(pending, f), e.Cursor()
+		if len(pending) == window {
+			return flush()
+		}
 		return nil
+	})
+	if ferr := flush(); err == nil {
+		err = ferr
 	}
+	return err
 }
 
 func jsonMarshal(e *events.Event) ([]byte, error) {

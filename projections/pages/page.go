@@ -25,7 +25,7 @@ func newPage(status int, contentType string, body []byte, modified time.Time) *P
 		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, LastModified: modified.UTC().Truncate(time.Second)}
 	if len(body) > 512 {
 		var b bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+		w, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
 		w.Write(body)
 		w.Close()
 		if b.Len() < len(body) {

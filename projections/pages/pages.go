@@ -56,9 +56,10 @@ type Config struct {
 // post is a published post with its rendered body.
 type post struct {
 	events.Post
-	HTML       string `json:"html"`
-	Summary    string `json:"summary"`
-	FirstImage string `json:"first_image"`
+	HTML       string    `json:"html"`
+	Summary    string    `json:"summary"`
+	FirstImage string    `json:"first_image"`
+	date       time.Time // listing date, UTC: published, else created
 }
 
 // Pages is the projection and its read side.
@@ -156,6 +157,7 @@ func (p *Pages) load() error {
 			if err := json.Unmarshal(v, &ps); err != nil {
 				return fmt.Errorf("post %s: %w", k, err)
 			}
+			ps.date = listDate(&ps.Post)
 			p.posts[ps.ID], p.bySlug[ps.Slug] = &ps, &ps
 			return nil
 		}); err != nil {
@@ -243,7 +245,7 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 			c := change{id: d.Post.ID, event: e}
 			if e.Type != events.PostDeleted && d.Post.Status == events.Published {
 				doc := p.cfg.Renderer.Markdown(d.Post.Content)
-				ps := &post{Post: d.Post, HTML: doc.HTML, Summary: doc.Summary, FirstImage: doc.FirstImage}
+				ps := &post{Post: d.Post, HTML: doc.HTML, Summary: doc.Summary, FirstImage: doc.FirstImage, date: listDate(&d.Post)}
 				ps.Content = ""
 				c.post = ps
 			}
@@ -404,17 +406,18 @@ func (p *Pages) reindex() {
 	p.ix = ix
 }
 
-func pubDate(ps *post) time.Time {
-	if ps.PublishedAt != nil {
-		return ps.PublishedAt.UTC()
+func listDate(p *events.Post) time.Time {
+	if p.PublishedAt != nil {
+		return p.PublishedAt.UTC()
 	}
-	return ps.CreatedAt.UTC()
+	return p.CreatedAt.UTC()
 }
 
+func pubDate(ps *post) time.Time { return ps.date }
+
 func newer(a, b *post) bool {
-	da, db := pubDate(a), pubDate(b)
-	if !da.Equal(db) {
-		return da.After(db)
+	if !a.date.Equal(b.date) {
+		return a.date.After(b.date)
 	}
 	return a.ID > b.ID
 }
@@ -426,34 +429,47 @@ func newer(a, b *post) bool {
 func (p *Pages) invalidate(old indexes, before, after []*post) {
 	drop := map[string]bool{"/": true, "/feed.xml": true, "/rss.xml": true, "/feed.json": true}
 	prefixes := []string{"/page", "/sitemap"}
-	for _, set := range []struct {
-		ix    indexes
-		posts []*post
-	}{{old, before}, {p.ix, after}, {old, after}, {p.ix, before}} {
-		for _, ps := range set.posts {
+	cats, tags, years := map[string]bool{}, map[string]bool{}, map[int]bool{}
+	for _, ixs := range []indexes{old, p.ix} {
+		for _, ps := range append(before, after...) {
 			drop[PostURL(ps.Slug)] = true
-			if i := slices.Index(set.ix.all, ps); i >= 0 {
+			if i := indexOf(ixs.all, ps); i >= 0 {
 				for _, n := range []int{i - 1, i + 1} {
-					if n >= 0 && n < len(set.ix.all) {
-						drop[PostURL(set.ix.all[n].Slug)] = true
+					if n >= 0 && n < len(ixs.all) {
+						drop[PostURL(ixs.all[n].Slug)] = true
 					}
 				}
 			}
 			for _, c := range ps.Categories {
-				prefixes = append(prefixes, "/category/"+c)
-				for _, q := range set.ix.byCat[c] {
-					drop[PostURL(q.Slug)] = true
-				}
+				cats[c] = true
 			}
 			for _, t := range ps.Tags {
-				s := events.Slugify(t)
-				prefixes = append(prefixes, "/tag/"+s)
-				for _, q := range set.ix.byTag[s] {
-					drop[PostURL(q.Slug)] = true
-				}
+				tags[events.Slugify(t)] = true
 			}
-			prefixes = append(prefixes, fmt.Sprintf("/archive/%d", pubDate(ps).Year()))
+			years[pubDate(ps).Year()] = true
 		}
+	}
+	// Posts sharing a category or tag may list a changed post as related.
+	for _, ixs := range []indexes{old, p.ix} {
+		for c := range cats {
+			for _, q := range ixs.byCat[c] {
+				drop[PostURL(q.Slug)] = true
+			}
+		}
+		for t := range tags {
+			for _, q := range ixs.byTag[t] {
+				drop[PostURL(q.Slug)] = true
+			}
+		}
+	}
+	for c := range cats {
+		prefixes = append(prefixes, "/category/"+c)
+	}
+	for t := range tags {
+		prefixes = append(prefixes, "/tag/"+t)
+	}
+	for y := range years {
+		prefixes = append(prefixes, fmt.Sprintf("/archive/%d", y))
 	}
 	p.cacheMu.Lock()
 	defer p.cacheMu.Unlock()
@@ -470,20 +486,31 @@ func under(path, pre string) bool {
 	return path == pre || strings.HasPrefix(path, pre+"/") || (pre == "/sitemap" && strings.HasPrefix(path, pre))
 }
 
+// hotWarmPosts is how many changed posts a batch may have for their pages
+// to be rendered at once; a bigger batch (a replay, a large push) leaves
+// them to their first request.
+const hotWarmPosts = 32
+
 // hotKeys are the pages rendered right after a change: the changed posts,
 // the home page, first pages of their lists, the feeds. Callers hold mu.
 func (p *Pages) hotKeys(before, after []*post) []string {
-	keys := []string{"/", "/feed.xml", "/rss.xml", "/feed.json", "/about", "/sitemap.xml", "/robots.txt"}
-	for _, ps := range after {
-		keys = append(keys, "/posts/"+ps.Slug)
+	keys := []string{"/", "/feed.xml", "/rss.xml", "/feed.json", "/about"}
+	if len(after) <= hotWarmPosts {
+		for _, ps := range after {
+			keys = append(keys, PostURL(ps.Slug))
+		}
 	}
+	seen := map[string]bool{}
 	for _, ps := range append(before, after...) {
 		for _, c := range ps.Categories {
-			keys = append(keys, "/category/"+c)
+			seen["/category/"+c] = true
 		}
 		for _, t := range ps.Tags {
-			keys = append(keys, "/tag/"+events.Slugify(t))
+			seen["/tag/"+events.Slugify(t)] = true
 		}
+	}
+	for k := range seen {
+		keys = append(keys, k)
 	}
 	return keys
 }

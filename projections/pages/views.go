@@ -428,18 +428,28 @@ func (p *Pages) related(ps *post, n int) []postLink {
 		}
 	}
 	delete(score, ps)
-	cands := make([]*post, 0, len(score))
-	for q := range score {
-		cands = append(cands, q)
-	}
-	sort.Slice(cands, func(i, j int) bool {
-		if score[cands[i]] != score[cands[j]] {
-			return score[cands[i]] > score[cands[j]]
+	better := func(a, b *post) bool {
+		if score[a] != score[b] {
+			return score[a] > score[b]
 		}
-		return newer(cands[i], cands[j])
-	})
+		return newer(a, b)
+	}
+	// The best n by insertion: candidates can number thousands.
+	top := make([]*post, 0, n+1)
+	for q := range score {
+		i := len(top)
+		for i > 0 && better(q, top[i-1]) {
+			i--
+		}
+		if i < n {
+			top = append(top[:i], append([]*post{q}, top[i:]...)...)
+			if len(top) > n {
+				top = top[:n]
+			}
+		}
+	}
 	var out []postLink
-	for _, q := range cands[:min(n, len(cands))] {
+	for _, q := range top {
 		out = append(out, p.link(q))
 	}
 	return out
