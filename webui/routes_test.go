@@ -17,6 +17,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/projections/pages"
+	"github.com/chronicle-cms/chronicle/projections/render"
+	"github.com/chronicle-cms/chronicle/projections/search"
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
@@ -33,7 +36,18 @@ func newRouter(t *testing.T) *mux.Router {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := webui.New(webui.Config{Catalogue: cat, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
+	md := render.New()
+	pg, err := pages.Open(pages.Config{Path: filepath.Join(dir, "pages.db"), BaseURL: "http://example.org", Renderer: md})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Close() })
+	ix, err := search.Open(filepath.Join(dir, "search.bleve"), md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	h := webui.New(webui.Config{Catalogue: cat, Pages: pg, Search: ix, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
 		Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginBurst: 3, LoginEvery: time.Hour})
 	return h.(*mux.Router)
 }
@@ -66,10 +80,18 @@ func TestProtectedRoutesRefuseAnonymousCallers(t *testing.T) {
 		{"GET", "/metrics"}: true, {"POST", "/api/v1/auth/token"}: true, {"GET", "/api/v1/openapi.json"}: true,
 		{"GET", "/api/v1/posts"}: true, {"GET", "/api/v1/posts/{id}"}: true, {"GET", "/api/v1/categories"}: true,
 		{"GET", "/api/v1/categories/{slug}"}: true, {"GET", "/api/v1/tags"}: true, {"GET", "/api/v1/profile"}: true,
+		{"GET", "/api/v1/search"}: true,
+	}
+	// The public site: every page is for readers.
+	for _, p := range []string{"/", "/page/{n}", "/posts/{slug}", "/about", "/feed.xml", "/rss.xml", "/feed.json", "/sitemap.xml",
+		"/sitemap-{n}.xml", "/robots.txt", "/category/{slug}", "/category/{slug}/page/{n}", "/category/{slug}/{feed:feed.xml|rss.xml|feed.json}",
+		"/tag/{slug}", "/tag/{slug}/page/{n}", "/tag/{slug}/{feed:feed.xml|rss.xml|feed.json}", "/archive/{year}", "/archive/{year}/page/{n}",
+		"/archive/{year}/{month}", "/archive/{year}/{month}/page/{n}", "/search", "/static/{name}"} {
+		public[endpoint{"GET", p}], public[endpoint{"HEAD", p}] = true, true
 	}
 	r := newRouter(t)
 	eps := endpoints(t, r)
-	if len(eps) < 20 {
+	if len(eps) < 60 {
 		t.Fatalf("only %d endpoints found", len(eps))
 	}
 	vars := regexp.MustCompile(`\{[^}]+\}`)

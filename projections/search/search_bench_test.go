@@ -1,0 +1,122 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/render"
+)
+
+var (
+	benchOnce sync.Once
+	benchIx   *Index
+	benchDir  string
+)
+
+var vocabulary = strings.Fields(`time year people way day thing life child world school state family student group country problem
+hand part place case week company system program question work government number night point home water room mother area money
+story fact month lot right study book eye job word business issue side kind head house service friend father power hour game line
+harbour lantern meadow orchard valley winter summer autumn spring letter window market village island forest bridge castle ocean
+desert compass engine camera recipe kitchen violin poem canvas marathon bicycle mountain walk garden bread coffee train journey`)
+
+// benchIndex indexes n posts of 400 words through Apply, once.
+func benchIndex(b *testing.B) *Index {
+	benchOnce.Do(func() {
+		n := 10000
+		if testing.Short() {
+			n = 200
+		}
+		benchDir, _ = os.MkdirTemp("", "search-bench")
+		ix, err := Open(benchDir+"/idx", render.New())
+		if err != nil {
+			panic(err)
+		}
+		rng := rand.New(rand.NewSource(7))
+		var evs []events.Event
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			var body strings.Builder
+			for w := 0; w < 400; w++ {
+				body.WriteString(vocabulary[rng.Intn(len(vocabulary))])
+				body.WriteByte(' ')
+			}
+			at := time.Date(2016+i%10, time.Month(1+i%12), 1, 0, 0, 0, 0, time.UTC)
+			d, _ := json.Marshal(events.PostData{Post: events.Post{ID: fmt.Sprintf("p%05d", i), Slug: fmt.Sprintf("p-%d", i),
+				Title: vocabulary[rng.Intn(len(vocabulary))] + " " + vocabulary[rng.Intn(len(vocabulary))], Content: body.String(),
+				Status: events.Published, PublishedAt: &at, CreatedAt: at, Categories: []string{fmt.Sprintf("c%d", i%10)},
+				Tags: []string{vocabulary[rng.Intn(40)], vocabulary[rng.Intn(40)]}}})
+			evs = append(evs, events.Event{ID: fmt.Sprint(i), Type: events.PostCreated, Height: int64(i + 1), Count: 1, Schema: 1, Data: d})
+			if len(evs) == 500 || i == n-1 {
+				if err := ix.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[len(evs)-1].Cursor()}); err != nil {
+					panic(err)
+				}
+				evs = evs[:0]
+			}
+		}
+		fmt.Fprintf(os.Stderr, "indexed %d posts in %s\n", n, time.Since(start).Round(time.Millisecond))
+		benchIx = ix
+	})
+	return benchIx
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkSearch runs reader queries at 10,000 posts (goal p99 ≤ 10 ms),
+// next to the baseline of a bare bleve match query on the same index.
+// Run with -benchtime=500x.
+func BenchmarkSearch(b *testing.B) {
+	ix := benchIndex(b)
+	for _, tc := range []struct{ name, q string }{
+		{"word", "harbour"},
+		{"two-words", "lantern meadow"},
+		{"phrase", `"harbour lantern"`},
+		{"fuzzy", "lantren"},
+		{"prefix-typing", "orch"},
+		{"faceted", "coffee category:c3"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				r, err := ix.Search(Query{Q: tc.q, Page: 1 + i%3})
+				if err != nil || r.Total == 0 {
+					b.Fatalf("%q: %v, %d hits", tc.q, err, r.Total)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			reportLatency(b, lat)
+		})
+	}
+	b.Run("baseline-bleve-match", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			q := bleve.NewMatchQuery("harbour")
+			q.SetField("content")
+			ix.mu.RLock()
+			_, err := ix.idx.Search(bleve.NewSearchRequest(q))
+			ix.mu.RUnlock()
+			if err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		reportLatency(b, lat)
+	})
+}
