@@ -170,16 +170,25 @@ func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.L
 	if err != nil {
 		return err
 	}
-	for _, p := range ps {
-		start := time.Now()
-		bar := newProgressBar(progress, p.Name(), head.Height)
-		err := projections.Rebuild(ctx, p, l, bar.update)
-		bar.done()
-		if err != nil {
+	if n := r.LooseObjects(); n > 1000 {
+		// Reading a packed history is faster, and the repository needs it anyway.
+		fmt.Fprintf(progress, "repacking %d loose objects first\n", n)
+		if err := r.Repack(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(progress, "%s rebuilt from %d commits in %s\n", p.Name(), head.Height, time.Since(start).Round(time.Millisecond))
 	}
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name())
+	}
+	start := time.Now()
+	bar := newProgressBar(progress, strings.Join(names, "+"), head.Height)
+	err = projections.Rebuild(ctx, ps, l, bar.update)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "%s rebuilt from %d commits in %s\n", strings.Join(names, ", "), head.Height, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -311,40 +311,96 @@ func (rt *Runtime) measureLag(ctx context.Context) {
 	}
 }
 
-// Rebuild drops p's state and replays the whole log into it from git,
-// reporting progress (events applied so far, and the position reached)
-// as it goes. The checkpoint
-// it leaves has no stream sequence, so the next start resumes by position.
-func Rebuild(ctx context.Context, p Projection, log events.Log, progress func(applied int, at events.Cursor)) error {
-	if err := p.Reset(); err != nil {
-		return fmt.Errorf("reset %s: %w", p.Name(), err)
+// Rebuild drops the state of ps and replays the whole log into them from
+// git. The log is derived once; each batch goes to every projection, which
+// apply it in parallel while the next batch is derived. progress gets the
+// events applied so far (by all) and the position reached. The checkpoints
+// it leaves have no stream sequence, so the next start resumes by position.
+func Rebuild(ctx context.Context, ps []Projection, log events.Log, progress func(applied int, at events.Cursor)) error {
+	for _, p := range ps {
+		if err := p.Reset(); err != nil {
+			return fmt.Errorf("reset %s: %w", p.Name(), err)
+		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		n   int
+		at  events.Cursor
+		err error
+	}
+	inputs := make([]chan []events.Event, len(ps))
+	done := make(chan result, len(ps)*4)
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		inputs[i] = make(chan []events.Event, 2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range inputs[i] {
+				at := batch[len(batch)-1].Cursor()
+				if err := p.Apply(ctx, batch, Checkpoint{Cursor: at}); err != nil {
+					done <- result{err: fmt.Errorf("apply to %s: %w", p.Name(), err)}
+					cancel()
+					for range inputs[i] {
+					}
+					return
+				}
+				done <- result{n: len(batch), at: at}
+			}
+		}()
+	}
+	// Progress: a batch counts once every projection applied it.
+	var firstErr error
+	reported := make(chan struct{})
+	go func() {
+		defer close(reported)
+		applied := map[events.Cursor]int{}
+		total := 0
+		for r := range done {
+			if r.err != nil {
+				if firstErr == nil {
+					firstErr = r.err
+				}
+				continue
+			}
+			if applied[r.at]++; applied[r.at] == len(ps) {
+				delete(applied, r.at)
+				total += r.n
+				if progress != nil {
+					progress(total, r.at)
+				}
+			}
+		}
+	}()
 	var batch []events.Event
-	n := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	send := func() {
+		for _, in := range inputs {
+			select {
+			case in <- batch:
+			case <-ctx.Done():
+			}
 		}
-		at := batch[len(batch)-1].Cursor()
-		if err := p.Apply(ctx, batch, Checkpoint{Cursor: at}); err != nil {
-			return fmt.Errorf("apply to %s: %w", p.Name(), err)
-		}
-		n += len(batch)
-		batch = batch[:0]
-		if progress != nil {
-			progress(n, at)
-		}
-		return nil
+		batch = nil
 	}
 	err := log.Read(ctx, events.Cursor{}, func(e events.Event) error {
 		batch = append(batch, e)
 		if len(batch) == 500 {
-			return flush()
+			send()
 		}
-		return nil
+		return ctx.Err()
 	})
-	if err != nil {
-		return err
+	if len(batch) > 0 && err == nil {
+		send()
 	}
-	return flush()
+	for _, in := range inputs {
+		close(in)
+	}
+	wg.Wait()
+	close(done)
+	<-reported
+	if firstErr != nil {
+		return firstErr
+	}
+	return err
 }

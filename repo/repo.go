@@ -79,8 +79,10 @@ type Repo struct {
 	dir string
 	log *slog.Logger
 
-	mu sync.Mutex
-	st *filesystem.Storage
+	mu       sync.Mutex
+	st       *filesystem.Storage
+	trees    map[plumbing.Hash]*cachedTree // decoded trees, see tree()
+	treeSize int
 }
 
 // Open opens the bare repository at dir, creating it if it does not exist.
@@ -94,7 +96,7 @@ func Open(dir string, log *slog.Logger) (*Repo, error) {
 	}
 	fs := newSyncFS(osfs.New(abs, osfs.WithBoundOS()), abs)
 	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
-	r := &Repo{dir: abs, log: log, st: st}
+	r := &Repo{dir: abs, log: log, st: st, trees: map[plumbing.Hash]*cachedTree{}}
 	if _, err := os.Stat(filepath.Join(abs, "HEAD")); errors.Is(err, os.ErrNotExist) {
 		g, err := git.InitWithOptions(st, nil, git.InitOptions{DefaultBranch: plumbing.Main})
 		if err != nil {

@@ -130,60 +130,85 @@ func (r *Repo) readBlob(h plumbing.Hash) ([]byte, error) {
 }
 
 // diffTrees lists the files that differ between two trees, skipping every
-// subtree whose hash did not change. Paths are reported in tree order.
+// subtree whose hash did not change. Both trees' entries are in git's
+// order, so one merge walk finds the differences; paths come out in
+// byte order of their git sort keys.
 func (r *Repo) diffTrees(prefix string, a, b plumbing.Hash, out *[]FileChange) error {
 	if a == b {
 		return nil
 	}
-	ea, err := r.treeEntries(a)
+	ta, err := r.tree(a)
 	if err != nil {
 		return err
 	}
-	eb, err := r.treeEntries(b)
+	tb, err := r.tree(b)
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(ea)+len(eb))
-	for n := range ea {
-		names = append(names, n)
-	}
-	for n := range eb {
-		if _, ok := ea[n]; !ok {
-			names = append(names, n)
+	i, j := 0, 0
+	for i < len(ta.entries) || j < len(tb.entries) {
+		var x, y *object.TreeEntry
+		switch {
+		case j == len(tb.entries):
+			x = &ta.entries[i]
+		case i == len(ta.entries):
+			y = &tb.entries[j]
+		default:
+			kx, ky := sortKey(ta.entries[i]), sortKey(tb.entries[j])
+			switch {
+			case kx < ky:
+				x = &ta.entries[i]
+			case kx > ky:
+				y = &tb.entries[j]
+			default:
+				x, y = &ta.entries[i], &tb.entries[j]
+			}
 		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		x, inA := ea[n]
-		y, inB := eb[n]
-		if inA && inB && x.Hash == y.Hash && x.Mode == y.Mode {
+		if x != nil {
+			i++
+		}
+		if y != nil {
+			j++
+		}
+		// A name can be a file on one side and a folder on the other: they
+		// sort apart ("a" vs "a/"), so each side is handled on its own.
+		if x != nil && y != nil && x.Hash == y.Hash && x.Mode == y.Mode {
 			continue
 		}
-		path := prefix + n
-		var oldTree, newTree plumbing.Hash
-		var oldBlob, newBlob plumbing.Hash
-		if inA {
-			if x.Mode == filemode.Dir {
-				oldTree = x.Hash
-			} else if x.Mode != filemode.Submodule {
-				oldBlob = x.Hash
-			}
+		if err := r.diffEntry(prefix, x, y, out); err != nil {
+			return err
 		}
-		if inB {
-			if y.Mode == filemode.Dir {
-				newTree = y.Hash
-			} else if y.Mode != filemode.Submodule {
-				newBlob = y.Hash
-			}
+	}
+	return nil
+}
+
+func (r *Repo) diffEntry(prefix string, x, y *object.TreeEntry, out *[]FileChange) error {
+	name := ""
+	var oldTree, newTree, oldBlob, newBlob plumbing.Hash
+	if x != nil {
+		name = x.Name
+		if x.Mode == filemode.Dir {
+			oldTree = x.Hash
+		} else if x.Mode != filemode.Submodule {
+			oldBlob = x.Hash
 		}
-		if !oldTree.IsZero() || !newTree.IsZero() {
-			if err := r.diffTrees(path+"/", orEmpty(oldTree), orEmpty(newTree), out); err != nil {
-				return err
-			}
+	}
+	if y != nil {
+		name = y.Name
+		if y.Mode == filemode.Dir {
+			newTree = y.Hash
+		} else if y.Mode != filemode.Submodule {
+			newBlob = y.Hash
 		}
-		if !oldBlob.IsZero() || !newBlob.IsZero() {
-			*out = append(*out, FileChange{Path: path, Old: oldBlob, New: newBlob})
+	}
+	path := prefix + name
+	if !oldTree.IsZero() || !newTree.IsZero() {
+		if err := r.diffTrees(path+"/", orEmpty(oldTree), orEmpty(newTree), out); err != nil {
+			return err
 		}
+	}
+	if !oldBlob.IsZero() || !newBlob.IsZero() {
+		*out = append(*out, FileChange{Path: path, Old: oldBlob, New: newBlob})
 	}
 	return nil
 }
@@ -195,16 +220,50 @@ func orEmpty(h plumbing.Hash) plumbing.Hash {
 	return h
 }
 
-func (r *Repo) treeEntries(h plumbing.Hash) (map[string]object.TreeEntry, error) {
-	m := map[string]object.TreeEntry{}
+// cachedTree is a decoded tree: its entries in git's order and by name.
+type cachedTree struct {
+	entries []object.TreeEntry
+	byName  map[string]int
+}
+
+// treeCacheEntries bounds the decoded-tree cache (by entries held, about
+// 100 bytes each). Trees never change, so entries never go stale; the
+// cache is dropped whole when full.
+const treeCacheEntries = 500_000
+
+// tree returns a decoded tree; reading and decoding the same trees over
+// and over is most of the cost of deriving events from history. Callers
+// hold mu.
+func (r *Repo) tree(h plumbing.Hash) (*cachedTree, error) {
 	if h.IsZero() || h == emptyTree {
-		return m, nil
+		return &cachedTree{}, nil
+	}
+	if t, ok := r.trees[h]; ok {
+		return t, nil
 	}
 	t, err := object.GetTree(r.st, h)
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s: %w", h, err)
 	}
-	for _, e := range t.Entries {
+	ct := &cachedTree{entries: t.Entries, byName: make(map[string]int, len(t.Entries))}
+	for i, e := range t.Entries {
+		ct.byName[e.Name] = i
+	}
+	if r.treeSize+len(ct.entries) > treeCacheEntries {
+		r.trees, r.treeSize = map[plumbing.Hash]*cachedTree{}, 0
+	}
+	r.trees[h] = ct
+	r.treeSize += len(ct.entries)
+	return ct, nil
+}
+
+func (r *Repo) treeEntries(h plumbing.Hash) (map[string]object.TreeEntry, error) {
+	t, err := r.tree(h)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]object.TreeEntry, len(t.entries))
+	for _, e := range t.entries {
 		m[e.Name] = e
 	}
 	return m, nil
@@ -215,14 +274,15 @@ func (r *Repo) lookup(root plumbing.Hash, path string) (object.TreeEntry, bool, 
 	cur := root
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
-		es, err := r.treeEntries(cur)
+		t, err := r.tree(cur)
 		if err != nil {
 			return object.TreeEntry{}, false, err
 		}
-		e, ok := es[p]
+		k, ok := t.byName[p]
 		if !ok {
 			return object.TreeEntry{}, false, nil
 		}
+		e := t.entries[k]
 		if i == len(parts)-1 {
 			return e, true, nil
 		}
