@@ -2,7 +2,6 @@ package search
 
 import (
 	"fmt"
-	"html"
 	"sort"
 	"strings"
 	"time"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
-
-	"github.com/chronicle-cms/chronicle/projections/render"
 )
 
 // Query is a reader's search. Q holds words, "quoted phrases" and the
@@ -69,21 +66,15 @@ func (ix *Index) Search(q Query) (Result, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	bq := ix.build(&q)
+	bq, mk := ix.build(&q)
 	req := bleve.NewSearchRequestOptions(bq, q.PerPage, (q.Page-1)*q.PerPage, false)
 	req.Fields = []string{"slug", "title", "published_at", "excerpt", "content"}
-	req.Highlight = bleve.NewHighlightWithStyle("html")
-	req.Highlight.AddField("title")
-	req.Highlight.AddField("content")
-	req.Highlight.AddField("excerpt")
 	for _, f := range []string{"categories", "tags", "year"} {
 		req.AddFacet(f, bleve.NewFacetRequest(f, 20))
 	}
 	if q.Sort == "date" {
 		req.SortBy([]string{"-published_at", "-_score", "_id"})
-	} else {
-		req.SortBy([]string{"-_score", "-published_at", "_id"})
-	}
+	} // else bleve's own score order: no sort values to load for every hit
 	res, err := ix.idx.Search(req)
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
@@ -94,8 +85,8 @@ func (ix *Index) Search(q Query) (Result, error) {
 		str := func(k string) string { s, _ := h.Fields[k].(string); return s }
 		hit := Hit{ID: h.ID, Slug: str("slug"), Title: str("title"), Score: h.Score}
 		hit.PublishedAt, _ = time.Parse(time.RFC3339, str("published_at"))
-		hit.TitleHTML = first(h.Fragments["title"], html.EscapeString(hit.Title))
-		hit.Snippet = first(h.Fragments["content"], first(h.Fragments["excerpt"], html.EscapeString(render.Cut(str("content"), 200))))
+		hit.TitleHTML = mk.mark(hit.Title, 0)
+		hit.Snippet = mk.mark(str("content"), 220)
 		out.Hits = append(out.Hits, hit)
 	}
 	for name, f := range res.Facets {
@@ -116,24 +107,18 @@ func (ix *Index) Search(q Query) (Result, error) {
 	return out, nil
 }
 
-func first(frags []string, fallback string) string {
-	if len(frags) > 0 && frags[0] != "" {
-		return frags[0]
-	}
-	return fallback
-}
-
-// build turns a reader's query into bleve's. Filters in the text are moved
-// into q's fields.
-func (ix *Index) build(q *Query) query.Query {
+// build turns a reader's query into bleve's, and a marker for snippets.
+// Filters in the text are moved into q's fields.
+func (ix *Index) build(q *Query) (query.Query, *marker) {
 	var must []query.Query
 	words, phrases := tokenize(q)
+	typing := !strings.HasSuffix(q.Q, " ")
 	for i, w := range words {
-		must = append(must, ix.wordQuery(w, i == len(words)-1 && !strings.HasSuffix(q.Q, " ")))
+		must = append(must, ix.wordQuery(w, typing && i == len(words)-1))
 	}
 	for _, p := range phrases {
 		var any []query.Query
-		for _, f := range []string{"title", "content", "excerpt"} {
+		for _, f := range []string{"title", "content"} {
 			pq := bleve.NewMatchPhraseQuery(p)
 			pq.SetField(f)
 			pq.Analyzer = ix.lang
@@ -148,39 +133,36 @@ func (ix *Index) build(q *Query) query.Query {
 			must = append(must, t)
 		}
 	}
+	mk := ix.newMarker(words, phrases, typing)
 	if len(must) == 0 {
-		return bleve.NewMatchAllQuery()
+		return bleve.NewMatchAllQuery(), mk
 	}
-	return bleve.NewConjunctionQuery(must...)
+	return bleve.NewConjunctionQuery(must...), mk
 }
 
-// wordQuery matches one word in any text field: exactly (title counts
-// most), with one typo, and for the word being typed, as a prefix.
+// wordQuery matches one word in any text field (bleve's composite _all
+// field) with a bonus in the title and tags; with one typo for words of
+// four letters or more; and, for the word being typed, as a prefix.
 func (ix *Index) wordQuery(w string, typing bool) query.Query {
-	var any []query.Query
-	for _, f := range []struct {
-		name  string
-		boost float64
-	}{{"title", 3}, {"tag_names", 2}, {"excerpt", 1.5}, {"content", 1}} {
+	match := func(field string, boost float64, fuzzy bool) query.Query {
 		m := bleve.NewMatchQuery(w)
-		m.SetField(f.name)
+		m.SetField(field)
 		m.Analyzer = ix.lang
-		m.SetBoost(f.boost)
-		any = append(any, m)
-		if len([]rune(w)) >= 4 {
-			fz := bleve.NewMatchQuery(w)
-			fz.SetField(f.name)
-			fz.Analyzer = ix.lang
-			fz.SetFuzziness(1)
-			fz.SetBoost(f.boost * 0.3)
-			any = append(any, fz)
+		m.SetBoost(boost)
+		if fuzzy {
+			m.SetFuzziness(1)
 		}
-		if typing && len([]rune(w)) >= 2 && (f.name == "title" || f.name == "content") {
-			p := bleve.NewPrefixQuery(strings.ToLower(w))
-			p.SetField(f.name)
-			p.SetBoost(f.boost * 0.5)
-			any = append(any, p)
-		}
+		return m
+	}
+	any := []query.Query{match("_all", 1, false), match("title", 3, false), match("tag_names", 2, false)}
+	if len([]rune(w)) >= 4 {
+		any = append(any, match("_all", 0.3, true))
+	}
+	if typing && len([]rune(w)) >= 2 {
+		p := bleve.NewPrefixQuery(strings.ToLower(w))
+		p.SetField("_all")
+		p.SetBoost(0.5)
+		any = append(any, p)
 	}
 	return bleve.NewDisjunctionQuery(any...)
 }

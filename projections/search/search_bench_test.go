@@ -25,11 +25,25 @@ var (
 	benchDir  string
 )
 
-var vocabulary = strings.Fields(`time year people way day thing life child world school state family student group country problem
-hand part place case week company system program question work government number night point home water room mother area money
-story fact month lot right study book eye job word business issue side kind head house service friend father power hour game line
-harbour lantern meadow orchard valley winter summer autumn spring letter window market village island forest bridge castle ocean
-desert compass engine camera recipe kitchen violin poem canvas marathon bicycle mountain walk garden bread coffee train journey`)
+// vocabulary is 5,000 made-up words whose use follows Zipf's law, as
+// words in real text do: a few are in nearly every post, most in few.
+var vocabulary = func() []string {
+	syl := strings.Fields("ka lo mi ter san vel dor pha ri ne tu bra cor lin mes ga vo sti ren pul")
+	seen := map[string]bool{}
+	var out []string
+	rng := rand.New(rand.NewSource(1))
+	for len(out) < 5000 {
+		w := ""
+		for n := 2 + rng.Intn(2); n > 0; n-- {
+			w += syl[rng.Intn(len(syl))]
+		}
+		if !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}()
 
 // benchIndex indexes n posts of 400 words through Apply, once.
 func benchIndex(b *testing.B) *Index {
@@ -44,19 +58,20 @@ func benchIndex(b *testing.B) *Index {
 			panic(err)
 		}
 		rng := rand.New(rand.NewSource(7))
+		zipf := rand.NewZipf(rng, 1.07, 2, uint64(len(vocabulary)-1))
 		var evs []events.Event
 		start := time.Now()
 		for i := 0; i < n; i++ {
 			var body strings.Builder
 			for w := 0; w < 400; w++ {
-				body.WriteString(vocabulary[rng.Intn(len(vocabulary))])
+				body.WriteString(vocabulary[zipf.Uint64()])
 				body.WriteByte(' ')
 			}
 			at := time.Date(2016+i%10, time.Month(1+i%12), 1, 0, 0, 0, 0, time.UTC)
 			d, _ := json.Marshal(events.PostData{Post: events.Post{ID: fmt.Sprintf("p%05d", i), Slug: fmt.Sprintf("p-%d", i),
-				Title: vocabulary[rng.Intn(len(vocabulary))] + " " + vocabulary[rng.Intn(len(vocabulary))], Content: body.String(),
+				Title: vocabulary[zipf.Uint64()] + " " + vocabulary[zipf.Uint64()], Content: body.String(),
 				Status: events.Published, PublishedAt: &at, CreatedAt: at, Categories: []string{fmt.Sprintf("c%d", i%10)},
-				Tags: []string{vocabulary[rng.Intn(40)], vocabulary[rng.Intn(40)]}}})
+				Tags: []string{vocabulary[rng.Intn(40)]}}})
 			evs = append(evs, events.Event{ID: fmt.Sprint(i), Type: events.PostCreated, Height: int64(i + 1), Count: 1, Schema: 1, Data: d})
 			if len(evs) == 500 || i == n-1 {
 				if err := ix.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[len(evs)-1].Cursor()}); err != nil {
@@ -82,13 +97,20 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 // Run with -benchtime=500x.
 func BenchmarkSearch(b *testing.B) {
 	ix := benchIndex(b)
+	// Words by rank: rank 3 is in nearly every post (the worst case),
+	// rank 150 in a few hundred, rank 1500 in a few dozen.
+	common, mid, rare, rare2 := vocabulary[3], vocabulary[150], vocabulary[1500], vocabulary[1501]
+	typo := []rune(mid)
+	typo[len(typo)-2] = 'x'
 	for _, tc := range []struct{ name, q string }{
-		{"word", "harbour"},
-		{"two-words", "lantern meadow"},
-		{"phrase", `"harbour lantern"`},
-		{"fuzzy", "lantren"},
-		{"prefix-typing", "orch"},
-		{"faceted", "coffee category:c3"},
+		{"word", mid},
+		{"two-words", mid + " " + rare},
+		{"phrase", `"` + vocabulary[8] + " " + vocabulary[9] + `"`},
+		{"fuzzy", string(typo)},
+		{"prefix-typing", mid[:len(mid)-2]},
+		{"faceted", mid + " category:c3"},
+		{"rare-words", rare + " " + rare2},
+		{"worst-case-common-word", common},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			lat := make([]time.Duration, 0, b.N)
@@ -107,7 +129,7 @@ func BenchmarkSearch(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		for i := 0; i < b.N; i++ {
 			start := time.Now()
-			q := bleve.NewMatchQuery("harbour")
+			q := bleve.NewMatchQuery(vocabulary[150])
 			q.SetField("content")
 			ix.mu.RLock()
 			_, err := ix.idx.Search(bleve.NewSearchRequest(q))

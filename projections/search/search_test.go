@@ -122,3 +122,33 @@ func TestSearch(t *testing.T) {
 		t.Errorf("after reopen: %q", ids(r))
 	}
 }
+
+func TestSnippetsMarkWhatMatched(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "s.bleve"), render.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	long := strings.Repeat("filler words here ", 30) + "we were walking <b>by</b> the harbour lanterns " + strings.Repeat("more filler ", 30)
+	for _, tc := range []struct {
+		words  []string
+		typing bool
+		text   string
+		width  int
+		want   string
+	}{
+		{[]string{"walked"}, false, "Walking & running", 0, "<mark>Walking</mark> &amp; running"},
+		{[]string{"walked"}, false, "talking", 0, "<mark>talking</mark>"}, // one edit from "walk", as the query matches
+		{[]string{"harb"}, true, "The harbour", 0, "The <mark>harbour</mark>"},
+		{[]string{"lantarn"}, false, "A lantern.", 0, "A <mark>lantern</mark>."},
+		{[]string{"harbour"}, false, long, 120, "<mark>harbour</mark>"},
+	} {
+		got := ix.newMarker(tc.words, nil, tc.typing).mark(tc.text, tc.width)
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%v in %.40q: %q", tc.words, tc.text, got)
+		}
+		if tc.width > 0 && (!strings.HasPrefix(got, "…") || !strings.HasSuffix(got, "…") || len(got) > tc.width+60 || !strings.Contains(got, "&lt;b&gt;by&lt;/b&gt;")) {
+			t.Errorf("window: %q", got)
+		}
+	}
+}
