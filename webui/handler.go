@@ -53,6 +53,7 @@ type Writer interface {
 // SitePages is the public site's read model.
 type SitePages interface {
 	Lookup(path string) *pages.Page
+	Cached(path string) *pages.Page
 	NotFound() *pages.Page
 	RenderSearch(s *pages.SearchView) *pages.Page
 	Asset(name string) (pages.Asset, bool)

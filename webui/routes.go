@@ -104,8 +104,25 @@ func New(cfg Config) http.Handler {
 		r.HandleFunc("/search", h.siteSearch).Methods(get...)
 		r.HandleFunc("/static/{name}", h.siteStatic).Methods(get...)
 		r.NotFoundHandler = http.HandlerFunc(h.notFound)
+		return &Router{Router: r, fast: &fastPages{h: h, next: r,
+			observe: h.httpDur.WithLabelValues(http.MethodGet, "(rendered page)", "2xx")}}
 	}
-	return r
+	return &Router{Router: r}
+}
+
+// Router is the daemon's handler: the mux router, behind the fast path
+// for rendered public pages.
+type Router struct {
+	*mux.Router
+	fast http.Handler
+}
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rt.fast != nil {
+		rt.fast.ServeHTTP(w, r)
+		return
+	}
+	rt.Router.ServeHTTP(w, r)
 }
 
 func (h *Handler) methodNotAllowed(methods []string) apiFunc {

@@ -49,7 +49,7 @@ func newRouter(t *testing.T) *mux.Router {
 	t.Cleanup(func() { ix.Close() })
 	h := webui.New(webui.Config{Catalogue: cat, Pages: pg, Search: ix, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
 		Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginBurst: 3, LoginEvery: time.Hour})
-	return h.(*mux.Router)
+	return h.(*webui.Router).Router
 }
 
 type endpoint struct{ method, path string }

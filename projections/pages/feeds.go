@@ -81,9 +81,9 @@ func (p *Pages) renderFeed(path string, spec feedSpec) *Page {
 	}
 	if err != nil {
 		p.cfg.Logger.Error("feed failed", "path", path, "err", err)
-		return newPage(500, "text/plain; charset=utf-8", []byte("the feed could not be rendered\n"), f.Updated)
+		return p.newPage(500, "text/plain; charset=utf-8", []byte("the feed could not be rendered\n"), f.Updated)
 	}
-	return newPage(200, ct, []byte(body), f.Updated)
+	return p.newPage(200, ct, []byte(body), f.Updated)
 }
 
 func atom(f *feeds.Feed) (string, error, string) {
@@ -132,7 +132,7 @@ func (p *Pages) renderSitemap(path string) *Page {
 	}
 	write := func(v any) *Page {
 		b, _ := xml.MarshalIndent(v, "", " ")
-		return newPage(200, "application/xml; charset=utf-8", append([]byte(xml.Header), b...), newest)
+		return p.newPage(200, "application/xml; charset=utf-8", append([]byte(xml.Header), b...), newest)
 	}
 	type urlset struct {
 		XMLName xml.Name `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`
@@ -168,7 +168,7 @@ func (p *Pages) renderSitemap(path string) *Page {
 
 func (p *Pages) renderRobots() *Page {
 	body := "User-agent: *\nDisallow: /admin/\nDisallow: /api/\nAllow: /\n\nSitemap: " + p.abs("/sitemap.xml") + "\n"
-	return newPage(200, "text/plain; charset=utf-8", []byte(body), p.siteUpdated)
+	return p.newPage(200, "text/plain; charset=utf-8", []byte(body), p.siteUpdated)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -5,6 +5,9 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,6 +20,44 @@ type Page struct {
 	ETag         string // strong, of Body
 	LastModified time.Time
 	Location     string // for redirects
+
+	// Response headers, built once: Header for the body as is, GzipHeader
+	// for the gzipped body (its own ETag and Content-Encoding).
+	Header, GzipHeader http.Header
+}
+
+// headers prepares the response headers; csp applies to HTML pages.
+func (pg *Page) headers(csp string) *Page {
+	h := http.Header{
+		"Content-Type":           {pg.ContentType},
+		"Vary":                   {"Accept-Encoding"},
+		"X-Content-Type-Options": {"nosniff"},
+		"Content-Length":         {strconv.Itoa(len(pg.Body))},
+	}
+	if strings.HasPrefix(pg.ContentType, "text/html") {
+		h["Content-Security-Policy"] = []string{csp}
+		h["Referrer-Policy"] = []string{"strict-origin-when-cross-origin"}
+	}
+	if pg.Status == http.StatusOK {
+		h["Etag"] = []string{pg.ETag}
+		h["Cache-Control"] = []string{"public, max-age=0, must-revalidate"}
+		if !pg.LastModified.IsZero() {
+			h["Last-Modified"] = []string{pg.LastModified.Format(http.TimeFormat)}
+		}
+	} else {
+		h["Cache-Control"] = []string{"no-cache"}
+	}
+	pg.Header = h
+	if pg.Gzip != nil {
+		g := h.Clone()
+		g["Content-Encoding"] = []string{"gzip"}
+		g["Content-Length"] = []string{strconv.Itoa(len(pg.Gzip))}
+		if pg.Status == http.StatusOK {
+			g["Etag"] = []string{strings.TrimSuffix(pg.ETag, `"`) + `-gz"`}
+		}
+		pg.GzipHeader = g
+	}
+	return pg
 }
 
 func newPage(status int, contentType string, body []byte, modified time.Time) *Page {

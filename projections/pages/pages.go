@@ -79,8 +79,9 @@ type Pages struct {
 	siteUpdated time.Time  // last change of settings, profile or categories
 	ix          indexes
 
-	cacheMu sync.Mutex
-	cache   map[string]*Page
+	// cache holds rendered pages by path. Written under mu (so a render
+	// never stores a page older than the model), read without locks.
+	cache sync.Map
 }
 
 // indexes are sorted views of the published posts, newest first.
@@ -137,9 +138,7 @@ func (p *Pages) clear() {
 	p.categories = map[string]events.Category{}
 	p.settings, p.profile, p.siteUpdated = events.DefaultSettings(), events.Profile{}, time.Time{}
 	p.reindex()
-	p.cacheMu.Lock()
-	p.cache = map[string]*Page{}
-	p.cacheMu.Unlock()
+	p.cache.Clear()
 }
 
 func (p *Pages) load() error {
@@ -347,9 +346,7 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 
 	chrome := len(cats) > 0 || settings != nil || profile != nil
 	if chrome { // title, navigation, language, page size: every page changes
-		p.cacheMu.Lock()
-		p.cache = map[string]*Page{}
-		p.cacheMu.Unlock()
+		p.cache.Clear()
 	} else if len(postChanges) > 0 {
 		p.invalidate(oldIx, before, after)
 	}
@@ -471,13 +468,13 @@ func (p *Pages) invalidate(old indexes, before, after []*post) {
 	for y := range years {
 		prefixes = append(prefixes, fmt.Sprintf("/archive/%d", y))
 	}
-	p.cacheMu.Lock()
-	defer p.cacheMu.Unlock()
-	for k := range p.cache {
+	p.cache.Range(func(key, _ any) bool {
+		k := key.(string)
 		if drop[k] || slices.ContainsFunc(prefixes, func(pre string) bool { return under(k, pre) }) {
-			delete(p.cache, k)
+			p.cache.Delete(k)
 		}
-	}
+		return true
+	})
 }
 
 // under reports whether path is pre or below it; "/sitemap" also covers
@@ -518,10 +515,7 @@ func (p *Pages) hotKeys(before, after []*post) []string {
 // warm renders keys not in the cache. Callers hold mu.
 func (p *Pages) warm(keys []string) {
 	for _, k := range keys {
-		p.cacheMu.Lock()
-		_, ok := p.cache[k]
-		p.cacheMu.Unlock()
-		if ok {
+		if _, ok := p.cache.Load(k); ok {
 			continue
 		}
 		if pg := p.render(k); pg != nil {
@@ -530,10 +524,15 @@ func (p *Pages) warm(keys []string) {
 	}
 }
 
-func (p *Pages) store(key string, pg *Page) {
-	p.cacheMu.Lock()
-	p.cache[key] = pg
-	p.cacheMu.Unlock()
+func (p *Pages) store(key string, pg *Page) { p.cache.Store(key, pg) }
+
+// Cached returns the page at path if it is rendered, without waiting for
+// anything: the fast path for readers.
+func (p *Pages) Cached(path string) *Page {
+	if v, ok := p.cache.Load(path); ok {
+		return v.(*Page)
+	}
+	return nil
 }
 
 // Lookup returns the page at a public path, rendering it if it is not in
@@ -541,13 +540,10 @@ func (p *Pages) store(key string, pg *Page) {
 func (p *Pages) Lookup(path string) *Page {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	p.cacheMu.Lock()
-	pg, ok := p.cache[path]
-	p.cacheMu.Unlock()
-	if ok {
-		return pg
+	if v, ok := p.cache.Load(path); ok {
+		return v.(*Page)
 	}
-	pg = p.render(path)
+	pg := p.render(path)
 	if pg != nil {
 		p.store(path, pg)
 	}
@@ -559,13 +555,11 @@ func (p *Pages) NotFound() *Page {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	const key = "\x00404"
-	p.cacheMu.Lock()
-	pg, ok := p.cache[key]
-	p.cacheMu.Unlock()
-	if !ok {
-		pg = p.renderNotFound()
-		p.store(key, pg)
+	if v, ok := p.cache.Load(key); ok {
+		return v.(*Page)
 	}
+	pg := p.renderNotFound()
+	p.store(key, pg)
 	return pg
 }
 

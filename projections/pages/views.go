@@ -165,9 +165,28 @@ func (p *Pages) execute(name string, v view, status int, modified time.Time) *Pa
 	var b bytes.Buffer
 	if err := p.theme.pages[name].ExecuteTemplate(&b, "layout", v); err != nil {
 		p.cfg.Logger.Error("page template failed", "template", name, "path", v.Meta.Path, "err", err)
-		return newPage(500, "text/plain; charset=utf-8", []byte("the page could not be rendered\n"), modified)
+		return p.newPage(500, "text/plain; charset=utf-8", []byte("the page could not be rendered\n"), modified)
 	}
-	return newPage(status, "text/html; charset=utf-8", b.Bytes(), modified)
+	return p.newPage(status, "text/html; charset=utf-8", b.Bytes(), modified)
+}
+
+// newPage builds a page with its headers. Callers hold mu.
+func (p *Pages) newPage(status int, contentType string, body []byte, modified time.Time) *Page {
+	return newPage(status, contentType, body, modified).headers(p.csp())
+}
+
+// csp allows the site's own files, images from anywhere, and the analytics
+// and ads scripts only when the settings turn them on. Callers hold mu.
+func (p *Pages) csp() string {
+	script := "'self'"
+	if p.settings.Analytics.GoogleAnalyticsID != "" {
+		script += " 'unsafe-inline' https://www.googletagmanager.com https://www.google-analytics.com"
+	}
+	if p.settings.Ads.AdSenseClientID != "" {
+		script += " https://pagead2.googlesyndication.com https://adservice.google.com"
+	}
+	return "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src " + script +
+		"; connect-src 'self' https:; frame-src https:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 }
 
 // render builds the page at path from the model, or nil if there is none.

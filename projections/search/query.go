@@ -72,9 +72,13 @@ func (ix *Index) Search(q Query) (Result, error) {
 	for _, f := range []string{"categories", "tags", "year"} {
 		req.AddFacet(f, bleve.NewFacetRequest(f, 20))
 	}
+	// Ties are broken by id: equal scores must come back in the same
+	// order whatever the index's history (a rebuilt index is identical).
 	if q.Sort == "date" {
 		req.SortBy([]string{"-published_at", "-_score", "_id"})
-	} // else bleve's own score order: no sort values to load for every hit
+	} else {
+		req.SortBy([]string{"-_score", "_id"})
+	}
 	res, err := ix.idx.Search(req)
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
