@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -734,3 +735,26 @@ func ValidateProfile(p *Profile) fieldErrors {
 
 // MarshalProfile renders site/profile.yaml.
 func MarshalProfile(p *Profile) ([]byte, error) { return marshalYAML(p) }
+
+// SortCategories orders categories as readers see them: by name, case
+// folded, then by slug.
+func SortCategories(cs []Category) {
+	sort.Slice(cs, func(i, j int) bool {
+		if a, b := strings.ToLower(cs[i].Name), strings.ToLower(cs[j].Name); a != b {
+			return a < b
+		}
+		return cs[i].Slug < cs[j].Slug
+	})
+}
+
+// TagName picks how a tag is shown from the spellings posts use (all with
+// the same slug): the most used one, the first in byte order among equals.
+func TagName(spellings map[string]int) string {
+	best := ""
+	for n, k := range spellings {
+		if best == "" || k > spellings[best] || (k == spellings[best] && n < best) {
+			best = n
+		}
+	}
+	return best
+}

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -398,12 +397,7 @@ func (c *Catalogue) Categories() []events.Category {
 	for _, cat := range c.categories {
 		out = append(out, cat)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name); a != b {
-			return a < b
-		}
-		return out[i].Slug < out[j].Slug
-	})
+	events.SortCategories(out)
 	return out
 }
 
@@ -449,13 +443,7 @@ func (c *Catalogue) Tags() []Tag {
 	}
 	out := make([]Tag, 0, len(m))
 	for _, a := range m {
-		best := ""
-		for n, k := range a.names {
-			if best == "" || k > a.names[best] || (k == a.names[best] && n < best) {
-				best = n
-			}
-		}
-		a.Name = best
+		a.Name = events.TagName(a.names)
 		out = append(out, a.Tag)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })

@@ -392,13 +392,7 @@ func (p *Pages) reindex() {
 		ix.byMonth[k] = append(ix.byMonth[k], ps)
 	}
 	for s, names := range tagCount {
-		best := ""
-		for n, k := range names {
-			if best == "" || k > names[best] || (k == names[best] && n < best) {
-				best = n
-			}
-		}
-		ix.tagNames[s] = best
+		ix.tagNames[s] = events.TagName(names)
 	}
 	p.ix = ix
 }

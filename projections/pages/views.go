@@ -103,12 +103,7 @@ func (p *Pages) newView(path, title string) view {
 	for _, c := range p.categories {
 		cats = append(cats, c)
 	}
-	sort.Slice(cats, func(i, j int) bool {
-		if a, b := strings.ToLower(cats[i].Name), strings.ToLower(cats[j].Name); a != b {
-			return a < b
-		}
-		return cats[i].Slug < cats[j].Slug
-	})
+	events.SortCategories(cats)
 	for _, c := range cats {
 		href := "/category/" + c.Slug
 		v.Site.Nav = append(v.Site.Nav, navLink{Name: c.Name, Href: href, Current: path == href || strings.HasPrefix(path, href+"/")})
