@@ -24,12 +24,17 @@ import (
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
+// errHookRefused ends a hook that already said why on stderr.
+var errHookRefused = errors.New("push refused")
+
 // Main runs the command line and returns the process exit code.
 func Main(args []string, version string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := Command(version, stdin, stdout, stderr)
 	root.SetArgs(args)
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(stderr, "chronicle:", err)
+		if !errors.Is(err, errHookRefused) {
+			fmt.Fprintln(stderr, "chronicle:", err)
+		}
 		return 1
 	}
 	return 0
@@ -146,7 +151,70 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		},
 	}
 	probe.Flags().StringVar(&probeAddr, "addr", "127.0.0.1:8080", "address the daemon listens on")
-	root.AddCommand(serve, user, rebuild, versionCmd, probe)
+	hook := &cobra.Command{
+		Use:    "hook pre-receive|post-receive",
+		Short:  "Run by the repository's git hooks during a push",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := runHook(args[0], stdin, stderr); err != nil {
+				cmd.SilenceErrors = true
+				return errHookRefused
+			}
+			return nil
+		},
+	}
+
+	token := &cobra.Command{Use: "token", Short: "Manage personal access tokens (for git over HTTP and scripts)"}
+	var tokEmail, tokName, tokID string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Make a token; it is printed once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, secret, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).CreateToken(tokEmail, tokName)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "token %s for %s (shown once; use it as the password for git):\n", t.ID, auth.NormalizeEmail(tokEmail))
+			fmt.Fprintln(stdout, secret)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&tokEmail, "email", "", "the account (required)")
+	create.Flags().StringVar(&tokName, "name", "", "what the token is for")
+	create.MarkFlagRequired("email")
+	revoke := &cobra.Command{
+		Use:   "revoke",
+		Short: "Revoke a token; it is refused at once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).RevokeToken(tokEmail, tokID)
+		},
+	}
+	revoke.Flags().StringVar(&tokEmail, "email", "", "the account (required)")
+	revoke.Flags().StringVar(&tokID, "id", "", "the token's id (required)")
+	revoke.MarkFlagRequired("email")
+	revoke.MarkFlagRequired("id")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List an account's tokens",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ts, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).Tokens(tokEmail)
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				fmt.Fprintf(stdout, "%s  %s  %s\n", t.ID, t.CreatedAt.Format(time.RFC3339), t.Name)
+			}
+			return nil
+		},
+	}
+	list.Flags().StringVar(&tokEmail, "email", "", "the account (required)")
+	list.MarkFlagRequired("email")
+	token.AddCommand(create, revoke, list)
+	root.AddCommand(serve, user, token, rebuild, versionCmd, probe, hook)
 	return root
 }
 

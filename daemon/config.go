@@ -26,6 +26,10 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	LogLevel          string
 	LogFormat         string
+	// HookCommand runs `chronicle hook …` from git hooks: this binary by
+	// default; tests point it at themselves.
+	HookCommand string
+	HookEnv     []string
 }
 
 // Paths inside the data directory.
@@ -69,6 +73,8 @@ func (c *Config) validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("--data must not be empty"))
+	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs // git http-backend and hooks run in other folders
 	}
 	if c.ReadOnly && c.NatsURL == "" {
 		errs = append(errs, errors.New("--read-only needs --nats-url: a read node consumes a shared stream"))

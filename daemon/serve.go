@@ -119,6 +119,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		if err := writer.Sync(); err != nil {
 			return fmt.Errorf("index content: %w", err)
 		}
+		if err := installHooks(cfg.repoDir()); err != nil {
+			return err
+		}
+		stopHooks, err := hookServer(ctx, cfg.hookSocket(), writer, outbox.Kick, log.With("component", "hooks"))
+		if err != nil {
+			return err
+		}
+		defer stopHooks()
 		if target, err = gitLog.Head(); err != nil {
 			return fmt.Errorf("read head: %w", err)
 		}
@@ -170,6 +178,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Waiter: rt, Accounts: accounts, Tokens: tokens, Ready: readyFn, Registry: reg, Logger: log}
 	if writer != nil {
 		wcfg.Writer = writer
+		bin := cfg.HookCommand
+		if bin == "" {
+			if bin, err = os.Executable(); err != nil {
+				return fmt.Errorf("find this binary for the git hooks: %w", err)
+			}
+		}
+		wcfg.Git = &webui.GitConfig{Root: cfg.DataDir,
+			Env: append([]string{"CHRONICLE_HOOK_BIN=" + bin, "CHRONICLE_HOOK_SOCKET=" + cfg.hookSocket()}, cfg.HookEnv...)}
 	}
 	srv := &http.Server{
 		Handler:           webui.New(wcfg),

@@ -35,7 +35,9 @@ type site struct {
 
 func testConfig(data string) Config {
 	return Config{DataDir: data, Addr: "127.0.0.1:0", TokenTTL: time.Hour, ReconcileInterval: 200 * time.Millisecond,
-		RepackInterval: time.Hour, ShutdownTimeout: 5 * time.Second, LogLevel: "warn", LogFormat: "text"}
+		RepackInterval: time.Hour, ShutdownTimeout: 5 * time.Second, LogLevel: "warn", LogFormat: "text",
+		// git hooks run this test binary as the chronicle command (see TestMain).
+		HookCommand: os.Args[0], HookEnv: []string{"CHRONICLE_TEST_MAIN=1"}}
 }
 
 func startSite(t testing.TB, data string, mods ...func(*Config)) *site {

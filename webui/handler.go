@@ -77,7 +77,8 @@ type Config struct {
 	Catalogue Catalogue
 	Pages     SitePages
 	Search    Searcher
-	Writer    Writer // nil on a read-only node
+	Writer    Writer     // nil on a read-only node
+	Git       *GitConfig // nil: no git over HTTP (a read-only node)
 	Waiter    Waiter
 	Accounts  *auth.Store
 	Tokens    *auth.Tokens
@@ -98,6 +99,8 @@ type Handler struct {
 	byAddr    *auth.Limiter
 	byAccount *auth.Limiter
 	httpDur   *prometheus.HistogramVec
+	creds     gitCreds
+	gitPath   string // absolute: net/http/cgi does not search PATH
 }
 
 type apiFunc func(w http.ResponseWriter, r *http.Request) error

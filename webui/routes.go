@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -29,7 +30,10 @@ func New(cfg Config) http.Handler {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger,
+	if cfg.Git != nil && cfg.Git.MaxPush <= 0 {
+		cfg.Git.MaxPush = 512 << 20
+	}
+	h := &Handler{cfg: cfg, log: cfg.Logger, creds: gitCreds{ok: map[[32]byte]time.Time{}},
 		byAddr:    auth.NewLimiter(cfg.LoginEvery, cfg.LoginBurst),
 		byAccount: auth.NewLimiter(cfg.LoginEvery, cfg.LoginBurst),
 		httpDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "chronicle_http_request_duration_seconds",
@@ -44,6 +48,20 @@ func New(cfg Config) http.Handler {
 	r.Handle("/healthz", http.HandlerFunc(h.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(h.readyz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+
+	// Git over smart HTTP: clone, fetch, push.
+	if cfg.Git != nil {
+		if p, err := exec.LookPath("git"); err == nil {
+			h.gitPath = p
+		} else {
+			h.log.Error("git is not installed: git over HTTP is off", "err", err)
+			cfg.Git = nil
+		}
+	}
+	if cfg.Git != nil {
+		r.HandleFunc("/git/site.git/info/refs", h.gitHTTP).Methods(http.MethodGet)
+		r.HandleFunc("/git/site.git/{service:git-upload-pack|git-receive-pack}", h.gitHTTP).Methods(http.MethodPost)
+	}
 
 	// The JSON API.
 	api := r.PathPrefix("/api/v1").Subrouter()

@@ -47,7 +47,7 @@ func newRouter(t *testing.T) *mux.Router {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	h := webui.New(webui.Config{Catalogue: cat, Pages: pg, Search: ix, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
+	h := webui.New(webui.Config{Catalogue: cat, Pages: pg, Search: ix, Git: &webui.GitConfig{Root: dir}, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
 		Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginBurst: 3, LoginEvery: time.Hour})
 	return h.(*webui.Router).Router
 }
@@ -101,7 +101,11 @@ func TestProtectedRoutesRefuseAnonymousCallers(t *testing.T) {
 			continue
 		}
 		protected++
-		req := httptest.NewRequest(ep.method, vars.ReplaceAllString(ep.path, "x"), strings.NewReader(`{"title":"x","name":"x"}`))
+		path := vars.ReplaceAllString(strings.ReplaceAll(ep.path, "{service:git-upload-pack|git-receive-pack}", "git-upload-pack"), "x")
+		if strings.HasSuffix(path, "/info/refs") {
+			path += "?service=git-upload-pack"
+		}
+		req := httptest.NewRequest(ep.method, path, strings.NewReader(`{"title":"x","name":"x"}`))
 		req.Header.Set("Content-Type", "application/json")
 		for _, authz := range []string{"", "Bearer nonsense", "Basic YWRtaW46YWRtaW4="} {
 			if authz != "" {
@@ -114,7 +118,7 @@ func TestProtectedRoutesRefuseAnonymousCallers(t *testing.T) {
 			}
 		}
 	}
-	if protected < 9 {
+	if protected < 11 {
 		t.Fatalf("only %d protected endpoints: the route table lost its guards?", protected)
 	}
 }

@@ -1,0 +1,253 @@
+package daemon
+
+import (
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// remote is the site's git URL with credentials.
+func (s *site) remote(email, secret string) string {
+	u, _ := url.Parse(s.url + "/git/site.git")
+	u.User = url.UserPassword(email, secret)
+	return u.String()
+}
+
+// gitTry runs git in dir and returns its combined output and error.
+func gitTry(t testing.TB, dir string, args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Pat Pusher", "GIT_AUTHOR_EMAIL=pat@example.org",
+		"GIT_COMMITTER_NAME=Pat Pusher", "GIT_COMMITTER_EMAIL=pat@example.org", "GIT_CONFIG_NOSYSTEM=1",
+		"HOME="+t.TempDir(), "GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=/bin/false")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func write(t testing.TB, path, content string) {
+	t.Helper()
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCloneEditPushBecomesVisible(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	wait := []string{"Prefer", "wait=5"}
+	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"name": "News"}, wait...), 201)
+	var keep, gone apiPost
+	r := s.do("POST", "/api/v1/posts", tok, postBody("Kept post", "status", "published", "categories", []string{"news"}), wait...)
+	r.json(t, &keep)
+	r = s.do("POST", "/api/v1/posts", tok, postBody("Doomed post", "status", "published"), wait...)
+	r.json(t, &gone)
+
+	work := filepath.Join(t.TempDir(), "w")
+	if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	// Edit a post, add one (title only), delete one, add a category.
+	body, _ := os.ReadFile(filepath.Join(work, keep.Path))
+	write(t, filepath.Join(work, keep.Path), strings.Replace(string(body), "title: Kept post", "title: Kept post, edited by git", 1))
+	write(t, filepath.Join(work, "posts", "2026", "from-git.md"), "---\ntitle: Written in an editor\nstatus: published\ncategories: [travel]\n---\nHello from *git*, about ferries.\n")
+	write(t, filepath.Join(work, "categories", "travel.yaml"), "name: Travel\n")
+	os.Remove(filepath.Join(work, gone.Path))
+	gitTry(t, work, "add", "-A")
+	if out, err := gitTry(t, work, "commit", "-q", "-m", "Edit by git"); err != nil {
+		t.Fatalf("commit: %v\n%s", err, out)
+	}
+	start := time.Now()
+	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	waitFor(t, 10*time.Second, func() bool { return s.get("/posts/from-git").status == 200 })
+	t.Logf("push → post page visible: %s", time.Since(start))
+	var p apiPost
+	s.do("GET", "/api/v1/posts/"+keep.ID, tok, nil).json(t, &p)
+	if p.Title != "Kept post, edited by git" || p.Version != 2 {
+		t.Errorf("edited post: %+v", p)
+	}
+	if st := s.do("GET", "/api/v1/posts/"+gone.ID, tok, nil).status; st != 404 {
+		t.Errorf("deleted post: %d", st)
+	}
+	if st := s.get("/category/travel").status; st != 200 || !strings.Contains(string(s.get("/category/travel").body), "Written in an editor") {
+		t.Errorf("new category page: %d", st)
+	}
+	if !strings.Contains(string(s.get("/search?q=ferries").body), "Written in an editor") {
+		t.Errorf("pushed post not in search")
+	}
+	// The commit's author is the event's actor.
+	evs := readEvents(t, openLog(t, s.repoDir()))
+	last := evs[len(evs)-1]
+	if last.Actor != "pat@example.org" {
+		t.Errorf("actor of a pushed commit: %q", last.Actor)
+	}
+	// An API write based on the version before the push is stale.
+	if r := s.do("PUT", "/api/v1/posts/"+keep.ID, tok, postBody("Lost"), "If-Match", `"`+keep.Blob+`"`); r.status != 412 {
+		t.Errorf("stale API write after a push: %d", r.status)
+	}
+	// An API edit after the clone makes the next push non-fast-forward;
+	// pull --rebase then works and nothing is lost.
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("Made on the web", "status", "published"), wait...), 201)
+	write(t, filepath.Join(work, "posts", "2026", "second.md"), "---\ntitle: Second from git\n---\nx\n")
+	gitTry(t, work, "add", "-A")
+	gitTry(t, work, "commit", "-q", "-m", "second")
+	out, err := gitTry(t, work, "push", "origin", "HEAD:main")
+	if err == nil || !strings.Contains(out, "fetch first") {
+		t.Fatalf("push behind the web edit: %v\n%s", err, out)
+	}
+	if out, err := gitTry(t, work, "pull", "-q", "--rebase", "origin", "main"); err != nil {
+		t.Fatalf("pull --rebase: %v\n%s", err, out)
+	}
+	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push after rebase: %v\n%s", err, out)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		var l struct{ Total int }
+		s.do("GET", "/api/v1/posts?status=draft", tok, nil).json(t, &l)
+		return l.Total == 1
+	})
+	if st := s.get("/posts/made-on-the-web").status; st != 200 {
+		t.Errorf("the web edit was lost: %d", st)
+	}
+	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
+}
+
+func TestRefusedPushesChangeNothing(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
+	s := startSite(t, data)
+	tok := s.token("admin@example.org")
+	wait := []string{"Prefer", "wait=5"}
+	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"name": "News"}, wait...), 201)
+	var hello apiPost
+	s.do("POST", "/api/v1/posts", tok, postBody("Hello", "status", "published"), wait...).json(t, &hello)
+	work := filepath.Join(t.TempDir(), "w")
+	if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	big := strings.Repeat("x", 30<<20)
+	for _, tc := range []struct {
+		name string
+		edit func()
+		push []string
+		want string
+	}{
+		{"invalid YAML", func() { write(t, filepath.Join(work, "posts/2026/bad.md"), "---\ntitle: [oops\n---\n") },
+			nil, "posts/2026/bad.md:2: invalid YAML"},
+		{"bad date", func() {
+			write(t, filepath.Join(work, "posts/2026/hello2.md"), "---\ntitle: Hi\npublished_at: tomorrow\n---\n")
+		}, nil, `posts/2026/hello2.md:3: published_at: not a date ("tomorrow")`},
+		{"slug collision", func() {
+			write(t, filepath.Join(work, "posts/2025/other.md"), "---\ntitle: Other\nslug: hello\n---\n")
+		}, nil, `posts/2025/other.md: slug: "hello" is already used by ` + hello.Path},
+		{"unknown category", func() {
+			write(t, filepath.Join(work, "posts/2026/c.md"), "---\ntitle: C\ncategories: [nope]\n---\n")
+		}, nil, `posts/2026/c.md: categories: no category "nope"`},
+		{"outside the known folders", func() { write(t, filepath.Join(work, "scripts/evil.sh"), "rm -rf /\n") },
+			nil, "scripts/evil.sh: not a place for content"},
+		{"30 MiB file", func() { write(t, filepath.Join(work, "posts/2026/huge.md"), "---\ntitle: Huge\n---\n"+big) },
+			nil, "posts/2026/huge.md: is 30.0 MiB, at most 2.0 MiB allowed"},
+		{"editor changes settings", func() { write(t, filepath.Join(work, "site/settings.yaml"), "title: Mine now\n") },
+			nil, "site/settings.yaml: only an admin may change the settings; ed@example.org is not one"},
+		{"force push", func() { gitTry(t, work, "commit", "-q", "--amend", "-m", "rewritten history") },
+			[]string{"push", "--force", "origin", "HEAD:main"}, "non-fast-forward"},
+		{"deleting main", nil, []string{"push", "origin", ":main"}, "deletion"},
+		{"another branch", func() { write(t, filepath.Join(work, "posts/2026/ok.md"), "---\ntitle: Ok\n---\n") },
+			[]string{"push", "origin", "HEAD:refs/heads/drafts"}, "refs/heads/drafts: only refs/heads/main can be pushed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := git(t, s.repoDir(), "rev-parse", "main")
+			gitTry(t, work, "fetch", "-q", "origin")
+			gitTry(t, work, "reset", "-q", "--hard", "origin/main")
+			gitTry(t, work, "clean", "-qfdx")
+			if tc.edit != nil {
+				tc.edit()
+				gitTry(t, work, "add", "-A")
+				gitTry(t, work, "commit", "-q", "-m", tc.name)
+			}
+			args := tc.push
+			if args == nil {
+				args = []string{"push", "origin", "HEAD:main"}
+			}
+			out, err := gitTry(t, work, args...)
+			if err == nil {
+				t.Fatalf("push accepted:\n%s", out)
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Fatalf("push output lacks %q:\n%s", tc.want, out)
+			}
+			if strings.Contains(tc.name, "date") && !strings.Contains(out, "remote: error: commit ") {
+				t.Errorf("refusal does not name the commit:\n%s", out)
+			}
+			if after := git(t, s.repoDir(), "rev-parse", "main"); after != before {
+				t.Fatalf("main moved from %s to %s", before, after)
+			}
+			if refs := git(t, s.repoDir(), "for-each-ref", "--format=%(refname)"); refs != "refs/heads/main" {
+				t.Fatalf("refs after the refusal: %s", refs)
+			}
+		})
+	}
+	// Nothing of the refused pushes is visible.
+	var l struct{ Total int }
+	s.do("GET", "/api/v1/posts?status=draft", tok, nil).json(t, &l)
+	if l.Total != 0 || s.get("/posts/hello").status != 200 {
+		t.Fatalf("site changed: %d drafts", l.Total)
+	}
+	git(t, s.repoDir(), "fsck", "--strict")
+}
+
+func TestGitNeedsAnAccount(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	dir := t.TempDir()
+	for name, remote := range map[string]string{
+		"anonymous":      s.url + "/git/site.git",
+		"wrong password": s.remote("ed@example.org", "not the password"),
+		"unknown user":   s.remote("who@example.org", password),
+		"bogus token":    s.remote("ed@example.org", auth.TokenPrefix+"abc_def"),
+	} {
+		out, err := gitTry(t, dir, "clone", "-q", remote, filepath.Join(dir, strings.ReplaceAll(name, " ", "-")))
+		if err == nil || !strings.Contains(out, "Authentication failed") && !strings.Contains(out, "401") && !strings.Contains(out, "could not read Username") {
+			t.Errorf("%s: clone allowed or unclear: %v\n%s", name, err, out)
+		}
+	}
+	// Dumb-protocol paths are not served at all.
+	if r := s.get("/git/site.git/HEAD"); r.status != 404 {
+		t.Errorf("dumb HTTP: %d", r.status)
+	}
+
+	var out, errOut strings.Builder
+	if code := Main([]string{"token", "create", "--data", data, "--email", "ed@example.org", "--name", "laptop"}, "test", strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("token create: %s", errOut.String())
+	}
+	secret := strings.TrimSpace(out.String())
+	id := strings.Fields(errOut.String())[1]
+	work := filepath.Join(dir, "tok")
+	if o, err := gitTry(t, dir, "clone", "-q", s.remote("ed@example.org", secret), work); err != nil {
+		t.Fatalf("clone with a token: %v\n%s", err, o)
+	}
+	write(t, filepath.Join(work, "posts/2026/t.md"), "---\ntitle: By token\n---\n")
+	gitTry(t, work, "add", "-A")
+	gitTry(t, work, "commit", "-q", "-m", "t")
+	if o, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push with a token: %v\n%s", err, o)
+	}
+	if code := Main([]string{"token", "revoke", "--data", data, "--email", "ed@example.org", "--id", id}, "test", strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("token revoke: %s", errOut.String())
+	}
+	if o, err := gitTry(t, work, "fetch", "origin"); err == nil {
+		t.Fatalf("fetch with a revoked token:\n%s", o)
+	}
+}

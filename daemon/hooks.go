@@ -1,0 +1,173 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/repo"
+)
+
+// Pushes are checked before main moves by git's pre-receive hook, which
+// runs `chronicle hook pre-receive`: that process hands the ref updates and
+// the quarantine's whereabouts to the daemon over a private unix socket,
+// and prints the daemon's refusals, which git shows as "remote:" lines.
+// post-receive wakes the outbox, so the pushed commits become events now.
+
+const hookScript = `#!/bin/sh
+# Installed by Chronicle. Pushes over HTTP are checked by the daemon before
+# main moves; other local writers (the git CLI on this machine) are trusted.
+[ -n "$CHRONICLE_HOOK_BIN" ] || exit 0
+exec "$CHRONICLE_HOOK_BIN" hook %s
+`
+
+func (c *Config) hookSocket() string { return filepath.Join(c.DataDir, "run", "hooks.sock") }
+
+// installHooks writes the hooks and the receive settings into the repository.
+func installHooks(gitDir string) error {
+	for _, name := range []string{"pre-receive", "post-receive"} {
+		p := filepath.Join(gitDir, "hooks", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(fmt.Sprintf(hookScript, name)), 0o755); err != nil {
+			return fmt.Errorf("install %s hook: %w", name, err)
+		}
+	}
+	for _, kv := range [][2]string{{"receive.denyNonFastForwards", "true"}, {"receive.denyDeletes", "true"},
+		{"http.receivepack", "true"}, {"core.logAllRefUpdates", "true"}} {
+		if out, err := exec.Command("git", "--git-dir", gitDir, "config", kv[0], kv[1]).CombinedOutput(); err != nil {
+			return fmt.Errorf("git config %s: %w: %s", kv[0], err, out)
+		}
+	}
+	return nil
+}
+
+// hookRequest is what a hook sends to the daemon.
+type hookRequest struct {
+	Hook    string   `json:"hook"`
+	Updates []string `json:"updates"` // "<old> <new> <ref>" lines
+	Pusher  string   `json:"pusher"`
+	Role    string   `json:"role"`
+	Env     []string `json:"env"`
+}
+
+type hookResponse struct {
+	Refusals []string `json:"refusals"`
+}
+
+// hookServer answers hooks on the unix socket.
+func hookServer(ctx context.Context, path string, writer *events.Writer, kick func(), log *slog.Logger) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	os.Remove(path) // a socket left by a previous run
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	os.Chmod(path, 0o600)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /hook", func(w http.ResponseWriter, r *http.Request) {
+		var req hookRequest
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var res hookResponse
+		switch req.Hook {
+		case "pre-receive":
+			pr := events.PushRequest{Pusher: req.Pusher, Admin: req.Role == "admin", Env: req.Env}
+			for _, u := range req.Updates {
+				f := strings.Fields(u)
+				if len(f) != 3 {
+					continue
+				}
+				pr.Updates = append(pr.Updates, events.PushUpdate{Old: hash(f[0]), New: hash(f[1]), Ref: f[2]})
+			}
+			refusals, err := writer.ValidatePush(r.Context(), pr)
+			if err != nil {
+				log.Error("validating a push failed", "pusher", req.Pusher, "err", err)
+				refusals = []string{"the server could not check this push; nothing was changed: try again"}
+			}
+			if len(refusals) > 0 {
+				log.Info("push refused", "pusher", req.Pusher, "refusals", len(refusals))
+			}
+			res.Refusals = refusals
+		case "post-receive":
+			kick()
+		}
+		json.NewEncoder(w).Encode(res)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+		os.Remove(path)
+	}, nil
+}
+
+func hash(s string) repo.Hash {
+	if !plumbing.IsHash(s) {
+		return repo.ZeroHash
+	}
+	return plumbing.NewHash(s)
+}
+
+// runHook is `chronicle hook <name>`, run by git inside a push.
+func runHook(name string, stdin io.Reader, stderr io.Writer) error {
+	socket := os.Getenv("CHRONICLE_HOOK_SOCKET")
+	if socket == "" {
+		return errors.New("CHRONICLE_HOOK_SOCKET is not set: this command is run by git hooks")
+	}
+	req := hookRequest{Hook: name, Pusher: os.Getenv("CHRONICLE_PUSHER"), Role: os.Getenv("CHRONICLE_ROLE")}
+	sc := bufio.NewScanner(stdin)
+	for sc.Scan() {
+		req.Updates = append(req.Updates, sc.Text())
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GIT_") || k == "PATH" || k == "HOME" {
+			req.Env = append(req.Env, kv)
+		}
+	}
+	body, _ := json.Marshal(req)
+	c := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		}}}
+	resp, err := c.Post("http://chronicle/hook", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		fmt.Fprintln(stderr, "error: the site is not running, nothing was changed:", err)
+		return errors.New("daemon unreachable")
+	}
+	defer resp.Body.Close()
+	var res hookResponse
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		fmt.Fprintln(stderr, "error: the site's answer was unreadable; nothing was changed")
+		return err
+	}
+	for _, r := range res.Refusals {
+		fmt.Fprintln(stderr, "error:", r)
+	}
+	if len(res.Refusals) > 0 {
+		return fmt.Errorf("push refused")
+	}
+	return nil
+}

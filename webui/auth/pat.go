@@ -1,0 +1,130 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+// TokenPrefix starts every personal access token, so they are easy to
+// recognise (and to scan for in leaked text).
+const TokenPrefix = "chr_"
+
+// PersonalToken is a long-lived secret for git and scripts. Only its
+// SHA-256 is stored; the secret is shown once, when it is made.
+type PersonalToken struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// ErrBadToken: no such token (or revoked).
+var ErrBadToken = errors.New("unknown or revoked token")
+
+func (s *Store) tokensPath(email string) string {
+	return strings.TrimSuffix(s.path(email), ".json") + ".tokens.json"
+}
+
+func (s *Store) readTokens(email string) ([]PersonalToken, error) {
+	b, err := os.ReadFile(s.tokensPath(email))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read tokens: %w", err)
+	}
+	var ts []PersonalToken
+	if err := json.Unmarshal(b, &ts); err != nil {
+		return nil, fmt.Errorf("read tokens: %w", err)
+	}
+	return ts, nil
+}
+
+func (s *Store) writeTokens(email string, ts []PersonalToken) error {
+	b, err := json.MarshalIndent(ts, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.tokensPath(email), b, 0o600)
+}
+
+// CreateToken makes a personal access token for an account and returns
+// its secret, which is not kept.
+func (s *Store) CreateToken(email, name string) (PersonalToken, string, error) {
+	a, err := s.Get(email)
+	if err != nil {
+		return PersonalToken{}, "", err
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return PersonalToken{}, "", err
+	}
+	id := make([]byte, 6)
+	rand.Read(id)
+	t := PersonalToken{ID: hex.EncodeToString(id), Name: name, CreatedAt: time.Now().UTC().Truncate(time.Second)}
+	plain := TokenPrefix + t.ID + "_" + base64.RawURLEncoding.EncodeToString(secret)
+	sum := sha256.Sum256([]byte(plain))
+	t.Hash = hex.EncodeToString(sum[:])
+	ts, err := s.readTokens(a.Email)
+	if err != nil {
+		return PersonalToken{}, "", err
+	}
+	if err := s.writeTokens(a.Email, append(ts, t)); err != nil {
+		return PersonalToken{}, "", fmt.Errorf("write tokens: %w", err)
+	}
+	return t, plain, nil
+}
+
+// Tokens lists an account's tokens (without secrets).
+func (s *Store) Tokens(email string) ([]PersonalToken, error) { return s.readTokens(email) }
+
+// RevokeToken deletes a token; from then on it is refused.
+func (s *Store) RevokeToken(email, id string) error {
+	ts, err := s.readTokens(email)
+	if err != nil {
+		return err
+	}
+	for i, t := range ts {
+		if t.ID == id {
+			return s.writeTokens(email, append(ts[:i], ts[i+1:]...))
+		}
+	}
+	return fmt.Errorf("token %s: %w", id, ErrBadToken)
+}
+
+// CheckToken returns the account a personal access token belongs to. The
+// token file is read on every check, so a revocation applies at once.
+func (s *Store) CheckToken(email, plain string) (Account, error) {
+	a, err := s.Get(email)
+	if err != nil {
+		return Account{}, ErrBadToken
+	}
+	rest, ok := strings.CutPrefix(plain, TokenPrefix)
+	id, _, ok2 := strings.Cut(rest, "_")
+	if !ok || !ok2 {
+		return Account{}, ErrBadToken
+	}
+	ts, err := s.readTokens(a.Email)
+	if err != nil {
+		return Account{}, err
+	}
+	sum := sha256.Sum256([]byte(plain))
+	for _, t := range ts {
+		if t.ID == id {
+			want, _ := hex.DecodeString(t.Hash)
+			if subtle.ConstantTimeCompare(sum[:], want) == 1 {
+				return a, nil
+			}
+		}
+	}
+	return Account{}, ErrBadToken
+}

@@ -1,0 +1,170 @@
+package webui
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"log/slog"
+	"net/http/cgi"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// GitConfig sets up git over smart HTTP at /git/site.git.
+type GitConfig struct {
+	Root    string   // the folder holding site.git
+	Env     []string // more environment for git http-backend and the hooks it runs
+	MaxPush int64    // bytes of one push; default 512 MiB
+}
+
+// gitCreds remembers verified passwords for a few minutes: a git command
+// makes several requests, and each argon2id check costs a lot on purpose.
+// An entry holds only while the account's password hash is the same.
+type gitCreds struct {
+	mu sync.Mutex
+	ok map[[32]byte]time.Time
+}
+
+func (c *gitCreds) key(a auth.Account, password string) [32]byte {
+	return sha256.Sum256([]byte(a.Email + "\x00" + a.PasswordHash + "\x00" + password))
+}
+
+// gitHTTP serves clone, fetch and push through git http-backend: only the
+// smart protocol's endpoints, only for editors and admins.
+func (h *Handler) gitHTTP(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/git/site.git")
+	service := ""
+	switch {
+	case r.Method == http.MethodGet && rest == "/info/refs":
+		service = r.URL.Query().Get("service")
+	case r.Method == http.MethodPost && (rest == "/git-upload-pack" || rest == "/git-receive-pack"):
+		service = strings.TrimPrefix(rest, "/")
+	}
+	if service != "git-upload-pack" && service != "git-receive-pack" {
+		http.Error(w, "only git's smart HTTP protocol is served here: git clone "+"<this site>/git/site.git", http.StatusNotFound)
+		return
+	}
+	a, err := h.gitAuth(r)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Chronicle git", charset="UTF-8"`)
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	if !a.Role.Valid() {
+		http.Error(w, "this account may not use git", http.StatusForbidden)
+		return
+	}
+	if r.Method == http.MethodPost && r.ContentLength < 0 {
+		// net/http/cgi refuses chunked bodies, and git sends big pushes
+		// chunked: spool the body to a file and give its length.
+		f, n, err := h.spool(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		defer os.Remove(f.Name())
+		defer f.Close()
+		r.Body, r.ContentLength = f, n
+		r.TransferEncoding = nil
+		r.Header.Set("Content-Length", fmt.Sprint(n))
+	}
+	env := append([]string{
+		"GIT_PROJECT_ROOT=" + h.cfg.Git.Root,
+		"GIT_HTTP_EXPORT_ALL=1",
+		"REMOTE_USER=" + a.Email,
+		"CHRONICLE_PUSHER=" + a.Email,
+		"CHRONICLE_ROLE=" + string(a.Role),
+		"GIT_HTTP_MAX_REQUEST_BUFFER=100M",
+	}, h.cfg.Git.Env...)
+	(&cgi.Handler{
+		Path:       h.gitPath,
+		Args:       []string{"http-backend"},
+		Root:       "/git",
+		Env:        env,
+		InheritEnv: []string{"PATH", "HOME", "LANG", "TMPDIR"},
+		Logger:     slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
+		Stderr:     io.Discard,
+	}).ServeHTTP(w, r)
+}
+
+func (h *Handler) spool(body io.Reader) (*os.File, int64, error) {
+	f, err := os.CreateTemp("", "chronicle-push-*")
+	if err != nil {
+		return nil, 0, err
+	}
+	limit := h.cfg.Git.MaxPush
+	n, err := io.Copy(f, io.LimitReader(body, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("a push may carry at most %d MiB", limit>>20)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, err
+	}
+	return f, n, nil
+}
+
+var errGitAuth = errors.New("sign in with your email and your password or a personal access token (chronicle token create)")
+
+// gitAuth checks HTTP Basic credentials: the account's email with its
+// password or one of its personal access tokens. Failures are limited per
+// address like API sign-ins.
+func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
+	email, secret, ok := r.BasicAuth()
+	if !ok || email == "" || secret == "" {
+		return auth.Account{}, errGitAuth
+	}
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	if strings.HasPrefix(secret, auth.TokenPrefix) {
+		a, err := h.cfg.Accounts.CheckToken(email, secret)
+		if err != nil {
+			h.gitFailed(addr, email)
+			return auth.Account{}, errGitAuth
+		}
+		return a, nil
+	}
+	a, err := h.cfg.Accounts.Get(email)
+	if err == nil {
+		key := h.creds.key(a, secret)
+		h.creds.mu.Lock()
+		until, cached := h.creds.ok[key]
+		h.creds.mu.Unlock()
+		if cached && time.Now().Before(until) {
+			return a, nil
+		}
+	}
+	if ok, wait := h.byAddr.Allow(addr); !ok {
+		return auth.Account{}, fmt.Errorf("too many sign-in attempts: try again in %s", wait.Round(time.Second))
+	}
+	a, err = h.cfg.Accounts.Authenticate(email, secret)
+	if err != nil {
+		h.log.Info("git sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
+		return auth.Account{}, errGitAuth
+	}
+	h.creds.mu.Lock()
+	if len(h.creds.ok) > 1000 {
+		h.creds.ok = map[[32]byte]time.Time{}
+	}
+	h.creds.ok[h.creds.key(a, secret)] = time.Now().Add(5 * time.Minute)
+	h.creds.mu.Unlock()
+	return a, nil
+}
+
+func (h *Handler) gitFailed(addr, email string) {
+	h.byAddr.Allow(addr)
+	h.log.Info("git sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
+}
