@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -88,8 +89,16 @@ func TestCloneEditPushBecomesVisible(t *testing.T) {
 	// The commit's author is the event's actor.
 	evs := readEvents(t, openLog(t, s.repoDir()))
 	last := evs[len(evs)-1]
-	if last.Actor != "pat@example.org" {
-		t.Errorf("actor of a pushed commit: %q", last.Actor)
+	if last.Actor != "pat@example.org" || last.Pusher != "ed@example.org" {
+		t.Errorf("actor and pusher of a pushed commit: %q, %q", last.Actor, last.Pusher)
+	}
+	for _, e := range evs[:3] { // the API's commits were not pushed
+		if e.Pusher != "" {
+			t.Errorf("an API commit has a pusher: %+v", e)
+		}
+	}
+	if note := git(t, s.repoDir(), "notes", "--ref=chronicle/pushes", "show", last.Commit); note != "Chronicle-Pusher: ed@example.org" {
+		t.Errorf("git notes show: %q", note)
 	}
 	// An API write based on the version before the push is stale.
 	if r := s.do("PUT", "/api/v1/posts/"+keep.ID, tok, postBody("Lost"), "If-Match", `"`+keep.Blob+`"`); r.status != 412 {
@@ -250,4 +259,87 @@ func TestGitNeedsAnAccount(t *testing.T) {
 	if o, err := gitTry(t, work, "fetch", "origin"); err == nil {
 		t.Fatalf("fetch with a revoked token:\n%s", o)
 	}
+}
+
+// API writes and pushes from two clones, interleaved for a while: no
+// accepted change is lost or applied twice, and the repository is sound.
+func TestInterleavedPushesAndAPIWrites(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	clones := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}
+	for _, c := range clones {
+		if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), c); err != nil {
+			t.Fatalf("clone: %v\n%s", err, out)
+		}
+	}
+	var accepted []string // titles of every accepted change
+	done := make(chan struct{})
+	apiTitles := make(chan []string, 1)
+	go func() { // the web editor
+		var mine []string
+		defer func() { apiTitles <- mine }()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			title := fmt.Sprintf("api-%d", i)
+			if r := s.do("POST", "/api/v1/posts", tok, postBody(title)); r.status == 201 {
+				mine = append(mine, title)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	deadline := time.Now().Add(4 * time.Second)
+	for i := 0; time.Now().Before(deadline) && i < 60; i++ {
+		c := clones[i%2]
+		title := fmt.Sprintf("git-%d", i)
+		write(t, filepath.Join(c, "posts", "2026", title+".md"), "---\ntitle: "+title+"\n---\n")
+		gitTry(t, c, "add", "-A")
+		gitTry(t, c, "commit", "-q", "-m", title)
+		for attempt := 0; attempt < 10; attempt++ {
+			if _, err := gitTry(t, c, "push", "-q", "origin", "HEAD:main"); err == nil {
+				accepted = append(accepted, title)
+				break
+			}
+			if out, err := gitTry(t, c, "pull", "-q", "--rebase", "origin", "main"); err != nil {
+				t.Fatalf("pull --rebase: %v\n%s", err, out)
+			}
+		}
+	}
+	close(done)
+	accepted = append(accepted, <-apiTitles...)
+	if len(accepted) < 20 {
+		t.Fatalf("only %d changes accepted", len(accepted))
+	}
+	want := map[string]int{}
+	for _, title := range accepted {
+		want[title]++
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		var l struct{ Total int }
+		s.do("GET", "/api/v1/posts?status=draft&per_page=1", tok, nil).json(t, &l)
+		return l.Total == len(accepted)
+	})
+	got := map[string]int{}
+	for page := 1; page <= (len(accepted)+99)/100; page++ {
+		var l struct{ Items []apiPost }
+		s.do("GET", fmt.Sprintf("/api/v1/posts?status=draft&per_page=100&page=%d", page), tok, nil).json(t, &l)
+		for _, p := range l.Items {
+			got[p.Title]++
+			if p.Version != 1 {
+				t.Errorf("%s applied %d times", p.Title, p.Version)
+			}
+		}
+	}
+	for title, n := range want {
+		if got[title] != n {
+			t.Errorf("%s: %d times in the catalogue, accepted %d times", title, got[title], n)
+		}
+	}
+	t.Logf("%d changes accepted", len(accepted))
+	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
 }

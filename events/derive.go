@@ -19,7 +19,14 @@ const (
 	TrailerEvent   = "Chronicle-Event"
 	TrailerSubject = "Chronicle-Subject"
 	TrailerActor   = "Chronicle-Actor"
+	TrailerPusher  = "Chronicle-Pusher"
 )
+
+// PushNotesRef holds, as git notes, the account that pushed each commit
+// that arrived over git (written before main moves, so deriving a commit
+// always sees its note). Only the daemon writes it: pushes to any ref but
+// main are refused.
+const PushNotesRef = "refs/notes/chronicle/pushes"
 
 // Deriver computes the events of commits from the repository.
 type Deriver struct {
@@ -77,6 +84,11 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 		return nil, fmt.Errorf("diff %s: %w", h, err)
 	}
 	base := Event{Actor: CommitActor(c), Time: c.Author.When.UTC(), Commit: h.String(), Height: height}
+	if note, ok, err := d.repo.ReadTreeFile(PushNotesRef, h.String()); err != nil {
+		return nil, err
+	} else if ok {
+		base.Pusher = Trailers("push\n\n" + string(note))[TrailerPusher]
+	}
 
 	type pair struct {
 		old, new *Post

@@ -36,7 +36,8 @@ type Event struct {
 	ID      string          `json:"id"`      // "<commit>-<index>": stable across replays
 	Type    Type            `json:"type"`    // one of the catalogue's types
 	Subject string          `json:"subject"` // what changed: "post/<id>", "category/<slug>", "site/settings", "site/profile"
-	Actor   string          `json:"actor"`   // who made the change
+	Actor   string          `json:"actor"`   // who made the change: the commit's author, or the API's account
+	Pusher  string          `json:"pusher,omitempty"` // the account that pushed the commit over git, if it was pushed
 	Time    time.Time       `json:"time"`    // the commit's author time
 	Commit  string          `json:"commit"`  // the commit the event was derived from
 	Height  int64           `json:"height"`  // the commit's position on main's first-parent chain, root = 1

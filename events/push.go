@@ -61,8 +61,43 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 			return nil, err
 		}
 		msgs = append(msgs, w.checkCommits(commits, req)...)
+		if len(msgs) == 0 {
+			if err := w.notePusher(ctx, commits, req.Pusher); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return msgs, nil
+}
+
+// notePusher records who pushed each commit as a git note, before main
+// moves. A note of a push that then fails to land names a commit that is
+// never on main, and is never read.
+func (w *Writer) notePusher(ctx context.Context, commits []repo.PushedCommit, pusher string) error {
+	if pusher == "" || len(commits) == 0 {
+		return nil
+	}
+	r := w.log.Repo()
+	var changes []repo.Change
+	for _, c := range commits {
+		changes = append(changes, repo.Change{Path: c.Hash.String(), Data: []byte(TrailerPusher + ": " + pusher + "\n")})
+	}
+	for attempt := 0; ; attempt++ {
+		parent, err := r.Ref(PushNotesRef)
+		if err != nil {
+			return err
+		}
+		_, err = r.Commit(ctx, repo.CommitRequest{Ref: PushNotesRef, Parent: parent, Changes: changes,
+			Message: "Notes added by Chronicle: pushed by " + pusher + "\n",
+			Author:  repo.Signature{Name: "Chronicle", Email: "chronicle@localhost", When: w.now()}})
+		if errors.Is(err, repo.ErrConflict) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("note the pusher: %w", err)
+		}
+		return nil
+	}
 }
 
 // pushState is the index as the push changes it, commit by commit.

@@ -128,9 +128,27 @@ func (r *Repo) Close() error {
 // Head returns the commit refs/heads/main points at, or ZeroHash.
 func (r *Repo) Head() (Hash, error) { return readRef(r.dir, MainRef) }
 
+// Ref returns the commit a ref points at, or ZeroHash.
+func (r *Repo) Ref(name string) (Hash, error) { return readRef(r.dir, name) }
+
+// ReadTreeFile returns the content of path in the tree of the commit a ref
+// points at, and false when the ref or the file does not exist.
+func (r *Repo) ReadTreeFile(ref, p string) ([]byte, bool, error) {
+	h, err := r.Ref(ref)
+	if err != nil || h.IsZero() {
+		return nil, false, err
+	}
+	b, _, err := r.ReadFile(h, p)
+	if errors.Is(err, ErrNotFound) {
+		return nil, false, nil
+	}
+	return b, err == nil, err
+}
+
 // CommitRequest appends one commit on top of Parent.
 type CommitRequest struct {
-	Parent  Hash // the head the change was based on; ZeroHash for the first commit
+	Ref     string // the branch to move; MainRef when empty
+	Parent  Hash   // the head the change was based on; ZeroHash for the first commit
 	Changes []Change
 	Message string
 	Author  Signature
@@ -184,7 +202,11 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (Hash, error) {
 	if err != nil {
 		return ZeroHash, fmt.Errorf("write commit: %w", err)
 	}
-	if err := casRef(r.dir, MainRef, req.Parent, h); err != nil {
+	ref := req.Ref
+	if ref == "" {
+		ref = MainRef
+	}
+	if err := casRef(r.dir, ref, req.Parent, h); err != nil {
 		return ZeroHash, err
 	}
 	return h, nil
