@@ -33,18 +33,18 @@ const (
 
 // Event is the envelope every event travels in.
 type Event struct {
-	ID      string          `json:"id"`      // "<commit>-<index>": stable across replays
-	Type    Type            `json:"type"`    // one of the catalogue's types
-	Subject string          `json:"subject"` // what changed: "post/<id>", "category/<slug>", "site/settings", "site/profile"
-	Actor   string          `json:"actor"`   // who made the change: the commit's author, or the API's account
+	ID      string          `json:"id"`               // "<commit>-<index>": stable across replays
+	Type    Type            `json:"type"`             // one of the catalogue's types
+	Subject string          `json:"subject"`          // what changed: "post/<id>", "category/<slug>", "site/settings", "site/profile"
+	Actor   string          `json:"actor"`            // who made the change: the commit's author, or the API's account
 	Pusher  string          `json:"pusher,omitempty"` // the account that pushed the commit over git, if it was pushed
-	Time    time.Time       `json:"time"`    // the commit's author time
-	Commit  string          `json:"commit"`  // the commit the event was derived from
-	Height  int64           `json:"height"`  // the commit's position on main's first-parent chain, root = 1
-	Index   int             `json:"index"`   // position within the commit
-	Count   int             `json:"count"`   // events in the commit
-	Schema  int             `json:"schema"`  // version of Data's shape for this type
-	Data    json.RawMessage `json:"data"`    // the full new state, see PostData etc.
+	Time    time.Time       `json:"time"`             // the commit's author time
+	Commit  string          `json:"commit"`           // the commit the event was derived from
+	Height  int64           `json:"height"`           // the commit's position on main's first-parent chain, root = 1
+	Index   int             `json:"index"`            // position within the commit
+	Count   int             `json:"count"`            // events in the commit
+	Schema  int             `json:"schema"`           // version of Data's shape for this type
+	Data    json.RawMessage `json:"data"`             // the full new state, see PostData etc.
 }
 
 // Cursor is the position just after an event.
