@@ -343,3 +343,28 @@ func TestInterleavedPushesAndAPIWrites(t *testing.T) {
 	t.Logf("%d changes accepted", len(accepted))
 	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
 }
+
+func TestTokensThroughTheAPI(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	r := s.do("POST", "/api/v1/tokens", tok, map[string]string{"name": "ci"})
+	mustStatus(t, r, 201)
+	var pat struct{ ID, Token string }
+	r.json(t, &pat)
+	var l struct{ Items []struct{ ID, Name, Token string } }
+	s.do("GET", "/api/v1/tokens", tok, nil).json(t, &l)
+	if len(l.Items) != 1 || l.Items[0].ID != pat.ID || l.Items[0].Token != "" {
+		t.Fatalf("list: %+v", l)
+	}
+	dir := t.TempDir()
+	if out, err := gitTry(t, dir, "clone", "-q", s.remote("ed@example.org", pat.Token), filepath.Join(dir, "c")); err != nil {
+		t.Fatalf("clone with an API-made token: %v\n%s", err, out)
+	}
+	mustStatus(t, s.do("DELETE", "/api/v1/tokens/"+pat.ID, tok, nil), 204)
+	if out, err := gitTry(t, filepath.Join(dir, "c"), "fetch", "origin"); err == nil {
+		t.Fatalf("fetch with a revoked token:\n%s", out)
+	}
+	mustStatus(t, s.do("DELETE", "/api/v1/tokens/"+pat.ID, tok, nil), 404)
+}

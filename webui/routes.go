@@ -89,6 +89,9 @@ func New(cfg Config) http.Handler {
 		{http.MethodGet, "/profile", public, h.getProfile},
 		{http.MethodPut, "/profile", editor, h.putProfile},
 		{http.MethodGet, "/search", public, h.apiSearch},
+		{http.MethodGet, "/tokens", editor, h.listTokens},
+		{http.MethodPost, "/tokens", editor, h.createPAT},
+		{http.MethodDelete, "/tokens/{id}", editor, h.revokeToken},
 		{http.MethodGet, "/openapi.json", public, h.openAPI},
 	} {
 		api.Handle(rt.path, h.guard(rt.access, h.api(rt.fn))).Methods(rt.method)
