@@ -353,7 +353,9 @@ func TestTokensThroughTheAPI(t *testing.T) {
 	mustStatus(t, r, 201)
 	var pat struct{ ID, Token string }
 	r.json(t, &pat)
-	var l struct{ Items []struct{ ID, Name, Token string } }
+	var l struct {
+		Items []struct{ ID, Name, Token string }
+	}
 	s.do("GET", "/api/v1/tokens", tok, nil).json(t, &l)
 	if len(l.Items) != 1 || l.Items[0].ID != pat.ID || l.Items[0].Token != "" {
 		t.Fatalf("list: %+v", l)
