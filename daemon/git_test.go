@@ -370,3 +370,48 @@ func TestTokensThroughTheAPI(t *testing.T) {
 	}
 	mustStatus(t, s.do("DELETE", "/api/v1/tokens/"+pat.ID, tok, nil), 404)
 }
+
+// A big push arrives as a pack (over 100 objects) in a chunked request
+// body (over 1 MiB): the daemon reads it, and protocol v2 and shallow
+// clones work.
+func TestBigPushShallowCloneProtocolV2(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("Seed", "status", "published"), "Prefer", "wait=5"), 201)
+	work := filepath.Join(t.TempDir(), "w")
+	if out, err := gitTry(t, ".", "-c", "protocol.version=2", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone (v2): %v\n%s", err, out)
+	}
+	noise := strings.Repeat("Lorem ipsum dolor sit amet, with some words that do not compress away: ", 200)
+	for i := 0; i < 150; i++ {
+		write(t, filepath.Join(work, "posts", "2026", fmt.Sprintf("bulk-%03d.md", i)), fmt.Sprintf("---\ntitle: Bulk %d\nstatus: published\n---\n%d %s\n", i, i, noise))
+	}
+	gitTry(t, work, "add", "-A")
+	gitTry(t, work, "commit", "-q", "-m", "bulk")
+	if out, err := gitTry(t, work, "-c", "http.postBuffer=65536", "push", "-q", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("big push: %v\n%s", err, out)
+	}
+	if packs, _ := filepath.Glob(filepath.Join(s.repoDir(), "objects", "pack", "*.pack")); len(packs) == 0 {
+		t.Fatal("the push did not arrive as a pack: the test does not test what it says")
+	}
+	waitFor(t, 15*time.Second, func() bool { return s.get("/posts/bulk-149").status == 200 })
+	// The daemon reads objects from the pushed pack for its own writes.
+	var l struct{ Items []apiPost }
+	s.do("GET", "/api/v1/posts?per_page=1", tok, nil).json(t, &l)
+	mustStatus(t, s.do("PUT", "/api/v1/posts/"+l.Items[0].ID, tok, postBody("Edited after the big push", "status", "published"), "Prefer", "wait=5"), 200)
+	shallow := filepath.Join(t.TempDir(), "s")
+	if out, err := gitTry(t, ".", "clone", "-q", "--depth", "1", s.remote("ed@example.org", password), shallow); err != nil {
+		t.Fatalf("shallow clone: %v\n%s", err, out)
+	}
+	if n, _ := gitTry(t, shallow, "rev-list", "--count", "HEAD"); strings.TrimSpace(n) != "1" {
+		t.Fatalf("shallow clone has %s commits", n)
+	}
+	// Repacking while the daemon writes leaves everything readable.
+	if err := exec.Command("git", "--git-dir", s.repoDir(), "repack", "-d", "-q").Run(); err != nil {
+		t.Fatal(err)
+	}
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("After the repack"), "Prefer", "wait=5"), 201)
+	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
+}

@@ -80,7 +80,7 @@ type Repo struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
-	st       *filesystem.Storage
+	st       *storage
 	trees    map[plumbing.Hash]*cachedTree // decoded trees, see tree()
 	treeSize int
 }
@@ -95,10 +95,10 @@ func Open(dir string, log *slog.Logger) (*Repo, error) {
 		return nil, err
 	}
 	fs := newSyncFS(osfs.New(abs, osfs.WithBoundOS()), abs)
-	st := filesystem.NewStorage(fs, cache.NewObjectLRUDefault())
+	st := &storage{filesystem.NewStorage(fs, cache.NewObjectLRUDefault())}
 	r := &Repo{dir: abs, log: log, st: st, trees: map[plumbing.Hash]*cachedTree{}}
 	if _, err := os.Stat(filepath.Join(abs, "HEAD")); errors.Is(err, os.ErrNotExist) {
-		g, err := git.InitWithOptions(st, nil, git.InitOptions{DefaultBranch: plumbing.Main})
+		g, err := git.InitWithOptions(st.Storage, nil, git.InitOptions{DefaultBranch: plumbing.Main})
 		if err != nil {
 			return nil, fmt.Errorf("init repository %s: %w", abs, err)
 		}
@@ -414,11 +414,25 @@ func (r *Repo) Walk(rev Hash, prefix string, fn func(path string, blob Hash) err
 	return nil
 }
 
-// Repack packs loose objects with the git CLI, which is several times
-// faster than go-git's and makes smaller packs. Writers wait meanwhile.
+// storage re-reads the pack index when an object is missing: git (a push,
+// a repack) adds packs behind go-git's back, and go-git loads its pack
+// index only once.
+type storage struct{ *filesystem.Storage }
+
+func (s *storage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	obj, err := s.Storage.EncodedObject(t, h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		s.Storage.ObjectStorage.Reindex()
+		obj, err = s.Storage.EncodedObject(t, h)
+	}
+	return obj, err
+}
+
+// Repack packs loose objects into a new pack with the git CLI, several
+// times faster than go-git's repacking and smaller. It does not block
+// writers: existing packs stay, and a read that misses a loose object just
+// packed finds it after re-reading the pack index.
 func (r *Repo) Repack(ctx context.Context) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	cmd := exec.CommandContext(ctx, "git", "--git-dir", r.dir, "repack", "-d", "-q")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("git repack: %w: %s", err, strings.TrimSpace(string(out)))
