@@ -100,6 +100,22 @@ func TestCloneEditPushBecomesVisible(t *testing.T) {
 	if note := git(t, s.repoDir(), "notes", "--ref=chronicle/pushes", "show", last.Commit); note != "Chronicle-Pusher: ed@example.org" {
 		t.Errorf("git notes show: %q", note)
 	}
+	// The audit trail lists the pushed changes with the pushing account.
+	var audit struct {
+		Items []struct{ Type, Subject, Actor, Pusher, Commit string }
+	}
+	s.do("GET", "/api/v1/events?limit=4", tok, nil).json(t, &audit)
+	kinds := map[string]bool{}
+	for _, e := range audit.Items {
+		if e.Commit == last.Commit {
+			kinds[e.Type] = e.Actor == "pat@example.org" && e.Pusher == "ed@example.org"
+		}
+	}
+	for _, k := range []string{"post.updated", "post.created", "post.deleted", "category.created"} {
+		if !kinds[k] {
+			t.Errorf("audit trail lacks %s by pat, pushed by ed: %+v", k, audit.Items)
+		}
+	}
 	// An API write based on the version before the push is stale.
 	if r := s.do("PUT", "/api/v1/posts/"+keep.ID, tok, postBody("Lost"), "If-Match", `"`+keep.Blob+`"`); r.status != 412 {
 		t.Errorf("stale API write after a push: %d", r.status)

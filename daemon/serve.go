@@ -177,7 +177,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Waiter: rt, Accounts: accounts, Tokens: tokens, Ready: readyFn, Registry: reg, Logger: log}
 	if writer != nil {
-		wcfg.Writer = writer
+		wcfg.Writer, wcfg.History = writer, gitLog
 		bin := cfg.HookCommand
 		if bin == "" {
 			if bin, err = os.Executable(); err != nil {

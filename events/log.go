@@ -158,3 +158,35 @@ func fromHex(s string) repo.Hash {
 	}
 	return plumbing.NewHash(s)
 }
+
+// Recent returns the events of the newest commits on main, newest first,
+// until it has at least limit events or reaches the first commit.
+func (l *GitLog) Recent(limit int) ([]Event, error) {
+	head, err := l.repo.Head()
+	if err != nil || head.IsZero() {
+		return nil, err
+	}
+	height, err := l.Height(head)
+	if err != nil {
+		return nil, err
+	}
+	var out []Event
+	for cur := head; !cur.IsZero() && len(out) < limit; height-- {
+		evs, err := l.deriver.Derive(cur, height)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(evs) - 1; i >= 0; i-- {
+			out = append(out, evs[i])
+		}
+		c, err := l.repo.ReadCommit(cur)
+		if err != nil {
+			return nil, err
+		}
+		cur = repo.ZeroHash
+		if len(c.Parents) > 0 {
+			cur = c.Parents[0]
+		}
+	}
+	return out, nil
+}

@@ -67,6 +67,11 @@ type Searcher interface {
 	Search(q search.Query) (search.Result, error)
 }
 
+// History reads the event log.
+type History interface {
+	Recent(limit int) ([]events.Event, error)
+}
+
 // Waiter tells when projections have applied a write.
 type Waiter interface {
 	WaitFor(ctx context.Context, c events.Cursor) error
@@ -79,6 +84,7 @@ type Config struct {
 	Search    Searcher
 	Writer    Writer     // nil on a read-only node
 	Git       *GitConfig // nil: no git over HTTP (a read-only node)
+	History   History    // nil on a read-only node
 	Waiter    Waiter
 	Accounts  *auth.Store
 	Tokens    *auth.Tokens

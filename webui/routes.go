@@ -89,6 +89,7 @@ func New(cfg Config) http.Handler {
 		{http.MethodGet, "/profile", public, h.getProfile},
 		{http.MethodPut, "/profile", editor, h.putProfile},
 		{http.MethodGet, "/search", public, h.apiSearch},
+		{http.MethodGet, "/events", editor, h.listEvents},
 		{http.MethodGet, "/tokens", editor, h.listTokens},
 		{http.MethodPost, "/tokens", editor, h.createPAT},
 		{http.MethodDelete, "/tokens/{id}", editor, h.revokeToken},
