@@ -40,6 +40,7 @@ func (c *Config) tokenKeyFile() string { return filepath.Join(c.DataDir, "secret
 func (c *Config) catalogueFile() string {
 	return filepath.Join(c.DataDir, "projections", "catalogue.db")
 }
+func (c *Config) lfsDir() string    { return filepath.Join(c.DataDir, "lfs") }
 func (c *Config) pagesFile() string { return filepath.Join(c.DataDir, "projections", "pages.db") }
 func (c *Config) searchDir() string { return filepath.Join(c.DataDir, "projections", "search.bleve") }
 func (c *Config) themeDir() string  { return filepath.Join(c.DataDir, "theme") }

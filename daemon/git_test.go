@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"net/url"
 	"os"
@@ -185,6 +186,11 @@ func TestRefusedPushesChangeNothing(t *testing.T) {
 			nil, "posts/2026/huge.md: is 30.0 MiB, at most 2.0 MiB allowed"},
 		{"editor changes settings", func() { write(t, filepath.Join(work, "site/settings.yaml"), "title: Mine now\n") },
 			nil, "site/settings.yaml: only an admin may change the settings; ed@example.org is not one"},
+		{"LFS pointer without its object", func() {
+			write(t, filepath.Join(work, "media/photo.jpg"), "version https://git-lfs.github.com/spec/v1\noid sha256:"+strings.Repeat("ab", 32)+"\nsize 12345\n")
+		}, nil, "media/photo.jpg: LFS object sha256:abababababab (12345 bytes) was never uploaded"},
+		{"media without LFS", func() { write(t, filepath.Join(work, "media/photo.jpg"), "\xff\xd8\xff raw jpeg bytes") },
+			nil, "media/photo.jpg: media are stored with Git LFS"},
 		{"force push", func() { gitTry(t, work, "commit", "-q", "--amend", "-m", "rewritten history") },
 			[]string{"push", "--force", "origin", "HEAD:main"}, "non-fast-forward"},
 		{"deleting main", nil, []string{"push", "origin", ":main"}, "deletion"},
@@ -430,4 +436,25 @@ func TestBigPushShallowCloneProtocolV2(t *testing.T) {
 	}
 	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("After the repack"), "Prefer", "wait=5"), 201)
 	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
+}
+
+func TestLFSPointerWithItsObjectIsAccepted(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	content := []byte("pretend these are the bytes of a photo")
+	oid := fmt.Sprintf("%x", sha256.Sum256(content))
+	store := filepath.Join(data, "lfs", "objects", oid[:2], oid[2:4])
+	os.MkdirAll(store, 0o755)
+	os.WriteFile(filepath.Join(store, oid), content, 0o644)
+	work := filepath.Join(t.TempDir(), "w")
+	if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	write(t, filepath.Join(work, "media/photo.jpg"), fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", oid, len(content)))
+	gitTry(t, work, "add", "-A")
+	gitTry(t, work, "commit", "-q", "-m", "photo")
+	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push of a pointer whose object is stored: %v\n%s", err, out)
+	}
 }

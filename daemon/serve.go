@@ -114,7 +114,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		reg.MustRegister(appended, latency)
 		outbox = bus.NewOutbox(gitLog, js, stream, log.With("component", "outbox"), bus.OutboxConfig{Interval: cfg.ReconcileInterval})
 		writer = events.NewWriter(gitLog, events.NewDeriver(r, log.With("component", "writer")), log.With("component", "writer"),
-			events.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() },
+			events.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
 				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
 		if err := writer.Sync(); err != nil {
 			return fmt.Errorf("index content: %w", err)

@@ -177,8 +177,16 @@ func (w *Writer) checkCommits(commits []repo.PushedCommit, req PushRequest) []st
 				if _, err := ParseProfile(f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 				}
+			case strings.HasPrefix(f.Path, MediaDir):
+				ptr, ok := ParseLFSPointer(f.Data)
+				switch {
+				case !ok:
+					refuse("%s: media are stored with Git LFS: run `git lfs track 'media/**'`, then add the file again", f.Path)
+				case !lfsObjectExists(w.lfsDir, ptr):
+					refuse("%s: LFS object sha256:%s (%d bytes) was never uploaded: push it with git lfs first", f.Path, ptr.OID[:12], ptr.Size)
+				}
 			default:
-				refuse("%s: not a place for content: posts go under posts/ (as .md), categories in categories/<slug>.yaml, and site/ holds settings.yaml and profile.yaml", f.Path)
+				refuse("%s: not a place for content: posts go under posts/ (as .md), categories in categories/<slug>.yaml, media under media/ (Git LFS), and site/ holds settings.yaml and profile.yaml", f.Path)
 			}
 		}
 	}

@@ -71,6 +71,7 @@ type Writer struct {
 	now      func() time.Time
 	onCommit func(Cursor)
 	observe  func(time.Duration, int)
+	lfsDir   string
 
 	mu  sync.Mutex
 	idx *index
@@ -96,6 +97,8 @@ type WriterConfig struct {
 	// Observe, if set, gets the duration of each successful append and the
 	// number of events it produced.
 	Observe func(d time.Duration, events int)
+	// LFSDir is the Git LFS store that pushed pointers must point into.
+	LFSDir string
 }
 
 // NewWriter returns a writer appending to l.
@@ -109,7 +112,7 @@ func NewWriter(l *GitLog, d *Deriver, logger *slog.Logger, cfg WriterConfig) *Wr
 	if cfg.Observe == nil {
 		cfg.Observe = func(time.Duration, int) {}
 	}
-	return &Writer{log: l, deriver: d, logger: logger, now: cfg.Now, onCommit: cfg.OnCommit, observe: cfg.Observe,
+	return &Writer{log: l, deriver: d, logger: logger, now: cfg.Now, onCommit: cfg.OnCommit, observe: cfg.Observe, lfsDir: cfg.LFSDir,
 		idx: &index{posts: map[string]indexedPost{}, bySlug: map[string]string{}, byPath: map[string]string{}, categories: map[string]string{}}}
 }
 
