@@ -458,3 +458,46 @@ func TestLFSPointerWithItsObjectIsAccepted(t *testing.T) {
 		t.Fatalf("push of a pointer whose object is stored: %v\n%s", err, out)
 	}
 }
+
+// A push of several commits yields their events in commit order.
+func TestPushOfManyCommitsKeepsOrder(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	work := filepath.Join(t.TempDir(), "w")
+	if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	file := filepath.Join(work, "posts", "2026", "story.md")
+	for i, step := range []string{"---\ntitle: Draft story\n---\n", "---\ntitle: Story\nstatus: published\n---\n", "---\ntitle: Story, fixed\nstatus: published\n---\n", ""} {
+		if step == "" {
+			os.Remove(file)
+		} else {
+			write(t, file, step)
+		}
+		gitTry(t, work, "add", "-A")
+		gitTry(t, work, "commit", "-q", "-m", fmt.Sprint("step ", i))
+	}
+	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	var audit struct{ Items []struct{ Type, Pusher string } }
+	s.do("GET", "/api/v1/events?limit=4", tok, nil).json(t, &audit)
+	var got []string
+	for i := len(audit.Items) - 1; i >= 0; i-- { // oldest first
+		got = append(got, audit.Items[i].Type+" by "+audit.Items[i].Pusher)
+	}
+	want := "post.created by ed@example.org,post.published by ed@example.org,post.updated by ed@example.org,post.deleted by ed@example.org"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("events of the push:\n%s\nwant\n%s", strings.Join(got, ","), want)
+	}
+	// Applied in order, the story ends deleted: a later write that waits
+	// for the projections proves they are past the push.
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("Later"), "Prefer", "wait=5"), 201)
+	var l struct{ Items []apiPost }
+	s.do("GET", "/api/v1/posts?status=draft", tok, nil).json(t, &l)
+	if len(l.Items) != 1 || l.Items[0].Title != "Later" || s.get("/posts/story").status != 404 {
+		t.Fatalf("after the push and a later write: %+v", l.Items)
+	}
+}
