@@ -482,7 +482,9 @@ func TestPushOfManyCommitsKeepsOrder(t *testing.T) {
 	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
-	var audit struct{ Items []struct{ Type, Pusher string } }
+	var audit struct {
+		Items []struct{ Type, Pusher string }
+	}
 	s.do("GET", "/api/v1/events?limit=4", tok, nil).json(t, &audit)
 	var got []string
 	for i := len(audit.Items) - 1; i >= 0; i-- { // oldest first
