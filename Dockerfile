@@ -10,17 +10,22 @@ ARG GO_IMAGE=docker.io/library/golang:1.26-bookworm
 ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
 
 FROM ${GO_IMAGE} AS build
+# libvips (through bimg, with cgo) does the image work.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libvips-dev pkg-config gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/chronicle .
+RUN CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/chronicle .
 
 FROM ${RUNTIME_IMAGE}
-# git runs repacks and, later, serves clones and pushes.
+# git serves clones and pushes and repacks; libvips42 is the image library
+# the binary links (the same Debian release as the build stage).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates \
+ && apt-get install -y --no-install-recommends git ca-certificates libvips42 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin chronicle \
  && mkdir -p /data && chown chronicle:chronicle /data

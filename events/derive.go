@@ -160,6 +160,50 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				return nil, err
 			}
 			out = append(out, e)
+		case IsMediaMetaPath(ch.Path):
+			read := func(blob repo.Hash) (*Media, error) {
+				if blob.IsZero() {
+					return nil, nil
+				}
+				b, err := d.repo.ReadBlob(blob)
+				if err != nil {
+					return nil, err
+				}
+				m, err := ParseMedia(ch.Path, b)
+				if err != nil {
+					d.log.Warn("ignoring invalid media file", "err", err)
+					return nil, nil
+				}
+				m.Blob = blob.String()
+				return &m, nil
+			}
+			oldM, err := read(ch.Old)
+			if err != nil {
+				return nil, err
+			}
+			newM, err := read(ch.New)
+			if err != nil {
+				return nil, err
+			}
+			e := base
+			e.Subject = "media/" + mediaIDOf(ch.Path)
+			switch {
+			case oldM == nil && newM == nil:
+				continue
+			case oldM == nil:
+				e.Type = MediaUploaded
+				e, err = encode(e, MediaData{Media: *newM})
+			case newM == nil:
+				e.Type = MediaDeleted
+				e, err = encode(e, MediaData{Media: *oldM})
+			default:
+				e.Type = MediaUpdated
+				e, err = encode(e, MediaData{Media: *newM})
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
 		case ch.Path == SettingsPath:
 			s := DefaultSettings()
 			if !ch.New.IsZero() {

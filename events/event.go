@@ -95,7 +95,8 @@ type Codec struct {
 func NewCodec() *Codec {
 	c := &Codec{current: map[Type]int{}, upcast: map[Type][]upcaster{}}
 	for _, t := range []Type{PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted,
-		CategoryCreated, CategoryUpdated, CategoryDeleted, SettingsChanged, ProfileChanged} {
+		CategoryCreated, CategoryUpdated, CategoryDeleted, SettingsChanged, ProfileChanged,
+		MediaUploaded, MediaUpdated, MediaDeleted} {
 		c.register(t, 1)
 	}
 	return c

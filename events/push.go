@@ -177,6 +177,10 @@ func (w *Writer) checkCommits(commits []repo.PushedCommit, req PushRequest) []st
 				if _, err := ParseProfile(f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 				}
+			case IsMediaMetaPath(f.Path):
+				if _, err := ParseMedia(f.Path, f.Data); err != nil {
+					msgs = append(msgs, lines(c, err)...)
+				}
 			case strings.HasPrefix(f.Path, MediaDir):
 				ptr, ok := ParseLFSPointer(f.Data)
 				switch {

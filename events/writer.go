@@ -84,11 +84,14 @@ type indexedPost struct {
 
 type index struct {
 	head       repo.Hash
-	posts      map[string]indexedPost // by id
-	bySlug     map[string]string      // slug → id
-	byPath     map[string]string      // path → id
-	categories map[string]string      // slug → blob
+	posts      map[string]indexedPost  // by id
+	bySlug     map[string]string       // slug → id
+	byPath     map[string]string       // path → id
+	categories map[string]string       // slug → blob
+	media      map[string]indexedMedia // by id
 }
+
+type indexedMedia struct{ blob, ext string }
 
 // WriterConfig configures a Writer.
 type WriterConfig struct {
@@ -113,7 +116,8 @@ func NewWriter(l *GitLog, d *Deriver, logger *slog.Logger, cfg WriterConfig) *Wr
 		cfg.Observe = func(time.Duration, int) {}
 	}
 	return &Writer{log: l, deriver: d, logger: logger, now: cfg.Now, onCommit: cfg.OnCommit, observe: cfg.Observe, lfsDir: cfg.LFSDir,
-		idx: &index{posts: map[string]indexedPost{}, bySlug: map[string]string{}, byPath: map[string]string{}, categories: map[string]string{}}}
+		idx: &index{posts: map[string]indexedPost{}, bySlug: map[string]string{}, byPath: map[string]string{}, categories: map[string]string{},
+			media: map[string]indexedMedia{}}}
 }
 
 // sync brings the index to the current head. Callers hold mu.
@@ -151,6 +155,16 @@ func (w *Writer) sync() (repo.Hash, error) {
 				continue
 			}
 			w.idx.add(p.ID, indexedPost{path: ch.Path, slug: p.Slug, blob: ch.New.String(), categories: p.Categories})
+		case IsMediaMetaPath(ch.Path):
+			id := mediaIDOf(ch.Path)
+			delete(w.idx.media, id)
+			if !ch.New.IsZero() {
+				if b, err := r.ReadBlob(ch.New); err != nil {
+					return head, err
+				} else if m, err := ParseMedia(ch.Path, b); err == nil {
+					w.idx.media[id] = indexedMedia{blob: ch.New.String(), ext: m.Ext}
+				}
+			}
 		case IsCategoryPath(ch.Path):
 			slug := CategorySlug(ch.Path)
 			delete(w.idx.categories, slug)
@@ -546,4 +560,81 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// UploadMedia commits a new media item whose bytes are already durable in
+// the LFS store: its metadata file and its LFS pointer, one commit.
+func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m Media) (Written, Media, error) {
+	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+		m.ID = newPostID()
+		m.UploadedAt = w.now().UTC().Truncate(time.Second)
+		if err := validateMediaText(m.Alt, m.Caption).err(""); err != nil {
+			return nil, err
+		}
+		data, err := marshalYAML(&m)
+		if err != nil {
+			return nil, err
+		}
+		name := firstNonEmpty(m.OriginalName, m.ID+"."+m.Ext)
+		return w.batch(actor, "media/"+m.ID, string(MediaUploaded), "Upload "+quote(name),
+			repo.Change{Path: MediaMetaPath(m.ID), Data: data},
+			repo.Change{Path: MediaFilePath(m.ID, m.Ext), Data: lfsPointer(m.SHA256, m.Bytes)}), nil
+	})
+	return res, m, err
+}
+
+// UpdateMedia changes a media item's alt text and caption.
+func (w *Writer) UpdateMedia(ctx context.Context, actor Actor, id, ifMatch, alt, caption string) (Written, Media, error) {
+	var m Media
+	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+		e, ok := w.idx.media[id]
+		if !ok {
+			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
+		}
+		if ifMatch != "" && ifMatch != e.blob {
+			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
+		}
+		b, err := w.log.Repo().ReadBlob(fromHex(e.blob))
+		if err != nil {
+			return nil, err
+		}
+		if m, err = ParseMedia(MediaMetaPath(id), b); err != nil {
+			return nil, err
+		}
+		m.Alt, m.Caption = alt, caption
+		if err := validateMediaText(m.Alt, m.Caption).err(""); err != nil {
+			return nil, err
+		}
+		data, err := marshalYAML(&m)
+		if err != nil {
+			return nil, err
+		}
+		return w.batch(actor, "media/"+id, string(MediaUpdated), "Describe media "+id,
+			repo.Change{Path: MediaMetaPath(id), Data: data}), nil
+	})
+	return res, m, err
+}
+
+// DeleteMedia removes a media item from the site (history, and the LFS
+// store, keep its bytes).
+func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch string) (Written, error) {
+	return w.command(ctx, func(head repo.Hash) (*Batch, error) {
+		e, ok := w.idx.media[id]
+		if !ok {
+			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
+		}
+		if ifMatch != "" && ifMatch != e.blob {
+			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
+		}
+		return w.batch(actor, "media/"+id, string(MediaDeleted), "Delete media "+id,
+			repo.Change{Path: MediaMetaPath(id), Delete: true},
+			repo.Change{Path: MediaFilePath(id, e.ext), Delete: true}), nil
+	})
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

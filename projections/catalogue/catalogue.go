@@ -32,6 +32,7 @@ var (
 	bCategories = []byte("categories")
 	bSite       = []byte("site")
 	bMeta       = []byte("meta")
+	bMedia      = []byte("media")
 	kCheckpoint = []byte("checkpoint")
 	kSettings   = []byte("settings")
 	kProfile    = []byte("profile")
@@ -48,6 +49,7 @@ type Catalogue struct {
 	categories map[string]events.Category
 	settings   events.Settings
 	profile    events.Profile
+	media      map[string]events.Media
 	// sorted lists posts newest first; nil when stale. Built lazily by a
 	// reader (under the read lock, which keeps the posts still).
 	sorted atomic.Pointer[[]*events.Post]
@@ -88,6 +90,7 @@ func (c *Catalogue) clear() {
 	c.categories = map[string]events.Category{}
 	c.settings = events.DefaultSettings()
 	c.profile = events.Profile{}
+	c.media = map[string]events.Media{}
 	c.sorted.Store(nil)
 }
 
@@ -96,10 +99,20 @@ func (c *Catalogue) load() error {
 	defer c.mu.Unlock()
 	c.clear()
 	return c.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bPosts, bCategories, bSite, bMeta} {
+		for _, b := range [][]byte{bPosts, bCategories, bSite, bMeta, bMedia} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bMedia).ForEach(func(k, v []byte) error {
+			var m events.Media
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("media %s: %w", k, err)
+			}
+			c.media[m.ID] = m
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := tx.Bucket(bPosts).ForEach(func(k, v []byte) error {
 			var p events.Post
@@ -145,7 +158,7 @@ func (c *Catalogue) Checkpoint() projections.Checkpoint {
 // Reset implements projections.Projection.
 func (c *Catalogue) Reset() error {
 	err := c.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bPosts, bCategories, bSite, bMeta} {
+		for _, b := range [][]byte{bPosts, bCategories, bSite, bMeta, bMedia} {
 			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 				return err
 			}
@@ -170,11 +183,12 @@ type change struct {
 	categories map[string]*events.Category
 	settings   *events.Settings
 	profile    *events.Profile
+	media      map[string]*events.Media
 }
 
 // Apply implements projections.Projection.
 func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
-	ch := change{posts: map[string]*events.Post{}, categories: map[string]*events.Category{}}
+	ch := change{posts: map[string]*events.Post{}, categories: map[string]*events.Category{}, media: map[string]*events.Media{}}
 	c.mu.RLock()
 	current := func(id string) *events.Post {
 		if p, ok := ch.posts[id]; ok {
@@ -212,6 +226,18 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 				cat := d.Category
 				ch.categories[cat.Slug] = &cat
 			}
+		case events.MediaUploaded, events.MediaUpdated, events.MediaDeleted:
+			var d events.MediaData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				c.mu.RUnlock()
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			if e.Type == events.MediaDeleted {
+				ch.media[d.Media.ID] = nil
+			} else {
+				m := d.Media
+				ch.media[m.ID] = &m
+			}
 		case events.SettingsChanged:
 			var d events.SettingsData
 			if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -238,6 +264,11 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 		}
 		for slug, cat := range ch.categories {
 			if err := putJSON(tx.Bucket(bCategories), slug, cat); err != nil {
+				return err
+			}
+		}
+		for id, m := range ch.media {
+			if err := putJSON(tx.Bucket(bMedia), id, m); err != nil {
 				return err
 			}
 		}
@@ -274,6 +305,13 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 			delete(c.categories, slug)
 		} else {
 			c.categories[slug] = *cat
+		}
+	}
+	for id, m := range ch.media {
+		if m == nil {
+			delete(c.media, id)
+		} else {
+			c.media[id] = *m
 		}
 	}
 	if ch.settings != nil {
@@ -482,4 +520,30 @@ func (c *Catalogue) Snapshot() Snapshot {
 	c.mu.RUnlock()
 	s.Categories = c.Categories()
 	return s
+}
+
+// Media returns one media item.
+func (c *Catalogue) Media(id string) (events.Media, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, ok := c.media[id]
+	return m, ok
+}
+
+// MediaList pages through media items, newest first, and the total.
+func (c *Catalogue) MediaList(page, perPage int) ([]events.Media, int) {
+	c.mu.RLock()
+	all := make([]events.Media, 0, len(c.media))
+	for _, m := range c.media {
+		all = append(all, m)
+	}
+	c.mu.RUnlock()
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].UploadedAt.Equal(all[j].UploadedAt) {
+			return all[i].UploadedAt.After(all[j].UploadedAt)
+		}
+		return all[i].ID > all[j].ID
+	})
+	from := min(len(all), (page-1)*perPage)
+	return all[from:min(len(all), from+perPage)], len(all)
 }
