@@ -36,6 +36,8 @@ type Catalogue interface {
 	Tags() []catalogue.Tag
 	Settings() events.Settings
 	Profile() events.Profile
+	Media(id string) (events.Media, bool)
+	MediaList(page, perPage int) ([]events.Media, int)
 }
 
 // Writer commits editors' changes.
@@ -48,6 +50,9 @@ type Writer interface {
 	CategoryVersion(slug string) (string, error)
 	PutSettings(ctx context.Context, a events.Actor, s events.Settings) (events.Written, error)
 	PutProfile(ctx context.Context, a events.Actor, p events.Profile) (events.Written, error)
+	UploadMedia(ctx context.Context, a events.Actor, m events.Media) (events.Written, events.Media, error)
+	UpdateMedia(ctx context.Context, a events.Actor, id, ifMatch, alt, caption string) (events.Written, events.Media, error)
+	DeleteMedia(ctx context.Context, a events.Actor, id, ifMatch string) (events.Written, error)
 }
 
 // SitePages is the public site's read model.
@@ -85,6 +90,7 @@ type Config struct {
 	Writer    Writer     // nil on a read-only node
 	Git       *GitConfig // nil: no git over HTTP (a read-only node)
 	History   History    // nil on a read-only node
+	Media     *MediaConfig
 	Waiter    Waiter
 	Accounts  *auth.Store
 	Tokens    *auth.Tokens

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -29,6 +30,12 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Media != nil && cfg.Media.MaxBytes <= 0 {
+		cfg.Media.MaxBytes = 25 << 20
+	}
+	if cfg.Media != nil && cfg.Media.Limits == (media.Limits{}) {
+		cfg.Media.Limits = media.DefaultLimits
 	}
 	if cfg.Git != nil && cfg.Git.MaxPush <= 0 {
 		cfg.Git.MaxPush = 512 << 20
@@ -90,6 +97,11 @@ func New(cfg Config) http.Handler {
 		{http.MethodPut, "/profile", editor, h.putProfile},
 		{http.MethodGet, "/search", public, h.apiSearch},
 		{http.MethodGet, "/events", editor, h.listEvents},
+		{http.MethodGet, "/media", editor, h.listMedia},
+		{http.MethodPost, "/media", editor, h.uploadMedia},
+		{http.MethodGet, "/media/{id}", public, h.getMedia},
+		{http.MethodPut, "/media/{id}", editor, h.updateMedia},
+		{http.MethodDelete, "/media/{id}", editor, h.deleteMedia},
 		{http.MethodGet, "/tokens", editor, h.listTokens},
 		{http.MethodPost, "/tokens", editor, h.createPAT},
 		{http.MethodDelete, "/tokens/{id}", editor, h.revokeToken},
@@ -125,6 +137,9 @@ func New(cfg Config) http.Handler {
 		}
 		r.HandleFunc("/search", h.siteSearch).Methods(get...)
 		r.HandleFunc("/static/{name}", h.siteStatic).Methods(get...)
+		if cfg.Media != nil {
+			r.HandleFunc("/media/{id}/{variant}", h.siteMedia).Methods(get...)
+		}
 		r.NotFoundHandler = http.HandlerFunc(h.notFound)
 		return &Router{Router: r, fast: &fastPages{h: h, next: r,
 			observe: h.httpDur.WithLabelValues(http.MethodGet, "(rendered page)", "2xx")}}

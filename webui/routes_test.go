@@ -47,7 +47,7 @@ func newRouter(t *testing.T) *mux.Router {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ix.Close() })
-	h := webui.New(webui.Config{Catalogue: cat, Pages: pg, Search: ix, Git: &webui.GitConfig{Root: dir}, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
+	h := webui.New(webui.Config{Catalogue: cat, Pages: pg, Search: ix, Git: &webui.GitConfig{Root: dir}, Media: &webui.MediaConfig{Store: dir}, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
 		Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginBurst: 3, LoginEvery: time.Hour})
 	return h.(*webui.Router).Router
 }
@@ -80,13 +80,13 @@ func TestProtectedRoutesRefuseAnonymousCallers(t *testing.T) {
 		{"GET", "/metrics"}: true, {"POST", "/api/v1/auth/token"}: true, {"GET", "/api/v1/openapi.json"}: true,
 		{"GET", "/api/v1/posts"}: true, {"GET", "/api/v1/posts/{id}"}: true, {"GET", "/api/v1/categories"}: true,
 		{"GET", "/api/v1/categories/{slug}"}: true, {"GET", "/api/v1/tags"}: true, {"GET", "/api/v1/profile"}: true,
-		{"GET", "/api/v1/search"}: true,
+		{"GET", "/api/v1/search"}: true, {"GET", "/api/v1/media/{id}"}: true,
 	}
 	// The public site: every page is for readers.
 	for _, p := range []string{"/", "/page/{n}", "/posts/{slug}", "/about", "/feed.xml", "/rss.xml", "/feed.json", "/sitemap.xml",
 		"/sitemap-{n}.xml", "/robots.txt", "/category/{slug}", "/category/{slug}/page/{n}", "/category/{slug}/{feed:feed.xml|rss.xml|feed.json}",
 		"/tag/{slug}", "/tag/{slug}/page/{n}", "/tag/{slug}/{feed:feed.xml|rss.xml|feed.json}", "/archive/{year}", "/archive/{year}/page/{n}",
-		"/archive/{year}/{month}", "/archive/{year}/{month}/page/{n}", "/search", "/static/{name}"} {
+		"/archive/{year}/{month}", "/archive/{year}/{month}/page/{n}", "/search", "/static/{name}", "/media/{id}/{variant}"} {
 		public[endpoint{"GET", p}], public[endpoint{"HEAD", p}] = true, true
 	}
 	r := newRouter(t)

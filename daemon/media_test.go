@@ -1,0 +1,167 @@
+package daemon
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"mime/multipart"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// upload sends a multipart upload like a browser form would.
+func (s *site) upload(tok, filename string, data []byte, fields ...string) response {
+	s.t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, _ := mw.CreateFormFile("file", filename)
+	fw.Write(data)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	mw.Close()
+	return s.do("POST", "/api/v1/media", tok, b.Bytes(), "Content-Type", mw.FormDataContentType(), "Prefer", "wait=5")
+}
+
+func testJPEG(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(x * 3), uint8(y * 5), 90, 255})
+		}
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, &jpeg.Options{Quality: 90})
+	return b.Bytes()
+}
+
+func storedObjects(t *testing.T, data string) int {
+	n := 0
+	filepath.WalkDir(filepath.Join(data, "lfs", "objects"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+type apiMedia struct {
+	ID, SHA256, Type, Alt, Caption, URL string
+	OriginalName                        string `json:"original_name"`
+	Width, Height                       int
+	Bytes                               int64
+}
+
+func TestMediaUploadStoreAndServe(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	photo := testJPEG(120, 80)
+	r := s.upload(tok, "../../holiday photo.JPG", photo, "alt", "A beach at dusk", "caption", "Summer")
+	mustStatus(t, r, 201)
+	var m apiMedia
+	r.json(t, &m)
+	sum := fmt.Sprintf("%x", sha256.Sum256(photo))
+	if m.SHA256 != sum || m.Type != "image/jpeg" || m.Width != 120 || m.Height != 80 || m.Bytes != int64(len(photo)) ||
+		m.Alt != "A beach at dusk" || m.OriginalName != "holiday photo.JPG" || r.header.Get("Location") != "/api/v1/media/"+m.ID {
+		t.Fatalf("upload answer: %+v %v", m, r.header)
+	}
+	// In git: metadata and an LFS pointer, not the bytes.
+	meta := git(t, s.repoDir(), "show", "main:media/"+m.ID+".yaml")
+	pointer := git(t, s.repoDir(), "show", "main:media/"+m.ID+".jpg")
+	if !strings.Contains(meta, "sha256: "+sum) || pointer != "version https://git-lfs.github.com/spec/v1\noid sha256:"+sum+"\nsize "+fmt.Sprint(len(photo)) {
+		t.Fatalf("repository holds:\n%s\n%s", meta, pointer)
+	}
+	if subj := git(t, s.repoDir(), "log", "-1", "--format=%s%n%b"); !strings.Contains(subj, "Chronicle-Event: media.uploaded") {
+		t.Fatalf("commit: %s", subj)
+	}
+	// Served byte for byte, cached for good; a variant not built yet is the original.
+	for _, variant := range []string{"original", "w640.webp"} {
+		got := s.get("/media/" + m.ID + "/" + variant)
+		if got.status != 200 || !bytes.Equal(got.body, photo) || got.header.Get("Content-Type") != "image/jpeg" ||
+			!strings.Contains(got.header.Get("Cache-Control"), "immutable") {
+			t.Errorf("%s: %d %v", variant, got.status, got.header)
+		}
+	}
+	// The same bytes twice are stored once.
+	mustStatus(t, s.upload(tok, "again.jpg", photo), 201)
+	if n := storedObjects(t, data); n != 1 {
+		t.Fatalf("%d objects stored for one picture uploaded twice", n)
+	}
+	// Alt text and caption change; deletion removes it from the site.
+	first := r.header.Get("ETag")
+	r = s.do("PUT", "/api/v1/media/"+m.ID, tok, map[string]string{"alt": "A beach", "caption": "Later"}, "If-Match", first)
+	mustStatus(t, r, 200)
+	var changed apiMedia
+	r.json(t, &changed)
+	if changed.Alt != "A beach" || changed.Caption != "Later" || r.header.Get("ETag") == first {
+		t.Fatalf("update: %+v, ETag %s", changed, r.header.Get("ETag"))
+	}
+	mustStatus(t, s.do("PUT", "/api/v1/media/"+m.ID, tok, map[string]string{"alt": "Lost"}, "If-Match", first), 412)
+	var list struct{ Total int }
+	s.do("GET", "/api/v1/media", tok, nil).json(t, &list)
+	if list.Total != 2 {
+		t.Fatalf("list: %d", list.Total)
+	}
+	mustStatus(t, s.do("DELETE", "/api/v1/media/"+m.ID, tok, nil, "Prefer", "wait=5"), 204)
+	if st := s.get("/media/" + m.ID + "/original").status; st != 404 {
+		t.Fatalf("deleted media still served: %d", st)
+	}
+	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
+}
+
+func TestBadUploadsCommitNothing(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("Something first")), 201)
+	photo := testJPEG(64, 64)
+	var bomb bytes.Buffer
+	(&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&bomb, image.NewGray(image.Rect(0, 0, 10000, 10000)))
+	before := git(t, s.repoDir(), "rev-parse", "main")
+	for _, tc := range []struct {
+		name, file string
+		data       []byte
+		status     int
+		detail     string
+	}{
+		{"a text file named .jpg", "cat.jpg", []byte("not a picture at all, whatever the name says\n"), 415, "not a JPEG, PNG, WebP, GIF, AVIF or HEIF image"},
+		{"a truncated JPEG", "half.jpg", photo[:len(photo)/2], 422, "truncated"},
+		{"a 100-megapixel PNG", "bomb.png", bomb.Bytes(), 422, "100.0 megapixels"},
+		{"0 bytes", "empty.jpg", nil, 422, "empty"},
+		{"30 MiB", "huge.jpg", append(append([]byte{}, photo...), make([]byte, 30<<20)...), 413, "larger than 25 MiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := s.upload(tok, tc.file, tc.data)
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+			}
+			if d, fields := r.problem(t); !strings.Contains(d, tc.detail) || len(fields) == 0 || fields[0] != "file" {
+				t.Fatalf("problem %q %v", d, fields)
+			}
+		})
+	}
+	if after := git(t, s.repoDir(), "rev-parse", "main"); after != before {
+		t.Fatalf("a refused upload moved main")
+	}
+	if n := storedObjects(t, data); n != 0 {
+		t.Fatalf("%d objects stored from refused uploads", n)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(data, "lfs", "tmp")); len(tmp) != 0 {
+		t.Fatalf("temporary files left: %d", len(tmp))
+	}
+	// No file at all, and not multipart at all.
+	mustStatus(t, s.upload(tok, "", nil), 422)
+	mustStatus(t, s.do("POST", "/api/v1/media", tok, `{"file":"x"}`), 415)
+}
