@@ -100,6 +100,9 @@ func TestMediaUploadStoreAndServe(t *testing.T) {
 	}
 	// Alt text and caption change; deletion removes it from the site.
 	first := r.header.Get("ETag")
+	if first == "" {
+		t.Fatal("upload answered without an ETag")
+	}
 	r = s.do("PUT", "/api/v1/media/"+m.ID, tok, map[string]string{"alt": "A beach", "caption": "Later"}, "If-Match", first)
 	mustStatus(t, r, 200)
 	var changed apiMedia

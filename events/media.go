@@ -25,7 +25,7 @@ type Media struct {
 	Caption      string    `json:"caption" yaml:"caption,omitempty"`
 	OriginalName string    `json:"original_name" yaml:"original_name,omitempty"`
 	UploadedAt   time.Time `json:"uploaded_at" yaml:"uploaded_at"`
-	Blob         string    `json:"-" yaml:"-"` // git blob of the metadata file: the version
+	Blob         string    `json:"blob,omitempty" yaml:"-"` // git blob of the metadata file: the version (ETag)
 }
 
 // Media event types.
