@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
@@ -167,4 +168,59 @@ func TestBadUploadsCommitNothing(t *testing.T) {
 	// No file at all, and not multipart at all.
 	mustStatus(t, s.upload(tok, "", nil), 422)
 	mustStatus(t, s.do("POST", "/api/v1/media", tok, `{"file":"x"}`), 415)
+}
+
+// Originals travel by Git LFS: a clone holds pointers only, `git lfs pull`
+// brings the bytes back identical, and a picture added with git-lfs is
+// uploaded through the batch API before the push is checked and accepted.
+func TestMediaOverGitLFS(t *testing.T) {
+	need(t, "git-lfs", "apt-get install git-lfs")
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	photo := testJPEG(90, 60)
+	var m apiMedia
+	r := s.upload(tok, "photo.jpg", photo)
+	mustStatus(t, r, 201)
+	r.json(t, &m)
+
+	work := filepath.Join(t.TempDir(), "w")
+	if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	file := filepath.Join(work, "media", m.ID+".jpg")
+	if b, _ := os.ReadFile(file); !strings.HasPrefix(string(b), "version https://git-lfs.github.com/spec/v1") {
+		t.Fatalf("a plain clone should hold the pointer, not the bytes: %.60q", b)
+	}
+	for _, args := range [][]string{{"lfs", "install", "--local"}, {"lfs", "pull"}} {
+		if out, err := gitTry(t, work, args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if b, _ := os.ReadFile(file); !bytes.Equal(b, photo) {
+		t.Fatalf("git lfs pull did not bring the original back byte for byte (%d bytes)", len(b))
+	}
+
+	// A new picture, committed through git-lfs with its metadata.
+	second := testJPEG(50, 40)
+	sum := fmt.Sprintf("%x", sha256.Sum256(second))
+	id := "fromgit0000000000000000001"
+	os.WriteFile(filepath.Join(work, "media", id+".jpg"), second, 0o644)
+	write(t, filepath.Join(work, "media", id+".yaml"), fmt.Sprintf("id: %s\nsha256: %s\ntype: image/jpeg\next: jpg\nwidth: 50\nheight: 40\nbytes: %d\nalt: Added with git\nuploaded_at: 2026-11-21T10:00:00Z\n", id, sum, len(second)))
+	gitTry(t, work, "add", "-A")
+	if out, err := gitTry(t, work, "commit", "-q", "-m", "a picture by git"); err != nil {
+		t.Fatalf("commit: %v\n%s", err, out)
+	}
+	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push with git-lfs: %v\n%s", err, out)
+	}
+	waitFor(t, 10*time.Second, func() bool { return s.get("/media/"+id+"/original").status == 200 })
+	if got := s.get("/media/" + id + "/original"); !bytes.Equal(got.body, second) {
+		t.Fatalf("the git-pushed picture is served wrong (%d bytes)", len(got.body))
+	}
+	if stored := git(t, s.repoDir(), "show", "main:media/"+id+".jpg"); !strings.Contains(stored, "oid sha256:"+sum) {
+		t.Fatalf("the repository holds more than a pointer:\n%.80s", stored)
+	}
+	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
 }

@@ -45,6 +45,13 @@ func IsMediaMetaPath(p string) bool {
 	return strings.HasPrefix(p, MediaDir) && strings.HasSuffix(p, ".yaml") && !strings.Contains(p[len(MediaDir):], "/")
 }
 
+// GitAttributesPath tells git (and Git LFS clients) that media files are
+// LFS pointers and their metadata plain text.
+const GitAttributesPath = ".gitattributes"
+
+// GitAttributes is what the daemon writes there.
+const GitAttributes = "media/** filter=lfs diff=lfs merge=lfs -text\nmedia/*.yaml -filter -diff -merge text\n"
+
 // MediaMetaPath and MediaFilePath are where an item lives.
 func MediaMetaPath(id string) string      { return MediaDir + id + ".yaml" }
 func MediaFilePath(id, ext string) string { return MediaDir + id + "." + ext }

@@ -177,6 +177,9 @@ func (w *Writer) checkCommits(commits []repo.PushedCommit, req PushRequest) []st
 				if _, err := ParseProfile(f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 				}
+			case f.Path == GitAttributesPath:
+				// Editors may refine attributes; LFS for media/ is checked by
+				// the pointer rule below whatever this file says.
 			case IsMediaMetaPath(f.Path):
 				if _, err := ParseMedia(f.Path, f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)

@@ -576,9 +576,14 @@ func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m Media) (Written
 			return nil, err
 		}
 		name := firstNonEmpty(m.OriginalName, m.ID+"."+m.Ext)
-		return w.batch(actor, "media/"+m.ID, string(MediaUploaded), "Upload "+quote(name),
-			repo.Change{Path: MediaMetaPath(m.ID), Data: data},
-			repo.Change{Path: MediaFilePath(m.ID, m.Ext), Data: lfsPointer(m.SHA256, m.Bytes)}), nil
+		changes := []repo.Change{{Path: MediaMetaPath(m.ID), Data: data},
+			{Path: MediaFilePath(m.ID, m.Ext), Data: lfsPointer(m.SHA256, m.Bytes)}}
+		if attrs, err := w.log.Repo().Stat(head, GitAttributesPath); err != nil {
+			return nil, err
+		} else if attrs.IsZero() {
+			changes = append(changes, repo.Change{Path: GitAttributesPath, Data: []byte(GitAttributes)})
+		}
+		return w.batch(actor, "media/"+m.ID, string(MediaUploaded), "Upload "+quote(name), changes...), nil
 	})
 	return res, m, err
 }

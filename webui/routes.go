@@ -68,6 +68,11 @@ func New(cfg Config) http.Handler {
 	if cfg.Git != nil {
 		r.HandleFunc("/git/site.git/info/refs", h.gitHTTP).Methods(http.MethodGet)
 		r.HandleFunc("/git/site.git/{service:git-upload-pack|git-receive-pack}", h.gitHTTP).Methods(http.MethodPost)
+		if cfg.Media != nil {
+			r.HandleFunc("/git/site.git/info/lfs/objects/batch", h.lfsBatch).Methods(http.MethodPost)
+			r.HandleFunc("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.lfsObjectGet).Methods(http.MethodGet)
+			r.HandleFunc("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.lfsObjectPut).Methods(http.MethodPut)
+		}
 	}
 
 	// The JSON API.

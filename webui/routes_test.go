@@ -101,7 +101,9 @@ func TestProtectedRoutesRefuseAnonymousCallers(t *testing.T) {
 			continue
 		}
 		protected++
-		path := vars.ReplaceAllString(strings.ReplaceAll(ep.path, "{service:git-upload-pack|git-receive-pack}", "git-upload-pack"), "x")
+		path := strings.ReplaceAll(ep.path, "{service:git-upload-pack|git-receive-pack}", "git-upload-pack")
+		path = strings.ReplaceAll(path, "{oid:[0-9a-f]{64}}", strings.Repeat("ab", 32))
+		path = vars.ReplaceAllString(path, "x")
 		if strings.HasSuffix(path, "/info/refs") {
 			path += "?service=git-upload-pack"
 		}

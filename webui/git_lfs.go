@@ -1,0 +1,164 @@
+package webui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/gorilla/mux"
+
+	"github.com/chronicle-cms/chronicle/events"
+)
+
+// The Git LFS API for the site's repository: the batch endpoint and basic
+// transfers, over the media store (objects by SHA-256), with the same
+// accounts as git. Uploaded objects are verified against their id.
+
+const lfsType = "application/vnd.git-lfs+json"
+
+var lfsOID = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+type lfsObject struct {
+	OID     string               `json:"oid"`
+	Size    int64                `json:"size"`
+	Actions map[string]lfsAction `json:"actions,omitempty"`
+	Error   *lfsObjectError      `json:"error,omitempty"`
+}
+
+type lfsObjectError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+type lfsAction struct {
+	Href      string            `json:"href"`
+	Header    map[string]string `json:"header,omitempty"`
+	ExpiresIn int               `json:"expires_in,omitempty"`
+}
+
+func lfsError(w http.ResponseWriter, status int, msg string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Chronicle git", charset="UTF-8"`)
+		w.Header().Set("LFS-Authenticate", `Basic realm="Chronicle git"`)
+	}
+	w.Header().Set("Content-Type", lfsType)
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"message": msg})
+}
+
+// lfsBatch answers which objects to download or upload, and where.
+func (h *Handler) lfsBatch(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.gitAuth(r); err != nil {
+		lfsError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	var req struct {
+		Operation string      `json:"operation"`
+		Objects   []lfsObject `json:"objects"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || (req.Operation != "download" && req.Operation != "upload") {
+		lfsError(w, http.StatusUnprocessableEntity, "send a batch request with operation download or upload")
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + r.Host + "/git/site.git/info/lfs/objects/"
+	auth := map[string]string{"Authorization": r.Header.Get("Authorization")}
+	out := make([]lfsObject, 0, len(req.Objects))
+	for _, o := range req.Objects {
+		res := lfsObject{OID: o.OID, Size: o.Size}
+		st, err := os.Stat(events.LFSObjectPath(h.cfg.Media.Store, safeOID(o.OID)))
+		have := err == nil && st.Size() == o.Size
+		switch {
+		case !lfsOID.MatchString(o.OID) || o.Size < 0:
+			res.Error = &lfsObjectError{422, "not a SHA-256 object id and size"}
+		case req.Operation == "download" && !have:
+			res.Error = &lfsObjectError{404, "no such object"}
+		case req.Operation == "download":
+			res.Actions = map[string]lfsAction{"download": {Href: base + o.OID, Header: auth, ExpiresIn: 3600}}
+		case !have: // upload what is missing; an object already here needs nothing
+			res.Actions = map[string]lfsAction{"upload": {Href: base + o.OID, Header: auth, ExpiresIn: 3600}}
+		}
+		out = append(out, res)
+	}
+	w.Header().Set("Content-Type", lfsType)
+	json.NewEncoder(w).Encode(map[string]any{"transfer": "basic", "objects": out})
+}
+
+func safeOID(oid string) string {
+	if lfsOID.MatchString(oid) {
+		return oid
+	}
+	return "0000000000000000000000000000000000000000000000000000000000000000"
+}
+
+// lfsObjectGet sends one object.
+func (h *Handler) lfsObjectGet(w http.ResponseWriter, r *http.Request) {
+	if _, err := h.gitAuth(r); err != nil {
+		lfsError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	f, err := os.Open(events.LFSObjectPath(h.cfg.Media.Store, mux.Vars(r)["oid"]))
+	if err != nil {
+		lfsError(w, http.StatusNotFound, "no such object")
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		lfsError(w, http.StatusInternalServerError, "cannot read the object")
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}
+
+// lfsObjectPut receives one object and keeps it only if its bytes hash to
+// its id.
+func (h *Handler) lfsObjectPut(w http.ResponseWriter, r *http.Request) {
+	a, err := h.gitAuth(r)
+	if err != nil {
+		lfsError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	oid := mux.Vars(r)["oid"]
+	if err := h.receiveLFS(r.Body, oid, h.cfg.Git.MaxPush); err != nil {
+		h.log.Info("LFS upload refused", "account", a.Email, "oid", oid, "err", err)
+		lfsError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
+	dir := filepath.Join(h.cfg.Media.Store, "tmp")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "lfs-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	hash := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, hash), io.LimitReader(body, max+1))
+	f.Close()
+	switch {
+	case err != nil:
+		return err
+	case n > max:
+		return fmt.Errorf("objects may be at most %d MiB", max>>20)
+	case hex.EncodeToString(hash.Sum(nil)) != oid:
+		return errors.New("the bytes do not hash to the object id")
+	}
+	return events.StoreLFSObject(h.cfg.Media.Store, oid, f.Name())
+}
