@@ -26,6 +26,7 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	LogLevel          string
 	LogFormat         string
+	ImageWorkers      int // images processed at once by the media projection
 	// HookCommand runs `chronicle hook …` from git hooks: this binary by
 	// default; tests point it at themselves.
 	HookCommand string
@@ -40,10 +41,11 @@ func (c *Config) tokenKeyFile() string { return filepath.Join(c.DataDir, "secret
 func (c *Config) catalogueFile() string {
 	return filepath.Join(c.DataDir, "projections", "catalogue.db")
 }
-func (c *Config) lfsDir() string    { return filepath.Join(c.DataDir, "lfs") }
-func (c *Config) pagesFile() string { return filepath.Join(c.DataDir, "projections", "pages.db") }
-func (c *Config) searchDir() string { return filepath.Join(c.DataDir, "projections", "search.bleve") }
-func (c *Config) themeDir() string  { return filepath.Join(c.DataDir, "theme") }
+func (c *Config) lfsDir() string      { return filepath.Join(c.DataDir, "lfs") }
+func (c *Config) variantsDir() string { return filepath.Join(c.DataDir, "projections", "variants") }
+func (c *Config) pagesFile() string   { return filepath.Join(c.DataDir, "projections", "pages.db") }
+func (c *Config) searchDir() string   { return filepath.Join(c.DataDir, "projections", "search.bleve") }
+func (c *Config) themeDir() string    { return filepath.Join(c.DataDir, "theme") }
 func (c *Config) publicURL() string {
 	if c.PublicURL != "" {
 		return c.PublicURL
@@ -63,6 +65,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.NatsURL, "nats-url", "", "external NATS server URL (default: an embedded server)")
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
+	fs.IntVar(&c.ImageWorkers, "image-workers", 2, "images the media projection processes at once (bounds memory)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
 	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")

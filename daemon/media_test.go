@@ -224,3 +224,42 @@ func TestMediaOverGitLFS(t *testing.T) {
 	}
 	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
 }
+
+func TestVariantsServedAndNegotiated(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	photo := testJPEG(700, 450)
+	var m apiMedia
+	r := s.upload(tok, "wide.jpg", photo) // waits for every projection, media included
+	mustStatus(t, r, 201)
+	r.json(t, &m)
+	for _, tc := range []struct{ variant, accept, ctype string }{
+		{"w320.webp", "", "image/webp"},
+		{"w640.jpg", "", "image/jpeg"},
+		{"w320", "image/avif,image/webp,*/*", "image/avif"},
+		{"w320", "image/webp,*/*", "image/webp"},
+		{"w320", "*/*", "image/jpeg"},
+		{"w2400.jpg", "", "image/jpeg"}, // not built (narrower image): the widest there is
+		{"original", "", "image/jpeg"},
+	} {
+		got := s.get("/media/"+m.ID+"/"+tc.variant, "Accept", tc.accept)
+		if got.status != 200 || got.header.Get("Content-Type") != tc.ctype {
+			t.Errorf("%s (Accept %q): %d %s", tc.variant, tc.accept, got.status, got.header.Get("Content-Type"))
+			continue
+		}
+		size, err := imageWidth(got.body)
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", tc.variant, err)
+		case tc.variant == "original" && !bytes.Equal(got.body, photo):
+			t.Errorf("original differs")
+		case strings.HasPrefix(tc.variant, "w320") && size != 320, strings.HasPrefix(tc.variant, "w640") && size != 640, tc.variant == "w2400.jpg" && size != 640:
+			t.Errorf("%s is %d wide", tc.variant, size)
+		}
+		if !strings.Contains(tc.variant, ".") && tc.variant != "original" && got.header.Get("Vary") != "Accept" {
+			t.Errorf("%s: negotiated without Vary: Accept", tc.variant)
+		}
+	}
+}

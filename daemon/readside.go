@@ -7,6 +7,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/projections/pages"
 	"github.com/chronicle-cms/chronicle/projections/render"
 	"github.com/chronicle-cms/chronicle/projections/search"
@@ -17,6 +18,7 @@ type readSide struct {
 	catalogue *catalogue.Catalogue
 	pages     *pages.Pages
 	search    *search.Index
+	media     *media.Variants
 }
 
 // openReadSide opens the projections' stores in the data directory.
@@ -36,11 +38,16 @@ func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
 		rs.close()
 		return nil, err
 	}
+	if rs.media, err = media.OpenVariants(media.Config{Store: cfg.lfsDir(), Dir: cfg.variantsDir(), Workers: cfg.ImageWorkers,
+		Logger: log.With("component", "media")}); err != nil {
+		rs.close()
+		return nil, fmt.Errorf("open media variants: %w", err)
+	}
 	return rs, nil
 }
 
 func (rs *readSide) all() []projections.Projection {
-	return []projections.Projection{rs.catalogue, rs.pages, rs.search}
+	return []projections.Projection{rs.catalogue, rs.pages, rs.search, rs.media}
 }
 
 // named returns the projections called name, or all of them for "".
@@ -53,7 +60,7 @@ func (rs *readSide) named(name string) ([]projections.Projection, error) {
 			return []projections.Projection{p}, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown projection %q; known: %s, %s, %s", name, catalogue.Name, pages.Name, search.Name)
+	return nil, fmt.Errorf("unknown projection %q; known: %s, %s, %s, %s", name, catalogue.Name, pages.Name, search.Name, media.Name)
 }
 
 func (rs *readSide) close() error {

@@ -17,8 +17,14 @@ import (
 // MediaConfig sets up uploads and media serving.
 type MediaConfig struct {
 	Store    string       // the LFS store: originals by SHA-256
+	Variants Variants     // built variants; nil: originals only
 	MaxBytes int64        // one upload; default 25 MiB
 	Limits   media.Limits // pixels; default media.DefaultLimits
+}
+
+// Variants lists the variants built for an original.
+type Variants interface {
+	List(sha256 string) []media.Variant
 }
 
 // uploadMedia takes a multipart upload (field file, optional alt and

@@ -1,0 +1,287 @@
+package media
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/h2non/bimg"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+)
+
+// Name is the projection's stable name.
+const Name = "media"
+
+// Widths are the variant widths; an image is never enlarged.
+var Widths = []int{320, 640, 1024, 1600, 2400}
+
+// Config configures the variants projection.
+type Config struct {
+	Store   string // originals, by SHA-256 (the LFS store)
+	Dir     string // variants: <Dir>/<sha256>/w<width>.<ext>
+	Workers int    // images processed at once; bounds memory and CPU (default 2)
+	Logger  *slog.Logger
+}
+
+// Variants builds the resized images of every upload. Variants are keyed
+// by the original's SHA-256 and the parameters, so building them again is
+// harmless; the checkpoint is written once the batch's files are durable.
+type Variants struct {
+	cfg Config
+	sem chan struct{}
+
+	mu sync.Mutex
+	cp projections.Checkpoint
+}
+
+var _ projections.Projection = (*Variants)(nil)
+
+// OpenVariants opens the variants folder and its checkpoint.
+func OpenVariants(cfg Config) (*Variants, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	v := &Variants{cfg: cfg, sem: make(chan struct{}, cfg.Workers)}
+	b, err := os.ReadFile(v.checkpointFile())
+	if err == nil {
+		err = json.Unmarshal(b, &v.cp)
+	} else if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	return v, err
+}
+
+func (v *Variants) checkpointFile() string { return filepath.Join(v.cfg.Dir, "checkpoint.json") }
+
+// Name implements projections.Projection.
+func (v *Variants) Name() string { return Name }
+
+// Checkpoint implements projections.Projection.
+func (v *Variants) Checkpoint() projections.Checkpoint {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.cp
+}
+
+// Reset implements projections.Projection.
+func (v *Variants) Reset() error {
+	entries, _ := os.ReadDir(v.cfg.Dir)
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(v.cfg.Dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	v.mu.Lock()
+	v.cp = projections.Checkpoint{}
+	v.mu.Unlock()
+	return nil
+}
+
+// Apply implements projections.Projection: it builds the variants of the
+// uploads in the batch, Workers at a time.
+func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
+	todo := map[string]string{} // sha256 → type
+	for _, e := range evs {
+		if e.Type != events.MediaUploaded {
+			continue
+		}
+		var d events.MediaData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		todo[d.Media.SHA256] = d.Media.Type
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(todo))
+	for sha, typ := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v.sem <- struct{}{}
+			defer func() { <-v.sem }()
+			if err := v.Build(sha, typ); err != nil {
+				errs <- fmt.Errorf("variants of %s: %w", sha[:12], err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	b, _ := json.Marshal(cp)
+	if err := writeDurably(v.checkpointFile(), b); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.cp = cp
+	v.mu.Unlock()
+	return nil
+}
+
+// Variant is one built file.
+type Variant struct {
+	Width  int
+	Format string // jpg, png, webp, avif
+	Path   string
+}
+
+// Formats a variant set is made in, for an original of type typ.
+func formats(typ string) []bimg.ImageType {
+	first := bimg.JPEG
+	if typ == "image/png" || typ == "image/gif" {
+		first = bimg.PNG
+	}
+	out := []bimg.ImageType{first, bimg.WEBP}
+	if bimg.IsTypeSupportedSave(bimg.AVIF) {
+		out = append(out, bimg.AVIF)
+	}
+	return out
+}
+
+// Build makes the variant set of one original, if it is not made yet.
+func (v *Variants) Build(sha, typ string) error {
+	dir := filepath.Join(v.cfg.Dir, sha)
+	done := filepath.Join(dir, ".done")
+	if _, err := os.Stat(done); err == nil {
+		return nil
+	}
+	orig, err := os.ReadFile(events.LFSObjectPath(v.cfg.Store, sha))
+	if err != nil {
+		return err
+	}
+	// One normalised master: upright, sRGB, no metadata. Every variant
+	// comes from it, so none can inherit an orientation tag.
+	upright, err := bimg.NewImage(orig).AutoRotate()
+	if err != nil {
+		return fmt.Errorf("auto-rotate: %w", err)
+	}
+	master, err := bimg.NewImage(upright).Process(bimg.Options{StripMetadata: true, Interpretation: bimg.InterpretationSRGB,
+		NoAutoRotate: true, Type: bimg.PNG, Compression: 1})
+	if err != nil {
+		return fmt.Errorf("master: %w", err)
+	}
+	size, err := bimg.Size(master)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, w := range Widths {
+		if w >= size.Width {
+			break
+		}
+		for _, f := range formats(typ) {
+			out, err := bimg.NewImage(master).Process(bimg.Options{Width: w, Type: f, Quality: 82, StripMetadata: true,
+				NoAutoRotate: true, Interpretation: bimg.InterpretationSRGB, Speed: 8})
+			if err != nil {
+				return fmt.Errorf("%d px %s: %w", w, bimg.ImageTypeName(f), err)
+			}
+			if f == bimg.WEBP {
+				out = StripWebPMetadata(out) // libvips keeps EXIF in WebP (libvips issue 3340)
+			}
+			if err := writeDurably(filepath.Join(dir, fmt.Sprintf("w%d.%s", w, ext(f))), out); err != nil {
+				return err
+			}
+		}
+	}
+	return writeDurably(done, nil)
+}
+
+func ext(f bimg.ImageType) string {
+	if f == bimg.JPEG {
+		return "jpg"
+	}
+	return bimg.ImageTypeName(f)
+}
+
+// List returns the variants built for an original, narrowest first.
+func (v *Variants) List(sha string) []Variant {
+	var out []Variant
+	for _, w := range Widths {
+		for _, f := range []string{"jpg", "png", "webp", "avif"} {
+			p := filepath.Join(v.cfg.Dir, sha, fmt.Sprintf("w%d.%s", w, f))
+			if _, err := os.Stat(p); err == nil {
+				out = append(out, Variant{Width: w, Format: f, Path: p})
+			}
+		}
+	}
+	return out
+}
+
+// StripWebPMetadata removes the EXIF and XMP chunks of a WebP file and
+// clears their flags in the VP8X header.
+func StripWebPMetadata(b []byte) []byte {
+	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WEBP" {
+		return b
+	}
+	out := append([]byte(nil), b[:12]...)
+	for off := 12; off+8 <= len(b); {
+		fourcc := string(b[off : off+4])
+		n := int(binary.LittleEndian.Uint32(b[off+4 : off+8]))
+		end := off + 8 + n + n%2
+		if end > len(b) {
+			end = len(b)
+		}
+		chunk := b[off:end]
+		switch fourcc {
+		case "EXIF", "XMP ":
+		case "VP8X":
+			c := append([]byte(nil), chunk...)
+			if len(c) > 8 {
+				c[8] &^= 0x08 | 0x04 // EXIF and XMP present flags
+			}
+			out = append(out, c...)
+		default:
+			out = append(out, chunk...)
+		}
+		off = end
+	}
+	binary.LittleEndian.PutUint32(out[4:8], uint32(len(out)-8))
+	return out
+}
+
+// writeDurably writes a file through a synced temporary file and rename.
+func writeDurably(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+var _ = bytes.Equal
