@@ -263,3 +263,33 @@ func TestVariantsServedAndNegotiated(t *testing.T) {
 		}
 	}
 }
+
+func TestDeletedVariantsAreRebuiltOnRestart(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	var m apiMedia
+	r := s.upload(tok, "wide.jpg", testJPEG(700, 450))
+	mustStatus(t, r, 201)
+	r.json(t, &m)
+	built := func() int {
+		files, _ := filepath.Glob(filepath.Join(data, "projections", "variants", m.SHA256, "w*"))
+		return len(files)
+	}
+	n := built()
+	if n == 0 {
+		t.Fatal("no variants built")
+	}
+	s.stop()
+	if err := os.RemoveAll(filepath.Join(data, "projections", "variants")); err != nil {
+		t.Fatal(err)
+	}
+	s = startSite(t, data) // ready means every projection caught up
+	if got := built(); got != n {
+		t.Fatalf("%d variants after the restart, %d before", got, n)
+	}
+	if got := s.get("/media/"+m.ID+"/w320.webp"); got.status != 200 || got.header.Get("Content-Type") != "image/webp" {
+		t.Fatalf("rebuilt variant: %d %s", got.status, got.header.Get("Content-Type"))
+	}
+}
