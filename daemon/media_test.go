@@ -289,7 +289,7 @@ func TestDeletedVariantsAreRebuiltOnRestart(t *testing.T) {
 	if got := built(); got != n {
 		t.Fatalf("%d variants after the restart, %d before", got, n)
 	}
-	if got := s.get("/media/"+m.ID+"/w320.webp"); got.status != 200 || got.header.Get("Content-Type") != "image/webp" {
+	if got := s.get("/media/" + m.ID + "/w320.webp"); got.status != 200 || got.header.Get("Content-Type") != "image/webp" {
 		t.Fatalf("rebuilt variant: %d %s", got.status, got.header.Get("Content-Type"))
 	}
 }
