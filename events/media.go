@@ -2,13 +2,14 @@ package events
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // Media is an uploaded image: its metadata in media/<id>.yaml, its bytes
@@ -112,38 +113,14 @@ func StoreLFSObject(store, oid, tmp string) error {
 	f.Close()
 	if err := os.Rename(tmp, dst); err != nil {
 		// Another file system: copy.
-		if err := copyFile(tmp, dst); err != nil {
+		data, err := os.ReadFile(tmp)
+		if err != nil {
 			return err
 		}
-		os.Remove(tmp)
+		if err := repo.WriteFileDurably(dst, data, 0o644); err != nil {
+			return err
+		}
+		return os.Remove(tmp)
 	}
-	d, err := os.Open(filepath.Dir(dst))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.CreateTemp(filepath.Dir(dst), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(out.Name())
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
-	}
-	out.Close()
-	return os.Rename(out.Name(), dst)
+	return repo.SyncDir(filepath.Dir(dst))
 }

@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // Name is the projection's stable name.
@@ -125,7 +125,7 @@ func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections
 		return err
 	}
 	b, _ := json.Marshal(cp)
-	if err := writeDurably(v.checkpointFile(), b); err != nil {
+	if err := repo.WriteFileDurably(v.checkpointFile(), b, 0o644); err != nil {
 		return err
 	}
 	v.mu.Lock()
@@ -196,12 +196,12 @@ func (v *Variants) Build(sha, typ string) error {
 			if f == bimg.WEBP {
 				out = StripWebPMetadata(out) // libvips keeps EXIF in WebP (libvips issue 3340)
 			}
-			if err := writeDurably(filepath.Join(dir, fmt.Sprintf("w%d.%s", w, ext(f))), out); err != nil {
+			if err := repo.WriteFileDurably(filepath.Join(dir, fmt.Sprintf("w%d.%s", w, ext(f))), out, 0o644); err != nil {
 				return err
 			}
 		}
 	}
-	return writeDurably(done, nil)
+	return repo.WriteFileDurably(done, nil, 0o644)
 }
 
 func ext(f bimg.ImageType) string {
@@ -256,32 +256,3 @@ func StripWebPMetadata(b []byte) []byte {
 	binary.LittleEndian.PutUint32(out[4:8], uint32(len(out)-8))
 	return out
 }
-
-// writeDurably writes a file through a synced temporary file and rename.
-func writeDurably(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
-var _ = bytes.Equal

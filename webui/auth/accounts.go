@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // Role is what an account may do.
@@ -132,7 +134,7 @@ func (s *Store) Add(email, name string, role Role, password string, replace bool
 	if err != nil {
 		return Account{}, err
 	}
-	if err := writeFileAtomic(s.path(email), b, 0o600); err != nil {
+	if err := repo.WriteFileDurably(s.path(email), b, 0o600); err != nil {
 		return Account{}, fmt.Errorf("write account: %w", err)
 	}
 	return a, nil
@@ -189,41 +191,4 @@ func (s *Store) verify(encoded, password string) bool {
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	<-s.sem
 	return subtle.ConstantTimeCompare(got, want) == 1
-}
-
-// writeFileAtomic writes through a synced temporary file and a rename, so
-// a reader sees the old file or the new one, never half of one.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chronicle-cms/chronicle/repo"
 	"os"
 	"strings"
 	"time"
@@ -54,7 +55,7 @@ func (s *Store) writeTokens(email string, ts []PersonalToken) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.tokensPath(email), b, 0o600)
+	return repo.WriteFileDurably(s.tokensPath(email), b, 0o600)
 }
 
 // CreateToken makes a personal access token for an account and returns

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/chronicle-cms/chronicle/repo"
 	"os"
 	"time"
 
@@ -38,7 +39,7 @@ func LoadTokens(keyFile string, ttl time.Duration) (*Tokens, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(keyFile, key, 0o600); err != nil {
+		if err := repo.WriteFileDurably(keyFile, key, 0o600); err != nil {
 			return nil, fmt.Errorf("write token key: %w", err)
 		}
 	} else if err != nil {
