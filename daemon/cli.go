@@ -241,7 +241,7 @@ func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.L
 	if n := r.LooseObjects(); n > 1000 {
 		// Reading a packed history is faster, and the repository needs it anyway.
 		fmt.Fprintf(progress, "repacking %d loose objects first\n", n)
-		if err := r.Repack(ctx); err != nil {
+		if err := r.Repack(ctx, false); err != nil {
 			return err
 		}
 	}

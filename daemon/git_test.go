@@ -430,11 +430,15 @@ func TestBigPushShallowCloneProtocolV2(t *testing.T) {
 	if n, _ := gitTry(t, shallow, "rev-list", "--count", "HEAD"); strings.TrimSpace(n) != "1" {
 		t.Fatalf("shallow clone has %s commits", n)
 	}
-	// Repacking while the daemon writes leaves everything readable.
-	if err := exec.Command("git", "--git-dir", s.repoDir(), "repack", "-d", "-q").Run(); err != nil {
-		t.Fatal(err)
+	// Repacking while the daemon writes leaves everything readable, also
+	// when all packs are merged (and the ones the daemon knew deleted).
+	for _, args := range [][]string{{"repack", "-d", "-q"}, {"repack", "-a", "-d", "-q"}} {
+		if err := exec.Command("git", append([]string{"--git-dir", s.repoDir()}, args...)...).Run(); err != nil {
+			t.Fatal(err)
+		}
+		mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("After "+strings.Join(args, " ")), "Prefer", "wait=5"), 201)
+		mustStatus(t, s.do("PUT", "/api/v1/posts/"+l.Items[0].ID, tok, postBody("Edited after "+strings.Join(args, " "), "status", "published"), "Prefer", "wait=5"), 200)
 	}
-	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("After the repack"), "Prefer", "wait=5"), 201)
 	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
 }
 

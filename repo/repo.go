@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -421,7 +422,8 @@ type storage struct{ *filesystem.Storage }
 
 func (s *storage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
 	obj, err := s.Storage.EncodedObject(t, h)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
+	// Missing, or in a pack a full repack just deleted: look again.
+	if errors.Is(err, plumbing.ErrObjectNotFound) || errors.Is(err, fs.ErrNotExist) {
 		s.Storage.ObjectStorage.Reindex()
 		obj, err = s.Storage.EncodedObject(t, h)
 	}
@@ -429,11 +431,16 @@ func (s *storage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbin
 }
 
 // Repack packs loose objects into a new pack with the git CLI, several
-// times faster than go-git's repacking and smaller. It does not block
-// writers: existing packs stay, and a read that misses a loose object just
-// packed finds it after re-reading the pack index.
-func (r *Repo) Repack(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, "git", "--git-dir", r.dir, "repack", "-d", "-q")
+// times faster than go-git's repacking and smaller; with all, it also
+// merges every pack into one. It does not block writers: a read that
+// misses an object (packed meanwhile, or in a pack just merged away)
+// re-reads the pack index and finds it.
+func (r *Repo) Repack(ctx context.Context, all bool) error {
+	args := []string{"--git-dir", r.dir, "repack", "-d", "-q"}
+	if all {
+		args = append(args, "-a")
+	}
+	cmd := exec.CommandContext(ctx, "git", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("git repack: %w: %s", err, strings.TrimSpace(string(out)))
 	}
@@ -453,8 +460,19 @@ func (r *Repo) LooseObjects() int {
 	return n
 }
 
+// Packs counts pack files, to decide when to merge them.
+func (r *Repo) Packs() int {
+	m, _ := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "*.pack"))
+	return len(m)
+}
+
+// maxPacks is how many packs pile up (pushes arrive as packs, repacks of
+// loose objects add one each) before they are merged into one.
+const maxPacks = 20
+
 // RunRepacker repacks whenever more than threshold loose objects piled up,
-// checking every interval, until ctx ends.
+// and merges the packs when there are too many, checking every interval,
+// until ctx ends.
 func (r *Repo) RunRepacker(ctx context.Context, interval time.Duration, threshold int) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -463,12 +481,13 @@ func (r *Repo) RunRepacker(ctx context.Context, interval time.Duration, threshol
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n := r.LooseObjects(); n > threshold {
+			loose, packs := r.LooseObjects(), r.Packs()
+			if loose > threshold || packs > maxPacks {
 				start := time.Now()
-				if err := r.Repack(ctx); err != nil && ctx.Err() == nil {
+				if err := r.Repack(ctx, packs > maxPacks); err != nil && ctx.Err() == nil {
 					r.log.Error("repack failed", "err", err)
 				} else {
-					r.log.Info("repacked", "loose", n, "took", time.Since(start))
+					r.log.Info("repacked", "loose", loose, "packs", packs, "took", time.Since(start))
 				}
 			}
 		}

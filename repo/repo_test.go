@@ -174,7 +174,7 @@ func TestRepackKeepsHistoryReadable(t *testing.T) {
 	if n := r.LooseObjects(); n < 60 {
 		t.Fatalf("loose = %d", n)
 	}
-	if err := r.Repack(context.Background()); err != nil {
+	if err := r.Repack(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 	if n := r.LooseObjects(); n != 0 {
@@ -184,5 +184,22 @@ func TestRepackKeepsHistoryReadable(t *testing.T) {
 	if b, _, err := r.ReadFile(h, "p/3.md"); err != nil || string(b) != "3" {
 		t.Fatalf("read after repack: %q %v", b, err)
 	}
+	// Merging all packs deletes the ones go-git has indexed: reads still work.
+	h = commit(t, r, h, repo.Change{Path: "p/y.md", Data: []byte("y")})
+	if err := r.Repack(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Repack(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.Packs(); n != 1 {
+		t.Fatalf("%d packs after a full repack", n)
+	}
+	for _, p := range []string{"p/3.md", "p/x.md", "p/y.md"} {
+		if _, _, err := r.ReadFile(h, p); err != nil {
+			t.Fatalf("read %s after a full repack: %v", p, err)
+		}
+	}
+	commit(t, r, h, repo.Change{Path: "p/z.md", Data: []byte("z")})
 	gitCmd(t, r.Dir(), "fsck", "--strict")
 }
