@@ -48,8 +48,14 @@ func representativeSite(t *testing.T) (*site, map[string]string) {
 	mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": "Everything Markdown can do", "slug": "kitchen-sink", "status": "published",
 		"categories": []string{"news"}, "tags": []string{"Markdown", "All"}, "excerpt": "A tour.",
 		"content": "Intro with **bold**, *em*, `code`, ~~strike~~ and a [link](https://example.org).\n\n## A section\n\n> A quote.\n\n1. one\n2. two\n\n- [x] done\n- [ ] todo\n\n| Col | Other |\n|-----|-------|\n| a | b |\n\n```go\nfunc main() { println(\"hi\") }\n```\n\nA footnote[^n].\n\n![A picture](https://example.org/p.jpg)\n\n### Deeper\n\nhttps://auto.example/link\n\n[^n]: The note.\n"}, wait...), 201)
+	var photo, boat struct{ ID string }
+	s.upload(tok, "harbour.jpg", testJPEG(700, 450), "alt", "A harbour at dawn", "caption", "Morning").json(t, &photo)
+	s.upload(tok, "boat.jpg", testJPEG(300, 200), "alt", "A boat").json(t, &boat)
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": "With pictures", "slug": "with-pictures", "status": "published",
+		"content": "Text.\n\n![The harbour](media:" + photo.ID + ")\n", "feature_image": photo.ID, "gallery": []string{photo.ID, boat.ID}}, wait...), 201)
 	pages := map[string]string{
-		"home": "/", "post": "/posts/kitchen-sink", "category": "/category/news", "tag": "/tag/all", "page2": "/page/2",
+		"pictures": "/posts/with-pictures",
+		"home":     "/", "post": "/posts/kitchen-sink", "category": "/category/news", "tag": "/tag/all", "page2": "/page/2",
 		"archive": "/archive/" + time.Now().UTC().Format("2006"), "about": "/about", "search": "/search?q=post", "search-empty": "/search?q=zzzzqqq",
 		"notfound": "/nope", "hostile-post": "/posts/evil-post",
 	}
@@ -111,7 +117,7 @@ func TestPagesAreAccessible(t *testing.T) {
 	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	awaitPromise := func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
-	for _, name := range []string{"home", "post", "category", "search", "about", "notfound", "hostile-post"} {
+	for _, name := range []string{"home", "post", "category", "search", "about", "notfound", "hostile-post", "pictures"} {
 		for _, scheme := range []string{"light", "dark"} {
 			var violations []struct {
 				ID, Impact, Help string

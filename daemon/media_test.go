@@ -293,3 +293,42 @@ func TestDeletedVariantsAreRebuiltOnRestart(t *testing.T) {
 		t.Fatalf("rebuilt variant: %d %s", got.status, got.header.Get("Content-Type"))
 	}
 }
+
+func TestPostsLayOutTheirImages(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	var a, b apiMedia
+	r := s.upload(tok, "a.jpg", testJPEG(700, 450), "alt", "A harbour", "caption", "Morning")
+	r.json(t, &a)
+	r = s.upload(tok, "b.jpg", testJPEG(300, 200), "alt", "A boat")
+	r.json(t, &b)
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": "Pictures", "slug": "pictures", "status": "published",
+		"content": "Look:\n\n![The harbour at dawn](media:" + a.ID + ")\n", "feature_image": a.ID, "gallery": []string{a.ID, b.ID}}, "Prefer", "wait=5"), 201)
+	page := string(s.get("/posts/pictures").body)
+	for _, want := range []string{
+		`<img src="/media/` + a.ID + `/w640" srcset="/media/` + a.ID + `/w320 320w, /media/` + a.ID + `/w640 640w, /media/` + a.ID + `/original 700w" sizes="(min-width: 44rem) 42rem, 100vw" width="700" height="450" alt="The harbour at dawn" loading="lazy" decoding="async"/>`,
+		`<figure class="feature"><img src="/media/` + a.ID + `/w640"`,
+		`width="700" height="450" alt="A harbour" decoding="async"><figcaption>Morning</figcaption>`,
+		`<section class="gallery" aria-label="Gallery">`,
+		`srcset="/media/` + b.ID + `/original 300w"`,
+		`alt="A boat" loading="lazy"`,
+		`/media/` + a.ID + `/w1600.jpg">`, // og:image, absolute
+
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("post page lacks\n%s", want)
+		}
+	}
+	// The sharing card's image answers (the nearest built variant).
+	if r := s.get("/media/" + a.ID + "/w1600.jpg"); r.status != 200 || r.header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("og:image: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	// An upload after the post: the page picks it up.
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": "Early", "slug": "early", "status": "published",
+		"content": "![soon](media:notyetthere0000000000000000)\n"}, "Prefer", "wait=5"), 201)
+	if p := string(s.get("/posts/early").body); !strings.Contains(p, `<img src="/media/notyetthere0000000000000000/original" alt="soon" loading="lazy"/>`) {
+		t.Errorf("unknown media reference:\n%s", p)
+	}
+}

@@ -42,6 +42,7 @@ var (
 	kSettings   = []byte("settings")
 	kProfile    = []byte("profile")
 	kUpdated    = []byte("updated")
+	bMedia      = []byte("media")
 )
 
 // Config configures the projection.
@@ -76,7 +77,8 @@ type Pages struct {
 	settings    events.Settings
 	profile     events.Profile
 	bio         render.Doc // the profile's bio, rendered when it changed
-	siteUpdated time.Time  // last change of settings, profile or categories
+	media       map[string]image
+	siteUpdated time.Time // last change of settings, profile or categories
 	ix          indexes
 
 	// cache holds rendered pages by path. Written under mu (so a render
@@ -136,6 +138,7 @@ func (p *Pages) clear() {
 	p.cp = projections.Checkpoint{}
 	p.posts, p.bySlug = map[string]*post{}, map[string]*post{}
 	p.categories = map[string]events.Category{}
+	p.media = map[string]image{}
 	p.settings, p.profile, p.siteUpdated = events.DefaultSettings(), events.Profile{}, time.Time{}
 	p.reindex()
 	p.cache.Clear()
@@ -146,10 +149,20 @@ func (p *Pages) load() error {
 	defer p.mu.Unlock()
 	p.clear()
 	err := p.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bPosts, bCategories, bSite} {
+		for _, b := range [][]byte{bPosts, bCategories, bSite, bMedia} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bMedia).ForEach(func(k, v []byte) error {
+			var im image
+			if err := json.Unmarshal(v, &im); err != nil {
+				return err
+			}
+			p.media[im.ID] = im
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := tx.Bucket(bPosts).ForEach(func(k, v []byte) error {
 			var ps post
@@ -201,7 +214,7 @@ func (p *Pages) Checkpoint() projections.Checkpoint {
 // Reset implements projections.Projection.
 func (p *Pages) Reset() error {
 	err := p.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bPosts, bCategories, bSite} {
+		for _, b := range [][]byte{bPosts, bCategories, bSite, bMedia} {
 			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 				return err
 			}
@@ -230,6 +243,7 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 	}
 	var postChanges []change
 	var cats = map[string]*events.Category{}
+	images := map[string]*image{}
 	var settings *events.Settings
 	var profile *events.Profile
 	var bio render.Doc
@@ -261,6 +275,17 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 				cats[c.Slug] = &c
 			}
 			siteUpdated = e.Time
+		case events.MediaUploaded, events.MediaUpdated, events.MediaDeleted:
+			var d events.MediaData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			if e.Type == events.MediaDeleted {
+				images[d.Media.ID] = nil
+			} else {
+				im := imageOf(d.Media)
+				images[im.ID] = &im
+			}
 		case events.SettingsChanged:
 			var d events.SettingsData
 			if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -285,6 +310,11 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 		}
 		for slug, c := range cats {
 			if err := putJSON(tx.Bucket(bCategories), slug, c); err != nil {
+				return err
+			}
+		}
+		for id, im := range images {
+			if err := putJSON(tx.Bucket(bMedia), id, im); err != nil {
 				return err
 			}
 		}
@@ -331,6 +361,13 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 			p.categories[slug] = *c
 		}
 	}
+	for id, im := range images {
+		if im == nil {
+			delete(p.media, id)
+		} else {
+			p.media[id] = *im
+		}
+	}
 	if settings != nil {
 		p.settings = *settings
 	}
@@ -344,8 +381,10 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 	oldIx := p.ix
 	p.reindex()
 
-	chrome := len(cats) > 0 || settings != nil || profile != nil
-	if chrome { // title, navigation, language, page size: every page changes
+	// Chrome (title, navigation, language, page size) is on every page;
+	// an image may be on any post: drop everything.
+	chrome := len(cats) > 0 || settings != nil || profile != nil || len(images) > 0
+	if chrome {
 		p.cache.Clear()
 	} else if len(postChanges) > 0 {
 		p.invalidate(oldIx, before, after)

@@ -62,7 +62,9 @@ type postView struct {
 	Updated                  bool
 	UpdatedISO, UpdatedHuman string
 	Tags                     []link
-	FeatureImage, EmbedURL   string
+	Feature                  *imgView
+	Gallery                  []imgView
+	EmbedURL                 string
 	Prev, Next               *postLink
 	Related                  []postLink
 }
@@ -364,7 +366,17 @@ func (p *Pages) renderArchive(path string, segs []string) *Page {
 func (p *Pages) renderPost(ps *post) *Page {
 	path := PostURL(ps.Slug)
 	v := p.newView(path, ps.Title)
-	pv := &postView{postLink: p.link(ps), HTML: template.HTML(ps.HTML), FeatureImage: p.imageURL(ps.FeatureImage), EmbedURL: ps.EmbedURL}
+	pv := &postView{postLink: p.link(ps), HTML: p.withSrcset(ps.HTML), EmbedURL: ps.EmbedURL}
+	if v, ok := p.img(ps.FeatureImage); ok {
+		pv.Feature = &v
+	} else if ps.FeatureImage != "" && strings.Contains(ps.FeatureImage, "/") {
+		pv.Feature = &imgView{Src: ps.FeatureImage}
+	}
+	for _, id := range ps.Gallery {
+		if v, ok := p.img(id); ok {
+			pv.Gallery = append(pv.Gallery, v)
+		}
+	}
 	if pub := pubDate(ps); ps.UpdatedAt.Sub(pub) > 24*time.Hour {
 		pv.Updated, pv.UpdatedISO, pv.UpdatedHuman = true, ps.UpdatedAt.UTC().Format(time.RFC3339), human(ps.UpdatedAt)
 	}
@@ -410,12 +422,13 @@ func (p *Pages) renderPost(ps *post) *Page {
 	return p.execute("post", v, 200, modified)
 }
 
-// imageURL turns a media id into its URL; URLs pass through.
+// imageURL turns a media id into the URL of a variant fit for sharing
+// cards (JPEG, about 1,600 wide, or the nearest); URLs pass through.
 func (p *Pages) imageURL(ref string) string {
 	if ref == "" || strings.Contains(ref, "/") {
 		return ref
 	}
-	return "/media/" + ref + "/original"
+	return "/media/" + ref + "/w1600.jpg"
 }
 
 func indexOf(all []*post, ps *post) int {

@@ -1,0 +1,75 @@
+package pages
+
+import (
+	"fmt"
+	"html/template"
+	"regexp"
+	"strings"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/media"
+)
+
+// image is what the pages know of an upload: enough to lay it out
+// without a shift and to offer every width.
+type image struct {
+	ID      string `json:"id"`
+	Width   int    `json:"width"`
+	Height  int    `json:"height"`
+	Alt     string `json:"alt"`
+	Caption string `json:"caption"`
+}
+
+// imgView is one <img> of a template.
+type imgView struct {
+	ID, Src, Srcset, Sizes, Alt, Caption string
+	Width, Height                        int
+}
+
+// sizes says how wide images show: the text column, or the screen.
+const sizes = "(min-width: 44rem) 42rem, 100vw"
+
+// img lays out a media item; widths beyond the original are not offered.
+// Callers hold mu.
+func (p *Pages) img(id string) (imgView, bool) {
+	im, ok := p.media[id]
+	if !ok {
+		return imgView{}, false
+	}
+	v := imgView{ID: id, Src: "/media/" + id + "/original", Alt: im.Alt, Caption: im.Caption, Width: im.Width, Height: im.Height, Sizes: sizes}
+	var set []string
+	for _, w := range media.Widths {
+		if w >= im.Width {
+			break
+		}
+		set = append(set, fmt.Sprintf("/media/%s/w%d %dw", id, w, w))
+		if w <= 1024 {
+			v.Src = fmt.Sprintf("/media/%s/w%d", id, w)
+		}
+	}
+	set = append(set, fmt.Sprintf("/media/%s/original %dw", id, im.Width))
+	v.Srcset = strings.Join(set, ", ")
+	return v, true
+}
+
+// inlineMedia matches the images the renderer made of media: references.
+var inlineMedia = regexp.MustCompile(`<img src="/media/([a-z0-9]+)/original" alt="([^"]*)" loading="lazy"/>`)
+
+// withSrcset gives the post's inline media images their widths, sizes and
+// dimensions. It runs when a page is rendered, from the model: uploads
+// that arrive after the post are picked up when they do. Callers hold mu.
+func (p *Pages) withSrcset(body string) template.HTML {
+	return template.HTML(inlineMedia.ReplaceAllStringFunc(body, func(tag string) string {
+		m := inlineMedia.FindStringSubmatch(tag)
+		v, ok := p.img(m[1])
+		if !ok {
+			return tag
+		}
+		return fmt.Sprintf(`<img src="%s" srcset="%s" sizes="%s" width="%d" height="%d" alt="%s" loading="lazy" decoding="async"/>`,
+			v.Src, v.Srcset, v.Sizes, v.Width, v.Height, m[2])
+	}))
+}
+
+func imageOf(m events.Media) image {
+	return image{ID: m.ID, Width: m.Width, Height: m.Height, Alt: m.Alt, Caption: m.Caption}
+}
