@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -59,15 +57,9 @@ var _ projections.Projection = (*Catalogue)(nil)
 
 // Open opens (or creates) the catalogue stored at path.
 func Open(path string) (*Catalogue, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: it is in use by another process (is the daemon running?)", path)
-	}
+	db, err := projections.OpenStore(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
 	c := &Catalogue{db: db}
 	if err := c.load(); err != nil {

@@ -16,8 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -110,15 +108,9 @@ func Open(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
-		return nil, err
-	}
-	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: it is in use by another process (is the daemon running?)", cfg.Path)
-	}
+	db, err := projections.OpenStore(cfg.Path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
+		return nil, err
 	}
 	p := &Pages{cfg: cfg, db: db, theme: th}
 	if err := p.load(); err != nil {
