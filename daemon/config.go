@@ -14,19 +14,20 @@ import (
 // Config is the daemon's whole configuration, read once from flags and
 // CHRONICLE_* environment variables and handed down to each component.
 type Config struct {
-	DataDir           string
-	Addr              string
-	PublicURL         string // the site's address for links in feeds and metadata, until the settings give one
-	NatsURL           string // empty: run an embedded server
-	ReadOnly          bool   // a read node: no repository, consume the stream only
-	Node              string // names this node's consumers on a shared NATS
-	TokenTTL          time.Duration
-	ReconcileInterval time.Duration
-	RepackInterval    time.Duration
-	ShutdownTimeout   time.Duration
-	LogLevel          string
-	LogFormat         string
-	ImageWorkers      int // images processed at once by the media projection
+	DataDir            string
+	Addr               string
+	PublicURL          string // the site's address for links in feeds and metadata, until the settings give one
+	NatsURL            string // empty: run an embedded server
+	ReadOnly           bool   // a read node: no repository, consume the stream only
+	Node               string // names this node's consumers on a shared NATS
+	TokenTTL           time.Duration
+	ReconcileInterval  time.Duration
+	RepackInterval     time.Duration
+	ShutdownTimeout    time.Duration
+	LogLevel           string
+	LogFormat          string
+	ImageWorkers       int  // images processed at once by the media projection
+	EmbedsAllowPrivate bool // let embed URLs reach private addresses (tests only)
 	// HookCommand runs `chronicle hook …` from git hooks: this binary by
 	// default; tests point it at themselves.
 	HookCommand string
@@ -42,6 +43,7 @@ func (c *Config) catalogueFile() string {
 	return filepath.Join(c.DataDir, "projections", "catalogue.db")
 }
 func (c *Config) lfsDir() string      { return filepath.Join(c.DataDir, "lfs") }
+func (c *Config) embedsFile() string  { return filepath.Join(c.DataDir, "projections", "embeds.json") }
 func (c *Config) variantsDir() string { return filepath.Join(c.DataDir, "projections", "variants") }
 func (c *Config) pagesFile() string   { return filepath.Join(c.DataDir, "projections", "pages.db") }
 func (c *Config) searchDir() string   { return filepath.Join(c.DataDir, "projections", "search.bleve") }
@@ -66,6 +68,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
 	fs.IntVar(&c.ImageWorkers, "image-workers", 2, "images the media projection processes at once (bounds memory)")
+	fs.BoolVar(&c.EmbedsAllowPrivate, "embeds-allow-private", false, "let embed URLs reach private and loopback addresses (for tests)")
+	fs.MarkHidden("embeds-allow-private")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
 	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")

@@ -21,6 +21,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/embeds"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -97,13 +98,6 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer rs.close()
 	workers, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
-	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
-		projections.RuntimeConfig{Node: cfg.Node, Registry: reg}, rs.all()...)
-	if err := rt.Start(workers); err != nil {
-		return err
-	}
-	defer rt.Wait()
-	defer stopWorkers() // runs before rt.Wait
 
 	// Readiness: the projections reached what existed at start.
 	var target events.Cursor
@@ -149,6 +143,25 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 		target = c
 	}
+	// The projections. Embeds are resolved on the writer node only: their
+	// results are recorded as commits.
+	ps := rs.all()
+	if writer != nil {
+		resolver := embeds.NewResolver(embeds.Config{AllowPrivate: cfg.EmbedsAllowPrivate})
+		ep, err := embeds.Open(cfg.embedsFile(), resolver, writer, log.With("component", "embeds"))
+		if err != nil {
+			return err
+		}
+		ps = append(ps, ep)
+	}
+	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
+		projections.RuntimeConfig{Node: cfg.Node, Registry: reg}, ps...)
+	if err := rt.Start(workers); err != nil {
+		return err
+	}
+	defer rt.Wait()
+	defer stopWorkers() // runs before rt.Wait
+
 	var isReady atomic.Bool
 	readyFn := func() bool {
 		if isReady.Load() {

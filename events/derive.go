@@ -160,6 +160,25 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				return nil, err
 			}
 			out = append(out, e)
+		case IsEmbedPath(ch.Path):
+			if ch.New.IsZero() {
+				continue
+			}
+			b, err := d.repo.ReadBlob(ch.New)
+			if err != nil {
+				return nil, err
+			}
+			emb, err := ParseEmbed(ch.Path, b)
+			if err != nil {
+				d.log.Warn("ignoring invalid embed file", "err", err)
+				continue
+			}
+			e := base
+			e.Type, e.Subject = EmbedResolved, "post/"+embedPostID(ch.Path)
+			if e, err = encode(e, EmbedData{PostID: embedPostID(ch.Path), Embed: emb}); err != nil {
+				return nil, err
+			}
+			out = append(out, e)
 		case IsMediaMetaPath(ch.Path):
 			read := func(blob repo.Hash) (*Media, error) {
 				if blob.IsZero() {

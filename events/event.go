@@ -96,7 +96,7 @@ func NewCodec() *Codec {
 	c := &Codec{current: map[Type]int{}, upcast: map[Type][]upcaster{}}
 	for _, t := range []Type{PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted,
 		CategoryCreated, CategoryUpdated, CategoryDeleted, SettingsChanged, ProfileChanged,
-		MediaUploaded, MediaUpdated, MediaDeleted} {
+		MediaUploaded, MediaUpdated, MediaDeleted, EmbedResolved} {
 		c.register(t, 1)
 	}
 	return c

@@ -177,6 +177,10 @@ func (w *Writer) checkCommits(commits []repo.PushedCommit, req PushRequest) []st
 				if _, err := ParseProfile(f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 				}
+			case IsEmbedPath(f.Path):
+				if _, err := ParseEmbed(f.Path, f.Data); err != nil {
+					msgs = append(msgs, lines(c, err)...)
+				}
 			case f.Path == GitAttributesPath:
 				// Editors may refine attributes; LFS for media/ is checked by
 				// the pointer rule below whatever this file says.

@@ -20,18 +20,12 @@ import (
 
 	"code.dny.dev/ssrf"
 	"golang.org/x/net/html"
+
+	"github.com/chronicle-cms/chronicle/events"
 )
 
-// Embed is a resolved URL.
-type Embed struct {
-	URL         string `json:"url" yaml:"url"`
-	Kind        string `json:"kind" yaml:"kind"` // iframe, photo, card or link
-	Provider    string `json:"provider,omitempty" yaml:"provider,omitempty"`
-	Title       string `json:"title,omitempty" yaml:"title,omitempty"`
-	Description string `json:"description,omitempty" yaml:"description,omitempty"`
-	Image       string `json:"image,omitempty" yaml:"image,omitempty"`
-	IframeSrc   string `json:"iframe_src,omitempty" yaml:"iframe_src,omitempty"`
-}
+// Embed is a resolved URL (the content model's type).
+type Embed = events.Embed
 
 // IframeHosts are the only hosts a page embeds in an iframe.
 var IframeHosts = map[string]bool{

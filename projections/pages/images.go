@@ -3,10 +3,12 @@ package pages
 import (
 	"fmt"
 	"html/template"
+	"net/url"
 	"regexp"
 	"strings"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/embeds"
 	"github.com/chronicle-cms/chronicle/projections/media"
 )
 
@@ -72,4 +74,11 @@ func (p *Pages) withSrcset(body string) template.HTML {
 
 func imageOf(m events.Media) image {
 	return image{ID: m.ID, Width: m.Width, Height: m.Height, Alt: m.Alt, Caption: m.Caption}
+}
+
+// allowedIframe re-checks, when a page is rendered, that an iframe's host
+// is one the site embeds.
+func allowedIframe(src string) bool {
+	u, err := url.Parse(src)
+	return err == nil && u.Scheme == "https" && embeds.IframeHosts[strings.ToLower(u.Host)]
 }

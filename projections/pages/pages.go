@@ -41,6 +41,7 @@ var (
 	kProfile    = []byte("profile")
 	kUpdated    = []byte("updated")
 	bMedia      = []byte("media")
+	bEmbeds     = []byte("embeds")
 )
 
 // Config configures the projection.
@@ -76,7 +77,8 @@ type Pages struct {
 	profile     events.Profile
 	bio         render.Doc // the profile's bio, rendered when it changed
 	media       map[string]image
-	siteUpdated time.Time // last change of settings, profile or categories
+	embeds      map[string]events.Embed // by post id
+	siteUpdated time.Time               // last change of settings, profile or categories
 	ix          indexes
 
 	// cache holds rendered pages by path. Written under mu (so a render
@@ -131,6 +133,7 @@ func (p *Pages) clear() {
 	p.posts, p.bySlug = map[string]*post{}, map[string]*post{}
 	p.categories = map[string]events.Category{}
 	p.media = map[string]image{}
+	p.embeds = map[string]events.Embed{}
 	p.settings, p.profile, p.siteUpdated = events.DefaultSettings(), events.Profile{}, time.Time{}
 	p.reindex()
 	p.cache.Clear()
@@ -141,10 +144,20 @@ func (p *Pages) load() error {
 	defer p.mu.Unlock()
 	p.clear()
 	err := p.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bPosts, bCategories, bSite, bMedia} {
+		for _, b := range [][]byte{bPosts, bCategories, bSite, bMedia, bEmbeds} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bEmbeds).ForEach(func(k, v []byte) error {
+			var e events.Embed
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			p.embeds[string(k)] = e
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := tx.Bucket(bMedia).ForEach(func(k, v []byte) error {
 			var im image
@@ -206,7 +219,7 @@ func (p *Pages) Checkpoint() projections.Checkpoint {
 // Reset implements projections.Projection.
 func (p *Pages) Reset() error {
 	err := p.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bPosts, bCategories, bSite, bMedia} {
+		for _, b := range [][]byte{bPosts, bCategories, bSite, bMedia, bEmbeds} {
 			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 				return err
 			}
@@ -236,6 +249,7 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 	var postChanges []change
 	var cats = map[string]*events.Category{}
 	images := map[string]*image{}
+	embeds := map[string]events.Embed{}
 	var settings *events.Settings
 	var profile *events.Profile
 	var bio render.Doc
@@ -267,6 +281,12 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 				cats[c.Slug] = &c
 			}
 			siteUpdated = e.Time
+		case events.EmbedResolved:
+			var d events.EmbedData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			embeds[d.PostID] = d.Embed
 		case events.MediaUploaded, events.MediaUpdated, events.MediaDeleted:
 			var d events.MediaData
 			if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -307,6 +327,11 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 		}
 		for id, im := range images {
 			if err := putJSON(tx.Bucket(bMedia), id, im); err != nil {
+				return err
+			}
+		}
+		for id, e := range embeds {
+			if err := putJSON(tx.Bucket(bEmbeds), id, &e); err != nil {
 				return err
 			}
 		}
@@ -360,6 +385,9 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 			p.media[id] = *im
 		}
 	}
+	for id, e := range embeds {
+		p.embeds[id] = e
+	}
 	if settings != nil {
 		p.settings = *settings
 	}
@@ -380,6 +408,12 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 		p.cache.Clear()
 	} else if len(postChanges) > 0 {
 		p.invalidate(oldIx, before, after)
+	}
+	for id := range embeds {
+		if ps, ok := p.posts[id]; ok {
+			p.cache.Delete(PostURL(ps.Slug))
+			after = append(after, ps) // render it again now
+		}
 	}
 	p.warm(p.hotKeys(before, after))
 	return nil

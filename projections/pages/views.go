@@ -62,6 +62,7 @@ type postView struct {
 	Updated                  bool
 	UpdatedISO, UpdatedHuman string
 	Tags                     []link
+	Embed                    *events.Embed
 	Feature                  *imgView
 	Gallery                  []imgView
 	EmbedURL                 string
@@ -376,6 +377,14 @@ func (p *Pages) renderPost(ps *post) *Page {
 		if v, ok := p.img(id); ok {
 			pv.Gallery = append(pv.Gallery, v)
 		}
+	}
+	if e, ok := p.embeds[ps.ID]; ok && e.URL == ps.EmbedURL {
+		if e.Kind == "iframe" && !allowedIframe(e.IframeSrc) {
+			e.Kind = "link" // recorded by hand, or by a provider list since narrowed
+		}
+		pv.Embed = &e
+	} else if ps.EmbedURL != "" {
+		pv.Embed = &events.Embed{URL: ps.EmbedURL, Kind: "link"}
 	}
 	if pub := pubDate(ps); ps.UpdatedAt.Sub(pub) > 24*time.Hour {
 		pv.Updated, pv.UpdatedISO, pv.UpdatedHuman = true, ps.UpdatedAt.UTC().Format(time.RFC3339), human(ps.UpdatedAt)

@@ -1,0 +1,94 @@
+package events
+
+import (
+	"context"
+	"path"
+	"strings"
+
+	"github.com/chronicle-cms/chronicle/repo"
+)
+
+// Embed is what a post's embed_url resolved to, recorded in the repository
+// (embeds/<post-id>.yaml) so replays render the same whatever the
+// provider does later.
+type Embed struct {
+	URL         string `json:"url" yaml:"url"`
+	Kind        string `json:"kind" yaml:"kind"` // iframe, photo, card or link
+	Provider    string `json:"provider,omitempty" yaml:"provider,omitempty"`
+	Title       string `json:"title,omitempty" yaml:"title,omitempty"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+	Image       string `json:"image,omitempty" yaml:"image,omitempty"`
+	IframeSrc   string `json:"iframe_src,omitempty" yaml:"iframe_src,omitempty"`
+}
+
+// EmbedResolved is recorded when an embed URL was resolved.
+const EmbedResolved Type = "embed.resolved"
+
+// EmbedData is its payload.
+type EmbedData struct {
+	PostID string `json:"post_id"`
+	Embed  Embed  `json:"embed"`
+}
+
+// EmbedsDir holds resolved embeds, one file per post.
+const EmbedsDir = "embeds/"
+
+// EmbedPath is where a post's resolved embed is kept.
+func EmbedPath(postID string) string { return EmbedsDir + postID + ".yaml" }
+
+// IsEmbedPath reports whether a file is a resolved embed.
+func IsEmbedPath(p string) bool {
+	return strings.HasPrefix(p, EmbedsDir) && strings.HasSuffix(p, ".yaml") && !strings.Contains(p[len(EmbedsDir):], "/")
+}
+
+// ParseEmbed reads embeds/<post-id>.yaml.
+func ParseEmbed(file string, data []byte) (Embed, error) {
+	var e Embed
+	if err := strictYAML(file, data, &e); err != nil {
+		return Embed{}, err
+	}
+	var fe fieldErrors
+	switch e.Kind {
+	case "iframe", "photo", "card", "link":
+	default:
+		fe.add("kind", 0, "must be iframe, photo, card or link")
+	}
+	checkURL(&fe, "url", e.URL)
+	for field, v := range map[string]string{"image": e.Image, "iframe_src": e.IframeSrc} {
+		if v != "" {
+			checkURL(&fe, field, v)
+		}
+	}
+	return e, fe.err(file)
+}
+
+// RecordEmbed commits what a post's embed URL resolved to.
+func (w *Writer) RecordEmbed(ctx context.Context, postID string, e Embed) error {
+	_, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+		data, err := marshalYAML(&e)
+		if err != nil {
+			return nil, err
+		}
+		return w.batch(Actor{Name: "Chronicle", Email: "chronicle@localhost"}, "post/"+postID, string(EmbedResolved),
+			"Resolve embed "+quote(e.URL), repo.Change{Path: EmbedPath(postID), Data: data}), nil
+	})
+	return err
+}
+
+// EmbedRecorded reports whether the head holds a resolution of url for
+// the post.
+func (w *Writer) EmbedRecorded(postID, url string) (bool, error) {
+	r := w.log.Repo()
+	head, err := r.Head()
+	if err != nil || head.IsZero() {
+		return false, err
+	}
+	b, ok, err := r.ReadTreeFile(repo.MainRef, EmbedPath(postID))
+	if err != nil || !ok {
+		return false, err
+	}
+	e, err := ParseEmbed(EmbedPath(postID), b)
+	return err == nil && e.URL == url, nil
+}
+
+func embedPostID(file string) string { return strings.TrimSuffix(path.Base(file), ".yaml") }

@@ -1,0 +1,134 @@
+package embeds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/repo"
+)
+
+// Name is the projection's stable name.
+const Name = "embeds"
+
+// Recorder writes resolutions into the repository (the writer).
+type Recorder interface {
+	RecordEmbed(ctx context.Context, postID string, e events.Embed) error
+	EmbedRecorded(postID, url string) (bool, error)
+}
+
+// Projection resolves a post's embed_url after the write and records the
+// result as an embed.resolved event (a commit), so that a replay renders
+// what was resolved then. It runs on the writer node only. A URL already
+// recorded is not fetched again, so replays and rebuilds fetch nothing.
+type Projection struct {
+	resolver *Resolver
+	rec      Recorder
+	file     string // checkpoint
+	log      *slog.Logger
+	cp       projections.Checkpoint
+}
+
+var _ projections.Projection = (*Projection)(nil)
+
+// Open returns the projection, its checkpoint in file.
+func Open(file string, r *Resolver, rec Recorder, log *slog.Logger) (*Projection, error) {
+	p := &Projection{resolver: r, rec: rec, file: file, log: log}
+	b, err := os.ReadFile(file)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(b, &p.cp); err != nil {
+			return nil, fmt.Errorf("embeds checkpoint: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Name implements projections.Projection.
+func (p *Projection) Name() string { return Name }
+
+// Checkpoint implements projections.Projection.
+func (p *Projection) Checkpoint() projections.Checkpoint { return p.cp }
+
+// Reset implements projections.Projection.
+func (p *Projection) Reset() error {
+	p.cp = projections.Checkpoint{}
+	if err := os.Remove(p.file); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Apply implements projections.Projection.
+func (p *Projection) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
+	want := map[string]string{} // post id → its embed URL, last state in the batch
+	for _, e := range evs {
+		switch e.Type {
+		case events.PostCreated, events.PostUpdated, events.PostPublished, events.PostUnpublished:
+			var d events.PostData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return fmt.Errorf("event %s: %w", e.ID, err)
+			}
+			want[d.Post.ID] = d.Post.EmbedURL
+		case events.PostDeleted:
+			var d events.PostData
+			if err := json.Unmarshal(e.Data, &d); err == nil {
+				delete(want, d.Post.ID)
+			}
+		}
+	}
+	// Resolve in parallel (a slow provider costs its timeout once, not
+	// once per post after it), then record one by one.
+	type job struct {
+		id, url string
+		embed   events.Embed
+	}
+	var jobs []*job
+	for id, url := range want {
+		if url == "" {
+			continue
+		}
+		done, err := p.rec.EmbedRecorded(id, url)
+		if err != nil {
+			return err
+		}
+		if !done {
+			jobs = append(jobs, &job{id: id, url: url})
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var err error
+			if j.embed, err = p.resolver.Resolve(ctx, j.url); err != nil {
+				p.log.Info("embed resolved to a plain link", "post", j.id, "url", j.url, "reason", err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, j := range jobs {
+		if err := p.rec.RecordEmbed(ctx, j.id, j.embed); err != nil {
+			return fmt.Errorf("record embed of %s: %w", j.id, err)
+		}
+	}
+	b, _ := json.Marshal(cp)
+	if err := repo.WriteFileDurably(p.file, b, 0o644); err != nil {
+		return err
+	}
+	p.cp = cp
+	return nil
+}
