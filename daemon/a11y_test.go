@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,11 +38,29 @@ func need(t *testing.T, path, how string) string {
 // representativeSite has every kind of page with real content, hostile
 // text included.
 func representativeSite(t *testing.T) (*site, map[string]string) {
+	embedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oembed" {
+			w.Write([]byte(`{"type":"video","title":"Waves","html":"<iframe src=\"https://player.vimeo.com/video/7\"></iframe>"}`))
+			return
+		}
+		if r.URL.Path == "/video" {
+			w.Write([]byte(`<head><link rel="alternate" type="application/json+oembed" href="/oembed"></head>`))
+			return
+		}
+		w.Write([]byte(`<head><meta property="og:title" content="Tides explained"><meta property="og:description" content="Why the sea moves"><meta property="og:image" content="https://example.org/tide.jpg"></head>`))
+	}))
+	t.Cleanup(embedSrv.Close)
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
-	s := startSite(t, data)
+	s := startSite(t, data, func(c *Config) { c.EmbedsAllowPrivate = true })
 	tok := s.token("admin@example.org")
 	writeHistory(t, s, tok)
+	for slug, u := range map[string]string{"embed-card": embedSrv.URL + "/article", "embed-video": embedSrv.URL + "/video"} {
+		mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": slug, "slug": slug, "status": "published", "embed_url": u}, "Prefer", "wait=5"), 201)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		return strings.Contains(string(s.get("/posts/embed-video").body), "<iframe") && strings.Contains(string(s.get("/posts/embed-card").body), `class="card"`)
+	})
 	hostileSite(t, s, tok)
 	wait := []string{"Prefer", "wait=5"}
 	mustStatus(t, s.do("PUT", "/api/v1/profile", tok, map[string]any{"name": "Ann Writer", "bio": "I write *field notes* about walking.\n\nSecond paragraph.",
@@ -54,8 +74,8 @@ func representativeSite(t *testing.T) (*site, map[string]string) {
 	mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": "With pictures", "slug": "with-pictures", "status": "published",
 		"content": "Text.\n\n![The harbour](media:" + photo.ID + ")\n", "feature_image": photo.ID, "gallery": []string{photo.ID, boat.ID}}, wait...), 201)
 	pages := map[string]string{
-		"pictures": "/posts/with-pictures",
-		"home":     "/", "post": "/posts/kitchen-sink", "category": "/category/news", "tag": "/tag/all", "page2": "/page/2",
+		"pictures": "/posts/with-pictures", "embed-card": "/posts/embed-card", "embed-video": "/posts/embed-video",
+		"home": "/", "post": "/posts/kitchen-sink", "category": "/category/news", "tag": "/tag/all", "page2": "/page/2",
 		"archive": "/archive/" + time.Now().UTC().Format("2006"), "about": "/about", "search": "/search?q=post", "search-empty": "/search?q=zzzzqqq",
 		"notfound": "/nope", "hostile-post": "/posts/evil-post",
 	}
@@ -117,7 +137,7 @@ func TestPagesAreAccessible(t *testing.T) {
 	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	awaitPromise := func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
-	for _, name := range []string{"home", "post", "category", "search", "about", "notfound", "hostile-post", "pictures"} {
+	for _, name := range []string{"home", "post", "category", "search", "about", "notfound", "hostile-post", "pictures", "embed-card", "embed-video"} {
 		for _, scheme := range []string{"light", "dark"} {
 			var violations []struct {
 				ID, Impact, Help string

@@ -58,7 +58,9 @@ func TestEmbedsAreResolvedRecordedAndRendered(t *testing.T) {
 		return strings.Contains(git(t, s.repoDir(), "ls-tree", "-r", "--name-only", "main", "embeds/"), "embeds/")
 	})
 	// Recorded in history as events.
-	var audit struct{ Items []struct{ Type, Subject string } }
+	var audit struct {
+		Items []struct{ Type, Subject string }
+	}
 	s.do("GET", "/api/v1/events?limit=20", tok, nil).json(t, &audit)
 	n := 0
 	for _, e := range audit.Items {
