@@ -27,6 +27,9 @@ type Config struct {
 	LogLevel           string
 	LogFormat          string
 	ImageWorkers       int  // images processed at once by the media projection
+	MediaMaxMiB        int  // one upload
+	MediaMaxMegapixels int  // one image
+	MediaMaxSide       int  // pixels, either dimension
 	EmbedsAllowPrivate bool // let embed URLs reach private addresses (tests only)
 	// HookCommand runs `chronicle hook …` from git hooks: this binary by
 	// default; tests point it at themselves.
@@ -68,6 +71,9 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
 	fs.IntVar(&c.ImageWorkers, "image-workers", 2, "images the media projection processes at once (bounds memory)")
+	fs.IntVar(&c.MediaMaxMiB, "media-max-mib", 25, "largest upload, MiB")
+	fs.IntVar(&c.MediaMaxMegapixels, "media-max-megapixels", 50, "most pixels in an uploaded image, millions")
+	fs.IntVar(&c.MediaMaxSide, "media-max-side", 20000, "longest side of an uploaded image, pixels")
 	fs.BoolVar(&c.EmbedsAllowPrivate, "embeds-allow-private", false, "let embed URLs reach private and loopback addresses (for tests)")
 	fs.MarkHidden("embeds-allow-private")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
@@ -83,6 +89,9 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("--data must not be empty"))
 	} else if abs, err := filepath.Abs(c.DataDir); err == nil {
 		c.DataDir = abs // git http-backend and hooks run in other folders
+	}
+	if c.MediaMaxMiB < 0 || c.MediaMaxMegapixels < 0 || c.MediaMaxSide < 0 {
+		errs = append(errs, errors.New("media limits must be positive"))
 	}
 	if c.ReadOnly && c.NatsURL == "" {
 		errs = append(errs, errors.New("--read-only needs --nats-url: a read node consumes a shared stream"))

@@ -167,7 +167,14 @@ func TestBadUploadsCommitNothing(t *testing.T) {
 	}
 	// No file at all, and not multipart at all.
 	mustStatus(t, s.upload(tok, "", nil), 422)
-	mustStatus(t, s.do("POST", "/api/v1/media", tok, `{"file":"x"}`), 415)
+	// Limits are settings: a site allowing only 1 megapixel refuses a 2-megapixel JPEG.
+	s.stop()
+	s = startSite(t, data, func(c *Config) { c.MediaMaxMegapixels = 1 })
+	r := s.upload(s.token("ed@example.org"), "two.jpg", testJPEG(2000, 1000))
+	if d, _ := r.problem(t); r.status != 422 || !strings.Contains(d, "2.0 megapixels; at most 1.0") {
+		t.Fatalf("configured pixel limit: %d %s", r.status, d)
+	}
+	mustStatus(t, s.do("POST", "/api/v1/media", s.token("ed@example.org"), `{"file":"x"}`), 415)
 }
 
 // Originals travel by Git LFS: a clone holds pointers only, `git lfs pull`

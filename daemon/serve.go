@@ -22,6 +22,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/embeds"
+	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -188,7 +189,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if err != nil {
 		return err
 	}
-	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Media: &webui.MediaConfig{Store: cfg.lfsDir(), Variants: rs.media}, Waiter: rt, Accounts: accounts, Tokens: tokens, Ready: readyFn, Registry: reg, Logger: log}
+	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Media: &webui.MediaConfig{Store: cfg.lfsDir(), Variants: rs.media,
+		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: media.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: rt, Accounts: accounts, Tokens: tokens, Ready: readyFn, Registry: reg, Logger: log}
 	if writer != nil {
 		wcfg.Writer, wcfg.History = writer, gitLog
 		bin := cfg.HookCommand

@@ -34,8 +34,11 @@ func New(cfg Config) http.Handler {
 	if cfg.Media != nil && cfg.Media.MaxBytes <= 0 {
 		cfg.Media.MaxBytes = 25 << 20
 	}
-	if cfg.Media != nil && cfg.Media.Limits == (media.Limits{}) {
-		cfg.Media.Limits = media.DefaultLimits
+	if cfg.Media != nil && cfg.Media.Limits.MaxPixels <= 0 {
+		cfg.Media.Limits.MaxPixels = media.DefaultLimits.MaxPixels
+	}
+	if cfg.Media != nil && cfg.Media.Limits.MaxSide <= 0 {
+		cfg.Media.Limits.MaxSide = media.DefaultLimits.MaxSide
 	}
 	if cfg.Git != nil && cfg.Git.MaxPush <= 0 {
 		cfg.Git.MaxPush = 512 << 20
