@@ -74,4 +74,15 @@ func TestEmbedsAreResolvedRecordedAndRendered(t *testing.T) {
 	if files := git(t, s.repoDir(), "ls-tree", "-r", "--name-only", "main", "embeds/"); strings.Count(files, ".yaml") < 2 {
 		t.Errorf("embed records: %s", files)
 	}
+	// Deleting a post deletes its embed record with it.
+	var l struct{ Items []apiPost }
+	s.do("GET", "/api/v1/posts?per_page=100", tok, nil).json(t, &l)
+	for _, p := range l.Items {
+		if p.Slug == "card" {
+			mustStatus(t, s.do("DELETE", "/api/v1/posts/"+p.ID, tok, nil, "Prefer", "wait=5"), 204)
+			if files := git(t, s.repoDir(), "ls-tree", "-r", "--name-only", "main", "embeds/"); strings.Contains(files, p.ID) {
+				t.Errorf("the deleted post's embed record remains: %s", files)
+			}
+		}
+	}
 }

@@ -65,6 +65,9 @@ func ParseEmbed(file string, data []byte) (Embed, error) {
 // RecordEmbed commits what a post's embed URL resolved to.
 func (w *Writer) RecordEmbed(ctx context.Context, postID string, e Embed) error {
 	_, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+		if _, ok := w.idx.posts[postID]; !ok {
+			return nil, nil // deleted meanwhile: nothing to record
+		}
 		data, err := marshalYAML(&e)
 		if err != nil {
 			return nil, err

@@ -347,8 +347,13 @@ func (w *Writer) DeletePost(ctx context.Context, actor Actor, id, ifMatch string
 		if err != nil {
 			return nil, err
 		}
-		return w.batch(actor, "post/"+id, string(PostDeleted), "Delete post "+quote(cur.Title),
-			repo.Change{Path: cur.Path, Delete: true}), nil
+		changes := []repo.Change{{Path: cur.Path, Delete: true}}
+		if emb, err := w.log.Repo().Stat(head, EmbedPath(id)); err != nil {
+			return nil, err
+		} else if !emb.IsZero() {
+			changes = append(changes, repo.Change{Path: EmbedPath(id), Delete: true}) // its resolved embed goes too
+		}
+		return w.batch(actor, "post/"+id, string(PostDeleted), "Delete post "+quote(cur.Title), changes...), nil
 	})
 }
 
