@@ -35,7 +35,7 @@ bench: build
 
 # System packages the tests and the daemon use (Debian/Ubuntu, as root or with sudo).
 deps:
-	./scripts/deps
+	./scripts/deps --test
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
