@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -25,4 +26,31 @@ func OpenStore(path string) (*bolt.DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// PutJSON stores v under key as JSON; a nil v deletes the key.
+func PutJSON[T any](b *bolt.Bucket, key string, v *T) error {
+	if v == nil {
+		return b.Delete([]byte(key))
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(key), data)
+}
+
+// ResetBuckets empties the named buckets in one transaction.
+func ResetBuckets(db *bolt.DB, names ...[]byte) error {
+	return db.Update(func(tx *bolt.Tx) error {
+		for _, b := range names {
+			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+				return err
+			}
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

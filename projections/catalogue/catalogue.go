@@ -8,7 +8,6 @@ package catalogue
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -149,17 +148,7 @@ func (c *Catalogue) Checkpoint() projections.Checkpoint {
 
 // Reset implements projections.Projection.
 func (c *Catalogue) Reset() error {
-	err := c.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bPosts, bCategories, bSite, bMeta, bMedia} {
-			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
-				return err
-			}
-			if _, err := tx.CreateBucket(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := projections.ResetBuckets(c.db, bPosts, bCategories, bSite, bMeta, bMedia)
 	if err != nil {
 		return fmt.Errorf("reset catalogue: %w", err)
 	}
@@ -250,31 +239,31 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 
 	err := c.db.Update(func(tx *bolt.Tx) error {
 		for id, p := range ch.posts {
-			if err := putJSON(tx.Bucket(bPosts), id, p); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bPosts), id, p); err != nil {
 				return err
 			}
 		}
 		for slug, cat := range ch.categories {
-			if err := putJSON(tx.Bucket(bCategories), slug, cat); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bCategories), slug, cat); err != nil {
 				return err
 			}
 		}
 		for id, m := range ch.media {
-			if err := putJSON(tx.Bucket(bMedia), id, m); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bMedia), id, m); err != nil {
 				return err
 			}
 		}
 		if ch.settings != nil {
-			if err := putJSON(tx.Bucket(bSite), string(kSettings), ch.settings); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bSite), string(kSettings), ch.settings); err != nil {
 				return err
 			}
 		}
 		if ch.profile != nil {
-			if err := putJSON(tx.Bucket(bSite), string(kProfile), ch.profile); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bSite), string(kProfile), ch.profile); err != nil {
 				return err
 			}
 		}
-		return putJSON(tx.Bucket(bMeta), string(kCheckpoint), &cp)
+		return projections.PutJSON(tx.Bucket(bMeta), string(kCheckpoint), &cp)
 	})
 	if err != nil {
 		return fmt.Errorf("store catalogue batch: %w", err)
@@ -317,17 +306,6 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 	}
 	c.cp = cp
 	return nil
-}
-
-func putJSON[T any](b *bolt.Bucket, key string, v *T) error {
-	if v == nil {
-		return b.Delete([]byte(key))
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(key), data)
 }
 
 // Post returns a post by id.

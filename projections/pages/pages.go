@@ -13,7 +13,6 @@ package pages
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -218,17 +217,7 @@ func (p *Pages) Checkpoint() projections.Checkpoint {
 
 // Reset implements projections.Projection.
 func (p *Pages) Reset() error {
-	err := p.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bPosts, bCategories, bSite, bMedia, bEmbeds} {
-			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
-				return err
-			}
-			if _, err := tx.CreateBucket(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := projections.ResetBuckets(p.db, bPosts, bCategories, bSite, bMedia, bEmbeds)
 	if err != nil {
 		return fmt.Errorf("reset pages: %w", err)
 	}
@@ -316,42 +305,42 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 
 	err := p.db.Update(func(tx *bolt.Tx) error {
 		for _, c := range postChanges {
-			if err := putJSON(tx.Bucket(bPosts), c.id, c.post); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bPosts), c.id, c.post); err != nil {
 				return err
 			}
 		}
 		for slug, c := range cats {
-			if err := putJSON(tx.Bucket(bCategories), slug, c); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bCategories), slug, c); err != nil {
 				return err
 			}
 		}
 		for id, im := range images {
-			if err := putJSON(tx.Bucket(bMedia), id, im); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bMedia), id, im); err != nil {
 				return err
 			}
 		}
 		for id, e := range embeds {
-			if err := putJSON(tx.Bucket(bEmbeds), id, &e); err != nil {
+			if err := projections.PutJSON(tx.Bucket(bEmbeds), id, &e); err != nil {
 				return err
 			}
 		}
 		site := tx.Bucket(bSite)
 		if settings != nil {
-			if err := putJSON(site, string(kSettings), settings); err != nil {
+			if err := projections.PutJSON(site, string(kSettings), settings); err != nil {
 				return err
 			}
 		}
 		if profile != nil {
-			if err := putJSON(site, string(kProfile), profile); err != nil {
+			if err := projections.PutJSON(site, string(kProfile), profile); err != nil {
 				return err
 			}
 		}
 		if !siteUpdated.IsZero() {
-			if err := putJSON(site, string(kUpdated), &siteUpdated); err != nil {
+			if err := projections.PutJSON(site, string(kUpdated), &siteUpdated); err != nil {
 				return err
 			}
 		}
-		return putJSON(site, string(kCheckpoint), &cp)
+		return projections.PutJSON(site, string(kCheckpoint), &cp)
 	})
 	if err != nil {
 		return fmt.Errorf("store pages batch: %w", err)
@@ -417,17 +406,6 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 	}
 	p.warm(p.hotKeys(before, after))
 	return nil
-}
-
-func putJSON[T any](b *bolt.Bucket, key string, v *T) error {
-	if v == nil {
-		return b.Delete([]byte(key))
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(key), data)
 }
 
 // reindex rebuilds the sorted views. Callers hold mu for writing.
