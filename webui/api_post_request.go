@@ -25,6 +25,15 @@ type postRequest struct {
 	Meta         *events.Meta `json:"meta"`
 }
 
+// decodePost reads a post body and turns it into the writer's input.
+func (h *Handler) decodePost(w http.ResponseWriter, r *http.Request) (events.PostInput, error) {
+	var req postRequest
+	if err := h.decodeJSON(w, r, &req); err != nil {
+		return events.PostInput{}, err
+	}
+	return req.input()
+}
+
 func (p *postRequest) input() (events.PostInput, error) {
 	in := events.PostInput{Title: p.Title, Slug: p.Slug, Content: p.Content, Excerpt: p.Excerpt,
 		Status: events.Status(p.Status), Categories: p.Categories, Tags: p.Tags,

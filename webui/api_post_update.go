@@ -15,11 +15,7 @@ func (h *Handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req postRequest
-	if err := h.decodeJSON(w, r, &req); err != nil {
-		return err
-	}
-	in, err := req.input()
+	in, err := h.decodePost(w, r)
 	if err != nil {
 		return err
 	}
