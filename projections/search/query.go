@@ -1,8 +1,8 @@
 package search
 
 import (
+	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -51,6 +51,8 @@ type Result struct {
 	Hits       []Hit                  `json:"hits"`
 	Facets     map[string][]FacetTerm `json:"facets"`
 	Took       time.Duration          `json:"-"`
+
+	fuzzy bool // a search forgiving typos would match more
 }
 
 // Search runs q.
@@ -66,12 +68,27 @@ func (ix *Index) Search(q Query) (Result, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	bq, mk := ix.build(&q)
+	out, err := ix.search(q, false)
+	if err == nil && out.Total < fuzzyBelow && out.fuzzy {
+		// Typos are forgiven only when the words as typed find little: a
+		// word in thousands of posts gains nothing from its misspellings
+		// but noise, and matching them was most of a broad query's time.
+		out, err = ix.search(q, true)
+	}
+	return out, err
+}
+
+// fuzzyMinRunes is the length from which a word forgives a typo.
+const fuzzyMinRunes = 4
+
+// fuzzyBelow is the number of hits under which a search is run again
+// forgiving a typo in each word.
+const fuzzyBelow = 10
+
+func (ix *Index) search(q Query, fuzzy bool) (Result, error) {
+	bq, mk := ix.build(&q, fuzzy)
 	req := bleve.NewSearchRequestOptions(bq, q.PerPage, (q.Page-1)*q.PerPage, false)
 	req.Fields = []string{"slug", "title", "published_at", "excerpt", "content"}
-	for _, f := range []string{"categories", "tags", "year"} {
-		req.AddFacet(f, bleve.NewFacetRequest(f, 20))
-	}
 	// Ties are broken by id: equal scores must come back in the same
 	// order whatever the index's history (a rebuilt index is identical).
 	if q.Sort == "date" {
@@ -79,11 +96,13 @@ func (ix *Index) Search(q Query) (Result, error) {
 	} else {
 		req.SortBy([]string{"-_score", "_id"})
 	}
-	res, err := ix.idx.Search(req)
+	facets := ix.facets.counter()
+	res, err := ix.idx.SearchInContext(facets.context(context.Background()), req)
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
 	}
-	out := Result{Query: q, Total: int(res.Total), Took: res.Took, Hits: []Hit{}, Facets: map[string][]FacetTerm{}}
+	out := Result{Query: q, Total: int(res.Total), Took: res.Took, Hits: []Hit{}, Facets: facets.result(20),
+		fuzzy: !fuzzy && mk.canFuzz()}
 	out.TotalPages = (out.Total + q.PerPage - 1) / q.PerPage
 	for _, h := range res.Hits {
 		str := func(k string) string { s, _ := h.Fields[k].(string); return s }
@@ -93,32 +112,17 @@ func (ix *Index) Search(q Query) (Result, error) {
 		hit.Snippet = mk.mark(str("content"), 220)
 		out.Hits = append(out.Hits, hit)
 	}
-	for name, f := range res.Facets {
-		var terms []FacetTerm
-		if f.Terms != nil {
-			for _, t := range f.Terms.Terms() {
-				terms = append(terms, FacetTerm{Term: t.Term, Count: t.Count})
-			}
-		}
-		sort.SliceStable(terms, func(i, j int) bool {
-			if terms[i].Count != terms[j].Count {
-				return terms[i].Count > terms[j].Count
-			}
-			return terms[i].Term < terms[j].Term
-		})
-		out.Facets[name] = terms
-	}
 	return out, nil
 }
 
 // build turns a reader's query into bleve's, and a marker for snippets.
 // Filters in the text are moved into q's fields.
-func (ix *Index) build(q *Query) (query.Query, *marker) {
+func (ix *Index) build(q *Query, fuzzy bool) (query.Query, *marker) {
 	var must []query.Query
 	words, phrases := tokenize(q)
 	typing := !strings.HasSuffix(q.Q, " ")
 	for i, w := range words {
-		must = append(must, ix.wordQuery(w, typing && i == len(words)-1))
+		must = append(must, ix.wordQuery(w, typing && i == len(words)-1, fuzzy))
 	}
 	for _, p := range phrases {
 		var any []query.Query
@@ -137,17 +141,21 @@ func (ix *Index) build(q *Query) (query.Query, *marker) {
 			must = append(must, t)
 		}
 	}
-	mk := ix.newMarker(words, phrases, typing)
-	if len(must) == 0 {
+	mk := ix.newMarker(words, phrases, typing, fuzzy)
+	switch len(must) {
+	case 0:
 		return bleve.NewMatchAllQuery(), mk
+	case 1:
+		return must[0], mk
 	}
 	return bleve.NewConjunctionQuery(must...), mk
 }
 
 // wordQuery matches one word in any text field (bleve's composite _all
-// field) with a bonus in the title and tags; with one typo for words of
-// four letters or more; and, for the word being typed, as a prefix.
-func (ix *Index) wordQuery(w string, typing bool) query.Query {
+// field) with a bonus in the title and tags; if fuzzy, with one typo for
+// words of four letters or more; and, for the word being typed, as a
+// prefix.
+func (ix *Index) wordQuery(w string, typing, fuzzy bool) query.Query {
 	match := func(field string, boost float64, fuzzy bool) query.Query {
 		m := bleve.NewMatchQuery(w)
 		m.SetField(field)
@@ -159,7 +167,7 @@ func (ix *Index) wordQuery(w string, typing bool) query.Query {
 		return m
 	}
 	any := []query.Query{match("_all", 1, false), match("title", 3, false), match("tag_names", 2, false)}
-	if len([]rune(w)) >= 4 {
+	if fuzzy && len([]rune(w)) >= fuzzyMinRunes {
 		any = append(any, match("_all", 0.3, true))
 	}
 	if typing && len([]rune(w)) >= 2 {

@@ -80,11 +80,12 @@ type Index struct {
 	path string
 	md   *render.Renderer
 
-	mu    sync.RWMutex
-	idx   bleve.Index
-	cp    projections.Checkpoint
-	lang  string // analyzer for new documents and queries
-	posts int
+	mu     sync.RWMutex
+	idx    bleve.Index
+	cp     projections.Checkpoint
+	lang   string // analyzer for new documents and queries
+	posts  int
+	facets *facetTable
 }
 
 var _ projections.Projection = (*Index)(nil)
@@ -123,8 +124,12 @@ func (ix *Index) loadMeta() error {
 		ix.lang = m.Analyzer
 	}
 	n, err := ix.idx.DocCount()
+	if err != nil {
+		return fmt.Errorf("count search documents: %w", err)
+	}
 	ix.posts = int(n)
-	return err
+	ix.facets = newFacetTable()
+	return ix.facets.load(ix.idx)
 }
 
 // meta is stored with every batch: the checkpoint and the analyzer the
@@ -220,7 +225,7 @@ func (ix *Index) Reset() error {
 	if err != nil {
 		return fmt.Errorf("create search index: %w", err)
 	}
-	ix.idx, ix.cp, ix.lang, ix.posts = idx, projections.Checkpoint{}, AnalyzerFor("en"), 0
+	ix.idx, ix.cp, ix.lang, ix.posts, ix.facets = idx, projections.Checkpoint{}, AnalyzerFor("en"), 0, newFacetTable()
 	return nil
 }
 
@@ -263,17 +268,28 @@ func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.C
 			return err
 		}
 	}
+	docs := make(map[string]doc, len(order))
 	for _, id := range order {
 		if p := posts[id]; p == nil {
 			b.Delete(id)
-		} else if err := b.Index(id, ix.docOf(p, lang)); err != nil {
-			return fmt.Errorf("index %s: %w", id, err)
+		} else {
+			docs[id] = ix.docOf(p, lang)
+			if err := b.Index(id, docs[id]); err != nil {
+				return fmt.Errorf("index %s: %w", id, err)
+			}
 		}
 	}
 	m, _ := json.Marshal(meta{Checkpoint: cp, Analyzer: lang})
 	b.SetInternal(checkpointKey, m)
 	if err := ix.idx.Batch(b); err != nil {
 		return fmt.Errorf("write search batch: %w", err)
+	}
+	for _, id := range order {
+		if d, ok := docs[id]; ok {
+			ix.facets.set(id, d)
+		} else {
+			ix.facets.remove(id)
+		}
 	}
 	ix.cp, ix.lang = cp, lang
 	n, _ := ix.idx.DocCount()

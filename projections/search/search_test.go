@@ -133,22 +133,44 @@ func TestSnippetsMarkWhatMatched(t *testing.T) {
 	for _, tc := range []struct {
 		words  []string
 		typing bool
+		fuzzy  bool
 		text   string
 		width  int
 		want   string
 	}{
-		{[]string{"walked"}, false, "Walking & running", 0, "<mark>Walking</mark> &amp; running"},
-		{[]string{"walked"}, false, "talking", 0, "<mark>talking</mark>"}, // one edit from "walk", as the query matches
-		{[]string{"harb"}, true, "The harbour", 0, "The <mark>harbour</mark>"},
-		{[]string{"lantarn"}, false, "A lantern.", 0, "A <mark>lantern</mark>."},
-		{[]string{"harbour"}, false, long, 120, "<mark>harbour</mark>"},
+		{[]string{"walked"}, false, false, "Walking & running", 0, "<mark>Walking</mark> &amp; running"},
+		{[]string{"walked"}, false, true, "talking", 0, "<mark>talking</mark>"}, // one edit from "walk", as the query matches
+		{[]string{"walked"}, false, false, "talking", 0, "talking"},             // only when typos are forgiven
+		{[]string{"harb"}, true, false, "The harbour", 0, "The <mark>harbour</mark>"},
+		{[]string{"lantarn"}, false, true, "A lantern.", 0, "A <mark>lantern</mark>."},
+		{[]string{"harbour"}, false, false, long, 120, "<mark>harbour</mark>"},
 	} {
-		got := ix.newMarker(tc.words, nil, tc.typing).mark(tc.text, tc.width)
-		if !strings.Contains(got, tc.want) {
+		got := ix.newMarker(tc.words, nil, tc.typing, tc.fuzzy).mark(tc.text, tc.width)
+		if !strings.Contains(got, tc.want) || !strings.Contains(tc.want, "<mark>") && strings.Contains(got, "<mark>") {
 			t.Errorf("%v in %.40q: %q", tc.words, tc.text, got)
 		}
 		if tc.width > 0 && (!strings.HasPrefix(got, "…") || !strings.HasSuffix(got, "…") || len(got) > tc.width+60 || !strings.Contains(got, "&lt;b&gt;by&lt;/b&gt;")) {
 			t.Errorf("window: %q", got)
+		}
+	}
+}
+
+// TestTyposForgivenWhenFewHits: a word as typed that finds fuzzyBelow
+// posts or more is not widened to its misspellings; one that finds fewer is.
+func TestTyposForgivenWhenFewHits(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "s.bleve"), render.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for i := range fuzzyBelow {
+		apply(t, ix, events.PostCreated, post(fmt.Sprint("l", i), "Lights", "a paper lantern", events.Published, 2026, nil))
+	}
+	apply(t, ix, events.PostCreated, post("typo", "Lights", "a paper lantarn", events.Published, 2026, nil))
+	for q, want := range map[string]int{"lantern ": fuzzyBelow, "lantarn ": fuzzyBelow + 1} {
+		r, err := ix.Search(Query{Q: q})
+		if err != nil || r.Total != want {
+			t.Errorf("%q: %d hits (%v), want %d", q, r.Total, err, want)
 		}
 	}
 }

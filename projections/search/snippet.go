@@ -15,9 +15,13 @@ type marker struct {
 	terms    map[string]bool
 	prefix   string // the word being typed, analysed: matches as a prefix
 	fuzzy    []string
+	words    int // words long enough to forgive a typo
 }
 
-func (ix *Index) newMarker(words, phrases []string, typing bool) *marker {
+// canFuzz reports whether a search forgiving typos could match more.
+func (m *marker) canFuzz() bool { return m.words > 0 }
+
+func (ix *Index) newMarker(words, phrases []string, typing, fuzzy bool) *marker {
 	a := ix.idx.Mapping().AnalyzerNamed(ix.lang)
 	m := &marker{analyzer: a, terms: map[string]bool{}}
 	if a == nil {
@@ -28,8 +32,11 @@ func (ix *Index) newMarker(words, phrases []string, typing bool) *marker {
 		for _, t := range a.Analyze([]byte(w)) {
 			term := string(t.Term)
 			m.terms[term] = true
-			if utf8.RuneCountInString(term) >= 4 && i < len(words) {
-				m.fuzzy = append(m.fuzzy, term)
+			if utf8.RuneCountInString(term) >= fuzzyMinRunes && i < len(words) {
+				m.words++
+				if fuzzy {
+					m.fuzzy = append(m.fuzzy, term)
+				}
 			}
 			if typing && i == len(words)-1 {
 				m.prefix = strings.ToLower(w)
@@ -62,10 +69,13 @@ func (m *marker) mark(text string, width int) string {
 		return html.EscapeString(cut(text, 0, width))
 	}
 	var spans [][2]int
-	for _, t := range m.analyzer.Analyze([]byte(text)) {
-		if t.Start >= 0 && t.End <= len(text) && m.matches(string(t.Term), text[t.Start:t.End]) {
-			spans = append(spans, [2]int{t.Start, t.End})
-		}
+	if width == 0 || len(text) <= width {
+		spans = m.spans(text, 0, len(text), false)
+	} else if first := m.spans(text, 0, len(text), true); len(first) > 0 {
+		// Analysing a post's whole text for every hit was a fifth of a
+		// search: find the first match, then mark only the window.
+		from := max(0, first[0][0]-width/3)
+		spans = m.spans(text, from, min(len(text), from+width+width/2), false)
 	}
 	from, to := 0, len(text)
 	if width > 0 && len(text) > width {
@@ -108,6 +118,37 @@ func (m *marker) mark(text string, width int) string {
 		b.WriteString("…")
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// spans returns the matching words of text[from:to] as offsets in text,
+// only the first one if first is set. The text is analysed in pieces cut
+// at spaces, so that finding an early match does not analyse the rest.
+func (m *marker) spans(text string, from, to int, first bool) [][2]int {
+	for from > 0 && from < len(text) && text[from-1] != ' ' && text[from] != ' ' {
+		from-- // start on a word's first byte
+	}
+	var out [][2]int
+	for from < to {
+		end := min(to, from+512)
+		if i := strings.LastIndexByte(text[from:end], ' '); end < to && i > 0 {
+			end = from + i
+		} else if end < to {
+			for end < len(text) && text[end] != ' ' {
+				end++ // a 512-byte word: take it whole
+			}
+		}
+		piece := text[from:end]
+		for _, t := range m.analyzer.Analyze([]byte(piece)) {
+			if t.Start >= 0 && t.End <= len(piece) && m.matches(string(t.Term), piece[t.Start:t.End]) {
+				out = append(out, [2]int{from + t.Start, from + t.End})
+				if first {
+					return out
+				}
+			}
+		}
+		from = end
+	}
+	return out
 }
 
 func cut(s string, from, width int) string {
