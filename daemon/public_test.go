@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"github.com/mmcdole/gofeed"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -225,6 +227,29 @@ func TestPagesHaveValidatorsAndCompression(t *testing.T) {
 	plain := s.get("/posts/cached")
 	if plain.header.Get("Content-Encoding") != "" || !strings.Contains(string(plain.body), "<h1>Cached</h1>") || plain.header.Get("Content-Security-Policy") == "" {
 		t.Fatalf("identity response: %v", plain.header)
+	}
+	// Brotli is made in the background after the first request that
+	// accepts it; until then gzip answers. It decodes to the same page,
+	// has its own ETag, and a refusal by quality is respected.
+	var br response
+	waitFor(t, 10*time.Second, func() bool {
+		br = s.get("/posts/cached", "Accept-Encoding", "gzip, deflate, br")
+		return br.header.Get("Content-Encoding") == "br"
+	})
+	decoded, err := io.ReadAll(brotli.NewReader(bytes.NewReader(br.body)))
+	if err != nil || !bytes.Equal(decoded, plain.body) || len(br.body) >= len(r.body) || br.header.Get("Content-Length") != fmt.Sprint(len(br.body)) {
+		t.Fatalf("brotli body: %d bytes (gzip %d), %v", len(br.body), len(r.body), err)
+	}
+	if etag := br.header.Get("ETag"); etag == r.header.Get("ETag") || etag == plain.header.Get("ETag") || br.header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("brotli headers: %v", br.header)
+	}
+	if r4 := s.get("/posts/cached", "If-None-Match", br.header.Get("ETag"), "Accept-Encoding", "br"); r4.status != 304 || r4.header.Get("Content-Encoding") != "" {
+		t.Fatalf("If-None-Match with the brotli ETag: %d %v", r4.status, r4.header)
+	}
+	for header, want := range map[string]string{"br;q=0, gzip": "gzip", "gzip;q=1, br;q=0.5": "gzip", "br;q=0, gzip;q=0": "", "*": "br"} {
+		if got := s.get("/posts/cached", "Accept-Encoding", header).header.Get("Content-Encoding"); got != want {
+			t.Errorf("Accept-Encoding %q: %q, want %q", header, got, want)
+		}
 	}
 	css := s.get("/static/style.css?v=" + strings.TrimPrefix(regexp.MustCompile(`style\.css\?v=([0-9a-f]+)`).FindString(string(plain.body)), "style.css?v="))
 	if css.status != 200 || !strings.Contains(css.header.Get("Cache-Control"), "immutable") {

@@ -2,10 +2,11 @@ package webui
 
 import (
 	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chronicle-cms/chronicle/projections/pages"
 )
@@ -29,16 +30,21 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.servePage(w, r, h.cfg.Pages.NotFound())
 }
 
-// servePage writes a page with validators, conditional answers and gzip.
-// Its headers were built when it was rendered.
+// servePage writes a page with validators, conditional answers and
+// brotli or gzip. Its headers were built when it was rendered.
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, pg *pages.Page) {
 	if pg.Location != "" {
 		http.Redirect(w, r, pg.Location, pg.Status)
 		return
 	}
 	body, hdr := pg.Body, pg.Header
-	if pg.GzipHeader != nil && acceptsGzip(r) {
-		body, hdr = pg.Gzip, pg.GzipHeader
+	if pg.GzipHeader != nil {
+		br, gz := encodingQualities(r.Header.Get("Accept-Encoding"))
+		if e := brotliIf(br > 0 && br >= gz, pg); e != nil {
+			body, hdr = e.Body, e.Header
+		} else if gz > 0 {
+			body, hdr = pg.Gzip, pg.GzipHeader
+		}
 	}
 	out := w.Header()
 	for k, v := range hdr {
@@ -56,14 +62,46 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, pg *pages.Pa
 	}
 }
 
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			return !strings.Contains(strings.ReplaceAll(q, " ", ""), "q=0") || strings.Contains(q, "q=0.")
+// brotliIf returns pg's brotli form if wanted and made.
+func brotliIf(want bool, pg *pages.Page) *pages.Encoded {
+	if !want {
+		return nil
+	}
+	return pg.Brotli()
+}
+
+// encodingQualities returns the qualities an Accept-Encoding header gives
+// brotli and gzip (listed, or covered by "*"; 0 when refused or absent).
+func encodingQualities(header string) (br, gzip float64) {
+	var star, brQ, gzQ float64 = 0, -1, -1
+	for part := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		q := 1.0
+		for p := range strings.SplitSeq(params, ";") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				} else {
+					q = 0
+				}
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "br":
+			brQ = q
+		case "gzip", "x-gzip":
+			gzQ = q
+		case "*":
+			star = q
 		}
 	}
-	return false
+	if brQ < 0 {
+		brQ = star
+	}
+	if gzQ < 0 {
+		gzQ = star
+	}
+	return brQ, gzQ
 }
 
 // notModified applies If-None-Match (either encoding's ETag matches), or
@@ -73,7 +111,7 @@ func notModified(r *http.Request, pg *pages.Page) bool {
 		base := strings.Trim(pg.ETag, `"`)
 		for _, t := range strings.Split(inm, ",") {
 			t = strings.Trim(strings.TrimPrefix(strings.TrimSpace(t), "W/"), `"`)
-			if t == "*" || t == base || t == base+"-gz" {
+			if t == "*" || t == base || t == base+"-gz" || t == base+"-br" {
 				return true
 			}
 		}

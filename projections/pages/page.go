@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/andybalholm/brotli"
 )
 
 // Page is a rendered response, ready to serve.
@@ -24,6 +27,82 @@ type Page struct {
 	// Response headers, built once: Header for the body as is, GzipHeader
 	// for the gzipped body (its own ETag and Content-Encoding).
 	Header, GzipHeader http.Header
+
+	br       atomic.Pointer[Encoded] // made in the background, see Brotli
+	brQueued atomic.Bool
+	brotli   *compressor
+}
+
+// Encoded is a compressed form of a page with its headers.
+type Encoded struct {
+	Body   []byte
+	Header http.Header
+}
+
+// Brotli returns the page's brotli form, or nil while it is not made yet:
+// the first call queues it. Brotli at its best setting is a quarter
+// smaller than gzip for a page but takes ~15 ms, too long for a reader to
+// wait and worth it for every later one. Pages without a gzip form (too
+// small, or not compressible) get none either.
+func (pg *Page) Brotli() *Encoded {
+	if e := pg.br.Load(); e != nil || pg.Gzip == nil || pg.brotli == nil {
+		return e
+	}
+	if pg.brQueued.CompareAndSwap(false, true) {
+		pg.brotli.queue(pg)
+	}
+	return nil
+}
+
+// compressor makes brotli forms one at a time, so that readers arriving
+// at a freshly rendered site cannot set every core compressing.
+type compressor struct {
+	todo chan *Page
+	busy atomic.Bool
+}
+
+// queue hands pg to the compressor; when the queue is full, pg is left
+// to a later request.
+func (c *compressor) queue(pg *Page) {
+	select {
+	case c.todo <- pg:
+	default:
+		pg.brQueued.Store(false)
+		return
+	}
+	if c.busy.CompareAndSwap(false, true) {
+		go c.run()
+	}
+}
+
+// run compresses until the queue is empty. A goroutine runs only while
+// there is work, so the compressor needs no shutdown.
+func (c *compressor) run() {
+	for {
+		select {
+		case pg := <-c.todo:
+			pg.br.Store(pg.encodeBrotli())
+		default:
+			c.busy.Store(false)
+			if len(c.todo) == 0 || !c.busy.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}
+}
+
+func (pg *Page) encodeBrotli() *Encoded {
+	var b bytes.Buffer
+	w := brotli.NewWriterLevel(&b, brotli.BestCompression)
+	w.Write(pg.Body)
+	w.Close()
+	h := pg.GzipHeader.Clone()
+	h["Content-Encoding"] = []string{"br"}
+	h["Content-Length"] = []string{strconv.Itoa(b.Len())}
+	if pg.Status == http.StatusOK {
+		h["Etag"] = []string{strings.TrimSuffix(pg.ETag, `"`) + `-br"`}
+	}
+	return &Encoded{Body: b.Bytes(), Header: h}
 }
 
 // headers prepares the response headers; csp applies to HTML pages.

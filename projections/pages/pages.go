@@ -82,7 +82,8 @@ type Pages struct {
 
 	// cache holds rendered pages by path. Written under mu (so a render
 	// never stores a page older than the model), read without locks.
-	cache sync.Map
+	cache  sync.Map
+	brotli *compressor
 }
 
 // indexes are sorted views of the published posts, newest first.
@@ -113,7 +114,7 @@ func Open(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{cfg: cfg, db: db, theme: th}
+	p := &Pages{cfg: cfg, db: db, theme: th, brotli: &compressor{todo: make(chan *Page, 256)}}
 	if err := p.load(); err != nil {
 		db.Close()
 		return nil, err

@@ -170,7 +170,9 @@ func (p *Pages) execute(name string, v view, status int, modified time.Time) *Pa
 
 // newPage builds a page with its headers. Callers hold mu.
 func (p *Pages) newPage(status int, contentType string, body []byte, modified time.Time) *Page {
-	return newPage(status, contentType, body, modified).headers(p.csp())
+	pg := newPage(status, contentType, body, modified).headers(p.csp())
+	pg.brotli = p.brotli
+	return pg
 }
 
 // csp allows the site's own files, images from anywhere, and the analytics
