@@ -203,7 +203,6 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			Env: append([]string{"CHRONICLE_HOOK_BIN=" + bin, "CHRONICLE_HOOK_SOCKET=" + cfg.hookSocket()}, cfg.HookEnv...)}
 	}
 	srv := &http.Server{
-		Handler:           webui.New(wcfg),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -211,6 +210,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	front := webui.NewFront(webui.New(wcfg), srv, webui.FrontConfig{
+		MaxBody: int(wcfg.Media.MaxBytes) + 1<<20, MaxHeaderBytes: srv.MaxHeaderBytes, ReadHeaderTimeout: srv.ReadHeaderTimeout,
+		ReadTimeout: srv.ReadTimeout, WriteTimeout: srv.WriteTimeout, IdleTimeout: srv.IdleTimeout, Logger: log})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -220,7 +222,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		ready <- ln.Addr().String()
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- front.Serve(ln) }()
 
 	select {
 	case <-ctx.Done():
@@ -230,7 +232,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	log.Info("shutting down: draining requests")
 	sctx, cancel = context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := front.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
 	}
 	// Deferred, in this order: stop outbox and consumers and wait for them,

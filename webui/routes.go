@@ -159,7 +159,7 @@ func New(cfg Config) http.Handler {
 // for rendered public pages.
 type Router struct {
 	*mux.Router
-	fast http.Handler
+	fast *fastPages
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -37,29 +37,39 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, pg *pages.Pa
 		http.Redirect(w, r, pg.Location, pg.Status)
 		return
 	}
+	hdr, body, status := pickPage(pg, r.Header.Get("Accept-Encoding"), r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"))
+	out := w.Header()
+	for k, v := range hdr {
+		out[k] = v
+	}
+	if status == http.StatusNotModified {
+		delete(out, "Content-Encoding")
+		delete(out, "Content-Length")
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead && status != http.StatusNotModified {
+		w.Write(body)
+	}
+}
+
+// pickPage chooses a page's encoding from a request's Accept-Encoding
+// and answers its conditional headers: the response's headers, body and
+// status (http.StatusNotModified when the reader's copy is current). Both
+// of the daemon's HTTP servers answer pages through it.
+func pickPage(pg *pages.Page, acceptEncoding, ifNoneMatch, ifModifiedSince string) (http.Header, []byte, int) {
 	body, hdr := pg.Body, pg.Header
 	if pg.GzipHeader != nil {
-		br, gz := encodingQualities(r.Header.Get("Accept-Encoding"))
+		br, gz := encodingQualities(acceptEncoding)
 		if e := brotliIf(br > 0 && br >= gz, pg); e != nil {
 			body, hdr = e.Body, e.Header
 		} else if gz > 0 {
 			body, hdr = pg.Gzip, pg.GzipHeader
 		}
 	}
-	out := w.Header()
-	for k, v := range hdr {
-		out[k] = v
+	if pg.Status == http.StatusOK && notModified(pg, ifNoneMatch, ifModifiedSince) {
+		return hdr, nil, http.StatusNotModified
 	}
-	if pg.Status == http.StatusOK && notModified(r, pg) {
-		delete(out, "Content-Encoding")
-		delete(out, "Content-Length")
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	w.WriteHeader(pg.Status)
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	return hdr, body, pg.Status
 }
 
 // brotliIf returns pg's brotli form if wanted and made.
@@ -106,8 +116,8 @@ func encodingQualities(header string) (br, gzip float64) {
 
 // notModified applies If-None-Match (either encoding's ETag matches), or
 // failing that If-Modified-Since.
-func notModified(r *http.Request, pg *pages.Page) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
+func notModified(pg *pages.Page, inm, ims string) bool {
+	if inm != "" {
 		base := strings.Trim(pg.ETag, `"`)
 		for _, t := range strings.Split(inm, ",") {
 			t = strings.Trim(strings.TrimPrefix(strings.TrimSpace(t), "W/"), `"`)
@@ -117,8 +127,8 @@ func notModified(r *http.Request, pg *pages.Page) bool {
 		}
 		return false
 	}
-	if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !pg.LastModified.IsZero() {
-		return !pg.LastModified.After(ims.Add(time.Second - 1))
+	if t, err := http.ParseTime(ims); err == nil && !pg.LastModified.IsZero() {
+		return !pg.LastModified.After(t.Add(time.Second - 1))
 	}
 	return false
 }
