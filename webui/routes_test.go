@@ -26,6 +26,14 @@ import (
 
 func newRouter(t *testing.T) *mux.Router {
 	t.Helper()
+	h, _ := newHandler(t)
+	return h.Router
+}
+
+// newHandler returns the daemon's handler on empty projections, and its
+// pages projection.
+func newHandler(t *testing.T) (*webui.Router, *pages.Pages) {
+	t.Helper()
 	dir := t.TempDir()
 	cat, err := catalogue.Open(filepath.Join(dir, "catalogue.db"))
 	if err != nil {
@@ -49,7 +57,7 @@ func newRouter(t *testing.T) *mux.Router {
 	t.Cleanup(func() { ix.Close() })
 	h := webui.New(webui.Config{Catalogue: cat, Pages: pg, Search: ix, Git: &webui.GitConfig{Root: dir}, Media: &webui.MediaConfig{Store: dir}, Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}),
 		Tokens: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoginBurst: 3, LoginEvery: time.Hour})
-	return h.(*webui.Router).Router
+	return h.(*webui.Router), pg
 }
 
 type endpoint struct{ method, path string }

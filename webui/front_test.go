@@ -1,0 +1,196 @@
+package webui_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/webui"
+)
+
+// startFront serves the daemon's handler through a Front on a real
+// listener, with one published post whose page is rendered.
+func startFront(t *testing.T) (addr string, shutdown func() error) {
+	t.Helper()
+	h, pg := newHandler(t)
+	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	d, _ := json.Marshal(events.PostData{Post: events.Post{ID: "p1", Slug: "hello", Title: "Hello front", Content: strings.Repeat("Words words. ", 900),
+		Status: events.Published, PublishedAt: &at, CreatedAt: at, UpdatedAt: at}})
+	e := events.Event{ID: "1", Type: events.PostCreated, Height: 1, Count: 1, Schema: 1, Data: d}
+	if err := pg.Apply(context.Background(), []events.Event{e}, projections.Checkpoint{Cursor: e.Cursor(), Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if pg.Lookup("/posts/hello") == nil || pg.Cached("/posts/hello") == nil {
+		t.Fatal("the post's page is not rendered")
+	}
+	srv := &http.Server{ReadHeaderTimeout: 2 * time.Second}
+	f := webui.NewFront(h, srv, webui.FrontConfig{MaxBody: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 300 * time.Millisecond,
+		IdleTimeout: time.Minute})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- f.Serve(ln) }()
+	stopped := false
+	shutdown = func() error {
+		stopped = true
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := f.Shutdown(ctx); err != nil {
+			return err
+		}
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			shutdown()
+		}
+	})
+	return ln.Addr().String(), shutdown
+}
+
+// exchange writes raw requests on one connection and reads one response
+// per method given, in order.
+func exchange(t *testing.T, c net.Conn, br *bufio.Reader, raw string, methods ...string) []*http.Response {
+	t.Helper()
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	var out []*http.Response
+	for _, m := range methods {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(br, &http.Request{Method: m})
+		if err != nil {
+			t.Fatalf("response %d: %v", len(out)+1, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body = io.NopCloser(strings.NewReader(string(b)))
+		out = append(out, resp)
+	}
+	return out
+}
+
+func body(r *http.Response) string { b, _ := io.ReadAll(r.Body); return string(b) }
+
+func dial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, bufio.NewReader(c)
+}
+
+// A connection that starts with pages and goes on with anything else is
+// answered in order, each request by the server that owns it then.
+func TestFrontHandsConnectionsOver(t *testing.T) {
+	addr, _ := startFront(t)
+	c, br := dial(t, addr)
+	rs := exchange(t, c, br,
+		"GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n"+
+			"HEAD /posts/hello HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"+
+			"GET /posts/hello?utm=1 HTTP/1.1\r\nHost: x\r\n\r\n"+ // handed over here
+			"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"+
+			"GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET", "HEAD", "GET", "GET", "GET")
+	page := body(rs[0])
+	if rs[0].StatusCode != 200 || !strings.Contains(page, "Hello front") || rs[0].Header.Get("Content-Security-Policy") == "" ||
+		rs[0].Header.Get("Etag") == "" || rs[0].Header.Get("Date") == "" || rs[0].ContentLength != int64(len(page)) {
+		t.Fatalf("page: %d %v", rs[0].StatusCode, rs[0].Header)
+	}
+	if rs[1].StatusCode != 200 || rs[1].Header.Get("Content-Encoding") != "gzip" || rs[1].ContentLength <= 0 || body(rs[1]) != "" {
+		t.Fatalf("HEAD: %d %v", rs[1].StatusCode, rs[1].Header)
+	}
+	if rs[2].StatusCode != 200 || body(rs[2]) != page || rs[3].StatusCode != 200 || rs[4].StatusCode != 200 || body(rs[4]) != page {
+		t.Fatalf("after the hand-over: %d %d %d", rs[2].StatusCode, rs[3].StatusCode, rs[4].StatusCode)
+	}
+	etag := rs[0].Header.Get("Etag")
+	c2, br2 := dial(t, addr)
+	rs = exchange(t, c2, br2, "GET /posts/hello HTTP/1.1\r\nHost: x\r\nIf-None-Match: "+etag+"\r\nAccept-Encoding: gzip\r\n\r\n", "GET")
+	if rs[0].StatusCode != 304 || rs[0].Header.Get("Content-Encoding") != "" || body(rs[0]) != "" {
+		t.Fatalf("If-None-Match: %d %v", rs[0].StatusCode, rs[0].Header)
+	}
+}
+
+// A body that follows a page on the same connection — chunked, behind
+// "Expect: 100-continue" — reaches the API whole, with one 100 Continue.
+func TestFrontHandsBodiesOver(t *testing.T) {
+	addr, _ := startFront(t)
+	c, br := dial(t, addr)
+	exchange(t, c, br, "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	payload := `{"email":"someone@example.org","password":""}`
+	io.WriteString(c, "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("no 100 Continue: %q %v", line, err)
+	}
+	br.ReadString('\n') // the blank line after it
+	half := len(payload) / 2
+	rs := exchange(t, c, br, strconv.FormatInt(int64(half), 16)+"\r\n"+payload[:half]+"\r\n"+strconv.FormatInt(int64(len(payload)-half), 16)+"\r\n"+payload[half:]+"\r\n0\r\n\r\n"+
+		"GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n", "POST", "GET")
+	if got := body(rs[0]); rs[0].StatusCode != 422 || !strings.Contains(got, "password") {
+		t.Fatalf("the API saw another body: %d %s", rs[0].StatusCode, got)
+	}
+	if rs[1].StatusCode != 200 {
+		t.Fatalf("page after the body: %d", rs[1].StatusCode)
+	}
+	// A connection that opens with a write goes to net/http directly.
+	c2, br2 := dial(t, addr)
+	rs = exchange(t, c2, br2, "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"+
+		"GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n", "POST", "GET")
+	if rs[0].StatusCode != 422 || rs[1].StatusCode != 200 {
+		t.Fatalf("write first: %d, then page %d", rs[0].StatusCode, rs[1].StatusCode)
+	}
+	// Bodies over the limit on a page's connection are refused.
+	c3, br3 := dial(t, addr)
+	exchange(t, c3, br3, "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	rs = exchange(t, c3, br3, "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", "POST")
+	if rs[0].StatusCode != 413 {
+		t.Fatalf("too large: %d", rs[0].StatusCode)
+	}
+}
+
+// Silent connections are closed; shutdown closes idle connections of both
+// servers and returns.
+func TestFrontTimeoutsAndShutdown(t *testing.T) {
+	addr, shutdown := startFront(t)
+	silent, sbr := dial(t, addr)
+	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := sbr.ReadByte(); err == nil {
+		t.Fatal("a silent connection got an answer")
+	}
+	fast, fbr := dial(t, addr)
+	exchange(t, fast, fbr, "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+	handed, hbr := dial(t, addr)
+	exchange(t, handed, hbr, "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "GET", "GET")
+	start := time.Now()
+	if err := shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+	for _, br := range []*bufio.Reader{fbr, hbr} {
+		if _, err := br.ReadByte(); err == nil {
+			t.Error("an idle connection is still open after shutdown")
+		}
+	}
+	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		t.Error("still accepting after shutdown")
+	}
+}
