@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -90,8 +91,11 @@ func (c *counter) context(ctx context.Context) context.Context {
 	return context.WithValue(ctx, search.MakeDocumentMatchHandlerKey,
 		search.MakeDocumentMatchHandler(func(sc *search.SearchContext) (search.DocumentMatchHandler, bool, error) {
 			rank, _, err := collector.MakeTopNDocumentMatchHandler(sc)
-			if err != nil || rank == nil {
-				return nil, false, fmt.Errorf("search collector: %v", err)
+			if err != nil {
+				return nil, false, fmt.Errorf("search collector: %w", err)
+			}
+			if rank == nil {
+				return nil, false, errors.New("search collector: not bleve's top-N collector")
 			}
 			return func(d *search.DocumentMatch) error {
 				if d != nil {
