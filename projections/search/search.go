@@ -29,6 +29,7 @@ import (
 	_ "github.com/blevesearch/bleve/v2/analysis/lang/pt"
 	_ "github.com/blevesearch/bleve/v2/analysis/lang/ru"
 	_ "github.com/blevesearch/bleve/v2/analysis/lang/sv"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/chronicle-cms/chronicle/events"
@@ -93,9 +94,9 @@ var _ projections.Projection = (*Index)(nil)
 // Open opens or creates the index at path.
 func Open(path string, md *render.Renderer) (*Index, error) {
 	ix := &Index{path: path, md: md, lang: AnalyzerFor("en")}
-	idx, err := bleve.Open(path)
+	idx, err := bleve.OpenUsing(path, indexConfig())
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
-		idx, err = bleve.New(path, newMapping())
+		idx, err = newIndex(path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open search index %s: %w", path, err)
@@ -137,6 +138,18 @@ func (ix *Index) loadMeta() error {
 type meta struct {
 	Checkpoint projections.Checkpoint `json:"checkpoint"`
 	Analyzer   string                 `json:"analyzer"`
+}
+
+// indexConfig lets a batch return once it is searchable, before it is on
+// disk (scorch persists it moments later, with fsync). A crash may then
+// lose the last batches, but never half of one: the checkpoint is in the
+// same batch, the index comes back at an older checkpoint, and the runtime
+// replays the events after it. Waiting for the disk made an edit reach
+// search 7 ms later (25 ms at p99).
+func indexConfig() map[string]any { return map[string]any{"unsafe_batch": true} }
+
+func newIndex(path string) (bleve.Index, error) {
+	return bleve.NewUsing(path, newMapping(), scorch.Name, scorch.Name, indexConfig())
 }
 
 func newMapping() mapping.IndexMapping {
@@ -194,11 +207,35 @@ func postMapping(analyzer string) *mapping.DocumentMapping {
 	return dm
 }
 
-// Close closes the index.
+// Close waits until the index is on disk, then closes it.
 func (ix *Index) Close() error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	return ix.idx.Close()
+	return errors.Join(ix.flush(), ix.idx.Close())
+}
+
+// flush writes the checkpoint again, in a batch whose persistence it waits
+// for, and so for every batch before it (see indexConfig): without it a
+// closing index would lose its last batches, and `chronicle rebuild` its
+// work.
+func (ix *Index) flush() error {
+	b := ix.idx.NewBatch()
+	m, _ := json.Marshal(meta{Checkpoint: ix.cp, Analyzer: ix.lang})
+	b.SetInternal(checkpointKey, m)
+	persisted := make(chan error, 1)
+	b.SetPersistedCallback(func(err error) { persisted <- err })
+	if err := ix.idx.Batch(b); err != nil {
+		return fmt.Errorf("flush search index: %w", err)
+	}
+	select {
+	case err := <-persisted:
+		if err != nil {
+			return fmt.Errorf("flush search index: %w", err)
+		}
+		return nil
+	case <-time.After(time.Minute):
+		return errors.New("flush search index: not on disk after a minute")
+	}
 }
 
 // Name implements projections.Projection.
@@ -221,7 +258,7 @@ func (ix *Index) Reset() error {
 	if err := os.RemoveAll(ix.path); err != nil {
 		return fmt.Errorf("remove search index: %w", err)
 	}
-	idx, err := bleve.New(ix.path, newMapping())
+	idx, err := newIndex(ix.path)
 	if err != nil {
 		return fmt.Errorf("create search index: %w", err)
 	}

@@ -174,3 +174,29 @@ func TestTyposForgivenWhenFewHits(t *testing.T) {
 		}
 	}
 }
+
+// Batches return before they are on disk; closing the index waits for
+// them, so a reopened index has every batch and its checkpoint.
+func TestCloseKeepsEveryBatch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.bleve")
+	ix, err := Open(dir, render.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		apply(t, ix, events.PostCreated, post(fmt.Sprint("k", i), "Kept", "kept words", events.Published, 2026, []string{"c"}))
+	}
+	want := ix.Checkpoint()
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ix, err = Open(dir, render.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	r, err := ix.Search(Query{Q: "kept"})
+	if ix.Checkpoint() != want || err != nil || r.Total != 50 || fmt.Sprint(r.Facets["categories"]) != "[{c 50}]" {
+		t.Fatalf("reopened at %+v (want %+v) with %d hits, facets %v, %v", ix.Checkpoint(), want, r.Total, r.Facets, err)
+	}
+}
