@@ -58,13 +58,11 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, pg *pages.Pa
 // of the daemon's HTTP servers answer pages through it.
 func pickPage(pg *pages.Page, acceptEncoding, ifNoneMatch, ifModifiedSince string) (http.Header, []byte, int) {
 	body, hdr := pg.Body, pg.Header
-	if pg.GzipHeader != nil {
-		br, gz := encodingQualities(acceptEncoding)
-		if e := brotliIf(br > 0 && br >= gz, pg); e != nil {
-			body, hdr = e.Body, e.Header
-		} else if gz > 0 {
-			body, hdr = pg.Gzip, pg.GzipHeader
-		}
+	br, gz := encodingQualities(acceptEncoding)
+	if e := brotliIf(br > 0 && br >= gz, pg); e != nil {
+		body, hdr = e.Body, e.Header
+	} else if e := gzipIf(gz > 0, pg); e != nil {
+		body, hdr = e.Body, e.Header
 	}
 	if pg.Status == http.StatusOK && notModified(pg, ifNoneMatch, ifModifiedSince) {
 		return hdr, nil, http.StatusNotModified
@@ -78,6 +76,14 @@ func brotliIf(want bool, pg *pages.Page) *pages.Encoded {
 		return nil
 	}
 	return pg.Brotli()
+}
+
+// gzipIf returns pg's gzip form if wanted and worth it.
+func gzipIf(want bool, pg *pages.Page) *pages.Encoded {
+	if !want {
+		return nil
+	}
+	return pg.Gzip()
 }
 
 // encodingQualities returns the qualities an Accept-Encoding header gives

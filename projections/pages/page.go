@@ -2,16 +2,17 @@ package pages
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/gzip"
 )
 
 // Page is a rendered response, ready to serve.
@@ -19,18 +20,52 @@ type Page struct {
 	Status       int
 	ContentType  string
 	Body         []byte
-	Gzip         []byte // Body gzipped; nil when not worth it
 	ETag         string // strong, of Body
 	LastModified time.Time
 	Location     string // for redirects
 
-	// Response headers, built once: Header for the body as is, GzipHeader
-	// for the gzipped body (its own ETag and Content-Encoding).
-	Header, GzipHeader http.Header
+	// Header holds the response headers for Body, built once.
+	Header http.Header
 
-	br       atomic.Pointer[Encoded] // made in the background, see Brotli
-	brQueued atomic.Bool
-	brotli   *compressor
+	compressible bool // big enough to try gzip and brotli on
+	gzOnce       sync.Once
+	gz           *Encoded
+	br           atomic.Pointer[Encoded] // made in the background, see Brotli
+	brQueued     atomic.Bool
+	brotli       *compressor
+}
+
+// Gzip returns the page gzipped, with its own ETag and Content-Encoding,
+// or nil when the page is too small or does not shrink. It is made at the
+// first request that wants it, not when the page is rendered: an edit's
+// pages (feeds are large) are then ready sooner.
+func (pg *Page) Gzip() *Encoded {
+	if !pg.compressible {
+		return nil
+	}
+	pg.gzOnce.Do(func() {
+		var b bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
+		w.Write(pg.Body)
+		w.Close()
+		pg.gz = pg.encoded("gzip", "-gz", b.Bytes())
+	})
+	return pg.gz
+}
+
+// encoded returns body as the page's encoding named, or nil if it is not
+// smaller than the page.
+func (pg *Page) encoded(encoding, etagSuffix string, body []byte) *Encoded {
+	if len(body) >= len(pg.Body) {
+		return nil
+	}
+	h := pg.Header.Clone()
+	h["Content-Encoding"] = []string{encoding}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if pg.Status == http.StatusOK {
+		h["Etag"] = []string{strings.TrimSuffix(pg.ETag, `"`) + etagSuffix + `"`}
+	}
+	return &Encoded{Body: body, Header: h}
 }
 
 // Encoded is a compressed form of a page with its headers.
@@ -42,10 +77,9 @@ type Encoded struct {
 // Brotli returns the page's brotli form, or nil while it is not made yet:
 // the first call queues it. Brotli at its best setting is a quarter
 // smaller than gzip for a page but takes ~15 ms, too long for a reader to
-// wait and worth it for every later one. Pages without a gzip form (too
-// small, or not compressible) get none either.
+// wait and worth it for every later one.
 func (pg *Page) Brotli() *Encoded {
-	if e := pg.br.Load(); e != nil || pg.Gzip == nil || pg.brotli == nil {
+	if e := pg.br.Load(); e != nil || !pg.compressible || pg.brotli == nil {
 		return e
 	}
 	if pg.brQueued.CompareAndSwap(false, true) {
@@ -81,7 +115,9 @@ func (c *compressor) run() {
 	for {
 		select {
 		case pg := <-c.todo:
-			pg.br.Store(pg.encodeBrotli())
+			if e := pg.encodeBrotli(); e != nil {
+				pg.br.Store(e)
+			}
 		default:
 			c.busy.Store(false)
 			if len(c.todo) == 0 || !c.busy.CompareAndSwap(false, true) {
@@ -96,13 +132,7 @@ func (pg *Page) encodeBrotli() *Encoded {
 	w := brotli.NewWriterLevel(&b, brotli.BestCompression)
 	w.Write(pg.Body)
 	w.Close()
-	h := pg.GzipHeader.Clone()
-	h["Content-Encoding"] = []string{"br"}
-	h["Content-Length"] = []string{strconv.Itoa(b.Len())}
-	if pg.Status == http.StatusOK {
-		h["Etag"] = []string{strings.TrimSuffix(pg.ETag, `"`) + `-br"`}
-	}
-	return &Encoded{Body: b.Bytes(), Header: h}
+	return pg.encoded("br", "-br", b.Bytes())
 }
 
 // headers prepares the response headers; csp applies to HTML pages.
@@ -127,32 +157,13 @@ func (pg *Page) headers(csp string) *Page {
 		h["Cache-Control"] = []string{"no-cache"}
 	}
 	pg.Header = h
-	if pg.Gzip != nil {
-		g := h.Clone()
-		g["Content-Encoding"] = []string{"gzip"}
-		g["Content-Length"] = []string{strconv.Itoa(len(pg.Gzip))}
-		if pg.Status == http.StatusOK {
-			g["Etag"] = []string{strings.TrimSuffix(pg.ETag, `"`) + `-gz"`}
-		}
-		pg.GzipHeader = g
-	}
 	return pg
 }
 
 func newPage(status int, contentType string, body []byte, modified time.Time) *Page {
 	sum := sha256.Sum256(body)
-	pg := &Page{Status: status, ContentType: contentType, Body: body,
+	return &Page{Status: status, ContentType: contentType, Body: body, compressible: len(body) > 512,
 		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, LastModified: modified.UTC().Truncate(time.Second)}
-	if len(body) > 512 {
-		var b bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
-		w.Write(body)
-		w.Close()
-		if b.Len() < len(body) {
-			pg.Gzip = b.Bytes()
-		}
-	}
-	return pg
 }
 
 func redirect(to string) *Page {

@@ -59,6 +59,17 @@ type post struct {
 	Summary    string    `json:"summary"`
 	FirstImage string    `json:"first_image"`
 	date       time.Time // listing date, UTC: published, else created
+	tagSlugs   []string  // Slugify of each of Tags (slugs cost a regexp each)
+}
+
+// derive sets the fields computed from the post.
+func (ps *post) derive() *post {
+	ps.date = listDate(&ps.Post)
+	ps.tagSlugs = make([]string, len(ps.Tags))
+	for i, t := range ps.Tags {
+		ps.tagSlugs[i] = events.Slugify(t)
+	}
+	return ps
 }
 
 // Pages is the projection and its read side.
@@ -174,7 +185,7 @@ func (p *Pages) load() error {
 			if err := json.Unmarshal(v, &ps); err != nil {
 				return fmt.Errorf("post %s: %w", k, err)
 			}
-			ps.date = listDate(&ps.Post)
+			ps.derive()
 			p.posts[ps.ID], p.bySlug[ps.Slug] = &ps, &ps
 			return nil
 		}); err != nil {
@@ -254,7 +265,7 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 			c := change{id: d.Post.ID, event: e}
 			if e.Type != events.PostDeleted && d.Post.Status == events.Published {
 				doc := p.cfg.Renderer.Markdown(d.Post.Content)
-				ps := &post{Post: d.Post, HTML: doc.HTML, Summary: doc.Summary, FirstImage: doc.FirstImage, date: listDate(&d.Post)}
+				ps := (&post{Post: d.Post, HTML: doc.HTML, Summary: doc.Summary, FirstImage: doc.FirstImage}).derive()
 				ps.Content = ""
 				c.post = ps
 			}
@@ -413,17 +424,14 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 func (p *Pages) reindex() {
 	ix := indexes{byCat: map[string][]*post{}, byTag: map[string][]*post{}, tagNames: map[string]string{},
 		byYear: map[int][]*post{}, byMonth: map[[2]int][]*post{}}
-	for _, ps := range p.posts {
-		ix.all = append(ix.all, ps)
-	}
-	sort.Slice(ix.all, func(i, j int) bool { return newer(ix.all[i], ix.all[j]) })
+	ix.all = p.sortedPosts()
 	tagCount := map[string]map[string]int{}
 	for _, ps := range ix.all {
 		for _, c := range ps.Categories {
 			ix.byCat[c] = append(ix.byCat[c], ps)
 		}
-		for _, t := range ps.Tags {
-			s := events.Slugify(t)
+		for i, t := range ps.Tags {
+			s := ps.tagSlugs[i]
 			ix.byTag[s] = append(ix.byTag[s], ps)
 			if tagCount[s] == nil {
 				tagCount[s] = map[string]int{}
@@ -439,6 +447,37 @@ func (p *Pages) reindex() {
 		ix.tagNames[s] = events.TagName(names)
 	}
 	p.ix = ix
+}
+
+// sortedPosts returns the published posts, newest first. It starts from
+// the previous order, since an event changes a few posts of thousands:
+// the unchanged keep their places and the rest are merged in (sorting all
+// of them again was most of an edit's time on a large site).
+func (p *Pages) sortedPosts() []*post {
+	kept := make([]*post, 0, len(p.posts))
+	placed := make(map[*post]bool, len(p.ix.all))
+	for _, ps := range p.ix.all {
+		if p.posts[ps.ID] == ps {
+			kept = append(kept, ps)
+			placed[ps] = true
+		}
+	}
+	var added []*post
+	for _, ps := range p.posts {
+		if !placed[ps] {
+			added = append(added, ps)
+		}
+	}
+	sort.Slice(added, func(i, j int) bool { return newer(added[i], added[j]) })
+	all := make([]*post, 0, len(p.posts))
+	for len(kept) > 0 && len(added) > 0 {
+		if newer(added[0], kept[0]) {
+			all, added = append(all, added[0]), added[1:]
+		} else {
+			all, kept = append(all, kept[0]), kept[1:]
+		}
+	}
+	return append(append(all, kept...), added...)
 }
 
 func listDate(p *events.Post) time.Time {
@@ -478,8 +517,8 @@ func (p *Pages) invalidate(old indexes, before, after []*post) {
 			for _, c := range ps.Categories {
 				cats[c] = true
 			}
-			for _, t := range ps.Tags {
-				tags[events.Slugify(t)] = true
+			for _, t := range ps.tagSlugs {
+				tags[t] = true
 			}
 			years[pubDate(ps).Year()] = true
 		}
@@ -540,8 +579,8 @@ func (p *Pages) hotKeys(before, after []*post) []string {
 		for _, c := range ps.Categories {
 			seen["/category/"+c] = true
 		}
-		for _, t := range ps.Tags {
-			seen["/tag/"+events.Slugify(t)] = true
+		for _, t := range ps.tagSlugs {
+			seen["/tag/"+t] = true
 		}
 	}
 	for k := range seen {

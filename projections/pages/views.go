@@ -391,8 +391,8 @@ func (p *Pages) renderPost(ps *post) *Page {
 	if pub := pubDate(ps); ps.UpdatedAt.Sub(pub) > 24*time.Hour {
 		pv.Updated, pv.UpdatedISO, pv.UpdatedHuman = true, ps.UpdatedAt.UTC().Format(time.RFC3339), human(ps.UpdatedAt)
 	}
-	for _, t := range ps.Tags {
-		pv.Tags = append(pv.Tags, link{t, "/tag/" + events.Slugify(t)})
+	for i, t := range ps.Tags {
+		pv.Tags = append(pv.Tags, link{t, "/tag/" + ps.tagSlugs[i]})
 	}
 	if i := indexOf(p.ix.all, ps); i >= 0 {
 		if i > 0 {
@@ -460,8 +460,8 @@ func (p *Pages) related(ps *post, n int) []postLink {
 			score[q] += 2
 		}
 	}
-	for _, t := range ps.Tags {
-		for _, q := range p.ix.byTag[events.Slugify(t)] {
+	for _, t := range ps.tagSlugs {
+		for _, q := range p.ix.byTag[t] {
 			score[q]++
 		}
 	}

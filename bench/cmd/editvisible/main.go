@@ -49,7 +49,7 @@ func main() {
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
 	}
-	var ack, visible []time.Duration
+	var ack, visible, inSearch []time.Duration
 	for i := 0; i < *edits; i++ {
 		word := fmt.Sprintf("zq%dx%d", time.Now().UnixNano()%1e6, i)
 		in, _ := json.Marshal(map[string]any{"title": "Edited " + word, "content": "Body mentioning " + word + ".\n",
@@ -70,6 +70,7 @@ func main() {
 		acked := time.Now()
 		for !strings.Contains(get("/api/v1/search?q="+word), word) {
 		}
+		inSearch = append(inSearch, time.Since(acked))
 		for !strings.Contains(get("/category/"+*category), word) {
 		}
 		ack = append(ack, acked.Sub(start))
@@ -80,6 +81,7 @@ func main() {
 		fmt.Printf("%-28s p50 %7.1f ms   p99 %7.1f ms   (n=%d)\n", name, ms(d[len(d)/2]), ms(d[len(d)*99/100]), len(d))
 	}
 	report("write acknowledged", ack)
+	report("ack → search", inSearch)
 	report("ack → search + category page", visible)
 }
 

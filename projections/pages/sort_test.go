@@ -1,0 +1,43 @@
+package pages
+
+import (
+	"fmt"
+	"math/rand"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events"
+)
+
+// sortedPosts keeps the order a full sort gives while posts come, change
+// date and go.
+func TestSortedPostsMatchesAFullSort(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	p := &Pages{posts: map[string]*post{}}
+	newPost := func(id string) *post {
+		at := time.Date(2020, 1, 1+rng.Intn(30), 0, 0, 0, 0, time.UTC) // many equal dates: ties go by id
+		return (&post{Post: events.Post{ID: id, PublishedAt: &at}}).derive()
+	}
+	for round := range 200 {
+		for range 1 + rng.Intn(5) {
+			id := fmt.Sprint("p", rng.Intn(60))
+			switch rng.Intn(3) {
+			case 0:
+				delete(p.posts, id)
+			default:
+				p.posts[id] = newPost(id)
+			}
+		}
+		p.reindex()
+		want := make([]*post, 0, len(p.posts))
+		for _, ps := range p.posts {
+			want = append(want, ps)
+		}
+		sort.Slice(want, func(i, j int) bool { return newer(want[i], want[j]) })
+		if !slices.Equal(p.ix.all, want) {
+			t.Fatalf("round %d: order differs from a full sort", round)
+		}
+	}
+}
