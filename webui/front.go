@@ -155,7 +155,14 @@ func (f *Front) serveFast(ctx *fasthttp.RequestCtx) {
 	if f.router != nil && f.router.fast != nil && (ctx.IsGet() || ctx.IsHead()) {
 		// Only the exact path of a page: anything a router would clean,
 		// decode or redirect first is the router's.
-		if pg := f.router.fast.h.cfg.Pages.Cached(string(ctx.Request.Header.RequestURI())); pg != nil && pg.Location == "" {
+		uri := string(ctx.Request.Header.RequestURI())
+		pg := f.router.fast.h.cfg.Pages.Cached(uri)
+		if pg == nil && pages.Serves(uri) {
+			// Render it here: handing the connection over at every page
+			// an edit dropped would move busy connections to net/http.
+			pg = f.router.fast.h.cfg.Pages.Lookup(uri)
+		}
+		if pg != nil && pg.Location == "" {
 			start := time.Now()
 			writeFastPage(ctx, pg)
 			f.router.fast.observe.Observe(time.Since(start).Seconds())

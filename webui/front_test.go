@@ -127,6 +127,29 @@ func TestFrontHandsConnectionsOver(t *testing.T) {
 	}
 }
 
+// A page not rendered yet is rendered on the fast connection, which stays
+// there. (fasthttp writes Date first, net/http last.)
+func TestFrontRendersMissingPages(t *testing.T) {
+	addr, _ := startFront(t)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var raw strings.Builder
+	br := bufio.NewReader(io.TeeReader(c, &raw))
+	rs := exchange(t, c, br, "GET /archive/2026 HTTP/1.1\r\nHost: x\r\n\r\nGET /sitemap.xml HTTP/1.1\r\nHost: x\r\n\r\nGET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET", "GET", "GET")
+	for i, r := range rs {
+		if r.StatusCode != 200 {
+			t.Fatalf("response %d: %d", i+1, r.StatusCode)
+		}
+	}
+	if n := strings.Count(raw.String(), "HTTP/1.1 200 OK\r\nDate: "); n != 3 {
+		t.Fatalf("%d of 3 answered by fasthttp:\n%.600s", n, raw.String())
+	}
+}
+
 // A body that follows a page on the same connection — chunked, behind
 // "Expect: 100-continue" — reaches the API whole, with one 100 Continue.
 func TestFrontHandsBodiesOver(t *testing.T) {

@@ -41,3 +41,16 @@ func TestSortedPostsMatchesAFullSort(t *testing.T) {
 		}
 	}
 }
+
+func TestServes(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/": true, "/about": true, "/posts/x": true, "/category/a/page/2": true, "/tag/t/feed.xml": true, "/archive/2026/05": true,
+		"/sitemap.xml": true, "/sitemap-2.xml": true, "/robots.txt": true, "/page/3": true, "/feed.json": true,
+		"/api/v1/posts": false, "/git/site.git/info/refs": false, "/media/x/w640": false, "/static/style.css": false,
+		"/search": false, "/healthz": false, "/posts/x?utm=1": false, "/posts/%78": false, "/admin/": false,
+	} {
+		if Serves(path) != want {
+			t.Errorf("Serves(%q) = %v", path, !want)
+		}
+	}
+}

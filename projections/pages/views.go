@@ -191,6 +191,21 @@ func (p *Pages) csp() string {
 
 // render builds the page at path from the model, or nil if there is none.
 // Callers hold mu for reading.
+// Serves reports whether path is in the pages' address space, whether or
+// not a page exists there: the addresses render knows.
+func Serves(path string) bool {
+	switch path {
+	case "/", "/about", "/robots.txt", "/feed.xml", "/rss.xml", "/feed.json":
+		return true
+	}
+	for _, prefix := range []string{"/sitemap", "/page/", "/posts/", "/category/", "/tag/", "/archive/"} {
+		if strings.HasPrefix(path, prefix) {
+			return !strings.ContainsAny(path, "?#%")
+		}
+	}
+	return false
+}
+
 func (p *Pages) render(path string) *Page {
 	switch path {
 	case "/":
