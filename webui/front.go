@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -283,6 +284,40 @@ type peekedConn struct {
 }
 
 func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// CloseWrite and ReadFrom keep what net/http does with a TCP connection:
+// half-closing before closing (so that a client still sending gets the
+// response, not a reset) and sendfile for files. Writes are not wrapped,
+// so both go to the socket itself.
+func (c *peekedConn) CloseWrite() error                   { return closeWrite(c.Conn) }
+func (c *handedConn) CloseWrite() error                   { return closeWrite(socket(c.Conn)) }
+func (c *peekedConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }
+func (c *handedConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(socket(c.Conn), r) }
+
+// socket unwraps a connection fasthttp hijacked down to what route gave it.
+func socket(c net.Conn) net.Conn {
+	if u, ok := c.(interface{ UnsafeConn() net.Conn }); ok {
+		c = u.UnsafeConn()
+	}
+	if p, ok := c.(*peekedConn); ok {
+		c = p.Conn
+	}
+	return c
+}
+
+func closeWrite(c net.Conn) error {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+func readFrom(c net.Conn, r io.Reader) (int64, error) {
+	if rf, ok := c.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c}, r)
+}
 
 // handedConn is a connection handed from fasthttp to net/http: the
 // request fasthttp read, then the rest of the connection.
