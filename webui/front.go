@@ -82,6 +82,7 @@ func NewFront(handler http.Handler, srv *http.Server, cfg FrontConfig) *Front {
 		WriteTimeout:       cfg.WriteTimeout,
 		IdleTimeout:        cfg.IdleTimeout,
 		CloseOnShutdown:    true,
+		KeepHijackedConns:  true, // handed over: net/http closes them
 		Logger:             fastLogger{cfg.Logger},
 		// Reported by fasthttp when it answers a request itself (bad
 		// syntax, body too large) — the client sees only the status.
@@ -216,13 +217,41 @@ func (f *Front) handOver(ctx *fasthttp.RequestCtx) {
 	prefix := b.Bytes()
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(c net.Conn) {
-		hc := &handedConn{Conn: c, prefix: prefix, closed: make(chan struct{})}
-		if f.slowQ.push(hc) {
-			// fasthttp closes c and reuses its read buffer when this
-			// returns: wait until net/http is done with the connection.
-			<-hc.closed
+		// fasthttp reuses its read buffer once this returns (and with
+		// KeepHijackedConns leaves the socket alone): take out what it
+		// read ahead — pipelined requests — and give net/http the
+		// connection route made, never fasthttp's wrapper.
+		pc, ok := socket(c).(*peekedConn)
+		if !ok {
+			c.Close()
+			return
 		}
+		ahead, err := readAhead(c, pc)
+		if err != nil {
+			pc.Close()
+			return
+		}
+		f.slowQ.push(&handedConn{peekedConn: pc, prefix: append(prefix, ahead...)})
 	})
+}
+
+// readAhead returns what hijacked (fasthttp's connection) holds in its
+// buffer, without waiting for the socket pc: a deadline in the past makes
+// the first read that would reach the socket fail at once.
+func readAhead(hijacked net.Conn, pc *peekedConn) ([]byte, error) {
+	if err := pc.SetReadDeadline(time.Unix(1, 0)); err != nil {
+		return nil, err
+	}
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := hijacked.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			break // the deadline, or the client gone: net/http sees which
+		}
+	}
+	return out, pc.SetReadDeadline(time.Time{})
 }
 
 // Shutdown stops accepting, then shuts both servers down: requests in
@@ -294,13 +323,10 @@ func (c *handedConn) CloseWrite() error                   { return closeWrite(so
 func (c *peekedConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }
 func (c *handedConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(socket(c.Conn), r) }
 
-// socket unwraps a connection fasthttp hijacked down to what route gave it.
+// socket unwraps a connection fasthttp hijacked: what route gave it.
 func socket(c net.Conn) net.Conn {
 	if u, ok := c.(interface{ UnsafeConn() net.Conn }); ok {
-		c = u.UnsafeConn()
-	}
-	if p, ok := c.(*peekedConn); ok {
-		c = p.Conn
+		return u.UnsafeConn()
 	}
 	return c
 }
@@ -320,12 +346,10 @@ func readFrom(c net.Conn, r io.Reader) (int64, error) {
 }
 
 // handedConn is a connection handed from fasthttp to net/http: the
-// request fasthttp read, then the rest of the connection.
+// requests fasthttp read, then the rest of the connection.
 type handedConn struct {
-	net.Conn
+	*peekedConn
 	prefix []byte
-	once   sync.Once
-	closed chan struct{}
 }
 
 func (c *handedConn) Read(p []byte) (int, error) {
@@ -334,13 +358,7 @@ func (c *handedConn) Read(p []byte) (int, error) {
 		c.prefix = c.prefix[n:]
 		return n, nil
 	}
-	return c.Conn.Read(p)
-}
-
-// Close lets fasthttp's hijack handler return, which closes the socket.
-func (c *handedConn) Close() error {
-	c.once.Do(func() { close(c.closed) })
-	return nil
+	return c.peekedConn.Read(p)
 }
 
 // fastLogger passes fasthttp's messages to slog.

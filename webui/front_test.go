@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,5 +217,51 @@ func TestFrontTimeoutsAndShutdown(t *testing.T) {
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("still accepting after shutdown")
+	}
+}
+
+// Many connections handed over and closed at once: nothing fasthttp
+// reuses (its read buffers, its hijacked connections) may be touched by
+// net/http after the hand-over.
+func TestFrontHandOverUnderLoad(t *testing.T) {
+	addr, _ := startFront(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for w := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.WriteString(c, "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\nGET /api/v1/posts?limit=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n")
+				br := bufio.NewReader(c)
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				for n := range 3 {
+					if w%2 == 0 && i%3 == 0 && n == 1 {
+						break // hang up while net/http is still at it
+					}
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						errs <- fmt.Errorf("worker %d, connection %d, response %d: %w", w, i, n+1, err)
+						c.Close()
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					if resp.StatusCode != 200 {
+						errs <- fmt.Errorf("worker %d, connection %d, response %d: %d", w, i, n+1, resp.StatusCode)
+					}
+				}
+				c.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
