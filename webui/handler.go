@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -140,8 +141,12 @@ func (h *Handler) api(fn apiFunc) http.Handler {
 			p = problem(http.StatusPreconditionFailed, "%s: fetch it again, reapply your change and send the new ETag in If-Match", events.ErrStale)
 		case errors.Is(err, events.ErrNotFound):
 			p = problem(http.StatusNotFound, "%s", err)
-		case errors.Is(err, context.Canceled):
+		case errors.Is(err, context.Canceled), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
 			return // the client went away
+		case started(w):
+			// The answer is under way: too late for a problem document.
+			h.log.Error("request failed after its response started", "method", r.Method, "path", r.URL.Path, "err", err)
+			return
 		default:
 			id := errorID()
 			h.log.Error("request failed", "error_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
@@ -153,6 +158,13 @@ func (h *Handler) api(fn apiFunc) http.Handler {
 		}
 		writeProblem(w, p)
 	})
+}
+
+// started reports whether w's response has begun (seen by the observe
+// middleware's writer, which every routed request goes through).
+func started(w http.ResponseWriter) bool {
+	sw, ok := w.(*statusWriter)
+	return ok && sw.status != 0
 }
 
 func errorID() string {
