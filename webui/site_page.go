@@ -59,31 +59,20 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, pg *pages.Pa
 func pickPage(pg *pages.Page, acceptEncoding, ifNoneMatch, ifModifiedSince string) (http.Header, []byte, int) {
 	body, hdr := pg.Body, pg.Header
 	br, gz := encodingQualities(acceptEncoding)
-	if e := brotliIf(br > 0 && br >= gz, pg); e != nil {
-		body, hdr = e.Body, e.Header
-	} else if e := gzipIf(gz > 0, pg); e != nil {
+	var e *pages.Encoded
+	if br > 0 && br >= gz {
+		e = pg.Brotli() // nil until made
+	}
+	if e == nil && gz > 0 {
+		e = pg.Gzip()
+	}
+	if e != nil {
 		body, hdr = e.Body, e.Header
 	}
 	if pg.Status == http.StatusOK && notModified(pg, ifNoneMatch, ifModifiedSince) {
 		return hdr, nil, http.StatusNotModified
 	}
 	return hdr, body, pg.Status
-}
-
-// brotliIf returns pg's brotli form if wanted and made.
-func brotliIf(want bool, pg *pages.Page) *pages.Encoded {
-	if !want {
-		return nil
-	}
-	return pg.Brotli()
-}
-
-// gzipIf returns pg's gzip form if wanted and worth it.
-func gzipIf(want bool, pg *pages.Page) *pages.Encoded {
-	if !want {
-		return nil
-	}
-	return pg.Gzip()
 }
 
 // encodingQualities returns the qualities an Accept-Encoding header gives

@@ -51,8 +51,6 @@ type Result struct {
 	Hits       []Hit                  `json:"hits"`
 	Facets     map[string][]FacetTerm `json:"facets"`
 	Took       time.Duration          `json:"-"`
-
-	fuzzy bool // a search forgiving typos would match more
 }
 
 // Search runs q.
@@ -68,14 +66,27 @@ func (ix *Index) Search(q Query) (Result, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	out, err := ix.search(q, false)
-	if err == nil && out.Total < fuzzyBelow && out.fuzzy {
+	res, facets, mk, err := ix.run(&q, false)
+	if err == nil && res.Total < fuzzyBelow && mk.canFuzz() {
 		// Typos are forgiven only when the words as typed find little: a
 		// word in thousands of posts gains nothing from its misspellings
 		// but noise, and matching them was most of a broad query's time.
-		out, err = ix.search(q, true)
+		res, facets, mk, err = ix.run(&q, true)
 	}
-	return out, err
+	if err != nil {
+		return Result{}, err
+	}
+	out := Result{Query: q, Total: int(res.Total), Took: res.Took, Hits: []Hit{}, Facets: facets.result(20)}
+	out.TotalPages = (out.Total + q.PerPage - 1) / q.PerPage
+	for _, h := range res.Hits {
+		str := func(k string) string { s, _ := h.Fields[k].(string); return s }
+		hit := Hit{ID: h.ID, Slug: str("slug"), Title: str("title"), Score: h.Score}
+		hit.PublishedAt, _ = time.Parse(time.RFC3339, str("published_at"))
+		hit.TitleHTML = mk.mark(hit.Title, 0)
+		hit.Snippet = mk.mark(str("content"), 220)
+		out.Hits = append(out.Hits, hit)
+	}
+	return out, nil
 }
 
 // fuzzyMinRunes is the length from which a word forgives a typo.
@@ -85,8 +96,9 @@ const fuzzyMinRunes = 4
 // forgiving a typo in each word.
 const fuzzyBelow = 10
 
-func (ix *Index) search(q Query, fuzzy bool) (Result, error) {
-	bq, mk := ix.build(&q, fuzzy)
+// run runs q once, counting its facets; the marker is for its snippets.
+func (ix *Index) run(q *Query, fuzzy bool) (*bleve.SearchResult, *counter, *marker, error) {
+	bq, mk := ix.build(q, fuzzy)
 	req := bleve.NewSearchRequestOptions(bq, q.PerPage, (q.Page-1)*q.PerPage, false)
 	req.Fields = []string{"slug", "title", "published_at", "excerpt", "content"}
 	// Ties are broken by id: equal scores must come back in the same
@@ -99,20 +111,9 @@ func (ix *Index) search(q Query, fuzzy bool) (Result, error) {
 	facets := ix.facets.counter()
 	res, err := ix.idx.SearchInContext(facets.context(context.Background()), req)
 	if err != nil {
-		return Result{}, fmt.Errorf("search: %w", err)
+		return nil, nil, nil, fmt.Errorf("search: %w", err)
 	}
-	out := Result{Query: q, Total: int(res.Total), Took: res.Took, Hits: []Hit{}, Facets: facets.result(20),
-		fuzzy: !fuzzy && mk.canFuzz()}
-	out.TotalPages = (out.Total + q.PerPage - 1) / q.PerPage
-	for _, h := range res.Hits {
-		str := func(k string) string { s, _ := h.Fields[k].(string); return s }
-		hit := Hit{ID: h.ID, Slug: str("slug"), Title: str("title"), Score: h.Score}
-		hit.PublishedAt, _ = time.Parse(time.RFC3339, str("published_at"))
-		hit.TitleHTML = mk.mark(hit.Title, 0)
-		hit.Snippet = mk.mark(str("content"), 220)
-		out.Hits = append(out.Hits, hit)
-	}
-	return out, nil
+	return res, facets, mk, nil
 }
 
 // build turns a reader's query into bleve's, and a marker for snippets.
