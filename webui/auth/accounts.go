@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -43,6 +44,10 @@ type Account struct {
 	Role         Role      `json:"role"`
 	PasswordHash string    `json:"password_hash"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Generation changes, to a new random value, whenever the password or
+	// the role does: API tokens carry the generation they were issued
+	// for and are refused once it is not the account's any more.
+	Generation string `json:"generation,omitempty"`
 }
 
 var (
@@ -59,6 +64,7 @@ type Store struct {
 	dir    string
 	params Argon2Params
 	sem    chan struct{} // caps concurrent hashing: each takes Memory KiB
+	mu     sync.Mutex    // with the lock file, serialises changes (lock.go)
 }
 
 // Argon2Params tune the password hash; the defaults follow RFC 9106's
@@ -96,7 +102,19 @@ func (s *Store) path(email string) string {
 
 // Get reads an account.
 func (s *Store) Get(email string) (Account, error) {
-	b, err := os.ReadFile(s.path(email))
+	a, err := s.read(s.path(email))
+	if err != nil {
+		return Account{}, err
+	}
+	if NormalizeEmail(a.Email) != NormalizeEmail(email) {
+		return Account{}, ErrNoAccount
+	}
+	return a, nil
+}
+
+// read reads the account file at path.
+func (s *Store) read(path string) (Account, error) {
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return Account{}, ErrNoAccount
 	}
@@ -107,10 +125,24 @@ func (s *Store) Get(email string) (Account, error) {
 	if err := json.Unmarshal(b, &a); err != nil {
 		return Account{}, fmt.Errorf("read account: %w", err)
 	}
-	if NormalizeEmail(a.Email) != NormalizeEmail(email) {
-		return Account{}, ErrNoAccount
-	}
 	return a, nil
+}
+
+func (s *Store) write(a Account) error {
+	b, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := repo.WriteFileDurably(s.path(a.Email), b, 0o600); err != nil {
+		return fmt.Errorf("write account: %w", err)
+	}
+	return nil
+}
+
+func newGeneration() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Add creates an account; replace allows overwriting an existing one
@@ -129,15 +161,63 @@ func (s *Store) Add(email, name string, role Role, password string, replace bool
 	if _, err := s.Get(email); err == nil && !replace {
 		return Account{}, fmt.Errorf("%s: %w", email, ErrExists)
 	}
-	a := Account{Email: email, Name: name, Role: role, PasswordHash: s.hash(password), CreatedAt: time.Now().UTC().Truncate(time.Second)}
-	b, err := json.MarshalIndent(a, "", "  ")
+	// The slow hash is made before taking the lock.
+	a := Account{Email: email, Name: name, Role: role, PasswordHash: s.hash(password),
+		CreatedAt: time.Now().UTC().Truncate(time.Second), Generation: newGeneration()}
+	err := s.locked(func() error {
+		old, err := s.Get(email)
+		switch {
+		case err == nil && !replace:
+			return fmt.Errorf("%s: %w", email, ErrExists)
+		case err == nil:
+			a.CreatedAt = old.CreatedAt
+			if name == "" {
+				a.Name = old.Name
+			}
+		case !errors.Is(err, ErrNoAccount):
+			return err
+		}
+		return s.write(a)
+	})
 	if err != nil {
 		return Account{}, err
 	}
-	if err := repo.WriteFileDurably(s.path(email), b, 0o600); err != nil {
-		return Account{}, fmt.Errorf("write account: %w", err)
-	}
 	return a, nil
+}
+
+// SetRole changes an account's role. Its API tokens are refused from then
+// on: they were issued for the old role.
+func (s *Store) SetRole(email string, role Role) (Account, error) {
+	if !role.Valid() {
+		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
+	}
+	var a Account
+	err := s.locked(func() error {
+		var err error
+		if a, err = s.Get(email); err != nil {
+			return err
+		}
+		a.Role, a.Generation = role, newGeneration()
+		return s.write(a)
+	})
+	return a, err
+}
+
+// Remove deletes an account and its personal access tokens: nothing it
+// signed in with works any more.
+func (s *Store) Remove(email string) error {
+	return s.locked(func() error {
+		if _, err := s.Get(email); err != nil {
+			return err
+		}
+		if err := os.Remove(s.tokensPath(email)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove tokens: %w", err)
+		}
+		if err := os.Remove(s.path(email)); err != nil {
+			return fmt.Errorf("remove account: %w", err)
+		}
+		return repo.SyncDir(s.dir)
+	})
 }
 
 // Authenticate checks a password. The work done is the same whether or

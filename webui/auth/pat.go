@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chronicle-cms/chronicle/repo"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // TokenPrefix starts every personal access token, so they are easy to
@@ -75,12 +77,21 @@ func (s *Store) CreateToken(email, name string) (PersonalToken, string, error) {
 	plain := TokenPrefix + t.ID + "_" + base64.RawURLEncoding.EncodeToString(secret)
 	sum := sha256.Sum256([]byte(plain))
 	t.Hash = hex.EncodeToString(sum[:])
-	ts, err := s.readTokens(a.Email)
+	err = s.locked(func() error {
+		if _, err := s.Get(a.Email); err != nil {
+			return err // removed meanwhile
+		}
+		ts, err := s.readTokens(a.Email)
+		if err != nil {
+			return err
+		}
+		if err := s.writeTokens(a.Email, append(ts, t)); err != nil {
+			return fmt.Errorf("write tokens: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return PersonalToken{}, "", err
-	}
-	if err := s.writeTokens(a.Email, append(ts, t)); err != nil {
-		return PersonalToken{}, "", fmt.Errorf("write tokens: %w", err)
 	}
 	return t, plain, nil
 }
@@ -90,16 +101,46 @@ func (s *Store) Tokens(email string) ([]PersonalToken, error) { return s.readTok
 
 // RevokeToken deletes a token; from then on it is refused.
 func (s *Store) RevokeToken(email, id string) error {
-	ts, err := s.readTokens(email)
-	if err != nil {
-		return err
-	}
-	for i, t := range ts {
+	return s.locked(func() error {
+		ts, err := s.readTokens(email)
+		if err != nil {
+			return err
+		}
+		for i, t := range ts {
+			if t.ID == id {
+				if err := s.writeTokens(email, append(ts[:i], ts[i+1:]...)); err != nil {
+					return fmt.Errorf("write tokens: %w", err)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("token %s: %w", id, ErrBadToken)
+	})
+}
+
+// IsPersonalToken reports whether s has the form of a personal access
+// token (whether or not it is one).
+func IsPersonalToken(s string) bool { return strings.HasPrefix(s, TokenPrefix) }
+
+// tokenID is the public part of a token, "chr_<id>_<secret>".
+func tokenID(plain string) (string, bool) {
+	rest, ok := strings.CutPrefix(plain, TokenPrefix)
+	id, secret, ok2 := strings.Cut(rest, "_")
+	return id, ok && ok2 && id != "" && secret != ""
+}
+
+// match reports whether ts holds the token plain.
+func match(ts []PersonalToken, id, plain string) bool {
+	sum := sha256.Sum256([]byte(plain))
+	for _, t := range ts {
 		if t.ID == id {
-			return s.writeTokens(email, append(ts[:i], ts[i+1:]...))
+			want, _ := hex.DecodeString(t.Hash)
+			if subtle.ConstantTimeCompare(sum[:], want) == 1 {
+				return true
+			}
 		}
 	}
-	return fmt.Errorf("token %s: %w", id, ErrBadToken)
+	return false
 }
 
 // CheckToken returns the account a personal access token belongs to. The
@@ -109,23 +150,55 @@ func (s *Store) CheckToken(email, plain string) (Account, error) {
 	if err != nil {
 		return Account{}, ErrBadToken
 	}
-	rest, ok := strings.CutPrefix(plain, TokenPrefix)
-	id, _, ok2 := strings.Cut(rest, "_")
-	if !ok || !ok2 {
+	id, ok := tokenID(plain)
+	if !ok {
 		return Account{}, ErrBadToken
 	}
 	ts, err := s.readTokens(a.Email)
 	if err != nil {
 		return Account{}, err
 	}
-	sum := sha256.Sum256([]byte(plain))
-	for _, t := range ts {
-		if t.ID == id {
-			want, _ := hex.DecodeString(t.Hash)
-			if subtle.ConstantTimeCompare(sum[:], want) == 1 {
-				return a, nil
-			}
+	if !match(ts, id, plain) {
+		return Account{}, ErrBadToken
+	}
+	return a, nil
+}
+
+// FindToken returns the account a personal access token belongs to when
+// only the token is known (an API bearer token). It reads every account's
+// token file, each a few hundred bytes: sites have few accounts.
+func (s *Store) FindToken(plain string) (Account, error) {
+	id, ok := tokenID(plain)
+	if !ok {
+		return Account{}, ErrBadToken
+	}
+	files, err := filepath.Glob(filepath.Join(s.dir, "*.tokens.json"))
+	if err != nil {
+		return Account{}, fmt.Errorf("find token: %w", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed meanwhile
 		}
+		if err != nil {
+			return Account{}, fmt.Errorf("find token: %w", err)
+		}
+		if !strings.Contains(string(b), `"`+id+`"`) {
+			continue
+		}
+		var ts []PersonalToken
+		if err := json.Unmarshal(b, &ts); err != nil {
+			return Account{}, fmt.Errorf("find token: read %s: %w", filepath.Base(f), err)
+		}
+		if !match(ts, id, plain) {
+			continue
+		}
+		a, err := s.read(strings.TrimSuffix(f, ".tokens.json") + ".json")
+		if errors.Is(err, ErrNoAccount) || err == nil && s.path(a.Email) != strings.TrimSuffix(f, ".tokens.json")+".json" {
+			return Account{}, ErrBadToken
+		}
+		return a, err
 	}
 	return Account{}, ErrBadToken
 }
