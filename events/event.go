@@ -36,7 +36,8 @@ type Event struct {
 	ID      string          `json:"id"`               // "<commit>-<index>": stable across replays
 	Type    Type            `json:"type"`             // one of the catalogue's types
 	Subject string          `json:"subject"`          // what changed: "post/<id>", "category/<slug>", "site/settings", "site/profile"
-	Actor   string          `json:"actor"`            // who made the change: the commit's author, or the API's account
+	Actor   string          `json:"actor"`            // who made the change: the API's account, the pusher of a pushed commit, else the commit's author
+	Author  string          `json:"author,omitempty"` // who a pushed commit claims made it (author line or trailer), when not the pusher
 	Pusher  string          `json:"pusher,omitempty"` // the account that pushed the commit over git, if it was pushed
 	Time    time.Time       `json:"time"`             // the commit's author time
 	Commit  string          `json:"commit"`           // the commit the event was derived from
