@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
 // PushedCommit is one commit of a push, read with the git CLI: during a
@@ -27,18 +28,45 @@ type PushedCommit struct {
 
 // PushedFile is a file the commit changed against its first parent. Data
 // holds the new content unless the file was deleted or is larger than the
-// size limit given to ReadPush (then Size tells how large).
+// size limit given to ReadPush (then Size tells how large). Mode is the
+// new entry's mode (zero for a deletion): content is regular files only,
+// so the checker needs to see symlinks, executables and gitlinks.
 type PushedFile struct {
 	Path     string
 	Old, New Hash
+	Mode     filemode.FileMode
 	Size     int64
 	Data     []byte
 }
 
+// PushLimits bound what ReadPush reads. A push over Commits, Files or
+// Bytes is not read further: ReadPush returns a *LimitError.
+type PushLimits struct {
+	File    int64 // bytes of one file: larger files are listed, not read
+	Commits int   // commits in the push
+	Files   int   // changed files, summed over the push's commits
+	Bytes   int64 // bytes of new content, summed over the changed files
+}
+
+// LimitError says a push is over one of its PushLimits. Commit (and Path,
+// for files and bytes) is where the limit was crossed.
+type LimitError struct {
+	Commit Hash
+	Path   string
+	What   string // "commits", "files" or "bytes"
+	Count  int64  // how many the push has (so far, for files and bytes)
+	Limit  int64
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("push over the limit of %d %s (%d or more)", e.Limit, e.What, e.Count)
+}
+
 // ReadPush lists the commits that a push of old..new brings, oldest first,
 // with their changed files. env is the hook's environment (it carries the
-// quarantine's object directories). Files over maxSize are not read.
-func ReadPush(ctx context.Context, gitDir string, env []string, old, new Hash, maxSize int64) ([]PushedCommit, error) {
+// quarantine's object directories). A push over lim is not read whole: the
+// error is a *LimitError.
+func ReadPush(ctx context.Context, gitDir string, env []string, old, new Hash, lim PushLimits) ([]PushedCommit, error) {
 	git := func(stdin io.Reader, args ...string) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, "git", append([]string{"--git-dir", gitDir}, args...)...)
 		cmd.Env = env
@@ -60,6 +88,8 @@ func ReadPush(ctx context.Context, gitDir string, env []string, old, new Hash, m
 		return nil, err
 	}
 	var commits []PushedCommit
+	index := map[Hash]int{}
+	var pairs bytes.Buffer // "<commit> [<first parent>]" lines for diff-tree --stdin
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if line == "" {
 			continue
@@ -72,26 +102,47 @@ func ReadPush(ctx context.Context, gitDir string, env []string, old, new Hash, m
 		if ps := strings.Fields(f[1]); len(ps) > 0 {
 			c.Parent = plumbing.NewHash(ps[0])
 		}
-		diffArgs := []string{"diff-tree", "-r", "-z", "--no-renames", "--raw", "--no-commit-id"}
-		if c.Parent.IsZero() {
-			diffArgs = append(diffArgs, "--root", c.Hash.String())
-		} else {
-			diffArgs = append(diffArgs, c.Parent.String(), c.Hash.String())
+		if lim.Commits > 0 && len(commits) >= lim.Commits {
+			return nil, &LimitError{Commit: c.Hash, What: "commits", Count: int64(len(commits) + 1), Limit: int64(lim.Commits)}
 		}
-		raw, err := git(nil, diffArgs...)
-		if err != nil {
-			return nil, err
-		}
-		if c.Changes, err = parseRaw(raw); err != nil {
-			return nil, err
-		}
+		index[c.Hash] = len(commits)
 		commits = append(commits, c)
+		if c.Parent.IsZero() {
+			fmt.Fprintln(&pairs, c.Hash)
+		} else {
+			fmt.Fprintln(&pairs, c.Hash, c.Parent)
+		}
 	}
-	// Sizes of every new blob, then the contents of those small enough.
+	if len(commits) == 0 {
+		return nil, nil
+	}
+	// One diff-tree for the whole push: each commit against its first
+	// parent (the change its events are derived from), roots against nothing.
+	raw, err := git(&pairs, "diff-tree", "--stdin", "-r", "-z", "--no-renames", "--raw", "--root")
+	if err != nil {
+		return nil, err
+	}
+	files := 0
+	err = parseRaw(raw, func(commit Hash, f PushedFile) error {
+		i, ok := index[commit]
+		if !ok {
+			return fmt.Errorf("diff-tree: unexpected commit %s", commit)
+		}
+		if files++; lim.Files > 0 && files > lim.Files {
+			return &LimitError{Commit: commit, Path: f.Path, What: "files", Count: int64(files), Limit: int64(lim.Files)}
+		}
+		commits[i].Changes = append(commits[i].Changes, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Sizes of every new blob (gitlinks name commits elsewhere: no size),
+	// then the contents of those small enough.
 	var want bytes.Buffer
 	for _, c := range commits {
 		for _, f := range c.Changes {
-			if !f.New.IsZero() {
+			if !f.New.IsZero() && f.Mode != filemode.Submodule {
 				fmt.Fprintln(&want, f.New)
 			}
 		}
@@ -104,18 +155,33 @@ func ReadPush(ctx context.Context, gitDir string, env []string, old, new Hash, m
 	if err != nil {
 		return nil, err
 	}
-	var small bytes.Buffer
 	for _, line := range strings.Split(strings.TrimSpace(string(check)), "\n") {
 		name, size, ok := strings.Cut(line, " ")
 		n, err := strconv.ParseInt(size, 10, 64)
 		if !ok || err != nil {
 			return nil, fmt.Errorf("cat-file: unexpected line %q", line)
 		}
-		h := plumbing.NewHash(name)
-		if _, seen := sizes[h]; !seen && n <= maxSize {
-			fmt.Fprintln(&small, name)
+		sizes[plumbing.NewHash(name)] = n
+	}
+	// The bytes limit counts every changed file, a blob used twice twice:
+	// each is parsed and becomes an event on its own.
+	var total int64
+	var small bytes.Buffer
+	read := map[Hash]bool{}
+	for _, c := range commits {
+		for _, f := range c.Changes {
+			if f.New.IsZero() || f.Mode == filemode.Submodule {
+				continue
+			}
+			n := sizes[f.New]
+			if total += n; lim.Bytes > 0 && total > lim.Bytes {
+				return nil, &LimitError{Commit: c.Hash, Path: f.Path, What: "bytes", Count: total, Limit: lim.Bytes}
+			}
+			if !read[f.New] && (lim.File <= 0 || n <= lim.File) {
+				read[f.New] = true
+				fmt.Fprintln(&small, f.New)
+			}
 		}
-		sizes[h] = n
 	}
 	contents := map[Hash][]byte{}
 	if small.Len() > 0 {
@@ -147,7 +213,7 @@ func ReadPush(ctx context.Context, gitDir string, env []string, old, new Hash, m
 	for i := range commits {
 		for j := range commits[i].Changes {
 			f := &commits[i].Changes[j]
-			if !f.New.IsZero() {
+			if !f.New.IsZero() && f.Mode != filemode.Submodule {
 				f.Size, f.Data = sizes[f.New], contents[f.New]
 			}
 		}
@@ -155,28 +221,46 @@ func ReadPush(ctx context.Context, gitDir string, env []string, old, new Hash, m
 	return commits, nil
 }
 
-// parseRaw reads `git diff-tree -z --raw` output.
-func parseRaw(raw []byte) ([]PushedFile, error) {
-	var out []PushedFile
+// parseRaw reads `git diff-tree --stdin -z --raw` output: a commit's id,
+// then its changes, each ":<old mode> <new mode> <old> <new> <status>" and
+// the path.
+func parseRaw(raw []byte, each func(commit Hash, f PushedFile) error) error {
 	parts := bytes.Split(raw, []byte{0})
-	for i := 0; i+1 < len(parts); i += 2 {
-		meta := strings.Fields(strings.TrimPrefix(string(parts[i]), ":"))
-		if len(meta) != 5 {
-			return nil, fmt.Errorf("diff-tree: unexpected entry %q", parts[i])
+	var commit Hash
+	for i := 0; i < len(parts); i++ {
+		tok := string(parts[i])
+		if tok == "" {
+			continue
 		}
-		f := PushedFile{Path: string(parts[i+1])}
-		if meta[0] == "160000" || meta[1] == "160000" {
-			return nil, fmt.Errorf("%s: submodules are not content", f.Path)
+		if !strings.HasPrefix(tok, ":") {
+			if !plumbing.IsHash(tok) {
+				return fmt.Errorf("diff-tree: unexpected token %q", tok)
+			}
+			commit = plumbing.NewHash(tok)
+			continue
 		}
+		meta := strings.Fields(tok[1:])
+		if len(meta) != 5 || i+1 >= len(parts) {
+			return fmt.Errorf("diff-tree: unexpected entry %q", tok)
+		}
+		i++
+		f := PushedFile{Path: string(parts[i])}
 		if meta[2] != plumbing.ZeroHash.String() {
 			f.Old = plumbing.NewHash(meta[2])
 		}
 		if meta[3] != plumbing.ZeroHash.String() {
 			f.New = plumbing.NewHash(meta[3])
+			m, err := filemode.New(meta[1])
+			if err != nil {
+				return fmt.Errorf("diff-tree: mode of %q: %w", f.Path, err)
+			}
+			f.Mode = m
 		}
-		out = append(out, f)
+		if err := each(commit, f); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // IsAncestor reports whether a is an ancestor of b (the git CLI, so
