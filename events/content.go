@@ -198,6 +198,19 @@ func DerivedPostID(filePath string) string {
 	return idEncoding.EncodeToString(sum[:])[:26]
 }
 
+// MaxID is the longest id a post or media item may have.
+const MaxID = 64
+
+var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+
+// ValidID reports whether s can identify a post or media item: letters,
+// digits, "-" and "_", starting with a letter or digit, at most MaxID
+// bytes. Ids go into URLs (/api/v1/posts/{id}), event subjects and file
+// names (embeds/<id>.yaml), so nothing that is a path (a/../b) or needs
+// escaping. The API's ids (NewID, DerivedPostID) are of this shape; pushed
+// files are held to the same rule.
+func ValidID(s string) bool { return len(s) <= MaxID && idRE.MatchString(s) }
+
 // NewID returns a random post id of the same shape as DerivedPostID.
 func NewID(random []byte) string { return idEncoding.EncodeToString(random)[:26] }
 
@@ -460,6 +473,9 @@ func splitFrontMatter(data []byte) (fm []byte, body string, err error) {
 // validatePost checks the rules every post obeys, wherever it came from.
 func validatePost(p *Post) fieldErrors {
 	var fe fieldErrors
+	if !ValidID(p.ID) {
+		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(p.ID), MaxID)
+	}
 	switch n := utf8.RuneCountInString(p.Title); {
 	case strings.TrimSpace(p.Title) == "":
 		fe.add("title", 0, "is required")

@@ -70,6 +70,8 @@ func ParseMedia(file string, data []byte) (Media, error) {
 	var fe fieldErrors
 	if m.ID != mediaIDOf(file) {
 		fe.add("id", 0, "must be the file's name, %q", mediaIDOf(file))
+	} else if !ValidID(m.ID) {
+		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(m.ID), MaxID)
 	}
 	if !oidRE.MatchString(m.SHA256) {
 		fe.add("sha256", 0, "is not a SHA-256 in hex")

@@ -4,13 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
-// MaxPushedFile is the largest file a push may add.
-const MaxPushedFile = 2 << 20
+// Limits on one push, all in one place. A push is checked as a whole
+// before main moves, and each of its changed files becomes an event that
+// every projection applies: these keep one push's cost bounded (the
+// checker holds the new content in memory) and its events publishable.
+// Files larger than MaxPushedFile are refused unread.
+const (
+	MaxPushedFile    = 2 << 20  // bytes of one file (posts are at most MaxContent)
+	MaxPushedFiles   = 5000     // changed files, summed over the push's commits
+	MaxPushedBytes   = 64 << 20 // bytes of new content, summed over the changed files
+	MaxPushedCommits = 5000     // commits in one push
+	// MaxMediaObject is the largest stored LFS object the checker reads to
+	// compare with pushed media metadata (uploads are smaller still).
+	MaxMediaObject = 256 << 20
+)
+
+var pushLimits = repo.PushLimits{File: MaxPushedFile, Commits: MaxPushedCommits, Files: MaxPushedFiles, Bytes: MaxPushedBytes}
 
 // PushUpdate is one ref update of a push.
 type PushUpdate struct {
@@ -24,18 +42,36 @@ type PushRequest struct {
 	Pusher  string   // the authenticated account
 	Admin   bool     // the pusher may change the settings
 	Env     []string // the hook's environment: the quarantine's object directories
+	// Image reads what an image is from its bytes, as uploads are read
+	// (the inspection lives with the media projection, which imports this
+	// package). Pushed media must agree with it; nil refuses pushed media.
+	Image func(data []byte) (ImageInfo, error)
+}
+
+// ImageInfo is what the bytes of an image say it is.
+type ImageInfo struct {
+	Type, Ext     string
+	Width, Height int
 }
 
 // ValidatePush checks a push as the API would check the same changes: only
-// main moves, forward; every file of every commit is in a known place,
-// small enough and valid; slugs stay unique and categories exist; only an
-// admin changes the settings. It returns the refusals, each naming the
-// commit, the file, the line and the reason; none means accepted.
+// main moves, forward along its first-parent chain (the event log); every
+// file of every commit has a safe name, is a regular file in a known place,
+// small enough and valid; slugs stay unique and categories exist and are
+// not deleted while used; only an admin changes or deletes the settings;
+// media metadata matches the stored bytes; the push is within the limits.
+// It returns the refusals, each naming the commit, the file and the
+// reason; none means accepted.
 func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, err := w.sync(); err != nil {
 		return nil, err
+	}
+	if req.Pusher == "" {
+		// Pushed commits are attributed to the pusher (the note written
+		// below); without one their claims would be believed.
+		return nil, errors.New("a push without an authenticated pusher")
 	}
 	var msgs []string
 	for _, u := range req.Updates {
@@ -56,11 +92,20 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 				continue
 			}
 		}
-		commits, err := repo.ReadPush(ctx, w.log.Repo().Dir(), req.Env, u.Old, u.New, MaxPushedFile)
+		commits, err := repo.ReadPush(ctx, w.log.Repo().Dir(), req.Env, u.Old, u.New, pushLimits)
+		var le *repo.LimitError
+		if errors.As(err, &le) {
+			msgs = append(msgs, limitRefusal(le))
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		msgs = append(msgs, w.checkCommits(commits, req)...)
+		if m := checkFirstParent(u, commits); m != "" {
+			msgs = append(msgs, m)
+			continue
+		}
+		msgs = append(msgs, checkPush(w.idx, w.lfsDir, commits, req)...)
 		if len(msgs) == 0 {
 			if err := w.notePusher(ctx, commits, req.Pusher); err != nil {
 				return nil, err
@@ -69,6 +114,48 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 	}
 	return msgs, nil
 }
+
+// checkFirstParent refuses an update unless the old head is on the new
+// head's first-parent chain. The event log is that chain: a merge whose
+// first parent is a new root (or a branch made before the old head) has
+// the old head as an ancestor, yet would renumber or drop the log's
+// events. commits are all those of old..new, so the chain from new stays
+// among them until it reaches old's history.
+func checkFirstParent(u PushUpdate, commits []repo.PushedCommit) string {
+	if u.Old.IsZero() {
+		return ""
+	}
+	parent := make(map[repo.Hash]repo.Hash, len(commits))
+	for _, c := range commits {
+		parent[c.Hash] = c.Parent
+	}
+	cur := u.New
+	for {
+		p, ok := parent[cur]
+		if !ok {
+			break
+		}
+		cur = p
+	}
+	if cur == u.Old {
+		return ""
+	}
+	return fmt.Sprintf("%s: %s is not on the first-parent chain of %s: the site's history is main's first parents, and a push may only add to it; "+
+		"rebase on main (git pull --rebase) instead of merging main into your work, then push again", u.Ref, short(u.Old), short(u.New))
+}
+
+func limitRefusal(e *repo.LimitError) string {
+	switch e.What {
+	case "files":
+		return fmt.Sprintf("commit %s: %s: the push changes more than %d files; push them in several smaller pushes", short(e.Commit), showPath(e.Path), e.Limit)
+	case "bytes":
+		return fmt.Sprintf("commit %s: %s: the push adds more than %s of content; push it in several smaller pushes", short(e.Commit), showPath(e.Path), mib(e.Limit))
+	default:
+		return fmt.Sprintf("commit %s: the push has more than %d commits; push them in several smaller pushes", short(e.Commit), e.Limit)
+	}
+}
+
+func short(h repo.Hash) string { return h.String()[:7] }
 
 // notePusher records who pushed each commit as a git note, before main
 // moves. A note of a push that then fails to land names a commit that is
@@ -108,19 +195,25 @@ type pushState struct {
 	categories map[string]bool
 }
 
-func (w *Writer) checkCommits(commits []repo.PushedCommit, req PushRequest) []string {
+// checkPush checks the commits of a push against idx, the index of main's
+// head (a pure function of its arguments and the LFS store, so it is
+// tested on its own). Every commit is checked, not only those on the
+// first-parent chain: all of them end up in every clone.
+func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushRequest) []string {
 	st := pushState{slugs: map[string]string{}, ids: map[string]string{}, paths: map[string]Post{}, categories: map[string]bool{}}
-	for id, p := range w.idx.posts {
+	for id, p := range idx.posts {
 		st.slugs[p.slug], st.ids[id] = p.path, p.path
 	}
-	for c := range w.idx.categories {
+	for c := range idx.categories {
 		st.categories[c] = true
 	}
+	media := mediaCheck{lfsDir: lfsDir, image: req.Image, seen: map[string]mediaObject{}}
 	var msgs []string
-	touched := map[string]string{} // post path → commit that last changed it
+	touched := map[string]string{}     // post path → commit that last changed it
+	deletedCats := map[string]string{} // category slug → commit that deleted it
 	for _, c := range commits {
 		refuse := func(format string, args ...any) {
-			msgs = append(msgs, fmt.Sprintf("commit %s: ", c.Hash.String()[:7])+fmt.Sprintf(format, args...))
+			msgs = append(msgs, fmt.Sprintf("commit %s: ", short(c.Hash))+fmt.Sprintf(format, args...))
 		}
 		for _, f := range c.Changes {
 			// Whatever the file was, it no longer claims its slug or id.
@@ -128,15 +221,44 @@ func (w *Writer) checkCommits(commits []repo.PushedCommit, req PushRequest) []st
 				delete(st.slugs, old.Slug)
 				delete(st.ids, old.ID)
 				delete(st.paths, f.Path)
-			} else if id, ok := w.idx.byPath[f.Path]; ok && st.ids[id] == f.Path {
-				delete(st.slugs, w.idx.posts[id].slug)
+			} else if id, ok := idx.byPath[f.Path]; ok && st.ids[id] == f.Path {
+				delete(st.slugs, idx.posts[id].slug)
 				delete(st.ids, id)
 			}
 			if IsCategoryPath(f.Path) {
-				delete(st.categories, CategorySlug(f.Path))
+				slug := CategorySlug(f.Path)
+				if st.categories[slug] && f.New.IsZero() {
+					deletedCats[slug] = short(c.Hash)
+				}
+				delete(st.categories, slug)
 			}
 			if f.New.IsZero() {
-				continue // deletions are always allowed
+				// A deletion is a change like any other: the settings are
+				// the admin's (deleting them resets the site's). Categories
+				// still in use are checked once the whole push is in.
+				if f.Path == SettingsPath && !req.Admin {
+					refuse("%s: only an admin may delete the settings; %s is not one", f.Path, req.Pusher)
+				}
+				continue
+			}
+			if err := CheckPath(f.Path); err != nil {
+				refuse("%s: %v", showPath(f.Path), err)
+				continue
+			}
+			switch f.Mode {
+			case filemode.Regular:
+			case filemode.Symlink:
+				refuse("%s: is a symbolic link: content is regular files only (a link would make every clone read or write outside itself)", f.Path)
+				continue
+			case filemode.Executable:
+				refuse("%s: is executable: content is regular files only; run `git update-index --chmod=-x %s` and commit again", f.Path, f.Path)
+				continue
+			case filemode.Submodule:
+				refuse("%s: is a submodule (gitlink): content is regular files only", f.Path)
+				continue
+			default:
+				refuse("%s: has mode %s: content is regular files only", f.Path, f.Mode)
+				continue
 			}
 			if f.Data == nil && f.Size > MaxPushedFile {
 				refuse("%s: is %s, at most %s allowed", f.Path, mib(f.Size), mib(MaxPushedFile))
@@ -158,7 +280,7 @@ func (w *Writer) checkCommits(commits []repo.PushedCommit, req PushRequest) []st
 					continue
 				}
 				st.slugs[p.Slug], st.ids[p.ID], st.paths[f.Path] = f.Path, f.Path, p
-				touched[f.Path] = c.Hash.String()[:7]
+				touched[f.Path] = short(c.Hash)
 			case IsCategoryPath(f.Path):
 				if _, err := ParseCategory(f.Path, f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
@@ -185,31 +307,119 @@ func (w *Writer) checkCommits(commits []repo.PushedCommit, req PushRequest) []st
 				// Editors may refine attributes; LFS for media/ is checked by
 				// the pointer rule below whatever this file says.
 			case IsMediaMetaPath(f.Path):
-				if _, err := ParseMedia(f.Path, f.Data); err != nil {
+				m, err := ParseMedia(f.Path, f.Data)
+				if err != nil {
 					msgs = append(msgs, lines(c, err)...)
+					continue
+				}
+				for _, p := range media.metadata(m) {
+					refuse("%s: %s", f.Path, p)
 				}
 			case strings.HasPrefix(f.Path, MediaDir):
 				ptr, ok := ParseLFSPointer(f.Data)
-				switch {
-				case !ok:
+				if !ok {
 					refuse("%s: media are stored with Git LFS: run `git lfs track 'media/**'`, then add the file again", f.Path)
-				case !lfsObjectExists(w.lfsDir, ptr):
-					refuse("%s: LFS object sha256:%s (%d bytes) was never uploaded: push it with git lfs first", f.Path, ptr.OID[:12], ptr.Size)
+					continue
+				}
+				if p := media.object(ptr.OID, ptr.Size).problem; p != "" {
+					refuse("%s: %s", f.Path, p)
 				}
 			default:
 				refuse("%s: not a place for content: posts go under posts/ (as .md), categories in categories/<slug>.yaml, media under media/ (Git LFS), and site/ holds settings.yaml and profile.yaml", f.Path)
 			}
 		}
 	}
-	// Categories must exist once the whole push is in.
+	// Categories must exist once the whole push is in, and a category may
+	// not go while posts still use it (the API answers 409 for the same).
+	var tail []string
 	for path, p := range st.paths {
 		for _, cat := range p.Categories {
 			if !st.categories[cat] {
-				msgs = append(msgs, fmt.Sprintf("commit %s: %s: categories: no category %q: add categories/%s.yaml", touched[path], path, cat, cat))
+				tail = append(tail, fmt.Sprintf("commit %s: %s: categories: no category %q: add categories/%s.yaml", touched[path], path, cat, cat))
 			}
 		}
 	}
-	return msgs
+	for slug, commit := range deletedCats {
+		if st.categories[slug] {
+			continue // added again
+		}
+		n := 0
+		for id, path := range st.ids {
+			if _, ok := st.paths[path]; ok {
+				continue // touched by the push: checked above
+			}
+			if slices.Contains(idx.posts[id].categories, slug) {
+				n++
+			}
+		}
+		if n > 0 {
+			tail = append(tail, fmt.Sprintf("commit %s: %s: category %q is used by %s: remove it from them first", commit, CategoryPath(slug), slug, plural(n, "post")))
+		}
+	}
+	slices.Sort(tail) // maps: the same push, the same answer
+	return append(msgs, tail...)
+}
+
+// mediaCheck compares pushed media with the objects in the LFS store, each
+// object read and inspected once per push.
+type mediaCheck struct {
+	lfsDir string
+	image  func([]byte) (ImageInfo, error)
+	seen   map[string]mediaObject
+}
+
+type mediaObject struct {
+	info    ImageInfo
+	problem string // why the object cannot be media; "" if it can
+}
+
+// object finds the stored object and reads what image it is.
+func (mc *mediaCheck) object(oid string, size int64) mediaObject {
+	key := fmt.Sprintf("%s/%d", oid, size)
+	if o, ok := mc.seen[key]; ok {
+		return o
+	}
+	o := mc.inspect(oid, size)
+	mc.seen[key] = o
+	return o
+}
+
+func (mc *mediaCheck) inspect(oid string, size int64) mediaObject {
+	if !lfsObjectExists(mc.lfsDir, LFSPointer{OID: oid, Size: size}) {
+		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s (%d bytes) was never uploaded: push it with git lfs first", oid[:12], size)}
+	}
+	if mc.image == nil || size > MaxMediaObject {
+		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be checked here: upload the picture through the API", oid[:12])}
+	}
+	data, err := os.ReadFile(LFSObjectPath(mc.lfsDir, oid))
+	if err != nil {
+		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be read: upload it again", oid[:12])}
+	}
+	info, err := mc.image(data)
+	if err != nil {
+		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s is not an accepted image: %v", oid[:12], err)}
+	}
+	return mediaObject{info: info}
+}
+
+// metadata lists where media/<id>.yaml disagrees with its object: the
+// site serves the bytes with the type written here, so it must be the
+// bytes' own.
+func (mc *mediaCheck) metadata(m Media) []string {
+	o := mc.object(m.SHA256, m.Bytes)
+	if o.problem != "" {
+		return []string{"sha256: " + o.problem}
+	}
+	var out []string
+	for _, d := range []struct {
+		field     string
+		got, want any
+	}{{"type", m.Type, o.info.Type}, {"ext", m.Ext, o.info.Ext}, {"width", m.Width, o.info.Width}, {"height", m.Height, o.info.Height}} {
+		if d.got != d.want {
+			out = append(out, fmt.Sprintf("%s: %q does not match the stored picture, which has %q", d.field, fmt.Sprint(d.got), fmt.Sprint(d.want)))
+		}
+	}
+	return out
 }
 
 // lines turns a validation error into refusals prefixed with the commit.
