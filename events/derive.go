@@ -14,7 +14,8 @@ import (
 )
 
 // Trailers written by the API into commit messages. A commit without them
-// (a push) gets its actor from the commit's author.
+// gets its actor from the commit's author; a pushed commit's actor is its
+// pusher, whatever its trailers say (see Derive).
 const (
 	TrailerEvent   = "Chronicle-Event"
 	TrailerSubject = "Chronicle-Subject"
@@ -58,7 +59,8 @@ func Trailers(msg string) map[string]string {
 	return out
 }
 
-// CommitActor is who a commit's events are attributed to.
+// CommitActor is who a commit says made it: its Chronicle-Actor trailer,
+// else its author. Trusted only for commits that were not pushed.
 func CommitActor(c repo.Commit) string {
 	if a := Trailers(c.Message)[TrailerActor]; a != "" {
 		return a
@@ -88,6 +90,16 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 		return nil, err
 	} else if ok {
 		base.Pusher = Trailers("push\n\n" + string(note))[TrailerPusher]
+	}
+	if base.Pusher != "" {
+		// A pushed commit's author line and Chronicle-* trailers are the
+		// pusher's claims (anyone can write them); the note is the daemon's
+		// own record of the authenticated account, in the repository, so
+		// derivation stays a function of it.
+		if base.Actor != base.Pusher {
+			base.Author = base.Actor
+		}
+		base.Actor = base.Pusher
 	}
 
 	type pair struct {
