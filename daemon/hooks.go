@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -48,8 +50,13 @@ func installHooks(gitDir string) error {
 			return fmt.Errorf("install %s hook: %w", name, err)
 		}
 	}
+	// receive.fsckObjects runs git's own object checks on every pushed
+	// object before the hook sees it, strictly (warnings refuse too): names
+	// like .git, .., GIT~1 or .git with ignorable Unicode, malformed trees
+	// and commits. The hook then checks what git allows but the site does not.
 	for _, kv := range [][2]string{{"receive.denyNonFastForwards", "true"}, {"receive.denyDeletes", "true"},
-		{"http.receivepack", "true"}, {"core.logAllRefUpdates", "true"}} {
+		{"http.receivepack", "true"}, {"core.logAllRefUpdates", "true"},
+		{"receive.fsckObjects", "true"}} {
 		if out, err := exec.Command("git", "--git-dir", gitDir, "config", kv[0], kv[1]).CombinedOutput(); err != nil {
 			return fmt.Errorf("git config %s: %w: %s", kv[0], err, out)
 		}
@@ -91,7 +98,7 @@ func hookServer(ctx context.Context, path string, writer *events.Writer, kick fu
 		var res hookResponse
 		switch req.Hook {
 		case "pre-receive":
-			pr := events.PushRequest{Pusher: req.Pusher, Admin: req.Role == "admin", Env: req.Env}
+			pr := events.PushRequest{Pusher: req.Pusher, Admin: req.Role == "admin", Env: req.Env, Image: inspectImage}
 			for _, u := range req.Updates {
 				f := strings.Fields(u)
 				if len(f) != 3 {
@@ -121,6 +128,17 @@ func hookServer(ctx context.Context, path string, writer *events.Writer, kick fu
 		srv.Shutdown(sctx)
 		os.Remove(path)
 	}, nil
+}
+
+// inspectImage reads a stored object as uploads are read. The limits are
+// wide: every object in the store passed the upload limits on its way in
+// (API or LFS), and pushed metadata must only agree with it.
+func inspectImage(data []byte) (events.ImageInfo, error) {
+	info, err := media.Inspect(data, media.Limits{MaxPixels: math.MaxInt, MaxSide: math.MaxInt})
+	if err != nil {
+		return events.ImageInfo{}, err
+	}
+	return events.ImageInfo{Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}, nil
 }
 
 func hash(s string) repo.Hash {
