@@ -199,7 +199,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 				return fmt.Errorf("find this binary for the git hooks: %w", err)
 			}
 		}
-		wcfg.Git = &webui.GitConfig{Root: cfg.DataDir,
+		wcfg.Git = &webui.GitConfig{Root: cfg.DataDir, PublicURL: cfg.publicURL(),
 			Env: append([]string{"CHRONICLE_HOOK_BIN=" + bin, "CHRONICLE_HOOK_SOCKET=" + cfg.hookSocket()}, cfg.HookEnv...)}
 	}
 	srv := &http.Server{

@@ -22,6 +22,9 @@ type GitConfig struct {
 	Root    string   // the folder holding site.git
 	Env     []string // more environment for git http-backend and the hooks it runs
 	MaxPush int64    // bytes of one push; default 512 MiB
+	// PublicURL is the site's address as clients reach it: LFS links are
+	// built on it, never on a request's Host.
+	PublicURL string
 }
 
 // gitCreds remembers verified passwords for a few minutes: a git command
