@@ -13,6 +13,7 @@ type eventView struct {
 	Type    events.Type `json:"type"`
 	Subject string      `json:"subject"`
 	Actor   string      `json:"actor"`
+	Author  string      `json:"author,omitempty"` // a pushed commit's claimed author, when not its pusher
 	Pusher  string      `json:"pusher,omitempty"`
 	Time    time.Time   `json:"time"`
 	Commit  string      `json:"commit"`
@@ -34,7 +35,7 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []eventView{}
 	for _, e := range evs[:min(limit, len(evs))] {
-		out = append(out, eventView{ID: e.ID, Type: e.Type, Subject: e.Subject, Actor: e.Actor, Pusher: e.Pusher, Time: e.Time, Commit: e.Commit})
+		out = append(out, eventView{ID: e.ID, Type: e.Type, Subject: e.Subject, Actor: e.Actor, Author: e.Author, Pusher: e.Pusher, Time: e.Time, Commit: e.Commit})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }

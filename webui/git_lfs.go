@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/media"
 )
 
 // The Git LFS API for the site's repository: the batch endpoint and basic
@@ -67,11 +69,15 @@ func (h *Handler) lfsBatch(w http.ResponseWriter, r *http.Request) {
 		lfsError(w, http.StatusUnprocessableEntity, "send a batch request with operation download or upload")
 		return
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+	// Links come from the configured public URL, never from the request's
+	// Host: a forged Host would send the client's credentials (the header
+	// below) to another server.
+	if h.cfg.Git.PublicURL == "" {
+		h.log.Error("LFS batch: the site's public URL is not configured")
+		lfsError(w, http.StatusInternalServerError, "the server cannot link to its objects")
+		return
 	}
-	base := scheme + "://" + r.Host + "/git/site.git/info/lfs/objects/"
+	base := strings.TrimRight(h.cfg.Git.PublicURL, "/") + "/git/site.git/info/lfs/objects/"
 	auth := map[string]string{"Authorization": r.Header.Get("Authorization")}
 	out := make([]lfsObject, 0, len(req.Objects))
 	for _, o := range req.Objects {
@@ -118,12 +124,19 @@ func (h *Handler) lfsObjectGet(w http.ResponseWriter, r *http.Request) {
 		lfsError(w, http.StatusInternalServerError, "cannot read the object")
 		return
 	}
-	w.Header().Set("Content-Type", "application/octet-stream")
+	// Bytes for git-lfs, never a page: a browser must not render them from
+	// the site's origin, whatever they are.
+	hd := w.Header()
+	hd.Set("Content-Type", "application/octet-stream")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Disposition", "attachment")
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	http.ServeContent(w, r, "", st.ModTime(), f)
 }
 
 // lfsObjectPut receives one object and keeps it only if its bytes hash to
-// its id.
+// its id and are an image the site accepts: LFS holds media only, and the
+// site serves them from its own origin.
 func (h *Handler) lfsObjectPut(w http.ResponseWriter, r *http.Request) {
 	a, err := h.gitAuth(r)
 	if err != nil {
@@ -131,22 +144,34 @@ func (h *Handler) lfsObjectPut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	oid := mux.Vars(r)["oid"]
-	if err := h.receiveLFS(r.Body, oid, h.cfg.Git.MaxPush); err != nil {
+	err = h.receiveLFS(r.Body, oid, min(h.cfg.Git.MaxPush, h.cfg.Media.MaxBytes))
+	var refused lfsRefusal
+	switch {
+	case errors.As(err, &refused):
 		h.log.Info("LFS upload refused", "account", a.Email, "oid", oid, "err", err)
-		lfsError(w, http.StatusUnprocessableEntity, err.Error())
+		lfsError(w, http.StatusUnprocessableEntity, refused.Error())
+		return
+	case err != nil:
+		h.log.Error("LFS upload failed", "account", a.Email, "oid", oid, "err", err)
+		lfsError(w, http.StatusInternalServerError, "the object could not be stored; try again")
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
+// lfsRefusal is an upload the client must change: its message is for them.
+type lfsRefusal string
+
+func (e lfsRefusal) Error() string { return string(e) }
+
 func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
 	dir := filepath.Join(h.cfg.Media.Store, "tmp")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("LFS temporary folder: %w", err)
 	}
 	f, err := os.CreateTemp(dir, "lfs-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("LFS temporary file: %w", err)
 	}
 	defer os.Remove(f.Name())
 	hash := sha256.New()
@@ -154,11 +179,18 @@ func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
 	f.Close()
 	switch {
 	case err != nil:
-		return err
+		return lfsRefusal("the upload broke off: send it again")
 	case n > max:
-		return fmt.Errorf("objects may be at most %d MiB", max>>20)
+		return lfsRefusal(fmt.Sprintf("objects may be at most %d MiB", max>>20))
 	case hex.EncodeToString(hash.Sum(nil)) != oid:
-		return errors.New("the bytes do not hash to the object id")
+		return lfsRefusal("the bytes do not hash to the object id")
+	}
+	data, err := os.ReadFile(f.Name())
+	if err != nil {
+		return fmt.Errorf("read the LFS upload back: %w", err)
+	}
+	if _, err := media.Inspect(data, h.cfg.Media.Limits); err != nil {
+		return lfsRefusal(fmt.Sprintf("media must be images: %v (only JPEG, PNG, WebP, GIF, AVIF and HEIF are stored)", err))
 	}
 	return events.StoreLFSObject(h.cfg.Media.Store, oid, f.Name())
 }

@@ -23,6 +23,14 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path, ctype := events.LFSObjectPath(h.cfg.Media.Store, m.SHA256), m.Type
+	if !imageTypes[ctype] {
+		// The metadata's type is what the bytes are served as, from the
+		// site's own origin: only ever an image type (never text/html or a
+		// script), whatever older history holds.
+		h.log.Error("media with a type that is not an image; not served", "id", m.ID, "type", m.Type)
+		h.notFound(w, r)
+		return
+	}
 	variant := mux.Vars(r)["variant"]
 	if variant != "original" && h.cfg.Media.Variants != nil {
 		if v, ok := pickVariant(h.cfg.Media.Variants.List(m.SHA256), variant, r.Header.Get("Accept"), m.Type); ok {
@@ -61,6 +69,10 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	http.ServeContent(w, r, "", m.UploadedAt, f)
 }
+
+// imageTypes are the types an original may be served as: those the
+// upload's inspection reads from the bytes.
+var imageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true, "image/avif": true, "image/heif": true}
 
 var variantTypes = map[string]string{"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 
