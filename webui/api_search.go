@@ -1,6 +1,25 @@
 package webui
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/chronicle-cms/chronicle/projections/search"
+)
+
+// searchLimits bound what one search may cost: the API (GET
+// /api/v1/search) and the public page (/search) read queries through
+// searchQuery alone, so both enforce these same limits.
+var searchLimits = struct {
+	QueryChars int // characters of q
+	QueryBytes int // bytes of q: what the characters may take in UTF-8
+	Terms      int // words of q (a quoted phrase counts each word)
+	FilterLen  int // bytes of category, tag and year
+	PerPage    int // hits per page
+	Page       int // page number
+	Depth      int // page × per_page: hits ranked to reach a page
+}{QueryChars: 500, QueryBytes: 2000, Terms: 32, FilterLen: 100, PerPage: 100, Page: 1000, Depth: 10000}
 
 // apiSearch searches published posts: hits with highlighted snippets,
 // facets by category, tag and year.
@@ -17,4 +36,44 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// searchQuery reads q, category, tag, year, sort, page and per_page, and
+// refuses a query over searchLimits with a problem naming the parameter.
+func searchQuery(r *http.Request) (search.Query, error) {
+	lim := searchLimits
+	v := r.URL.Query()
+	q := search.Query{Q: v.Get("q"), Category: v.Get("category"), Tag: v.Get("tag"), Year: v.Get("year"), Sort: v.Get("sort")}
+	if len(q.Q) > lim.QueryBytes || utf8.RuneCountInString(q.Q) > lim.QueryChars {
+		return q, fieldProblem(http.StatusBadRequest, "q", "at most %d characters", lim.QueryChars)
+	}
+	if n := len(strings.Fields(strings.ReplaceAll(q.Q, `"`, " "))); n > lim.Terms {
+		return q, fieldProblem(http.StatusBadRequest, "q", "at most %d words, not %d", lim.Terms, n)
+	}
+	for _, f := range []struct{ name, value string }{{"category", q.Category}, {"tag", q.Tag}, {"year", q.Year}} {
+		if len(f.value) > lim.FilterLen {
+			return q, fieldProblem(http.StatusBadRequest, f.name, "at most %d characters", lim.FilterLen)
+		}
+	}
+	if q.Sort != "" && q.Sort != "relevance" && q.Sort != "date" {
+		return q, fieldProblem(http.StatusBadRequest, "sort", "must be \"relevance\" or \"date\"")
+	}
+	var err error
+	if q.Page, err = intParam(r, "page", 1, lim.Page); err != nil {
+		return q, err
+	}
+	if q.PerPage, err = intParam(r, "per_page", 10, lim.PerPage); err != nil {
+		return q, err
+	}
+	if q.Page > maxSearchPage(q.PerPage) {
+		return q, fieldProblem(http.StatusBadRequest, "page", "at most %d with per_page %d: search reaches the first %d hits",
+			maxSearchPage(q.PerPage), q.PerPage, lim.Depth)
+	}
+	return q, nil
+}
+
+// maxSearchPage is the last page a search may reach with perPage hits a
+// page.
+func maxSearchPage(perPage int) int {
+	return min(searchLimits.Page, max(1, searchLimits.Depth/max(1, perPage)))
 }

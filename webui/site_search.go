@@ -1,20 +1,34 @@
 package webui
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/chronicle-cms/chronicle/projections/pages"
-	"github.com/chronicle-cms/chronicle/projections/search"
 )
 
 // siteSearch is the /search page: results with snippets, facets to refine,
-// pages.
+// pages. A query over the limits the API has too (searchLimits) is not
+// run: the page says what to change, with the problem's status.
 func (h *Handler) siteSearch(w http.ResponseWriter, r *http.Request) {
 	q, err := searchQuery(r)
 	if err != nil {
-		q = search.Query{Q: r.URL.Query().Get("q"), Page: 1}
+		sv := &pages.SearchView{Status: http.StatusBadRequest, Problem: "This search cannot be run."}
+		var p *Problem
+		if errors.As(err, &p) {
+			sv.Status = p.Status
+			if len(p.Errors) > 0 {
+				sv.Problem = fmt.Sprintf("This search cannot be run — %s: %s.", searchParamName(p.Errors[0].Field), p.Errors[0].Detail)
+			}
+		}
+		if len(q.Q) <= searchLimits.QueryBytes {
+			sv.Query = strings.TrimSpace(q.Q) // shown back only if short
+		}
+		h.servePage(w, r, h.cfg.Pages.RenderSearch(sv))
+		return
 	}
 	sv := &pages.SearchView{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	if sv.Query != "" || q.Category != "" || q.Tag != "" || q.Year != "" {
@@ -55,27 +69,18 @@ func (h *Handler) siteSearch(w http.ResponseWriter, r *http.Request) {
 				sv.Facets = append(sv.Facets, facet)
 			}
 		}
-		sv.SetPager(r.URL.Query(), q.Page, res.TotalPages)
+		sv.SetPager(r.URL.Query(), q.Page, min(res.TotalPages, maxSearchPage(q.PerPage)))
 	}
 	h.servePage(w, r, h.cfg.Pages.RenderSearch(sv))
 }
 
-// searchQuery reads q, category, tag, year, sort, page and per_page.
-func searchQuery(r *http.Request) (search.Query, error) {
-	v := r.URL.Query()
-	q := search.Query{Q: v.Get("q"), Category: v.Get("category"), Tag: v.Get("tag"), Year: v.Get("year"), Sort: v.Get("sort")}
-	if len(q.Q) > 500 {
-		return q, fieldProblem(http.StatusBadRequest, "q", "at most 500 characters")
+// searchParamName names a query parameter for readers.
+func searchParamName(field string) string {
+	switch field {
+	case "q":
+		return "the search"
+	case "per_page":
+		return "results a page"
 	}
-	if q.Sort != "" && q.Sort != "relevance" && q.Sort != "date" {
-		return q, fieldProblem(http.StatusBadRequest, "sort", "must be \"relevance\" or \"date\"")
-	}
-	var err error
-	if q.Page, err = intParam(r, "page", 1, 1000); err != nil {
-		return q, err
-	}
-	if q.PerPage, err = intParam(r, "per_page", 10, 100); err != nil {
-		return q, err
-	}
-	return q, nil
+	return "the " + field
 }

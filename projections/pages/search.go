@@ -11,12 +11,16 @@ import (
 // SearchView is a search result page's content, filled by the web layer
 // from the search projection.
 type SearchView struct {
-	Query  string
-	Filter string
-	Total  int
-	Hits   []SearchHit
-	Facets []Facet
-	Pager  *pager
+	// Problem, if set, says why the search was not run; Status is then
+	// the page's status (4xx).
+	Problem string
+	Status  int
+	Query   string
+	Filter  string
+	Total   int
+	Hits    []SearchHit
+	Facets  []Facet
+	Pager   *pager
 }
 
 // SearchHit is one result; TitleHTML and Snippet are escaped HTML with
@@ -100,7 +104,11 @@ func (p *Pages) RenderSearch(s *SearchView) *Page {
 	}
 	v.Meta.Robots = "noindex"
 	v.Search = s
-	return p.execute("search", v, 200, time.Time{})
+	status := 200
+	if s.Problem != "" && s.Status >= 400 {
+		status = s.Status
+	}
+	return p.execute("search", v, status, time.Time{})
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
