@@ -184,7 +184,7 @@ func TestMediaOverGitLFS(t *testing.T) {
 	need(t, "git-lfs", "apt-get install git-lfs")
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data)
+	s := startSite(t, data, publicAddr(t)) // git-lfs follows the links the site hands out
 	tok := s.token("ed@example.org")
 	photo := testJPEG(90, 60)
 	var m apiMedia
