@@ -83,7 +83,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	var fromStdin, reset bool
 	add := &cobra.Command{
 		Use:   "add",
-		Short: "Add an account (works while the daemon runs)",
+		Short: "Add an account, or with --reset replace its password and role (works while the daemon runs; a reset ends its API tokens)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !fromStdin {
@@ -108,7 +108,40 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	add.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input")
 	add.Flags().BoolVar(&reset, "reset", false, "replace an existing account's password and role")
 	add.MarkFlagRequired("email")
-	user.AddCommand(add)
+	var roleEmail, newRole string
+	setRole := &cobra.Command{
+		Use:   "role",
+		Short: "Change an account's role; its API tokens stop working at once (works while the daemon runs)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).SetRole(roleEmail, auth.Role(newRole))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "account %s is now %s\n", a.Email, a.Role)
+			return nil
+		},
+	}
+	setRole.Flags().StringVar(&roleEmail, "email", "", "the account (required)")
+	setRole.Flags().StringVar(&newRole, "role", "", "admin or editor (required)")
+	setRole.MarkFlagRequired("email")
+	setRole.MarkFlagRequired("role")
+	var rmEmail string
+	remove := &cobra.Command{
+		Use:   "remove",
+		Short: "Remove an account and its personal access tokens; nothing it signed in with works any more",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).Remove(rmEmail); err != nil {
+				return fmt.Errorf("%s: %w", auth.NormalizeEmail(rmEmail), err)
+			}
+			fmt.Fprintf(stdout, "account %s removed\n", auth.NormalizeEmail(rmEmail))
+			return nil
+		},
+	}
+	remove.Flags().StringVar(&rmEmail, "email", "", "the account (required)")
+	remove.MarkFlagRequired("email")
+	user.AddCommand(add, setRole, remove)
 
 	rebuild := &cobra.Command{
 		Use:   "rebuild [catalogue|pages|search]",
@@ -176,7 +209,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stderr, "token %s for %s (shown once; use it as the password for git):\n", t.ID, auth.NormalizeEmail(tokEmail))
+			fmt.Fprintf(stderr, "token %s for %s (shown once; use it as the password for git, or as \"Authorization: Bearer <token>\" for the API):\n", t.ID, auth.NormalizeEmail(tokEmail))
 			fmt.Fprintln(stdout, secret)
 			return nil
 		},

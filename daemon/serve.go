@@ -185,6 +185,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer stopWorkers()
 
 	accounts := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
+	if err := accounts.Prepare(); err != nil { // 0700, tightened if it was not
+		return err
+	}
 	tokens, err := auth.LoadTokens(cfg.tokenKeyFile(), cfg.TokenTTL)
 	if err != nil {
 		return err

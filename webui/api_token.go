@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
@@ -23,7 +24,7 @@ type tokenResponse struct {
 }
 
 // createToken exchanges an email and password for an API token. Attempts
-// are limited per client address and per account.
+// are limited by the sign-in policy shared with git (see auth.SignIns).
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	var req tokenRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
@@ -35,19 +36,9 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	if req.Password == "" {
 		return fieldProblem(http.StatusUnprocessableEntity, "password", "is required")
 	}
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		addr = r.RemoteAddr
-	}
-	for _, l := range []struct {
-		lim *auth.Limiter
-		key string
-	}{{h.byAddr, addr}, {h.byAccount, auth.NormalizeEmail(req.Email)}} {
-		if ok, wait := l.lim.Allow(l.key); !ok {
-			secs := int(math.Ceil(wait.Seconds()))
-			return problem(http.StatusTooManyRequests, "too many sign-in attempts: try again in %d seconds", secs).
-				with("Retry-After", fmt.Sprint(secs))
-		}
+	addr := clientAddr(r)
+	if ok, wait := h.signIns.Password(req.Email, addr); !ok {
+		return tooManySignIns(wait)
 	}
 	a, err := h.cfg.Accounts.Authenticate(req.Email, req.Password)
 	if errors.Is(err, auth.ErrNoAccount) || errors.Is(err, auth.ErrBadPassword) {
@@ -57,6 +48,7 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("authenticate: %w", err)
 	}
+	h.signIns.Succeeded(a.Email, addr)
 	tok, exp, err := h.cfg.Tokens.Issue(a)
 	if err != nil {
 		return fmt.Errorf("issue token: %w", err)
@@ -64,4 +56,23 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, tokenResponse{Token: tok, TokenType: "Bearer",
 		ExpiresIn: int(exp.Sub(h.cfg.Tokens.Now()).Seconds()), ExpiresAt: exp.UTC().Format("2006-01-02T15:04:05Z")})
+}
+
+// clientAddr is the address sign-in attempts are counted for.
+func clientAddr(r *http.Request) string {
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return addr
+}
+
+// retryAfter is a wait in whole seconds, at least 1.
+func retryAfter(wait time.Duration) int { return max(1, int(math.Ceil(wait.Seconds()))) }
+
+// tooManySignIns is the answer over the sign-in limit.
+func tooManySignIns(wait time.Duration) *Problem {
+	secs := retryAfter(wait)
+	return problem(http.StatusTooManyRequests, "too many sign-in attempts: try again in %d seconds", secs).
+		with("Retry-After", fmt.Sprint(secs))
 }

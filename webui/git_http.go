@@ -1,12 +1,13 @@
 package webui
 
 import (
+	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cgi"
 	"os"
@@ -56,8 +57,8 @@ func (h *Handler) gitHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := h.gitAuth(r)
 	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="Chronicle git", charset="UTF-8"`)
-		http.Error(w, err.Error(), http.StatusUnauthorized)
+		status, msg := gitAuthFailure(w, err)
+		http.Error(w, msg, status)
 		return
 	}
 	if !a.Role.Valid() {
@@ -120,22 +121,66 @@ func (h *Handler) spool(body io.Reader) (*os.File, int64, error) {
 
 var errGitAuth = errors.New("sign in with your email and your password or a personal access token (chronicle token create)")
 
+// errGitTooMany is a git or LFS sign-in over the sign-in policy's limit.
+type errGitTooMany struct{ wait time.Duration }
+
+func (e errGitTooMany) Error() string {
+	return fmt.Sprintf("too many sign-in attempts: try again in %d seconds", retryAfter(e.wait))
+}
+
+// gitAuthFailure sets the headers for a refused git or LFS sign-in and
+// returns its status and message: 429 with Retry-After over the limit,
+// else 401 asking for credentials.
+func gitAuthFailure(w http.ResponseWriter, err error) (int, string) {
+	var tooMany errGitTooMany
+	if errors.As(err, &tooMany) {
+		w.Header().Set("Retry-After", fmt.Sprint(retryAfter(tooMany.wait)))
+		return http.StatusTooManyRequests, err.Error()
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="Chronicle git", charset="UTF-8"`)
+	w.Header().Set("LFS-Authenticate", `Basic realm="Chronicle git"`)
+	return http.StatusUnauthorized, errGitAuth.Error()
+}
+
+type gitAccountKey struct{}
+
+// gitSignIn signs in a Git LFS request before its handler runs, answering
+// a refusal in LFS's JSON (401, or 429 with Retry-After); the handler's
+// own gitAuth then finds the account in the request's context.
+func (h *Handler) gitSignIn(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := h.gitAuth(r)
+		if err != nil {
+			status, msg := gitAuthFailure(w, err)
+			w.Header().Set("Content-Type", lfsType)
+			w.WriteHeader(status)
+			json.NewEncoder(w).Encode(map[string]string{"message": msg})
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), gitAccountKey{}, a)))
+	}
+}
+
 // gitAuth checks HTTP Basic credentials: the account's email with its
-// password or one of its personal access tokens. Failures are limited per
-// address like API sign-ins.
+// password or one of its personal access tokens, under the sign-in policy
+// the API's sign-in uses (auth.SignIns). Errors are errGitAuth or
+// errGitTooMany.
 func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
+	if a, ok := r.Context().Value(gitAccountKey{}).(auth.Account); ok {
+		return a, nil // signed in by gitSignIn
+	}
 	email, secret, ok := r.BasicAuth()
 	if !ok || email == "" || secret == "" {
 		return auth.Account{}, errGitAuth
 	}
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		addr = r.RemoteAddr
-	}
-	if strings.HasPrefix(secret, auth.TokenPrefix) {
+	addr := clientAddr(r)
+	if auth.IsPersonalToken(secret) {
 		a, err := h.cfg.Accounts.CheckToken(email, secret)
 		if err != nil {
-			h.gitFailed(addr, email)
+			h.log.Info("git sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr, "with", "token")
+			if over, wait := h.signIns.TokenFailed(addr); over {
+				return auth.Account{}, errGitTooMany{wait}
+			}
 			return auth.Account{}, errGitAuth
 		}
 		return a, nil
@@ -150,14 +195,19 @@ func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
 			return a, nil
 		}
 	}
-	if ok, wait := h.byAddr.Allow(addr); !ok {
-		return auth.Account{}, fmt.Errorf("too many sign-in attempts: try again in %s", wait.Round(time.Second))
+	if ok, wait := h.signIns.Password(email, addr); !ok {
+		return auth.Account{}, errGitTooMany{wait}
 	}
 	a, err = h.cfg.Accounts.Authenticate(email, secret)
 	if err != nil {
-		h.log.Info("git sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
+		if !errors.Is(err, auth.ErrNoAccount) && !errors.Is(err, auth.ErrBadPassword) {
+			h.log.Error("git sign-in failed", "email", auth.NormalizeEmail(email), "err", err)
+		} else {
+			h.log.Info("git sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
+		}
 		return auth.Account{}, errGitAuth
 	}
+	h.signIns.Succeeded(a.Email, addr)
 	h.creds.mu.Lock()
 	if len(h.creds.ok) > 1000 {
 		h.creds.ok = map[[32]byte]time.Time{}
@@ -165,9 +215,4 @@ func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
 	h.creds.ok[h.creds.key(a, secret)] = time.Now().Add(5 * time.Minute)
 	h.creds.mu.Unlock()
 	return a, nil
-}
-
-func (h *Handler) gitFailed(addr, email string) {
-	h.byAddr.Allow(addr)
-	h.log.Info("git sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
 }

@@ -107,13 +107,12 @@ type Config struct {
 
 // Handler holds the dependencies of every handler.
 type Handler struct {
-	cfg       Config
-	log       *slog.Logger
-	byAddr    *auth.Limiter
-	byAccount *auth.Limiter
-	httpDur   *prometheus.HistogramVec
-	creds     gitCreds
-	gitPath   string // absolute: net/http/cgi does not search PATH
+	cfg     Config
+	log     *slog.Logger
+	signIns *auth.SignIns // sign-in attempts: API, git and LFS
+	httpDur *prometheus.HistogramVec
+	creds   gitCreds
+	gitPath string // absolute: net/http/cgi does not search PATH
 }
 
 type apiFunc func(w http.ResponseWriter, r *http.Request) error

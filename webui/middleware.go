@@ -3,6 +3,7 @@ package webui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -32,34 +33,67 @@ func principal(r *http.Request) (auth.Account, bool) {
 
 func actor(a auth.Account) events.Actor { return events.Actor{Name: a.Name, Email: a.Email} }
 
-// authenticate checks a bearer token, if one is sent, against the token
-// key and the account as it is now on disk (so a removed account or a
-// lowered role takes effect at once).
+// authenticate checks a bearer token, if one is sent: an API token (a JWT
+// from POST /auth/token) or a personal access token ("chr_…"). Either is
+// checked against the account as it is now on disk, so a removed account,
+// a revoked token, a password reset or a role change takes effect at once.
+// Each refusal says which of these it was, and nothing that tells whether
+// some other account or token exists.
 func (h *Handler) authenticate(r *http.Request) (auth.Account, bool, error) {
 	hdr := r.Header.Get("Authorization")
 	if hdr == "" {
 		return auth.Account{}, false, nil
 	}
 	scheme, tok, ok := strings.Cut(hdr, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return auth.Account{}, false, unauthorized("send the token as \"Authorization: Bearer <token>\"")
+	tok = strings.TrimSpace(tok)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || strings.ContainsAny(tok, " \t") {
+		return auth.Account{}, false, unauthorized("malformed Authorization header: send \"Authorization: Bearer <token>\" with an API token from POST /api/v1/auth/token or a personal access token (chr_…)")
 	}
-	claims, err := h.cfg.Tokens.Check(strings.TrimSpace(tok))
+	if auth.IsPersonalToken(tok) {
+		return h.authenticatePAT(r, tok)
+	}
+	claims, err := h.cfg.Tokens.Check(tok)
+	if errors.Is(err, auth.ErrExpired) {
+		return auth.Account{}, false, unauthorized("the API token expired at %s: get a new one from POST /api/v1/auth/token",
+			claims.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	if err != nil {
-		return auth.Account{}, false, unauthorized("the token is invalid or expired: get a new one from POST /api/v1/auth/token")
+		return auth.Account{}, false, unauthorized("the API token is invalid (not one this site issued, or altered): get one from POST /api/v1/auth/token")
 	}
 	a, err := h.cfg.Accounts.Get(claims.Subject)
 	if errors.Is(err, auth.ErrNoAccount) {
 		return auth.Account{}, false, unauthorized("the token's account no longer exists")
 	}
 	if err != nil {
-		return auth.Account{}, false, err
+		return auth.Account{}, false, fmt.Errorf("read the token's account: %w", err)
+	}
+	if !claims.Current(a) {
+		return auth.Account{}, false, unauthorized("the API token was issued before the account's password or role changed: get a new one from POST /api/v1/auth/token")
 	}
 	return a, true, nil
 }
 
-func unauthorized(detail string) *Problem {
-	return problem(http.StatusUnauthorized, "%s", detail).with("WWW-Authenticate", `Bearer realm="chronicle"`)
+// authenticatePAT checks a personal access token sent as a bearer token.
+// Wrong tokens count against the client's address in the sign-in policy;
+// over its budget they are answered 429.
+func (h *Handler) authenticatePAT(r *http.Request, tok string) (auth.Account, bool, error) {
+	a, err := h.cfg.Accounts.FindToken(tok)
+	if errors.Is(err, auth.ErrBadToken) {
+		addr := clientAddr(r)
+		h.log.Info("personal access token refused", "addr", addr)
+		if over, wait := h.signIns.TokenFailed(addr); over {
+			return auth.Account{}, false, tooManySignIns(wait)
+		}
+		return auth.Account{}, false, unauthorized("unknown or revoked personal access token")
+	}
+	if err != nil {
+		return auth.Account{}, false, fmt.Errorf("check a personal access token: %w", err)
+	}
+	return a, true, nil
+}
+
+func unauthorized(format string, args ...any) *Problem {
+	return problem(http.StatusUnauthorized, format, args...).with("WWW-Authenticate", `Bearer realm="chronicle"`)
 }
 
 // guard enforces a route's access level before its handler runs.
@@ -70,7 +104,7 @@ func (h *Handler) guard(level access, next http.Handler) http.Handler {
 			return err
 		}
 		if !ok && level != public {
-			return unauthorized("this needs an API token: get one from POST /api/v1/auth/token")
+			return unauthorized("this needs an API token (from POST /api/v1/auth/token) or a personal access token, as \"Authorization: Bearer <token>\"")
 		}
 		if level == admin && a.Role != auth.RoleAdmin {
 			return problem(http.StatusForbidden, "only an admin may do this; %s is %s", a.Email, a.Role)

@@ -44,8 +44,7 @@ func New(cfg Config) http.Handler {
 		cfg.Git.MaxPush = 512 << 20
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger, creds: gitCreds{ok: map[[32]byte]time.Time{}},
-		byAddr:    auth.NewLimiter(cfg.LoginEvery, cfg.LoginBurst),
-		byAccount: auth.NewLimiter(cfg.LoginEvery, cfg.LoginBurst),
+		signIns: auth.NewSignIns(cfg.LoginEvery, cfg.LoginBurst),
 		httpDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "chronicle_http_request_duration_seconds",
 			Help: "HTTP request latency by route template.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
 			[]string{"method", "route", "status"})}
@@ -72,9 +71,10 @@ func New(cfg Config) http.Handler {
 		r.HandleFunc("/git/site.git/info/refs", h.gitHTTP).Methods(http.MethodGet)
 		r.HandleFunc("/git/site.git/{service:git-upload-pack|git-receive-pack}", h.gitHTTP).Methods(http.MethodPost)
 		if cfg.Media != nil {
-			r.HandleFunc("/git/site.git/info/lfs/objects/batch", h.lfsBatch).Methods(http.MethodPost)
-			r.HandleFunc("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.lfsObjectGet).Methods(http.MethodGet)
-			r.HandleFunc("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.lfsObjectPut).Methods(http.MethodPut)
+			// Signed in first, so LFS answers 429 over the sign-in limit.
+			r.HandleFunc("/git/site.git/info/lfs/objects/batch", h.gitSignIn(h.lfsBatch)).Methods(http.MethodPost)
+			r.HandleFunc("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.gitSignIn(h.lfsObjectGet)).Methods(http.MethodGet)
+			r.HandleFunc("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.gitSignIn(h.lfsObjectPut)).Methods(http.MethodPut)
 		}
 	}
 

@@ -28,13 +28,53 @@ func NewLimiter(every time.Duration, burst int) *Limiter {
 }
 
 // Allow reports whether key may try now, and if not, how long to wait.
+// A try that is allowed is counted.
 func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
+	if d := l.wait(key, now); d > 0 {
+		return false, d
+	}
+	l.get(key, now).lim.AllowN(now, 1)
+	return true, 0
+}
+
+// Wait is how long key must wait before its next try (0: it may try
+// now), without counting a try.
+func (l *Limiter) Wait(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wait(key, time.Now())
+}
+
+// Take counts a try for key, even one over the limit (a failure seen
+// after the fact), so the wait grows.
+func (l *Limiter) Take(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	r := l.get(key, now).lim.ReserveN(now, 1)
+	_ = r // a reservation in the future is the growing wait
+}
+
+func (l *Limiter) wait(key string, now time.Time) time.Duration {
+	e, ok := l.keys[key]
+	if !ok {
+		return 0
+	}
+	e.seen = now
+	tokens := e.lim.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) * float64(l.every))
+}
+
+func (l *Limiter) get(key string, now time.Time) *entry {
 	if len(l.keys) > 10000 { // forget idle keys so the map stays bounded
 		for k, e := range l.keys {
-			if now.Sub(e.seen) > time.Duration(l.burst)*l.every {
+			if now.Sub(e.seen) > time.Duration(l.burst+1)*l.every {
 				delete(l.keys, k)
 			}
 		}
@@ -45,10 +85,5 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 		l.keys[key] = e
 	}
 	e.seen = now
-	r := e.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	return e
 }
