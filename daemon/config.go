@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -31,6 +32,8 @@ type Config struct {
 	MediaMaxMegapixels int  // one image
 	MediaMaxSide       int  // pixels, either dimension
 	EmbedsAllowPrivate bool // let embed URLs reach private addresses (tests only)
+	MaxConns           int  // HTTP connections open at once; 0: derived from the file-descriptor limit
+	MaxConnsPerClient  int  // HTTP connections open at once from one address; 0: no bound
 	// HookCommand runs `chronicle hook …` from git hooks: this binary by
 	// default; tests point it at themselves.
 	HookCommand string
@@ -58,6 +61,23 @@ func (c *Config) publicURL() string {
 	return "http://" + c.Addr
 }
 
+// maxConns is --max-conns, or what the process's file-descriptor limit
+// leaves after a reserve for everything else the daemon opens (the
+// repository and git processes, NATS, projection files, uploads): a
+// reserve of an eighth of the limit, at least 512, and at most 10,000
+// connections.
+func (c *Config) maxConns() int {
+	if c.MaxConns > 0 {
+		return c.MaxConns
+	}
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == 0 {
+		return 1024
+	}
+	n := int(min(lim.Cur, 1<<20))
+	return min(max(n-max(n/8, 512), 64), 10_000)
+}
+
 func (c *Config) bindCommon(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", "./data", "data directory: content repository, accounts, projections, NATS store")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -76,6 +96,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MediaMaxSide, "media-max-side", 20000, "longest side of an uploaded image, pixels")
 	fs.BoolVar(&c.EmbedsAllowPrivate, "embeds-allow-private", false, "let embed URLs reach private and loopback addresses (for tests)")
 	fs.MarkHidden("embeds-allow-private")
+	fs.IntVar(&c.MaxConns, "max-conns", 0, "HTTP connections open at once (default: the file-descriptor limit less a reserve for the repository, NATS and files)")
+	fs.IntVar(&c.MaxConnsPerClient, "max-conns-per-client", 256, "HTTP connections open at once from one address; 0 for no bound (behind a reverse proxy every client has its address)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
 	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")

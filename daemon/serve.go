@@ -213,14 +213,20 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	refused := prometheus.NewCounter(prometheus.CounterOpts{Name: "chronicle_http_connections_refused_total",
+		Help: "Connections closed at once because the daemon or their client address had as many open as allowed."})
+	reg.MustRegister(refused)
+	maxConns := cfg.maxConns()
 	front := webui.NewFront(webui.New(wcfg), srv, webui.FrontConfig{
 		MaxBody: int(wcfg.Media.MaxBytes) + 1<<20, MaxHeaderBytes: srv.MaxHeaderBytes, ReadHeaderTimeout: srv.ReadHeaderTimeout,
-		ReadTimeout: srv.ReadTimeout, WriteTimeout: srv.WriteTimeout, IdleTimeout: srv.IdleTimeout, Logger: log})
+		ReadTimeout: srv.ReadTimeout, WriteTimeout: srv.WriteTimeout, IdleTimeout: srv.IdleTimeout,
+		MaxConns: maxConns, MaxConnsPerClient: cfg.MaxConnsPerClient, Refused: refused.Inc, Logger: log})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "embedded_nats", cfg.NatsURL == "", "read_only", cfg.ReadOnly)
+	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "embedded_nats", cfg.NatsURL == "", "read_only", cfg.ReadOnly,
+		"max_conns", maxConns, "max_conns_per_client", cfg.MaxConnsPerClient)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -36,6 +36,10 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	mc := h.cfg.Media
+	if r.ContentLength > mc.MaxBytes+1<<20 {
+		// Refused on its declared length, before a byte is read.
+		return fieldProblem(http.StatusRequestEntityTooLarge, "file", "is larger than %d MiB", mc.MaxBytes>>20)
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, mc.MaxBytes+1<<20)
 	mr, err := r.MultipartReader()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,24 +40,35 @@ type Front struct {
 
 	fastQ, slowQ *connQueue
 	headerWait   time.Duration
+	conns        *connLimit
 
 	mu sync.Mutex
 	ln net.Listener
 }
 
-// FrontConfig sets the limits of the fasthttp side; the net/http side
-// keeps those of its http.Server.
+// FrontConfig sets the limits of the fasthttp side (the net/http side
+// keeps those of its http.Server; give both the same values) and of the
+// connections the front accepts.
 type FrontConfig struct {
-	// MaxBody bounds a body fasthttp reads before handing its request
-	// over: only a request that follows a page on the same connection
-	// (a browser's form) has one. Larger ones are refused with 413.
+	// MaxBody bounds a body that follows a page on the same connection
+	// (a browser's form): fasthttp never reads such a body whole, it
+	// streams it to net/http, whose handler applies its route's limit.
 	MaxBody int
 	// MaxHeaderBytes bounds a request's headers.
 	MaxHeaderBytes int
 	// ReadHeaderTimeout bounds the wait for a new connection's first
-	// bytes and a request's headers; IdleTimeout a kept-alive connection.
+	// bytes and a request's headers, on both servers; ReadTimeout a
+	// request's body; IdleTimeout a kept-alive connection.
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	Logger                                                    *slog.Logger
+	// MaxConns bounds the connections open at once, MaxConnsPerClient
+	// those from one address (0: no bound). Connections past a bound are
+	// closed as soon as they are accepted, so that one client cannot use
+	// up the process's file descriptors (readers, sign-in, git and the
+	// outbox all need some).
+	MaxConns, MaxConnsPerClient int
+	// Refused, if set, counts connections closed for a bound.
+	Refused func()
+	Logger  *slog.Logger
 }
 
 // NewFront returns a front for handler (what New returns), whose other
@@ -67,7 +79,9 @@ func NewFront(handler http.Handler, srv *http.Server, cfg FrontConfig) *Front {
 	}
 	srv.Handler = handler
 	f := &Front{slow: srv, log: cfg.Logger, headerWait: cfg.ReadHeaderTimeout,
-		fastQ: newConnQueue(), slowQ: newConnQueue()}
+		fastQ: newConnQueue(), slowQ: newConnQueue(),
+		conns: &connLimit{max: cfg.MaxConns, perClient: cfg.MaxConnsPerClient, byAddr: map[string]int{}, refused: cfg.Refused}}
+	bodyTimeout := cfg.ReadTimeout
 	f.router, _ = handler.(*Router)
 	f.fast = &fasthttp.Server{
 		Handler:               f.serveFast,
@@ -76,20 +90,46 @@ func NewFront(handler http.Handler, srv *http.Server, cfg FrontConfig) *Front {
 		ReadBufferSize:        cfg.MaxHeaderBytes,
 		// A page and its headers leave in one write (the default 4 KiB
 		// buffer split a 7 KiB page in two, costing a third of the rate).
-		WriteBufferSize:    32 << 10,
-		MaxRequestBodySize: cfg.MaxBody,
-		ReadTimeout:        cfg.ReadTimeout,
-		WriteTimeout:       cfg.WriteTimeout,
-		IdleTimeout:        cfg.IdleTimeout,
-		CloseOnShutdown:    true,
-		KeepHijackedConns:  true, // handed over: net/http closes them
-		Logger:             fastLogger{cfg.Logger},
+		WriteBufferSize: 32 << 10,
+		// Idle connections give their buffers back to the pools: a
+		// thousand kept-alive readers must not hold 96 KiB each.
+		ReduceMemoryUsage: true,
+		// A body is never read whole here, and never allocated from its
+		// declared length: fasthttp reads at most its first 8 KiB (or
+		// what MaxBody allows) before the handler, which hands the
+		// request over; net/http streams the rest to the route's handler.
+		// Multipart forms are not parsed ahead either.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		MaxRequestBodySize:           max(cfg.MaxBody, 1),
+		// fasthttp's ReadTimeout runs from a request's first byte to the
+		// end of its headers (and the body's first bytes): the header
+		// timeout of net/http. A request with a body gets ReadTimeout.
+		ReadTimeout: cfg.ReadHeaderTimeout,
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if declaresBody(h) && bodyTimeout > 0 {
+				return fasthttp.RequestConfig{ReadTimeout: bodyTimeout}
+			}
+			return fasthttp.RequestConfig{}
+		},
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		CloseOnShutdown:   true,
+		KeepHijackedConns: true, // handed over: net/http closes them
+		Logger:            fastLogger{cfg.Logger},
 		// Reported by fasthttp when it answers a request itself (bad
-		// syntax, body too large) — the client sees only the status.
+		// syntax, headers too large, a timeout) — the client sees only
+		// the status.
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			status := fasthttp.StatusBadRequest
-			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			var small *fasthttp.ErrSmallBuffer
+			switch {
+			case errors.Is(err, fasthttp.ErrBodyTooLarge):
 				status = fasthttp.StatusRequestEntityTooLarge
+			case errors.As(err, &small):
+				status = fasthttp.StatusRequestHeaderFieldsTooLarge
+			case isTimeout(err):
+				status = fasthttp.StatusRequestTimeout
 			}
 			ctx.Error(fasthttp.StatusMessage(status)+"\n", status)
 			ctx.SetConnectionClose()
@@ -127,7 +167,12 @@ func (f *Front) Serve(ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		go f.route(c)
+		tc, ok := f.conns.admit(c)
+		if !ok {
+			c.Close()
+			continue
+		}
+		go f.route(tc)
 	}
 }
 
@@ -154,6 +199,21 @@ func (f *Front) route(c net.Conn) {
 
 // serveFast answers a rendered page, or hands the connection over.
 func (f *Front) serveFast(ctx *fasthttp.RequestCtx) {
+	raw := ctx.Request.Header.RawHeaders()
+	if headerCount(raw, "host") > 1 {
+		// fasthttp keeps the last Host where net/http refuses: refuse
+		// here too, so both sides read a request the same way.
+		ctx.Error("400 Bad Request: more than one Host header\n", fasthttp.StatusBadRequest)
+		ctx.SetConnectionClose()
+		return
+	}
+	if (ctx.IsGet() || ctx.IsHead()) && declaresBody(&ctx.Request.Header) {
+		// No route that reads takes a body: refuse it before a byte of it
+		// is kept, and close, since the body would follow.
+		ctx.Error("413 Content Too Large: a GET or HEAD request carries no body\n", fasthttp.StatusRequestEntityTooLarge)
+		ctx.SetConnectionClose()
+		return
+	}
 	if f.router != nil && f.router.fast != nil && (ctx.IsGet() || ctx.IsHead()) {
 		// Only the exact path of a page: anything a router would clean,
 		// decode or redirect first is the router's.
@@ -200,58 +260,102 @@ func writeFastPage(ctx *fasthttp.RequestCtx, pg *pages.Page) {
 }
 
 // handOver gives the connection, starting with ctx's request, to the
-// net/http server.
+// net/http server. The request goes over as it arrived — its request
+// line, its headers byte for byte (a second Host, say, is net/http's to
+// refuse), and its body still framed as the client sent it — so that
+// net/http parses it once and streams its body to the handler. fasthttp
+// has read at most the first few KiB of a body, which go first.
 func (f *Front) handOver(ctx *fasthttp.RequestCtx) {
-	req := &ctx.Request
-	// fasthttp has read the body (de-chunked) and answered any "Expect:
-	// 100-continue": pass the body with its length, and no second 100.
-	req.Header.Del("Expect")
-	body := req.Body()
-	if len(body) > 0 || req.Header.ContentLength() != 0 {
-		req.Header.SetContentLength(len(body))
+	hdr := &ctx.Request.Header
+	raw := hdr.RawHeaders()
+	if ctx.Request.MayContinue() {
+		// fasthttp answered "Expect: 100-continue" already: no second 100.
+		raw = dropHeader(raw, "expect")
 	}
 	var b bytes.Buffer
-	b.Grow(len(req.Header.Header()) + len(body))
-	b.Write(req.Header.Header())
-	b.Write(body)
+	b.Grow(len(hdr.Method()) + len(hdr.RequestURI()) + len(hdr.Protocol()) + 4 + len(raw))
+	b.Write(hdr.Method())
+	b.WriteByte(' ')
+	b.Write(hdr.RequestURI())
+	b.WriteByte(' ')
+	b.Write(hdr.Protocol())
+	b.WriteString("\r\n")
+	b.Write(raw)
 	prefix := b.Bytes()
+	// A body with a length: fasthttp's stream holds its first bytes
+	// (read ahead, and unframed only in the sense that a length-framed
+	// body has no framing). A chunked one it has not touched.
+	stream := ctx.RequestBodyStream()
+	if hdr.ContentLength() <= 0 {
+		stream = nil
+	}
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(c net.Conn) {
 		// fasthttp reuses its read buffer once this returns (and with
 		// KeepHijackedConns leaves the socket alone): take out what it
-		// read ahead — pipelined requests — and give net/http the
-		// connection route made, never fasthttp's wrapper.
+		// read ahead — the body's first bytes, pipelined requests — and
+		// give net/http the connection route made, never fasthttp's
+		// wrapper.
 		pc, ok := socket(c).(*peekedConn)
 		if !ok {
 			c.Close()
 			return
 		}
-		ahead, err := readAhead(c, pc)
-		if err != nil {
+		if err := pc.SetReadDeadline(time.Unix(1, 0)); err != nil {
 			pc.Close()
 			return
 		}
-		f.slowQ.push(&handedConn{peekedConn: pc, prefix: append(prefix, ahead...)})
+		if stream != nil {
+			// Only what is in memory: with the deadline past, a read
+			// that would wait for the client fails at once.
+			prefix = appendAvailable(prefix, stream)
+		}
+		prefix = appendAvailable(prefix, c)
+		if err := pc.SetReadDeadline(time.Time{}); err != nil {
+			pc.Close()
+			return
+		}
+		f.slowQ.push(&handedConn{peekedConn: pc, prefix: prefix})
 	})
 }
 
-// readAhead returns what hijacked (fasthttp's connection) holds in its
-// buffer, without waiting for the socket pc: a deadline in the past makes
-// the first read that would reach the socket fail at once.
-func readAhead(hijacked net.Conn, pc *peekedConn) ([]byte, error) {
-	if err := pc.SetReadDeadline(time.Unix(1, 0)); err != nil {
-		return nil, err
-	}
-	var out []byte
+// appendAvailable appends to out what r gives until its first error: the
+// caller has put the socket's read deadline in the past, so that is what
+// r holds in memory.
+func appendAvailable(out []byte, r io.Reader) []byte {
 	buf := make([]byte, 4096)
 	for {
-		n, err := hijacked.Read(buf)
+		n, err := r.Read(buf)
 		out = append(out, buf[:n]...)
 		if err != nil {
-			break // the deadline, or the client gone: net/http sees which
+			return out // the deadline, the end, or the client gone: net/http sees which
 		}
 	}
-	return out, pc.SetReadDeadline(time.Time{})
+}
+
+// headerCount counts the header lines named name (lower case) in raw
+// headers.
+func headerCount(raw []byte, name string) int {
+	n := 0
+	for line := range bytes.Lines(raw) {
+		k, _, ok := bytes.Cut(line, []byte(":"))
+		if ok && len(k) == len(name) && strings.EqualFold(string(k), name) {
+			n++
+		}
+	}
+	return n
+}
+
+// dropHeader returns raw headers without the lines named name.
+func dropHeader(raw []byte, name string) []byte {
+	out := make([]byte, 0, len(raw))
+	for line := range bytes.Lines(raw) {
+		if k, _, ok := bytes.Cut(line, []byte(":")); ok && strings.EqualFold(string(bytes.TrimSpace(k)), name) {
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
 }
 
 // Shutdown stops accepting, then shuts both servers down: requests in
@@ -361,9 +465,82 @@ func (c *handedConn) Read(p []byte) (int, error) {
 	return c.peekedConn.Read(p)
 }
 
-// fastLogger passes fasthttp's messages to slog.
+// fastLogger passes fasthttp's messages to slog at debug level: what it
+// reports is one connection's trouble (a client gone, a timeout, bad
+// syntax), which its client was told; a line per such connection would
+// let anyone fill the log.
 type fastLogger struct{ log *slog.Logger }
 
 func (l fastLogger) Printf(format string, args ...any) {
-	l.log.Warn(fmt.Sprintf(format, args...), "server", "fasthttp")
+	l.log.Debug(fmt.Sprintf(format, args...), "server", "fasthttp")
 }
+
+// declaresBody reports whether a request has a body to read: a length
+// (fasthttp gives -2 for none) or chunks (-1).
+func declaresBody(h *fasthttp.RequestHeader) bool {
+	n := h.ContentLength()
+	return n > 0 || n == -1
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// connLimit bounds the connections open at once, in all and per client
+// address.
+type connLimit struct {
+	max, perClient int
+	refused        func()
+
+	mu     sync.Mutex
+	total  int
+	byAddr map[string]int
+}
+
+// admit counts c in, or reports false when a bound is reached. The
+// returned connection counts itself out when closed.
+func (l *connLimit) admit(c net.Conn) (net.Conn, bool) {
+	if l.max <= 0 && l.perClient <= 0 {
+		return c, true
+	}
+	addr := c.RemoteAddr().String()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	l.mu.Lock()
+	if (l.max > 0 && l.total >= l.max) || (l.perClient > 0 && l.byAddr[addr] >= l.perClient) {
+		l.mu.Unlock()
+		if l.refused != nil {
+			l.refused()
+		}
+		return nil, false
+	}
+	l.total++
+	l.byAddr[addr]++
+	l.mu.Unlock()
+	return &countedConn{Conn: c, release: func() {
+		l.mu.Lock()
+		l.total--
+		if l.byAddr[addr]--; l.byAddr[addr] <= 0 {
+			delete(l.byAddr, addr)
+		}
+		l.mu.Unlock()
+	}}, true
+}
+
+// countedConn gives its place back once, at its first Close.
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+func (c *countedConn) CloseWrite() error                   { return closeWrite(c.Conn) }
+func (c *countedConn) ReadFrom(r io.Reader) (int64, error) { return readFrom(c.Conn, r) }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +26,14 @@ import (
 // listener, with one published post whose page is rendered.
 func startFront(t *testing.T) (addr string, shutdown func() error) {
 	t.Helper()
+	return startFrontWith(t, webui.FrontConfig{MaxBody: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 300 * time.Millisecond,
+		IdleTimeout: time.Minute})
+}
+
+// startFrontWith is startFront with a configuration of its own; the
+// net/http side gets the same header limits and timeouts.
+func startFrontWith(t *testing.T, cfg webui.FrontConfig) (addr string, shutdown func() error) {
+	t.Helper()
 	h, pg := newHandler(t)
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	d, _ := json.Marshal(events.PostData{Post: events.Post{ID: "p1", Slug: "hello", Title: "Hello front", Content: strings.Repeat("Words words. ", 900),
@@ -35,9 +45,9 @@ func startFront(t *testing.T) (addr string, shutdown func() error) {
 	if pg.Lookup("/posts/hello") == nil || pg.Cached("/posts/hello") == nil {
 		t.Fatal("the post's page is not rendered")
 	}
-	srv := &http.Server{ReadHeaderTimeout: 2 * time.Second}
-	f := webui.NewFront(h, srv, webui.FrontConfig{MaxBody: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 300 * time.Millisecond,
-		IdleTimeout: time.Minute})
+	srv := &http.Server{ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout, IdleTimeout: cfg.IdleTimeout,
+		MaxHeaderBytes: cfg.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelWarn)}
+	f := webui.NewFront(h, srv, cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -181,10 +191,12 @@ func TestFrontHandsBodiesOver(t *testing.T) {
 	if rs[0].StatusCode != 422 || rs[1].StatusCode != 200 {
 		t.Fatalf("write first: %d, then page %d", rs[0].StatusCode, rs[1].StatusCode)
 	}
-	// Bodies over the limit on a page's connection are refused.
+	// Bodies over the route's limit on a page's connection are refused
+	// once their first bytes arrive, on their declared length.
 	c3, br3 := dial(t, addr)
 	exchange(t, c3, br3, "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
-	rs = exchange(t, c3, br3, "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", "POST")
+	rs = exchange(t, c3, br3, "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n"+
+		strings.Repeat(" ", 16<<10), "POST")
 	if rs[0].StatusCode != 413 {
 		t.Fatalf("too large: %d", rs[0].StatusCode)
 	}
@@ -263,5 +275,187 @@ func TestFrontHandOverUnderLoad(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// Requests that declare large bodies and send none cost the server what
+// the clients sent, not what they declared: fasthttp once allocated the
+// declared length of every body before a byte of it arrived.
+func TestFrontMemoryIsBoundedByWhatClientsSend(t *testing.T) {
+	addr, _ := startFrontWith(t, webui.FrontConfig{MaxBody: 32 << 20, MaxHeaderBytes: 16 << 10,
+		ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, IdleTimeout: time.Minute})
+	const n, declared = 20, 30 << 20
+	requests := []string{
+		// A page's GET that claims a body.
+		fmt.Sprintf("GET /posts/hello HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", declared),
+		// A write after a page on the same connection, its body never sent.
+		fmt.Sprintf("GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\nPOST /api/v1/posts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"ti", declared),
+	}
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			io.WriteString(c, requests[i%len(requests)])
+			// An answer, or the server hanging up: either way it is done
+			// with the request.
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			io.Copy(io.Discard, c)
+		}()
+	}
+	wg.Wait()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	got := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d requests declaring %d MiB each: %d KiB allocated in all", n, declared>>20, got>>10)
+	if got > 16<<20 {
+		t.Fatalf("%d requests declaring %d MiB bodies made the server allocate %d MiB", n, declared>>20, got>>20)
+	}
+}
+
+// A GET or HEAD that carries a body is refused on either server.
+func TestFrontRefusesBodiesOnReads(t *testing.T) {
+	addr, _ := startFront(t)
+	c, br := dial(t, addr)
+	rs := exchange(t, c, br, "GET /posts/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "GET")
+	if rs[0].StatusCode != 413 || !rs[0].Close {
+		t.Fatalf("GET with a body on fasthttp: %d, close %v", rs[0].StatusCode, rs[0].Close)
+	}
+	c, br = dial(t, addr)
+	rs = exchange(t, c, br, "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"+
+		"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", "POST", "GET")
+	if rs[1].StatusCode != 413 {
+		t.Fatalf("GET with a body on net/http: %d", rs[1].StatusCode)
+	}
+}
+
+// Both servers give a request's headers the same time, and refuse a
+// second Host header alike.
+func TestFrontHeaderTimeoutAndHostOnBothSides(t *testing.T) {
+	addr, _ := startFront(t) // header timeout 300 ms
+	for name, opening := range map[string]string{
+		"fasthttp": "GET /posts/hello HTTP/1.1\r\nHost: x\r\n",
+		"net/http": "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\n",
+		"handed":   "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n",
+	} {
+		c, br := dial(t, addr)
+		io.WriteString(c, opening)
+		start := time.Now()
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		io.Copy(io.Discard, br) // the page, if any, then the close
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: headers left unfinished kept the connection %s", name, d)
+		}
+	}
+	for name, raw := range map[string]string{
+		"fasthttp": "GET /posts/hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+		"net/http": "POST /api/v1/auth/token HTTP/1.1\r\nHost: x\r\nhost: y\r\nContent-Length: 0\r\n\r\n",
+		"handed":   "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nHOST: y\r\n\r\n",
+	} {
+		c, br := dial(t, addr)
+		methods := []string{"GET"}
+		if name == "handed" {
+			methods = append(methods, "GET")
+		}
+		rs := exchange(t, c, br, raw, methods...)
+		if got := rs[len(rs)-1].StatusCode; got != 400 {
+			t.Errorf("%s: two Host headers answered %d", name, got)
+		}
+	}
+}
+
+// One client address cannot hold more than its share of connections,
+// nor all clients together more than the bound; closed connections give
+// their places back. Nothing is logged per connection.
+func TestFrontBoundsConnections(t *testing.T) {
+	var logged strings.Builder
+	var mu sync.Mutex
+	refused := 0
+	addr, _ := startFrontWith(t, webui.FrontConfig{MaxBody: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout: time.Minute, MaxConns: 6, MaxConnsPerClient: 4,
+		Refused: func() { mu.Lock(); refused++; mu.Unlock() },
+		Logger:  slog.New(slog.NewTextHandler(&syncWriter{w: &logged, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	open := func(from string) (net.Conn, bool) {
+		t.Helper()
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		// A page answered means admitted; a closed connection, refused.
+		io.WriteString(c, "GET /posts/hello HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return c, false
+		}
+		io.Copy(io.Discard, resp.Body)
+		return c, resp.StatusCode == 200
+	}
+	var first []net.Conn
+	for i := range 5 {
+		c, ok := open("127.0.0.1")
+		if want := i < 4; ok != want {
+			t.Fatalf("connection %d from one address: admitted %v", i+1, ok)
+		}
+		first = append(first, c)
+	}
+	for i := range 3 {
+		if _, ok := open("127.0.0.2"); ok != (i < 2) {
+			t.Fatalf("connection %d from a second address (6 in all allowed): admitted %v", i+1, ok)
+		}
+	}
+	first[0].Close()
+	first[1].Close()
+	checkFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+		if _, ok := open("127.0.0.1"); !ok {
+			return errors.New("a closed connection's place was not given back")
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if refused < 2 {
+		t.Errorf("refusals counted: %d", refused)
+	}
+	if logged.Len() > 0 {
+		t.Errorf("logged per connection:\n%s", logged.String())
+	}
+}
+
+type syncWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// checkFor calls f until it returns nil or total has passed, then fails
+// with f's last error.
+func checkFor(t *testing.T, total, sleep time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(sleep)
 	}
 }

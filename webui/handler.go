@@ -179,6 +179,10 @@ func (h *Handler) decodeJSON(w http.ResponseWriter, r *http.Request, v any) erro
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return problem(http.StatusUnsupportedMediaType, "send the body as application/json")
 	}
+	if r.ContentLength > h.cfg.MaxBody {
+		// Refused on its declared length, before a byte is read.
+		return jsonProblem(&http.MaxBytesError{Limit: h.cfg.MaxBody}, h.cfg.MaxBody)
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBody)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()

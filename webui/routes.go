@@ -163,6 +163,13 @@ type Router struct {
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
+		// No route that reads takes a body (the front refuses the same on
+		// its side); close, since the body would follow.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "413 Content Too Large: a GET or HEAD request carries no body", http.StatusRequestEntityTooLarge)
+		return
+	}
 	if rt.fast != nil {
 		rt.fast.ServeHTTP(w, r)
 		return
