@@ -3,8 +3,12 @@
 // it stores its checkpoint (the position of the last event applied, and
 // that event's stream sequence) atomically with its own state, skips any
 // event at or before its checkpoint, and is acknowledged only after its
-// state is durable. So redeliveries, a recreated stream or a restart never
-// apply an event twice, and deleting a projection's state rebuilds it.
+// state is durable. Events are applied strictly in order and none is ever
+// skipped: any failure ends the consumer, and a new one resumes just after
+// the checkpoint, after a backoff; an event that keeps failing halts its
+// projection there (Health says so) until the cause is gone. So
+// redeliveries, a recreated stream or a restart never apply an event
+// twice, and deleting a projection's state rebuilds it.
 package projections
 
 import (
@@ -12,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,28 +41,38 @@ type Projection interface {
 	// Checkpoint is the position of the last applied event, as stored.
 	Checkpoint() Checkpoint
 	// Apply applies events (all after the checkpoint, in order) and stores
-	// the new checkpoint in the same atomic write as the state.
+	// the new checkpoint in the same atomic write as the state. On an
+	// error nothing of the batch may be stored: the same events come
+	// again.
 	Apply(ctx context.Context, evs []events.Event, cp Checkpoint) error
 	// Reset drops all state and the checkpoint.
 	Reset() error
 }
 
 // Consumer settings. AckWait is well above the time a batch takes; a
-// message is tried MaxDeliver times before the server gives up on it.
+// redelivery after it is recognised and dropped. There is no MaxDeliver:
+// the server never gives up on an event, and the runtime never skips one.
 const (
-	AckWait    = 30 * time.Second
-	MaxDeliver = 50
-	BatchSize  = 256
+	AckWait   = 30 * time.Second
+	BatchSize = 256
 )
+
+// ErrDiverged is a projection's error when the stream's events do not
+// follow the history its checkpoint was made from (main was rewritten,
+// or the stream belongs to another repository). It halts the projection
+// rather than skip events as "applied before".
+var ErrDiverged = errors.New("the event stream does not follow the history this projection was built from")
 
 // Runtime runs projections against the events stream.
 type Runtime struct {
 	js      jetstream.JetStream
 	stream  jetstream.Stream
+	bodies  *bus.Bodies
 	logger  *slog.Logger
 	codec   *events.Codec
 	runners []*runner
 	node    string
+	backoff [2]time.Duration // first and longest wait before resuming after a failure
 	lag     *prometheus.GaugeVec
 	applied *prometheus.CounterVec
 	wg      sync.WaitGroup
@@ -68,7 +83,10 @@ type runner struct {
 
 	mu      sync.Mutex
 	cp      Checkpoint
+	seen    uint64        // stream sequence of the last event applied or found applied
 	changed chan struct{} // closed and replaced whenever cp advances
+	halted  error         // why the projection stopped, until it applies again
+	since   time.Time     // when it stopped
 }
 
 // RuntimeConfig configures a Runtime.
@@ -77,12 +95,25 @@ type RuntimeConfig struct {
 	// NATS cluster each get every event. Empty for a single node.
 	Node     string
 	Registry prometheus.Registerer // may be nil
+	// Bodies reads events carried by reference; nil if none are.
+	Bodies *bus.Bodies
+	// Backoff is the first wait before a projection resumes after a
+	// failure (default 500ms); it doubles at each failure in a row up to
+	// MaxBackoff (default 30s).
+	Backoff, MaxBackoff time.Duration
 }
 
 // NewRuntime returns a runtime for ps.
 func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Logger, cfg RuntimeConfig, ps ...Projection) *Runtime {
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff < cfg.Backoff {
+		cfg.MaxBackoff = max(30*time.Second, cfg.Backoff)
+	}
 	reg := cfg.Registry
-	rt := &Runtime{js: js, stream: stream, logger: logger, codec: events.NewCodec(), node: cfg.Node,
+	rt := &Runtime{js: js, stream: stream, bodies: cfg.Bodies, logger: logger, codec: events.NewCodec(), node: cfg.Node,
+		backoff: [2]time.Duration{cfg.Backoff, cfg.MaxBackoff},
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chronicle_projection_lag_events",
 			Help: "Events in the stream not yet applied by a projection."}, []string{"projection"}),
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chronicle_projection_events_applied_total",
@@ -91,7 +122,8 @@ func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Lo
 		reg.MustRegister(rt.lag, rt.applied)
 	}
 	for _, p := range ps {
-		rt.runners = append(rt.runners, &runner{p: p, cp: p.Checkpoint(), changed: make(chan struct{})})
+		cp := p.Checkpoint()
+		rt.runners = append(rt.runners, &runner{p: p, cp: cp, seen: cp.Seq, changed: make(chan struct{})})
 	}
 	return rt
 }
@@ -100,14 +132,14 @@ func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Lo
 // Wait blocks until they have stopped.
 func (rt *Runtime) Start(ctx context.Context) error {
 	for _, r := range rt.runners {
-		cons, err := rt.consumer(ctx, r)
+		cons, start, err := rt.consumer(ctx, r)
 		if err != nil {
 			return err
 		}
 		rt.wg.Add(1)
 		go func() {
 			defer rt.wg.Done()
-			rt.run(ctx, r, cons)
+			rt.run(ctx, r, cons, start)
 		}()
 	}
 	rt.wg.Add(1)
@@ -121,11 +153,19 @@ func (rt *Runtime) Start(ctx context.Context) error {
 // Wait blocks until every consumer stopped.
 func (rt *Runtime) Wait() { rt.wg.Wait() }
 
+func (rt *Runtime) consumerName(r *runner) string {
+	if rt.node != "" {
+		return rt.node + "_" + r.p.Name()
+	}
+	return r.p.Name()
+}
+
 // consumer (re)creates the projection's durable consumer so that it starts
-// just after the projection's own checkpoint. The checkpoint, not the
-// server's ack floor, is the truth: the state may have been deleted, or
-// the stream recreated from git.
-func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer, error) {
+// just after the projection's own checkpoint, and returns it with the
+// stream sequence it starts at. The checkpoint, not the server's ack
+// floor, is the truth: the state may have been deleted, the stream
+// recreated from git, or the last batch failed.
+func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer, uint64, error) {
 	cp := r.checkpoint()
 	start := uint64(1)
 	if cp.Seq > 0 {
@@ -135,12 +175,9 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 			}
 		}
 	}
-	name := r.p.Name()
-	if rt.node != "" {
-		name = rt.node + "_" + name
-	}
+	name := rt.consumerName(r)
 	if err := rt.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, fmt.Errorf("reset consumer %s: %w", name, err)
+		return nil, 0, fmt.Errorf("reset consumer %s: %w", name, err)
 	}
 	cons, err := rt.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       name,
@@ -149,35 +186,88 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 		OptStartSeq:   start,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       AckWait,
-		MaxDeliver:    MaxDeliver,
+		MaxDeliver:    -1,
 		MaxAckPending: 4 * BatchSize,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create consumer %s: %w", name, err)
+		return nil, 0, fmt.Errorf("create consumer %s: %w", name, err)
 	}
-	rt.logger.Info("projection started", "projection", name, "from_seq", start, "checkpoint", cp.Cursor.Height)
-	return cons, nil
+	rt.logger.Debug("projection consuming", "projection", name, "from_seq", start, "checkpoint", cp.Cursor.Height)
+	return cons, start, nil
 }
 
-func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer) {
+// run feeds r from cons until ctx ends. Whatever goes wrong ends that
+// consumer; after a backoff (doubling while failures follow each other,
+// reset once events apply) a new one starts after the checkpoint. Each
+// failure is logged once, with the wait before the next try.
+func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer, start uint64) {
+	wait := time.Duration(0)
+	var err error
+	for {
+		if cons != nil {
+			before := r.checkpoint()
+			err = rt.consume(ctx, r, cons, start)
+			if r.checkpoint() != before {
+				wait = 0 // it went forward before failing: a new failure
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		wait = min(max(2*wait, rt.backoff[0]), rt.backoff[1])
+		r.halt(err)
+		rt.logger.Error("projection stopped; it resumes from its checkpoint", "projection", r.p.Name(),
+			"checkpoint", r.checkpoint().Cursor.Commit, "retry_in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		cons, start, err = rt.consumer(ctx, r) // on an error, the next round waits longer
+	}
+}
+
+// consume applies what cons delivers, batch by batch, until ctx ends (nil)
+// or something fails (the error).
+func (rt *Runtime) consume(ctx context.Context, r *runner, cons jetstream.Consumer, start uint64) error {
 	msgs := make(chan jetstream.Msg, 4*BatchSize)
-	cc, err := cons.Consume(func(m jetstream.Msg) { msgs <- m },
+	lost := make(chan error, 1)
+	stop := make(chan struct{})
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case msgs <- m:
+		case <-stop:
+		}
+	},
 		jetstream.PullMaxMessages(2*BatchSize),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+				select {
+				case lost <- err:
+				default:
+				}
+			}
 			if ctx.Err() == nil {
 				rt.logger.Debug("consumer", "projection", r.p.Name(), "err", err)
 			}
 		}))
 	if err != nil {
-		rt.logger.Error("cannot consume", "projection", r.p.Name(), "err", err)
-		return
+		return fmt.Errorf("consume: %w", err)
 	}
-	defer cc.Stop()
+	defer func() {
+		close(stop)
+		cc.Stop()
+	}()
+	next := start // the stream sequence due next
 	for {
 		var batch []jetstream.Msg
 		select {
 		case <-ctx.Done():
-			return
+			return nil
+		case err := <-lost:
+			return fmt.Errorf("consumer lost: %w", err)
 		case m := <-msgs:
 			batch = append(batch, m)
 		}
@@ -190,47 +280,78 @@ func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer) 
 				break drain
 			}
 		}
-		rt.apply(ctx, r, batch)
+		if err := rt.apply(ctx, r, batch, &next); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
 	}
 }
 
-func (rt *Runtime) apply(ctx context.Context, r *runner, batch []jetstream.Msg) {
+// apply applies a batch: each message must be the next of the stream
+// (one seen before is a redelivery, and dropped). Events at or before
+// the checkpoint were applied before; the others go to the projection in
+// one Apply, and only then is the batch acknowledged.
+func (rt *Runtime) apply(ctx context.Context, r *runner, batch []jetstream.Msg, next *uint64) error {
 	cp := r.checkpoint()
+	to := cp
+	seen := uint64(0)
 	var evs []events.Event
-	next := cp
+	var ack []jetstream.Msg
 	for _, m := range batch {
-		e, err := rt.codec.Decode(m.Data())
-		if err != nil {
-			rt.logger.Warn("skipping event", "projection", r.p.Name(), "err", err)
-			continue
-		}
-		if !next.Cursor.After(&e) {
-			continue // applied before: a redelivery or a republished commit
-		}
-		evs = append(evs, e)
 		meta, err := m.Metadata()
 		if err != nil {
-			rt.logger.Error("message without metadata", "err", err)
-			return
+			return fmt.Errorf("message without metadata: %w", err)
 		}
-		next = Checkpoint{Cursor: e.Cursor(), Seq: meta.Sequence.Stream}
+		seq := meta.Sequence.Stream
+		if seq < *next {
+			m.Ack() // delivered again after AckWait: applied already
+			continue
+		}
+		if seq > *next {
+			return fmt.Errorf("stream sequence %d arrived where %d was due", seq, *next)
+		}
+		*next = seq + 1
+		ack, seen = append(ack, m), seq
+		data, err := rt.bodies.Data(ctx, m.Headers(), m.Data())
+		if err != nil {
+			return fmt.Errorf("stream sequence %d: %w", seq, err)
+		}
+		e, err := rt.codec.Decode(data)
+		if errors.Is(err, events.ErrUnknownType) {
+			// A newer build's event: this build has nothing to apply.
+			rt.logger.Warn("event of an unknown type passed over", "projection", r.p.Name(), "event", e.ID, "err", err)
+			if to.Cursor.After(&e) {
+				to = Checkpoint{Cursor: e.Cursor(), Seq: seq}
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("stream sequence %d: %w", seq, err)
+		}
+		if !to.Cursor.After(&e) {
+			if e.Height == to.Cursor.Height && e.Commit != to.Cursor.Commit {
+				return fmt.Errorf("%w: event %s is at the height of commit %s", ErrDiverged, e.ID, to.Cursor.Commit)
+			}
+			continue // applied before: a republished commit
+		}
+		evs = append(evs, e)
+		to = Checkpoint{Cursor: e.Cursor(), Seq: seq}
 	}
 	if len(evs) > 0 {
-		if err := r.p.Apply(ctx, evs, next); err != nil {
-			rt.logger.Error("projection failed to apply events; they will be redelivered", "projection", r.p.Name(), "from", evs[0].ID, "err", err)
-			for _, m := range batch {
-				m.NakWithDelay(time.Second)
-			}
-			return
+		if err := r.p.Apply(ctx, evs, to); err != nil {
+			return fmt.Errorf("apply events %s to %s: %w", evs[0].ID, evs[len(evs)-1].ID, err)
 		}
 		rt.applied.WithLabelValues(r.p.Name()).Add(float64(len(evs)))
-		r.advance(next)
 	}
-	for _, m := range batch {
+	r.advance(to, seen)
+	for _, m := range ack {
 		if err := m.Ack(); err != nil && ctx.Err() == nil {
-			rt.logger.Debug("ack failed; the event will be redelivered and skipped", "err", err)
+			rt.logger.Debug("ack failed; the event will be redelivered and dropped", "err", err)
 		}
 	}
+	return nil
 }
 
 func (r *runner) checkpoint() Checkpoint {
@@ -239,12 +360,65 @@ func (r *runner) checkpoint() Checkpoint {
 	return r.cp
 }
 
-func (r *runner) advance(cp Checkpoint) {
+// advance records what a batch reached, and that the projection runs.
+func (r *runner) advance(cp Checkpoint, seen uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.cp = cp
-	close(r.changed)
-	r.changed = make(chan struct{})
+	r.seen = max(r.seen, seen)
+	r.halted = nil
+	if cp != r.cp {
+		r.cp = cp
+		close(r.changed)
+		r.changed = make(chan struct{})
+	}
+}
+
+func (r *runner) halt(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.halted == nil {
+		r.since = time.Now()
+	}
+	r.halted = err
+}
+
+// Halt describes a projection that stopped on an error.
+type Halt struct {
+	Projection string
+	Since      time.Time
+	Err        error
+}
+
+// Halted lists the projections stopped on an error now, with the error
+// and since when. Each retries after its backoff; an empty list means
+// all run.
+func (rt *Runtime) Halted() []Halt {
+	var out []Halt
+	for _, r := range rt.runners {
+		r.mu.Lock()
+		if r.halted != nil {
+			out = append(out, Halt{Projection: r.p.Name(), Since: r.since, Err: r.halted})
+		}
+		r.mu.Unlock()
+	}
+	return out
+}
+
+// Health is nil while every projection runs, else an error naming each
+// stopped one with its error.
+func (rt *Runtime) Health() error {
+	hs := rt.Halted()
+	if len(hs) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	for i, h := range hs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "projection %s stopped since %s: %v", h.Projection, h.Since.UTC().Format(time.RFC3339), h.Err)
+	}
+	return errors.New(b.String())
 }
 
 // WaitFor blocks until every projection applied the events up to c.
@@ -295,10 +469,12 @@ func (rt *Runtime) measureLag(ctx context.Context) {
 	for {
 		if info, err := rt.stream.Info(ctx); err == nil {
 			for _, r := range rt.runners {
-				cp := r.checkpoint()
+				r.mu.Lock()
+				at := max(r.cp.Seq, r.seen)
+				r.mu.Unlock()
 				lag := float64(0)
-				if info.State.LastSeq > cp.Seq {
-					lag = float64(info.State.LastSeq - cp.Seq)
+				if info.State.LastSeq > at {
+					lag = float64(info.State.LastSeq - at)
 				}
 				rt.lag.WithLabelValues(r.p.Name()).Set(lag)
 			}

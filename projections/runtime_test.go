@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,4 +175,227 @@ func TestProjectionSkipsWhatItAppliedAndWaits(t *testing.T) {
 	}
 	cancel()
 	rt.Wait()
+}
+
+// flaky is a projection that fails while fail says so, recording what it
+// applied.
+type flaky struct {
+	projections.Projection
+	fail func(evs []events.Event) error
+
+	mu      sync.Mutex
+	applied []string // event ids, in the order applied
+	tries   int
+}
+
+func (f *flaky) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tries++
+	if err := f.fail(evs); err != nil {
+		return err
+	}
+	if err := f.Projection.Apply(ctx, evs, cp); err != nil {
+		return err
+	}
+	for _, e := range evs {
+		f.applied = append(f.applied, e.ID)
+	}
+	return nil
+}
+
+func (f *flaky) ids() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.applied...)
+}
+
+func openCatalogue(t *testing.T) *catalogue.Catalogue {
+	t.Helper()
+	cat, err := catalogue.Open(filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	return cat
+}
+
+// touches reports whether a batch holds the event of post id.
+func touches(evs []events.Event, id string) bool {
+	for _, e := range evs {
+		if e.Subject == "post/"+id {
+			return true
+		}
+	}
+	return false
+}
+
+// allIDs lists the ids of every event in the log.
+func (e *env) allIDs(t *testing.T) []string {
+	t.Helper()
+	var ids []string
+	if err := e.log.Read(context.Background(), events.Cursor{}, func(ev events.Event) error {
+		ids = append(ids, ev.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// sameAsRebuild checks that cat holds what a fresh rebuild from git holds.
+func (e *env) sameAsRebuild(t *testing.T, cat *catalogue.Catalogue, ids ...string) {
+	t.Helper()
+	fresh := openCatalogue(t)
+	if err := projections.Rebuild(context.Background(), []projections.Projection{fresh}, e.log, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		got, _ := cat.Post(id)
+		want, _ := fresh.Post(id)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("post %s: projection has %+v, a rebuild %+v", id, got, want)
+		}
+	}
+}
+
+// A projection that fails several times on one event, while the events
+// after it are already delivered, applies every event exactly once and
+// in order once it recovers, and ends as a rebuild would.
+func TestProjectionRetriesAFailedEventNeverSkipsIt(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	failures := 0
+	trying, release := make(chan struct{}), make(chan struct{})
+	f := &flaky{Projection: openCatalogue(t), fail: func(evs []events.Event) error {
+		if touches(evs, "p3") && failures < 3 {
+			if failures++; failures == 1 {
+				close(trying)
+				<-release // meanwhile, the events after it arrive
+			}
+			return fmt.Errorf("failure %d on p3", failures)
+		}
+		return nil
+	}}
+	rt := projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{Backoff: 20 * time.Millisecond}, f)
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		e.commit(t, post(fmt.Sprintf("p%d", i), fmt.Sprintf("Title %d", i)))
+		if err := e.outbox.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-trying
+	var last events.Cursor
+	for i := 4; i < 8; i++ {
+		last = e.commit(t, post(fmt.Sprintf("p%d", i), fmt.Sprintf("Title %d", i)))
+	}
+	last = e.commit(t, post("p3", "Changed"), post("p9", "Nine"))
+	if err := e.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // delivered to the consumer, waiting behind p3
+	close(release)
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := rt.WaitFor(wctx, last); err != nil {
+		t.Fatalf("not caught up after %d failures: %v", failures, err)
+	}
+	if got, want := f.ids(), e.allIDs(t); !reflect.DeepEqual(got, want) {
+		t.Fatalf("applied\n%v\nwant each event once, in order\n%v", got, want)
+	}
+	if failures != 3 {
+		t.Fatalf("failed %d times, want 3", failures)
+	}
+	if err := rt.Health(); err != nil {
+		t.Fatalf("still reported stopped: %v", err)
+	}
+	e.sameAsRebuild(t, f.Projection.(*catalogue.Catalogue), "p0", "p3", "p7", "p9")
+	cancel()
+	rt.Wait()
+}
+
+// A projection whose event keeps failing stops there: nothing after it is
+// applied, it says why, and it resumes by itself once the cause is gone.
+func TestPoisonEventHaltsTheProjectionUntilFixed(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	missing := filepath.Join(t.TempDir(), "needed-file")
+	f := &flaky{Projection: openCatalogue(t), fail: func(evs []events.Event) error {
+		if touches(evs, "p2") {
+			if _, err := os.Stat(missing); err != nil {
+				return fmt.Errorf("cannot apply p2: %w", err)
+			}
+		}
+		return nil
+	}}
+	rt := projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}, f)
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var cursors []events.Cursor
+	for i := range 5 {
+		cursors = append(cursors, e.commit(t, post(fmt.Sprintf("p%d", i), "T")))
+	}
+	if err := e.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := rt.WaitFor(wctx, cursors[1]); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.tries < 6 {
+			return fmt.Errorf("%d tries so far", f.tries)
+		}
+		return nil
+	})
+	err := rt.Health()
+	if err == nil || !strings.Contains(err.Error(), "catalogue") || !strings.Contains(err.Error(), "needed-file") {
+		t.Fatalf("health: %v", err)
+	}
+	if rt.Reached(cursors[2]) {
+		t.Fatal("the poison event counts as applied")
+	}
+	if got := f.ids(); len(got) != 2 {
+		t.Fatalf("applied past the poison event: %v", got)
+	}
+	if err := os.WriteFile(missing, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.WaitFor(wctx, cursors[4]); err != nil {
+		t.Fatalf("did not resume once the file was back: %v", err)
+	}
+	if got, want := f.ids(), e.allIDs(t); !reflect.DeepEqual(got, want) {
+		t.Fatalf("applied %v, want %v", got, want)
+	}
+	if err := rt.Health(); err != nil {
+		t.Fatalf("still stopped: %v", err)
+	}
+	cancel()
+	rt.Wait()
+}
+
+// checkFor calls f until it returns nil or total has passed, then fails
+// with f's last error.
+func checkFor(t *testing.T, total, sleep time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(sleep)
+	}
 }
