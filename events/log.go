@@ -152,6 +152,31 @@ func (l *GitLog) Read(ctx context.Context, after Cursor, fn func(Event) error) e
 	return nil
 }
 
+// Contains reports whether c's commit is on main's first-parent chain
+// at c's height (the zero cursor always is). Its cost grows with the
+// distance from main's head to c.
+func (l *GitLog) Contains(c Cursor) (bool, error) {
+	if c.Commit == "" {
+		return true, nil
+	}
+	head, err := l.repo.Head()
+	if err != nil {
+		return false, err
+	}
+	chain, err := l.repo.FirstParents(head, fromHex(c.Commit))
+	if errors.Is(err, repo.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	height, err := l.Height(head)
+	if err != nil {
+		return false, err
+	}
+	return height-int64(len(chain)) == c.Height, nil
+}
+
 func fromHex(s string) repo.Hash {
 	if s == "" {
 		return repo.ZeroHash

@@ -1,8 +1,10 @@
 // Package bus carries events over NATS JetStream. One stream holds every
 // event, one message per event, each with the full new state, so consumers
-// never need git. Messages are deduplicated by Nats-Msg-Id, which is the
-// event id (commit hash + index): publishing the same commit twice is
-// harmless. The Outbox publishes what git has and the stream lacks.
+// never need git; a state too large for a message goes in an object store
+// and its message refers to it (see Bodies). Messages are deduplicated by
+// Nats-Msg-Id, which is the event id (commit hash + index): publishing the
+// same commit twice is harmless. The Outbox publishes what git has and the
+// stream lacks, in order, and says when it cannot.
 package bus
 
 import (
@@ -58,7 +60,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) (je
 
 // Message turns an event into a stream message.
 func Message(e *events.Event) (*nats.Msg, error) {
-	b, err := jsonMarshal(e)
+	b, err := marshal(e)
 	if err != nil {
 		return nil, err
 	}

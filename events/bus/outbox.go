@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,20 +9,39 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
+// Log is what the outbox reads: the events on main, in order.
+type Log interface {
+	// Read calls fn for every event after the cursor, in order.
+	Read(ctx context.Context, after events.Cursor, fn func(events.Event) error) error
+	// Contains reports whether c's commit is on main's first-parent
+	// chain at c's height.
+	Contains(c events.Cursor) (bool, error)
+}
+
+// ErrDiverged is the outbox's error when the stream's last event is not
+// on main's history at its position: the stream belongs to another
+// repository, or main's history was rewritten. Publishing from there
+// would renumber the log under the projections, so it stops instead.
+var ErrDiverged = errors.New("the event stream does not follow main's history")
+
 // Outbox publishes every event on main that the stream does not have yet,
 // in order. It resumes from the stream's last message, so a crash between
 // a commit and its publication, or NATS being down, loses nothing: the next
-// pass (on start, on every commit, and every Interval) publishes it.
+// pass (on start, on every commit, and every Interval) publishes it. When
+// a pass fails, Failure says why until one succeeds, and the failure is
+// logged once, not at every retry.
 type Outbox struct {
-	log      *events.GitLog
+	log      Log
 	js       jetstream.JetStream
 	stream   jetstream.Stream
+	bodies   *Bodies
 	logger   *slog.Logger
 	interval time.Duration
 	kick     chan struct{}
@@ -31,19 +49,23 @@ type Outbox struct {
 	mu        sync.Mutex // one pass at a time
 	loaded    bool
 	published atomic.Pointer[events.Cursor] // readable during a pass
+	failure   atomic.Pointer[error]
 }
 
 // OutboxConfig configures an Outbox.
 type OutboxConfig struct {
 	Interval time.Duration // between passes without commits; default 30s
+	// Bodies carries events too large for a message; nil: every event
+	// goes inline, and one too large fails to publish.
+	Bodies *Bodies
 }
 
 // NewOutbox returns an outbox from l to the stream.
-func NewOutbox(l *events.GitLog, js jetstream.JetStream, s jetstream.Stream, logger *slog.Logger, cfg OutboxConfig) *Outbox {
+func NewOutbox(l Log, js jetstream.JetStream, s jetstream.Stream, logger *slog.Logger, cfg OutboxConfig) *Outbox {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 30 * time.Second
 	}
-	return &Outbox{log: l, js: js, stream: s, logger: logger, interval: cfg.Interval, kick: make(chan struct{}, 1)}
+	return &Outbox{log: l, js: js, stream: s, bodies: cfg.Bodies, logger: logger, interval: cfg.Interval, kick: make(chan struct{}, 1)}
 }
 
 // Kick asks for a pass soon; it never blocks.
@@ -62,25 +84,66 @@ func (o *Outbox) Published() events.Cursor {
 	return events.Cursor{}
 }
 
+// Failure is the error of the last pass if it failed, nil once a pass
+// succeeds: while it is set, events on main may be waiting to be
+// published.
+func (o *Outbox) Failure() error {
+	if p := o.failure.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 func (o *Outbox) setPublished(c events.Cursor) { o.published.Store(&c) }
 
-// Run publishes until ctx ends.
+// Run publishes until ctx ends. After a failed pass it tries again
+// sooner than Interval, backing off from a second.
 func (o *Outbox) Run(ctx context.Context) {
-	t := time.NewTicker(o.interval)
-	defer t.Stop()
+	retry := time.Duration(0)
 	for {
-		if err := o.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			o.logger.Warn("outbox pass failed; will retry", "err", err)
-			o.mu.Lock()
-			o.loaded = false // re-read the stream's position next time
-			o.mu.Unlock()
+		err := o.Reconcile(ctx)
+		if ctx.Err() != nil {
+			return
 		}
+		wait := o.interval
+		if err != nil {
+			retry = min(max(2*retry, time.Second), o.interval)
+			wait = retry
+		} else {
+			retry = 0
+		}
+		o.report(err)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-o.kick:
 		case <-t.C:
 		}
+		t.Stop()
+	}
+}
+
+// report records a pass's outcome, logging a failure when it starts or
+// changes and once more when publishing resumes.
+func (o *Outbox) report(err error) {
+	prev := o.Failure()
+	if err == nil {
+		if prev != nil {
+			o.failure.Store(nil)
+			o.logger.Info("publishing resumed", "published", o.Published().Commit)
+		}
+		return
+	}
+	o.failure.Store(&err)
+	if prev == nil || prev.Error() != err.Error() {
+		o.logger.Error("publishing events failed; later events wait behind it", "after", o.Published().Commit, "err", err)
+	}
+	if !errors.Is(err, ErrDiverged) {
+		o.mu.Lock()
+		o.loaded = false // re-read the stream's position next time
+		o.mu.Unlock()
 	}
 }
 
@@ -96,18 +159,25 @@ func (o *Outbox) Reconcile(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if c.Commit != "" {
+			ok, err := o.log.Contains(c)
+			if err != nil {
+				return fmt.Errorf("find the stream's last event (commit %s) in the repository: %w", c.Commit, err)
+			}
+			if !ok {
+				return fmt.Errorf("%w: its last event is commit %s at height %d, which is not on main there; "+
+					"if the repository is the right one, delete the stream (or the data directory's nats folder) to publish again from git",
+					ErrDiverged, c.Commit, c.Height)
+			}
+		}
 		o.setPublished(c)
 		o.loaded = true
 	}
-	from := o.Published()
-	err := o.publishAfter(ctx, from)
+	err := o.publishAfter(ctx, o.Published())
 	if errors.Is(err, repo.ErrNotFound) {
-		// The stream's last event is not on main's history (the stream
-		// belongs to another repository, or was restored from elsewhere):
-		// publish from the start; event ids make the repeats harmless.
-		o.logger.Warn("stream position is not in the repository's history; republishing from the start", "commit", from.Commit)
-		o.setPublished(events.Cursor{})
-		err = o.publishAfter(ctx, events.Cursor{})
+		// Known a moment ago, gone now: main was rewritten under us.
+		o.loaded = false
+		return fmt.Errorf("%w: commit %s is no longer on main: %w", ErrDiverged, o.Published().Commit, err)
 	}
 	return err
 }
@@ -124,7 +194,7 @@ func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 			select {
 			case <-f.Ok():
 			case err := <-f.Err():
-				return fmt.Errorf("publish %s: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err)
+				return fmt.Errorf("publish event %s: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err)
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -135,31 +205,26 @@ func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 		pending = pending[:0]
 		return nil
 	}
-	err := o.log.Read(ctx, c, func(e events.Event) error {
-		m, err := Message(&e)
+	return errors.Join(o.log.Read(ctx, c, func(e events.Event) error {
+		m, err := o.message(ctx, &e)
 		if err != nil {
 			return err
 		}
 		f, err := o.js.PublishMsgAsync(m)
 		if err != nil {
-			return fmt.Errorf("publish %s: %w", e.ID, err)
+			return fmt.Errorf("publish event %s: %w", e.ID, err)
 		}
 		pending, last = append(pending, f), e.Cursor()
 		if len(pending) == window {
 			return flush()
 		}
 		return nil
-	})
-	if ferr := flush(); err == nil {
-		err = ferr
-	}
-	return err
+	}), flush())
 }
 
-func jsonMarshal(e *events.Event) ([]byte, error) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("encode event %s: %w", e.ID, err)
+func (o *Outbox) message(ctx context.Context, e *events.Event) (*nats.Msg, error) {
+	if o.bodies != nil {
+		return o.bodies.Message(ctx, e)
 	}
-	return b, nil
+	return Message(e)
 }
