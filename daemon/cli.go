@@ -252,6 +252,12 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 }
 
 func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.Logger, progress io.Writer) error {
+	// Never under a running daemon: both would write the projections.
+	unlock, err := lockDataDir(cfg.DataDir, "rebuild")
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	r, err := repo.Open(cfg.repoDir(), log)
 	if err != nil {
 		return err

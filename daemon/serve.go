@@ -36,9 +36,13 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return fmt.Errorf("create data directory: %w", err)
+	// One process per data directory, decided before anything in it is
+	// opened (the NATS store, the projections, the repository).
+	unlock, err := lockDataDir(cfg.DataDir, "serve")
+	if err != nil {
+		return err
 	}
+	defer unlock()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
