@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -90,6 +89,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	stream, err := bus.EnsureStream(sctx, js, 1)
+	if err != nil {
+		cancel()
+		return err
+	}
+	bodies, err := bus.OpenBodies(sctx, js, bus.BodiesConfig{Replicas: 1, MaxPayload: nc.MaxPayload()})
 	cancel()
 	if err != nil {
 		return err
@@ -111,7 +115,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chronicle_append_duration_seconds",
 			Help: "Time to commit a write durably, from command to moved ref.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)})
 		reg.MustRegister(appended, latency)
-		outbox = bus.NewOutbox(gitLog, js, stream, log.With("component", "outbox"), bus.OutboxConfig{Interval: cfg.ReconcileInterval})
+		outbox = bus.NewOutbox(gitLog, js, stream, log.With("component", "outbox"), bus.OutboxConfig{Interval: cfg.ReconcileInterval, Bodies: bodies})
 		writer = events.NewWriter(gitLog, events.NewDeriver(r, log.With("component", "writer")), log.With("component", "writer"),
 			events.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
 				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
@@ -160,24 +164,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		ps = append(ps, ep)
 	}
 	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
-		projections.RuntimeConfig{Node: cfg.Node, Registry: reg}, ps...)
+		projections.RuntimeConfig{Node: cfg.Node, Registry: reg, Bodies: bodies}, ps...)
 	if err := rt.Start(workers); err != nil {
 		return err
 	}
 	defer rt.Wait()
 	defer stopWorkers() // runs before rt.Wait
 
-	var isReady atomic.Bool
-	readyFn := func() bool {
-		if isReady.Load() {
-			return true
-		}
-		if rt.Reached(target) {
-			isReady.Store(true)
-			log.Info("projections caught up", "height", target.Height)
-		}
-		return isReady.Load()
-	}
+	readiness := &readiness{rt: rt, outbox: outbox, target: target, log: log}
 
 	var wg sync.WaitGroup
 	if outbox != nil {
@@ -197,7 +191,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		return err
 	}
 	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Media: &webui.MediaConfig{Store: cfg.lfsDir(), Variants: rs.media,
-		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: media.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: rt, Accounts: accounts, Tokens: tokens, Ready: readyFn, Registry: reg, Logger: log}
+		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: media.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Registry: reg, Logger: log}
 	if writer != nil {
 		wcfg.Writer, wcfg.History = writer, gitLog
 		bin := cfg.HookCommand

@@ -95,7 +95,7 @@ type Config struct {
 	Waiter    Waiter
 	Accounts  *auth.Store
 	Tokens    *auth.Tokens
-	Ready     func() bool
+	Ready     func() error // nil when ready, else why not
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
 	MaxBody   int64 // bytes of a JSON request body; default 1 MiB

@@ -1,6 +1,9 @@
 package webui
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+)
 
 // healthz answers while the process serves at all.
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
@@ -8,13 +11,16 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// readyz answers 200 only once projections have caught up with the log.
+// readyz answers 200 once projections have caught up with the log and
+// while nothing holds events back; else 503 and the reason (which names
+// a projection or the outbox and its error: operators need it, and it
+// says nothing of the content).
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if !h.cfg.Ready() {
+	if err := h.cfg.Ready(); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte("catching up\n"))
+		fmt.Fprintf(w, "not ready: %v\n", err)
 		return
 	}
 	w.Write([]byte("ready\n"))

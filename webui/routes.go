@@ -26,7 +26,7 @@ func New(cfg Config) http.Handler {
 		cfg.LoginBurst = 10
 	}
 	if cfg.Ready == nil {
-		cfg.Ready = func() bool { return true }
+		cfg.Ready = func() error { return nil }
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()

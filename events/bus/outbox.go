@@ -44,6 +44,7 @@ type Outbox struct {
 	bodies   *Bodies
 	logger   *slog.Logger
 	interval time.Duration
+	ackWait  time.Duration
 	kick     chan struct{}
 
 	mu        sync.Mutex // one pass at a time
@@ -55,6 +56,10 @@ type Outbox struct {
 // OutboxConfig configures an Outbox.
 type OutboxConfig struct {
 	Interval time.Duration // between passes without commits; default 30s
+	// AckWait bounds the wait for the server to acknowledge a
+	// publication (default 10s): without it, a pass would wait for ever
+	// while NATS is away, and nobody would know events are held back.
+	AckWait time.Duration
 	// Bodies carries events too large for a message; nil: every event
 	// goes inline, and one too large fails to publish.
 	Bodies *Bodies
@@ -65,7 +70,11 @@ func NewOutbox(l Log, js jetstream.JetStream, s jetstream.Stream, logger *slog.L
 	if cfg.Interval <= 0 {
 		cfg.Interval = 30 * time.Second
 	}
-	return &Outbox{log: l, js: js, stream: s, bodies: cfg.Bodies, logger: logger, interval: cfg.Interval, kick: make(chan struct{}, 1)}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 10 * time.Second
+	}
+	return &Outbox{log: l, js: js, stream: s, bodies: cfg.Bodies, logger: logger, interval: cfg.Interval, ackWait: cfg.AckWait,
+		kick: make(chan struct{}, 1)}
 }
 
 // Kick asks for a pass soon; it never blocks.
@@ -190,11 +199,15 @@ func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 	var pending []jetstream.PubAckFuture
 	var last events.Cursor
 	flush := func() error {
+		timeout := time.NewTimer(o.ackWait)
+		defer timeout.Stop()
 		for _, f := range pending {
 			select {
 			case <-f.Ok():
 			case err := <-f.Err():
 				return fmt.Errorf("publish event %s: %w", f.Msg().Header.Get(jetstream.MsgIDHeader), err)
+			case <-timeout.C:
+				return fmt.Errorf("publish event %s: no acknowledgement from NATS within %s", f.Msg().Header.Get(jetstream.MsgIDHeader), o.ackWait)
 			case <-ctx.Done():
 				return ctx.Err()
 			}

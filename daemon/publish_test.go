@@ -1,0 +1,47 @@
+package daemon
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// The largest post the API accepts, made of the character JSON escapes
+// most, is published and visible, and so is every write after it: an
+// event too large for a NATS message once wedged publishing for good.
+func TestLargestPostIsPublished(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ann@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ann@example.org")
+
+	head, tail := `{"title":"Angle brackets","status":"published","content":"`, `"}`
+	body := head + strings.Repeat("<", 1<<20-len(head)-len(tail)) + tail // the API's whole 1 MiB
+	r := s.do("POST", "/api/v1/posts", tok, body, "Prefer", "wait=20")
+	mustStatus(t, r, 201)
+	if got := r.header.Get("Preference-Applied"); got != "wait=20" {
+		t.Fatalf("the largest post is not visible within the wait (Preference-Applied %q)", got)
+	}
+	r = s.do("POST", "/api/v1/posts", tok, postBody("After the big one", "status", "published"), "Prefer", "wait=20")
+	mustStatus(t, r, 201)
+	if got := r.header.Get("Preference-Applied"); got != "wait=20" {
+		t.Fatalf("a write after the largest post is not visible (Preference-Applied %q)", got)
+	}
+	for path, want := range map[string]string{"/posts/angle-brackets": "&lt;&lt;&lt;&lt;", "/posts/after-the-big-one": "After the big one"} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(page), want) {
+			t.Fatalf("%s: %d, %d bytes", path, resp.StatusCode, len(page))
+		}
+	}
+	if r := s.do("GET", "/readyz", "", nil); r.status != 200 {
+		t.Fatalf("/readyz: %d %s", r.status, r.body)
+	}
+}
