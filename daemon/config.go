@@ -3,6 +3,7 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/chronicle-cms/chronicle/webui"
 )
 
 // Config is the daemon's whole configuration, read once from flags and
@@ -27,13 +30,15 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	LogLevel           string
 	LogFormat          string
-	ImageWorkers       int  // images processed at once by the media projection
-	MediaMaxMiB        int  // one upload
-	MediaMaxMegapixels int  // one image
-	MediaMaxSide       int  // pixels, either dimension
-	EmbedsAllowPrivate bool // let embed URLs reach private addresses (tests only)
-	MaxConns           int  // HTTP connections open at once; 0: derived from the file-descriptor limit
-	MaxConnsPerClient  int  // HTTP connections open at once from one address; 0: no bound
+	ImageWorkers       int      // images processed at once by the media projection
+	MediaMaxMiB        int      // one upload
+	MediaMaxMegapixels int      // one image
+	MediaMaxSide       int      // pixels, either dimension
+	EmbedsAllowPrivate bool     // let embed URLs reach private addresses (tests only)
+	MaxConns           int      // HTTP connections open at once; 0: derived from the file-descriptor limit
+	MaxConnsPerClient  int      // HTTP connections open at once from one address; 0: no bound
+	MetricsAllow       []string // networks that may read /metrics without the token
+	MetricsToken       string   // bearer token that opens /metrics from anywhere
 	// HookCommand runs `chronicle hook …` from git hooks: this binary by
 	// default; tests point it at themselves.
 	HookCommand string
@@ -59,6 +64,17 @@ func (c *Config) publicURL() string {
 		return c.PublicURL
 	}
 	return "http://" + c.Addr
+}
+
+// metrics is who may read /metrics.
+func (c *Config) metrics() webui.MetricsConfig {
+	allow := []netip.Prefix{}
+	for _, n := range c.MetricsAllow {
+		if p, err := netip.ParsePrefix(n); err == nil {
+			allow = append(allow, p)
+		}
+	}
+	return webui.MetricsConfig{AllowFrom: allow, Token: c.MetricsToken}
 }
 
 // maxConns is --max-conns, or what the process's file-descriptor limit
@@ -98,6 +114,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.MarkHidden("embeds-allow-private")
 	fs.IntVar(&c.MaxConns, "max-conns", 0, "HTTP connections open at once (default: the file-descriptor limit less a reserve for the repository, NATS and files)")
 	fs.IntVar(&c.MaxConnsPerClient, "max-conns-per-client", 256, "HTTP connections open at once from one address; 0 for no bound (behind a reverse proxy every client has its address)")
+	fs.StringSliceVar(&c.MetricsAllow, "metrics-allow", []string{"127.0.0.0/8", "::1/128"}, "networks that may read /metrics without a token (behind a reverse proxy on this machine, block /metrics there or set this empty)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", "", "a bearer token that opens /metrics from anywhere")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
 	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")
@@ -114,6 +132,11 @@ func (c *Config) validate() error {
 	}
 	if c.MediaMaxMiB < 0 || c.MediaMaxMegapixels < 0 || c.MediaMaxSide < 0 {
 		errs = append(errs, errors.New("media limits must be positive"))
+	}
+	for _, n := range c.MetricsAllow {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			errs = append(errs, fmt.Errorf("--metrics-allow: %q is not a network such as 10.0.0.0/8", n))
+		}
 	}
 	if c.ReadOnly && c.NatsURL == "" {
 		errs = append(errs, errors.New("--read-only needs --nats-url: a read node consumes a shared stream"))

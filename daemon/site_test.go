@@ -36,7 +36,7 @@ type site struct {
 func testConfig(data string) Config {
 	return Config{DataDir: data, Addr: "127.0.0.1:0", TokenTTL: time.Hour, ReconcileInterval: 200 * time.Millisecond,
 		RepackInterval: time.Hour, ShutdownTimeout: 5 * time.Second, LogLevel: "warn", LogFormat: "text",
-		MediaMaxMiB: 25, MediaMaxMegapixels: 50, MediaMaxSide: 20000, ImageWorkers: 2,
+		MediaMaxMiB: 25, MediaMaxMegapixels: 50, MediaMaxSide: 20000, ImageWorkers: 2, MetricsAllow: []string{"127.0.0.0/8"},
 		// git hooks run this test binary as the chronicle command (see TestMain).
 		HookCommand: os.Args[0], HookEnv: []string{"CHRONICLE_TEST_MAIN=1"}}
 }

@@ -96,6 +96,7 @@ type Config struct {
 	Accounts  *auth.Store
 	Tokens    *auth.Tokens
 	Ready     func() error // nil when ready, else why not
+	Metrics   MetricsConfig
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
 	MaxBody   int64 // bytes of a JSON request body; default 1 MiB

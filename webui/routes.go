@@ -8,7 +8,6 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -56,7 +55,7 @@ func New(cfg Config) http.Handler {
 	// Operations.
 	r.Handle("/healthz", http.HandlerFunc(h.healthz)).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/readyz", http.HandlerFunc(h.readyz)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.Handle("/metrics", metrics(cfg.Registry, cfg.Metrics)).Methods(http.MethodGet)
 
 	// Git over smart HTTP: clone, fetch, push.
 	if cfg.Git != nil {

@@ -85,7 +85,7 @@ func endpoints(t *testing.T, r *mux.Router) []endpoint {
 func TestProtectedRoutesRefuseAnonymousCallers(t *testing.T) {
 	public := map[endpoint]bool{
 		{"GET", "/healthz"}: true, {"HEAD", "/healthz"}: true, {"GET", "/readyz"}: true, {"HEAD", "/readyz"}: true,
-		{"GET", "/metrics"}: true, {"POST", "/api/v1/auth/token"}: true, {"GET", "/api/v1/openapi.json"}: true,
+		{"POST", "/api/v1/auth/token"}: true, {"GET", "/api/v1/openapi.json"}: true,
 		{"GET", "/api/v1/posts"}: true, {"GET", "/api/v1/posts/{id}"}: true, {"GET", "/api/v1/categories"}: true,
 		{"GET", "/api/v1/categories/{slug}"}: true, {"GET", "/api/v1/tags"}: true, {"GET", "/api/v1/profile"}: true,
 		{"GET", "/api/v1/search"}: true, {"GET", "/api/v1/media/{id}"}: true,
