@@ -263,7 +263,7 @@ func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.L
 		return err
 	}
 	defer r.Close()
-	l := events.NewGitLog(r, events.NewDeriver(r, log))
+	l := events.NewGitLog(r, events.NewDeriver(r, log, pictures(cfg)))
 	head, err := l.Head()
 	if err != nil {
 		return err

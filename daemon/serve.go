@@ -58,7 +58,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			return fmt.Errorf("open repository: %w", err)
 		}
 		defer r.Close()
-		gitLog = events.NewGitLog(r, events.NewDeriver(r, log.With("component", "events")))
+		gitLog = events.NewGitLog(r, events.NewDeriver(r, log.With("component", "events"), pictures(cfg)))
 	}
 
 	// NATS: embedded, or an external cluster.
@@ -116,7 +116,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			Help: "Time to commit a write durably, from command to moved ref.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)})
 		reg.MustRegister(appended, latency)
 		outbox = bus.NewOutbox(gitLog, js, stream, log.With("component", "outbox"), bus.OutboxConfig{Interval: cfg.ReconcileInterval, Bodies: bodies})
-		writer = events.NewWriter(gitLog, events.NewDeriver(r, log.With("component", "writer")), log.With("component", "writer"),
+		writer = events.NewWriter(gitLog, events.NewDeriver(r, log.With("component", "writer"), pictures(cfg)), log.With("component", "writer"),
 			events.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
 				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
 		if err := writer.Sync(); err != nil {

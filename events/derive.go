@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chronicle-cms/chronicle/repo"
@@ -29,16 +30,36 @@ const (
 // main are refused.
 const PushNotesRef = "refs/notes/chronicle/pushes"
 
-// Deriver computes the events of commits from the repository.
+// Deriver computes the events of commits from the repository (and, for
+// pictures added with git, from the content-addressed LFS store).
 type Deriver struct {
 	repo  *repo.Repo
 	codec *Codec
 	log   *slog.Logger
+
+	lfsDir string
+	image  func([]byte) (ImageInfo, error)
+	mu     sync.Mutex
+	seen   map[string]ImageInfo // by oid/size: objects never change
+}
+
+// DeriverOption configures a Deriver.
+type DeriverOption func(*Deriver)
+
+// WithPictures lets the deriver read pictures added with git (a Git LFS
+// pointer and no full metadata) from the LFS store, image telling what
+// their bytes are. Without it such pictures are not media.
+func WithPictures(lfsDir string, image func([]byte) (ImageInfo, error)) DeriverOption {
+	return func(d *Deriver) { d.lfsDir, d.image = lfsDir, image }
 }
 
 // NewDeriver returns a deriver reading r.
-func NewDeriver(r *repo.Repo, log *slog.Logger) *Deriver {
-	return &Deriver{repo: r, codec: NewCodec(), log: log}
+func NewDeriver(r *repo.Repo, log *slog.Logger, opts ...DeriverOption) *Deriver {
+	d := &Deriver{repo: r, codec: NewCodec(), log: log, seen: map[string]ImageInfo{}}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
 // Trailers parses the "Key: value" lines of a message's last paragraph.
@@ -107,6 +128,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 		order    string
 	}
 	posts := map[string]*pair{}
+	mediaDone := map[string]bool{}
 	var out []Event
 	for _, ch := range changes {
 		switch {
@@ -191,33 +213,24 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				return nil, err
 			}
 			out = append(out, e)
-		case IsMediaMetaPath(ch.Path):
-			read := func(blob repo.Hash) (*Media, error) {
-				if blob.IsZero() {
-					return nil, nil
-				}
-				b, err := d.repo.ReadBlob(blob)
-				if err != nil {
-					return nil, err
-				}
-				m, err := ParseMedia(ch.Path, b)
-				if err != nil {
-					d.log.Warn("ignoring invalid media file", "err", err)
-					return nil, nil
-				}
-				m.Blob = blob.String()
-				return &m, nil
+		case strings.HasPrefix(ch.Path, MediaDir):
+			// A media item is its metadata and its picture: one event
+			// for both, at the first of its files in the diff.
+			id, ok := mediaItemOf(ch.Path)
+			if !ok || mediaDone[id] {
+				continue
 			}
-			oldM, err := read(ch.Old)
+			mediaDone[id] = true
+			oldM, err := d.readMedia(parent, id)
 			if err != nil {
 				return nil, err
 			}
-			newM, err := read(ch.New)
+			newM, err := d.readMedia(h, id)
 			if err != nil {
 				return nil, err
 			}
 			e := base
-			e.Subject = "media/" + mediaIDOf(ch.Path)
+			e.Subject = "media/" + id
 			switch {
 			case oldM == nil && newM == nil:
 				continue
@@ -227,6 +240,8 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 			case newM == nil:
 				e.Type = MediaDeleted
 				e, err = encode(e, MediaData{Media: *oldM})
+			case reflect.DeepEqual(oldM, newM):
+				continue // e.g. an upload's pointer rewritten alone
 			default:
 				e.Type = MediaUpdated
 				e, err = encode(e, MediaData{Media: *newM})
@@ -408,4 +423,112 @@ func (d *Deriver) readCategory(path string, blob repo.Hash) (*Category, error) {
 		return nil, nil
 	}
 	return &c, nil
+}
+
+// readMedia is media item id as it stands at commit at, or nil: its
+// metadata file if that is whole (as uploads write it), else its picture
+// read from the LFS store with the metadata file's description, if any.
+// An invalid item counts as absent (and is logged), as invalid posts do.
+func (d *Deriver) readMedia(at repo.Hash, id string) (*Media, error) {
+	if at.IsZero() {
+		return nil, nil
+	}
+	desc := Media{ID: id}
+	meta, err := d.repo.Stat(at, MediaMetaPath(id))
+	if err != nil {
+		return nil, err
+	}
+	if !meta.IsZero() {
+		b, err := d.repo.ReadBlob(meta)
+		if err != nil {
+			return nil, err
+		}
+		m, err := parseMediaMeta(MediaMetaPath(id), b)
+		if err != nil {
+			d.log.Warn("ignoring invalid media file", "commit", at, "err", err)
+			return nil, nil
+		}
+		m.Blob = meta.String()
+		if !m.describedOnly() {
+			return &m, nil
+		}
+		desc = m
+	}
+	if !ValidID(id) {
+		return nil, nil
+	}
+	var file, ext string
+	var blob repo.Hash
+	for _, x := range PictureExts {
+		h, err := d.repo.Stat(at, MediaFilePath(id, x))
+		if err != nil {
+			return nil, err
+		}
+		if h.IsZero() {
+			continue
+		}
+		if file != "" {
+			d.log.Warn("two pictures share a media id; keeping the first", "commit", at, "id", id, "path", MediaFilePath(id, x))
+			break
+		}
+		file, ext, blob = MediaFilePath(id, x), x, h
+	}
+	if file == "" {
+		if !meta.IsZero() {
+			d.log.Warn("ignoring media metadata without a picture", "commit", at, "path", MediaMetaPath(id))
+		}
+		return nil, nil
+	}
+	b, err := d.repo.ReadBlob(blob)
+	if err != nil {
+		return nil, err
+	}
+	ptr, ok := ParseLFSPointer(b)
+	if !ok {
+		d.log.Warn("ignoring a picture that is not a Git LFS pointer", "commit", at, "path", file)
+		return nil, nil
+	}
+	info, problem := d.picture(ptr)
+	if problem != "" {
+		d.log.Warn("ignoring a picture", "commit", at, "path", file, "reason", problem)
+		return nil, nil
+	}
+	m, err := pictureMedia(desc, id, ext, ptr, info)
+	if err != nil {
+		d.log.Warn("ignoring a picture", "commit", at, "path", file, "reason", err)
+		return nil, nil
+	}
+	if m.UploadedAt.IsZero() {
+		added, err := d.added(at, file)
+		if err != nil {
+			return nil, err
+		}
+		m.UploadedAt = added.Author.When.UTC()
+	}
+	if meta.IsZero() {
+		m.Blob = blob.String()
+	}
+	return &m, nil
+}
+
+// picture tells what an LFS object is, or why it cannot be media.
+func (d *Deriver) picture(ptr LFSPointer) (ImageInfo, string) {
+	if d.image == nil {
+		return ImageInfo{}, "this deriver does not read the LFS store"
+	}
+	key := fmt.Sprintf("%s/%d", ptr.OID, ptr.Size)
+	d.mu.Lock()
+	info, ok := d.seen[key]
+	d.mu.Unlock()
+	if ok {
+		return info, ""
+	}
+	mo := readObject(d.lfsDir, d.image, ptr.OID, ptr.Size)
+	if mo.problem != "" {
+		return ImageInfo{}, mo.problem
+	}
+	d.mu.Lock()
+	d.seen[key] = mo.info
+	d.mu.Unlock()
+	return mo.info, ""
 }

@@ -126,3 +126,87 @@ func StoreLFSObject(store, oid, tmp string) error {
 	}
 	return repo.SyncDir(filepath.Dir(dst))
 }
+
+// Pictures added with git need only their file: media/<id>.<ext>, a Git
+// LFS pointer whose object is in the store. Everything else is read from
+// the object when the commit is derived (the store holds each SHA-256's
+// bytes forever, so this stays a function of the repository and the
+// store). An optional media/<id>.yaml next to it gives alt text and a
+// caption; uploads through the API write the whole metadata there, and
+// then that is what counts.
+
+// pictureExts are the names a picture's file may end with, each for the
+// types its bytes may have.
+var pictureExts = map[string]string{
+	"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
+	"avif": "image/avif", "heic": "image/heif", "heif": "image/heif",
+}
+
+// PictureExts lists pictureExts' keys in a fixed order.
+var PictureExts = []string{"jpg", "jpeg", "png", "gif", "webp", "avif", "heic", "heif"}
+
+// mediaPicture splits media/<id>.<ext> into its id and extension; ok is
+// false for anything else under media/ (metadata, other names, folders).
+func mediaPicture(p string) (id, ext string, ok bool) {
+	name, found := strings.CutPrefix(p, MediaDir)
+	if !found || strings.Contains(name, "/") {
+		return "", "", false
+	}
+	id, ext, found = strings.Cut(name, ".")
+	if !found || pictureExts[ext] == "" {
+		return "", "", false
+	}
+	return id, ext, true
+}
+
+// mediaItemOf names the media item a file belongs to, if any.
+func mediaItemOf(p string) (string, bool) {
+	if IsMediaMetaPath(p) {
+		return mediaIDOf(p), true
+	}
+	id, _, ok := mediaPicture(p)
+	return id, ok
+}
+
+// describedOnly reports whether media metadata leaves the picture's facts
+// (hash, type, size) to be read from the picture itself.
+func (m *Media) describedOnly() bool { return m.SHA256 == "" }
+
+// parseMediaMeta reads media/<id>.yaml: either the whole metadata, as the
+// API writes it (checked as ParseMedia does), or only a description (id,
+// alt, caption, original_name, uploaded_at), the rest to be read from the
+// picture.
+func parseMediaMeta(file string, data []byte) (Media, error) {
+	var m Media
+	if err := strictYAML(file, data, &m); err != nil {
+		return Media{}, err
+	}
+	if !m.describedOnly() {
+		return ParseMedia(file, data)
+	}
+	var fe fieldErrors
+	if m.ID == "" {
+		m.ID = mediaIDOf(file)
+	}
+	if m.ID != mediaIDOf(file) {
+		fe.add("id", 0, "must be the file's name, %q", mediaIDOf(file))
+	} else if !ValidID(m.ID) {
+		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(m.ID), MaxID)
+	}
+	if m.Type != "" || m.Ext != "" || m.Width != 0 || m.Height != 0 || m.Bytes != 0 {
+		fe.add("sha256", 0, "type, ext, width, height and bytes are read from the picture: leave them out (or give them all, with sha256)")
+	}
+	fe = append(fe, validateMediaText(m.Alt, m.Caption)...)
+	return m, fe.err(file)
+}
+
+// pictureMedia completes a media item from its picture's LFS pointer and
+// what the object's bytes are. ext is the picture file's extension.
+func pictureMedia(desc Media, id, ext string, ptr LFSPointer, info ImageInfo) (Media, error) {
+	if pictureExts[ext] != info.Type {
+		return Media{}, fmt.Errorf("the picture is %s, not what .%s names: call it %s", info.Type, ext, MediaFilePath(id, info.Ext))
+	}
+	m := desc
+	m.ID, m.SHA256, m.Type, m.Ext, m.Width, m.Height, m.Bytes = id, ptr.OID, info.Type, ext, info.Width, info.Height, ptr.Size
+	return m, nil
+}

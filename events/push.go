@@ -105,7 +105,16 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 			msgs = append(msgs, m)
 			continue
 		}
-		msgs = append(msgs, checkPush(w.idx, w.lfsDir, commits, req)...)
+		r := w.log.Repo()
+		base := func(p string) ([]byte, bool, error) {
+			h, err := r.Stat(u.Old, p)
+			if err != nil || h.IsZero() {
+				return nil, false, err
+			}
+			b, err := r.ReadBlob(h)
+			return b, err == nil, err
+		}
+		msgs = append(msgs, checkPush(w.idx, w.lfsDir, commits, req, base)...)
 		if len(msgs) == 0 {
 			if err := w.notePusher(ctx, commits, req.Pusher); err != nil {
 				return nil, err
@@ -199,7 +208,10 @@ type pushState struct {
 // head (a pure function of its arguments and the LFS store, so it is
 // tested on its own). Every commit is checked, not only those on the
 // first-parent chain: all of them end up in every clone.
-func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushRequest) []string {
+//
+// base reads a file as it stands on main before the push (nil: nothing
+// there), for media whose picture or description the push leaves alone.
+func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushRequest, base func(path string) ([]byte, bool, error)) []string {
 	st := pushState{slugs: map[string]string{}, ids: map[string]string{}, paths: map[string]Post{}, categories: map[string]bool{}}
 	for id, p := range idx.posts {
 		st.slugs[p.slug], st.ids[id] = p.path, p.path
@@ -207,7 +219,8 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 	for c := range idx.categories {
 		st.categories[c] = true
 	}
-	media := mediaCheck{lfsDir: lfsDir, image: req.Image, seen: map[string]mediaObject{}}
+	media := mediaCheck{lfsDir: lfsDir, image: req.Image, seen: map[string]mediaObject{}, base: base,
+		final: map[string][]byte{}, touched: map[string]string{}}
 	var msgs []string
 	touched := map[string]string{}     // post path → commit that last changed it
 	deletedCats := map[string]string{} // category slug → commit that deleted it
@@ -231,6 +244,9 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 					deletedCats[slug] = short(c.Hash)
 				}
 				delete(st.categories, slug)
+			}
+			if id, ok := mediaItemOf(f.Path); ok {
+				media.change(id, f.Path, f.Data, f.New.IsZero(), short(c.Hash))
 			}
 			if f.New.IsZero() {
 				// A deletion is a change like any other: the settings are
@@ -307,22 +323,40 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 				// Editors may refine attributes; LFS for media/ is checked by
 				// the pointer rule below whatever this file says.
 			case IsMediaMetaPath(f.Path):
-				m, err := ParseMedia(f.Path, f.Data)
+				m, err := parseMediaMeta(f.Path, f.Data)
 				if err != nil {
 					msgs = append(msgs, lines(c, err)...)
 					continue
+				}
+				if m.describedOnly() {
+					continue // its picture is checked once the whole push is in
 				}
 				for _, p := range media.metadata(m) {
 					refuse("%s: %s", f.Path, p)
 				}
 			case strings.HasPrefix(f.Path, MediaDir):
+				id, ext, ok := mediaPicture(f.Path)
+				if !ok {
+					refuse("%s: not a media file: media/ holds pictures named <id>.%s (with Git LFS) and, optionally, <id>.yaml with their alt text and caption",
+						f.Path, strings.Join(PictureExts, ", ."))
+					continue
+				}
+				if !ValidID(id) {
+					refuse("%s: %q is not a media id: letters, digits, - and _, at most %d characters, starting with a letter or digit", f.Path, clip(id), MaxID)
+					continue
+				}
 				ptr, ok := ParseLFSPointer(f.Data)
 				if !ok {
 					refuse("%s: media are stored with Git LFS: run `git lfs track 'media/**'`, then add the file again", f.Path)
 					continue
 				}
-				if p := media.object(ptr.OID, ptr.Size).problem; p != "" {
-					refuse("%s: %s", f.Path, p)
+				o := media.object(ptr.OID, ptr.Size)
+				if o.problem != "" {
+					refuse("%s: %s", f.Path, o.problem)
+					continue
+				}
+				if _, err := pictureMedia(Media{}, id, ext, ptr, o.info); err != nil {
+					refuse("%s: %v", f.Path, err)
 				}
 			default:
 				refuse("%s: not a place for content: posts go under posts/ (as .md), categories in categories/<slug>.yaml, media under media/ (Git LFS), and site/ holds settings.yaml and profile.yaml", f.Path)
@@ -356,16 +390,76 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 			tail = append(tail, fmt.Sprintf("commit %s: %s: category %q is used by %s: remove it from them first", commit, CategoryPath(slug), slug, plural(n, "post")))
 		}
 	}
+	tail = append(tail, media.items()...)
 	slices.Sort(tail) // maps: the same push, the same answer
 	return append(msgs, tail...)
 }
 
 // mediaCheck compares pushed media with the objects in the LFS store, each
-// object read and inspected once per push.
+// object read and inspected once per push, and follows the media files
+// the push changes to check each item as the push leaves it.
 type mediaCheck struct {
 	lfsDir string
 	image  func([]byte) (ImageInfo, error)
 	seen   map[string]mediaObject
+
+	base    func(path string) ([]byte, bool, error)
+	final   map[string][]byte // media file → its content once the push is in (nil: deleted)
+	touched map[string]string // media id → the last commit changing it
+}
+
+// change records a media file as a commit of the push leaves it.
+func (mc *mediaCheck) change(id, path string, data []byte, deleted bool, commit string) {
+	if deleted {
+		data = nil
+	} else if data == nil {
+		data = []byte{} // too large to read: refused on its own
+	}
+	mc.final[path], mc.touched[id] = data, commit
+}
+
+// file is a media file as the push leaves it.
+func (mc *mediaCheck) file(path string) ([]byte, bool, error) {
+	if b, ok := mc.final[path]; ok {
+		return b, b != nil, nil
+	}
+	if mc.base == nil {
+		return nil, false, nil
+	}
+	return mc.base(path)
+}
+
+// items checks every media item the push changed as the push leaves it:
+// at most one picture, and a description only next to a picture.
+func (mc *mediaCheck) items() []string {
+	var out []string
+	for id, commit := range mc.touched {
+		var pics []string
+		for _, ext := range PictureExts {
+			_, ok, err := mc.file(MediaFilePath(id, ext))
+			if err != nil {
+				return []string{fmt.Sprintf("commit %s: media/%s: the server could not read main to check it; nothing was changed: try again", commit, id)}
+			}
+			if ok {
+				pics = append(pics, MediaFilePath(id, ext))
+			}
+		}
+		if len(pics) > 1 {
+			out = append(out, fmt.Sprintf("commit %s: %s: one media id, one picture: rename or remove all but one", commit, strings.Join(pics, " and ")))
+		}
+		b, ok, err := mc.file(MediaMetaPath(id))
+		if err != nil {
+			return []string{fmt.Sprintf("commit %s: media/%s: the server could not read main to check it; nothing was changed: try again", commit, id)}
+		}
+		if !ok || len(pics) > 0 {
+			continue
+		}
+		if m, err := parseMediaMeta(MediaMetaPath(id), b); err == nil && m.describedOnly() {
+			out = append(out, fmt.Sprintf("commit %s: %s: describes a picture that is not there: add it as %s (or another of .%s) with Git LFS",
+				commit, MediaMetaPath(id), MediaFilePath(id, "jpg"), strings.Join(PictureExts[1:], ", .")))
+		}
+	}
+	return out
 }
 
 type mediaObject struct {
@@ -385,17 +479,22 @@ func (mc *mediaCheck) object(oid string, size int64) mediaObject {
 }
 
 func (mc *mediaCheck) inspect(oid string, size int64) mediaObject {
-	if !lfsObjectExists(mc.lfsDir, LFSPointer{OID: oid, Size: size}) {
+	return readObject(mc.lfsDir, mc.image, oid, size)
+}
+
+// readObject reads what image an LFS object is, or why it cannot be one.
+func readObject(lfsDir string, image func([]byte) (ImageInfo, error), oid string, size int64) mediaObject {
+	if !lfsObjectExists(lfsDir, LFSPointer{OID: oid, Size: size}) {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s (%d bytes) was never uploaded: push it with git lfs first", oid[:12], size)}
 	}
-	if mc.image == nil || size > MaxMediaObject {
+	if image == nil || size > MaxMediaObject {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be checked here: upload the picture through the API", oid[:12])}
 	}
-	data, err := os.ReadFile(LFSObjectPath(mc.lfsDir, oid))
+	data, err := os.ReadFile(LFSObjectPath(lfsDir, oid))
 	if err != nil {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be read: upload it again", oid[:12])}
 	}
-	info, err := mc.image(data)
+	info, err := image(data)
 	if err != nil {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s is not an accepted image: %v", oid[:12], err)}
 	}

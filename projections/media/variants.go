@@ -97,7 +97,7 @@ func (v *Variants) Reset() error {
 func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
 	todo := map[string]string{} // sha256 → type
 	for _, e := range evs {
-		if e.Type != events.MediaUploaded {
+		if e.Type != events.MediaUploaded && e.Type != events.MediaUpdated { // a picture replaced in git keeps its id
 			continue
 		}
 		var d events.MediaData
