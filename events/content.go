@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gosimple/slug"
@@ -118,7 +119,7 @@ const (
 	MaxExcerpt   = 1000
 	MaxContent   = 1 << 20
 	MaxListItems = 50
-	MaxTag       = 64
+	MaxName      = 200 // a category's or tag's name
 	MaxText      = 2000
 )
 
@@ -187,6 +188,63 @@ func Slugify(title string) string {
 		s = s[:i]
 	}
 	return strings.Trim(s, "-")
+}
+
+// NameProblem is the one rule for the names of categories and tags: one
+// line of 1 to MaxName characters, no control characters, with at least
+// one letter or digit (the page's address, its slug, is made from them).
+// It returns what is wrong, or "".
+func NameProblem(name string) string {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return "is required"
+	case utf8.RuneCountInString(name) > MaxName:
+		return fmt.Sprintf("is %d characters long, at most %d allowed", utf8.RuneCountInString(name), MaxName)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return "must be one line without control characters"
+	case Slugify(name) == "":
+		return "needs at least one letter or digit"
+	}
+	return ""
+}
+
+// CategoryRef is the slug of the category a post names: a post may name a
+// category by its slug ("news") or by its name ("News"), as it names tags;
+// a name stands for the category whose slug is made from it (Slugify), as
+// POST /categories makes it.
+func CategoryRef(s string) string {
+	if ValidSlug(s) {
+		return s
+	}
+	if NameProblem(s) != "" {
+		return s // not a name either: refused by validatePost
+	}
+	return Slugify(s)
+}
+
+func categoryRefs(cs []string) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, CategoryRef(c))
+	}
+	return out
+}
+
+// MediaRefPrefix marks a reference to an upload in an image field, as in
+// Markdown: "media:<id>".
+const MediaRefPrefix = "media:"
+
+// MediaRefID is the upload an image field (feature_image, meta.image,
+// avatar) refers to: "media:<id>", or a bare id (the older form). It is
+// false for a URL.
+func MediaRefID(ref string) (string, bool) {
+	if id, ok := strings.CutPrefix(ref, MediaRefPrefix); ok {
+		return id, ValidID(id)
+	}
+	if ref != "" && ValidSlug(ref) {
+		return ref, true
+	}
+	return "", false
 }
 
 var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
@@ -291,7 +349,7 @@ func parsePost(data []byte, d fileDefaults) (Post, error) {
 		case "updated_at":
 			updated = date(&fe, k.Value, v, line)
 		case "categories":
-			p.Categories = list(&fe, k.Value, v, line)
+			p.Categories = categoryRefs(list(&fe, k.Value, v, line))
 		case "tags":
 			p.Tags = list(&fe, k.Value, v, line)
 		case "gallery":
@@ -498,13 +556,13 @@ func validatePost(p *Post) fieldErrors {
 	}
 	checkList(&fe, "categories", p.Categories, func(s string) string {
 		if !ValidSlug(s) {
-			return fmt.Sprintf("%q is not a category slug", clip(s))
+			return fmt.Sprintf("%q is not a category: name one by its slug or its name (%s)", clip(s), nameRule)
 		}
 		return ""
 	})
 	checkList(&fe, "tags", p.Tags, func(s string) string {
-		if strings.TrimSpace(s) == "" || utf8.RuneCountInString(s) > MaxTag || Slugify(s) == "" {
-			return fmt.Sprintf("%q is not a tag: 1 to %d characters with at least one letter or digit", clip(s), MaxTag)
+		if NameProblem(s) != "" {
+			return fmt.Sprintf("%q is not a tag: %s", clip(s), nameRule)
 		}
 		return ""
 	})
@@ -524,6 +582,8 @@ func validatePost(p *Post) fieldErrors {
 	}
 	return fe
 }
+
+const nameRule = "a name is one line of 1 to 200 characters with at least one letter or digit"
 
 func clip(s string) string {
 	if len(s) > 40 {
@@ -548,12 +608,21 @@ func checkList(fe *fieldErrors, field string, items []string, check func(string)
 	}
 }
 
-// checkRef accepts a media id or an absolute http(s) URL.
+// checkRef accepts an image reference: an upload as "media:<id>" (the
+// form Markdown uses) or a bare media id, or an absolute http(s) URL.
 func checkRef(fe *fieldErrors, field, v string) {
 	if v == "" || ValidSlug(v) {
 		return
 	}
-	checkURL(fe, field, v)
+	if id, ok := strings.CutPrefix(v, MediaRefPrefix); ok {
+		if !ValidID(id) {
+			fe.add(field, 0, "%q is not a media reference: media:<id>, with the id of an upload", clip(v))
+		}
+		return
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(v) > MaxText {
+		fe.add(field, 0, "%q is neither media:<id> (an upload) nor an http or https URL", clip(v))
+	}
 }
 
 func checkURL(fe *fieldErrors, field, v string) {
@@ -651,10 +720,8 @@ func ValidateCategory(c *Category) fieldErrors {
 	if !ValidSlug(c.Slug) {
 		fe.add("slug", 0, "%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", clip(c.Slug), MaxSlug)
 	}
-	if strings.TrimSpace(c.Name) == "" {
-		fe.add("name", 0, "is required")
-	} else if n := utf8.RuneCountInString(c.Name); n > MaxTitle || strings.ContainsAny(c.Name, "\r\n") {
-		fe.add("name", 0, "must be one line of at most %d characters", MaxTitle)
+	if msg := NameProblem(c.Name); msg != "" {
+		fe.add("name", 0, "%s (%s)", msg, nameRule)
 	}
 	if n := utf8.RuneCountInString(c.Description); n > MaxText {
 		fe.add("description", 0, "is %d characters long, at most %d allowed", n, MaxText)
@@ -741,13 +808,15 @@ func ValidateProfile(p *Profile) fieldErrors {
 		fe.add("links", 0, "at most %d links allowed", MaxListItems)
 	}
 	for i, l := range p.Links {
-		if strings.TrimSpace(l.Name) == "" || utf8.RuneCountInString(l.Name) > MaxTag {
-			fe.add(fmt.Sprintf("links[%d].name", i), 0, "is required, at most %d characters", MaxTag)
+		if strings.TrimSpace(l.Name) == "" || utf8.RuneCountInString(l.Name) > maxLinkName {
+			fe.add(fmt.Sprintf("links[%d].name", i), 0, "is required, at most %d characters", maxLinkName)
 		}
 		checkURL(&fe, fmt.Sprintf("links[%d].url", i), l.URL)
 	}
 	return fe
 }
+
+const maxLinkName = 64
 
 // MarshalProfile renders site/profile.yaml.
 func MarshalProfile(p *Profile) ([]byte, error) { return marshalYAML(p) }

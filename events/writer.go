@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -58,7 +60,16 @@ type Written struct {
 	Events []Event
 	Cursor Cursor
 	Post   *Post
+	// Version is the resource's version after the write, for categories,
+	// settings, profile and media: the git blob of its file ("" when the
+	// file is absent), the same value its ETag carries. For posts it is
+	// Post.Blob.
+	Version string
 }
+
+// BlobVersion is the version (ETag) of a content file: its git blob id,
+// which is what If-Match is checked against.
+func BlobVersion(data []byte) string { return plumbing.ComputeHash(plumbing.BlobObject, data).String() }
 
 // Writer turns editors' commands into commits. It is the only writer of the
 // repository inside the process; it keeps an index of the head (ids, slugs,
@@ -73,8 +84,9 @@ type Writer struct {
 	observe  func(time.Duration, int)
 	lfsDir   string
 
-	mu  sync.Mutex
-	idx *index
+	mu       sync.Mutex
+	idx      *index
+	lastIDms uint64 // the time part of the last id made (newPostID)
 }
 
 type indexedPost struct {
@@ -261,7 +273,7 @@ func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Wri
 	var id string
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
 		now := w.now().UTC().Truncate(time.Second)
-		id = newPostID()
+		id = w.newPostID()
 		p := Post{ID: id, CreatedAt: now, UpdatedAt: now}
 		in.apply(&p, now)
 		if in.Slug == "" {
@@ -269,7 +281,7 @@ func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Wri
 		} else if other, taken := w.idx.bySlug[in.Slug]; taken {
 			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("%q is already used by post %s", in.Slug, other)}
 		}
-		if err := w.validate(&p); err != nil {
+		if err := w.validate(&p, nil); err != nil {
 			return nil, err
 		}
 		p.Path = w.freePath(fmt.Sprintf("%s%d/%s.md", PostsDir, p.CreatedAt.Year(), p.Slug))
@@ -289,8 +301,24 @@ func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Wri
 // UpdatePost replaces a post's editable fields. ifMatch, when not empty,
 // must be the post's current version (its blob) or the write is ErrStale.
 func (w *Writer) UpdatePost(ctx context.Context, actor Actor, id, ifMatch string, in PostInput) (Written, error) {
+	return w.EditPost(ctx, actor, id, ifMatch, func(Post) (PostInput, error) { return in, nil })
+}
+
+// EditPost changes a post to what edit makes of its current state. edit
+// runs under the writer's lock on the state the commit is made on top of
+// (again if main moved meanwhile), so a partial change (PATCH) applies
+// atomically and never undoes a concurrent one. An error from edit is
+// returned as it is. When nothing changes, nothing is committed and
+// Written.Post is the current state.
+func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, edit func(cur Post) (PostInput, error)) (Written, error) {
+	var unchanged *Post
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+		unchanged = nil
 		cur, err := w.current(head, id, ifMatch)
+		if err != nil {
+			return nil, err
+		}
+		in, err := edit(*cur)
 		if err != nil {
 			return nil, err
 		}
@@ -307,13 +335,14 @@ func (w *Writer) UpdatePost(ctx context.Context, actor Actor, id, ifMatch string
 		if p.PublishedAt == nil && p.Status == Published {
 			p.PublishedAt = cur.PublishedAt
 		}
-		if err := w.validate(&p); err != nil {
+		if err := w.validate(&p, cur); err != nil {
 			return nil, err
 		}
 		if p.Slug != cur.Slug {
 			p.Path = w.freePath(path.Join(path.Dir(cur.Path), p.Slug+".md"))
 		}
 		if samePost(cur, &p) && p.Path == cur.Path {
+			unchanged = cur
 			return nil, nil // nothing changed: no commit, no event
 		}
 		p.UpdatedAt = now
@@ -336,6 +365,10 @@ func (w *Writer) UpdatePost(ctx context.Context, actor Actor, id, ifMatch string
 	})
 	if err != nil {
 		return res, err
+	}
+	if unchanged != nil {
+		res.Post = unchanged
+		return res, nil
 	}
 	return w.withPost(res, id)
 }
@@ -415,7 +448,7 @@ func (in *PostInput) apply(p *Post, now time.Time) {
 	} else if p.Status == Published && p.CreatedAt.Equal(now) {
 		p.PublishedAt = &now
 	}
-	p.Categories, p.Tags, p.Gallery = nonNil(in.Categories), nonNil(in.Tags), nonNil(in.Gallery)
+	p.Categories, p.Tags, p.Gallery = nonNil(categoryRefs(in.Categories)), nonNil(in.Tags), nonNil(in.Gallery)
 	p.FeatureImage, p.EmbedURL, p.Meta = in.FeatureImage, in.EmbedURL, in.Meta
 	p.Content = strings.ReplaceAll(p.Content, "\r\n", "\n")
 }
@@ -427,11 +460,25 @@ func nonNil(s []string) []string {
 	return slices.Clone(s)
 }
 
-func (w *Writer) validate(p *Post) error {
+// validate checks a post the API writes: the rules of every post, and
+// that what it refers to exists. References cur (the post before this
+// change, nil on create) already had are not checked again, so a post
+// whose picture was deleted can still be edited.
+func (w *Writer) validate(p *Post, cur *Post) error {
 	fe := validatePost(p)
 	for _, c := range p.Categories {
 		if _, ok := w.idx.categories[c]; !ok && ValidSlug(c) {
 			fe.add("categories", 0, "no category %q: create it first", c)
+		}
+	}
+	for _, f := range []struct{ field, v, old string }{{"feature_image", p.FeatureImage, ""}, {"meta.image", p.Meta.Image, ""}} {
+		if cur != nil {
+			f.old = map[string]string{"feature_image": cur.FeatureImage, "meta.image": cur.Meta.Image}[f.field]
+		}
+		if id, ok := strings.CutPrefix(f.v, MediaRefPrefix); ok && f.v != f.old && ValidID(id) {
+			if _, exists := w.idx.media[id]; !exists {
+				fe.add(f.field, 0, "no media %q: upload it first (POST /api/v1/media)", clip(id))
+			}
 		}
 	}
 	return fe.err("")
@@ -464,20 +511,58 @@ func (w *Writer) freePath(p string) string {
 	}
 }
 
-func newPostID() string {
+// newPostID returns a new id that sorts after every id this writer made
+// before: 48 bits of Unix milliseconds, then 80 random bits (the layout
+// of a ULID, in the same lower-case base32). Lists order posts of the
+// same date by id, newest first, so posts published in the same second
+// are listed in the order they were made. Callers hold mu.
+func (w *Writer) newPostID() string {
 	b := make([]byte, 16)
-	rand.Read(b)
+	rand.Read(b[6:])
+	ms := uint64(w.now().UnixMilli())
+	if ms <= w.lastIDms {
+		ms = w.lastIDms + 1 // same millisecond (or a clock step back): still after the last
+	}
+	w.lastIDms = ms
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
 	return NewID(b)
 }
 
 // PutCategory creates or replaces a category; created reports which.
 func (w *Writer) PutCategory(ctx context.Context, actor Actor, c Category, ifMatch string) (Written, bool, error) {
+	return w.EditCategory(ctx, actor, c.Slug, ifMatch, func(Category, bool) (Category, error) { return c, nil })
+}
+
+// EditCategory sets the category at slug to what edit makes of its
+// current state (exists is false, and cur has only the slug, when there
+// is none), under the writer's lock as EditPost does; created reports
+// whether it was new. Written.Version is the category's version after.
+func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch string, edit func(cur Category, exists bool) (Category, error)) (Written, bool, error) {
 	created := false
+	version := ""
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
-		blob, exists := w.idx.categories[c.Slug]
+		blob, exists := w.idx.categories[slug]
 		if ifMatch != "" && ifMatch != blob {
-			return nil, fmt.Errorf("category %s: %w", c.Slug, ErrStale)
+			return nil, fmt.Errorf("category %s: %w", slug, ErrStale)
 		}
+		cur := Category{Slug: slug}
+		if exists {
+			b, err := w.log.Repo().ReadBlob(fromHex(blob))
+			if err != nil {
+				return nil, fmt.Errorf("read category %s: %w", slug, err)
+			}
+			if cur, err = ParseCategory(CategoryPath(slug), b); err != nil {
+				return nil, err
+			}
+		}
+		c, err := edit(cur, exists)
+		if err != nil {
+			return nil, err
+		}
+		c.Slug = slug
 		if err := ValidateCategory(&c).err(""); err != nil {
 			return nil, err
 		}
@@ -485,15 +570,40 @@ func (w *Writer) PutCategory(ctx context.Context, actor Actor, c Category, ifMat
 		if err != nil {
 			return nil, err
 		}
+		version = BlobVersion(data)
+		if version == blob {
+			return nil, nil // nothing changed: no commit, no event
+		}
 		created = !exists
 		typ, verb := CategoryUpdated, "Update"
 		if created {
 			typ, verb = CategoryCreated, "Create"
 		}
-		return w.batch(actor, "category/"+c.Slug, string(typ), verb+" category "+quote(c.Name),
-			repo.Change{Path: CategoryPath(c.Slug), Data: data}), nil
+		return w.batch(actor, "category/"+slug, string(typ), verb+" category "+quote(c.Name),
+			repo.Change{Path: CategoryPath(slug), Data: data}), nil
 	})
+	res.Version = version
 	return res, created, err
+}
+
+// Category reads a category and its version from the head (not the
+// catalogue): what an answer's body and ETag both come from.
+func (w *Writer) Category(slug string) (Category, string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, err := w.sync(); err != nil {
+		return Category{}, "", err
+	}
+	blob, ok := w.idx.categories[slug]
+	if !ok {
+		return Category{}, "", fmt.Errorf("category %s: %w", slug, ErrNotFound)
+	}
+	b, err := w.log.Repo().ReadBlob(fromHex(blob))
+	if err != nil {
+		return Category{}, "", fmt.Errorf("read category %s: %w", slug, err)
+	}
+	c, err := ParseCategory(CategoryPath(slug), b)
+	return c, blob, err
 }
 
 // DeleteCategory removes a category no post uses.
@@ -530,34 +640,145 @@ func (w *Writer) CategoryVersion(slug string) (string, error) {
 	return w.idx.categories[slug], nil
 }
 
-// PutSettings replaces site/settings.yaml.
-func (w *Writer) PutSettings(ctx context.Context, actor Actor, s Settings) (Written, error) {
-	return w.command(ctx, func(head repo.Hash) (*Batch, error) {
+// PutSettings replaces site/settings.yaml; ifMatch as in EditSettings.
+func (w *Writer) PutSettings(ctx context.Context, actor Actor, ifMatch string, s Settings) (Written, error) {
+	return w.editSiteFile(ctx, actor, SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func([]byte) ([]byte, error) {
 		if err := ValidateSettings(&s).err(""); err != nil {
 			return nil, err
 		}
-		data, err := MarshalSettings(&s)
-		if err != nil {
-			return nil, err
-		}
-		return w.batch(actor, "site/settings", string(SettingsChanged), "Change settings",
-			repo.Change{Path: SettingsPath, Data: data}), nil
+		return MarshalSettings(&s)
 	})
 }
 
-// PutProfile replaces site/profile.yaml.
-func (w *Writer) PutProfile(ctx context.Context, actor Actor, p Profile) (Written, error) {
-	return w.command(ctx, func(head repo.Hash) (*Batch, error) {
-		if err := ValidateProfile(&p).err(""); err != nil {
-			return nil, err
+// EditSettings sets the settings to what edit makes of the current ones
+// (the defaults when site/settings.yaml is absent), under the writer's
+// lock as EditPost does. ifMatch, when not empty, must be the file's
+// current version. Written.Version is the version after.
+func (w *Writer) EditSettings(ctx context.Context, actor Actor, ifMatch string, edit func(cur Settings) (Settings, error)) (Written, error) {
+	return w.editSiteFile(ctx, actor, SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func(cur []byte) ([]byte, error) {
+		s := DefaultSettings()
+		if cur != nil {
+			var err error
+			if s, err = ParseSettings(cur); err != nil {
+				return nil, err
+			}
 		}
-		data, err := MarshalProfile(&p)
+		s, err := edit(s)
 		if err != nil {
 			return nil, err
 		}
-		return w.batch(actor, "site/profile", string(ProfileChanged), "Change profile",
-			repo.Change{Path: ProfilePath, Data: data}), nil
+		if err := ValidateSettings(&s).err(""); err != nil {
+			return nil, err
+		}
+		return MarshalSettings(&s)
 	})
+}
+
+// PutProfile replaces site/profile.yaml; ifMatch as in EditSettings.
+func (w *Writer) PutProfile(ctx context.Context, actor Actor, ifMatch string, p Profile) (Written, error) {
+	return w.editSiteFile(ctx, actor, ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func([]byte) ([]byte, error) {
+		if err := ValidateProfile(&p).err(""); err != nil {
+			return nil, err
+		}
+		return MarshalProfile(&p)
+	})
+}
+
+// EditProfile is EditSettings for site/profile.yaml.
+func (w *Writer) EditProfile(ctx context.Context, actor Actor, ifMatch string, edit func(cur Profile) (Profile, error)) (Written, error) {
+	return w.editSiteFile(ctx, actor, ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func(cur []byte) ([]byte, error) {
+		var p Profile
+		if cur != nil {
+			var err error
+			if p, err = ParseProfile(cur); err != nil {
+				return nil, err
+			}
+		}
+		p, err := edit(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := ValidateProfile(&p).err(""); err != nil {
+			return nil, err
+		}
+		return MarshalProfile(&p)
+	})
+}
+
+// editSiteFile rewrites one site file from its current bytes (nil when
+// absent) under the writer's lock; an unchanged file is not committed.
+func (w *Writer) editSiteFile(ctx context.Context, actor Actor, file, ifMatch, subject string, typ Type, summary string, edit func(cur []byte) ([]byte, error)) (Written, error) {
+	version := ""
+	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+		cur, blob, err := w.siteFile(head, file)
+		if err != nil {
+			return nil, err
+		}
+		if ifMatch != "" && ifMatch != blob {
+			return nil, fmt.Errorf("%s: %w", subject, ErrStale)
+		}
+		data, err := edit(cur)
+		if err != nil {
+			return nil, err
+		}
+		version = BlobVersion(data)
+		if version == blob {
+			return nil, nil // nothing changed: no commit, no event
+		}
+		return w.batch(actor, subject, string(typ), summary, repo.Change{Path: file, Data: data}), nil
+	})
+	res.Version = version
+	return res, err
+}
+
+// siteFile reads a file at head: its bytes (nil when absent) and version.
+func (w *Writer) siteFile(head repo.Hash, file string) ([]byte, string, error) {
+	if head.IsZero() {
+		return nil, "", nil
+	}
+	h, err := w.log.Repo().Stat(head, file)
+	if err != nil {
+		return nil, "", fmt.Errorf("stat %s: %w", file, err)
+	}
+	if h.IsZero() {
+		return nil, "", nil
+	}
+	b, err := w.log.Repo().ReadBlob(h)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", file, err)
+	}
+	return b, h.String(), nil
+}
+
+// Settings reads the settings and their version ("" when the file is
+// absent) from the head.
+func (w *Writer) Settings() (Settings, string, error) {
+	b, v, err := w.readSiteFile(SettingsPath)
+	if err != nil || b == nil {
+		return DefaultSettings(), v, err
+	}
+	s, err := ParseSettings(b)
+	return s, v, err
+}
+
+// Profile reads the profile and its version from the head.
+func (w *Writer) Profile() (Profile, string, error) {
+	b, v, err := w.readSiteFile(ProfilePath)
+	if err != nil || b == nil {
+		return Profile{}, v, err
+	}
+	p, err := ParseProfile(b)
+	return p, v, err
+}
+
+func (w *Writer) readSiteFile(file string) ([]byte, string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	head, err := w.sync()
+	if err != nil {
+		return nil, "", err
+	}
+	return w.siteFile(head, file)
 }
 
 func plural(n int, noun string) string {
@@ -571,7 +792,7 @@ func plural(n int, noun string) string {
 // the LFS store: its metadata file and its LFS pointer, one commit.
 func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m Media) (Written, Media, error) {
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
-		m.ID = newPostID()
+		m.ID = w.newPostID()
 		m.UploadedAt = w.now().UTC().Truncate(time.Second)
 		if err := validateMediaText(m.Alt, m.Caption).err(""); err != nil {
 			return nil, err
@@ -595,7 +816,14 @@ func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m Media) (Written
 
 // UpdateMedia changes a media item's alt text and caption.
 func (w *Writer) UpdateMedia(ctx context.Context, actor Actor, id, ifMatch, alt, caption string) (Written, Media, error) {
+	return w.EditMedia(ctx, actor, id, ifMatch, func(Media) (string, string, error) { return alt, caption, nil })
+}
+
+// EditMedia sets a media item's alt text and caption to what edit makes of
+// its current metadata, under the writer's lock as EditPost does.
+func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string, edit func(cur Media) (alt, caption string, err error)) (Written, Media, error) {
 	var m Media
+	version := ""
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
 		e, ok := w.idx.media[id]
 		if !ok {
@@ -611,7 +839,9 @@ func (w *Writer) UpdateMedia(ctx context.Context, actor Actor, id, ifMatch, alt,
 		if m, err = ParseMedia(MediaMetaPath(id), b); err != nil {
 			return nil, err
 		}
-		m.Alt, m.Caption = alt, caption
+		if m.Alt, m.Caption, err = edit(m); err != nil {
+			return nil, err
+		}
 		if err := validateMediaText(m.Alt, m.Caption).err(""); err != nil {
 			return nil, err
 		}
@@ -619,9 +849,15 @@ func (w *Writer) UpdateMedia(ctx context.Context, actor Actor, id, ifMatch, alt,
 		if err != nil {
 			return nil, err
 		}
+		version = BlobVersion(data)
+		if version == e.blob {
+			return nil, nil // nothing changed: no commit, no event
+		}
 		return w.batch(actor, "media/"+id, string(MediaUpdated), "Describe media "+id,
 			repo.Change{Path: MediaMetaPath(id), Data: data}), nil
 	})
+	res.Version = version
+	m.Blob = version
 	return res, m, err
 }
 
