@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/chronicle-cms/chronicle/events"
@@ -26,27 +27,48 @@ func (h *Handler) createCategory(w http.ResponseWriter, r *http.Request) error {
 	if req.Slug == "" {
 		req.Slug = events.Slugify(req.Name)
 	}
-	if v, err := wr.CategoryVersion(req.Slug); err != nil {
-		return err
-	} else if v != "" {
-		return fieldProblem(http.StatusConflict, "slug", "category %q exists already: change it with PUT /api/v1/categories/%s", req.Slug, req.Slug)
+	c := events.Category{Slug: req.Slug, Name: req.Name, Description: req.Description}
+	if c.Slug == "" {
+		// No slug can be made from the name: say so of the name.
+		if msg := events.NameProblem(c.Name); msg != "" {
+			return fieldProblem(http.StatusUnprocessableEntity, "name", "%s", msg)
+		}
 	}
-	return h.saveCategory(w, r, wr, events.Category{Slug: req.Slug, Name: req.Name, Description: req.Description})
+	// Checked under the writer's lock: of two creations of one slug, one
+	// gets 409, never an overwrite.
+	return h.writeCategory(w, r, wr, c.Slug, func(_ events.Category, exists bool) (events.Category, error) {
+		if exists {
+			return c, &events.ConflictError{Field: "slug", Detail: fmt.Sprintf("category %q exists already: change it with PATCH or PUT /api/v1/categories/%s", c.Slug, c.Slug)}
+		}
+		return c, nil
+	})
 }
 
 func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, wr write, c events.Category) error {
-	res, created, err := wr.PutCategory(r.Context(), wr.actor, c, wr.match)
+	return h.writeCategory(w, r, wr, c.Slug, func(events.Category, bool) (events.Category, error) { return c, nil })
+}
+
+// writeCategory commits what edit makes of the category at slug and
+// answers with it: 201 if it is new.
+func (h *Handler) writeCategory(w http.ResponseWriter, r *http.Request, wr write, slug string, edit func(events.Category, bool) (events.Category, error)) error {
+	var c events.Category
+	res, created, err := wr.EditCategory(r.Context(), wr.actor, slug, wr.match, func(cur events.Category, exists bool) (events.Category, error) {
+		var err error
+		c, err = edit(cur, exists)
+		return c, err
+	})
 	if err != nil {
 		return err
 	}
+	c.Slug = slug
 	h.afterWrite(w, r, res)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
 		w.Header().Set("Location", "/api/v1/categories/"+c.Slug)
 	}
-	if v, err := wr.CategoryVersion(c.Slug); err == nil && v != "" {
-		w.Header().Set("ETag", etag(v))
+	if res.Version != "" {
+		w.Header().Set("ETag", etag(res.Version))
 	}
 	return writeJSON(w, status, c)
 }

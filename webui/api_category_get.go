@@ -1,22 +1,32 @@
 package webui
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gorilla/mux"
+
+	"github.com/chronicle-cms/chronicle/events"
 )
 
-// getCategory returns one category.
+// getCategory returns one category. On the writer node, body and ETag
+// both come from the head; elsewhere from the catalogue, without an ETag
+// (such a node takes no writes).
 func (h *Handler) getCategory(w http.ResponseWriter, r *http.Request) error {
 	slug := mux.Vars(r)["slug"]
+	if h.cfg.Writer != nil {
+		c, v, err := h.cfg.Writer.Category(slug)
+		if errors.Is(err, events.ErrNotFound) {
+			return problem(http.StatusNotFound, "no category %q", clip(slug))
+		} else if err != nil {
+			return err
+		}
+		w.Header().Set("ETag", etag(v))
+		return writeJSON(w, http.StatusOK, c)
+	}
 	c, ok := h.cfg.Catalogue.Category(slug)
 	if !ok {
 		return problem(http.StatusNotFound, "no category %q", clip(slug))
-	}
-	if h.cfg.Writer != nil {
-		if v, err := h.cfg.Writer.CategoryVersion(slug); err == nil && v != "" {
-			w.Header().Set("ETag", etag(v))
-		}
 	}
 	return writeJSON(w, http.StatusOK, c)
 }

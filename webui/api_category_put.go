@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -25,4 +26,28 @@ func (h *Handler) putCategory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.saveCategory(w, r, wr, events.Category{Slug: mux.Vars(r)["slug"], Name: req.Name, Description: req.Description})
+}
+
+// patchCategory changes the fields a JSON Merge Patch names of an
+// existing category, applied by the writer to its current state.
+func (h *Handler) patchCategory(w http.ResponseWriter, r *http.Request) error {
+	wr, err := h.startWrite(r)
+	if err != nil {
+		return err
+	}
+	patch, err := h.decodeMergePatch(w, r)
+	if err != nil {
+		return err
+	}
+	slug := mux.Vars(r)["slug"]
+	return h.writeCategory(w, r, wr, slug, func(cur events.Category, exists bool) (events.Category, error) {
+		if !exists {
+			return cur, fmt.Errorf("category %s: %w (create it with POST /api/v1/categories or PUT)", clip(slug), events.ErrNotFound)
+		}
+		var req categoryUpdate
+		if err := applyMergePatch(categoryUpdate{Name: cur.Name, Description: cur.Description}, patch, &req); err != nil {
+			return cur, err
+		}
+		return events.Category{Slug: slug, Name: req.Name, Description: req.Description}, nil
+	})
 }

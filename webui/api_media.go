@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+
+	"github.com/chronicle-cms/chronicle/events"
 )
 
 // getMedia returns one media item's metadata.
@@ -34,16 +36,20 @@ func (h *Handler) listMedia(w http.ResponseWriter, r *http.Request) error {
 		"total_pages": (total + per - 1) / per})
 }
 
-// updateMedia changes alt text and caption.
+// mediaText is the editable part of a media item.
+type mediaText struct {
+	Alt     string `json:"alt"`
+	Caption string `json:"caption"`
+}
+
+// updateMedia replaces alt text and caption (what the body leaves out
+// becomes empty).
 func (h *Handler) updateMedia(w http.ResponseWriter, r *http.Request) error {
 	wr, err := h.startWrite(r)
 	if err != nil {
 		return err
 	}
-	var req struct {
-		Alt     string `json:"alt"`
-		Caption string `json:"caption"`
-	}
+	var req mediaText
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -52,7 +58,29 @@ func (h *Handler) updateMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.afterWrite(w, r, res)
-	return writeMedia(w, http.StatusOK, mediaVersion(res, m))
+	return writeMedia(w, http.StatusOK, m)
+}
+
+// patchMedia changes alt text or caption as a JSON Merge Patch says.
+func (h *Handler) patchMedia(w http.ResponseWriter, r *http.Request) error {
+	wr, err := h.startWrite(r)
+	if err != nil {
+		return err
+	}
+	patch, err := h.decodeMergePatch(w, r)
+	if err != nil {
+		return err
+	}
+	res, m, err := wr.EditMedia(r.Context(), wr.actor, mux.Vars(r)["id"], wr.match, func(cur events.Media) (string, string, error) {
+		var req mediaText
+		err := applyMergePatch(mediaText{Alt: cur.Alt, Caption: cur.Caption}, patch, &req)
+		return req.Alt, req.Caption, err
+	})
+	if err != nil {
+		return err
+	}
+	h.afterWrite(w, r, res)
+	return writeMedia(w, http.StatusOK, m)
 }
 
 // deleteMedia removes a media item from the site.

@@ -16,10 +16,32 @@ func (h *Handler) putProfile(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decodeJSON(w, r, &p); err != nil {
 		return err
 	}
-	res, err := wr.PutProfile(r.Context(), wr.actor, p)
+	res, err := wr.PutProfile(r.Context(), wr.actor, wr.match, p)
 	if err != nil {
 		return err
 	}
-	h.afterWrite(w, r, res)
-	return writeJSON(w, http.StatusOK, p)
+	return h.answerSiteWrite(w, r, res, p)
+}
+
+// patchProfile changes the profile fields a JSON Merge Patch names; null
+// removes one.
+func (h *Handler) patchProfile(w http.ResponseWriter, r *http.Request) error {
+	wr, err := h.startWrite(r)
+	if err != nil {
+		return err
+	}
+	patch, err := h.decodeMergePatch(w, r)
+	if err != nil {
+		return err
+	}
+	var out events.Profile
+	res, err := wr.EditProfile(r.Context(), wr.actor, wr.match, func(cur events.Profile) (events.Profile, error) {
+		out = events.Profile{}
+		err := applyMergePatch(cur, patch, &out)
+		return out, err
+	})
+	if err != nil {
+		return err
+	}
+	return h.answerSiteWrite(w, r, res, out)
 }

@@ -35,7 +35,40 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, res)
+	return writeJSON(w, http.StatusOK, searchAnswer{Query: res.Query, Items: nonNilHits(res.Hits), Page: q.Page, PerPage: q.PerPage,
+		Total: res.Total, TotalPages: res.TotalPages, Facets: nonNilFacets(res.Facets)})
+}
+
+// nonNilFacets answers a facet without terms as [], never null.
+func nonNilFacets(f map[string][]search.FacetTerm) map[string][]search.FacetTerm {
+	out := make(map[string][]search.FacetTerm, len(f))
+	for k, v := range f {
+		if v == nil {
+			v = []search.FacetTerm{}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// searchAnswer is a page of search results in the shape of every list the
+// API answers: items, page, per_page, total, total_pages; then the query
+// as understood and the facets.
+type searchAnswer struct {
+	Query      search.Query                  `json:"query"`
+	Items      []search.Hit                  `json:"items"`
+	Page       int                           `json:"page"`
+	PerPage    int                           `json:"per_page"`
+	Total      int                           `json:"total"`
+	TotalPages int                           `json:"total_pages"`
+	Facets     map[string][]search.FacetTerm `json:"facets"`
+}
+
+func nonNilHits(h []search.Hit) []search.Hit {
+	if h == nil {
+		return []search.Hit{}
+	}
+	return h
 }
 
 // searchQuery reads q, category, tag, year, sort, page and per_page, and

@@ -6,7 +6,8 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 )
 
-// putSettings replaces the site settings (admin only).
+// putSettings replaces the site settings (admin only): what the body
+// leaves out goes back to its default.
 func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request) error {
 	wr, err := h.startWrite(r)
 	if err != nil {
@@ -16,10 +17,42 @@ func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decodeJSON(w, r, &s); err != nil {
 		return err
 	}
-	res, err := wr.PutSettings(r.Context(), wr.actor, s)
+	res, err := wr.PutSettings(r.Context(), wr.actor, wr.match, s)
 	if err != nil {
 		return err
 	}
+	return h.answerSiteWrite(w, r, res, s)
+}
+
+// patchSettings changes the settings a JSON Merge Patch names (admin
+// only); null puts one back to its default.
+func (h *Handler) patchSettings(w http.ResponseWriter, r *http.Request) error {
+	wr, err := h.startWrite(r)
+	if err != nil {
+		return err
+	}
+	patch, err := h.decodeMergePatch(w, r)
+	if err != nil {
+		return err
+	}
+	var out events.Settings
+	res, err := wr.EditSettings(r.Context(), wr.actor, wr.match, func(cur events.Settings) (events.Settings, error) {
+		out = events.DefaultSettings()
+		err := applyMergePatch(cur, patch, &out)
+		return out, err
+	})
+	if err != nil {
+		return err
+	}
+	return h.answerSiteWrite(w, r, res, out)
+}
+
+// answerSiteWrite answers a write of settings or profile with the state
+// written and its version.
+func (h *Handler) answerSiteWrite(w http.ResponseWriter, r *http.Request, res events.Written, v any) error {
 	h.afterWrite(w, r, res)
-	return writeJSON(w, http.StatusOK, s)
+	if res.Version != "" {
+		w.Header().Set("ETag", etag(res.Version))
+	}
+	return writeJSON(w, http.StatusOK, v)
 }

@@ -49,11 +49,24 @@ type Writer interface {
 	PutCategory(ctx context.Context, a events.Actor, c events.Category, ifMatch string) (events.Written, bool, error)
 	DeleteCategory(ctx context.Context, a events.Actor, slug, ifMatch string) (events.Written, error)
 	CategoryVersion(slug string) (string, error)
-	PutSettings(ctx context.Context, a events.Actor, s events.Settings) (events.Written, error)
-	PutProfile(ctx context.Context, a events.Actor, p events.Profile) (events.Written, error)
+	PutSettings(ctx context.Context, a events.Actor, ifMatch string, s events.Settings) (events.Written, error)
+	PutProfile(ctx context.Context, a events.Actor, ifMatch string, p events.Profile) (events.Written, error)
 	UploadMedia(ctx context.Context, a events.Actor, m events.Media) (events.Written, events.Media, error)
 	UpdateMedia(ctx context.Context, a events.Actor, id, ifMatch, alt, caption string) (events.Written, events.Media, error)
 	DeleteMedia(ctx context.Context, a events.Actor, id, ifMatch string) (events.Written, error)
+
+	// The Edit methods apply edit to the current state under the writer's
+	// lock (PATCH: a merge that never undoes a concurrent write).
+	EditPost(ctx context.Context, a events.Actor, id, ifMatch string, edit func(cur events.Post) (events.PostInput, error)) (events.Written, error)
+	EditCategory(ctx context.Context, a events.Actor, slug, ifMatch string, edit func(cur events.Category, exists bool) (events.Category, error)) (events.Written, bool, error)
+	EditSettings(ctx context.Context, a events.Actor, ifMatch string, edit func(cur events.Settings) (events.Settings, error)) (events.Written, error)
+	EditProfile(ctx context.Context, a events.Actor, ifMatch string, edit func(cur events.Profile) (events.Profile, error)) (events.Written, error)
+	EditMedia(ctx context.Context, a events.Actor, id, ifMatch string, edit func(cur events.Media) (alt, caption string, err error)) (events.Written, events.Media, error)
+	// Category, Settings and Profile read the head: body and version
+	// (ETag) from one source.
+	Category(slug string) (events.Category, string, error)
+	Settings() (events.Settings, string, error)
+	Profile() (events.Profile, string, error)
 }
 
 // SitePages is the public site's read model.

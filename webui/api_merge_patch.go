@@ -1,0 +1,79 @@
+package webui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+)
+
+// mergePatchType is the media type of a JSON Merge Patch (RFC 7396), the
+// body every PATCH of the API takes.
+const mergePatchType = "application/merge-patch+json"
+
+// decodeMergePatch reads a PATCH body: a JSON object sent as
+// application/merge-patch+json (any other type is 415, with Accept-Patch
+// saying which), within the body limit.
+func (h *Handler) decodeMergePatch(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mergePatchType {
+		return nil, problem(http.StatusUnsupportedMediaType,
+			"send a PATCH body as %s (a JSON Merge Patch, RFC 7396: the fields to change; null removes one); to replace the whole resource, use PUT", mergePatchType).
+			with("Accept-Patch", mergePatchType)
+	}
+	var patch map[string]any
+	if err := h.decodeJSON(w, r, &patch); err != nil {
+		return nil, err
+	}
+	if patch == nil { // the body was "null"
+		return nil, problem(http.StatusBadRequest, "the body must be a JSON object")
+	}
+	return patch, nil
+}
+
+// mergePatch applies patch to target as RFC 7396 says: an object patches
+// member by member, null removes a member, anything else replaces.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(t, k)
+		} else {
+			t[k] = mergePatch(t[k], v)
+		}
+	}
+	return t
+}
+
+// applyMergePatch merges patch into cur (the editable fields of the
+// resource as it is, in its JSON form) and decodes the result into out
+// as strictly as a PUT body: unknown fields and wrong types are refused
+// with a problem naming the field. Members the patch removed are left at
+// whatever out held before: its defaults.
+func applyMergePatch(cur any, patch map[string]any, out any) error {
+	b, err := json.Marshal(cur)
+	if err != nil {
+		return fmt.Errorf("encode current state: %w", err)
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("decode current state: %w", err)
+	}
+	merged, err := json.Marshal(mergePatch(doc, patch))
+	if err != nil {
+		return fmt.Errorf("encode merged state: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(merged))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return jsonProblem(err, int64(len(merged)))
+	}
+	return nil
+}
