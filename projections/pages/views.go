@@ -385,9 +385,12 @@ func (p *Pages) renderPost(ps *post) *Page {
 	path := PostURL(ps.Slug)
 	v := p.newView(path, ps.Title)
 	pv := &postView{postLink: p.link(ps), HTML: p.withSrcset(ps.HTML), EmbedURL: ps.EmbedURL}
-	if v, ok := p.img(ps.FeatureImage); ok {
-		pv.Feature = &v
-	} else if ps.FeatureImage != "" && strings.Contains(ps.FeatureImage, "/") {
+	if id, ok := events.MediaRefID(ps.FeatureImage); ok {
+		if v, ok := p.img(id); ok {
+			pv.Feature = &v
+		}
+	}
+	if pv.Feature == nil && strings.Contains(ps.FeatureImage, "/") {
 		pv.Feature = &imgView{Src: ps.FeatureImage}
 	}
 	for _, id := range ps.Gallery {
@@ -448,13 +451,17 @@ func (p *Pages) renderPost(ps *post) *Page {
 	return p.execute("post", v, 200, modified)
 }
 
-// imageURL turns a media id into the URL of a variant fit for sharing
-// cards (JPEG, about 1,600 wide, or the nearest); URLs pass through.
+// imageURL turns a reference to an upload (media:<id>, or a bare id)
+// into the URL of a variant fit for sharing cards (JPEG, about 1,600
+// wide, or the nearest); URLs pass through.
 func (p *Pages) imageURL(ref string) string {
-	if ref == "" || strings.Contains(ref, "/") {
-		return ref
+	if id, ok := events.MediaRefID(ref); ok {
+		return "/media/" + id + "/w1600.jpg"
 	}
-	return "/media/" + ref + "/w1600.jpg"
+	if strings.HasPrefix(ref, events.MediaRefPrefix) {
+		return "" // not an id: nothing to show
+	}
+	return ref
 }
 
 func indexOf(all []*post, ps *post) int {
