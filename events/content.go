@@ -72,6 +72,9 @@ type Settings struct {
 	PostsPerPage int       `json:"posts_per_page" yaml:"posts_per_page,omitempty"`
 	Analytics    Analytics `json:"analytics" yaml:"analytics,omitempty"`
 	Ads          Ads       `json:"ads" yaml:"ads,omitempty"`
+	// Navigation chooses the header's links (see NavItem); nil: the
+	// first DefaultNavCategories categories.
+	Navigation *[]NavItem `json:"navigation,omitempty" yaml:"navigation,omitempty"`
 }
 
 // Analytics holds the ids of analytics services; empty means off.
@@ -775,6 +778,9 @@ func ValidateSettings(s *Settings) fieldErrors {
 	}
 	if id := s.Ads.AdSenseClientID; id != "" && !adsenseRE.MatchString(id) {
 		fe.add("ads.adsense_client_id", 0, "%q is not an AdSense client id (ca-pub-…)", clip(id))
+	}
+	if s.Navigation != nil {
+		validateNavigation(&fe, *s.Navigation)
 	}
 	return fe
 }
