@@ -63,6 +63,12 @@ func representativeSite(t *testing.T) (*site, map[string]string) {
 	})
 	hostileSite(t, s, tok)
 	wait := []string{"Prefer", "wait=5"}
+	// A header chosen in the settings, among more categories than fit.
+	for _, name := range []string{"Travel", "Cooking", "Photography", "Longer category name", "Books", "Science"} {
+		mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"name": name}), 201)
+	}
+	mustStatus(t, s.do("PUT", "/api/v1/settings", tok, map[string]any{"title": "My blog", "posts_per_page": 5, "language": "en",
+		"navigation": []any{"news", "travel", "photography", "longer-category-name", map[string]string{"label": "Everything", "url": "/tag/all"}, "books", "science"}}, wait...), 200)
 	mustStatus(t, s.do("PUT", "/api/v1/profile", tok, map[string]any{"name": "Ann Writer", "bio": "I write *field notes* about walking.\n\nSecond paragraph.",
 		"avatar": "https://example.org/ann.jpg", "links": []map[string]string{{"name": "Mastodon", "url": "https://social.example/@ann"}, {"name": "GitHub", "url": "https://github.com/ann"}}}, wait...), 200)
 	mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": "Everything Markdown can do", "slug": "kitchen-sink", "status": "published",
@@ -170,6 +176,21 @@ func TestPagesAreAccessible(t *testing.T) {
 				t.Errorf("%s: a script from content ran", name)
 			}
 		}
+	}
+	// On a phone the header's navigation is one row, scrolling sideways,
+	// with nothing cut off the page (and still no violations).
+	var rows, overflow float64
+	var raw string
+	err = chromedp.Run(ctx, chromedp.EmulateViewport(360, 740), chromedp.Navigate(s.url+pages["category"]),
+		chromedp.Evaluate(`new Set([...document.querySelectorAll('nav[aria-label=Site] a')].map(a => Math.round(a.getBoundingClientRect().top))).size`, &rows),
+		chromedp.Evaluate(`document.documentElement.scrollWidth - document.documentElement.clientWidth`, &overflow),
+		chromedp.Evaluate(string(axe), nil),
+		chromedp.Evaluate(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations.filter(v => v.impact == 'serious' || v.impact == 'critical').map(v => v.id)))`, &raw, awaitPromise))
+	if err != nil {
+		t.Fatalf("phone: %v", err)
+	}
+	if rows > 1 || overflow > 0 || raw != "[]" {
+		t.Errorf("phone header: %v rows of links, page %vpx wider than the screen, violations %s", rows, overflow, raw)
 	}
 	if shots := os.Getenv("CHRONICLE_SCREENSHOTS"); shots != "" {
 		for _, name := range []string{"home", "post", "about", "search"} {

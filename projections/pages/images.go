@@ -54,23 +54,49 @@ func (p *Pages) img(id string) (imgView, bool) {
 	return v, true
 }
 
-// inlineMedia matches the images the renderer made of media: references.
-var inlineMedia = regexp.MustCompile(`<img src="/media/([a-z0-9]+)/original" alt="([^"]*)" loading="lazy"/>`)
+// inlineMedia matches the images the renderer made of media: references,
+// with the paragraph around them when they are all it holds.
+var inlineMedia = regexp.MustCompile(`(<p>)?<img src="/media/([A-Za-z0-9][A-Za-z0-9_-]*)/original" alt="([^"]*)" loading="lazy"/>(</p>)?`)
 
 // withSrcset gives the post's inline media images their widths, sizes and
-// dimensions. It runs when a page is rendered, from the model: uploads
-// that arrive after the post are picked up when they do. Callers hold mu.
+// dimensions, and a picture alone in its paragraph with a caption becomes
+// a figure with that caption. It runs when a page is rendered, from the
+// model: uploads that arrive after the post are picked up when they do.
+// Callers hold mu.
 func (p *Pages) withSrcset(body string) template.HTML {
 	return template.HTML(inlineMedia.ReplaceAllStringFunc(body, func(tag string) string {
 		m := inlineMedia.FindStringSubmatch(tag)
-		v, ok := p.img(m[1])
+		v, ok := p.img(m[2])
 		if !ok {
 			return tag
 		}
-		return fmt.Sprintf(`<img src="%s" srcset="%s" sizes="%s" width="%d" height="%d" alt="%s" loading="lazy" decoding="async"/>`,
-			v.Src, v.Srcset, v.Sizes, v.Width, v.Height, m[2])
+		// alt is the renderer's, already escaped; the caption is text.
+		img := fmt.Sprintf(`<img src="%s" srcset="%s" sizes="%s" width="%d" height="%d" alt="%s" loading="lazy" decoding="async"/>`,
+			v.Src, v.Srcset, v.Sizes, v.Width, v.Height, m[3])
+		if m[1] != "" && m[4] != "" && strings.TrimSpace(v.Caption) != "" {
+			return `<figure class="inline">` + img + `<figcaption>` + template.HTMLEscapeString(v.Caption) + `</figcaption></figure>`
+		}
+		return m[1] + img + m[4]
 	}))
 }
+
+// thumb is a post's feature image laid out for a list, if it is an upload.
+// Callers hold mu.
+func (p *Pages) thumb(ps *post) *imgView {
+	id, ok := events.MediaRefID(ps.FeatureImage)
+	if !ok {
+		return nil
+	}
+	v, ok := p.img(id)
+	if !ok {
+		return nil
+	}
+	v.Sizes = thumbSizes
+	return &v
+}
+
+// thumbSizes: list thumbnails show at most 9rem wide.
+const thumbSizes = "(min-width: 44rem) 9rem, 30vw"
 
 func imageOf(m events.Media) image {
 	return image{ID: m.ID, Width: m.Width, Height: m.Height, Alt: m.Alt, Caption: m.Caption}

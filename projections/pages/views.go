@@ -54,10 +54,12 @@ type postLink struct {
 	Title, URL, Summary          string
 	PublishedISO, PublishedHuman string
 	Categories                   []link
+	Thumb                        *imgView // the feature image, on list pages
 }
 
 type postView struct {
 	postLink
+	Author                   string // the byline: the profile's name
 	HTML                     template.HTML
 	Updated                  bool
 	UpdatedISO, UpdatedHuman string
@@ -102,15 +104,7 @@ func (p *Pages) newView(path, title string) view {
 	s := p.settings
 	v := view{Site: siteView{Title: s.Title, Tagline: s.Tagline, Lang: s.Language, Author: p.profile.Name,
 		GoogleAnalyticsID: s.Analytics.GoogleAnalyticsID, AdSenseClientID: s.Ads.AdSenseClientID, Year: p.lastYear()}}
-	cats := make([]events.Category, 0, len(p.categories))
-	for _, c := range p.categories {
-		cats = append(cats, c)
-	}
-	events.SortCategories(cats)
-	for _, c := range cats {
-		href := "/category/" + c.Slug
-		v.Site.Nav = append(v.Site.Nav, navLink{Name: c.Name, Href: href, Current: path == href || strings.HasPrefix(path, href+"/")})
-	}
+	v.Site.Nav = p.navigation(path)
 	full := s.Title
 	if title != "" {
 		full = title + " — " + s.Title
@@ -123,6 +117,39 @@ func (p *Pages) newView(path, title string) view {
 		{"application/feed+json", s.Title + " (JSON Feed)", "/feed.json"},
 	}
 	return v
+}
+
+// navigation is the header's links between Home and About: those the
+// settings choose (categories that no longer exist left out), else the
+// first few categories by name. Callers hold mu.
+func (p *Pages) navigation(path string) []navLink {
+	var items []events.NavItem
+	if p.settings.Navigation != nil {
+		items = *p.settings.Navigation
+	} else {
+		cats := make([]events.Category, 0, len(p.categories))
+		for _, c := range p.categories {
+			cats = append(cats, c)
+		}
+		events.SortCategories(cats)
+		for _, c := range cats[:min(len(cats), events.DefaultNavCategories)] {
+			items = append(items, events.NavItem{Category: c.Slug})
+		}
+	}
+	var out []navLink
+	for _, it := range items {
+		if it.URL != "" {
+			out = append(out, navLink{Name: it.Label, Href: it.URL, Current: path == it.URL})
+			continue
+		}
+		c, ok := p.categories[it.Category]
+		if !ok {
+			continue
+		}
+		href := "/category/" + c.Slug
+		out = append(out, navLink{Name: firstOf(it.Label, c.Name), Href: href, Current: path == href || strings.HasPrefix(path, href+"/")})
+	}
+	return out
 }
 
 // lastYear is the year of the newest content, for the footer: a
@@ -326,7 +353,9 @@ func (p *Pages) renderList(path string, l listing, page int) *Page {
 	start := (page - 1) * per
 	modified := p.siteUpdated
 	for _, ps := range l.posts[start:min(len(l.posts), start+per)] {
-		v.Posts = append(v.Posts, p.link(ps))
+		pl := p.link(ps)
+		pl.Thumb = p.thumb(ps)
+		v.Posts = append(v.Posts, pl)
 		if ps.UpdatedAt.After(modified) {
 			modified = ps.UpdatedAt
 		}
@@ -384,7 +413,7 @@ func (p *Pages) renderArchive(path string, segs []string) *Page {
 func (p *Pages) renderPost(ps *post) *Page {
 	path := PostURL(ps.Slug)
 	v := p.newView(path, ps.Title)
-	pv := &postView{postLink: p.link(ps), HTML: p.withSrcset(ps.HTML), EmbedURL: ps.EmbedURL}
+	pv := &postView{postLink: p.link(ps), Author: p.profile.Name, HTML: p.withSrcset(ps.HTML), EmbedURL: ps.EmbedURL}
 	if id, ok := events.MediaRefID(ps.FeatureImage); ok {
 		if v, ok := p.img(id); ok {
 			pv.Feature = &v
