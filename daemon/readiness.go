@@ -37,12 +37,12 @@ func (r *readiness) Check() error {
 			r.log.Info("projections caught up", "height", r.target.Height)
 		}
 	}
-	return r.heldBack(0)
+	return r.heldBack(time.Second)
 }
 
 // heldBack reports what holds events back: a failing outbox, or a
 // projection stopped for longer than grace (a stop shorter than that may
-// be a failure retried at once).
+// be a failure retried at once, or a consumer being recreated).
 func (r *readiness) heldBack(grace time.Duration) error {
 	if r.outbox != nil {
 		if err := r.outbox.Failure(); err != nil {

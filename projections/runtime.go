@@ -167,7 +167,13 @@ func (rt *Runtime) consumerName(r *runner) string {
 // recreated from git, or the last batch failed.
 func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer, uint64, error) {
 	cp := r.checkpoint()
-	start := uint64(1)
+	info, err := rt.stream.Info(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("stream info: %w", err)
+	}
+	// Without a usable checkpoint, from the stream's first message, which
+	// need not be 1 (a purged or limited stream).
+	start := max(info.State.FirstSeq, 1)
 	if cp.Seq > 0 {
 		if m, err := rt.stream.GetMsg(ctx, cp.Seq); err == nil {
 			if c, err := bus.CursorOf(m.Header); err == nil && c == cp.Cursor {
@@ -226,6 +232,11 @@ func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer, 
 		case <-t.C:
 		}
 		cons, start, err = rt.consumer(ctx, r) // on an error, the next round waits longer
+		if err == nil {
+			if info, ierr := rt.stream.Info(ctx); ierr == nil && info.State.LastSeq < start {
+				r.advance(r.checkpoint(), 0) // nothing to apply: nothing is held back
+			}
+		}
 	}
 }
 

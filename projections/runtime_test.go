@@ -349,11 +349,13 @@ func TestPoisonEventHaltsTheProjectionUntilFixed(t *testing.T) {
 	if err := rt.WaitFor(wctx, cursors[1]); err != nil {
 		t.Fatal(err)
 	}
+	// Several tries, and stopped now.
 	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.tries < 6 {
-			return fmt.Errorf("%d tries so far", f.tries)
+		tries := f.tries
+		f.mu.Unlock()
+		if err := rt.Health(); tries < 6 || err == nil {
+			return fmt.Errorf("%d tries so far, health %v", tries, err)
 		}
 		return nil
 	})
@@ -398,4 +400,82 @@ func checkFor(t *testing.T, total, sleep time.Duration, f func() error) {
 		}
 		time.Sleep(sleep)
 	}
+}
+
+// A consumer lost with nothing behind it (deleted by an operator, a
+// failover) is recreated, and the projection is not left reported as
+// stopped for want of an event to apply.
+func TestLostConsumerWithNothingPendingIsNotAStop(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cat := openCatalogue(t)
+	rt := projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{Backoff: 10 * time.Millisecond}, cat)
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	last := e.commit(t, post("p0", "T"))
+	if err := e.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := rt.WaitFor(wctx, last); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.stream.DeleteConsumer(ctx, cat.Name()); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if _, err := e.stream.Consumer(ctx, cat.Name()); err != nil {
+			return fmt.Errorf("consumer not recreated: %w", err)
+		}
+		return rt.Health()
+	})
+	next := e.commit(t, post("p1", "T"))
+	if err := e.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.WaitFor(wctx, next); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	rt.Wait()
+}
+
+// A stream that no longer starts at sequence 1 (purged, or limited on a
+// cluster) is read from its first message by a projection without a
+// checkpoint, instead of waiting for ever for sequence 1.
+func TestStreamNotStartingAtOne(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := range 4 {
+		e.commit(t, post(fmt.Sprintf("p%d", i), "T"))
+	}
+	if err := e.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.stream.Purge(ctx, jetstream.WithPurgeKeep(2)); err != nil {
+		t.Fatal(err)
+	}
+	last := e.commit(t, post("p4", "T"))
+	if err := e.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cat := openCatalogue(t)
+	rt := projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{Backoff: 10 * time.Millisecond}, cat)
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := rt.WaitFor(wctx, last); err != nil {
+		t.Fatalf("%v (health: %v)", err, rt.Health())
+	}
+	if _, ok := cat.Post("p2"); !ok {
+		t.Fatal("the first kept event was not applied")
+	}
+	cancel()
+	rt.Wait()
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -504,10 +505,7 @@ func (l *connLimit) admit(c net.Conn) (net.Conn, bool) {
 	if l.max <= 0 && l.perClient <= 0 {
 		return c, true
 	}
-	addr := c.RemoteAddr().String()
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		addr = host
-	}
+	addr := clientKey(c.RemoteAddr())
 	l.mu.Lock()
 	if (l.max > 0 && l.total >= l.max) || (l.perClient > 0 && l.byAddr[addr] >= l.perClient) {
 		l.mu.Unlock()
@@ -527,6 +525,22 @@ func (l *connLimit) admit(c net.Conn) (net.Conn, bool) {
 		}
 		l.mu.Unlock()
 	}}, true
+}
+
+// clientKey is what counts as one client: an IPv4 address, or an IPv6
+// /64 (one host is commonly given a whole /64, so its single addresses
+// would be free for the taking).
+func clientKey(a net.Addr) string {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	ip := ap.Addr().Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 // countedConn gives its place back once, at its first Close.

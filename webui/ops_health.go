@@ -12,15 +12,19 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // readyz answers 200 once projections have caught up with the log and
-// while nothing holds events back; else 503 and the reason (which names
-// a projection or the outbox and its error: operators need it, and it
-// says nothing of the content).
+// while nothing holds events back; else 503, with the reason (a
+// projection or the outbox, and its error) for those who may read the
+// metrics: it can name files and servers.
 func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := h.cfg.Ready(); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "not ready: %v\n", err)
+		if h.operator(r) {
+			fmt.Fprintf(w, "not ready: %v\n", err)
+		} else {
+			w.Write([]byte("not ready\n"))
+		}
 		return
 	}
 	w.Write([]byte("ready\n"))

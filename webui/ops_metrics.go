@@ -23,15 +23,22 @@ type MetricsConfig struct {
 
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
-// metrics serves the registry to those cfg allows, and 401 to others.
-func metrics(reg *prometheus.Registry, cfg MetricsConfig) http.Handler {
+// operator reports whether the request comes from those who may read
+// the metrics (and the reasons /readyz gives).
+func (cfg MetricsConfig) operator(r *http.Request) bool {
 	if cfg.AllowFrom == nil {
 		cfg.AllowFrom = loopback
 	}
-	want := sha256.Sum256([]byte(cfg.Token))
+	return allowed(r.RemoteAddr, cfg.AllowFrom) || (cfg.Token != "" && bearerIs(r, sha256.Sum256([]byte(cfg.Token))))
+}
+
+func (h *Handler) operator(r *http.Request) bool { return h.cfg.Metrics.operator(r) }
+
+// metrics serves the registry to those cfg allows, and 401 to others.
+func metrics(reg *prometheus.Registry, cfg MetricsConfig) http.Handler {
 	serve := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if allowed(r.RemoteAddr, cfg.AllowFrom) || (cfg.Token != "" && bearerIs(r, want)) {
+		if cfg.operator(r) {
 			serve.ServeHTTP(w, r)
 			return
 		}

@@ -88,19 +88,26 @@ func CursorOf(h nats.Header) (events.Cursor, error) {
 // LastPublished returns the position of the stream's last message, or the
 // zero cursor for an empty stream.
 func LastPublished(ctx context.Context, s jetstream.Stream) (events.Cursor, uint64, error) {
+	c, _, seq, err := lastMessage(ctx, s)
+	return c, seq, err
+}
+
+// lastMessage returns the position, message id and sequence of the
+// stream's last message.
+func lastMessage(ctx context.Context, s jetstream.Stream) (events.Cursor, string, uint64, error) {
 	info, err := s.Info(ctx)
 	if err != nil {
-		return events.Cursor{}, 0, fmt.Errorf("stream info: %w", err)
+		return events.Cursor{}, "", 0, fmt.Errorf("stream info: %w", err)
 	}
 	if info.State.LastSeq == 0 || info.State.Msgs == 0 {
-		return events.Cursor{}, 0, nil
+		return events.Cursor{}, "", 0, nil
 	}
 	m, err := s.GetMsg(ctx, info.State.LastSeq)
 	if err != nil {
-		return events.Cursor{}, 0, fmt.Errorf("read last message: %w", err)
+		return events.Cursor{}, "", 0, fmt.Errorf("read last message: %w", err)
 	}
 	c, err := CursorOf(m.Header)
-	return c, info.State.LastSeq, err
+	return c, m.Header.Get(jetstream.MsgIDHeader), info.State.LastSeq, err
 }
 
 // EmbeddedConfig configures the in-process server.

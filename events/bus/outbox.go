@@ -49,6 +49,7 @@ type Outbox struct {
 
 	mu        sync.Mutex // one pass at a time
 	loaded    bool
+	lastID    string // message id of the stream's last message, once loaded
 	published atomic.Pointer[events.Cursor] // readable during a pass
 	failure   atomic.Pointer[error]
 }
@@ -164,7 +165,7 @@ func (o *Outbox) Reconcile(ctx context.Context) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.loaded {
-		c, _, err := LastPublished(ctx, o.stream)
+		c, id, _, err := lastMessage(ctx, o.stream)
 		if err != nil {
 			return err
 		}
@@ -180,6 +181,7 @@ func (o *Outbox) Reconcile(ctx context.Context) error {
 			}
 		}
 		o.setPublished(c)
+		o.lastID = id
 		o.loaded = true
 	}
 	err := o.publishAfter(ctx, o.Published())
@@ -194,10 +196,14 @@ func (o *Outbox) Reconcile(ctx context.Context) error {
 // publishAfter publishes the events after c in windows: each window's
 // messages are sent without waiting, then all their acknowledgements are
 // awaited before the published position moves past them. Order is kept:
-// one connection delivers in order. Callers hold mu.
+// one connection delivers in order, and each message names the id of the
+// one before it (Nats-Expected-Last-Msg-Id), so that if the server drops
+// one, it refuses those after it instead of leaving a hole in the log.
+// Callers hold mu.
 func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 	var pending []jetstream.PubAckFuture
 	var last events.Cursor
+	lastID := o.lastID
 	flush := func() error {
 		timeout := time.NewTimer(o.ackWait)
 		defer timeout.Stop()
@@ -214,6 +220,7 @@ func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 		}
 		if len(pending) > 0 {
 			o.setPublished(last)
+			o.lastID = lastID
 		}
 		pending = pending[:0]
 		return nil
@@ -223,11 +230,15 @@ func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 		if err != nil {
 			return err
 		}
-		f, err := o.js.PublishMsgAsync(m)
+		var opts []jetstream.PublishOpt
+		if lastID != "" {
+			opts = append(opts, jetstream.WithExpectLastMsgID(lastID))
+		}
+		f, err := o.js.PublishMsgAsync(m, opts...)
 		if err != nil {
 			return fmt.Errorf("publish event %s: %w", e.ID, err)
 		}
-		pending, last = append(pending, f), e.Cursor()
+		pending, last, lastID = append(pending, f), e.Cursor(), e.ID
 		if len(pending) == window {
 			return flush()
 		}

@@ -1,0 +1,25 @@
+package webui
+
+import (
+	"net"
+	"testing"
+)
+
+// One client is an IPv4 address or an IPv6 /64.
+func TestClientKey(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.7:4000":             "192.0.2.7",
+		"[::ffff:192.0.2.7]:4000":    "192.0.2.7",
+		"[2001:db8:1:2:3:4:5:6]:443": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ff::9]:443":   "2001:db8:1:2::/64",
+		"[2001:db8:1:3::1]:443":      "2001:db8:1:3::/64",
+	} {
+		ap, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := clientKey(ap); got != want {
+			t.Errorf("%s: %s, want %s", addr, got, want)
+		}
+	}
+}
