@@ -206,6 +206,10 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, secret, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).CreateToken(tokEmail, tokName)
+			if errors.Is(err, auth.ErrNoAccount) {
+				return fmt.Errorf("%w: %s has no account in %s yet: make it first with `chronicle --data %s user add --email %s --role editor --password-stdin`",
+					err, auth.NormalizeEmail(tokEmail), cfg.DataDir, cfg.DataDir, auth.NormalizeEmail(tokEmail))
+			}
 			if err != nil {
 				return err
 			}
