@@ -37,7 +37,7 @@ func main() {
 	}
 	n := 0
 	dial := func() net.Conn {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte(n/(*perAddr*256)), byte(2+n / *perAddr%250))}, Timeout: 5 * time.Second}
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, byte(n/(*perAddr*256)), byte(2 + n / *perAddr % 250))}, Timeout: 5 * time.Second}
 		n++
 		c, err := d.Dial("tcp", u.Host)
 		if err != nil {
