@@ -272,6 +272,52 @@ var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 // files are held to the same rule.
 func ValidID(s string) bool { return len(s) <= MaxID && idRE.MatchString(s) }
 
+// committedID is the rule for an id already in git. ValidID came later
+// (before it any id was accepted), so an older id stays an id as long as
+// it is one name: not empty, "." or "..", no slash or backslash, no control
+// characters. (Those could only ever be pushed, never written by the API,
+// and cannot name the files kept per post, embeds/<id>.yaml.)
+func committedID(s string) bool {
+	return s != "" && s != "." && s != ".." && utf8.ValidString(s) && !strings.ContainsAny(s, "/\\") &&
+		strings.IndexFunc(s, unicode.IsControl) < 0
+}
+
+// rules say how strictly content is checked. Files already committed are
+// read with committedRules: everything an earlier version of Chronicle
+// derived is still derived (the stricter rules of today and the looser
+// ones they replaced, both), so replaying history gives the same events
+// forever and a rebuild gives the same site (DESIGN invariants 1 and 2).
+// New writes, the API's commands and the push check, are held to
+// newRules. A rule made stricter keeps its old form for committedRules.
+type rules struct {
+	committed bool   // reading what is in git, not checking a new write
+	keepID    string // an edit: the post keeps the id it was created with
+}
+
+var (
+	newRules       = rules{}
+	committedRules = rules{committed: true}
+)
+
+// id reports whether s may be the id of a post or media item.
+func (r rules) id(s string) bool {
+	return ValidID(s) || (s != "" && s == r.keepID) || (r.committed && committedID(s))
+}
+
+// tag reports whether s may be a tag. Before NameProblem, a tag was 1 to
+// 64 characters with a letter or digit (control characters allowed).
+func (r rules) tag(s string) bool {
+	return NameProblem(s) == "" ||
+		(r.committed && strings.TrimSpace(s) != "" && utf8.RuneCountInString(s) <= 64 && Slugify(s) != "")
+}
+
+// categoryName reports whether s may name a category. Before NameProblem,
+// a name was one line of 1 to MaxTitle characters, letters or not.
+func (r rules) categoryName(s string) bool {
+	return NameProblem(s) == "" ||
+		(r.committed && strings.TrimSpace(s) != "" && utf8.RuneCountInString(s) <= MaxTitle && !strings.ContainsAny(s, "\r\n"))
+}
+
 // NewID returns a random post id of the same shape as DerivedPostID.
 func NewID(random []byte) string { return idEncoding.EncodeToString(random)[:26] }
 
@@ -296,10 +342,18 @@ type fileDefaults struct {
 	updated time.Time // the commit that last changed it
 }
 
-// ParsePost reads a post file: YAML front matter between "---" lines, then
-// Markdown. A hand-written file needs only a title; the id, slug, status and
-// dates it leaves out come from d. Errors name the line of the field.
-func parsePost(data []byte, d fileDefaults) (Post, error) {
+// parsePost reads a post file as a new write (a push) must be: YAML front
+// matter between "---" lines, then Markdown. A hand-written file needs
+// only a title; the id, slug, status and dates it leaves out come from d.
+// Errors name the line of the field.
+func parsePost(data []byte, d fileDefaults) (Post, error) { return parsePostRules(data, d, newRules) }
+
+// parseCommittedPost reads a post file already in git (committedRules).
+func parseCommittedPost(data []byte, d fileDefaults) (Post, error) {
+	return parsePostRules(data, d, committedRules)
+}
+
+func parsePostRules(data []byte, d fileDefaults, r rules) (Post, error) {
 	var fe fieldErrors
 	fm, body, err := splitFrontMatter(data)
 	if err != nil {
@@ -406,7 +460,7 @@ func parsePost(data []byte, d fileDefaults) (Post, error) {
 		p.PublishedAt = &t
 	}
 	lines := fieldLines(doc)
-	for _, e := range validatePost(&p) {
+	for _, e := range validatePostRules(&p, r) {
 		if e.Line == 0 {
 			e.Line = lines[strings.SplitN(e.Field, ".", 2)[0]]
 		}
@@ -531,10 +585,14 @@ func splitFrontMatter(data []byte) (fm []byte, body string, err error) {
 	return fm, body, nil
 }
 
-// validatePost checks the rules every post obeys, wherever it came from.
-func validatePost(p *Post) fieldErrors {
+// validatePost checks a new post (newRules).
+func validatePost(p *Post) fieldErrors { return validatePostRules(p, newRules) }
+
+// validatePostRules checks the rules every post obeys, wherever it came
+// from, as strictly as r says.
+func validatePostRules(p *Post, r rules) fieldErrors {
 	var fe fieldErrors
-	if !ValidID(p.ID) {
+	if !r.id(p.ID) {
 		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(p.ID), MaxID)
 	}
 	switch n := utf8.RuneCountInString(p.Title); {
@@ -564,7 +622,7 @@ func validatePost(p *Post) fieldErrors {
 		return ""
 	})
 	checkList(&fe, "tags", p.Tags, func(s string) string {
-		if NameProblem(s) != "" {
+		if !r.tag(s) {
 			return fmt.Sprintf("%q is not a tag: %s", clip(s), nameRule)
 		}
 		return ""
@@ -704,8 +762,19 @@ func marshalYAML(v any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// ParseCategory reads categories/<slug>.yaml.
+// ParseCategory reads categories/<slug>.yaml as a new write (a push) must
+// be.
 func ParseCategory(file string, data []byte) (Category, error) {
+	return parseCategory(file, data, newRules)
+}
+
+// parseCommittedCategory reads a category file already in git
+// (committedRules).
+func parseCommittedCategory(file string, data []byte) (Category, error) {
+	return parseCategory(file, data, committedRules)
+}
+
+func parseCategory(file string, data []byte, r rules) (Category, error) {
 	var c Category
 	if err := strictYAML(file, data, &c); err != nil {
 		return Category{}, err
@@ -714,16 +783,18 @@ func ParseCategory(file string, data []byte) (Category, error) {
 	if c.Name == "" {
 		c.Name = c.Slug
 	}
-	return c, ValidateCategory(&c).err(file)
+	return c, validateCategory(&c, r).err(file)
 }
 
-// ValidateCategory checks a category's fields.
-func ValidateCategory(c *Category) fieldErrors {
+// ValidateCategory checks a new category's fields (newRules).
+func ValidateCategory(c *Category) fieldErrors { return validateCategory(c, newRules) }
+
+func validateCategory(c *Category, r rules) fieldErrors {
 	var fe fieldErrors
 	if !ValidSlug(c.Slug) {
 		fe.add("slug", 0, "%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", clip(c.Slug), MaxSlug)
 	}
-	if msg := NameProblem(c.Name); msg != "" {
+	if msg := NameProblem(c.Name); msg != "" && !r.categoryName(c.Name) {
 		fe.add("name", 0, "%s (%s)", msg, nameRule)
 	}
 	if n := utf8.RuneCountInString(c.Description); n > MaxText {

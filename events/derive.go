@@ -367,7 +367,7 @@ func (d *Deriver) readPost(path string, blob, at repo.Hash) (*Post, error) {
 	if c, err := d.repo.ReadCommit(at); err == nil {
 		defaults.updated = c.Author.When
 	}
-	p, err := parsePost(b, defaults)
+	p, err := parseCommittedPost(b, defaults)
 	if err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
@@ -417,7 +417,7 @@ func (d *Deriver) readCategory(path string, blob repo.Hash) (*Category, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := ParseCategory(path, b)
+	c, err := parseCommittedCategory(path, b)
 	if err != nil {
 		d.log.Warn("ignoring invalid category file", "err", err)
 		return nil, nil
@@ -443,7 +443,7 @@ func (d *Deriver) readMedia(at repo.Hash, id string) (*Media, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := parseMediaMeta(MediaMetaPath(id), b)
+		m, err := parseCommittedMediaMeta(MediaMetaPath(id), b)
 		if err != nil {
 			d.log.Warn("ignoring invalid media file", "commit", at, "err", err)
 			return nil, nil

@@ -61,8 +61,15 @@ func lfsPointer(oid string, size int64) []byte {
 	return []byte(fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", oid, size))
 }
 
-// ParseMedia reads media/<id>.yaml.
-func ParseMedia(file string, data []byte) (Media, error) {
+// ParseMedia reads media/<id>.yaml as a new write (a push) must be.
+func ParseMedia(file string, data []byte) (Media, error) { return parseMedia(file, data, newRules) }
+
+// parseCommittedMedia reads a media file already in git (committedRules).
+func parseCommittedMedia(file string, data []byte) (Media, error) {
+	return parseMedia(file, data, committedRules)
+}
+
+func parseMedia(file string, data []byte, r rules) (Media, error) {
 	var m Media
 	if err := strictYAML(file, data, &m); err != nil {
 		return Media{}, err
@@ -70,7 +77,7 @@ func ParseMedia(file string, data []byte) (Media, error) {
 	var fe fieldErrors
 	if m.ID != mediaIDOf(file) {
 		fe.add("id", 0, "must be the file's name, %q", mediaIDOf(file))
-	} else if !ValidID(m.ID) {
+	} else if !r.id(m.ID) {
 		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(m.ID), MaxID)
 	}
 	if !oidRE.MatchString(m.SHA256) {
@@ -177,12 +184,22 @@ func (m *Media) describedOnly() bool { return m.SHA256 == "" }
 // alt, caption, original_name, uploaded_at), the rest to be read from the
 // picture.
 func parseMediaMeta(file string, data []byte) (Media, error) {
+	return parseMediaMetaRules(file, data, newRules)
+}
+
+// parseCommittedMediaMeta reads media/<id>.yaml already in git
+// (committedRules).
+func parseCommittedMediaMeta(file string, data []byte) (Media, error) {
+	return parseMediaMetaRules(file, data, committedRules)
+}
+
+func parseMediaMetaRules(file string, data []byte, r rules) (Media, error) {
 	var m Media
 	if err := strictYAML(file, data, &m); err != nil {
 		return Media{}, err
 	}
 	if !m.describedOnly() {
-		return ParseMedia(file, data)
+		return parseMedia(file, data, r)
 	}
 	var fe fieldErrors
 	if m.ID == "" {
@@ -190,7 +207,7 @@ func parseMediaMeta(file string, data []byte) (Media, error) {
 	}
 	if m.ID != mediaIDOf(file) {
 		fe.add("id", 0, "must be the file's name, %q", mediaIDOf(file))
-	} else if !ValidID(m.ID) {
+	} else if !r.id(m.ID) {
 		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(m.ID), MaxID)
 	}
 	if m.Type != "" || m.Ext != "" || m.Width != 0 || m.Height != 0 || m.Bytes != 0 {

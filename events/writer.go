@@ -159,7 +159,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 			if err != nil {
 				return head, err
 			}
-			p, err := parsePost(b, fileDefaults{path: ch.Path})
+			p, err := parseCommittedPost(b, fileDefaults{path: ch.Path})
 			if err != nil {
 				continue // invalid files are not posts, as in Derive
 			}
@@ -173,7 +173,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 			if !ch.New.IsZero() {
 				if b, err := r.ReadBlob(ch.New); err != nil {
 					return head, err
-				} else if m, err := ParseMedia(ch.Path, b); err == nil {
+				} else if m, err := parseCommittedMedia(ch.Path, b); err == nil {
 					w.idx.media[id] = indexedMedia{blob: ch.New.String(), ext: m.Ext}
 				}
 			}
@@ -183,7 +183,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 			if !ch.New.IsZero() {
 				if b, err := r.ReadBlob(ch.New); err != nil {
 					return head, err
-				} else if _, err := ParseCategory(ch.Path, b); err == nil {
+				} else if _, err := parseCommittedCategory(ch.Path, b); err == nil {
 					w.idx.categories[slug] = ch.New.String()
 				}
 			}
@@ -465,7 +465,11 @@ func nonNil(s []string) []string {
 // change, nil on create) already had are not checked again, so a post
 // whose picture was deleted can still be edited.
 func (w *Writer) validate(p *Post, cur *Post) error {
-	fe := validatePost(p)
+	r := newRules
+	if cur != nil {
+		r.keepID = cur.ID // chosen when it was created, perhaps under older rules
+	}
+	fe := validatePostRules(p, r)
 	for _, c := range p.Categories {
 		if _, ok := w.idx.categories[c]; !ok && ValidSlug(c) {
 			fe.add("categories", 0, "no category %q: create it first", c)
@@ -554,7 +558,7 @@ func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch st
 			if err != nil {
 				return nil, fmt.Errorf("read category %s: %w", slug, err)
 			}
-			if cur, err = ParseCategory(CategoryPath(slug), b); err != nil {
+			if cur, err = parseCommittedCategory(CategoryPath(slug), b); err != nil {
 				return nil, err
 			}
 		}
@@ -602,7 +606,7 @@ func (w *Writer) Category(slug string) (Category, string, error) {
 	if err != nil {
 		return Category{}, "", fmt.Errorf("read category %s: %w", slug, err)
 	}
-	c, err := ParseCategory(CategoryPath(slug), b)
+	c, err := parseCommittedCategory(CategoryPath(slug), b)
 	return c, blob, err
 }
 
@@ -836,7 +840,7 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		if err != nil {
 			return nil, err
 		}
-		if m, err = ParseMedia(MediaMetaPath(id), b); err != nil {
+		if m, err = parseCommittedMedia(MediaMetaPath(id), b); err != nil {
 			return nil, err
 		}
 		if m.Alt, m.Caption, err = edit(m); err != nil {
