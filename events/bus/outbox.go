@@ -49,7 +49,7 @@ type Outbox struct {
 
 	mu        sync.Mutex // one pass at a time
 	loaded    bool
-	lastID    string // message id of the stream's last message, once loaded
+	lastID    string                        // message id of the stream's last message, once loaded
 	published atomic.Pointer[events.Cursor] // readable during a pass
 	failure   atomic.Pointer[error]
 }

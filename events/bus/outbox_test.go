@@ -157,7 +157,11 @@ type logLines struct {
 	buf bytes.Buffer
 }
 
-func (l *logLines) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.Write(p) }
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
 func (l *logLines) count(s string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
