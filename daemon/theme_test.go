@@ -3,6 +3,7 @@ package daemon
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -26,13 +27,30 @@ func TestAnalyticsAndAdsOnlyWhenConfigured(t *testing.T) {
 		"Prefer", "wait=5"), 200)
 	home = s.get("/")
 	b := string(home.body)
-	for _, want := range []string{`https://www.googletagmanager.com/gtag/js?id=G-ABC1234`, `gtag('config',"G-ABC1234")`, `adsbygoogle.js?client=ca-pub-1234567890123456`} {
+	for _, want := range []string{`https://www.googletagmanager.com/gtag/js?id=G-ABC1234`, `data-id="G-ABC1234"`, `adsbygoogle.js?client=ca-pub-1234567890123456`} {
 		if !strings.Contains(b, want) {
 			t.Errorf("home lacks %s", want)
 		}
 	}
-	if csp := home.header.Get("Content-Security-Policy"); !strings.Contains(csp, "https://www.googletagmanager.com") || !strings.Contains(csp, "https://pagead2.googlesyndication.com") {
+	csp := home.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "https://www.googletagmanager.com") || !strings.Contains(csp, "https://pagead2.googlesyndication.com") {
 		t.Errorf("CSP does not allow the configured scripts: %s", csp)
+	}
+	// No inline script is needed, so none is allowed; frames and
+	// connections only where the features go.
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "frame-src https:;") || strings.Contains(csp, "connect-src 'self' https:;") {
+		t.Errorf("CSP wider than the features need: %s", csp)
+	}
+	if !strings.Contains(csp, "frame-src https://open.spotify.com") {
+		t.Errorf("embed players not framed: %s", csp)
+	}
+	for _, tag := range regexp.MustCompile(`<script[^>]*>`).FindAllString(b, -1) {
+		if !strings.Contains(tag, " src=") && !strings.Contains(tag, `type="application/ld+json"`) {
+			t.Errorf("an inline script: %s", tag)
+		}
+	}
+	if js := s.get("/static/gtag.js"); js.status != 200 || !strings.Contains(string(js.body), `gtag("config", id)`) {
+		t.Errorf("gtag.js: %d", js.status)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/embeds"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
 
@@ -202,18 +203,35 @@ func (p *Pages) newPage(status int, contentType string, body []byte, modified ti
 	return pg
 }
 
-// csp allows the site's own files, images from anywhere, and the analytics
-// and ads scripts only when the settings turn them on. Callers hold mu.
+// csp allows the site's own files, images from anywhere, frames only from
+// the embed players' hosts, and the analytics and ads scripts (from their
+// hosts, never inline: gtag.js starts analytics) only when the settings
+// turn them on. Callers hold mu.
 func (p *Pages) csp() string {
-	script := "'self'"
+	script, connect, frame := []string{"'self'"}, []string{"'self'"}, iframeSources()
 	if p.settings.Analytics.GoogleAnalyticsID != "" {
-		script += " 'unsafe-inline' https://www.googletagmanager.com https://www.google-analytics.com"
+		script = append(script, "https://www.googletagmanager.com")
+		connect = append(connect, "https://*.google-analytics.com", "https://*.analytics.google.com", "https://www.googletagmanager.com")
 	}
 	if p.settings.Ads.AdSenseClientID != "" {
-		script += " https://pagead2.googlesyndication.com https://adservice.google.com"
+		script = append(script, "https://pagead2.googlesyndication.com", "https://partner.googleadservices.com",
+			"https://tpc.googlesyndication.com", "https://www.googletagservices.com", "https://adservice.google.com", "https://*.adtrafficquality.google")
+		connect = append(connect, "https://pagead2.googlesyndication.com", "https://*.adtrafficquality.google")
+		frame = append(frame, "https://googleads.g.doubleclick.net", "https://tpc.googlesyndication.com", "https://www.google.com", "https://*.adtrafficquality.google")
 	}
-	return "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src " + script +
-		"; connect-src 'self' https:; frame-src https:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+	return "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src " + strings.Join(script, " ") +
+		"; connect-src " + strings.Join(connect, " ") + "; frame-src " + strings.Join(frame, " ") +
+		"; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+}
+
+// iframeSources are the embed players' origins, in a stable order.
+func iframeSources() []string {
+	var out []string
+	for h := range embeds.IframeHosts {
+		out = append(out, "https://"+h)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // render builds the page at path from the model, or nil if there is none.
