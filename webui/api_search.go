@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -14,12 +15,12 @@ import (
 var searchLimits = struct {
 	QueryChars int // characters of q
 	QueryBytes int // bytes of q: what the characters may take in UTF-8
-	Terms      int // words of q (a quoted phrase counts each word)
+	Terms      int // words of q (a quoted phrase counts each word), and terms as the analyzer splits them (search.MaxTerms)
 	FilterLen  int // bytes of category, tag and year
 	PerPage    int // hits per page
 	Page       int // page number
 	Depth      int // page × per_page: hits ranked to reach a page
-}{QueryChars: 500, QueryBytes: 2000, Terms: 32, FilterLen: 100, PerPage: 100, Page: 1000, Depth: 10000}
+}{QueryChars: 500, QueryBytes: 2000, Terms: search.MaxTerms, FilterLen: 100, PerPage: 100, Page: 1000, Depth: 10000}
 
 // apiSearch searches published posts: hits with highlighted snippets,
 // facets by category, tag and year.
@@ -31,7 +32,7 @@ func (h *Handler) apiSearch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.cfg.Search.Search(q)
+	res, err := h.search(q)
 	if err != nil {
 		return err
 	}
@@ -103,6 +104,18 @@ func searchQuery(r *http.Request) (search.Query, error) {
 			maxSearchPage(q.PerPage), q.PerPage, lim.Depth)
 	}
 	return q, nil
+}
+
+// search runs q. A query whose words the analyzer splits into more terms
+// than the limit (one word "a-b-c-…", a run of CJK characters) is refused
+// as searchQuery refuses too many words: a problem naming q.
+func (h *Handler) search(q search.Query) (search.Result, error) {
+	res, err := h.cfg.Search.Search(q)
+	var tm *search.TooManyTermsError
+	if errors.As(err, &tm) {
+		return res, fieldProblem(http.StatusBadRequest, "q", "at most %d words, not %d (a-b-c counts as three)", tm.Max, tm.Terms)
+	}
+	return res, err
 }
 
 // maxSearchPage is the last page a search may reach with perPage hits a

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chronicle-cms/chronicle/projections/pages"
+	"github.com/chronicle-cms/chronicle/projections/search"
 )
 
 // siteSearch is the /search page: results with snippets, facets to refine,
@@ -16,23 +17,17 @@ import (
 func (h *Handler) siteSearch(w http.ResponseWriter, r *http.Request) {
 	q, err := searchQuery(r)
 	if err != nil {
-		sv := &pages.SearchView{Status: http.StatusBadRequest, Problem: "This search cannot be run."}
-		var p *Problem
-		if errors.As(err, &p) {
-			sv.Status = p.Status
-			if len(p.Errors) > 0 {
-				sv.Problem = fmt.Sprintf("This search cannot be run — %s: %s.", searchParamName(p.Errors[0].Field), p.Errors[0].Detail)
-			}
-		}
-		if len(q.Q) <= searchLimits.QueryBytes {
-			sv.Query = strings.TrimSpace(q.Q) // shown back only if short
-		}
-		h.servePage(w, r, h.cfg.Pages.RenderSearch(sv))
+		h.searchRefused(w, r, q, err)
 		return
 	}
 	sv := &pages.SearchView{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	if sv.Query != "" || q.Category != "" || q.Tag != "" || q.Year != "" {
-		res, err := h.cfg.Search.Search(q)
+		res, err := h.search(q)
+		var p *Problem
+		if errors.As(err, &p) {
+			h.searchRefused(w, r, q, err)
+			return
+		}
 		if err != nil {
 			h.log.Error("search failed", "q", q.Q, "err", err)
 			h.servePage(w, r, h.cfg.Pages.RenderSearch(&pages.SearchView{Query: sv.Query}))
@@ -70,6 +65,23 @@ func (h *Handler) siteSearch(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		sv.SetPager(r.URL.Query(), q.Page, min(res.TotalPages, maxSearchPage(q.PerPage)))
+	}
+	h.servePage(w, r, h.cfg.Pages.RenderSearch(sv))
+}
+
+// searchRefused is the page for a search over the limits: what to change,
+// with the problem's status.
+func (h *Handler) searchRefused(w http.ResponseWriter, r *http.Request, q search.Query, err error) {
+	sv := &pages.SearchView{Status: http.StatusBadRequest, Problem: "This search cannot be run."}
+	var p *Problem
+	if errors.As(err, &p) {
+		sv.Status = p.Status
+		if len(p.Errors) > 0 {
+			sv.Problem = fmt.Sprintf("This search cannot be run — %s: %s.", searchParamName(p.Errors[0].Field), p.Errors[0].Detail)
+		}
+	}
+	if len(q.Q) <= searchLimits.QueryBytes {
+		sv.Query = strings.TrimSpace(q.Q) // shown back only if short
 	}
 	h.servePage(w, r, h.cfg.Pages.RenderSearch(sv))
 }

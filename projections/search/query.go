@@ -53,7 +53,45 @@ type Result struct {
 	Took       time.Duration          `json:"-"`
 }
 
-// Search runs q.
+// MaxTerms is the most terms a query's text may hold. A term is what the
+// site language's analyzer makes of the words and phrases (filters aside):
+// "a-b-c" is three, a run of CJK characters one per character or pair, and
+// each becomes a term query in every field, fuzzy on the typo-forgiving
+// run, so terms, not space-separated words, are what a search costs.
+const MaxTerms = 32
+
+// TooManyTermsError is Search's answer to a query over MaxTerms.
+type TooManyTermsError struct{ Terms, Max int }
+
+func (e *TooManyTermsError) Error() string {
+	return fmt.Sprintf("search: the query has %d terms, at most %d allowed", e.Terms, e.Max)
+}
+
+// Terms counts the terms of q's text as the index's analyzer splits them
+// for a search (see MaxTerms).
+func (ix *Index) Terms(q Query) int {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.terms(q)
+}
+
+// terms is Terms for callers holding mu.
+func (ix *Index) terms(q Query) int {
+	words, phrases := tokenizeAll(&q)
+	a := ix.idx.Mapping().AnalyzerNamed(ix.lang)
+	n := 0
+	for _, s := range append(words, phrases...) {
+		if a == nil {
+			n += len(strings.Fields(s))
+			continue
+		}
+		n += len(a.Analyze([]byte(s)))
+	}
+	return n
+}
+
+// Search runs q. A query of more than MaxTerms terms is a
+// *TooManyTermsError, before anything is searched.
 func (ix *Index) Search(q Query) (Result, error) {
 	if q.Page < 1 {
 		q.Page = 1
@@ -66,6 +104,9 @@ func (ix *Index) Search(q Query) (Result, error) {
 	}
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	if n := ix.terms(q); n > MaxTerms {
+		return Result{}, &TooManyTermsError{Terms: n, Max: MaxTerms}
+	}
 	res, facets, mk, err := ix.run(&q, false)
 	if err == nil && res.Total < fuzzyBelow && mk.canFuzz() {
 		// Typos are forgiven only when the words as typed find little: a
@@ -181,7 +222,22 @@ func (ix *Index) wordQuery(w string, typing, fuzzy bool) query.Query {
 }
 
 // tokenize splits q.Q into words and phrases and moves filters into q.
-func tokenize(q *Query) (words, phrases []string) {
+// Words and phrases past the 20th of each are dropped.
+func tokenize(q *Query) (words, phrases []string) { return split(q, maxParts) }
+
+// tokenizeAll is tokenize without dropping any.
+func tokenizeAll(q *Query) (words, phrases []string) { return split(q, -1) }
+
+// maxParts is the most words, and phrases, a query is built from.
+const maxParts = 20
+
+func split(q *Query, limit int) (words, phrases []string) {
+	appendNonEmpty := func(s []string, v string) []string {
+		if v = strings.TrimSpace(v); v != "" && (limit < 0 || len(s) < limit) {
+			return append(s, v)
+		}
+		return s
+	}
 	s := q.Q
 	for len(s) > 0 {
 		s = strings.TrimLeftFunc(s, unicode.IsSpace)
@@ -220,11 +276,4 @@ func tokenize(q *Query) (words, phrases []string) {
 		words = appendNonEmpty(words, tok)
 	}
 	return words, phrases
-}
-
-func appendNonEmpty(s []string, v string) []string {
-	if v = strings.TrimSpace(v); v != "" && len(s) < 20 {
-		return append(s, v)
-	}
-	return s
 }
