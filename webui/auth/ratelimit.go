@@ -48,14 +48,18 @@ func (l *Limiter) Wait(key string) time.Duration {
 	return l.wait(key, time.Now())
 }
 
-// Take counts a try for key, even one over the limit (a failure seen
-// after the fact), so the wait grows.
+// Take counts a try for key (a failure seen after the fact). A try while
+// key is over its limit is not counted: refused tries never push the wait
+// past one interval, so whoever keeps failing cannot extend a shared
+// key's wait (an address behind NAT) for hours.
 func (l *Limiter) Take(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
-	r := l.get(key, now).lim.ReserveN(now, 1)
-	_ = r // a reservation in the future is the growing wait
+	if l.wait(key, now) > 0 {
+		return
+	}
+	l.get(key, now).lim.AllowN(now, 1)
 }
 
 func (l *Limiter) wait(key string, now time.Time) time.Duration {

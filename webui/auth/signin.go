@@ -67,17 +67,20 @@ func (p *SignIns) Password(account, addr string) (bool, time.Duration) {
 
 // TokenFailed counts a wrong personal access token from addr against the
 // address's budget, and reports whether the address is over it (answer
-// 429 rather than 401) and how long it should wait. A good token is never
-// refused: there is nothing a stranger can spend to lock out a token.
+// 429 rather than 401) and how long it should wait. Once over, failures
+// are refused without being counted: a client that keeps failing (a cron
+// job with a revoked token behind a shared NAT) never pushes the
+// address's sign-ins further out than its budget's window. A good token
+// is never refused: there is nothing a stranger can spend to lock out a
+// token.
 func (p *SignIns) TokenFailed(addr string) (bool, time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	over := p.byAddr.Wait(addr) > 0
-	p.byAddr.Take(addr)
-	if !over {
-		return false, 0
+	if wait := p.byAddr.Wait(addr); wait > 0 {
+		return true, wait
 	}
-	return true, p.byAddr.Wait(addr)
+	p.byAddr.Take(addr)
+	return false, 0
 }
 
 // Succeeded records that addr signed in to account with its password.
