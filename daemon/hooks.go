@@ -52,16 +52,36 @@ func installHooks(gitDir string) error {
 	}
 	// receive.fsckObjects runs git's own object checks on every pushed
 	// object before the hook sees it, strictly (warnings refuse too): names
-	// like .git, .., GIT~1 or .git with ignorable Unicode, malformed trees
-	// and commits. The hook then checks what git allows but the site does not.
-	for _, kv := range [][2]string{{"receive.denyNonFastForwards", "true"}, {"receive.denyDeletes", "true"},
+	// like .git, .., GIT~1 or .git with ignorable Unicode, .gitmodules,
+	// null and malformed object ids, unsorted or duplicate tree entries,
+	// odd file modes. The hook then checks what git allows but the site
+	// does not. Only fsckWarnOnly are let through, as warnings.
+	settings := [][2]string{{"receive.denyNonFastForwards", "true"}, {"receive.denyDeletes", "true"},
 		{"http.receivepack", "true"}, {"core.logAllRefUpdates", "true"},
-		{"receive.fsckObjects", "true"}} {
+		{"receive.fsckObjects", "true"}}
+	for _, id := range fsckWarnOnly {
+		settings = append(settings, [2]string{"receive.fsck." + id, "warn"})
+	}
+	for _, kv := range settings {
 		if out, err := exec.Command("git", "--git-dir", gitDir, "config", kv[0], kv[1]).CombinedOutput(); err != nil {
 			return fmt.Errorf("git config %s: %w: %s", kv[0], err, out)
 		}
 	}
 	return nil
+}
+
+// fsckWarnOnly are git's object checks that old histories fail for
+// harmless reasons, so that an old blog's history can be pushed: trees
+// with zero-padded modes (git before 2010), and author or committer lines
+// other tools wrote loosely (a bad time zone or date, no space before the
+// date or email, an odd name or email, a NUL in the message). None of
+// them is about what a clone checks out or where; every check about
+// names, modes, object ids and tree structure stays an error.
+var fsckWarnOnly = []string{
+	"zeroPaddedFilemode",
+	"badTimezone", "badDate", "badDateOverflow", "zeroPaddedDate", "missingSpaceBeforeDate",
+	"badEmail", "badName", "missingEmail", "missingNameBeforeEmail", "missingSpaceBeforeEmail",
+	"nulInCommit",
 }
 
 // hookRequest is what a hook sends to the daemon.
