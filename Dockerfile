@@ -1,7 +1,8 @@
 # Chronicle in a container: one process, embedded NATS, everything in /data.
 #
 #   podman build -t chronicle .
-#   podman run -d -p 8080:8080 -v chronicle-data:/data chronicle
+#   podman run -d -p 8080:8080 -v chronicle-data:/data \
+#     -e CHRONICLE_PUBLIC_URL=https://blog.example.org chronicle
 #   podman exec -i <container> chronicle user add --email you@example.org --role admin --password-stdin
 #
 # Base images are build arguments so that local images can stand in where
@@ -32,8 +33,14 @@ RUN apt-get update \
 COPY --from=build /out/chronicle /usr/local/bin/chronicle
 USER chronicle
 VOLUME /data
+# The daemon listens on every interface of the container, an address no
+# reader can use: links in feeds, canonical links and Git LFS links are
+# made from CHRONICLE_PUBLIC_URL. Its default suits `-p 8080:8080` on your
+# own machine; set it to the address readers use (https://blog.example.org)
+# anywhere else. Until then the daemon warns at start.
 ENV CHRONICLE_DATA=/data \
     CHRONICLE_ADDR=0.0.0.0:8080 \
+    CHRONICLE_PUBLIC_URL=http://localhost:8080 \
     CHRONICLE_LOG_FORMAT=json
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \

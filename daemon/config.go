@@ -3,7 +3,9 @@ package daemon
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,11 +61,55 @@ func (c *Config) variantsDir() string { return filepath.Join(c.DataDir, "project
 func (c *Config) pagesFile() string   { return filepath.Join(c.DataDir, "projections", "pages.db") }
 func (c *Config) searchDir() string   { return filepath.Join(c.DataDir, "projections", "search.bleve") }
 func (c *Config) themeDir() string    { return filepath.Join(c.DataDir, "theme") }
+
+// publicURL is where readers reach the site: --public-url, else an
+// address made from --addr, on which a host that listens everywhere (none,
+// 0.0.0.0, ::) is named localhost: a wildcard is where the daemon listens,
+// never an address a feed reader or a Git LFS client can use.
 func (c *Config) publicURL() string {
 	if c.PublicURL != "" {
-		return c.PublicURL
+		return strings.TrimRight(c.PublicURL, "/")
 	}
-	return "http://" + c.Addr
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		host, port = c.Addr, ""
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	if port == "" || port == "80" {
+		if strings.Contains(host, ":") {
+			return "http://[" + host + "]"
+		}
+		return "http://" + host
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// publicURLWarning is what to log at start when links will not reach
+// readers: --public-url unset (links are made from --addr), or a loopback
+// one while listening for other machines (the container image's default);
+// "" otherwise.
+func (c *Config) publicURLWarning() string {
+	const fix = "set --public-url (CHRONICLE_PUBLIC_URL) to the address readers use, e.g. https://blog.example.org"
+	if c.PublicURL == "" {
+		return fmt.Sprintf("--public-url is not set: feeds, canonical links and Git LFS links point at %s; %s", c.publicURL(), fix)
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return fmt.Sprintf("--public-url %q is not a URL; %s", c.PublicURL, fix)
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		host = c.Addr
+	}
+	listen, err := netip.ParseAddr(host)
+	everywhere := host == "" || (err == nil && listen.IsUnspecified())
+	if ip, err := netip.ParseAddr(u.Hostname()); everywhere && (u.Hostname() == "localhost" || (err == nil && ip.IsLoopback())) {
+		return fmt.Sprintf("--public-url is %s while the daemon listens on %s for other machines: feeds, canonical links and Git LFS links "+
+			"work only on this machine; %s", c.publicURL(), c.Addr, fix)
+	}
+	return ""
 }
 
 // metrics is who may read /metrics.
@@ -102,7 +148,7 @@ func (c *Config) bindCommon(fs *pflag.FlagSet) {
 
 func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&c.PublicURL, "public-url", "", "the site's public address, for feeds and canonical links until settings.base_url is set (default: http://<addr>)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the site's public address, for feeds, canonical and Git LFS links (feeds and pages use settings.base_url once set; default: http://<addr>, localhost for a wildcard address)")
 	fs.StringVar(&c.NatsURL, "nats-url", "", "external NATS server URL (default: an embedded server)")
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")

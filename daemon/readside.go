@@ -23,6 +23,9 @@ type readSide struct {
 
 // openReadSide opens the projections' stores in the data directory.
 func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
+	if msg := cfg.publicURLWarning(); msg != "" && cfg.Addr != "" { // serving (rebuild has no address)
+		log.Warn(msg)
+	}
 	md := render.New()
 	rs := &readSide{}
 	var err error

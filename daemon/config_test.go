@@ -1,0 +1,39 @@
+package daemon
+
+import (
+	"strings"
+	"testing"
+)
+
+// Links are never made of a wildcard address: a daemon listening on all
+// interfaces (the container's 0.0.0.0:8080) without --public-url links to
+// localhost, and says at start to set --public-url.
+func TestPublicURL(t *testing.T) {
+	for _, tc := range []struct {
+		addr, public, want string
+		warns              bool
+	}{
+		{"127.0.0.1:8080", "", "http://127.0.0.1:8080", true},
+		{":8080", "", "http://localhost:8080", true},
+		{"0.0.0.0:8080", "", "http://localhost:8080", true},
+		{"[::]:8080", "", "http://localhost:8080", true},
+		{"[::1]:8080", "", "http://[::1]:8080", true},
+		{"blog.example.org:80", "", "http://blog.example.org", true},
+		{"0.0.0.0", "", "http://localhost", true},
+		{"", "", "http://localhost", true},
+		{"0.0.0.0:8080", "https://blog.example.org", "https://blog.example.org", false},
+		{"0.0.0.0:8080", "https://blog.example.org/", "https://blog.example.org", false},
+		{"127.0.0.1:8080", "http://localhost:8080", "http://localhost:8080", false}, // behind nothing, on this machine
+		{"0.0.0.0:8080", "http://localhost:8080", "http://localhost:8080", true},    // the image's default
+		{"[::]:8080", "http://127.0.0.1:8080/", "http://127.0.0.1:8080", true},
+	} {
+		c := Config{Addr: tc.addr, PublicURL: tc.public}
+		if got := c.publicURL(); got != tc.want {
+			t.Errorf("addr %q, public URL %q: %q, want %q", tc.addr, tc.public, got, tc.want)
+		}
+		warn := c.publicURLWarning()
+		if (warn != "") != tc.warns || (warn != "" && (!strings.Contains(warn, "--public-url") || !strings.Contains(warn, tc.want))) {
+			t.Errorf("addr %q, public URL %q: warning %q", tc.addr, tc.public, warn)
+		}
+	}
+}
