@@ -1,10 +1,8 @@
 package daemon
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -131,31 +129,4 @@ func TestAPIConsistency(t *testing.T) {
 			}
 		}
 	})
-}
-
-// The README's first API command needs nothing but the daemon: the
-// token `chronicle token create` prints is an API bearer token.
-func TestReadmeTokenWithoutJQ(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	section := string(readme)
-	section = section[strings.Index(section, "## Use the API"):]
-	section = section[:strings.Index(section[3:], "\n## ")+3]
-	if strings.Contains(section, "jq") {
-		t.Error(`"Use the API" needs jq, which nothing installs`)
-	}
-	if !strings.Contains(section, "token create") {
-		t.Error(`"Use the API" does not get its token with chronicle token create`)
-	}
-	data := t.TempDir()
-	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
-	var out, errs bytes.Buffer
-	if code := Main([]string{"--data", data, "token", "create", "--email", "admin@example.org", "--name", "api"}, "test", nil, &out, &errs); code != 0 {
-		t.Fatalf("token create: %d %s", code, errs.String())
-	}
-	tok := strings.TrimSpace(out.String())
-	s := startSite(t, data)
-	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"name": "News"}), 201)
 }
