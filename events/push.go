@@ -228,7 +228,7 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 		refuse := func(format string, args ...any) {
 			msgs = append(msgs, fmt.Sprintf("commit %s: ", short(c.Hash))+fmt.Sprintf(format, args...))
 		}
-		for _, f := range c.Changes {
+		for _, f := range deletionsFirst(c.Changes) {
 			// Whatever the file was, it no longer claims its slug or id.
 			if old, ok := st.paths[f.Path]; ok {
 				delete(st.slugs, old.Slug)
@@ -282,7 +282,7 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 			}
 			switch {
 			case IsPostPath(f.Path):
-				p, err := parsePost(f.Data, fileDefaults{path: f.Path})
+				p, err := parsePushedPost(idx, f.Data, f.Path)
 				if err != nil {
 					msgs = append(msgs, lines(c, err)...)
 					continue
@@ -393,6 +393,44 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 	tail = append(tail, media.items()...)
 	slices.Sort(tail) // maps: the same push, the same answer
 	return append(msgs, tail...)
+}
+
+// deletionsFirst orders a commit's changes with its deletions first.
+// git diff-tree lists them by path, so a post moved between year folders
+// (posts/2026/x.md → posts/2025/x.md) would otherwise be added while its
+// old file still held its slug and id.
+func deletionsFirst(changes []repo.PushedFile) []repo.PushedFile {
+	out := make([]repo.PushedFile, 0, len(changes))
+	for _, f := range changes {
+		if f.New.IsZero() {
+			out = append(out, f)
+		}
+	}
+	for _, f := range changes {
+		if !f.New.IsZero() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// parsePushedPost reads a pushed post as a new write, except that a post
+// already on main keeps its id, chosen perhaps under older rules (as an
+// API edit keeps it): only new posts are held to today's id rule.
+func parsePushedPost(idx *index, data []byte, path string) (Post, error) {
+	d := fileDefaults{path: path}
+	p, err := parsePost(data, d)
+	if err == nil {
+		return p, nil
+	}
+	old, lerr := parseCommittedPost(data, d)
+	if lerr != nil || ValidID(old.ID) {
+		return p, err
+	}
+	if _, exists := idx.posts[old.ID]; !exists {
+		return p, err
+	}
+	return parsePostRules(data, d, rules{keepID: old.ID})
 }
 
 // mediaCheck compares pushed media with the objects in the LFS store, each

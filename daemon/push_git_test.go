@@ -1,0 +1,98 @@
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// A post moved between year folders with git mv, in one commit, is
+// accepted: diff-tree lists the added posts/2025/… before the deleted
+// posts/2026/…, and the move must not look like a second post taking the
+// slug.
+func TestPushMovesAPostAcrossYearFolders(t *testing.T) {
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data, publicAddr(t))
+	work := filepath.Join(t.TempDir(), "w")
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := gitTry(t, work, args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	write(t, filepath.Join(work, "posts", "2026", "trip.md"), "---\ntitle: The trip\nstatus: published\n---\n\nWe went.\n")
+	run("add", "-A")
+	run("commit", "-q", "-m", "A trip")
+	run("push", "-q", "origin", "HEAD:main")
+	tok := s.token("ed@example.org")
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(string(s.do("GET", "/api/v1/posts", tok, nil).body), `"posts/2026/trip.md"`) })
+	os.MkdirAll(filepath.Join(work, "posts", "2025"), 0o755)
+	run("mv", "posts/2026/trip.md", "posts/2025/trip.md")
+	run("commit", "-q", "-m", "The trip was last year")
+	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("move refused: %v\n%s", err, out)
+	}
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(string(s.do("GET", "/api/v1/posts", tok, nil).body), `"posts/2025/trip.md"`) })
+}
+
+// A picture added with git alone (no yaml) is edited and deleted through
+// the API like an upload.
+func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
+	need(t, "git-lfs", "apt-get install git-lfs")
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data, publicAddr(t))
+	tok := s.token("ed@example.org")
+	work := filepath.Join(t.TempDir(), "w")
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := gitTry(t, work, args...); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	run("lfs", "install", "--local")
+	run("lfs", "track", "media/*.png", "media/*.jpg")
+	os.MkdirAll(filepath.Join(work, "media"), 0o755)
+	os.WriteFile(filepath.Join(work, "media", "boat.jpg"), testJPEG(300, 200), 0o644)
+	run("add", "-A")
+	run("commit", "-q", "-m", "A boat")
+	run("push", "-q", "origin", "HEAD:main")
+	waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/boat", tok, nil).status == 200 })
+
+	r := s.do("PATCH", "/api/v1/media/boat", tok, map[string]string{"alt": "A red boat"}, "Content-Type", mergePatch)
+	if r.status != 200 {
+		t.Fatalf("PATCH: %d %s", r.status, r.body)
+	}
+	var m apiMedia
+	r.json(t, &m)
+	if m.Alt != "A red boat" || m.Width != 300 || m.Type != "image/jpeg" {
+		t.Errorf("patched: %s", r.body)
+	}
+	if ls := git(t, s.repoDir(), "ls-tree", "--name-only", "main", "media/"); !strings.Contains(ls, "media/boat.jpg") || !strings.Contains(ls, "media/boat.yaml") {
+		t.Errorf("after PATCH, media/ holds %q", ls)
+	}
+	waitFor(t, 10*time.Second, func() bool {
+		var g apiMedia
+		s.do("GET", "/api/v1/media/boat", tok, nil).json(t, &g)
+		return g.Alt == "A red boat"
+	})
+
+	if r := s.do("DELETE", "/api/v1/media/boat", tok, nil); r.status != 204 {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	if ls := git(t, s.repoDir(), "ls-tree", "--name-only", "main", "media/"); strings.Contains(ls, "boat") {
+		t.Errorf("after DELETE, media/ holds %q", ls)
+	}
+	waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/boat", tok, nil).status == 404 })
+}
