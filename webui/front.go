@@ -339,8 +339,7 @@ func appendAvailable(out []byte, r io.Reader) []byte {
 func headerCount(raw []byte, name string) int {
 	n := 0
 	for line := range bytes.Lines(raw) {
-		k, _, ok := bytes.Cut(line, []byte(":"))
-		if ok && len(k) == len(name) && strings.EqualFold(string(k), name) {
+		if len(line) > len(name) && line[len(name)] == ':' && bytes.EqualFold(line[:len(name)], []byte(name)) {
 			n++
 		}
 	}

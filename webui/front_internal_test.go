@@ -23,3 +23,19 @@ func TestClientKey(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderCount(t *testing.T) {
+	raw := []byte("Host: a\r\nX-Host: b\r\nhost:c\r\nHOST : d\r\nAccept: */*\r\n\r\n")
+	if got := headerCount(raw, "host"); got != 2 {
+		t.Fatalf("%d Host lines, want 2", got)
+	}
+}
+
+func BenchmarkHeaderCount(b *testing.B) {
+	raw := []byte("Host: example.org\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nAccept: text/html,application/xhtml+xml\r\n" +
+		"Accept-Language: en\r\nAccept-Encoding: gzip, br\r\nConnection: keep-alive\r\n\r\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		headerCount(raw, "host")
+	}
+}
