@@ -524,6 +524,9 @@ func (d *Deriver) picture(ptr LFSPointer) (ImageInfo, string) {
 		return info, ""
 	}
 	mo := readObject(d.lfsDir, d.image, ptr.OID, ptr.Size)
+	if mo.recordErr != nil {
+		d.log.Warn("the facts of an LFS object could not be recorded; it will be read again", "oid", ptr.OID, "err", mo.recordErr)
+	}
 	if mo.problem != "" {
 		return ImageInfo{}, mo.problem
 	}

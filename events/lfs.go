@@ -3,11 +3,15 @@ package events
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // MediaDir holds media: Git LFS pointers only, their objects in the
@@ -54,4 +58,54 @@ func lfsObjectExists(store string, p LFSPointer) bool {
 	}
 	st, err := os.Stat(LFSObjectPath(store, p.OID))
 	return err == nil && st.Mode().IsRegular() && st.Size() == p.Size
+}
+
+// What an LFS object is (its type and dimensions, or why it is not a
+// picture) is read from its bytes once and kept in a small sidecar next
+// to it, <oid>.json: objects are content-addressed and never change, so
+// the push check and derivation never read a large object twice. Uploads
+// record it as they store the object (they inspect the bytes anyway);
+// objects stored before the sidecars existed get theirs the first time
+// they are read.
+
+// lfsFacts is a sidecar's content.
+type lfsFacts struct {
+	Size    int64  `json:"size"`
+	Type    string `json:"type,omitempty"`
+	Ext     string `json:"ext,omitempty"`
+	Width   int    `json:"width,omitempty"`
+	Height  int    `json:"height,omitempty"`
+	Problem string `json:"problem,omitempty"` // the bytes are not an accepted picture: why
+}
+
+func lfsFactsPath(store, oid string) string { return LFSObjectPath(store, oid) + ".json" }
+
+// RecordLFSFacts remembers, durably, what picture a stored object is.
+func RecordLFSFacts(store, oid string, size int64, info ImageInfo) error {
+	return writeLFSFacts(store, oid, lfsFacts{Size: size, Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height})
+}
+
+func writeLFSFacts(store, oid string, f lfsFacts) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	if err := repo.WriteFileDurably(lfsFactsPath(store, oid), b, 0o644); err != nil {
+		return fmt.Errorf("record LFS object facts: %w", err)
+	}
+	return nil
+}
+
+// readLFSFacts reads an object's sidecar; ok is false if there is none
+// (or it is not whole, or for another size).
+func readLFSFacts(store, oid string, size int64) (lfsFacts, bool) {
+	b, err := os.ReadFile(lfsFactsPath(store, oid))
+	if err != nil || len(b) > 4096 {
+		return lfsFacts{}, false
+	}
+	var f lfsFacts
+	if json.Unmarshal(b, &f) != nil || f.Size != size || (f.Problem == "" && (f.Type == "" || f.Width <= 0 || f.Height <= 0)) {
+		return lfsFacts{}, false
+	}
+	return f, true
 }

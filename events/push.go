@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -63,17 +64,21 @@ type ImageInfo struct {
 // It returns the refusals, each naming the commit, the file and the
 // reason; none means accepted.
 func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if _, err := w.sync(); err != nil {
-		return nil, err
-	}
 	if req.Pusher == "" {
 		// Pushed commits are attributed to the pusher (the note written
 		// below); without one their claims would be believed.
 		return nil, errors.New("a push without an authenticated pusher")
 	}
+	// Everything read from git and the LFS store is read before the
+	// writer's lock, which API writes wait for: only the checks against
+	// the index (slugs, ids, categories) hold it.
+	dir := w.log.Repo().Dir()
 	var msgs []string
+	type pushed struct {
+		u       PushUpdate
+		commits []repo.PushedCommit
+	}
+	var todo []pushed
 	for _, u := range req.Updates {
 		switch {
 		case u.Ref != repo.MainRef:
@@ -83,7 +88,7 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 			msgs = append(msgs, fmt.Sprintf("%s: deletion refused: the site's branch is never deleted", u.Ref))
 			continue
 		case !u.Old.IsZero():
-			ok, err := repo.IsAncestor(ctx, w.log.Repo().Dir(), req.Env, u.Old, u.New)
+			ok, err := repo.IsAncestor(ctx, dir, req.Env, u.Old, u.New)
 			if err != nil {
 				return nil, err
 			}
@@ -92,7 +97,7 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 				continue
 			}
 		}
-		commits, err := repo.ReadPush(ctx, w.log.Repo().Dir(), req.Env, u.Old, u.New, pushLimits)
+		commits, err := repo.ReadPush(ctx, dir, req.Env, u.Old, u.New, pushLimits)
 		var le *repo.LimitError
 		if errors.As(err, &le) {
 			msgs = append(msgs, limitRefusal(le))
@@ -105,23 +110,100 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 			msgs = append(msgs, m)
 			continue
 		}
-		r := w.log.Repo()
-		base := func(p string) ([]byte, bool, error) {
-			h, err := r.Stat(u.Old, p)
+		todo = append(todo, pushed{u, commits})
+	}
+	objects := newLFSObjects(w.lfsDir, req.Image)
+	for _, p := range todo {
+		if err := objects.prefetch(ctx, p.commits, w.logger); err != nil {
+			return nil, err
+		}
+	}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, err := w.sync(); err != nil {
+		return nil, err
+	}
+	r := w.log.Repo()
+	for _, p := range todo {
+		base := func(path string) ([]byte, bool, error) {
+			h, err := r.Stat(p.u.Old, path)
 			if err != nil || h.IsZero() {
 				return nil, false, err
 			}
 			b, err := r.ReadBlob(h)
 			return b, err == nil, err
 		}
-		msgs = append(msgs, checkPush(w.idx, w.lfsDir, commits, req, base)...)
+		m, err := checkPush(ctx, w.idx, objects, p.commits, req, base)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m...)
 		if len(msgs) == 0 {
-			if err := w.notePusher(ctx, commits, req.Pusher); err != nil {
+			if err := w.notePusher(ctx, p.commits, req.Pusher); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return msgs, nil
+}
+
+// lfsObjects tells what the LFS objects a push points to are, each read
+// once (from its sidecar, or its bytes the first time).
+type lfsObjects struct {
+	dir   string
+	image func([]byte) (ImageInfo, error)
+	seen  map[string]mediaObject // by oid/size
+}
+
+func newLFSObjects(dir string, image func([]byte) (ImageInfo, error)) *lfsObjects {
+	return &lfsObjects{dir: dir, image: image, seen: map[string]mediaObject{}}
+}
+
+func (o *lfsObjects) get(oid string, size int64) mediaObject {
+	key := fmt.Sprintf("%s/%d", oid, size)
+	if m, ok := o.seen[key]; ok {
+		return m
+	}
+	m := readObject(o.dir, o.image, oid, size)
+	o.seen[key] = m
+	return m
+}
+
+// prefetch reads every object the commits' media files point to,
+// stopping when ctx ends (the hook's client gave up).
+func (o *lfsObjects) prefetch(ctx context.Context, commits []repo.PushedCommit, log *slog.Logger) error {
+	for _, c := range commits {
+		for _, f := range c.Changes {
+			if f.New.IsZero() || f.Data == nil {
+				continue
+			}
+			var oid string
+			var size int64
+			if _, _, ok := mediaPicture(f.Path); ok {
+				ptr, ok := ParseLFSPointer(f.Data)
+				if !ok {
+					continue
+				}
+				oid, size = ptr.OID, ptr.Size
+			} else if IsMediaMetaPath(f.Path) {
+				m, err := parseMediaMeta(f.Path, f.Data)
+				if err != nil || m.describedOnly() {
+					continue
+				}
+				oid, size = m.SHA256, m.Bytes
+			} else {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("check the push's media: %w", err)
+			}
+			if m := o.get(oid, size); m.recordErr != nil && log != nil {
+				log.Warn("the facts of an LFS object could not be recorded; it will be read again", "oid", oid, "err", m.recordErr)
+			}
+		}
+	}
+	return nil
 }
 
 // checkFirstParent refuses an update unless the old head is on the new
@@ -211,7 +293,7 @@ type pushState struct {
 //
 // base reads a file as it stands on main before the push (nil: nothing
 // there), for media whose picture or description the push leaves alone.
-func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushRequest, base func(path string) ([]byte, bool, error)) []string {
+func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []repo.PushedCommit, req PushRequest, base func(path string) ([]byte, bool, error)) ([]string, error) {
 	st := pushState{slugs: map[string]string{}, ids: map[string]string{}, paths: map[string]Post{}, categories: map[string]bool{}}
 	for id, p := range idx.posts {
 		st.slugs[p.slug], st.ids[id] = p.path, p.path
@@ -219,8 +301,7 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 	for c := range idx.categories {
 		st.categories[c] = true
 	}
-	media := mediaCheck{lfsDir: lfsDir, image: req.Image, seen: map[string]mediaObject{}, base: base,
-		final: map[string][]byte{}, touched: map[string]string{}}
+	media := mediaCheck{objects: objects, base: base, final: map[string][]byte{}, touched: map[string]string{}}
 	var msgs []string
 	touched := map[string]string{}     // post path → commit that last changed it
 	deletedCats := map[string]string{} // category slug → commit that deleted it
@@ -229,6 +310,9 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 			msgs = append(msgs, fmt.Sprintf("commit %s: ", short(c.Hash))+fmt.Sprintf(format, args...))
 		}
 		for _, f := range deletionsFirst(c.Changes) {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("check the push: %w", err)
+			}
 			// Whatever the file was, it no longer claims its slug or id.
 			if old, ok := st.paths[f.Path]; ok {
 				delete(st.slugs, old.Slug)
@@ -392,7 +476,7 @@ func checkPush(idx *index, lfsDir string, commits []repo.PushedCommit, req PushR
 	}
 	tail = append(tail, media.items()...)
 	slices.Sort(tail) // maps: the same push, the same answer
-	return append(msgs, tail...)
+	return append(msgs, tail...), nil
 }
 
 // deletionsFirst orders a commit's changes with its deletions first.
@@ -437,9 +521,7 @@ func parsePushedPost(idx *index, data []byte, path string) (Post, error) {
 // object read and inspected once per push, and follows the media files
 // the push changes to check each item as the push leaves it.
 type mediaCheck struct {
-	lfsDir string
-	image  func([]byte) (ImageInfo, error)
-	seen   map[string]mediaObject
+	objects *lfsObjects
 
 	base    func(path string) ([]byte, bool, error)
 	final   map[string][]byte // media file → its content once the push is in (nil: deleted)
@@ -501,29 +583,26 @@ func (mc *mediaCheck) items() []string {
 }
 
 type mediaObject struct {
-	info    ImageInfo
-	problem string // why the object cannot be media; "" if it can
+	info      ImageInfo
+	problem   string // why the object cannot be media; "" if it can
+	recordErr error  // the sidecar could not be written (the answer stands)
 }
 
 // object finds the stored object and reads what image it is.
-func (mc *mediaCheck) object(oid string, size int64) mediaObject {
-	key := fmt.Sprintf("%s/%d", oid, size)
-	if o, ok := mc.seen[key]; ok {
-		return o
-	}
-	o := mc.inspect(oid, size)
-	mc.seen[key] = o
-	return o
-}
+func (mc *mediaCheck) object(oid string, size int64) mediaObject { return mc.objects.get(oid, size) }
 
-func (mc *mediaCheck) inspect(oid string, size int64) mediaObject {
-	return readObject(mc.lfsDir, mc.image, oid, size)
-}
-
-// readObject reads what image an LFS object is, or why it cannot be one.
+// readObject reads what image an LFS object is, or why it cannot be one:
+// from its sidecar if it has one, else from its bytes, then recorded in
+// a sidecar so that no one reads them again.
 func readObject(lfsDir string, image func([]byte) (ImageInfo, error), oid string, size int64) mediaObject {
 	if !lfsObjectExists(lfsDir, LFSPointer{OID: oid, Size: size}) {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s (%d bytes) was never uploaded: push it with git lfs first", oid[:12], size)}
+	}
+	if f, ok := readLFSFacts(lfsDir, oid, size); ok {
+		if f.Problem != "" {
+			return mediaObject{problem: f.Problem}
+		}
+		return mediaObject{info: ImageInfo{Type: f.Type, Ext: f.Ext, Width: f.Width, Height: f.Height}}
 	}
 	if image == nil || size > MaxMediaObject {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be checked here: upload the picture through the API", oid[:12])}
@@ -532,11 +611,19 @@ func readObject(lfsDir string, image func([]byte) (ImageInfo, error), oid string
 	if err != nil {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be read: upload it again", oid[:12])}
 	}
-	info, err := image(data)
-	if err != nil {
-		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s is not an accepted image: %v", oid[:12], err)}
+	facts := lfsFacts{Size: size}
+	o := mediaObject{}
+	if info, err := image(data); err != nil {
+		o.problem = fmt.Sprintf("LFS object sha256:%s is not an accepted image: %v", oid[:12], err)
+		facts.Problem = o.problem
+	} else {
+		o.info = info
+		facts.Type, facts.Ext, facts.Width, facts.Height = info.Type, info.Ext, info.Width, info.Height
 	}
-	return mediaObject{info: info}
+	// Without the sidecar the bytes are read again next time: the caller
+	// logs why.
+	o.recordErr = writeLFSFacts(lfsDir, oid, facts)
+	return o
 }
 
 // metadata lists where media/<id>.yaml disagrees with its object: the

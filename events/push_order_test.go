@@ -11,7 +11,7 @@ import (
 // posts/2025/… (added) before posts/2026/… (deleted).
 func TestPushMovesAPostBetweenFolders(t *testing.T) {
 	moved := "---\nid: hello1\ntitle: Hello\ncategories: [news]\n---\nBody\n"
-	got := checkPush(pushFixture(), t.TempDir(),
+	got := checkPushAll(pushFixture(), t.TempDir(),
 		[]repo.PushedCommit{commit(1, add("posts/2025/hello.md", moved), del("posts/2026/hello.md"))}, PushRequest{Pusher: "ed@example.org"}, nil)
 	if len(got) > 0 {
 		t.Fatalf("refused: %q", got)
@@ -25,15 +25,15 @@ func TestPushKeepsAnOldPostsID(t *testing.T) {
 	ix.add("hello.world", indexedPost{path: "posts/2025/old.md", slug: "old"})
 	editor := PushRequest{Pusher: "ed@example.org"}
 	edit := "---\nid: hello.world\ntitle: Old, edited\n---\nBody\n"
-	if got := checkPush(ix, t.TempDir(), []repo.PushedCommit{commit(1, add("posts/2025/old.md", edit))}, editor, nil); len(got) > 0 {
+	if got := checkPushAll(ix, t.TempDir(), []repo.PushedCommit{commit(1, add("posts/2025/old.md", edit))}, editor, nil); len(got) > 0 {
 		t.Fatalf("edit refused: %q", got)
 	}
 	moved := []repo.PushedCommit{commit(1, add("posts/2024/old.md", edit), del("posts/2025/old.md"))}
-	if got := checkPush(ix, t.TempDir(), moved, editor, nil); len(got) > 0 {
+	if got := checkPushAll(ix, t.TempDir(), moved, editor, nil); len(got) > 0 {
 		t.Fatalf("move refused: %q", got)
 	}
 	fresh := "---\nid: new.one\ntitle: New\n---\nBody\n"
-	got := checkPush(ix, t.TempDir(), []repo.PushedCommit{commit(1, add("posts/2026/new.md", fresh))}, editor, nil)
+	got := checkPushAll(ix, t.TempDir(), []repo.PushedCommit{commit(1, add("posts/2026/new.md", fresh))}, editor, nil)
 	if !strings.Contains(strings.Join(got, "\n"), `id: "new.one" is not an id`) {
 		t.Fatalf("a new post with an old-style id: %q", got)
 	}

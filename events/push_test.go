@@ -133,7 +133,7 @@ func TestCheckPushRefuses(t *testing.T) {
 			"media/m1.yaml: sha256: LFS object sha256:abababababab (5 bytes) was never uploaded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := checkPush(pushFixture(), t.TempDir(), tc.commits, tc.req, nil)
+			got := checkPushAll(pushFixture(), t.TempDir(), tc.commits, tc.req, nil)
 			switch {
 			case tc.want == "" && len(got) > 0:
 				t.Fatalf("refused: %q", got)

@@ -110,6 +110,7 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("store upload: %w", err)
 	}
 	tmp = ""
+	h.recordFacts(info.SHA256, info.Bytes, info)
 	res, m, err := wr.UploadMedia(r.Context(), wr.actor, events.Media{SHA256: info.SHA256, Type: info.Type, Ext: info.Ext,
 		Width: info.Width, Height: info.Height, Bytes: info.Bytes, Alt: alt, Caption: caption, OriginalName: name})
 	if err != nil {

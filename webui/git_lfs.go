@@ -189,8 +189,23 @@ func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
 	if err != nil {
 		return fmt.Errorf("read the LFS upload back: %w", err)
 	}
-	if _, err := media.Inspect(data, h.cfg.Media.Limits); err != nil {
+	info, err := media.Inspect(data, h.cfg.Media.Limits)
+	if err != nil {
 		return lfsRefusal(fmt.Sprintf("media must be images: %v (only JPEG, PNG, WebP, GIF, AVIF and HEIF are stored)", err))
 	}
-	return events.StoreLFSObject(h.cfg.Media.Store, oid, f.Name())
+	if err := events.StoreLFSObject(h.cfg.Media.Store, oid, f.Name()); err != nil {
+		return err
+	}
+	h.recordFacts(oid, n, info)
+	return nil
+}
+
+// recordFacts keeps what a stored picture is next to it, so that pushes
+// and derivation never read its bytes again. Without it they are read
+// once more later: logged, not an error for the upload.
+func (h *Handler) recordFacts(oid string, size int64, info media.Info) {
+	facts := events.ImageInfo{Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}
+	if err := events.RecordLFSFacts(h.cfg.Media.Store, oid, size, facts); err != nil {
+		h.log.Warn("the facts of an upload could not be recorded; they will be read from its bytes", "oid", oid, "err", err)
+	}
 }
