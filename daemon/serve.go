@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -153,8 +154,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		target = c
 	}
 	// The projections. Embeds are resolved on the writer node only: their
-	// results are recorded as commits.
+	// results are recorded as commits. Variants too, for now: the
+	// originals live in the writer's LFS store, which a read node does not
+	// have (a missing original stops the media projection, rightly, on
+	// the writer).
 	ps := rs.all()
+	if cfg.ReadOnly {
+		ps = slices.DeleteFunc(ps, func(p projections.Projection) bool { return p == projections.Projection(rs.media) })
+	}
 	if writer != nil {
 		resolver := embeds.NewResolver(embeds.Config{AllowPrivate: cfg.EmbedsAllowPrivate})
 		ep, err := embeds.Open(cfg.embedsFile(), resolver, writer, log.With("component", "embeds"))

@@ -114,7 +114,17 @@ func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections
 			defer wg.Done()
 			v.sem <- struct{}{}
 			defer func() { <-v.sem }()
-			if err := v.Build(sha, typ); err != nil {
+			err := v.Build(sha, typ)
+			if errors.Is(err, errUnusable) {
+				// The bytes will never make variants (history from before
+				// uploads were checked, or a libvips that cannot read
+				// them): the original is served alone, and the projection
+				// goes on. Anything else — a missing original, a full
+				// disk — stops it until the cause is gone.
+				v.cfg.Logger.Warn("no variants for this original", "sha256", sha, "err", err)
+				err = nil
+			}
+			if err != nil {
 				errs <- fmt.Errorf("variants of %s: %w", sha[:12], err)
 			}
 		}()
@@ -154,7 +164,11 @@ func formats(typ string) []bimg.ImageType {
 	return out
 }
 
-// Build makes the variant set of one original, if it is not made yet.
+// errUnusable marks an original libvips cannot make variants of.
+var errUnusable = errors.New("the original cannot be made into variants")
+
+// Build makes the variant set of one original, if it is not made yet. An
+// error that is errUnusable is about the bytes, and permanent.
 func (v *Variants) Build(sha, typ string) error {
 	dir := filepath.Join(v.cfg.Dir, sha)
 	done := filepath.Join(dir, ".done")
@@ -169,16 +183,16 @@ func (v *Variants) Build(sha, typ string) error {
 	// comes from it, so none can inherit an orientation tag.
 	upright, err := bimg.NewImage(orig).AutoRotate()
 	if err != nil {
-		return fmt.Errorf("auto-rotate: %w", err)
+		return fmt.Errorf("%w: auto-rotate: %w", errUnusable, err)
 	}
 	master, err := bimg.NewImage(upright).Process(bimg.Options{StripMetadata: true, Interpretation: bimg.InterpretationSRGB,
 		NoAutoRotate: true, Type: bimg.PNG, Compression: 1})
 	if err != nil {
-		return fmt.Errorf("master: %w", err)
+		return fmt.Errorf("%w: master: %w", errUnusable, err)
 	}
 	size, err := bimg.Size(master)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errUnusable, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -191,7 +205,7 @@ func (v *Variants) Build(sha, typ string) error {
 			out, err := bimg.NewImage(master).Process(bimg.Options{Width: w, Type: f, Quality: 82, StripMetadata: true,
 				NoAutoRotate: true, Interpretation: bimg.InterpretationSRGB, Speed: 8})
 			if err != nil {
-				return fmt.Errorf("%d px %s: %w", w, bimg.ImageTypeName(f), err)
+				return fmt.Errorf("%w: %d px %s: %w", errUnusable, w, bimg.ImageTypeName(f), err)
 			}
 			if f == bimg.WEBP {
 				out = StripWebPMetadata(out) // libvips keeps EXIF in WebP (libvips issue 3340)

@@ -132,3 +132,46 @@ func TestStripWebPMetadata(t *testing.T) {
 		t.Fatalf("stripped WebP is broken: %v", err)
 	}
 }
+
+// An original libvips cannot read (history from before uploads were
+// checked) gets no variants and does not stop the projection; a missing
+// original does, until it is back.
+func TestUnusableOriginalsDoNotStopVariants(t *testing.T) {
+	store, dir := t.TempDir(), t.TempDir()
+	put := func(b []byte) string {
+		sum := sha256.Sum256(b)
+		sha := hex.EncodeToString(sum[:])
+		p := events.LFSObjectPath(store, sha)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, b, 0o644)
+		return sha
+	}
+	v, err := OpenVariants(Config{Store: store, Dir: dir, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := func(id, sha string, h int64) events.Event {
+		data, _ := json.Marshal(events.MediaData{Media: events.Media{ID: id, SHA256: sha, Type: "image/jpeg"}})
+		return events.Event{ID: id, Type: events.MediaUploaded, Height: h, Count: 1, Schema: 1, Data: data}
+	}
+	html := event("bad", put([]byte("<html><script>alert(1)</script></html>")), 1)
+	if err := v.Apply(context.Background(), []events.Event{html}, projections.Checkpoint{Cursor: html.Cursor(), Seq: 1}); err != nil {
+		t.Fatalf("an unreadable original stopped the projection: %v", err)
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, picture(400, 300), nil)
+	good := b.Bytes()
+	sum := sha256.Sum256(good)
+	missing := event("later", hex.EncodeToString(sum[:]), 2)
+	cp := projections.Checkpoint{Cursor: missing.Cursor(), Seq: 2}
+	if err := v.Apply(context.Background(), []events.Event{missing}, cp); err == nil {
+		t.Fatal("a missing original was passed over")
+	}
+	put(good)
+	if err := v.Apply(context.Background(), []events.Event{missing}, cp); err != nil {
+		t.Fatalf("once the original is back: %v", err)
+	}
+	if v.Checkpoint() != cp {
+		t.Fatalf("checkpoint %+v", v.Checkpoint())
+	}
+}
