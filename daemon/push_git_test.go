@@ -33,14 +33,18 @@ func TestPushMovesAPostAcrossYearFolders(t *testing.T) {
 	run("commit", "-q", "-m", "A trip")
 	run("push", "-q", "origin", "HEAD:main")
 	tok := s.token("ed@example.org")
-	waitFor(t, 10*time.Second, func() bool { return strings.Contains(string(s.do("GET", "/api/v1/posts", tok, nil).body), `"posts/2026/trip.md"`) })
+	waitFor(t, 10*time.Second, func() bool {
+		return strings.Contains(string(s.do("GET", "/api/v1/posts", tok, nil).body), `"posts/2026/trip.md"`)
+	})
 	os.MkdirAll(filepath.Join(work, "posts", "2025"), 0o755)
 	run("mv", "posts/2026/trip.md", "posts/2025/trip.md")
 	run("commit", "-q", "-m", "The trip was last year")
 	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
 		t.Fatalf("move refused: %v\n%s", err, out)
 	}
-	waitFor(t, 10*time.Second, func() bool { return strings.Contains(string(s.do("GET", "/api/v1/posts", tok, nil).body), `"posts/2025/trip.md"`) })
+	waitFor(t, 10*time.Second, func() bool {
+		return strings.Contains(string(s.do("GET", "/api/v1/posts", tok, nil).body), `"posts/2025/trip.md"`)
+	})
 }
 
 // A picture added with git alone (no yaml) is edited and deleted through

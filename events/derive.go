@@ -430,39 +430,48 @@ func (d *Deriver) readCategory(path string, blob repo.Hash) (*Category, error) {
 // read from the LFS store with the metadata file's description, if any.
 // An invalid item counts as absent (and is logged), as invalid posts do.
 func (d *Deriver) readMedia(at repo.Hash, id string) (*Media, error) {
+	m, _, err := d.readMediaItem(at, id, true)
+	return m, err
+}
+
+// readMediaItem is readMedia; described reports whether the item's facts
+// come from its picture (no metadata file, or one giving only a
+// description). Without uploaded, a picture's uploaded_at is left as its
+// description gives it (finding the commit that added it walks history).
+func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Media, described bool, err error) {
 	if at.IsZero() {
-		return nil, nil
+		return nil, false, nil
 	}
 	desc := Media{ID: id}
 	meta, err := d.repo.Stat(at, MediaMetaPath(id))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !meta.IsZero() {
 		b, err := d.repo.ReadBlob(meta)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		m, err := parseCommittedMediaMeta(MediaMetaPath(id), b)
 		if err != nil {
 			d.log.Warn("ignoring invalid media file", "commit", at, "err", err)
-			return nil, nil
+			return nil, false, nil
 		}
 		m.Blob = meta.String()
 		if !m.describedOnly() {
-			return &m, nil
+			return &m, false, nil
 		}
 		desc = m
 	}
 	if !ValidID(id) {
-		return nil, nil
+		return nil, false, nil
 	}
 	var file, ext string
 	var blob repo.Hash
 	for _, x := range PictureExts {
 		h, err := d.repo.Stat(at, MediaFilePath(id, x))
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if h.IsZero() {
 			continue
@@ -477,38 +486,38 @@ func (d *Deriver) readMedia(at repo.Hash, id string) (*Media, error) {
 		if !meta.IsZero() {
 			d.log.Warn("ignoring media metadata without a picture", "commit", at, "path", MediaMetaPath(id))
 		}
-		return nil, nil
+		return nil, false, nil
 	}
 	b, err := d.repo.ReadBlob(blob)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	ptr, ok := ParseLFSPointer(b)
 	if !ok {
 		d.log.Warn("ignoring a picture that is not a Git LFS pointer", "commit", at, "path", file)
-		return nil, nil
+		return nil, false, nil
 	}
 	info, problem := d.picture(ptr)
 	if problem != "" {
 		d.log.Warn("ignoring a picture", "commit", at, "path", file, "reason", problem)
-		return nil, nil
+		return nil, false, nil
 	}
-	m, err := pictureMedia(desc, id, ext, ptr, info)
+	pm, err := pictureMedia(desc, id, ext, ptr, info)
 	if err != nil {
 		d.log.Warn("ignoring a picture", "commit", at, "path", file, "reason", err)
-		return nil, nil
+		return nil, false, nil
 	}
-	if m.UploadedAt.IsZero() {
+	if pm.UploadedAt.IsZero() && uploaded {
 		added, err := d.added(at, file)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		m.UploadedAt = added.Author.When.UTC()
+		pm.UploadedAt = added.Author.When.UTC()
 	}
 	if meta.IsZero() {
-		m.Blob = blob.String()
+		pm.Blob = blob.String()
 	}
-	return &m, nil
+	return &pm, true, nil
 }
 
 // picture tells what an LFS object is, or why it cannot be media.

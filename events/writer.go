@@ -103,7 +103,14 @@ type index struct {
 	media      map[string]indexedMedia // by id
 }
 
-type indexedMedia struct{ blob, ext string }
+// indexedMedia is a media item as the deriver reads it: whole metadata
+// from an upload, or a picture added with git (and perhaps a description).
+type indexedMedia struct {
+	blob      string // the version: the metadata file's blob, else the picture's
+	ext       string // the picture's extension: media/<id>.<ext>
+	meta      bool   // media/<id>.yaml exists
+	described bool   // the facts come from the picture, the yaml only describes it
+}
 
 // WriterConfig configures a Writer.
 type WriterConfig struct {
@@ -146,6 +153,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 	if err != nil {
 		return head, fmt.Errorf("index diff: %w", err)
 	}
+	mediaIDs := map[string]bool{} // media items changed: read as the deriver reads them
 	for _, ch := range changes {
 		switch {
 		case IsPostPath(ch.Path):
@@ -167,15 +175,9 @@ func (w *Writer) sync() (repo.Hash, error) {
 				continue
 			}
 			w.idx.add(p.ID, indexedPost{path: ch.Path, slug: p.Slug, blob: ch.New.String(), categories: p.Categories})
-		case IsMediaMetaPath(ch.Path):
-			id := mediaIDOf(ch.Path)
-			delete(w.idx.media, id)
-			if !ch.New.IsZero() {
-				if b, err := r.ReadBlob(ch.New); err != nil {
-					return head, err
-				} else if m, err := parseCommittedMedia(ch.Path, b); err == nil {
-					w.idx.media[id] = indexedMedia{blob: ch.New.String(), ext: m.Ext}
-				}
+		case strings.HasPrefix(ch.Path, MediaDir):
+			if id, ok := mediaItemOf(ch.Path); ok {
+				mediaIDs[id] = true
 			}
 		case IsCategoryPath(ch.Path):
 			slug := CategorySlug(ch.Path)
@@ -188,6 +190,21 @@ func (w *Writer) sync() (repo.Hash, error) {
 				}
 			}
 		}
+	}
+	for id := range mediaIDs {
+		delete(w.idx.media, id)
+		m, described, err := w.deriver.readMediaItem(head, id, false)
+		if err != nil {
+			return head, fmt.Errorf("index media %s: %w", id, err)
+		}
+		if m == nil {
+			continue
+		}
+		meta, err := r.Stat(head, MediaMetaPath(id))
+		if err != nil {
+			return head, fmt.Errorf("index media %s: %w", id, err)
+		}
+		w.idx.media[id] = indexedMedia{blob: m.Blob, ext: m.Ext, meta: !meta.IsZero(), described: described}
 	}
 	w.idx.head = head
 	return head, nil
@@ -836,20 +853,28 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		if ifMatch != "" && ifMatch != e.blob {
 			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
 		}
-		b, err := w.log.Repo().ReadBlob(fromHex(e.blob))
+		cur, _, err := w.deriver.readMediaItem(head, id, true)
 		if err != nil {
 			return nil, err
 		}
-		if m, err = parseCommittedMedia(MediaMetaPath(id), b); err != nil {
-			return nil, err
+		if cur == nil {
+			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
 		}
+		m = *cur
 		if m.Alt, m.Caption, err = edit(m); err != nil {
 			return nil, err
 		}
 		if err := validateMediaText(m.Alt, m.Caption).err(""); err != nil {
 			return nil, err
 		}
-		data, err := marshalYAML(&m)
+		var data []byte
+		if e.described {
+			// A picture added with git keeps only a description next to
+			// it: its facts stay those of whatever picture is there.
+			data, err = w.mediaDescription(head, id, e, m.Alt, m.Caption)
+		} else {
+			data, err = marshalYAML(&m)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -865,6 +890,37 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 	return res, m, err
 }
 
+// mediaDescription is media/<id>.yaml describing a picture added with git:
+// the description it had (if any) with a new alt text and caption.
+func (w *Writer) mediaDescription(head repo.Hash, id string, e indexedMedia, alt, caption string) ([]byte, error) {
+	desc := Media{ID: id}
+	if e.meta {
+		r := w.log.Repo()
+		h, err := r.Stat(head, MediaMetaPath(id))
+		if err != nil {
+			return nil, err
+		}
+		b, err := r.ReadBlob(h)
+		if err != nil {
+			return nil, err
+		}
+		if desc, err = parseCommittedMediaMeta(MediaMetaPath(id), b); err != nil {
+			return nil, err
+		}
+	}
+	out := struct {
+		ID           string     `yaml:"id"`
+		Alt          string     `yaml:"alt,omitempty"`
+		Caption      string     `yaml:"caption,omitempty"`
+		OriginalName string     `yaml:"original_name,omitempty"`
+		UploadedAt   *time.Time `yaml:"uploaded_at,omitempty"`
+	}{ID: id, Alt: alt, Caption: caption, OriginalName: desc.OriginalName}
+	if !desc.UploadedAt.IsZero() {
+		out.UploadedAt = &desc.UploadedAt
+	}
+	return marshalYAML(&out)
+}
+
 // DeleteMedia removes a media item from the site (history, and the LFS
 // store, keep its bytes).
 func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch string) (Written, error) {
@@ -876,9 +932,16 @@ func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch strin
 		if ifMatch != "" && ifMatch != e.blob {
 			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
 		}
-		return w.batch(actor, "media/"+id, string(MediaDeleted), "Delete media "+id,
-			repo.Change{Path: MediaMetaPath(id), Delete: true},
-			repo.Change{Path: MediaFilePath(id, e.ext), Delete: true}), nil
+		var changes []repo.Change
+		if e.meta {
+			changes = append(changes, repo.Change{Path: MediaMetaPath(id), Delete: true})
+		}
+		if pic, err := w.log.Repo().Stat(head, MediaFilePath(id, e.ext)); err != nil {
+			return nil, err
+		} else if !pic.IsZero() {
+			changes = append(changes, repo.Change{Path: MediaFilePath(id, e.ext), Delete: true})
+		}
+		return w.batch(actor, "media/"+id, string(MediaDeleted), "Delete media "+id, changes...), nil
 	})
 }
 
