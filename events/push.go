@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 
@@ -121,11 +122,16 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, err := w.sync(); err != nil {
+	head, err := w.sync()
+	if err != nil {
 		return nil, err
 	}
 	r := w.log.Repo()
 	for _, p := range todo {
+		if m := w.landable(p.u, head, p.commits, req.Pusher); m != "" {
+			msgs = append(msgs, m)
+			continue
+		}
 		base := func(path string) ([]byte, bool, error) {
 			h, err := r.Stat(p.u.Old, path)
 			if err != nil || h.IsZero() {
@@ -143,9 +149,67 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 			if err := w.notePusher(ctx, p.commits, req.Pusher); err != nil {
 				return nil, err
 			}
+			w.holdPush(p.u, p.commits, req.Pusher)
 		}
 	}
 	return msgs, nil
+}
+
+// Who pushed a commit is a note written before main moves (derivation
+// reads it, so it must be there first). Two pushes of the same commits
+// by different accounts would both write it, and if the second then
+// failed to move main, the commit that landed would be attributed to the
+// wrong account. So a push is accepted only if it can land (main is at
+// its old head: git's ref update would refuse it otherwise), and while an
+// accepted push of the same commits by another account may still land
+// (main is still at that push's old head, for at most PushHold), a
+// second one is refused. Once main moves, every push from the old head
+// can no longer land, and its hold ends.
+
+// PushHold bounds how long an accepted push's commits are held for it:
+// git moves main right after the pre-receive hook, so a push not landed
+// by then failed, and another account may push the same commits.
+const PushHold = 10 * time.Minute
+
+type pushInFlight struct {
+	pusher string
+	old    repo.Hash // main's head the push moves from
+	until  time.Time
+}
+
+// landable refuses a push that cannot land, or whose commits an accepted
+// push by another account may still land. Callers hold mu.
+func (w *Writer) landable(u PushUpdate, head repo.Hash, commits []repo.PushedCommit, pusher string) string {
+	if u.Old != head {
+		return fmt.Sprintf("%s: main moved since you fetched (it is at %s now): fetch, rebase on main and push again", u.Ref, shortOrNone(head))
+	}
+	now := w.now()
+	for h, f := range w.inFlight {
+		if f.old != head || now.After(f.until) {
+			delete(w.inFlight, h) // landed, or can no longer land
+		}
+	}
+	for _, c := range commits {
+		if f, ok := w.inFlight[c.Hash]; ok && f.pusher != pusher {
+			return fmt.Sprintf("commit %s: another account's push of this commit is being applied: fetch in a moment; push again only if it is not on main", short(c.Hash))
+		}
+	}
+	return ""
+}
+
+// holdPush records an accepted push's commits. Callers hold mu.
+func (w *Writer) holdPush(u PushUpdate, commits []repo.PushedCommit, pusher string) {
+	until := w.now().Add(PushHold)
+	for _, c := range commits {
+		w.inFlight[c.Hash] = pushInFlight{pusher: pusher, old: u.Old, until: until}
+	}
+}
+
+func shortOrNone(h repo.Hash) string {
+	if h.IsZero() {
+		return "no commit"
+	}
+	return short(h)
 }
 
 // lfsObjects tells what the LFS objects a push points to are, each read

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,8 +80,10 @@ func TestPushInspectionDoesNotBlockAPIWrites(t *testing.T) {
 	pushDone := make(chan error, 1)
 	go func() {
 		refusals, err := w.ValidatePush(context.Background(), events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: "ed@example.org", Image: slow})
-		if err == nil && len(refusals) > 0 {
-			err = fmt.Errorf("refused: %q", refusals)
+		// The API write moved main: the push cannot land any more, and
+		// says so (git's ref update would refuse it anyway).
+		if err == nil && (len(refusals) != 1 || !strings.Contains(refusals[0], "main moved since you fetched")) {
+			err = fmt.Errorf("refusals: %q", refusals)
 		}
 		pushDone <- err
 	}()
@@ -150,5 +153,82 @@ func TestPushReadsEachObjectOnce(t *testing.T) {
 	}
 	if _, err := os.Stat(events.LFSObjectPath(lfsDir, oid) + ".json"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Two accounts push the same commit at once: the note naming the pusher
+// is written before main moves, so only one of them may write it — the
+// one whose push can land — or the commit would be attributed to an
+// account whose push failed.
+func TestConcurrentPushesOfOneCommitKeepItsPusher(t *testing.T) {
+	now := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	w, r, lfsDir, u := pushOfPictures(t, 1)
+	w = events.NewWriter(events.NewGitLog(r, events.NewDeriver(r, quiet)), events.NewDeriver(r, quiet), quiet,
+		events.WriterConfig{LFSDir: lfsDir, Now: func() time.Time { return now }})
+	push := func(pusher string, u events.PushUpdate) []string {
+		t.Helper()
+		refusals, err := w.ValidatePush(context.Background(), events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: pusher, Image: png})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return refusals
+	}
+	noted := func() string {
+		t.Helper()
+		notes, err := r.Ref(events.PushNotesRef)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := r.Stat(notes, u.New.String())
+		if err != nil || h.IsZero() {
+			t.Fatalf("no note: %v", err)
+		}
+		b, err := r.ReadBlob(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got := push("ann@example.org", u); len(got) > 0 {
+		t.Fatalf("first push refused: %q", got)
+	}
+	if got := push("ann@example.org", u); len(got) > 0 {
+		t.Fatalf("the same account again: %q", got)
+	}
+	// Bob's push of the same commit, while Ann's may still land.
+	if got := push("bob@example.org", u); len(got) != 1 || !strings.Contains(got[0], "another account's push of this commit") {
+		t.Fatalf("second account: %q", got)
+	}
+	if n := noted(); !strings.Contains(n, "ann@example.org") {
+		t.Fatalf("note %q, want Ann", n)
+	}
+	// Ann's push lands; Bob's, from the old head, could not: refused, the
+	// note unchanged.
+	if out, err := exec.Command("git", "--git-dir", r.Dir(), "update-ref", repo.MainRef, u.New.String(), u.Old.String()).CombinedOutput(); err != nil {
+		t.Fatalf("update-ref: %v %s", err, out)
+	}
+	if got := push("bob@example.org", u); len(got) != 1 || !strings.Contains(got[0], "main moved since you fetched") {
+		t.Fatalf("a push from a stale head: %q", got)
+	}
+	if n := noted(); !strings.Contains(n, "ann@example.org") {
+		t.Fatalf("note %q, want Ann", n)
+	}
+}
+
+// A push accepted but never landed holds its commits for PushHold only.
+func TestAPushThatNeverLandedIsReleased(t *testing.T) {
+	now := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	_, r, lfsDir, u := pushOfPictures(t, 1)
+	w := events.NewWriter(events.NewGitLog(r, events.NewDeriver(r, quiet)), events.NewDeriver(r, quiet), quiet,
+		events.WriterConfig{LFSDir: lfsDir, Now: func() time.Time { return now }})
+	req := func(pusher string) events.PushRequest {
+		return events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: pusher, Image: png}
+	}
+	if got, err := w.ValidatePush(context.Background(), req("ann@example.org")); err != nil || len(got) > 0 {
+		t.Fatalf("first push: %v %q", err, got)
+	}
+	now = now.Add(events.PushHold + time.Second)
+	if got, err := w.ValidatePush(context.Background(), req("bob@example.org")); err != nil || len(got) > 0 {
+		t.Fatalf("after the hold: %v %q", err, got)
 	}
 }

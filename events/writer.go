@@ -87,6 +87,9 @@ type Writer struct {
 	mu       sync.Mutex
 	idx      *index
 	lastIDms uint64 // the time part of the last id made (newPostID)
+	// inFlight are the commits of pushes checked and noted but perhaps not
+	// on main yet (ValidatePush): by commit. Under mu.
+	inFlight map[repo.Hash]pushInFlight
 }
 
 type indexedPost struct {
@@ -135,6 +138,7 @@ func NewWriter(l *GitLog, d *Deriver, logger *slog.Logger, cfg WriterConfig) *Wr
 		cfg.Observe = func(time.Duration, int) {}
 	}
 	return &Writer{log: l, deriver: d, logger: logger, now: cfg.Now, onCommit: cfg.OnCommit, observe: cfg.Observe, lfsDir: cfg.LFSDir,
+		inFlight: map[repo.Hash]pushInFlight{},
 		idx: &index{posts: map[string]indexedPost{}, bySlug: map[string]string{}, byPath: map[string]string{}, categories: map[string]string{},
 			media: map[string]indexedMedia{}}}
 }
