@@ -84,6 +84,9 @@ var fsckWarnOnly = []string{
 	"nulInCommit",
 }
 
+// hookTimeout bounds a hook's call to the daemon (the push check).
+const hookTimeout = 2 * time.Minute
+
 // hookRequest is what a hook sends to the daemon.
 type hookRequest struct {
 	Hook    string   `json:"hook"`
@@ -126,8 +129,17 @@ func hookServer(ctx context.Context, path string, writer *events.Writer, kick fu
 				}
 				pr.Updates = append(pr.Updates, events.PushUpdate{Old: hash(f[0]), New: hash(f[1]), Ref: f[2]})
 			}
-			refusals, err := writer.ValidatePush(r.Context(), pr)
-			if err != nil {
+			// The hook gives up after hookTimeout (and then the request's
+			// context ends): the check stops then, whatever ends first.
+			ctx, cancel := context.WithTimeout(r.Context(), hookTimeout)
+			refusals, err := writer.ValidatePush(ctx, pr)
+			gaveUp := ctx.Err() != nil
+			cancel()
+			switch {
+			case err != nil && gaveUp:
+				log.Warn("a push check was given up", "pusher", req.Pusher, "err", err)
+				refusals = []string{"the server took too long to check this push; nothing was changed: push fewer or smaller changes, or try again"}
+			case err != nil:
 				log.Error("validating a push failed", "pusher", req.Pusher, "err", err)
 				refusals = []string{"the server could not check this push; nothing was changed: try again"}
 			}
@@ -186,7 +198,7 @@ func runHook(name string, stdin io.Reader, stderr io.Writer) error {
 		}
 	}
 	body, _ := json.Marshal(req)
-	c := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{
+	c := &http.Client{Timeout: hookTimeout, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
 		}}}
