@@ -1,12 +1,15 @@
 package daemon
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -68,11 +71,17 @@ func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
 	run("lfs", "install", "--local")
 	run("lfs", "track", "media/*.png", "media/*.jpg")
 	os.MkdirAll(filepath.Join(work, "media"), 0o755)
-	os.WriteFile(filepath.Join(work, "media", "boat.jpg"), testJPEG(300, 200), 0o644)
+	boat := testJPEG(300, 200)
+	os.WriteFile(filepath.Join(work, "media", "boat.jpg"), boat, 0o644)
 	run("add", "-A")
 	run("commit", "-q", "-m", "A boat")
 	run("push", "-q", "origin", "HEAD:main")
 	waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/boat", tok, nil).status == 200 })
+	// The LFS upload recorded what the object is, next to it.
+	facts, err := os.ReadFile(events.LFSObjectPath(filepath.Join(data, "lfs"), fmt.Sprintf("%x", sha256.Sum256(boat))) + ".json")
+	if err != nil || !strings.Contains(string(facts), `"width":300`) {
+		t.Errorf("the object's facts: %s %v", facts, err)
+	}
 
 	r := s.do("PATCH", "/api/v1/media/boat", tok, map[string]string{"alt": "A red boat"}, "Content-Type", mergePatch)
 	if r.status != 200 {
@@ -99,4 +108,12 @@ func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
 		t.Errorf("after DELETE, media/ holds %q", ls)
 	}
 	waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/boat", tok, nil).status == 404 })
+
+	// An upload through the API records them too.
+	small := testJPEG(20, 10)
+	mustStatus(t, s.upload(tok, "small.jpg", small), 201)
+	facts, err = os.ReadFile(events.LFSObjectPath(filepath.Join(data, "lfs"), fmt.Sprintf("%x", sha256.Sum256(small))) + ".json")
+	if err != nil || !strings.Contains(string(facts), `"height":10`) {
+		t.Errorf("an upload's facts: %s %v", facts, err)
+	}
 }
