@@ -90,6 +90,7 @@ func representativeSite(t *testing.T) (*site, map[string]string) {
 
 // Every page template, checked by the Nu Html Checker in one run.
 func TestPagesAreValidHTML(t *testing.T) {
+	t.Parallel()
 	java := need(t, "java", "apt-get install default-jre-headless")
 	jar := need(t, "../node_modules/vnu-jar/build/dist/vnu.jar", "npm ci in the repository root")
 	s, pages := representativeSite(t)
@@ -123,6 +124,7 @@ func TestPagesAreValidHTML(t *testing.T) {
 // No serious or critical axe-core violations on the pages readers use,
 // in Debian's chromium, in light and dark mode.
 func TestPagesAreAccessible(t *testing.T) {
+	t.Parallel()
 	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
 	axePath := need(t, "../node_modules/axe-core/axe.min.js", "npm ci in the repository root")
 	axe, err := os.ReadFile(axePath)

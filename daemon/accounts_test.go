@@ -81,6 +81,7 @@ func (s *site) tokenIDs(jwt string) []string {
 // through the API and through `chronicle token create` run as another
 // process at the same time. No acknowledged change may be lost.
 func TestTokenRevocationRacingCreation(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -137,6 +138,7 @@ func TestTokenRevocationRacingCreation(t *testing.T) {
 // stranger failing on purpose does not lock the owner out of the address
 // she signed in from before, nor out of her personal access tokens.
 func TestSignInLimitsSharedByAPIGitAndLFS(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -217,6 +219,7 @@ func TestSignInLimitsSharedByAPIGitAndLFS(t *testing.T) {
 // while the daemon runs) end the account's API tokens at once. The
 // accounts and secrets folders are private, tightened at start.
 func TestCredentialChangesEndAPITokensAtOnce(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	for _, d := range []string{"accounts", "secrets"} {
@@ -281,6 +284,7 @@ func TestCredentialChangesEndAPITokensAtOnce(t *testing.T) {
 // A personal access token works as an API bearer token with the
 // account's role, until it is revoked; each refusal says what was wrong.
 func TestPersonalTokensAsBearer(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	addAccount(t, data, "ad@example.org", auth.RoleAdmin)

@@ -27,6 +27,7 @@ type apiPost struct {
 }
 
 func TestCreateReturnsOnlyOnceDurable(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ann@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -80,6 +81,7 @@ func TestCreateReturnsOnlyOnceDurable(t *testing.T) {
 }
 
 func TestConcurrentPutsWithSameIfMatch(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ann@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -136,6 +138,7 @@ func indexOf(rs []response, r response) int {
 // A commit made with the git CLI, outside the daemon, is picked up by the
 // outbox and derives the same events as the equivalent API edit.
 func TestGitCLICommitBecomesEvents(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ann@example.org", auth.RoleEditor)
 	s := startSite(t, data)

@@ -15,6 +15,7 @@ import (
 // Every kind of bad input gets a precise problem+json and leaves the
 // repository exactly as it was.
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)

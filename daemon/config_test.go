@@ -9,6 +9,7 @@ import (
 // interfaces (the container's 0.0.0.0:8080) without --public-url links to
 // localhost, and says at start to set --public-url.
 func TestPublicURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		addr, public, want string
 		warns              bool

@@ -15,6 +15,7 @@ import (
 // category and tag names follow one rule; search answers items like every
 // list; posts of the same second are listed in the order they were made.
 func TestAPIConsistency(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)

@@ -40,6 +40,7 @@ func startProcess(t *testing.T, data string) (*site, *exec.Cmd) {
 // writes. After a restart every acknowledged write is in git and in the
 // catalogue, exactly once, and the repository is sound.
 func TestSIGKILLDuringWritesLosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ann@example.org", auth.RoleEditor)
 	s, cmd := startProcess(t, data)

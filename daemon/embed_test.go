@@ -14,6 +14,7 @@ import (
 // A post's embed_url is resolved after the write by the embeds projection,
 // recorded as an embed.resolved commit, and rendered from that record.
 func TestEmbedsAreResolvedRecordedAndRendered(t *testing.T) {
+	t.Parallel()
 	var srv *httptest.Server
 	mux := http.NewServeMux()
 	mux.HandleFunc("/article", func(w http.ResponseWriter, r *http.Request) {

@@ -32,6 +32,7 @@ func literal(t testing.TB, dir, typ string, data []byte) string {
 // tools): git's receive checks take them as warnings and the push goes
 // through, while what fsck refuses for safety (.git, ..) still fails.
 func TestOldHistoryWithFsckWarningsIsPushed(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)

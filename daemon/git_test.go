@@ -41,6 +41,7 @@ func write(t testing.TB, path, content string) {
 }
 
 func TestCloneEditPushBecomesVisible(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -150,6 +151,7 @@ func TestCloneEditPushBecomesVisible(t *testing.T) {
 }
 
 func TestRefusedPushesChangeNothing(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
@@ -240,6 +242,7 @@ func TestRefusedPushesChangeNothing(t *testing.T) {
 }
 
 func TestGitNeedsAnAccount(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -287,6 +290,7 @@ func TestGitNeedsAnAccount(t *testing.T) {
 // API writes and pushes from two clones, interleaved for a while: no
 // accepted change is lost or applied twice, and the repository is sound.
 func TestInterleavedPushesAndAPIWrites(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -368,6 +372,7 @@ func TestInterleavedPushesAndAPIWrites(t *testing.T) {
 }
 
 func TestTokensThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -398,6 +403,7 @@ func TestTokensThroughTheAPI(t *testing.T) {
 // body (over 1 MiB): the daemon reads it, and protocol v2 and shallow
 // clones work.
 func TestBigPushShallowCloneProtocolV2(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -444,6 +450,7 @@ func TestBigPushShallowCloneProtocolV2(t *testing.T) {
 }
 
 func TestLFSPointerWithItsObjectIsAccepted(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -466,6 +473,7 @@ func TestLFSPointerWithItsObjectIsAccepted(t *testing.T) {
 
 // A push of several commits yields their events in commit order.
 func TestPushOfManyCommitsKeepsOrder(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)

@@ -100,6 +100,7 @@ func attr(t nethtml.Token, key string) string {
 }
 
 func TestHostileContentIsNeutralisedEverywhere(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)
@@ -148,6 +149,7 @@ func TestHostileContentIsNeutralisedEverywhere(t *testing.T) {
 // Deleting the search index and the page state, then restarting, builds
 // the same site byte for byte.
 func TestPublicSiteRebuildsIdentically(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)

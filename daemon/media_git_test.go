@@ -19,6 +19,7 @@ import (
 // dimensions are read from the LFS object, its upload time from the
 // commit. Same events after a restart from git alone.
 func TestPictureAddedWithGitNeedsOnlyTheFile(t *testing.T) {
+	t.Parallel()
 	need(t, "git-lfs", "apt-get install git-lfs")
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)

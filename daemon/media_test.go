@@ -63,6 +63,7 @@ type apiMedia struct {
 }
 
 func TestMediaUploadStoreAndServe(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -125,6 +126,7 @@ func TestMediaUploadStoreAndServe(t *testing.T) {
 }
 
 func TestBadUploadsCommitNothing(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -181,6 +183,7 @@ func TestBadUploadsCommitNothing(t *testing.T) {
 // brings the bytes back identical, and a picture added with git-lfs is
 // uploaded through the batch API before the push is checked and accepted.
 func TestMediaOverGitLFS(t *testing.T) {
+	t.Parallel()
 	need(t, "git-lfs", "apt-get install git-lfs")
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
@@ -233,6 +236,7 @@ func TestMediaOverGitLFS(t *testing.T) {
 }
 
 func TestVariantsServedAndNegotiated(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -272,6 +276,7 @@ func TestVariantsServedAndNegotiated(t *testing.T) {
 }
 
 func TestDeletedVariantsAreRebuiltOnRestart(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -302,6 +307,7 @@ func TestDeletedVariantsAreRebuiltOnRestart(t *testing.T) {
 }
 
 func TestPostsLayOutTheirImages(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)

@@ -11,6 +11,7 @@ import (
 // The header's navigation is chosen in the settings, through the API or
 // a push, and checked the same way by both.
 func TestNavigationSettings(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)

@@ -67,6 +67,7 @@ func TestUserAddWorksWhileTheDaemonRuns(t *testing.T) {
 // SIGTERM drains in-flight requests and stops everything in order; the
 // process exits 0 and the data directory opens cleanly again.
 func TestSIGTERMShutsDownInOrder(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ann@example.org", auth.RoleEditor)
 	s, cmd := startProcess(t, data)
@@ -96,6 +97,7 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 // With --nats-url the same binary uses an external NATS server (Debian's
 // nats-server): a writer node and a read-only node both serve the post.
 func TestExternalNATS(t *testing.T) {
+	t.Parallel()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		if os.Getenv("CI") != "" {

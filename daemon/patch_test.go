@@ -22,6 +22,7 @@ func (s *site) patch(path, tok string, body any, headers ...string) response {
 // profile and media; PUT still replaces; If-Match works on both; bad
 // patches are refused naming the field and change nothing.
 func TestPatchChangesOnlyWhatItNames(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
@@ -195,6 +196,7 @@ func TestPatchChangesOnlyWhatItNames(t *testing.T) {
 // land: each is merged into the state it is committed on, never into a
 // stale read.
 func TestConcurrentPatchesAllApply(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -256,6 +258,7 @@ var ogImage = regexp.MustCompile(`<meta property="og:image" content="([^"]*)"`)
 // feature_image, meta.image and avatar take media:<id>, the form Markdown
 // uses, and pages show the upload's variants.
 func TestMediaReferencesInImageFields(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)

@@ -64,6 +64,7 @@ func (s *site) everywhere(t *testing.T, paths []string, text, word string, prese
 }
 
 func TestReadersSeeEveryChangeAndNeverDrafts(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)
@@ -148,6 +149,7 @@ func TestReadersSeeEveryChangeAndNeverDrafts(t *testing.T) {
 var articleRE = regexp.MustCompile(`<article class="summary">`)
 
 func TestPaginationAtTheEdges(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)
@@ -209,6 +211,7 @@ func firstNonEmpty(a, b string) string {
 }
 
 func TestPagesHaveValidatorsAndCompression(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)
@@ -258,6 +261,7 @@ func TestPagesHaveValidatorsAndCompression(t *testing.T) {
 }
 
 func TestFeedsParse(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)

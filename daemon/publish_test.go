@@ -13,6 +13,7 @@ import (
 // most, is published and visible, and so is every write after it: an
 // event too large for a NATS message once wedged publishing for good.
 func TestLargestPostIsPublished(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ann@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -20,12 +21,25 @@ func TestLargestPostIsPublished(t *testing.T) {
 
 	head, tail := `{"title":"Angle brackets","status":"published","content":"`, `"}`
 	body := head + strings.Repeat("<", 1<<20-len(head)-len(tail)) + tail // the API's whole 1 MiB
-	r := s.do("POST", "/api/v1/posts", tok, body, "Prefer", "wait=20")
-	mustStatus(t, r, 201)
-	if got := r.header.Get("Preference-Applied"); got != "wait=20" {
+	// Sent by hand: checking a 6 MB answer against the OpenAPI document
+	// would take longer than the rest of the test.
+	req, _ := http.NewRequest("POST", s.url+"/api/v1/posts", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Prefer", "wait=20")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("the largest post: %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Preference-Applied"); got != "wait=20" {
 		t.Fatalf("the largest post is not visible within the wait (Preference-Applied %q)", got)
 	}
-	r = s.do("POST", "/api/v1/posts", tok, postBody("After the big one", "status", "published"), "Prefer", "wait=20")
+	r := s.do("POST", "/api/v1/posts", tok, postBody("After the big one", "status", "published"), "Prefer", "wait=20")
 	mustStatus(t, r, 201)
 	if got := r.header.Get("Preference-Applied"); got != "wait=20" {
 		t.Fatalf("a write after the largest post is not visible (Preference-Applied %q)", got)

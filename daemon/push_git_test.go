@@ -18,6 +18,7 @@ import (
 // posts/2026/…, and the move must not look like a second post taking the
 // slug.
 func TestPushMovesAPostAcrossYearFolders(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data, publicAddr(t))
@@ -53,6 +54,7 @@ func TestPushMovesAPostAcrossYearFolders(t *testing.T) {
 // A picture added with git alone (no yaml) is edited and deleted through
 // the API like an upload.
 func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
+	t.Parallel()
 	need(t, "git-lfs", "apt-get install git-lfs")
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)

@@ -117,6 +117,7 @@ func plumbCommit(t testing.TB, dir, tree, msg string, env []string, parents ...s
 // and leave main and the site as they were (issue 9, item 3). One daemon
 // for the whole table.
 func TestHostilePushesAreRefused(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)

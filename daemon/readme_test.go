@@ -51,6 +51,7 @@ func readmeBlocks(t *testing.T, heading string) []string {
 // git-lfs) and accounts. Nothing is installed that the README does not
 // name (no jq).
 func TestReadmeAsANewUser(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@localhost.localdomain", auth.RoleAdmin) // what `make run` makes
 	s := startSite(t, data)

@@ -79,6 +79,7 @@ func writeHistory(t *testing.T, s *site, tok string) {
 }
 
 func TestRebuildFromGitAlone(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)

@@ -13,6 +13,7 @@ import (
 // Analytics and ads snippets appear only when their ids are set, and the
 // page's CSP lets exactly those scripts in.
 func TestAnalyticsAndAdsOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
 	s := startSite(t, data)
@@ -57,6 +58,7 @@ func TestAnalyticsAndAdsOnlyWhenConfigured(t *testing.T) {
 // A site overrides any template or static file from <data>/theme/, no
 // rebuild of the binary needed.
 func TestThemeOverride(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	os.MkdirAll(filepath.Join(data, "theme", "templates"), 0o755)
 	os.MkdirAll(filepath.Join(data, "theme", "static"), 0o755)
