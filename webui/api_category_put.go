@@ -31,11 +31,7 @@ func (h *Handler) putCategory(w http.ResponseWriter, r *http.Request) error {
 // patchCategory changes the fields a JSON Merge Patch names of an
 // existing category, applied by the writer to its current state.
 func (h *Handler) patchCategory(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.startWrite(r)
-	if err != nil {
-		return err
-	}
-	patch, err := h.decodeMergePatch(w, r)
+	wr, patch, err := h.startPatch(w, r)
 	if err != nil {
 		return err
 	}

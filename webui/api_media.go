@@ -63,11 +63,7 @@ func (h *Handler) updateMedia(w http.ResponseWriter, r *http.Request) error {
 
 // patchMedia changes alt text or caption as a JSON Merge Patch says.
 func (h *Handler) patchMedia(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.startWrite(r)
-	if err != nil {
-		return err
-	}
-	patch, err := h.decodeMergePatch(w, r)
+	wr, patch, err := h.startPatch(w, r)
 	if err != nil {
 		return err
 	}

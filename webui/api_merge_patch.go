@@ -15,6 +15,16 @@ const mergePatchType = "application/merge-patch+json"
 // decodeMergePatch reads a PATCH body: a JSON object sent as
 // application/merge-patch+json (any other type is 415, with Accept-Patch
 // saying which), within the body limit.
+// startPatch is startWrite for PATCH: the write, and the patch read.
+func (h *Handler) startPatch(w http.ResponseWriter, r *http.Request) (write, map[string]any, error) {
+	wr, err := h.startWrite(r)
+	if err != nil {
+		return write{}, nil, err
+	}
+	patch, err := h.decodeMergePatch(w, r)
+	return wr, patch, err
+}
+
 func (h *Handler) decodeMergePatch(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mergePatchType {
 		return nil, problem(http.StatusUnsupportedMediaType,

@@ -33,11 +33,7 @@ func (h *Handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 // post as it is when the change is committed, so without If-Match it
 // still never undoes a concurrent change of another field.
 func (h *Handler) patchPost(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.startWrite(r)
-	if err != nil {
-		return err
-	}
-	patch, err := h.decodeMergePatch(w, r)
+	wr, patch, err := h.startPatch(w, r)
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,7 @@ func (h *Handler) putProfile(w http.ResponseWriter, r *http.Request) error {
 // patchProfile changes the profile fields a JSON Merge Patch names; null
 // removes one.
 func (h *Handler) patchProfile(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.startWrite(r)
-	if err != nil {
-		return err
-	}
-	patch, err := h.decodeMergePatch(w, r)
+	wr, patch, err := h.startPatch(w, r)
 	if err != nil {
 		return err
 	}

@@ -27,11 +27,7 @@ func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request) error {
 // patchSettings changes the settings a JSON Merge Patch names (admin
 // only); null puts one back to its default.
 func (h *Handler) patchSettings(w http.ResponseWriter, r *http.Request) error {
-	wr, err := h.startWrite(r)
-	if err != nil {
-		return err
-	}
-	patch, err := h.decodeMergePatch(w, r)
+	wr, patch, err := h.startPatch(w, r)
 	if err != nil {
 		return err
 	}
