@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // MediaDir holds media: Git LFS pointers only, their objects in the
@@ -90,7 +90,7 @@ func writeLFSFacts(store, oid string, f lfsFacts) error {
 	if err != nil {
 		return err
 	}
-	if err := repo.WriteFileDurably(lfsFactsPath(store, oid), b, 0o644); err != nil {
+	if err := atomicfile.Write(lfsFactsPath(store, oid), b, 0o644); err != nil {
 		return fmt.Errorf("record LFS object facts: %w", err)
 	}
 	return nil

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // Media is an uploaded image: its metadata in media/<id>.yaml, its bytes
@@ -126,12 +126,12 @@ func StoreLFSObject(store, oid, tmp string) error {
 		if err != nil {
 			return err
 		}
-		if err := repo.WriteFileDurably(dst, data, 0o644); err != nil {
+		if err := atomicfile.Write(dst, data, 0o644); err != nil {
 			return err
 		}
 		return os.Remove(tmp)
 	}
-	return repo.SyncDir(filepath.Dir(dst))
+	return atomicfile.SyncDir(filepath.Dir(dst))
 }
 
 // Pictures added with git need only their file: media/<id>.<ext>, a Git

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // pushOfPictures makes a repository with one post on main and a commit
@@ -39,7 +40,7 @@ func pushOfPictures(t *testing.T, n int) (w *events.Writer, r *repo.Repo, lfsDir
 	for i := 0; i < n; i++ {
 		data := []byte(fmt.Sprintf("picture %d %s", i, make([]byte, 1<<16)))
 		oid := fmt.Sprintf("%x", sha256.Sum256(data))
-		if err := repo.WriteFileDurably(events.LFSObjectPath(lfsDir, oid), data, 0o644); err != nil {
+		if err := atomicfile.Write(events.LFSObjectPath(lfsDir, oid), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		changes = append(changes, repo.Change{Path: fmt.Sprintf("media/p%d.png", i),
@@ -145,7 +146,7 @@ func TestPushReadsEachObjectOnce(t *testing.T) {
 	// An upload records its facts: never inspected again.
 	data := []byte("uploaded picture")
 	oid := fmt.Sprintf("%x", sha256.Sum256(data))
-	if err := repo.WriteFileDurably(events.LFSObjectPath(lfsDir, oid), data, 0o644); err != nil {
+	if err := atomicfile.Write(events.LFSObjectPath(lfsDir, oid), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := events.RecordLFSFacts(lfsDir, oid, int64(len(data)), events.ImageInfo{Type: "image/png", Ext: "png", Width: 3, Height: 4}); err != nil {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // MainRef is the branch whose first-parent history is the event log.
@@ -117,7 +119,7 @@ func casRef(gitDir, name string, old, new plumbing.Hash) error {
 		return fmt.Errorf("rename ref lock: %w", err)
 	}
 	committed = true
-	return syncDir(filepath.Dir(path))
+	return atomicfile.SyncDir(filepath.Dir(path))
 }
 
 func short(h plumbing.Hash) string {

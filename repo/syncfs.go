@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 
 	"github.com/go-git/go-billy/v5"
+
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // syncFS makes go-git's object writes durable. go-git writes a loose object
@@ -48,7 +50,7 @@ func (s *syncFS) Rename(from, to string) error {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(s.root, dir)
 	}
-	return syncDir(dir)
+	return atomicfile.SyncDir(dir)
 }
 
 type syncFile struct{ billy.File }
@@ -68,17 +70,4 @@ func (f *syncFile) Close() error {
 		}
 	}
 	return f.File.Close()
-}
-
-// syncDir flushes a folder's entries, so a rename into it survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir %s: %w", dir, err)
-	}
-	return nil
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/projections"
-	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // Name is the projection's stable name.
@@ -126,7 +126,7 @@ func (p *Projection) Apply(ctx context.Context, evs []events.Event, cp projectio
 		}
 	}
 	b, _ := json.Marshal(cp)
-	if err := repo.WriteFileDurably(p.file, b, 0o644); err != nil {
+	if err := atomicfile.Write(p.file, b, 0o644); err != nil {
 		return err
 	}
 	p.cp = cp

@@ -15,7 +15,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/projections"
-	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // Name is the projection's stable name.
@@ -135,7 +135,7 @@ func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections
 		return err
 	}
 	b, _ := json.Marshal(cp)
-	if err := repo.WriteFileDurably(v.checkpointFile(), b, 0o644); err != nil {
+	if err := atomicfile.Write(v.checkpointFile(), b, 0o644); err != nil {
 		return err
 	}
 	v.mu.Lock()
@@ -210,12 +210,12 @@ func (v *Variants) Build(sha, typ string) error {
 			if f == bimg.WEBP {
 				out = StripWebPMetadata(out) // libvips keeps EXIF in WebP (libvips issue 3340)
 			}
-			if err := repo.WriteFileDurably(filepath.Join(dir, fmt.Sprintf("w%d.%s", w, ext(f))), out, 0o644); err != nil {
+			if err := atomicfile.Write(filepath.Join(dir, fmt.Sprintf("w%d.%s", w, ext(f))), out, 0o644); err != nil {
 				return err
 			}
 		}
 	}
-	return repo.WriteFileDurably(done, nil, 0o644)
+	return atomicfile.Write(done, nil, 0o644)
 }
 
 func ext(f bimg.ImageType) string {

@@ -23,7 +23,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // Role is what an account may do.
@@ -133,7 +133,7 @@ func (s *Store) write(a Account) error {
 	if err != nil {
 		return err
 	}
-	if err := repo.WriteFileDurably(s.path(a.Email), b, 0o600); err != nil {
+	if err := atomicfile.Write(s.path(a.Email), b, 0o600); err != nil {
 		return fmt.Errorf("write account: %w", err)
 	}
 	return nil
@@ -216,7 +216,7 @@ func (s *Store) Remove(email string) error {
 		if err := os.Remove(s.path(email)); err != nil {
 			return fmt.Errorf("remove account: %w", err)
 		}
-		return repo.SyncDir(s.dir)
+		return atomicfile.SyncDir(s.dir)
 	})
 }
 

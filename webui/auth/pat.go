@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // TokenPrefix starts every personal access token, so they are easy to
@@ -57,7 +57,7 @@ func (s *Store) writeTokens(email string, ts []PersonalToken) error {
 	if err != nil {
 		return err
 	}
-	return repo.WriteFileDurably(s.tokensPath(email), b, 0o600)
+	return atomicfile.Write(s.tokensPath(email), b, 0o600)
 }
 
 // CreateToken makes a personal access token for an account and returns

@@ -10,7 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // Token claims: issuer and audience are fixed, expiry is required.
@@ -60,7 +60,7 @@ func LoadTokens(keyFile string, ttl time.Duration) (*Tokens, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		if err := repo.WriteFileDurably(keyFile, key, 0o600); err != nil {
+		if err := atomicfile.Write(keyFile, key, 0o600); err != nil {
 			return nil, fmt.Errorf("write token key: %w", err)
 		}
 	} else if err != nil {
