@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -16,7 +17,14 @@ import (
 )
 
 // startProcess runs the daemon as a child process and waits until ready.
-func startProcess(t *testing.T, data string) (*site, *exec.Cmd) {
+func startProcess(t *testing.T, data string, extra ...string) (*site, *exec.Cmd) {
+	t.Helper()
+	return startProcessLogging(t, data, testWriter{t}, extra...)
+}
+
+// startProcessLogging is startProcess with the daemon's log going to
+// stderr; extra flags come last, so they win.
+func startProcessLogging(t *testing.T, data string, stderr io.Writer, extra ...string) (*site, *exec.Cmd) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -24,9 +32,9 @@ func startProcess(t *testing.T, data string) (*site, *exec.Cmd) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(os.Args[0], "serve", "--data", data, "--addr", addr, "--log-level", "warn", "--reconcile-interval", "200ms")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", data, "--addr", addr, "--log-level", "warn", "--reconcile-interval", "200ms"}, extra...)...)
 	cmd.Env = append(os.Environ(), "CHRONICLE_TEST_MAIN=1")
-	cmd.Stderr = testWriter{t}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -70,7 +71,8 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ann@example.org", auth.RoleEditor)
-	s, cmd := startProcess(t, data)
+	var logged syncBuffer
+	s, cmd := startProcessLogging(t, data, &logged, "--log-level", "info")
 	tok := s.token("ann@example.org")
 	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("Before shutdown"), "Prefer", "wait=5"), 201)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -85,6 +87,18 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("no exit within 20s of SIGTERM")
+	}
+	// In this order: nothing is written to a store after it is closed, and
+	// NATS outlives everything that publishes or consumes.
+	log, at := logged.String(), -1
+	for _, step := range []string{"shutting down: draining requests", "shutdown: requests drained", "shutdown: outbox and repacker stopped",
+		"shutdown: projection consumers stopped", "shutdown: projection stores closed", "shutdown: NATS connection closed",
+		"shutdown: embedded NATS stopped", "shutdown: repository closed"} {
+		i := strings.Index(log, step)
+		if i < 0 || i < at {
+			t.Fatalf("%q missing or out of order in the daemon's log:\n%s", step, log)
+		}
+		at = i
 	}
 	s = startSite(t, data)
 	var l struct{ Total int }
@@ -143,3 +157,18 @@ func TestExternalNATS(t *testing.T) {
 		t.Fatalf("read node created a repository: %v", err)
 	}
 }
+
+// syncBuffer is a bytes.Buffer safe to write from a process's output
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }

@@ -58,7 +58,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		if r, err = repo.Open(cfg.repoDir(), log.With("component", "repo")); err != nil {
 			return fmt.Errorf("open repository: %w", err)
 		}
-		defer r.Close()
+		defer func() { r.Close(); log.Info("shutdown: repository closed") }()
 		gitLog = events.NewGitLog(r, events.NewDeriver(r, log.With("component", "events"), pictures(cfg)))
 	}
 
@@ -73,7 +73,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		if err != nil {
 			return fmt.Errorf("start embedded nats: %w", err)
 		}
-		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+		defer func() { ns.Shutdown(); ns.WaitForShutdown(); log.Info("shutdown: embedded NATS stopped") }()
 	} else {
 		var err error
 		nc, err = nats.Connect(cfg.NatsURL, nats.Name("chronicle-"+cfg.Node), nats.MaxReconnects(-1),
@@ -83,7 +83,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			return fmt.Errorf("connect to %s: %w", cfg.NatsURL, err)
 		}
 	}
-	defer nc.Close()
+	defer func() { nc.Close(); log.Info("shutdown: NATS connection closed") }()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
@@ -105,7 +105,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if err != nil {
 		return err
 	}
-	defer rs.close()
+	defer func() { rs.close(); log.Info("shutdown: projection stores closed") }()
 	workers, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
 
@@ -175,7 +175,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if err := rt.Start(workers); err != nil {
 		return err
 	}
-	defer rt.Wait()
+	defer func() { rt.Wait(); log.Info("shutdown: projection consumers stopped") }()
 	defer stopWorkers() // runs before rt.Wait
 
 	readiness := &readiness{rt: rt, outbox: outbox, target: target, log: log}
@@ -186,7 +186,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		go func() { defer wg.Done(); outbox.Run(workers) }()
 		go func() { defer wg.Done(); r.RunRepacker(workers, cfg.RepackInterval, 500) }()
 	}
-	defer wg.Wait()
+	defer func() { wg.Wait(); log.Info("shutdown: outbox and repacker stopped") }()
 	defer stopWorkers()
 
 	accounts := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
@@ -249,6 +249,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if err := front.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
 	}
+	log.Info("shutdown: requests drained")
 	// Deferred, in this order: stop outbox and consumers and wait for them,
 	// close the projections' stores, close NATS (connection, then embedded server),
 	// close the repository.
