@@ -69,8 +69,17 @@ func (h *Handler) gitHTTP(w http.ResponseWriter, r *http.Request) {
 		// net/http/cgi refuses chunked bodies, and git sends big pushes
 		// chunked: spool the body to a file and give its length.
 		f, n, err := h.spool(r.Body)
-		if err != nil {
+		var tooLarge *errPushTooLarge
+		switch {
+		case errors.As(err, &tooLarge):
 			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		case err != nil:
+			// A client gone, a full disk: git shows the status; the
+			// cause is the log's, under the id the client sees.
+			id := errorID()
+			h.log.Error("receive a push", "error_id", id, "err", err)
+			http.Error(w, "the push could not be received (error "+id+")", http.StatusInternalServerError)
 			return
 		}
 		defer os.Remove(f.Name())
@@ -106,7 +115,7 @@ func (h *Handler) spool(body io.Reader) (*os.File, int64, error) {
 	limit := h.cfg.Git.MaxPush
 	n, err := io.Copy(f, io.LimitReader(body, limit+1))
 	if err == nil && n > limit {
-		err = fmt.Errorf("a push may carry at most %d MiB", limit>>20)
+		err = &errPushTooLarge{limit}
 	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
@@ -117,6 +126,13 @@ func (h *Handler) spool(body io.Reader) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	return f, n, nil
+}
+
+// errPushTooLarge is a push over GitConfig.MaxPush.
+type errPushTooLarge struct{ limit int64 }
+
+func (e *errPushTooLarge) Error() string {
+	return fmt.Sprintf("a push may carry at most %d MiB", e.limit>>20)
 }
 
 var errGitAuth = errors.New("sign in with your email and your password or a personal access token (chronicle token create)")

@@ -29,8 +29,12 @@ func (h *Handler) siteSearch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			h.log.Error("search failed", "q", q.Q, "err", err)
-			h.servePage(w, r, h.cfg.Pages.RenderSearch(&pages.SearchView{Query: sv.Query}))
+			// The reader is told it failed (not shown "no results"), with
+			// the id of the one log line that says why.
+			id := errorID()
+			h.log.Error("search failed", "q", q.Q, "error_id", id, "err", err)
+			h.servePage(w, r, h.cfg.Pages.RenderSearch(&pages.SearchView{Query: sv.Query, Status: http.StatusInternalServerError,
+				Problem: "Search failed on our side; try again in a moment (error " + id + ")."}))
 			return
 		}
 		sv.Total = res.Total
