@@ -84,8 +84,14 @@ var fsckWarnOnly = []string{
 	"nulInCommit",
 }
 
-// hookTimeout bounds a hook's call to the daemon (the push check).
-const hookTimeout = 2 * time.Minute
+// hookTimeout bounds a hook's call to the daemon (the push check). The
+// daemon gives up checkMargin sooner, so that its refusal (and not the
+// hook's "not running") reaches the pusher, and so that a push it accepts
+// still has time to land.
+const (
+	hookTimeout = 2 * time.Minute
+	checkMargin = 15 * time.Second
+)
 
 // hookRequest is what a hook sends to the daemon.
 type hookRequest struct {
@@ -130,8 +136,8 @@ func hookServer(ctx context.Context, path string, writer *events.Writer, kick fu
 				pr.Updates = append(pr.Updates, events.PushUpdate{Old: hash(f[0]), New: hash(f[1]), Ref: f[2]})
 			}
 			// The hook gives up after hookTimeout (and then the request's
-			// context ends): the check stops then, whatever ends first.
-			ctx, cancel := context.WithTimeout(r.Context(), hookTimeout)
+			// context ends); the check stops checkMargin before that.
+			ctx, cancel := context.WithTimeout(r.Context(), hookTimeout-checkMargin)
 			refusals, err := writer.ValidatePush(ctx, pr)
 			gaveUp := ctx.Err() != nil
 			cancel()
