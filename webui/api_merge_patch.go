@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"reflect"
+	"strings"
 )
 
 // mergePatchType is the media type of a JSON Merge Patch (RFC 7396), the
@@ -68,6 +70,9 @@ func mergePatch(target, patch any) any {
 // with a problem naming the field. Members the patch removed are left at
 // whatever out held before: its defaults.
 func applyMergePatch(cur any, patch map[string]any, out any) error {
+	if err := exactNames(reflect.TypeOf(out), patch, ""); err != nil {
+		return err
+	}
 	b, err := json.Marshal(cur)
 	if err != nil {
 		return fmt.Errorf("encode current state: %w", err)
@@ -84,6 +89,55 @@ func applyMergePatch(cur any, patch map[string]any, out any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(out); err != nil {
 		return jsonProblem(err, int64(len(merged)))
+	}
+	return nil
+}
+
+// exactNames refuses a patch member that is not exactly the JSON name of
+// a field of t (encoding/json would match "Title" to "title" case-blind,
+// and the merge, which is not, would keep the old value and answer 200).
+func exactNames(t reflect.Type, patch map[string]any, prefix string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	fields := map[string]reflect.Type{}
+	var collect func(t reflect.Type)
+	collect = func(t reflect.Type) {
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case name == "-":
+				continue
+			case name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct:
+				collect(f.Type) // promoted, as encoding/json does
+				continue
+			case !f.IsExported():
+				continue
+			case name == "":
+				name = f.Name
+			}
+			fields[name] = f.Type
+		}
+	}
+	collect(t)
+	for k, v := range patch {
+		ft, ok := fields[k]
+		if !ok {
+			for name := range fields {
+				if strings.EqualFold(name, k) {
+					return fieldProblem(http.StatusBadRequest, prefix+k, "unknown field; did you mean %q?", name)
+				}
+			}
+			return fieldProblem(http.StatusBadRequest, prefix+k, "unknown field")
+		}
+		if sub, ok := v.(map[string]any); ok {
+			if err := exactNames(ft, sub, prefix+k+"."); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
