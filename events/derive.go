@@ -497,7 +497,12 @@ func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Medi
 		d.log.Warn("ignoring a picture that is not a Git LFS pointer", "commit", at, "path", file)
 		return nil, false, nil
 	}
-	info, problem := d.picture(ptr)
+	info, problem, err := d.picture(ptr)
+	if err != nil {
+		// Not a fact of the repository: derive nothing rather than
+		// something else than the next replay would.
+		return nil, false, fmt.Errorf("picture %s at %s: %w", file, at, err)
+	}
 	if problem != "" {
 		d.log.Warn("ignoring a picture", "commit", at, "path", file, "reason", problem)
 		return nil, false, nil
@@ -520,27 +525,31 @@ func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Medi
 	return &pm, true, nil
 }
 
-// picture tells what an LFS object is, or why it cannot be media.
-func (d *Deriver) picture(ptr LFSPointer) (ImageInfo, string) {
+// picture tells what an LFS object is, or why it cannot be media; an
+// error is this machine's failure (see mediaObject.transient).
+func (d *Deriver) picture(ptr LFSPointer) (ImageInfo, string, error) {
 	if d.image == nil {
-		return ImageInfo{}, "this deriver does not read the LFS store"
+		return ImageInfo{}, "this deriver does not read the LFS store", nil
 	}
 	key := fmt.Sprintf("%s/%d", ptr.OID, ptr.Size)
 	d.mu.Lock()
 	info, ok := d.seen[key]
 	d.mu.Unlock()
 	if ok {
-		return info, ""
+		return info, "", nil
 	}
 	mo := readObject(d.lfsDir, d.image, ptr.OID, ptr.Size)
+	if mo.transient != nil {
+		return ImageInfo{}, "", mo.transient
+	}
 	if mo.recordErr != nil {
 		d.log.Warn("the facts of an LFS object could not be recorded; it will be read again", "oid", ptr.OID, "err", mo.recordErr)
 	}
 	if mo.problem != "" {
-		return ImageInfo{}, mo.problem
+		return ImageInfo{}, mo.problem, nil
 	}
 	d.mu.Lock()
 	d.seen[key] = mo.info
 	d.mu.Unlock()
-	return mo.info, ""
+	return mo.info, "", nil
 }

@@ -230,6 +230,11 @@ func (o *lfsObjects) get(oid string, size int64) mediaObject {
 		return m
 	}
 	m := readObject(o.dir, o.image, oid, size)
+	if m.transient != nil {
+		// Refused for now, not for good: the pusher tries again.
+		m.problem = fmt.Sprintf("LFS object sha256:%s could not be checked on the server just now; nothing was changed: push again", oid[:12])
+		return m
+	}
 	o.seen[key] = m
 	return m
 }
@@ -650,6 +655,12 @@ type mediaObject struct {
 	info      ImageInfo
 	problem   string // why the object cannot be media; "" if it can
 	recordErr error  // the sidecar could not be written (the answer stands)
+	// transient is a failure of this machine, not a fact of the object
+	// (a read error): nothing is recorded, and the caller tries again
+	// later rather than derive the picture as absent. What the image
+	// library says of the bytes is taken as their fact: the same bytes
+	// give the same answer on every node running the same libvips.
+	transient error
 }
 
 // object finds the stored object and reads what image it is.
@@ -673,7 +684,7 @@ func readObject(lfsDir string, image func([]byte) (ImageInfo, error), oid string
 	}
 	data, err := os.ReadFile(LFSObjectPath(lfsDir, oid))
 	if err != nil {
-		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be read: upload it again", oid[:12])}
+		return mediaObject{transient: fmt.Errorf("read LFS object sha256:%s: %w", oid[:12], err)}
 	}
 	facts := lfsFacts{Size: size}
 	o := mediaObject{}
