@@ -31,7 +31,7 @@ func New(cfg Config) http.Handler {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	if cfg.Media != nil && cfg.Media.MaxBytes <= 0 {
-		cfg.Media.MaxBytes = 25 << 20
+		cfg.Media.MaxBytes = media.DefaultMaxMiB << 20
 	}
 	if cfg.Media != nil && cfg.Media.Limits.MaxPixels <= 0 {
 		cfg.Media.Limits.MaxPixels = media.DefaultLimits.MaxPixels

@@ -42,8 +42,16 @@ type Limits struct {
 	MaxSide   int // pixels, either dimension
 }
 
+// The default upload limits, the one place they are set (the daemon's
+// flags and the web layer's defaults read them).
+const (
+	DefaultMaxMiB        = 25
+	DefaultMaxMegapixels = 50
+	DefaultMaxSide       = 20_000
+)
+
 // DefaultLimits: 50 megapixels, 20,000 pixels a side.
-var DefaultLimits = Limits{MaxPixels: 50_000_000, MaxSide: 20_000}
+var DefaultLimits = Limits{MaxPixels: DefaultMaxMegapixels * 1_000_000, MaxSide: DefaultMaxSide}
 
 // Inspect identifies an image by its bytes and checks it is whole and
 // within the limits. Only the header is decoded.
