@@ -681,13 +681,7 @@ func (w *Writer) PutSettings(ctx context.Context, actor Actor, ifMatch string, s
 // current version. Written.Version is the version after.
 func (w *Writer) EditSettings(ctx context.Context, actor Actor, ifMatch string, edit func(cur Settings) (Settings, error)) (Written, error) {
 	return w.editSiteFile(ctx, actor, SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func(cur []byte) ([]byte, error) {
-		s := DefaultSettings()
-		if cur != nil {
-			var err error
-			if s, err = ParseSettings(cur); err != nil {
-				return nil, err
-			}
-		}
+		s := w.settingsOf(cur)
 		s, err := edit(s)
 		if err != nil {
 			return nil, err
@@ -779,11 +773,26 @@ func (w *Writer) siteFile(head repo.Hash, file string) ([]byte, string, error) {
 // absent) from the head.
 func (w *Writer) Settings() (Settings, string, error) {
 	b, v, err := w.readSiteFile(SettingsPath)
-	if err != nil || b == nil {
+	if err != nil {
 		return DefaultSettings(), v, err
 	}
+	return w.settingsOf(b), v, nil
+}
+
+// settingsOf reads a stored settings file as derivation does: one that
+// today's rules refuse (written by hand, or under older rules) counts as
+// the defaults, which is what readers see, rather than failing reads and
+// edits of the settings.
+func (w *Writer) settingsOf(b []byte) Settings {
+	if b == nil {
+		return DefaultSettings()
+	}
 	s, err := ParseSettings(b)
-	return s, v, err
+	if err != nil {
+		w.logger.Warn("the stored settings are invalid; they count as the defaults", "err", err)
+		return DefaultSettings()
+	}
+	return s
 }
 
 // Profile reads the profile and its version from the head.

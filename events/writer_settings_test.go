@@ -1,0 +1,41 @@
+package events_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/repo"
+)
+
+// A stored settings file today's rules refuse is read, and edited, as the
+// defaults readers see (derivation does the same), not refused.
+func TestInvalidStoredSettingsCountAsDefaults(t *testing.T) {
+	r, err := repo.Open(filepath.Join(t.TempDir(), "site.git"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	l := events.NewGitLog(r, events.NewDeriver(r, quiet))
+	if _, _, err := l.Append(context.Background(), events.Batch{Message: "by hand\n",
+		Changes: []repo.Change{{Path: events.SettingsPath, Data: []byte("title: Mine\nposts_per_page: -3\n")}},
+		Author:  repo.Signature{Name: "A", Email: "a@example.org", When: time.Unix(1700000000, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	w := events.NewWriter(l, events.NewDeriver(r, quiet), quiet, events.WriterConfig{})
+	s, _, err := w.Settings()
+	if err != nil || s.Title != events.DefaultSettings().Title {
+		t.Fatalf("settings %+v, %v", s, err)
+	}
+	if _, err := w.EditSettings(context.Background(), events.Actor{Name: "A", Email: "a@example.org"}, "", func(cur events.Settings) (events.Settings, error) {
+		cur.Tagline = "Fixed"
+		return cur, nil
+	}); err != nil {
+		t.Fatalf("an edit over invalid settings: %v", err)
+	}
+	if s, _, _ := w.Settings(); s.Tagline != "Fixed" {
+		t.Fatalf("after the edit: %+v", s)
+	}
+}
