@@ -42,6 +42,7 @@ type Config struct {
 	MaxConnsPerClient  int      // HTTP connections open at once from one address; 0: no bound
 	MetricsAllow       []string // networks that may read /metrics without the token
 	MetricsToken       string   // bearer token that opens /metrics from anywhere
+	TrustedProxies     []string // reverse proxies whose X-Forwarded-For names the client
 	// HookCommand runs `chronicle hook …` from git hooks: this binary by
 	// default; tests point it at themselves.
 	HookCommand string
@@ -113,6 +114,17 @@ func (c *Config) publicURLWarning() string {
 	return ""
 }
 
+// trustedProxies parses --trusted-proxies (validate has checked it).
+func (c *Config) trustedProxies() []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range c.TrustedProxies {
+		if p, err := netip.ParsePrefix(n); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // metrics is who may read /metrics.
 func (c *Config) metrics() webui.MetricsConfig {
 	allow := []netip.Prefix{}
@@ -163,6 +175,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.IntVar(&c.MaxConnsPerClient, "max-conns-per-client", 256, "HTTP connections open at once from one address; 0 for no bound (behind a reverse proxy every client has its address)")
 	fs.StringSliceVar(&c.MetricsAllow, "metrics-allow", []string{"127.0.0.0/8", "::1/128"}, "networks that may read /metrics without a token (behind a reverse proxy on this machine, block /metrics there or set this empty)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", "", "a bearer token that opens /metrics from anywhere")
+	fs.StringSliceVar(&c.TrustedProxies, "trusted-proxies", nil, "networks of reverse proxies whose X-Forwarded-For names the client, for sign-in limits (e.g. 127.0.0.1/32 behind a proxy on this machine)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
 	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")
@@ -183,6 +196,11 @@ func (c *Config) validate() error {
 	for _, n := range c.MetricsAllow {
 		if _, err := netip.ParsePrefix(n); err != nil {
 			errs = append(errs, fmt.Errorf("--metrics-allow: %q is not a network such as 10.0.0.0/8", n))
+		}
+	}
+	for _, n := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			errs = append(errs, fmt.Errorf("--trusted-proxies: %q is not a network such as 127.0.0.1/32", n))
 		}
 	}
 	if c.ReadOnly && c.NatsURL == "" {

@@ -198,7 +198,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		return err
 	}
 	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Media: &webui.MediaConfig{Store: cfg.lfsDir(), Variants: rs.media,
-		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: media.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Registry: reg, Metrics: cfg.metrics(), Logger: log}
+		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: media.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Registry: reg, Metrics: cfg.metrics(), TrustedProxies: cfg.trustedProxies(), Logger: log}
 	if writer != nil {
 		wcfg.Writer, wcfg.History = writer, gitLog
 		bin := cfg.HookCommand

@@ -6,6 +6,8 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -36,7 +38,7 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	if req.Password == "" {
 		return fieldProblem(http.StatusUnprocessableEntity, "password", "is required")
 	}
-	addr := clientAddr(r)
+	addr := h.clientAddr(r)
 	if ok, wait := h.signIns.Password(req.Email, addr); !ok {
 		return tooManySignIns(wait)
 	}
@@ -59,12 +61,54 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 // clientAddr is the address sign-in attempts are counted for.
-func clientAddr(r *http.Request) string {
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+func (h *Handler) clientAddr(r *http.Request) string {
+	return clientOf(r, h.cfg.TrustedProxies)
+}
+
+// clientOf is who sent r, for sign-in budgets: its peer's address, or,
+// when the peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not one (a client can put anything at the
+// start of that header; only what trusted proxies appended counts). An
+// IPv6 client counts by its /64, since one host commonly has all of it.
+func clientOf(r *http.Request, trusted []netip.Prefix) string {
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		peer = r.RemoteAddr
 	}
-	return addr
+	ip, err := netip.ParseAddr(peer)
+	if err != nil {
+		return peer
+	}
+	ip = ip.Unmap()
+	if inAny(ip, trusted) {
+		var hops []string
+		for _, v := range r.Header.Values("X-Forwarded-For") {
+			hops = append(hops, strings.Split(v, ",")...)
+		}
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // a garbled hop: trust nothing before it
+			}
+			if ip = hop.Unmap(); !inAny(ip, trusted) {
+				break
+			}
+		}
+	}
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
+}
+
+func inAny(ip netip.Addr, nets []netip.Prefix) bool {
+	for _, n := range nets {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // retryAfter is a wait in whole seconds, at least 1.

@@ -189,7 +189,7 @@ func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
 	if !ok || email == "" || secret == "" {
 		return auth.Account{}, errGitAuth
 	}
-	addr := clientAddr(r)
+	addr := h.clientAddr(r)
 	if auth.IsPersonalToken(secret) {
 		a, err := h.cfg.Accounts.CheckToken(email, secret)
 		if err != nil {

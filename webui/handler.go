@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"syscall"
@@ -110,9 +111,12 @@ type Config struct {
 	Tokens    *auth.Tokens
 	Ready     func() error // nil when ready, else why not
 	Metrics   MetricsConfig
-	Registry  *prometheus.Registry
-	Logger    *slog.Logger
-	MaxBody   int64 // bytes of a JSON request body; default 1 MiB
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for sign-in budgets); none by default.
+	TrustedProxies []netip.Prefix
+	Registry       *prometheus.Registry
+	Logger         *slog.Logger
+	MaxBody        int64 // bytes of a JSON request body; default 1 MiB
 	// LoginEvery and LoginBurst limit login attempts per address and per
 	// account; defaults one every 6s after a burst of 10.
 	LoginEvery time.Duration

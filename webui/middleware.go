@@ -79,7 +79,7 @@ func (h *Handler) authenticate(r *http.Request) (auth.Account, bool, error) {
 func (h *Handler) authenticatePAT(r *http.Request, tok string) (auth.Account, bool, error) {
 	a, err := h.cfg.Accounts.FindToken(tok)
 	if errors.Is(err, auth.ErrBadToken) {
-		addr := clientAddr(r)
+		addr := h.clientAddr(r)
 		h.log.Info("personal access token refused", "addr", addr)
 		if over, wait := h.signIns.TokenFailed(addr); over {
 			return auth.Account{}, false, tooManySignIns(wait)
