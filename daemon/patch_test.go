@@ -315,3 +315,17 @@ func TestMediaReferencesInImageFields(t *testing.T) {
 		t.Fatal("a refused reference moved main")
 	}
 }
+
+// "If-Match: *" is a condition that the resource exists (RFC 9110): a
+// PUT that would create a category refuses with 412, one on an existing
+// category goes through.
+func TestIfMatchStarNeedsTheResource(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	mustStatus(t, s.do("PUT", "/api/v1/categories/fresh", tok, map[string]string{"name": "Fresh"}, "If-Match", "*"), 412)
+	mustStatus(t, s.do("PUT", "/api/v1/categories/fresh", tok, map[string]string{"name": "Fresh"}), 201)
+	mustStatus(t, s.do("PUT", "/api/v1/categories/fresh", tok, map[string]string{"name": "Fresher"}, "If-Match", "*"), 200)
+}

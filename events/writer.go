@@ -20,7 +20,8 @@ import (
 var (
 	// ErrNotFound: no post or category with that id or slug.
 	ErrNotFound = errors.New("not found")
-	// ErrStale: the If-Match version is not the current one.
+	// ErrStale: the If-Match version is not the current one (or "*" was
+// given for a resource that does not exist).
 	ErrStale = errors.New("the resource changed since the version given in If-Match")
 )
 
@@ -427,7 +428,7 @@ func (w *Writer) current(head repo.Hash, id, ifMatch string) (*Post, error) {
 	if !ok {
 		return nil, fmt.Errorf("post %s: %w", id, ErrNotFound)
 	}
-	if ifMatch != "" && ifMatch != e.blob {
+	if !matches(ifMatch, e.blob) {
 		return nil, fmt.Errorf("post %s: %w", id, ErrStale)
 	}
 	p, err := w.deriver.readPost(e.path, fromHex(e.blob), head)
@@ -570,7 +571,7 @@ func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch st
 	version := ""
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
 		blob, exists := w.idx.categories[slug]
-		if ifMatch != "" && ifMatch != blob {
+		if !matches(ifMatch, blob) {
 			return nil, fmt.Errorf("category %s: %w", slug, ErrStale)
 		}
 		cur := Category{Slug: slug}
@@ -638,7 +639,7 @@ func (w *Writer) DeleteCategory(ctx context.Context, actor Actor, slug, ifMatch 
 		if !ok {
 			return nil, fmt.Errorf("category %s: %w", slug, ErrNotFound)
 		}
-		if ifMatch != "" && ifMatch != blob {
+		if !matches(ifMatch, blob) {
 			return nil, fmt.Errorf("category %s: %w", slug, ErrStale)
 		}
 		n := 0
@@ -733,7 +734,7 @@ func (w *Writer) editSiteFile(ctx context.Context, actor Actor, file, ifMatch, s
 		if err != nil {
 			return nil, err
 		}
-		if ifMatch != "" && ifMatch != blob {
+		if !matches(ifMatch, blob) {
 			return nil, fmt.Errorf("%s: %w", subject, ErrStale)
 		}
 		data, err := edit(cur)
@@ -863,7 +864,7 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		if !ok {
 			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
 		}
-		if ifMatch != "" && ifMatch != e.blob {
+		if !matches(ifMatch, e.blob) {
 			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
 		}
 		cur, _, err := w.deriver.readMediaItem(head, id, true)
@@ -942,7 +943,7 @@ func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch strin
 		if !ok {
 			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
 		}
-		if ifMatch != "" && ifMatch != e.blob {
+		if !matches(ifMatch, e.blob) {
 			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
 		}
 		var changes []repo.Change
@@ -963,4 +964,17 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// matches applies an If-Match value to a resource's current version
+// (its blob, "" if it does not exist): "" is no condition, "*" any
+// existing version (RFC 9110), else exactly that one.
+func matches(ifMatch, blob string) bool {
+	switch ifMatch {
+	case "":
+		return true
+	case "*":
+		return blob != ""
+	}
+	return ifMatch == blob
 }

@@ -269,12 +269,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // etag quotes a version for the ETag header.
 func etag(v string) string { return `"` + v + `"` }
 
-// ifMatch returns the version a client expects, "" when it sent none.
-// "*" means any existing version.
+// ifMatch returns the version a client expects, "" when it sent none,
+// "*" for any existing version (the writer applies it).
 func ifMatch(r *http.Request) (string, error) {
 	v := strings.TrimSpace(r.Header.Get("If-Match"))
 	if v == "" || v == "*" {
-		return "", nil
+		return v, nil
 	}
 	if strings.HasPrefix(v, "W/") {
 		return "", problem(http.StatusBadRequest, "If-Match needs a strong ETag, as sent in the ETag header")
