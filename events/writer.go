@@ -21,7 +21,7 @@ var (
 	// ErrNotFound: no post or category with that id or slug.
 	ErrNotFound = errors.New("not found")
 	// ErrStale: the If-Match version is not the current one (or "*" was
-// given for a resource that does not exist).
+	// given for a resource that does not exist).
 	ErrStale = errors.New("the resource changed since the version given in If-Match")
 )
 
