@@ -95,11 +95,7 @@ func clientOf(r *http.Request, trusted []netip.Prefix) string {
 			}
 		}
 	}
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
+	return clientOfIP(ip)
 }
 
 func inAny(ip netip.Addr, nets []netip.Prefix) bool {

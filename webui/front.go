@@ -534,7 +534,14 @@ func clientKey(a net.Addr) string {
 	if err != nil {
 		return a.String()
 	}
-	ip := ap.Addr().Unmap()
+	return clientOfIP(ap.Addr())
+}
+
+// clientOfIP is the client an address stands for: itself for IPv4, its
+// /64 for IPv6. The connection bounds and the sign-in budgets both count
+// clients so.
+func clientOfIP(ip netip.Addr) string {
+	ip = ip.Unmap()
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
 		return p.String()

@@ -64,14 +64,5 @@ func allowed(remote string, nets []netip.Prefix) bool {
 		host = remote
 	}
 	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	ip = ip.Unmap()
-	for _, n := range nets {
-		if n.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return err == nil && inAny(ip.Unmap(), nets)
 }
