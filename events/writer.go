@@ -707,14 +707,7 @@ func (w *Writer) PutProfile(ctx context.Context, actor Actor, ifMatch string, p 
 // EditProfile is EditSettings for site/profile.yaml.
 func (w *Writer) EditProfile(ctx context.Context, actor Actor, ifMatch string, edit func(cur Profile) (Profile, error)) (Written, error) {
 	return w.editSiteFile(ctx, actor, ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func(cur []byte) ([]byte, error) {
-		var p Profile
-		if cur != nil {
-			var err error
-			if p, err = ParseProfile(cur); err != nil {
-				return nil, err
-			}
-		}
-		p, err := edit(p)
+		p, err := edit(w.profileOf(cur))
 		if err != nil {
 			return nil, err
 		}
@@ -799,11 +792,24 @@ func (w *Writer) settingsOf(b []byte) Settings {
 // Profile reads the profile and its version from the head.
 func (w *Writer) Profile() (Profile, string, error) {
 	b, v, err := w.readSiteFile(ProfilePath)
-	if err != nil || b == nil {
+	if err != nil {
 		return Profile{}, v, err
 	}
+	return w.profileOf(b), v, nil
+}
+
+// profileOf is settingsOf for the profile: one today's rules refuse
+// counts as the empty profile readers see.
+func (w *Writer) profileOf(b []byte) Profile {
+	if b == nil {
+		return Profile{}
+	}
 	p, err := ParseProfile(b)
-	return p, v, err
+	if err != nil {
+		w.logger.Warn("the stored profile is invalid; it counts as empty", "err", err)
+		return Profile{}
+	}
+	return p
 }
 
 func (w *Writer) readSiteFile(file string) ([]byte, string, error) {
