@@ -17,6 +17,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/bus"
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/repo"
@@ -350,7 +351,7 @@ func TestPoisonEventHaltsTheProjectionUntilFixed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Several tries, and stopped now.
-	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+	eventstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		f.mu.Lock()
 		tries := f.tries
 		f.mu.Unlock()
@@ -385,23 +386,6 @@ func TestPoisonEventHaltsTheProjectionUntilFixed(t *testing.T) {
 	rt.Wait()
 }
 
-// checkFor calls f until it returns nil or total has passed, then fails
-// with f's last error.
-func checkFor(t *testing.T, total, sleep time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(sleep)
-	}
-}
-
 // A consumer lost with nothing behind it (deleted by an operator, a
 // failover) is recreated, and the projection is not left reported as
 // stopped for want of an event to apply.
@@ -426,7 +410,7 @@ func TestLostConsumerWithNothingPendingIsNotAStop(t *testing.T) {
 	if err := e.stream.DeleteConsumer(ctx, cat.Name()); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+	eventstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
 		if _, err := e.stream.Consumer(ctx, cat.Name()); err != nil {
 			return fmt.Errorf("consumer not recreated: %w", err)
 		}

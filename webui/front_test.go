@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/webui"
 )
@@ -416,7 +417,7 @@ func TestFrontBoundsConnections(t *testing.T) {
 	}
 	first[0].Close()
 	first[1].Close()
-	checkFor(t, 5*time.Second, 20*time.Millisecond, func() error {
+	eventstest.CheckFor(t, 5*time.Second, 20*time.Millisecond, func() error {
 		if _, ok := open("127.0.0.1"); !ok {
 			return errors.New("a closed connection's place was not given back")
 		}
@@ -441,21 +442,4 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
-}
-
-// checkFor calls f until it returns nil or total has passed, then fails
-// with f's last error.
-func checkFor(t *testing.T, total, sleep time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(sleep)
-	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/bus"
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -186,7 +187,7 @@ func TestOutboxReportsAFailureOnceAndResumes(t *testing.T) {
 	var lines logLines
 	o := bus.NewOutbox(s.log, js, stream, slog.New(slog.NewTextHandler(&lines, nil)), bus.OutboxConfig{Interval: 50 * time.Millisecond})
 	go o.Run(ctx)
-	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+	eventstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		if o.Failure() == nil || lines.count("level=ERROR") == 0 {
 			return errors.New("no failure reported")
 		}
@@ -205,7 +206,7 @@ func TestOutboxReportsAFailureOnceAndResumes(t *testing.T) {
 	if _, err := js.UpdateStream(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+	eventstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		if o.Failure() != nil || count(t, stream) != 2 {
 			return fmt.Errorf("failure %v, %d messages", o.Failure(), count(t, stream))
 		}
@@ -237,14 +238,14 @@ func TestOutboxWhileNATSIsDownAndBack(t *testing.T) {
 	s.post(t, "b", "while down")
 	s.post(t, "c", "while down")
 	o.Kick()
-	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+	eventstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
 		if o.Failure() == nil {
 			return errors.New("no failure while NATS is down")
 		}
 		return nil
 	})
 	runServer(t, dir, port)
-	checkFor(t, 20*time.Second, 20*time.Millisecond, func() error {
+	eventstest.CheckFor(t, 20*time.Second, 20*time.Millisecond, func() error {
 		if o.Failure() != nil {
 			return o.Failure()
 		}
@@ -279,22 +280,5 @@ func TestOutboxStopsWhenTheStreamDiverged(t *testing.T) {
 	}
 	if n := count(t, stream); n != 2 {
 		t.Fatalf("%d messages after the refusal, want 2", n)
-	}
-}
-
-// checkFor calls f until it returns nil or total has passed, then fails
-// with f's last error.
-func checkFor(t *testing.T, total, sleep time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(sleep)
 	}
 }

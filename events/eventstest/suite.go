@@ -1,5 +1,6 @@
-// Package eventstest holds the contract every events.Log implementation
-// must meet, as one suite to run against each of them.
+// Package eventstest is test support shared by the project's tests: the
+// contract every events.Log implementation must meet, as one suite to run
+// against each of them, and a polling helper that says why it timed out.
 package eventstest
 
 import (
