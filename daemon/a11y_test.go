@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -58,8 +60,14 @@ func representativeSite(t *testing.T) (*site, map[string]string) {
 	for slug, u := range map[string]string{"embed-card": embedSrv.URL + "/article", "embed-video": embedSrv.URL + "/video"} {
 		mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": slug, "slug": slug, "status": "published", "embed_url": u}, "Prefer", "wait=5"), 201)
 	}
-	waitFor(t, 10*time.Second, func() bool {
-		return strings.Contains(string(s.get("/posts/embed-video").body), "<iframe") && strings.Contains(string(s.get("/posts/embed-card").body), `class="card"`)
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if video := s.get("/posts/embed-video"); !strings.Contains(string(video.body), "<iframe") {
+			return fmt.Errorf("/posts/embed-video: status %d, no <iframe> yet", video.status)
+		}
+		if card := s.get("/posts/embed-card"); !strings.Contains(string(card.body), `class="card"`) {
+			return fmt.Errorf("/posts/embed-card: status %d, no card yet", card.status)
+		}
+		return nil
 	})
 	hostileSite(t, s, tok)
 	wait := []string{"Prefer", "wait=5"}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
@@ -63,8 +64,11 @@ func TestCreateReturnsOnlyOnceDurable(t *testing.T) {
 	}
 	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
 	// The metrics the issue names, HTTP latency labelled by route template.
-	waitFor(t, 10*time.Second, func() bool {
-		return strings.Contains(string(s.do("GET", "/metrics", "", nil).body), "chronicle_projection_lag_events{projection=\"catalogue\"}")
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if r := s.do("GET", "/metrics", "", nil); !strings.Contains(string(r.body), "chronicle_projection_lag_events{projection=\"catalogue\"}") {
+			return fmt.Errorf("/metrics (status %d) has no catalogue projection lag yet", r.status)
+		}
+		return nil
 	})
 	metrics := string(s.do("GET", "/metrics", "", nil).body)
 	for _, want := range []string{"chronicle_events_appended_total 1", "chronicle_append_duration_seconds_count 1",
@@ -158,17 +162,19 @@ func TestGitCLICommitBecomesEvents(t *testing.T) {
 	git(t, work, "push", "-q", "origin", "HEAD:main")
 
 	var hand apiPost
-	waitFor(t, 10*time.Second, func() bool {
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		r := s.do("GET", "/api/v1/posts?status=draft&category=news", tok, nil)
 		var l struct{ Items []apiPost }
 		r.json(t, &l)
+		var titles []string
 		for _, p := range l.Items {
 			if p.Title == "By hand" {
 				hand = p
-				return true
+				return nil
 			}
+			titles = append(titles, p.Title)
 		}
-		return false
+		return fmt.Errorf("news drafts are %q, none titled \"By hand\"", titles)
 	})
 	if hand.Slug != "by-hand" || hand.Status != "draft" || hand.ID != events.DerivedPostID("posts/notes/by-hand.md") || hand.Version != 1 {
 		t.Fatalf("hand-written post: %+v", hand)
@@ -200,10 +206,13 @@ func TestGitCLICommitBecomesEvents(t *testing.T) {
 	os.WriteFile(filepath.Join(work, "posts", "notes", "by-hand.md"), []byte("---\ntitle: By hand, edited\ncategories: [news]\n---\nWritten in vim.\n"), 0o644)
 	git(t, work, "commit", "-q", "-am", "Edit by hand")
 	git(t, work, "push", "-q", "origin", "HEAD:main")
-	waitFor(t, 10*time.Second, func() bool {
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		var p apiPost
 		s.do("GET", "/api/v1/posts/"+hand.ID, tok, nil).json(t, &p)
-		return p.Title == "By hand, edited" && p.Version == 2
+		if p.Title != "By hand, edited" || p.Version != 2 {
+			return fmt.Errorf("hand-written post: %q version %d, want \"By hand, edited\" version 2", p.Title, p.Version)
+		}
+		return nil
 	})
 	r := s.do("PUT", "/api/v1/posts/"+hand.ID, tok, postBody("By hand, then API", "categories", []string{"news"}), "Prefer", "wait=5")
 	mustStatus(t, r, 200)

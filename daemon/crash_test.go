@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -125,10 +126,13 @@ func TestSIGKILLDuringWritesLosesNothingAcknowledged(t *testing.T) {
 	git(t, s.repoDir(), "fsck", "--strict", "--no-dangling")
 
 	// Catalogue: every committed post (acknowledged or not) once, at version 1.
-	waitFor(t, 30*time.Second, func() bool {
+	eventstest.CheckFor(t, 30*time.Second, pollEvery, func() error {
 		var l struct{ Total int }
 		s.do("GET", "/api/v1/posts?status=draft&per_page=1", tok, nil).json(t, &l)
-		return l.Total == len(inGit)
+		if l.Total != len(inGit) {
+			return fmt.Errorf("catalogue: %d drafts, want the %d in git", l.Total, len(inGit))
+		}
+		return nil
 	})
 	for id, title := range acked {
 		r := s.do("GET", "/api/v1/posts/"+id, tok, nil)

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -42,9 +44,14 @@ func TestEmbedsAreResolvedRecordedAndRendered(t *testing.T) {
 	for slug, u := range map[string]string{"card": srv.URL + "/article", "video": srv.URL + "/video", "slow": srv.URL + "/hang"} {
 		mustStatus(t, s.do("POST", "/api/v1/posts", tok, map[string]any{"title": slug, "slug": slug, "status": "published", "embed_url": u}), 201)
 	}
-	waitFor(t, 20*time.Second, func() bool {
-		return strings.Contains(string(s.get("/posts/card").body), "Tides explained") &&
-			strings.Contains(string(s.get("/posts/video").body), "player.vimeo.com/video/7")
+	eventstest.CheckFor(t, 20*time.Second, pollEvery, func() error {
+		if card := s.get("/posts/card"); !strings.Contains(string(card.body), "Tides explained") {
+			return fmt.Errorf("/posts/card: status %d, no \"Tides explained\" yet", card.status)
+		}
+		if video := s.get("/posts/video"); !strings.Contains(string(video.body), "player.vimeo.com/video/7") {
+			return fmt.Errorf("/posts/video: status %d, no player.vimeo.com/video/7 yet", video.status)
+		}
+		return nil
 	})
 	card := string(s.get("/posts/card").body)
 	if !strings.Contains(card, `<a class="card" href="`+srv.URL+`/article" rel="nofollow noopener"><img src="`+srv.URL+`/tide.jpg" alt="" loading="lazy"><strong>Tides explained</strong><span>Why the sea moves</span></a>`) {
@@ -55,8 +62,11 @@ func TestEmbedsAreResolvedRecordedAndRendered(t *testing.T) {
 		t.Errorf("video:\n%s", video)
 	}
 	// The hanging provider costs the resolver's timeout and leaves a link.
-	waitFor(t, 20*time.Second, func() bool {
-		return strings.Contains(git(t, s.repoDir(), "ls-tree", "-r", "--name-only", "main", "embeds/"), "embeds/")
+	eventstest.CheckFor(t, 20*time.Second, pollEvery, func() error {
+		if !strings.Contains(git(t, s.repoDir(), "ls-tree", "-r", "--name-only", "main", "embeds/"), "embeds/") {
+			return errors.New("no file under embeds/ on main")
+		}
+		return nil
 	})
 	// Recorded in history as events.
 	var audit struct {

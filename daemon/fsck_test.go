@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -53,7 +54,7 @@ func TestOldHistoryWithFsckWarningsIsPushed(t *testing.T) {
 	}
 	visible := func(slug string) {
 		t.Helper()
-		waitFor(t, 10*time.Second, func() bool { return s.get("/posts/"+slug).status == 200 })
+		eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { return wantStatus("/posts/"+slug, s.get("/posts/"+slug), 200) })
 	}
 
 	// A tree whose subtrees' mode is written 040000.

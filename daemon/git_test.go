@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -72,7 +73,7 @@ func TestCloneEditPushBecomesVisible(t *testing.T) {
 	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
-	waitFor(t, 10*time.Second, func() bool { return s.get("/posts/from-git").status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { return wantStatus("/posts/from-git", s.get("/posts/from-git"), 200) })
 	t.Logf("push → post page visible: %s", time.Since(start))
 	var p apiPost
 	s.do("GET", "/api/v1/posts/"+keep.ID, tok, nil).json(t, &p)
@@ -139,10 +140,13 @@ func TestCloneEditPushBecomesVisible(t *testing.T) {
 	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
 		t.Fatalf("push after rebase: %v\n%s", err, out)
 	}
-	waitFor(t, 10*time.Second, func() bool {
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		var l struct{ Total int }
 		s.do("GET", "/api/v1/posts?status=draft", tok, nil).json(t, &l)
-		return l.Total == 1
+		if l.Total != 1 {
+			return fmt.Errorf("%d drafts, want 1", l.Total)
+		}
+		return nil
 	})
 	if st := s.get("/posts/made-on-the-web").status; st != 200 {
 		t.Errorf("the web edit was lost: %d", st)
@@ -346,10 +350,13 @@ func TestInterleavedPushesAndAPIWrites(t *testing.T) {
 	for _, title := range accepted {
 		want[title]++
 	}
-	waitFor(t, 10*time.Second, func() bool {
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		var l struct{ Total int }
 		s.do("GET", "/api/v1/posts?status=draft&per_page=1", tok, nil).json(t, &l)
-		return l.Total == len(accepted)
+		if l.Total != len(accepted) {
+			return fmt.Errorf("%d drafts, want the %d accepted changes", l.Total, len(accepted))
+		}
+		return nil
 	})
 	got := map[string]int{}
 	for page := 1; page <= (len(accepted)+99)/100; page++ {
@@ -425,7 +432,7 @@ func TestBigPushShallowCloneProtocolV2(t *testing.T) {
 	if packs, _ := filepath.Glob(filepath.Join(s.repoDir(), "objects", "pack", "*.pack")); len(packs) == 0 {
 		t.Fatal("the push did not arrive as a pack: the test does not test what it says")
 	}
-	waitFor(t, 15*time.Second, func() bool { return s.get("/posts/bulk-149").status == 200 })
+	eventstest.CheckFor(t, 15*time.Second, pollEvery, func() error { return wantStatus("/posts/bulk-149", s.get("/posts/bulk-149"), 200) })
 	// The daemon reads objects from the pushed pack for its own writes.
 	var l struct{ Items []apiPost }
 	s.do("GET", "/api/v1/posts?per_page=1", tok, nil).json(t, &l)

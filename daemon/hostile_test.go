@@ -13,6 +13,7 @@ import (
 	"github.com/mmcdole/gofeed"
 	nethtml "golang.org/x/net/html"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -38,7 +39,7 @@ func hostileSite(t *testing.T, s *site, tok string) {
 	git(t, work, "add", ".")
 	git(t, work, "commit", "-q", "-m", "evil by hand")
 	git(t, work, "push", "-q", "origin", "HEAD:main")
-	waitFor(t, 10*time.Second, func() bool { return s.get("/posts/hand-evil").status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { return wantStatus("/posts/hand-evil", s.get("/posts/hand-evil"), 200) })
 }
 
 // checkHTML parses a page and fails on anything content could execute:

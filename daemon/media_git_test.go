@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -50,7 +51,9 @@ func TestPictureAddedWithGitNeedsOnlyTheFile(t *testing.T) {
 		apiMedia
 		UploadedAt time.Time `json:"uploaded_at"`
 	}
-	waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/harbour", tok, nil).status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		return wantStatus("/api/v1/media/harbour", s.do("GET", "/api/v1/media/harbour", tok, nil), 200)
+	})
 	raw := s.do("GET", "/api/v1/media/harbour", tok, nil)
 	raw.json(t, &m)
 	want := fmt.Sprintf("%x", sha256.Sum256(harbour))
@@ -64,11 +67,13 @@ func TestPictureAddedWithGitNeedsOnlyTheFile(t *testing.T) {
 	if got := s.get("/media/harbour/original"); got.status != 200 || !bytes.Equal(got.body, harbour) || got.header.Get("Content-Type") != "image/jpeg" {
 		t.Errorf("original: %d %s", got.status, got.header.Get("Content-Type"))
 	}
-	waitFor(t, 20*time.Second, func() bool {
-		files, _ := filepath.Glob(filepath.Join(data, "projections", "variants", want, "w320.*"))
-		return len(files) > 0
+	eventstest.CheckFor(t, 20*time.Second, pollEvery, func() error {
+		if files, _ := filepath.Glob(filepath.Join(data, "projections", "variants", want, "w320.*")); len(files) == 0 {
+			return fmt.Errorf("no w320 variant of %s yet", want)
+		}
+		return nil
 	})
-	waitFor(t, 10*time.Second, func() bool { return s.get("/posts/harbour").status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { return wantStatus("/posts/harbour", s.get("/posts/harbour"), 200) })
 	page := string(s.get("/posts/harbour").body)
 	for _, w := range []string{`srcset="/media/harbour/w320 320w, /media/harbour/w640 640w, /media/harbour/original 700w"`,
 		`width="700" height="450" alt="The harbour"`, `<figcaption>Morning light</figcaption>`} {
@@ -83,7 +88,9 @@ func TestPictureAddedWithGitNeedsOnlyTheFile(t *testing.T) {
 	run(work, "add", "-A")
 	run(work, "commit", "-q", "--date=2026-03-05T00:00:00Z", "-m", "A boat")
 	run(work, "push", "-q", "origin", "HEAD:main")
-	waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/boat", tok, nil).status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		return wantStatus("/api/v1/media/boat", s.do("GET", "/api/v1/media/boat", tok, nil), 200)
+	})
 	var b apiMedia
 	s.do("GET", "/api/v1/media/boat", tok, nil).json(t, &b)
 	if b.Width != 300 || b.Height != 200 || b.Type != "image/jpeg" {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -225,7 +226,9 @@ func TestMediaOverGitLFS(t *testing.T) {
 	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
 		t.Fatalf("push with git-lfs: %v\n%s", err, out)
 	}
-	waitFor(t, 10*time.Second, func() bool { return s.get("/media/"+id+"/original").status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		return wantStatus("/media/"+id+"/original", s.get("/media/"+id+"/original"), 200)
+	})
 	if got := s.get("/media/" + id + "/original"); !bytes.Equal(got.body, second) {
 		t.Fatalf("the git-pushed picture is served wrong (%d bytes)", len(got.body))
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -132,12 +133,12 @@ func TestExternalNATS(t *testing.T) {
 	}
 	t.Cleanup(func() { ns.Process.Kill(); ns.Wait() })
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	waitFor(t, 10*time.Second, func() bool {
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
+		if err != nil {
+			return fmt.Errorf("nats-server not listening yet: %w", err)
 		}
-		return err == nil
+		return c.Close()
 	})
 
 	wdata, rdata := t.TempDir(), t.TempDir()
@@ -149,7 +150,9 @@ func TestExternalNATS(t *testing.T) {
 	mustStatus(t, res, 201)
 	var p apiPost
 	res.json(t, &p)
-	waitFor(t, 10*time.Second, func() bool { return r.do("GET", "/api/v1/posts/"+p.ID, "", nil).status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		return wantStatus("read node: /api/v1/posts/"+p.ID, r.do("GET", "/api/v1/posts/"+p.ID, "", nil), 200)
+	})
 	// The read node has no repository and refuses writes clearly.
 	addAccount(t, rdata, "ann@example.org", auth.RoleEditor)
 	mustStatus(t, r.do("POST", "/api/v1/posts", r.token("ann@example.org"), postBody("Nope")), 503)

@@ -14,6 +14,7 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/mmcdole/gofeed"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -235,9 +236,12 @@ func TestPagesHaveValidatorsAndCompression(t *testing.T) {
 	// accepts it; until then gzip answers. It decodes to the same page,
 	// has its own ETag, and a refusal by quality is respected.
 	var br response
-	waitFor(t, 10*time.Second, func() bool {
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		br = s.get("/posts/cached", "Accept-Encoding", "gzip, deflate, br")
-		return br.header.Get("Content-Encoding") == "br"
+		if ce := br.header.Get("Content-Encoding"); ce != "br" {
+			return fmt.Errorf("/posts/cached: status %d, Content-Encoding %q, want br", br.status, ce)
+		}
+		return nil
 	})
 	decoded, err := io.ReadAll(brotli.NewReader(bytes.NewReader(br.body)))
 	if err != nil || !bytes.Equal(decoded, plain.body) || len(br.body) >= len(r.body) || br.header.Get("Content-Length") != fmt.Sprint(len(br.body)) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -45,7 +46,9 @@ func TestLargestPostIsPublished(t *testing.T) {
 	if got := resp.Header.Get("Preference-Applied"); got != "wait=30" && time.Since(start) < 29*time.Second {
 		t.Fatalf("the largest post is held back (Preference-Applied %q after %s)", got, time.Since(start))
 	}
-	waitFor(t, 60*time.Second, func() bool { return s.get("/posts/angle-brackets").status == 200 })
+	eventstest.CheckFor(t, 60*time.Second, pollEvery, func() error {
+		return wantStatus("/posts/angle-brackets", s.get("/posts/angle-brackets"), 200)
+	})
 	r := s.do("POST", "/api/v1/posts", tok, postBody("After the big one", "status", "published"), "Prefer", "wait=20")
 	mustStatus(t, r, 201)
 	if got := r.header.Get("Preference-Applied"); got != "wait=20" {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -37,8 +38,11 @@ func TestPushMovesAPostAcrossYearFolders(t *testing.T) {
 	run("commit", "-q", "-m", "A trip")
 	run("push", "-q", "origin", "HEAD:main")
 	tok := s.token("ed@example.org")
-	waitFor(t, 10*time.Second, func() bool {
-		return strings.Contains(string(s.do("GET", "/api/v1/posts", tok, nil).body), `"posts/2026/trip.md"`)
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if r := s.do("GET", "/api/v1/posts", tok, nil); !strings.Contains(string(r.body), `"posts/2026/trip.md"`) {
+			return fmt.Errorf("/api/v1/posts (status %d) lists no posts/2026/trip.md: %s", r.status, r.body)
+		}
+		return nil
 	})
 	os.MkdirAll(filepath.Join(work, "posts", "2025"), 0o755)
 	run("mv", "posts/2026/trip.md", "posts/2025/trip.md")
@@ -46,8 +50,11 @@ func TestPushMovesAPostAcrossYearFolders(t *testing.T) {
 	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
 		t.Fatalf("move refused: %v\n%s", err, out)
 	}
-	waitFor(t, 10*time.Second, func() bool {
-		return strings.Contains(string(s.do("GET", "/api/v1/posts", tok, nil).body), `"posts/2025/trip.md"`)
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if r := s.do("GET", "/api/v1/posts", tok, nil); !strings.Contains(string(r.body), `"posts/2025/trip.md"`) {
+			return fmt.Errorf("/api/v1/posts (status %d) lists no posts/2025/trip.md: %s", r.status, r.body)
+		}
+		return nil
 	})
 }
 
@@ -78,7 +85,9 @@ func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
 	run("add", "-A")
 	run("commit", "-q", "-m", "A boat")
 	run("push", "-q", "origin", "HEAD:main")
-	waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/boat", tok, nil).status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		return wantStatus("/api/v1/media/boat", s.do("GET", "/api/v1/media/boat", tok, nil), 200)
+	})
 	// The LFS upload recorded what the object is, next to it.
 	facts, err := os.ReadFile(events.LFSObjectPath(filepath.Join(data, "lfs"), fmt.Sprintf("%x", sha256.Sum256(boat))) + ".json")
 	if err != nil || !strings.Contains(string(facts), `"width":300`) {
@@ -97,10 +106,13 @@ func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
 	if ls := git(t, s.repoDir(), "ls-tree", "--name-only", "main", "media/"); !strings.Contains(ls, "media/boat.jpg") || !strings.Contains(ls, "media/boat.yaml") {
 		t.Errorf("after PATCH, media/ holds %q", ls)
 	}
-	waitFor(t, 10*time.Second, func() bool {
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		var g apiMedia
 		s.do("GET", "/api/v1/media/boat", tok, nil).json(t, &g)
-		return g.Alt == "A red boat"
+		if g.Alt != "A red boat" {
+			return fmt.Errorf("boat: alt %q, want \"A red boat\"", g.Alt)
+		}
+		return nil
 	})
 
 	if r := s.do("DELETE", "/api/v1/media/boat", tok, nil); r.status != 204 {
@@ -109,7 +121,9 @@ func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
 	if ls := git(t, s.repoDir(), "ls-tree", "--name-only", "main", "media/"); strings.Contains(ls, "boat") {
 		t.Errorf("after DELETE, media/ holds %q", ls)
 	}
-	waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/boat", tok, nil).status == 404 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		return wantStatus("/api/v1/media/boat after DELETE", s.do("GET", "/api/v1/media/boat", tok, nil), 404)
+	})
 
 	// An upload through the API records them too.
 	small := testJPEG(20, 10)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -246,9 +247,12 @@ func TestHostilePushesAreRefused(t *testing.T) {
 		var audit struct {
 			Items []struct{ Type, Actor, Author, Pusher, Commit string }
 		}
-		waitFor(t, 10*time.Second, func() bool {
+		eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 			s.do("GET", "/api/v1/events?limit=1", tok, nil).json(t, &audit)
-			return len(audit.Items) == 1 && audit.Items[0].Commit == c
+			if len(audit.Items) != 1 || audit.Items[0].Commit != c {
+				return fmt.Errorf("latest events %+v, want one of commit %s", audit.Items, c)
+			}
+			return nil
 		})
 		if e := audit.Items[0]; e.Actor != "ed@example.org" || e.Author != "admin@example.org" || e.Pusher != "ed@example.org" {
 			t.Fatalf("audit trail of a pushed commit claiming the admin: %+v", e)
@@ -324,7 +328,9 @@ func TestHostilePushesAreRefused(t *testing.T) {
 			entry{"100644", "media/old.yaml", fmt.Sprintf("id: old\nsha256: %s\ntype: text/html\next: html\nwidth: 1\nheight: 1\nbytes: %d\n", scriptOID, len(script))})
 		c := plumbCommit(t, repoDir, tr, "old media", nil, head)
 		plumb(t, repoDir, "", nil, "update-ref", "refs/heads/main", c, head)
-		waitFor(t, 10*time.Second, func() bool { return s.do("GET", "/api/v1/media/old", tok, nil).status == 200 })
+		eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+			return wantStatus("/api/v1/media/old", s.do("GET", "/api/v1/media/old", tok, nil), 200)
+		})
 		for _, v := range []string{"original", "w320"} {
 			// The site's own 404 page is HTML; the stored bytes must not be.
 			if r := s.get("/media/old/" + v); r.status == 200 || bytes.Contains(r.body, script) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -98,7 +99,7 @@ func TestReadmeAsANewUser(t *testing.T) {
 			t.Errorf("the output lacks %s:\n%s", want, output)
 		}
 	}
-	waitFor(t, 10*time.Second, func() bool { return s.get("/posts/hello").status == 200 })
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { return wantStatus("/posts/hello", s.get("/posts/hello"), 200) })
 	if p := s.get("/posts/hello-world"); p.status != 200 || !strings.Contains(string(p.body), "Hello again") {
 		t.Errorf("the API's post after the PATCH: %d", p.status)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -90,26 +91,30 @@ func (s *site) stop() {
 
 func (s *site) waitReady() {
 	s.t.Helper()
-	waitFor(s.t, 30*time.Second, func() bool {
+	eventstest.CheckFor(s.t, 30*time.Second, pollEvery, func() error {
 		resp, err := http.Get(s.url + "/readyz")
 		if err != nil {
-			return false
+			return fmt.Errorf("GET /readyz: %w", err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		return resp.StatusCode == 200
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("GET /readyz: status %d, want 200: %s", resp.StatusCode, bytes.TrimSpace(body))
+		}
+		return nil
 	})
 }
 
-func waitFor(t testing.TB, d time.Duration, ok func() bool) {
-	t.Helper()
-	for end := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
-		if ok() {
-			return
-		}
-		if time.Now().After(end) {
-			t.Fatalf("condition not met within %s", d)
-		}
+// pollEvery is how often the tests look again at what they wait for.
+const pollEvery = 20 * time.Millisecond
+
+// wantStatus says what is wrong with r, the answer to what, unless its
+// status is want: for polling with eventstest.CheckFor.
+func wantStatus(what string, r response, want int) error {
+	if r.status != want {
+		return fmt.Errorf("%s: status %d, want %d", what, r.status, want)
 	}
+	return nil
 }
 
 func addAccount(t testing.TB, data, email string, role auth.Role) {
@@ -238,8 +243,6 @@ func postBody(title string, extra ...any) map[string]any {
 	}
 	return m
 }
-
-var _ = fmt.Sprint
 
 func decodeBody(resp *http.Response, v any) error {
 	defer resp.Body.Close()
