@@ -282,3 +282,261 @@ func TestOutboxStopsWhenTheStreamDiverged(t *testing.T) {
 		t.Fatalf("%d messages after the refusal, want 2", n)
 	}
 }
+
+// commit makes one commit on main adding a post per id, and returns its
+// events.
+func (s *site) commit(t *testing.T, ids ...string) []events.Event {
+	t.Helper()
+	var changes []repo.Change
+	for _, id := range ids {
+		changes = append(changes, repo.Change{Path: "posts/2026/" + id + ".md", Data: []byte("---\nid: " + id + "\ntitle: " + id + "\n---\n" + id)})
+	}
+	evs, cur, err := s.log.Append(context.Background(), events.Batch{Parent: s.head, Message: "posts " + strings.Join(ids, ", ") + "\n",
+		Changes: changes, Author: repo.Signature{Name: "A", Email: "a@example.org", When: time.Unix(1700000000, 0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.head = cur.Commit
+	return evs
+}
+
+// logIDs is the id of every event on main, in order.
+func logIDs(t *testing.T, l *events.GitLog) []string {
+	t.Helper()
+	var ids []string
+	if err := l.Read(context.Background(), events.Cursor{}, func(e events.Event) error {
+		ids = append(ids, e.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// streamIDs is the message id of every message in the stream, in order.
+func streamIDs(t *testing.T, s jetstream.Stream) []string {
+	t.Helper()
+	ctx := context.Background()
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for seq := info.State.FirstSeq; seq > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("message %d: %v", seq, err)
+		}
+		ids = append(ids, m.Header.Get(jetstream.MsgIDHeader))
+	}
+	return ids
+}
+
+// sameIDs fails unless the stream holds exactly the log's events, in its
+// order, each once.
+func sameIDs(t *testing.T, stream jetstream.Stream, l *events.GitLog) {
+	t.Helper()
+	got, want := streamIDs(t, stream), logIDs(t, l)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("the stream holds\n%s\nwant the log's\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The writer dies after committing and before publishing everything: one
+// commit's events half published, a later commit not at all, and the
+// server goes down with it. A new outbox on the same log and stream, after
+// the restart, publishes exactly what is missing, in order, nothing twice.
+func TestOutboxAfterACrashBetweenCommitAndPublish(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ns := runServer(t, dir, 0)
+	port := ns.Addr().(*net.TCPAddr).Port
+	nc, js, stream := connect(t, ns)
+	s := newSite(t)
+	s.post(t, "a", "published")
+	if err := bus.NewOutbox(s.log, js, stream, quiet, bus.OutboxConfig{}).Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	published := streamIDs(t, stream)
+	// A commit of three events of which the outbox got the first out, as
+	// the outbox sends it: chained to the message before.
+	evs := s.commit(t, "b", "c", "d")
+	if len(evs) != 3 {
+		t.Fatalf("a commit of three posts has %d events", len(evs))
+	}
+	m, err := bus.Message(&evs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(ctx, m, jetstream.WithExpectLastMsgID(published[len(published)-1])); err != nil {
+		t.Fatal(err)
+	}
+	// And one committed, never published.
+	s.post(t, "e", "committed only")
+	nc.Close()
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	// The restart: the same store, a new connection, a new outbox.
+	ns = runServer(t, dir, port)
+	_, js, stream = connect(t, ns)
+	if n := count(t, stream); n != 2 {
+		t.Fatalf("%d messages before the new outbox, want 2: the test does not test what it says", n)
+	}
+	o := bus.NewOutbox(s.log, js, stream, quiet, bus.OutboxConfig{})
+	if err := o.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameIDs(t, stream, s.log)
+	if got := o.Published(); got.Commit != s.head || !got.Done() {
+		t.Fatalf("published up to %+v, want the whole of head %s", got, s.head)
+	}
+	// Another pass, and another outbox, find nothing left to publish.
+	if err := o.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.NewOutbox(s.log, js, stream, quiet, bus.OutboxConfig{}).Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameIDs(t, stream, s.log)
+}
+
+// The same event published twice is in the stream once: its message id
+// is the event id, which the server remembers (also across a restart,
+// from its store). So an outbox that republishes what another already
+// published — a writer that sent its messages but crashed before the
+// acknowledgements, then came back with what it knew — adds nothing, and
+// carries on from there.
+func TestRepublishedEventsAreDropped(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ns := runServer(t, dir, 0)
+	port := ns.Addr().(*net.TCPAddr).Port
+	_, js, stream := connect(t, ns)
+	s := newSite(t)
+	s.post(t, "a", "x")
+	s.post(t, "b", "x")
+	stale := bus.NewOutbox(s.log, js, stream, quiet, bus.OutboxConfig{})
+	if err := stale.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.post(t, "c", "x")
+	s.commit(t, "d", "e")
+	if err := bus.NewOutbox(s.log, js, stream, quiet, bus.OutboxConfig{}).Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameIDs(t, stream, s.log)
+	// The stale outbox still has b as the stream's last message: it sends
+	// c, d and e again, chained to b.
+	if err := stale.Reconcile(ctx); err != nil {
+		t.Fatalf("republishing what the stream has: %v", err)
+	}
+	sameIDs(t, stream, s.log)
+	if got := stale.Published(); got.Commit != s.head || !got.Done() {
+		t.Fatalf("the stale outbox published up to %+v, want the whole of head %s", got, s.head)
+	}
+	// And it carries on from there.
+	s.post(t, "f", "x")
+	if err := stale.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameIDs(t, stream, s.log)
+
+	// One event published by hand, before and after a server restart.
+	var first events.Event
+	if err := s.log.Read(ctx, events.Cursor{}, func(e events.Event) error {
+		if first.ID == "" {
+			first = e
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	republish := func(js jetstream.JetStream) {
+		t.Helper()
+		m, err := bus.Message(&first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, err := js.PublishMsg(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ack.Duplicate || ack.Sequence != 1 {
+			t.Fatalf("the first event again: %+v, want a duplicate of message 1", ack)
+		}
+	}
+	republish(js)
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	ns = runServer(t, dir, port)
+	_, js, stream = connect(t, ns)
+	republish(js)
+	sameIDs(t, stream, s.log)
+}
+
+// Past the server's duplicate window the ids are forgotten, and the
+// chain (each message names the one before it) is what keeps a stale
+// outbox from publishing events again: the server refuses them, the
+// outbox reports it, re-reads the stream's position and carries on from
+// there, without a copy.
+func TestStaleOutboxBeyondTheDuplicateWindow(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns := runServer(t, t.TempDir(), 0)
+	_, js, stream := connect(t, ns)
+	cfg := stream.CachedInfo().Config
+	cfg.Duplicates = 200 * time.Millisecond
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	s := newSite(t)
+	s.post(t, "a", "x")
+	stale := bus.NewOutbox(s.log, js, stream, quiet, bus.OutboxConfig{Interval: 50 * time.Millisecond})
+	if err := stale.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := s.commit(t, "b")
+	s.post(t, "c", "x")
+	if err := bus.NewOutbox(s.log, js, stream, quiet, bus.OutboxConfig{}).Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wrongLast := func(err error) bool {
+		var apiErr *jetstream.APIError
+		return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(server.JSStreamWrongLastMsgIDErrF)
+	}
+	// Wait for the server to forget b's id: a probe that names a wrong
+	// last message stores nothing either way, acknowledged as a duplicate
+	// while the id is remembered, refused once it is not.
+	eventstest.CheckFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		m, err := bus.Message(&b[0])
+		if err != nil {
+			return err
+		}
+		ack, err := js.PublishMsg(ctx, m, jetstream.WithExpectLastMsgID("no such message"))
+		if !wrongLast(err) {
+			return fmt.Errorf("b's id still remembered: ack %+v, err %v", ack, err)
+		}
+		return nil
+	})
+	// b is no duplicate any more, but the stream's last message is c, not a.
+	if err := stale.Reconcile(ctx); !wrongLast(err) {
+		t.Fatalf("republishing b after a, with c last: %v", err)
+	}
+	sameIDs(t, stream, s.log)
+	go stale.Run(ctx)
+	eventstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if got := stale.Published(); got.Commit != s.head {
+			return fmt.Errorf("the stale outbox is at %s, head %s, failure %v", got.Commit, s.head, stale.Failure())
+		}
+		return nil
+	})
+	s.post(t, "d", "x")
+	stale.Kick()
+	eventstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if got := stale.Published(); got.Commit != s.head || stale.Failure() != nil {
+			return fmt.Errorf("the outbox is at %s, head %s, failure %v", got.Commit, s.head, stale.Failure())
+		}
+		return nil
+	})
+	sameIDs(t, stream, s.log)
+}
