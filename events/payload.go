@@ -1,0 +1,49 @@
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Payload is an event's Data decoded into the type its Type carries:
+// PostData, CategoryData, SettingsData, ProfileData, MediaData or
+// EmbedData. The set is sealed (isPayload is unexported) so that a
+// consumer's type switch over a Payload sees every kind of change there is.
+type Payload interface{ isPayload() }
+
+func (PostData) isPayload()     {}
+func (CategoryData) isPayload() {}
+func (SettingsData) isPayload() {}
+func (ProfileData) isPayload()  {}
+func (MediaData) isPayload()    {}
+func (EmbedData) isPayload()    {}
+
+// Payload decodes e's Data into the payload of e's Type, the one place
+// where the catalogue's types meet their Go shapes. A type this build does
+// not know is an error wrapping ErrUnknownType. Data is expected at the
+// current schema, as Codec.Decode leaves it.
+func (e *Event) Payload() (Payload, error) {
+	switch e.Type {
+	case PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted:
+		return decodePayload[PostData](e)
+	case CategoryCreated, CategoryUpdated, CategoryDeleted:
+		return decodePayload[CategoryData](e)
+	case SettingsChanged:
+		return decodePayload[SettingsData](e)
+	case ProfileChanged:
+		return decodePayload[ProfileData](e)
+	case MediaUploaded, MediaUpdated, MediaDeleted:
+		return decodePayload[MediaData](e)
+	case EmbedResolved:
+		return decodePayload[EmbedData](e)
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnknownType, e.Type)
+}
+
+func decodePayload[P Payload](e *Event) (Payload, error) {
+	var p P
+	if err := json.Unmarshal(e.Data, &p); err != nil {
+		return nil, fmt.Errorf("decode %s payload: %w", e.Type, err)
+	}
+	return p, nil
+}

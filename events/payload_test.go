@@ -1,0 +1,81 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestPayload(t *testing.T) {
+	post := `{"post":{"id":"p1","slug":"hello","title":"Hello","status":"published"}}`
+	postWant := PostData{Post: Post{ID: "p1", Slug: "hello", Title: "Hello", Status: Published}}
+	cat := `{"category":{"slug":"books","name":"Books"},"previous":{"slug":"books","name":"Old"}}`
+	catWant := CategoryData{Category: Category{Slug: "books", Name: "Books"}, Previous: &Category{Slug: "books", Name: "Old"}}
+	media := `{"media":{"id":"m1","sha256":"ab","type":"image/png","width":2,"height":3}}`
+	mediaWant := MediaData{Media: Media{ID: "m1", SHA256: "ab", Type: "image/png", Width: 2, Height: 3}}
+	tests := []struct {
+		typ  Type
+		data string
+		want Payload
+	}{
+		{PostCreated, post, postWant},
+		{PostUpdated, `{"post":{"id":"p1"},"previous":{"id":"p1","slug":"old"}}`,
+			PostData{Post: Post{ID: "p1"}, Previous: &Post{ID: "p1", Slug: "old"}}},
+		{PostPublished, post, postWant},
+		{PostUnpublished, post, postWant},
+		{PostDeleted, post, postWant},
+		{CategoryCreated, cat, catWant},
+		{CategoryUpdated, cat, catWant},
+		{CategoryDeleted, cat, catWant},
+		{SettingsChanged, `{"settings":{"title":"Site","language":"fr"}}`, SettingsData{Settings: Settings{Title: "Site", Language: "fr"}}},
+		{ProfileChanged, `{"profile":{"name":"Ada","bio":"*hi*"}}`, ProfileData{Profile: Profile{Name: "Ada", Bio: "*hi*"}}},
+		{MediaUploaded, media, mediaWant},
+		{MediaUpdated, media, mediaWant},
+		{MediaDeleted, media, mediaWant},
+		{EmbedResolved, `{"post_id":"p1","embed":{"url":"https://e.org","kind":"link"}}`,
+			EmbedData{PostID: "p1", Embed: Embed{URL: "https://e.org", Kind: "link"}}},
+	}
+	covered := map[Type]bool{}
+	for _, tt := range tests {
+		covered[tt.typ] = true
+		e := Event{ID: "c-0", Type: tt.typ, Data: json.RawMessage(tt.data)}
+		got, err := e.Payload()
+		if err != nil {
+			t.Errorf("%s: %v", tt.typ, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %#v, want %#v", tt.typ, got, tt.want)
+		}
+	}
+	// A type added to the catalogue needs a payload, and a row here.
+	for typ := range NewCodec().current {
+		if !covered[typ] {
+			t.Errorf("no test of the payload of %s", typ)
+		}
+	}
+}
+
+func TestPayloadErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		e       Event
+		unknown bool
+	}{
+		{"unknown type", Event{Type: "post.liked", Data: json.RawMessage(`{}`)}, true},
+		{"empty type", Event{Data: json.RawMessage(`{}`)}, true},
+		{"wrong shape", Event{Type: PostCreated, Data: json.RawMessage(`{"post":"p1"}`)}, false},
+		{"no data", Event{Type: SettingsChanged}, false},
+	}
+	for _, tt := range tests {
+		p, err := tt.e.Payload()
+		if err == nil {
+			t.Errorf("%s: got %#v, want an error", tt.name, p)
+			continue
+		}
+		if errors.Is(err, ErrUnknownType) != tt.unknown {
+			t.Errorf("%s: errors.Is(%v, ErrUnknownType) = %v", tt.name, err, !tt.unknown)
+		}
+	}
+}
