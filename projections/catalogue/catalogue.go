@@ -8,6 +8,7 @@ package catalogue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -178,13 +179,16 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 		return c.posts[id]
 	}
 	for _, e := range evs {
-		switch e.Type {
-		case events.PostCreated, events.PostUpdated, events.PostPublished, events.PostUnpublished, events.PostDeleted:
-			var d events.PostData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				c.mu.RUnlock()
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		pl, err := e.Payload()
+		if errors.Is(err, events.ErrUnknownType) {
+			continue
+		}
+		if err != nil {
+			c.mu.RUnlock()
+			return fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		switch d := pl.(type) {
+		case events.PostData:
 			if e.Type == events.PostDeleted {
 				ch.posts[d.Post.ID] = nil
 				continue
@@ -195,43 +199,23 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 				p.Version = prev.Version + 1
 			}
 			ch.posts[p.ID] = &p
-		case events.CategoryCreated, events.CategoryUpdated, events.CategoryDeleted:
-			var d events.CategoryData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				c.mu.RUnlock()
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.CategoryData:
 			if e.Type == events.CategoryDeleted {
 				ch.categories[d.Category.Slug] = nil
 			} else {
 				cat := d.Category
 				ch.categories[cat.Slug] = &cat
 			}
-		case events.MediaUploaded, events.MediaUpdated, events.MediaDeleted:
-			var d events.MediaData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				c.mu.RUnlock()
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.MediaData:
 			if e.Type == events.MediaDeleted {
 				ch.media[d.Media.ID] = nil
 			} else {
 				m := d.Media
 				ch.media[m.ID] = &m
 			}
-		case events.SettingsChanged:
-			var d events.SettingsData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				c.mu.RUnlock()
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.SettingsData:
 			ch.settings = &d.Settings
-		case events.ProfileChanged:
-			var d events.ProfileData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				c.mu.RUnlock()
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.ProfileData:
 			ch.profile = &d.Profile
 		}
 	}

@@ -72,17 +72,21 @@ func (p *Projection) Reset() error {
 func (p *Projection) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
 	want := map[string]string{} // post id → its embed URL, last state in the batch
 	for _, e := range evs {
-		switch e.Type {
-		case events.PostCreated, events.PostUpdated, events.PostPublished, events.PostUnpublished:
-			var d events.PostData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
+		pl, err := e.Payload()
+		if errors.Is(err, events.ErrUnknownType) {
+			continue
+		}
+		if err != nil {
+			if e.Type == events.PostDeleted {
+				continue // nothing to resolve for it either way
 			}
-			want[d.Post.ID] = d.Post.EmbedURL
-		case events.PostDeleted:
-			var d events.PostData
-			if err := json.Unmarshal(e.Data, &d); err == nil {
+			return fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		if d, ok := pl.(events.PostData); ok {
+			if e.Type == events.PostDeleted {
 				delete(want, d.Post.ID)
+			} else {
+				want[d.Post.ID] = d.Post.EmbedURL
 			}
 		}
 	}

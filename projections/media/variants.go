@@ -97,14 +97,18 @@ func (v *Variants) Reset() error {
 func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
 	todo := map[string]string{} // sha256 → type
 	for _, e := range evs {
+		// Filtered by type first: decoding every post's content to drop
+		// it would be most of a replay's work here.
 		if e.Type != events.MediaUploaded && e.Type != events.MediaUpdated { // a picture replaced in git keeps its id
 			continue
 		}
-		var d events.MediaData
-		if err := json.Unmarshal(e.Data, &d); err != nil {
+		pl, err := e.Payload()
+		if err != nil {
 			return fmt.Errorf("event %s: %w", e.ID, err)
 		}
-		todo[d.Media.SHA256] = d.Media.Type
+		if d, ok := pl.(events.MediaData); ok {
+			todo[d.Media.SHA256] = d.Media.Type
+		}
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, len(todo))

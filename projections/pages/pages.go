@@ -13,6 +13,7 @@ package pages
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -256,12 +257,15 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 	var bio render.Doc
 	var siteUpdated time.Time
 	for _, e := range evs {
-		switch e.Type {
-		case events.PostCreated, events.PostUpdated, events.PostPublished, events.PostUnpublished, events.PostDeleted:
-			var d events.PostData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		pl, err := e.Payload()
+		if errors.Is(err, events.ErrUnknownType) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		switch d := pl.(type) {
+		case events.PostData:
 			c := change{id: d.Post.ID, event: e}
 			if e.Type != events.PostDeleted && d.Post.Status == events.Published {
 				doc := p.cfg.Renderer.Markdown(d.Post.Content)
@@ -270,11 +274,7 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 				c.post = ps
 			}
 			postChanges = append(postChanges, c)
-		case events.CategoryCreated, events.CategoryUpdated, events.CategoryDeleted:
-			var d events.CategoryData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.CategoryData:
 			if e.Type == events.CategoryDeleted {
 				cats[d.Category.Slug] = nil
 			} else {
@@ -282,34 +282,18 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 				cats[c.Slug] = &c
 			}
 			siteUpdated = e.Time
-		case events.EmbedResolved:
-			var d events.EmbedData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.EmbedData:
 			embeds[d.PostID] = d.Embed
-		case events.MediaUploaded, events.MediaUpdated, events.MediaDeleted:
-			var d events.MediaData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.MediaData:
 			if e.Type == events.MediaDeleted {
 				images[d.Media.ID] = nil
 			} else {
 				im := imageOf(d.Media)
 				images[im.ID] = &im
 			}
-		case events.SettingsChanged:
-			var d events.SettingsData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.SettingsData:
 			settings, siteUpdated = &d.Settings, e.Time
-		case events.ProfileChanged:
-			var d events.ProfileData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.ProfileData:
 			profile, siteUpdated = &d.Profile, e.Time
 			bio = p.cfg.Renderer.Markdown(d.Profile.Bio)
 		}

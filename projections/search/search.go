@@ -276,12 +276,15 @@ func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.C
 	posts := map[string]*events.Post{} // id → last state in the batch (nil: remove)
 	var order []string
 	for _, e := range evs {
-		switch e.Type {
-		case events.PostCreated, events.PostUpdated, events.PostPublished, events.PostUnpublished, events.PostDeleted:
-			var d events.PostData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		pl, err := e.Payload()
+		if errors.Is(err, events.ErrUnknownType) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		switch d := pl.(type) {
+		case events.PostData:
 			if _, seen := posts[d.Post.ID]; !seen {
 				order = append(order, d.Post.ID)
 			}
@@ -291,11 +294,7 @@ func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.C
 				p := d.Post
 				posts[p.ID] = &p
 			}
-		case events.SettingsChanged:
-			var d events.SettingsData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return fmt.Errorf("event %s: %w", e.ID, err)
-			}
+		case events.SettingsData:
 			lang = AnalyzerFor(d.Settings.Language)
 		}
 	}
