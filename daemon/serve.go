@@ -21,8 +21,8 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/chronicle-cms/chronicle/projections"
-	"github.com/chronicle-cms/chronicle/projections/embeds"
 	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/projections/reactors/embeds"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -153,9 +153,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 		target = c
 	}
-	// The projections. Embeds are resolved on the writer node only: their
-	// results are recorded as commits. Variants too, for now: the
-	// originals live in the writer's LFS store, which a read node does not
+	// The projections, and the embeds reactor, on the writer node only:
+	// it records what it resolves as commits. Variants run there only
+	// too, for now: the originals live in the writer's LFS store, which a read node does not
 	// have (a missing original stops the media projection, rightly, on
 	// the writer).
 	ps := rs.all()
@@ -164,7 +164,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 	if writer != nil {
 		resolver := embeds.NewResolver(embeds.Config{AllowPrivate: cfg.EmbedsAllowPrivate})
-		ep, err := embeds.Open(cfg.embedsFile(), resolver, writer, log.With("component", "embeds"))
+		ep, err := embeds.New(cfg.embedsFile(), resolver, writer, log.With("component", "embeds"))
 		if err != nil {
 			return err
 		}

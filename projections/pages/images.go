@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/chronicle-cms/chronicle/events"
-	"github.com/chronicle-cms/chronicle/projections/embeds"
 	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/projections/render"
 )
 
 // image is what the pages know of an upload: enough to lay it out
@@ -106,5 +106,5 @@ func imageOf(m events.Media) image {
 // is one the site embeds.
 func allowedIframe(src string) bool {
 	u, err := url.Parse(src)
-	return err == nil && u.Scheme == "https" && embeds.IframeHosts[strings.ToLower(u.Host)]
+	return err == nil && u.Scheme == "https" && render.IframeHost(u.Host)
 }

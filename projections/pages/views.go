@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
-	"github.com/chronicle-cms/chronicle/projections/embeds"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
 
@@ -227,10 +226,9 @@ func (p *Pages) csp() string {
 // iframeSources are the embed players' origins, in a stable order.
 func iframeSources() []string {
 	var out []string
-	for h := range embeds.IframeHosts {
+	for _, h := range render.IframeHosts() {
 		out = append(out, "https://"+h)
 	}
-	sort.Strings(out)
 	return out
 }
 

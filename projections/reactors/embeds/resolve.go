@@ -1,8 +1,3 @@
-// Package embeds turns a pasted URL into something a page can show: an
-// iframe of a known player, a photo, a card (title, description, image) or
-// a plain link. It never inserts a provider's HTML: iframes are built here,
-// for allow-listed hosts only. Every fetch is bounded in time and size and,
-// unless allowed for tests, refuses private and loopback addresses.
 package embeds
 
 import (
@@ -22,16 +17,11 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections/render"
 )
 
 // Embed is a resolved URL (the content model's type).
 type Embed = events.Embed
-
-// IframeHosts are the only hosts a page embeds in an iframe.
-var IframeHosts = map[string]bool{
-	"www.youtube-nocookie.com": true, "www.youtube.com": true, "player.vimeo.com": true,
-	"open.spotify.com": true, "w.soundcloud.com": true,
-}
 
 // Config bounds the resolver.
 type Config struct {
@@ -40,7 +30,12 @@ type Config struct {
 	AllowPrivate bool          // allow private and loopback addresses (tests only)
 }
 
-// Resolver resolves URLs; safe for concurrent use.
+// Resolver turns a pasted URL into something a page can show: an iframe
+// of a known player, a photo, a card (title, description, image) or a
+// plain link. It never inserts a provider's HTML: iframes are built here,
+// for render.IframeHost hosts only. Every fetch is bounded in time and
+// size and, unless allowed for tests, refuses private and loopback
+// addresses. Safe for concurrent use.
 type Resolver struct {
 	cfg    Config
 	client *http.Client
@@ -213,7 +208,8 @@ func (r *Resolver) oembed(ctx context.Context, endpoint, raw string) (Embed, err
 	return e, nil
 }
 
-// iframeSrc finds the src of the first iframe in html whose host is allowed.
+// iframeSrc finds the src of the first iframe in html whose host pages
+// may frame (render.IframeHost).
 func iframeSrc(h string) string {
 	z := html.NewTokenizer(strings.NewReader(h))
 	for {
@@ -230,7 +226,7 @@ func iframeSrc(h string) string {
 					continue
 				}
 				u, err := url.Parse(a.Val)
-				if err == nil && u.Scheme == "https" && IframeHosts[strings.ToLower(u.Host)] {
+				if err == nil && u.Scheme == "https" && render.IframeHost(u.Host) {
 					return u.String()
 				}
 			}

@@ -1,3 +1,9 @@
+// Package embeds is a reactor (a process manager), not a read model: it
+// consumes post events and, for each embed_url not yet resolved, resolves
+// it and issues a command to the writer that records the result as an
+// embed.resolved commit, so replays render what was resolved then. Its only
+// state is its checkpoint; the projections runtime drives it like a
+// projection, on the writer node only.
 package embeds
 
 import (
@@ -14,7 +20,8 @@ import (
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
-// Name is the projection's stable name.
+// Name is the reactor's stable name, its durable consumer's name: renaming
+// it would replay, and so resolve, everything again.
 const Name = "embeds"
 
 // Recorder writes resolutions into the repository (the writer).
@@ -23,11 +30,10 @@ type Recorder interface {
 	EmbedRecorded(postID, url string) (bool, error)
 }
 
-// Projection resolves a post's embed_url after the write and records the
-// result as an embed.resolved event (a commit), so that a replay renders
-// what was resolved then. It runs on the writer node only. A URL already
-// recorded is not fetched again, so replays and rebuilds fetch nothing.
-type Projection struct {
+// Reactor resolves a post's embed_url after the write and records the
+// result through the Recorder. A URL already recorded is not fetched
+// again, so replays and rebuilds fetch nothing.
+type Reactor struct {
 	resolver *Resolver
 	rec      Recorder
 	file     string // checkpoint
@@ -35,41 +41,41 @@ type Projection struct {
 	cp       projections.Checkpoint
 }
 
-var _ projections.Projection = (*Projection)(nil)
+var _ projections.Projection = (*Reactor)(nil)
 
-// Open returns the projection, its checkpoint in file.
-func Open(file string, r *Resolver, rec Recorder, log *slog.Logger) (*Projection, error) {
-	p := &Projection{resolver: r, rec: rec, file: file, log: log}
+// New returns the reactor, its checkpoint in file.
+func New(file string, r *Resolver, rec Recorder, log *slog.Logger) (*Reactor, error) {
+	re := &Reactor{resolver: r, rec: rec, file: file, log: log}
 	b, err := os.ReadFile(file)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
 		return nil, err
 	default:
-		if err := json.Unmarshal(b, &p.cp); err != nil {
+		if err := json.Unmarshal(b, &re.cp); err != nil {
 			return nil, fmt.Errorf("embeds checkpoint: %w", err)
 		}
 	}
-	return p, nil
+	return re, nil
 }
 
 // Name implements projections.Projection.
-func (p *Projection) Name() string { return Name }
+func (r *Reactor) Name() string { return Name }
 
 // Checkpoint implements projections.Projection.
-func (p *Projection) Checkpoint() projections.Checkpoint { return p.cp }
+func (r *Reactor) Checkpoint() projections.Checkpoint { return r.cp }
 
 // Reset implements projections.Projection.
-func (p *Projection) Reset() error {
-	p.cp = projections.Checkpoint{}
-	if err := os.Remove(p.file); err != nil && !errors.Is(err, os.ErrNotExist) {
+func (r *Reactor) Reset() error {
+	r.cp = projections.Checkpoint{}
+	if err := os.Remove(r.file); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return nil
 }
 
 // Apply implements projections.Projection.
-func (p *Projection) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
+func (r *Reactor) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
 	want := map[string]string{} // post id → its embed URL, last state in the batch
 	for _, e := range evs {
 		pl, err := e.Payload()
@@ -101,7 +107,7 @@ func (p *Projection) Apply(ctx context.Context, evs []events.Event, cp projectio
 		if url == "" {
 			continue
 		}
-		done, err := p.rec.EmbedRecorded(id, url)
+		done, err := r.rec.EmbedRecorded(id, url)
 		if err != nil {
 			return err
 		}
@@ -118,21 +124,21 @@ func (p *Projection) Apply(ctx context.Context, evs []events.Event, cp projectio
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var err error
-			if j.embed, err = p.resolver.Resolve(ctx, j.url); err != nil {
-				p.log.Info("embed resolved to a plain link", "post", j.id, "url", j.url, "reason", err)
+			if j.embed, err = r.resolver.Resolve(ctx, j.url); err != nil {
+				r.log.Info("embed resolved to a plain link", "post", j.id, "url", j.url, "reason", err)
 			}
 		}()
 	}
 	wg.Wait()
 	for _, j := range jobs {
-		if err := p.rec.RecordEmbed(ctx, j.id, j.embed); err != nil {
+		if err := r.rec.RecordEmbed(ctx, j.id, j.embed); err != nil {
 			return fmt.Errorf("record embed of %s: %w", j.id, err)
 		}
 	}
 	b, _ := json.Marshal(cp)
-	if err := atomicfile.Write(p.file, b, 0o644); err != nil {
+	if err := atomicfile.Write(r.file, b, 0o644); err != nil {
 		return err
 	}
-	p.cp = cp
+	r.cp = cp
 	return nil
 }
