@@ -35,7 +35,8 @@ func newTestSite(t *testing.T) *testSite {
 	return &testSite{t: t, p: p}
 }
 
-func (s *testSite) apply(typ events.Type, data any) {
+// event is the next event of the site's log, alone in its commit.
+func (s *testSite) event(typ events.Type, data any) (events.Event, projections.Checkpoint) {
 	s.t.Helper()
 	s.n++
 	b, err := json.Marshal(data)
@@ -44,7 +45,13 @@ func (s *testSite) apply(typ events.Type, data any) {
 	}
 	c := fmt.Sprintf("%040d", s.n)
 	e := events.Event{ID: c + "-0", Type: typ, Commit: c, Height: s.n, Count: 1, Data: b, Time: time.Date(2026, 1, 1, 0, 0, int(s.n), 0, time.UTC)}
-	if err := s.p.Apply(context.Background(), []events.Event{e}, projections.Checkpoint{Cursor: events.End(c, s.n, 1)}); err != nil {
+	return e, projections.Checkpoint{Cursor: events.End(c, s.n, 1)}
+}
+
+func (s *testSite) apply(typ events.Type, data any) {
+	s.t.Helper()
+	e, cp := s.event(typ, data)
+	if err := s.p.Apply(context.Background(), []events.Event{e}, cp); err != nil {
 		s.t.Fatal(err)
 	}
 }

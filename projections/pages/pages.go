@@ -243,109 +243,133 @@ func (p *Pages) Reset() error {
 // Apply implements projections.Projection.
 func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
 	// Render Markdown before taking any lock: it is the costly part.
-	type change struct {
-		post  *post // new state; nil: gone from the public site
-		id    string
-		event events.Event
+	b, err := p.decode(evs)
+	if err != nil {
+		return err
 	}
-	var postChanges []change
-	var cats = map[string]*events.Category{}
-	images := map[string]*image{}
-	embeds := map[string]events.Embed{}
-	var settings *events.Settings
-	var profile *events.Profile
-	var bio render.Doc
-	var siteUpdated time.Time
+	if err := p.db.Update(func(tx *bolt.Tx) error { return b.store(tx, cp) }); err != nil {
+		return fmt.Errorf("store pages batch: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	iv, hot := p.update(b, cp)
+	iv.drop(&p.cache)
+	p.warm(hot)
+	return nil
+}
+
+// batch is the effect of a batch of events, decoded and rendered.
+type batch struct {
+	posts       []postChange
+	cats        map[string]*events.Category // nil: deleted
+	images      map[string]*image           // nil: deleted
+	embeds      map[string]events.Embed     // by post id
+	settings    *events.Settings
+	profile     *events.Profile
+	bio         render.Doc
+	siteUpdated time.Time
+}
+
+type postChange struct {
+	id   string
+	post *post // new state; nil: gone from the public site
+}
+
+// decode reads a batch's payloads and renders their Markdown.
+func (p *Pages) decode(evs []events.Event) (*batch, error) {
+	b := &batch{cats: map[string]*events.Category{}, images: map[string]*image{}, embeds: map[string]events.Embed{}}
 	for _, e := range evs {
 		pl, err := e.Payload()
 		if errors.Is(err, events.ErrUnknownType) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("event %s: %w", e.ID, err)
+			return nil, fmt.Errorf("event %s: %w", e.ID, err)
 		}
 		switch d := pl.(type) {
 		case events.PostData:
-			c := change{id: d.Post.ID, event: e}
+			c := postChange{id: d.Post.ID}
 			if e.Type != events.PostDeleted && d.Post.Status == events.Published {
 				doc := p.cfg.Renderer.Markdown(d.Post.Content)
 				ps := (&post{Post: d.Post, HTML: doc.HTML, Summary: doc.Summary, FirstImage: doc.FirstImage}).derive()
 				ps.Content = ""
 				c.post = ps
 			}
-			postChanges = append(postChanges, c)
+			b.posts = append(b.posts, c)
 		case events.CategoryData:
 			if e.Type == events.CategoryDeleted {
-				cats[d.Category.Slug] = nil
+				b.cats[d.Category.Slug] = nil
 			} else {
 				c := d.Category
-				cats[c.Slug] = &c
+				b.cats[c.Slug] = &c
 			}
-			siteUpdated = e.Time
+			b.siteUpdated = e.Time
 		case events.EmbedData:
-			embeds[d.PostID] = d.Embed
+			b.embeds[d.PostID] = d.Embed
 		case events.MediaData:
 			if e.Type == events.MediaDeleted {
-				images[d.Media.ID] = nil
+				b.images[d.Media.ID] = nil
 			} else {
 				im := imageOf(d.Media)
-				images[im.ID] = &im
+				b.images[im.ID] = &im
 			}
 		case events.SettingsData:
-			settings, siteUpdated = &d.Settings, e.Time
+			b.settings, b.siteUpdated = &d.Settings, e.Time
 		case events.ProfileData:
-			profile, siteUpdated = &d.Profile, e.Time
-			bio = p.cfg.Renderer.Markdown(d.Profile.Bio)
+			b.profile, b.siteUpdated = &d.Profile, e.Time
+			b.bio = p.cfg.Renderer.Markdown(d.Profile.Bio)
 		}
 	}
+	return b, nil
+}
 
-	err := p.db.Update(func(tx *bolt.Tx) error {
-		for _, c := range postChanges {
-			if err := projections.PutJSON(tx.Bucket(bPosts), c.id, c.post); err != nil {
-				return err
-			}
+// store writes the batch and the checkpoint in one transaction.
+func (b *batch) store(tx *bolt.Tx, cp projections.Checkpoint) error {
+	for _, c := range b.posts {
+		if err := projections.PutJSON(tx.Bucket(bPosts), c.id, c.post); err != nil {
+			return err
 		}
-		for slug, c := range cats {
-			if err := projections.PutJSON(tx.Bucket(bCategories), slug, c); err != nil {
-				return err
-			}
-		}
-		for id, im := range images {
-			if err := projections.PutJSON(tx.Bucket(bMedia), id, im); err != nil {
-				return err
-			}
-		}
-		for id, e := range embeds {
-			if err := projections.PutJSON(tx.Bucket(bEmbeds), id, &e); err != nil {
-				return err
-			}
-		}
-		site := tx.Bucket(bSite)
-		if settings != nil {
-			if err := projections.PutJSON(site, string(kSettings), settings); err != nil {
-				return err
-			}
-		}
-		if profile != nil {
-			if err := projections.PutJSON(site, string(kProfile), profile); err != nil {
-				return err
-			}
-		}
-		if !siteUpdated.IsZero() {
-			if err := projections.PutJSON(site, string(kUpdated), &siteUpdated); err != nil {
-				return err
-			}
-		}
-		return projections.PutJSON(site, string(kCheckpoint), &cp)
-	})
-	if err != nil {
-		return fmt.Errorf("store pages batch: %w", err)
 	}
+	for slug, c := range b.cats {
+		if err := projections.PutJSON(tx.Bucket(bCategories), slug, c); err != nil {
+			return err
+		}
+	}
+	for id, im := range b.images {
+		if err := projections.PutJSON(tx.Bucket(bMedia), id, im); err != nil {
+			return err
+		}
+	}
+	for id, e := range b.embeds {
+		if err := projections.PutJSON(tx.Bucket(bEmbeds), id, &e); err != nil {
+			return err
+		}
+	}
+	site := tx.Bucket(bSite)
+	if b.settings != nil {
+		if err := projections.PutJSON(site, string(kSettings), b.settings); err != nil {
+			return err
+		}
+	}
+	if b.profile != nil {
+		if err := projections.PutJSON(site, string(kProfile), b.profile); err != nil {
+			return err
+		}
+	}
+	if !b.siteUpdated.IsZero() {
+		if err := projections.PutJSON(site, string(kUpdated), &b.siteUpdated); err != nil {
+			return err
+		}
+	}
+	return projections.PutJSON(site, string(kCheckpoint), &cp)
+}
 
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// update applies the batch to the model and returns the cached pages it
+// drops and the pages to render again at once. Callers hold mu for
+// writing.
+func (p *Pages) update(b *batch, cp projections.Checkpoint) (invalidation, []string) {
 	var before, after []*post
-	for _, c := range postChanges {
+	for _, c := range b.posts {
 		if old := p.posts[c.id]; old != nil {
 			before = append(before, old)
 			delete(p.bySlug, old.Slug)
@@ -356,52 +380,47 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 			after = append(after, c.post)
 		}
 	}
-	for slug, c := range cats {
+	for slug, c := range b.cats {
 		if c == nil {
 			delete(p.categories, slug)
 		} else {
 			p.categories[slug] = *c
 		}
 	}
-	for id, im := range images {
+	for id, im := range b.images {
 		if im == nil {
 			delete(p.media, id)
 		} else {
 			p.media[id] = *im
 		}
 	}
-	for id, e := range embeds {
+	for id, e := range b.embeds {
 		p.embeds[id] = e
 	}
-	if settings != nil {
-		p.settings = *settings
+	if b.settings != nil {
+		p.settings = *b.settings
 	}
-	if profile != nil {
-		p.profile, p.bio = *profile, bio
+	if b.profile != nil {
+		p.profile, p.bio = *b.profile, b.bio
 	}
-	if !siteUpdated.IsZero() {
-		p.siteUpdated = siteUpdated
+	if !b.siteUpdated.IsZero() {
+		p.siteUpdated = b.siteUpdated
 	}
 	p.cp = cp
 	oldIx := p.ix
 	p.reindex()
 
-	// Chrome (title, navigation, language, page size) is on every page;
-	// an image may be on any post: drop everything.
-	chrome := len(cats) > 0 || settings != nil || profile != nil || len(images) > 0
-	if chrome {
-		p.cache.Clear()
-	} else if len(postChanges) > 0 {
-		p.invalidate(oldIx, before, after)
-	}
-	for id := range embeds {
+	var embedded []*post // published posts whose embed changed
+	for id := range b.embeds {
 		if ps, ok := p.posts[id]; ok {
-			p.cache.Delete(PostURL(ps.Slug))
-			after = append(after, ps) // render it again now
+			embedded = append(embedded, ps)
 		}
 	}
-	p.warm(p.hotKeys(before, after))
-	return nil
+	// Chrome (title, navigation, language, page size) is on every page;
+	// an image may be on any post.
+	chrome := len(b.cats) > 0 || b.settings != nil || b.profile != nil || len(b.images) > 0
+	iv := affected(oldIx, p.ix, change{chrome: chrome, posts: len(b.posts) > 0, before: before, after: after, embedded: embedded})
+	return iv, p.hotKeys(before, append(after, embedded...))
 }
 
 // reindex rebuilds the sorted views. Callers hold mu for writing.
@@ -480,21 +499,71 @@ func newer(a, b *post) bool {
 	return a.ID > b.ID
 }
 
-// invalidate drops every cached page a change of posts can affect: the
-// posts' own pages under old and new slugs, their neighbours' and the
-// pages of posts sharing a category or tag (prev/next and related links),
-// and the lists, archives and feeds they were or are in. Callers hold mu.
-func (p *Pages) invalidate(old indexes, before, after []*post) {
-	drop := map[string]bool{"/": true, "/feed.xml": true, "/rss.xml": true, "/feed.json": true}
-	prefixes := []string{"/page", "/sitemap"}
+// change is what a batch changed, as far as the page cache is concerned.
+type change struct {
+	chrome        bool    // categories, settings, profile or images: every page shows them
+	posts         bool    // any post event, published or not
+	before, after []*post // the changed posts' public states before and after
+	embedded      []*post // published posts whose embed was resolved
+}
+
+// invalidation is the set of cached pages a batch drops.
+type invalidation struct {
+	all      bool
+	paths    map[string]bool
+	prefixes []string // these pages and those below them (see under)
+}
+
+// drops reports whether the page at path is dropped.
+func (iv invalidation) drops(path string) bool {
+	return iv.all || iv.paths[path] || slices.ContainsFunc(iv.prefixes, func(pre string) bool { return under(path, pre) })
+}
+
+// drop removes the dropped pages from cache.
+func (iv invalidation) drop(cache *sync.Map) {
+	if iv.all {
+		cache.Clear()
+		return
+	}
+	cache.Range(func(key, _ any) bool {
+		if k := key.(string); iv.drops(k) {
+			cache.Delete(k)
+		}
+		return true
+	})
+}
+
+// affected computes the pages a change drops, given the indexes before
+// (old) and after (cur) it. A change of chrome drops everything. A change
+// of posts drops the posts' own pages under old and new slugs, their
+// neighbours' and the pages of posts sharing a category or tag (prev/next
+// and related links), the lists, archives and feeds they were or are in,
+// the home page, the feeds and the sitemap. A resolved embed drops its
+// post's page.
+func affected(old, cur indexes, ch change) invalidation {
+	if ch.chrome {
+		return invalidation{all: true}
+	}
+	iv := invalidation{paths: map[string]bool{}}
+	for _, ps := range ch.embedded {
+		iv.paths[PostURL(ps.Slug)] = true
+	}
+	if !ch.posts {
+		return iv
+	}
+	for _, k := range []string{"/", "/feed.xml", "/rss.xml", "/feed.json"} {
+		iv.paths[k] = true
+	}
+	iv.prefixes = []string{"/page", "/sitemap"}
+	changed := append(slices.Clip(ch.before), ch.after...)
 	cats, tags, years := map[string]bool{}, map[string]bool{}, map[int]bool{}
-	for _, ixs := range []indexes{old, p.ix} {
-		for _, ps := range append(before, after...) {
-			drop[PostURL(ps.Slug)] = true
+	for _, ixs := range []indexes{old, cur} {
+		for _, ps := range changed {
+			iv.paths[PostURL(ps.Slug)] = true
 			if i := indexOf(ixs.all, ps); i >= 0 {
 				for _, n := range []int{i - 1, i + 1} {
 					if n >= 0 && n < len(ixs.all) {
-						drop[PostURL(ixs.all[n].Slug)] = true
+						iv.paths[PostURL(ixs.all[n].Slug)] = true
 					}
 				}
 			}
@@ -508,34 +577,28 @@ func (p *Pages) invalidate(old indexes, before, after []*post) {
 		}
 	}
 	// Posts sharing a category or tag may list a changed post as related.
-	for _, ixs := range []indexes{old, p.ix} {
+	for _, ixs := range []indexes{old, cur} {
 		for c := range cats {
 			for _, q := range ixs.byCat[c] {
-				drop[PostURL(q.Slug)] = true
+				iv.paths[PostURL(q.Slug)] = true
 			}
 		}
 		for t := range tags {
 			for _, q := range ixs.byTag[t] {
-				drop[PostURL(q.Slug)] = true
+				iv.paths[PostURL(q.Slug)] = true
 			}
 		}
 	}
 	for c := range cats {
-		prefixes = append(prefixes, "/category/"+c)
+		iv.prefixes = append(iv.prefixes, "/category/"+c)
 	}
 	for t := range tags {
-		prefixes = append(prefixes, "/tag/"+t)
+		iv.prefixes = append(iv.prefixes, "/tag/"+t)
 	}
 	for y := range years {
-		prefixes = append(prefixes, fmt.Sprintf("/archive/%d", y))
+		iv.prefixes = append(iv.prefixes, fmt.Sprintf("/archive/%d", y))
 	}
-	p.cache.Range(func(key, _ any) bool {
-		k := key.(string)
-		if drop[k] || slices.ContainsFunc(prefixes, func(pre string) bool { return under(k, pre) }) {
-			p.cache.Delete(k)
-		}
-		return true
-	})
+	return iv
 }
 
 // under reports whether path is pre or below it; "/sitemap" also covers
