@@ -9,6 +9,7 @@ package events
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,4 +193,37 @@ func jsonUnmarshal(b []byte, v any) error {
 		return fmt.Errorf("decode payload: %w", err)
 	}
 	return nil
+}
+
+// Log is the event log's contract; eventstest.Run checks an implementation.
+type Log interface {
+	// Head is the cursor after the last event on main.
+	Head() (Cursor, error)
+	// Append commits a batch of file changes on top of Parent and returns
+	// the events derived from it. A Parent other than the head is
+	// repo.ErrConflict and changes nothing.
+	Append(ctx context.Context, b Batch) ([]Event, Cursor, error)
+	// Read calls fn for every event after the cursor, in order.
+	Read(ctx context.Context, after Cursor, fn func(Event) error) error
+}
+
+// EmbedResolved is recorded when an embed URL was resolved.
+const EmbedResolved Type = "embed.resolved"
+
+// EmbedData is its payload.
+type EmbedData struct {
+	PostID string `json:"post_id"`
+	Embed  Embed  `json:"embed"`
+}
+
+// Media event types.
+const (
+	MediaUploaded Type = "media.uploaded"
+	MediaUpdated  Type = "media.updated"
+	MediaDeleted  Type = "media.deleted"
+)
+
+// MediaData is the payload of media events.
+type MediaData struct {
+	Media Media `json:"media"`
 }

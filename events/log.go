@@ -10,18 +10,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// Log is the event log's contract; eventstest.Run checks an implementation.
-type Log interface {
-	// Head is the cursor after the last event on main.
-	Head() (Cursor, error)
-	// Append commits a batch of file changes on top of Parent and returns
-	// the events derived from it. A Parent other than the head is
-	// repo.ErrConflict and changes nothing.
-	Append(ctx context.Context, b Batch) ([]Event, Cursor, error)
-	// Read calls fn for every event after the cursor, in order.
-	Read(ctx context.Context, after Cursor, fn func(Event) error) error
-}
-
 // Batch is one commit's worth of file changes.
 type Batch struct {
 	Parent  string // expected head commit; "" for the first commit

@@ -50,12 +50,6 @@ type PushRequest struct {
 	Image func(data []byte) (ImageInfo, error)
 }
 
-// ImageInfo is what the bytes of an image say it is.
-type ImageInfo struct {
-	Type, Ext     string
-	Width, Height int
-}
-
 // ValidatePush checks a push as the API would check the same changes: only
 // main moves, forward along its first-parent chain (the event log); every
 // file of every commit has a safe name, is a regular file in a known place,

@@ -1,49 +1,13 @@
 package events
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
-
-// MediaDir holds media: Git LFS pointers only, their objects in the
-// daemon's LFS store, so clones stay small.
-const MediaDir = "media/"
-
-// LFSPointer is a parsed Git LFS pointer file.
-type LFSPointer struct {
-	OID  string // sha256, hex
-	Size int64
-}
-
-var oidRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// ParseLFSPointer recognises a Git LFS pointer (spec v1).
-func ParseLFSPointer(data []byte) (LFSPointer, bool) {
-	if len(data) > 1024 || !bytes.HasPrefix(data, []byte("version https://git-lfs.github.com/spec/v1\n")) {
-		return LFSPointer{}, false
-	}
-	var p LFSPointer
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		k, v, _ := strings.Cut(sc.Text(), " ")
-		switch k {
-		case "oid":
-			p.OID = strings.TrimPrefix(v, "sha256:")
-		case "size":
-			p.Size, _ = strconv.ParseInt(v, 10, 64)
-		}
-	}
-	return p, oidRE.MatchString(p.OID) && p.Size >= 0
-}
 
 // LFSObjectPath is where the LFS store keeps an object (git-lfs's own
 // layout: objects/ab/cd/abcd…).
@@ -108,4 +72,37 @@ func readLFSFacts(store, oid string, size int64) (lfsFacts, bool) {
 		return lfsFacts{}, false
 	}
 	return f, true
+}
+
+// StoreLFSObject moves a verified file into the LFS store under its
+// SHA-256, durably; the same bytes twice are stored once.
+func StoreLFSObject(store, oid, tmp string) error {
+	dst := LFSObjectPath(store, oid)
+	if _, err := os.Stat(dst); err == nil {
+		return os.Remove(tmp)
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	f.Close()
+	if err := os.Rename(tmp, dst); err != nil {
+		// Another file system: copy.
+		data, err := os.ReadFile(tmp)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(dst, data, 0o644); err != nil {
+			return err
+		}
+		return os.Remove(tmp)
+	}
+	return atomicfile.SyncDir(filepath.Dir(dst))
 }

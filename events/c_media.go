@@ -1,16 +1,47 @@
 package events
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
+
+// MediaDir holds media: Git LFS pointers only, their objects in the
+// daemon's LFS store, so clones stay small.
+const MediaDir = "media/"
+
+// LFSPointer is a parsed Git LFS pointer file.
+type LFSPointer struct {
+	OID  string // sha256, hex
+	Size int64
+}
+
+var oidRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ParseLFSPointer recognises a Git LFS pointer (spec v1).
+func ParseLFSPointer(data []byte) (LFSPointer, bool) {
+	if len(data) > 1024 || !bytes.HasPrefix(data, []byte("version https://git-lfs.github.com/spec/v1\n")) {
+		return LFSPointer{}, false
+	}
+	var p LFSPointer
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), " ")
+		switch k {
+		case "oid":
+			p.OID = strings.TrimPrefix(v, "sha256:")
+		case "size":
+			p.Size, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return p, oidRE.MatchString(p.OID) && p.Size >= 0
+}
 
 // Media is an uploaded image: its metadata in media/<id>.yaml, its bytes
 // in the LFS store, and a Git LFS pointer to them at media/<id>.<ext>.
@@ -29,18 +60,6 @@ type Media struct {
 	Blob         string    `json:"blob,omitempty" yaml:"-"` // git blob of the metadata file: the version (ETag)
 }
 
-// Media event types.
-const (
-	MediaUploaded Type = "media.uploaded"
-	MediaUpdated  Type = "media.updated"
-	MediaDeleted  Type = "media.deleted"
-)
-
-// MediaData is the payload of media events.
-type MediaData struct {
-	Media Media `json:"media"`
-}
-
 // IsMediaMetaPath reports whether a file is a media item's metadata.
 func IsMediaMetaPath(p string) bool {
 	return strings.HasPrefix(p, MediaDir) && strings.HasSuffix(p, ".yaml") && !strings.Contains(p[len(MediaDir):], "/")
@@ -54,9 +73,12 @@ const GitAttributesPath = ".gitattributes"
 const GitAttributes = "media/** filter=lfs diff=lfs merge=lfs -text\nmedia/*.yaml -filter -diff -merge text\n"
 
 // MediaMetaPath and MediaFilePath are where an item lives.
-func MediaMetaPath(id string) string      { return MediaDir + id + ".yaml" }
+func MediaMetaPath(id string) string { return MediaDir + id + ".yaml" }
+
 func MediaFilePath(id, ext string) string { return MediaDir + id + "." + ext }
-func mediaIDOf(metaPath string) string    { return strings.TrimSuffix(path.Base(metaPath), ".yaml") }
+
+func mediaIDOf(metaPath string) string { return strings.TrimSuffix(path.Base(metaPath), ".yaml") }
+
 func lfsPointer(oid string, size int64) []byte {
 	return []byte(fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", oid, size))
 }
@@ -99,39 +121,6 @@ func validateMediaText(alt, caption string) fieldErrors {
 		fe.add("caption", 0, "is %d characters long, at most %d allowed", n, MaxText)
 	}
 	return fe
-}
-
-// StoreLFSObject moves a verified file into the LFS store under its
-// SHA-256, durably; the same bytes twice are stored once.
-func StoreLFSObject(store, oid, tmp string) error {
-	dst := LFSObjectPath(store, oid)
-	if _, err := os.Stat(dst); err == nil {
-		return os.Remove(tmp)
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Open(tmp)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	f.Close()
-	if err := os.Rename(tmp, dst); err != nil {
-		// Another file system: copy.
-		data, err := os.ReadFile(tmp)
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.Write(dst, data, 0o644); err != nil {
-			return err
-		}
-		return os.Remove(tmp)
-	}
-	return atomicfile.SyncDir(filepath.Dir(dst))
 }
 
 // Pictures added with git need only their file: media/<id>.<ext>, a Git
@@ -226,4 +215,10 @@ func pictureMedia(desc Media, id, ext string, ptr LFSPointer, info ImageInfo) (M
 	m := desc
 	m.ID, m.SHA256, m.Type, m.Ext, m.Width, m.Height, m.Bytes = id, ptr.OID, info.Type, ext, info.Width, info.Height, ptr.Size
 	return m, nil
+}
+
+// ImageInfo is what the bytes of an image say it is.
+type ImageInfo struct {
+	Type, Ext     string
+	Width, Height int
 }

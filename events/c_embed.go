@@ -1,11 +1,8 @@
 package events
 
 import (
-	"context"
 	"path"
 	"strings"
-
-	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // Embed is what a post's embed_url resolved to, recorded in the repository
@@ -19,15 +16,6 @@ type Embed struct {
 	Description string `json:"description,omitempty" yaml:"description,omitempty"`
 	Image       string `json:"image,omitempty" yaml:"image,omitempty"`
 	IframeSrc   string `json:"iframe_src,omitempty" yaml:"iframe_src,omitempty"`
-}
-
-// EmbedResolved is recorded when an embed URL was resolved.
-const EmbedResolved Type = "embed.resolved"
-
-// EmbedData is its payload.
-type EmbedData struct {
-	PostID string `json:"post_id"`
-	Embed  Embed  `json:"embed"`
 }
 
 // EmbedsDir holds resolved embeds, one file per post.
@@ -60,38 +48,6 @@ func ParseEmbed(file string, data []byte) (Embed, error) {
 		}
 	}
 	return e, fe.err(file)
-}
-
-// RecordEmbed commits what a post's embed URL resolved to.
-func (w *Writer) RecordEmbed(ctx context.Context, postID string, e Embed) error {
-	_, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
-		if _, ok := w.idx.posts[postID]; !ok {
-			return nil, nil // deleted meanwhile: nothing to record
-		}
-		data, err := marshalYAML(&e)
-		if err != nil {
-			return nil, err
-		}
-		return w.batch(Actor{Name: "Chronicle", Email: "chronicle@localhost"}, "post/"+postID, string(EmbedResolved),
-			"Resolve embed "+quote(e.URL), repo.Change{Path: EmbedPath(postID), Data: data}), nil
-	})
-	return err
-}
-
-// EmbedRecorded reports whether the head holds a resolution of url for
-// the post.
-func (w *Writer) EmbedRecorded(postID, url string) (bool, error) {
-	r := w.log.Repo()
-	head, err := r.Head()
-	if err != nil || head.IsZero() {
-		return false, err
-	}
-	b, ok, err := r.ReadTreeFile(repo.MainRef, EmbedPath(postID))
-	if err != nil || !ok {
-		return false, err
-	}
-	e, err := ParseEmbed(EmbedPath(postID), b)
-	return err == nil && e.URL == url, nil
 }
 
 func embedPostID(file string) string { return strings.TrimSuffix(path.Base(file), ".yaml") }

@@ -1,0 +1,39 @@
+package events
+
+import (
+	"context"
+
+	"github.com/chronicle-cms/chronicle/repo"
+)
+
+// RecordEmbed commits what a post's embed URL resolved to.
+func (w *Writer) RecordEmbed(ctx context.Context, postID string, e Embed) error {
+	_, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+		if _, ok := w.idx.posts[postID]; !ok {
+			return nil, nil // deleted meanwhile: nothing to record
+		}
+		data, err := marshalYAML(&e)
+		if err != nil {
+			return nil, err
+		}
+		return w.batch(Actor{Name: "Chronicle", Email: "chronicle@localhost"}, "post/"+postID, string(EmbedResolved),
+			"Resolve embed "+quote(e.URL), repo.Change{Path: EmbedPath(postID), Data: data}), nil
+	})
+	return err
+}
+
+// EmbedRecorded reports whether the head holds a resolution of url for
+// the post.
+func (w *Writer) EmbedRecorded(postID, url string) (bool, error) {
+	r := w.log.Repo()
+	head, err := r.Head()
+	if err != nil || head.IsZero() {
+		return false, err
+	}
+	b, ok, err := r.ReadTreeFile(repo.MainRef, EmbedPath(postID))
+	if err != nil || !ok {
+		return false, err
+	}
+	e, err := ParseEmbed(EmbedPath(postID), b)
+	return err == nil && e.URL == url, nil
+}
