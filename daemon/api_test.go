@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -176,7 +177,7 @@ func TestGitCLICommitBecomesEvents(t *testing.T) {
 		}
 		return fmt.Errorf("news drafts are %q, none titled \"By hand\"", titles)
 	})
-	if hand.Slug != "by-hand" || hand.Status != "draft" || hand.ID != events.DerivedPostID("posts/notes/by-hand.md") || hand.Version != 1 {
+	if hand.Slug != "by-hand" || hand.Status != "draft" || hand.ID != content.DerivedPostID("posts/notes/by-hand.md") || hand.Version != 1 {
 		t.Fatalf("hand-written post: %+v", hand)
 	}
 

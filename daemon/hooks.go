@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/repo"
 )
@@ -171,12 +172,12 @@ func hookServer(ctx context.Context, path string, writer *events.Writer, kick fu
 // inspectImage reads a stored object as uploads are read. The limits are
 // wide: every object in the store passed the upload limits on its way in
 // (API or LFS), and pushed metadata must only agree with it.
-func inspectImage(data []byte) (events.ImageInfo, error) {
+func inspectImage(data []byte) (content.ImageInfo, error) {
 	info, err := media.Inspect(data, media.Limits{MaxPixels: math.MaxInt, MaxSide: math.MaxInt})
 	if err != nil {
-		return events.ImageInfo{}, err
+		return content.ImageInfo{}, err
 	}
-	return events.ImageInfo{Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}, nil
+	return content.ImageInfo{Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}, nil
 }
 
 func hash(s string) repo.Hash {

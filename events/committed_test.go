@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -114,7 +115,7 @@ func TestNewWritesFollowTheStricterRules(t *testing.T) {
 	w := events.NewWriter(l, events.NewDeriver(l.Repo(), quiet), quiet, events.WriterConfig{})
 	ctx := context.Background()
 	ed := events.Actor{Name: "Ed", Email: "ed@example.org"}
-	var ve *events.ValidationError
+	var ve *content.ValidationError
 
 	for _, tags := range [][]string{{"Go\tlang"}, {"---"}} {
 		if _, err := w.CreatePost(ctx, ed, events.PostInput{Title: "New", Tags: tags}); !errors.As(err, &ve) {
@@ -122,7 +123,7 @@ func TestNewWritesFollowTheStricterRules(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"---", "Old\tNews"} {
-		if _, _, err := w.PutCategory(ctx, ed, events.Category{Slug: "fresh", Name: name}, ""); !errors.As(err, &ve) {
+		if _, _, err := w.PutCategory(ctx, ed, content.Category{Slug: "fresh", Name: name}, ""); !errors.As(err, &ve) {
 			t.Errorf("new category named %q: %v, want a validation error", name, err)
 		}
 	}
@@ -138,7 +139,7 @@ func TestNewWritesFollowTheStricterRules(t *testing.T) {
 	if c, _, err := w.Category("misc"); err != nil || c.Name != "---" {
 		t.Fatalf("old category: %+v %v", c, err)
 	}
-	if _, _, err := w.EditCategory(ctx, ed, "misc", "", func(c events.Category, _ bool) (events.Category, error) {
+	if _, _, err := w.EditCategory(ctx, ed, "misc", "", func(c content.Category, _ bool) (content.Category, error) {
 		c.Description = "keeps its old name"
 		return c, nil
 	}); !errors.As(err, &ve) {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -38,9 +39,9 @@ type Deriver struct {
 	log   *slog.Logger
 
 	lfsDir string
-	image  func([]byte) (ImageInfo, error)
+	image  func([]byte) (content.ImageInfo, error)
 	mu     sync.Mutex
-	seen   map[string]ImageInfo // by oid/size: objects never change
+	seen   map[string]content.ImageInfo // by oid/size: objects never change
 }
 
 // DeriverOption configures a Deriver.
@@ -49,13 +50,13 @@ type DeriverOption func(*Deriver)
 // WithPictures lets the deriver read pictures added with git (a Git LFS
 // pointer and no full metadata) from the LFS store, image telling what
 // their bytes are. Without it such pictures are not media.
-func WithPictures(lfsDir string, image func([]byte) (ImageInfo, error)) DeriverOption {
+func WithPictures(lfsDir string, image func([]byte) (content.ImageInfo, error)) DeriverOption {
 	return func(d *Deriver) { d.lfsDir, d.image = lfsDir, image }
 }
 
 // NewDeriver returns a deriver reading r.
 func NewDeriver(r *repo.Repo, log *slog.Logger, opts ...DeriverOption) *Deriver {
-	d := &Deriver{repo: r, codec: NewCodec(), log: log, seen: map[string]ImageInfo{}}
+	d := &Deriver{repo: r, codec: NewCodec(), log: log, seen: map[string]content.ImageInfo{}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -124,7 +125,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 	}
 
 	type pair struct {
-		old, new *Post
+		old, new *content.Post
 		order    string
 	}
 	posts := map[string]*pair{}
@@ -132,7 +133,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 	var out []Event
 	for _, ch := range changes {
 		switch {
-		case IsPostPath(ch.Path):
+		case content.IsPostPath(ch.Path):
 			oldP, err := d.readPost(ch.Path, ch.Old, parent)
 			if err != nil {
 				return nil, err
@@ -147,7 +148,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 					newP.UpdatedAt = base.Time
 				}
 			}
-			for _, p := range []*Post{oldP, newP} {
+			for _, p := range []*content.Post{oldP, newP} {
 				if p == nil {
 					continue
 				}
@@ -166,7 +167,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 					pr.old = p
 				}
 			}
-		case IsCategoryPath(ch.Path):
+		case content.IsCategoryPath(ch.Path):
 			oldC, err := d.readCategory(ch.Path, ch.Old)
 			if err != nil {
 				return nil, err
@@ -176,7 +177,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				return nil, err
 			}
 			e := base
-			e.Subject = "category/" + CategorySlug(ch.Path)
+			e.Subject = "category/" + content.CategorySlug(ch.Path)
 			switch {
 			case oldC == nil && newC == nil:
 				continue
@@ -194,7 +195,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				return nil, err
 			}
 			out = append(out, e)
-		case IsEmbedPath(ch.Path):
+		case content.IsEmbedPath(ch.Path):
 			if ch.New.IsZero() {
 				continue
 			}
@@ -202,21 +203,21 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 			if err != nil {
 				return nil, err
 			}
-			emb, err := ParseEmbed(ch.Path, b)
+			emb, err := content.ParseEmbed(ch.Path, b)
 			if err != nil {
 				d.log.Warn("ignoring invalid embed file", "err", err)
 				continue
 			}
 			e := base
-			e.Type, e.Subject = EmbedResolved, "post/"+embedPostID(ch.Path)
-			if e, err = encode(e, EmbedData{PostID: embedPostID(ch.Path), Embed: emb}); err != nil {
+			e.Type, e.Subject = EmbedResolved, "post/"+content.EmbedPostID(ch.Path)
+			if e, err = encode(e, EmbedData{PostID: content.EmbedPostID(ch.Path), Embed: emb}); err != nil {
 				return nil, err
 			}
 			out = append(out, e)
-		case strings.HasPrefix(ch.Path, MediaDir):
+		case strings.HasPrefix(ch.Path, content.MediaDir):
 			// A media item is its metadata and its picture: one event
 			// for both, at the first of its files in the diff.
-			id, ok := mediaItemOf(ch.Path)
+			id, ok := content.MediaItemOf(ch.Path)
 			if !ok || mediaDone[id] {
 				continue
 			}
@@ -250,16 +251,16 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				return nil, err
 			}
 			out = append(out, e)
-		case ch.Path == SettingsPath:
-			s := DefaultSettings()
+		case ch.Path == content.SettingsPath:
+			s := content.DefaultSettings()
 			if !ch.New.IsZero() {
 				b, err := d.repo.ReadBlob(ch.New)
 				if err != nil {
 					return nil, err
 				}
-				if s, err = ParseSettings(b); err != nil {
+				if s, err = content.ParseSettings(b); err != nil {
 					d.log.Warn("invalid settings file; using defaults", "commit", h, "err", err)
-					s = DefaultSettings()
+					s = content.DefaultSettings()
 				}
 			}
 			e := base
@@ -268,16 +269,16 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				return nil, err
 			}
 			out = append(out, e)
-		case ch.Path == ProfilePath:
-			var p Profile
+		case ch.Path == content.ProfilePath:
+			var p content.Profile
 			if !ch.New.IsZero() {
 				b, err := d.repo.ReadBlob(ch.New)
 				if err != nil {
 					return nil, err
 				}
-				if p, err = ParseProfile(b); err != nil {
+				if p, err = content.ParseProfile(b); err != nil {
 					d.log.Warn("invalid profile file; using an empty profile", "commit", h, "err", err)
-					p = Profile{}
+					p = content.Profile{}
 				}
 			}
 			e := base
@@ -317,9 +318,9 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 			prev.Content = ""
 			data.Post, data.Previous = *pr.new, &prev
 			switch {
-			case pr.old.Status != Published && pr.new.Status == Published:
+			case pr.old.Status != content.Published && pr.new.Status == content.Published:
 				e.Type = PostPublished
-			case pr.old.Status == Published && pr.new.Status != Published:
+			case pr.old.Status == content.Published && pr.new.Status != content.Published:
 				e.Type = PostUnpublished
 			default:
 				e.Type = PostUpdated
@@ -340,7 +341,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 
 // samePost reports whether a post's file changed in nothing but bytes that
 // do not matter (e.g. it moved without a change, keeping its id).
-func samePost(a, b *Post) bool {
+func samePost(a, b *content.Post) bool {
 	x, y := *a, *b
 	x.Revision, y.Revision, x.Blob, y.Blob, x.UpdatedAt, y.UpdatedAt = "", "", "", "", time.Time{}, time.Time{}
 	return reflect.DeepEqual(x, y)
@@ -348,7 +349,7 @@ func samePost(a, b *Post) bool {
 
 // readPost parses a post blob as it stood at commit at; an invalid file
 // counts as absent (and is logged), so history always derives the same.
-func (d *Deriver) readPost(path string, blob, at repo.Hash) (*Post, error) {
+func (d *Deriver) readPost(path string, blob, at repo.Hash) (*content.Post, error) {
 	if blob.IsZero() {
 		return nil, nil
 	}
@@ -356,20 +357,20 @@ func (d *Deriver) readPost(path string, blob, at repo.Hash) (*Post, error) {
 	if err != nil {
 		return nil, err
 	}
-	defaults := fileDefaults{path: path}
+	defaults := content.FileDefaults{Path: path}
 	if needsHistory(b) {
 		added, err := d.added(at, path)
 		if err != nil {
 			return nil, err
 		}
-		defaults.created = added.Author.When
+		defaults.Created = added.Author.When
 	}
 	if c, err := d.repo.ReadCommit(at); err == nil {
-		defaults.updated = c.Author.When
+		defaults.Updated = c.Author.When
 	}
-	p, err := parseCommittedPost(b, defaults)
+	p, err := content.ParseCommittedPost(b, defaults)
 	if err != nil {
-		var ve *ValidationError
+		var ve *content.ValidationError
 		if errors.As(err, &ve) {
 			d.log.Warn("ignoring invalid post file", "commit", at, "err", err)
 			return nil, nil
@@ -383,7 +384,7 @@ func (d *Deriver) readPost(path string, blob, at repo.Hash) (*Post, error) {
 // needsHistory reports whether a post file leaves out created_at, whose
 // default is the time its path was added.
 func needsHistory(b []byte) bool {
-	fm, _, err := splitFrontMatter(b)
+	fm, _, err := content.SplitFrontMatter(b)
 	return err == nil && !strings.Contains("\n"+string(fm), "\ncreated_at:")
 }
 
@@ -409,7 +410,7 @@ func (d *Deriver) added(at repo.Hash, path string) (repo.Commit, error) {
 	return cur, nil
 }
 
-func (d *Deriver) readCategory(path string, blob repo.Hash) (*Category, error) {
+func (d *Deriver) readCategory(path string, blob repo.Hash) (*content.Category, error) {
 	if blob.IsZero() {
 		return nil, nil
 	}
@@ -417,7 +418,7 @@ func (d *Deriver) readCategory(path string, blob repo.Hash) (*Category, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := parseCommittedCategory(path, b)
+	c, err := content.ParseCommittedCategory(path, b)
 	if err != nil {
 		d.log.Warn("ignoring invalid category file", "err", err)
 		return nil, nil
@@ -429,7 +430,7 @@ func (d *Deriver) readCategory(path string, blob repo.Hash) (*Category, error) {
 // metadata file if that is whole (as uploads write it), else its picture
 // read from the LFS store with the metadata file's description, if any.
 // An invalid item counts as absent (and is logged), as invalid posts do.
-func (d *Deriver) readMedia(at repo.Hash, id string) (*Media, error) {
+func (d *Deriver) readMedia(at repo.Hash, id string) (*content.Media, error) {
 	m, _, err := d.readMediaItem(at, id, true)
 	return m, err
 }
@@ -438,12 +439,12 @@ func (d *Deriver) readMedia(at repo.Hash, id string) (*Media, error) {
 // come from its picture (no metadata file, or one giving only a
 // description). Without uploaded, a picture's uploaded_at is left as its
 // description gives it (finding the commit that added it walks history).
-func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Media, described bool, err error) {
+func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *content.Media, described bool, err error) {
 	if at.IsZero() {
 		return nil, false, nil
 	}
-	desc := Media{ID: id}
-	meta, err := d.repo.Stat(at, MediaMetaPath(id))
+	desc := content.Media{ID: id}
+	meta, err := d.repo.Stat(at, content.MediaMetaPath(id))
 	if err != nil {
 		return nil, false, err
 	}
@@ -452,24 +453,24 @@ func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Medi
 		if err != nil {
 			return nil, false, err
 		}
-		m, err := parseCommittedMediaMeta(MediaMetaPath(id), b)
+		m, err := content.ParseCommittedMediaMeta(content.MediaMetaPath(id), b)
 		if err != nil {
 			d.log.Warn("ignoring invalid media file", "commit", at, "err", err)
 			return nil, false, nil
 		}
 		m.Blob = meta.String()
-		if !m.describedOnly() {
+		if !m.DescribedOnly() {
 			return &m, false, nil
 		}
 		desc = m
 	}
-	if !ValidID(id) {
+	if !content.ValidID(id) {
 		return nil, false, nil
 	}
 	var file, ext string
 	var blob repo.Hash
-	for _, x := range PictureExts {
-		h, err := d.repo.Stat(at, MediaFilePath(id, x))
+	for _, x := range content.PictureExts {
+		h, err := d.repo.Stat(at, content.MediaFilePath(id, x))
 		if err != nil {
 			return nil, false, err
 		}
@@ -477,14 +478,14 @@ func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Medi
 			continue
 		}
 		if file != "" {
-			d.log.Warn("two pictures share a media id; keeping the first", "commit", at, "id", id, "path", MediaFilePath(id, x))
+			d.log.Warn("two pictures share a media id; keeping the first", "commit", at, "id", id, "path", content.MediaFilePath(id, x))
 			break
 		}
-		file, ext, blob = MediaFilePath(id, x), x, h
+		file, ext, blob = content.MediaFilePath(id, x), x, h
 	}
 	if file == "" {
 		if !meta.IsZero() {
-			d.log.Warn("ignoring media metadata without a picture", "commit", at, "path", MediaMetaPath(id))
+			d.log.Warn("ignoring media metadata without a picture", "commit", at, "path", content.MediaMetaPath(id))
 		}
 		return nil, false, nil
 	}
@@ -492,7 +493,7 @@ func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Medi
 	if err != nil {
 		return nil, false, err
 	}
-	ptr, ok := ParseLFSPointer(b)
+	ptr, ok := content.ParseLFSPointer(b)
 	if !ok {
 		d.log.Warn("ignoring a picture that is not a Git LFS pointer", "commit", at, "path", file)
 		return nil, false, nil
@@ -507,7 +508,7 @@ func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Medi
 		d.log.Warn("ignoring a picture", "commit", at, "path", file, "reason", problem)
 		return nil, false, nil
 	}
-	pm, err := pictureMedia(desc, id, ext, ptr, info)
+	pm, err := content.PictureMedia(desc, id, ext, ptr, info)
 	if err != nil {
 		d.log.Warn("ignoring a picture", "commit", at, "path", file, "reason", err)
 		return nil, false, nil
@@ -527,9 +528,9 @@ func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *Medi
 
 // picture tells what an LFS object is, or why it cannot be media; an
 // error is this machine's failure (see mediaObject.transient).
-func (d *Deriver) picture(ptr LFSPointer) (ImageInfo, string, error) {
+func (d *Deriver) picture(ptr content.LFSPointer) (content.ImageInfo, string, error) {
 	if d.image == nil {
-		return ImageInfo{}, "this deriver does not read the LFS store", nil
+		return content.ImageInfo{}, "this deriver does not read the LFS store", nil
 	}
 	key := fmt.Sprintf("%s/%d", ptr.OID, ptr.Size)
 	d.mu.Lock()
@@ -540,13 +541,13 @@ func (d *Deriver) picture(ptr LFSPointer) (ImageInfo, string, error) {
 	}
 	mo := readObject(d.lfsDir, d.image, ptr.OID, ptr.Size)
 	if mo.transient != nil {
-		return ImageInfo{}, "", mo.transient
+		return content.ImageInfo{}, "", mo.transient
 	}
 	if mo.recordErr != nil {
 		d.log.Warn("the facts of an LFS object could not be recorded; it will be read again", "oid", ptr.OID, "err", mo.recordErr)
 	}
 	if mo.problem != "" {
-		return ImageInfo{}, mo.problem, nil
+		return content.ImageInfo{}, mo.problem, nil
 	}
 	d.mu.Lock()
 	d.seen[key] = mo.info

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // Type names an event. The strings are part of the stored format: never
@@ -59,24 +61,24 @@ func (e *Event) Cursor() Cursor {
 // the previous one (without content), so readers can fix what it left.
 // A deleted post's Post is its last state.
 type PostData struct {
-	Post     Post  `json:"post"`
-	Previous *Post `json:"previous,omitempty"`
+	Post     content.Post  `json:"post"`
+	Previous *content.Post `json:"previous,omitempty"`
 }
 
 // CategoryData is the payload of category events.
 type CategoryData struct {
-	Category Category  `json:"category"`
-	Previous *Category `json:"previous,omitempty"`
+	Category content.Category  `json:"category"`
+	Previous *content.Category `json:"previous,omitempty"`
 }
 
 // SettingsData is the payload of settings.changed.
 type SettingsData struct {
-	Settings Settings `json:"settings"`
+	Settings content.Settings `json:"settings"`
 }
 
 // ProfileData is the payload of profile.changed.
 type ProfileData struct {
-	Profile Profile `json:"profile"`
+	Profile content.Profile `json:"profile"`
 }
 
 // ErrUnknownType is returned for an event type this build does not know;
@@ -212,8 +214,8 @@ const EmbedResolved Type = "embed.resolved"
 
 // EmbedData is its payload.
 type EmbedData struct {
-	PostID string `json:"post_id"`
-	Embed  Embed  `json:"embed"`
+	PostID string        `json:"post_id"`
+	Embed  content.Embed `json:"embed"`
 }
 
 // Media event types.
@@ -225,5 +227,5 @@ const (
 
 // MediaData is the payload of media events.
 type MediaData struct {
-	Media Media `json:"media"`
+	Media content.Media `json:"media"`
 }

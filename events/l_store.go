@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
@@ -16,7 +17,7 @@ func LFSObjectPath(store, oid string) string {
 }
 
 // lfsObjectExists reports whether the store holds the object, whole.
-func lfsObjectExists(store string, p LFSPointer) bool {
+func lfsObjectExists(store string, p content.LFSPointer) bool {
 	if store == "" {
 		return false
 	}
@@ -45,7 +46,7 @@ type lfsFacts struct {
 func lfsFactsPath(store, oid string) string { return LFSObjectPath(store, oid) + ".json" }
 
 // RecordLFSFacts remembers, durably, what picture a stored object is.
-func RecordLFSFacts(store, oid string, size int64, info ImageInfo) error {
+func RecordLFSFacts(store, oid string, size int64, info content.ImageInfo) error {
 	return writeLFSFacts(store, oid, lfsFacts{Size: size, Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height})
 }
 

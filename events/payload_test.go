@@ -5,15 +5,17 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 func TestPayload(t *testing.T) {
 	post := `{"post":{"id":"p1","slug":"hello","title":"Hello","status":"published"}}`
-	postWant := PostData{Post: Post{ID: "p1", Slug: "hello", Title: "Hello", Status: Published}}
+	postWant := PostData{Post: content.Post{ID: "p1", Slug: "hello", Title: "Hello", Status: content.Published}}
 	cat := `{"category":{"slug":"books","name":"Books"},"previous":{"slug":"books","name":"Old"}}`
-	catWant := CategoryData{Category: Category{Slug: "books", Name: "Books"}, Previous: &Category{Slug: "books", Name: "Old"}}
+	catWant := CategoryData{Category: content.Category{Slug: "books", Name: "Books"}, Previous: &content.Category{Slug: "books", Name: "Old"}}
 	media := `{"media":{"id":"m1","sha256":"ab","type":"image/png","width":2,"height":3}}`
-	mediaWant := MediaData{Media: Media{ID: "m1", SHA256: "ab", Type: "image/png", Width: 2, Height: 3}}
+	mediaWant := MediaData{Media: content.Media{ID: "m1", SHA256: "ab", Type: "image/png", Width: 2, Height: 3}}
 	tests := []struct {
 		typ  Type
 		data string
@@ -21,20 +23,20 @@ func TestPayload(t *testing.T) {
 	}{
 		{PostCreated, post, postWant},
 		{PostUpdated, `{"post":{"id":"p1"},"previous":{"id":"p1","slug":"old"}}`,
-			PostData{Post: Post{ID: "p1"}, Previous: &Post{ID: "p1", Slug: "old"}}},
+			PostData{Post: content.Post{ID: "p1"}, Previous: &content.Post{ID: "p1", Slug: "old"}}},
 		{PostPublished, post, postWant},
 		{PostUnpublished, post, postWant},
 		{PostDeleted, post, postWant},
 		{CategoryCreated, cat, catWant},
 		{CategoryUpdated, cat, catWant},
 		{CategoryDeleted, cat, catWant},
-		{SettingsChanged, `{"settings":{"title":"Site","language":"fr"}}`, SettingsData{Settings: Settings{Title: "Site", Language: "fr"}}},
-		{ProfileChanged, `{"profile":{"name":"Ada","bio":"*hi*"}}`, ProfileData{Profile: Profile{Name: "Ada", Bio: "*hi*"}}},
+		{SettingsChanged, `{"settings":{"title":"Site","language":"fr"}}`, SettingsData{Settings: content.Settings{Title: "Site", Language: "fr"}}},
+		{ProfileChanged, `{"profile":{"name":"Ada","bio":"*hi*"}}`, ProfileData{Profile: content.Profile{Name: "Ada", Bio: "*hi*"}}},
 		{MediaUploaded, media, mediaWant},
 		{MediaUpdated, media, mediaWant},
 		{MediaDeleted, media, mediaWant},
 		{EmbedResolved, `{"post_id":"p1","embed":{"url":"https://e.org","kind":"link"}}`,
-			EmbedData{PostID: "p1", Embed: Embed{URL: "https://e.org", Kind: "link"}}},
+			EmbedData{PostID: "p1", Embed: content.Embed{URL: "https://e.org", Kind: "link"}}},
 	}
 	covered := map[Type]bool{}
 	for _, tt := range tests {

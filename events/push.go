@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -47,7 +48,7 @@ type PushRequest struct {
 	// Image reads what an image is from its bytes, as uploads are read
 	// (the inspection lives with the media projection, which imports this
 	// package). Pushed media must agree with it; nil refuses pushed media.
-	Image func(data []byte) (ImageInfo, error)
+	Image func(data []byte) (content.ImageInfo, error)
 }
 
 // ValidatePush checks a push as the API would check the same changes: only
@@ -210,11 +211,11 @@ func shortOrNone(h repo.Hash) string {
 // once (from its sidecar, or its bytes the first time).
 type lfsObjects struct {
 	dir   string
-	image func([]byte) (ImageInfo, error)
+	image func([]byte) (content.ImageInfo, error)
 	seen  map[string]mediaObject // by oid/size
 }
 
-func newLFSObjects(dir string, image func([]byte) (ImageInfo, error)) *lfsObjects {
+func newLFSObjects(dir string, image func([]byte) (content.ImageInfo, error)) *lfsObjects {
 	return &lfsObjects{dir: dir, image: image, seen: map[string]mediaObject{}}
 }
 
@@ -243,15 +244,15 @@ func (o *lfsObjects) prefetch(ctx context.Context, commits []repo.PushedCommit, 
 			}
 			var oid string
 			var size int64
-			if _, _, ok := mediaPicture(f.Path); ok {
-				ptr, ok := ParseLFSPointer(f.Data)
+			if _, _, ok := content.MediaPicture(f.Path); ok {
+				ptr, ok := content.ParseLFSPointer(f.Data)
 				if !ok {
 					continue
 				}
 				oid, size = ptr.OID, ptr.Size
-			} else if IsMediaMetaPath(f.Path) {
-				m, err := parseMediaMeta(f.Path, f.Data)
-				if err != nil || m.describedOnly() {
+			} else if content.IsMediaMetaPath(f.Path) {
+				m, err := content.ParseMediaMeta(f.Path, f.Data)
+				if err != nil || m.DescribedOnly() {
 					continue
 				}
 				oid, size = m.SHA256, m.Bytes
@@ -301,9 +302,9 @@ func checkFirstParent(u PushUpdate, commits []repo.PushedCommit) string {
 func limitRefusal(e *repo.LimitError) string {
 	switch e.What {
 	case "files":
-		return fmt.Sprintf("commit %s: %s: the push changes more than %d files; push them in several smaller pushes", short(e.Commit), showPath(e.Path), e.Limit)
+		return fmt.Sprintf("commit %s: %s: the push changes more than %d files; push them in several smaller pushes", short(e.Commit), content.ShowPath(e.Path), e.Limit)
 	case "bytes":
-		return fmt.Sprintf("commit %s: %s: the push adds more than %s of content; push it in several smaller pushes", short(e.Commit), showPath(e.Path), mib(e.Limit))
+		return fmt.Sprintf("commit %s: %s: the push adds more than %s of content; push it in several smaller pushes", short(e.Commit), content.ShowPath(e.Path), mib(e.Limit))
 	default:
 		return fmt.Sprintf("commit %s: the push has more than %d commits; push them in several smaller pushes", short(e.Commit), e.Limit)
 	}
@@ -343,9 +344,9 @@ func (w *Writer) notePusher(ctx context.Context, commits []repo.PushedCommit, pu
 
 // pushState is the index as the push changes it, commit by commit.
 type pushState struct {
-	slugs      map[string]string // slug → path
-	ids        map[string]string // id → path
-	paths      map[string]Post   // path → post, for posts the push touched
+	slugs      map[string]string       // slug → path
+	ids        map[string]string       // id → path
+	paths      map[string]content.Post // path → post, for posts the push touched
 	categories map[string]bool
 }
 
@@ -357,7 +358,7 @@ type pushState struct {
 // base reads a file as it stands on main before the push (nil: nothing
 // there), for media whose picture or description the push leaves alone.
 func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []repo.PushedCommit, req PushRequest, base func(path string) ([]byte, bool, error)) ([]string, error) {
-	st := pushState{slugs: map[string]string{}, ids: map[string]string{}, paths: map[string]Post{}, categories: map[string]bool{}}
+	st := pushState{slugs: map[string]string{}, ids: map[string]string{}, paths: map[string]content.Post{}, categories: map[string]bool{}}
 	for id, p := range idx.posts {
 		st.slugs[p.slug], st.ids[id] = p.path, p.path
 	}
@@ -385,27 +386,27 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 				delete(st.slugs, idx.posts[id].slug)
 				delete(st.ids, id)
 			}
-			if IsCategoryPath(f.Path) {
-				slug := CategorySlug(f.Path)
+			if content.IsCategoryPath(f.Path) {
+				slug := content.CategorySlug(f.Path)
 				if st.categories[slug] && f.New.IsZero() {
 					deletedCats[slug] = short(c.Hash)
 				}
 				delete(st.categories, slug)
 			}
-			if id, ok := mediaItemOf(f.Path); ok {
+			if id, ok := content.MediaItemOf(f.Path); ok {
 				media.change(id, f.Path, f.Data, f.New.IsZero(), short(c.Hash))
 			}
 			if f.New.IsZero() {
 				// A deletion is a change like any other: the settings are
 				// the admin's (deleting them resets the site's). Categories
 				// still in use are checked once the whole push is in.
-				if f.Path == SettingsPath && !req.Admin {
+				if f.Path == content.SettingsPath && !req.Admin {
 					refuse("%s: only an admin may delete the settings; %s is not one", f.Path, req.Pusher)
 				}
 				continue
 			}
-			if err := CheckPath(f.Path); err != nil {
-				refuse("%s: %v", showPath(f.Path), err)
+			if err := content.CheckPath(f.Path); err != nil {
+				refuse("%s: %v", content.ShowPath(f.Path), err)
 				continue
 			}
 			switch f.Mode {
@@ -428,7 +429,7 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 				continue
 			}
 			switch {
-			case IsPostPath(f.Path):
+			case content.IsPostPath(f.Path):
 				p, err := parsePushedPost(idx, f.Data, f.Path)
 				if err != nil {
 					msgs = append(msgs, lines(c, err)...)
@@ -444,55 +445,55 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 				}
 				st.slugs[p.Slug], st.ids[p.ID], st.paths[f.Path] = f.Path, f.Path, p
 				touched[f.Path] = short(c.Hash)
-			case IsCategoryPath(f.Path):
-				if _, err := ParseCategory(f.Path, f.Data); err != nil {
+			case content.IsCategoryPath(f.Path):
+				if _, err := content.ParseCategory(f.Path, f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 					continue
 				}
-				st.categories[CategorySlug(f.Path)] = true
-			case f.Path == SettingsPath:
+				st.categories[content.CategorySlug(f.Path)] = true
+			case f.Path == content.SettingsPath:
 				if !req.Admin {
 					refuse("%s: only an admin may change the settings; %s is not one", f.Path, req.Pusher)
 					continue
 				}
-				if _, err := ParseSettings(f.Data); err != nil {
+				if _, err := content.ParseSettings(f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 				}
-			case f.Path == ProfilePath:
-				if _, err := ParseProfile(f.Data); err != nil {
+			case f.Path == content.ProfilePath:
+				if _, err := content.ParseProfile(f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 				}
-			case IsEmbedPath(f.Path):
-				if _, err := ParseEmbed(f.Path, f.Data); err != nil {
+			case content.IsEmbedPath(f.Path):
+				if _, err := content.ParseEmbed(f.Path, f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 				}
-			case f.Path == GitAttributesPath:
+			case f.Path == content.GitAttributesPath:
 				// Editors may refine attributes; LFS for media/ is checked by
 				// the pointer rule below whatever this file says.
-			case IsMediaMetaPath(f.Path):
-				m, err := parseMediaMeta(f.Path, f.Data)
+			case content.IsMediaMetaPath(f.Path):
+				m, err := content.ParseMediaMeta(f.Path, f.Data)
 				if err != nil {
 					msgs = append(msgs, lines(c, err)...)
 					continue
 				}
-				if m.describedOnly() {
+				if m.DescribedOnly() {
 					continue // its picture is checked once the whole push is in
 				}
 				for _, p := range media.metadata(m) {
 					refuse("%s: %s", f.Path, p)
 				}
-			case strings.HasPrefix(f.Path, MediaDir):
-				id, ext, ok := mediaPicture(f.Path)
+			case strings.HasPrefix(f.Path, content.MediaDir):
+				id, ext, ok := content.MediaPicture(f.Path)
 				if !ok {
 					refuse("%s: not a media file: media/ holds pictures named <id>.%s (with Git LFS) and, optionally, <id>.yaml with their alt text and caption",
-						f.Path, strings.Join(PictureExts, ", ."))
+						f.Path, strings.Join(content.PictureExts, ", ."))
 					continue
 				}
-				if !ValidID(id) {
-					refuse("%s: %q is not a media id: letters, digits, - and _, at most %d characters, starting with a letter or digit", f.Path, clip(id), MaxID)
+				if !content.ValidID(id) {
+					refuse("%s: %q is not a media id: letters, digits, - and _, at most %d characters, starting with a letter or digit", f.Path, content.Clip(id), content.MaxID)
 					continue
 				}
-				ptr, ok := ParseLFSPointer(f.Data)
+				ptr, ok := content.ParseLFSPointer(f.Data)
 				if !ok {
 					refuse("%s: media are stored with Git LFS: run `git lfs track 'media/**'`, then add the file again", f.Path)
 					continue
@@ -502,7 +503,7 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 					refuse("%s: %s", f.Path, o.problem)
 					continue
 				}
-				if _, err := pictureMedia(Media{}, id, ext, ptr, o.info); err != nil {
+				if _, err := content.PictureMedia(content.Media{}, id, ext, ptr, o.info); err != nil {
 					refuse("%s: %v", f.Path, err)
 				}
 			default:
@@ -534,7 +535,7 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 			}
 		}
 		if n > 0 {
-			tail = append(tail, fmt.Sprintf("commit %s: %s: category %q is used by %s: remove it from them first", commit, CategoryPath(slug), slug, plural(n, "post")))
+			tail = append(tail, fmt.Sprintf("commit %s: %s: category %q is used by %s: remove it from them first", commit, content.CategoryPath(slug), slug, plural(n, "post")))
 		}
 	}
 	tail = append(tail, media.items()...)
@@ -564,20 +565,20 @@ func deletionsFirst(changes []repo.PushedFile) []repo.PushedFile {
 // parsePushedPost reads a pushed post as a new write, except that a post
 // already on main keeps its id, chosen perhaps under older rules (as an
 // API edit keeps it): only new posts are held to today's id rule.
-func parsePushedPost(idx *index, data []byte, path string) (Post, error) {
-	d := fileDefaults{path: path}
-	p, err := parsePost(data, d)
+func parsePushedPost(idx *index, data []byte, path string) (content.Post, error) {
+	d := content.FileDefaults{Path: path}
+	p, err := content.ParsePost(data, d)
 	if err == nil {
 		return p, nil
 	}
-	old, lerr := parseCommittedPost(data, d)
-	if lerr != nil || ValidID(old.ID) {
+	old, lerr := content.ParseCommittedPost(data, d)
+	if lerr != nil || content.ValidID(old.ID) {
 		return p, err
 	}
 	if _, exists := idx.posts[old.ID]; !exists {
 		return p, err
 	}
-	return parsePostRules(data, d, rules{keepID: old.ID})
+	return content.ParsePostKeepingID(data, d, old.ID)
 }
 
 // mediaCheck compares pushed media with the objects in the LFS store, each
@@ -618,35 +619,35 @@ func (mc *mediaCheck) items() []string {
 	var out []string
 	for id, commit := range mc.touched {
 		var pics []string
-		for _, ext := range PictureExts {
-			_, ok, err := mc.file(MediaFilePath(id, ext))
+		for _, ext := range content.PictureExts {
+			_, ok, err := mc.file(content.MediaFilePath(id, ext))
 			if err != nil {
 				return []string{fmt.Sprintf("commit %s: media/%s: the server could not read main to check it; nothing was changed: try again", commit, id)}
 			}
 			if ok {
-				pics = append(pics, MediaFilePath(id, ext))
+				pics = append(pics, content.MediaFilePath(id, ext))
 			}
 		}
 		if len(pics) > 1 {
 			out = append(out, fmt.Sprintf("commit %s: %s: one media id, one picture: rename or remove all but one", commit, strings.Join(pics, " and ")))
 		}
-		b, ok, err := mc.file(MediaMetaPath(id))
+		b, ok, err := mc.file(content.MediaMetaPath(id))
 		if err != nil {
 			return []string{fmt.Sprintf("commit %s: media/%s: the server could not read main to check it; nothing was changed: try again", commit, id)}
 		}
 		if !ok || len(pics) > 0 {
 			continue
 		}
-		if m, err := parseMediaMeta(MediaMetaPath(id), b); err == nil && m.describedOnly() {
+		if m, err := content.ParseMediaMeta(content.MediaMetaPath(id), b); err == nil && m.DescribedOnly() {
 			out = append(out, fmt.Sprintf("commit %s: %s: describes a picture that is not there: add it as %s (or another of .%s) with Git LFS",
-				commit, MediaMetaPath(id), MediaFilePath(id, "jpg"), strings.Join(PictureExts[1:], ", .")))
+				commit, content.MediaMetaPath(id), content.MediaFilePath(id, "jpg"), strings.Join(content.PictureExts[1:], ", .")))
 		}
 	}
 	return out
 }
 
 type mediaObject struct {
-	info      ImageInfo
+	info      content.ImageInfo
 	problem   string // why the object cannot be media; "" if it can
 	recordErr error  // the sidecar could not be written (the answer stands)
 	// transient is a failure of this machine, not a fact of the object
@@ -663,15 +664,15 @@ func (mc *mediaCheck) object(oid string, size int64) mediaObject { return mc.obj
 // readObject reads what image an LFS object is, or why it cannot be one:
 // from its sidecar if it has one, else from its bytes, then recorded in
 // a sidecar so that no one reads them again.
-func readObject(lfsDir string, image func([]byte) (ImageInfo, error), oid string, size int64) mediaObject {
-	if !lfsObjectExists(lfsDir, LFSPointer{OID: oid, Size: size}) {
+func readObject(lfsDir string, image func([]byte) (content.ImageInfo, error), oid string, size int64) mediaObject {
+	if !lfsObjectExists(lfsDir, content.LFSPointer{OID: oid, Size: size}) {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s (%d bytes) was never uploaded: push it with git lfs first", oid[:12], size)}
 	}
 	if f, ok := readLFSFacts(lfsDir, oid, size); ok {
 		if f.Problem != "" {
 			return mediaObject{problem: f.Problem}
 		}
-		return mediaObject{info: ImageInfo{Type: f.Type, Ext: f.Ext, Width: f.Width, Height: f.Height}}
+		return mediaObject{info: content.ImageInfo{Type: f.Type, Ext: f.Ext, Width: f.Width, Height: f.Height}}
 	}
 	if image == nil || size > MaxMediaObject {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be checked here: upload the picture through the API", oid[:12])}
@@ -698,7 +699,7 @@ func readObject(lfsDir string, image func([]byte) (ImageInfo, error), oid string
 // metadata lists where media/<id>.yaml disagrees with its object: the
 // site serves the bytes with the type written here, so it must be the
 // bytes' own.
-func (mc *mediaCheck) metadata(m Media) []string {
+func (mc *mediaCheck) metadata(m content.Media) []string {
 	o := mc.object(m.SHA256, m.Bytes)
 	if o.problem != "" {
 		return []string{"sha256: " + o.problem}
@@ -717,7 +718,7 @@ func (mc *mediaCheck) metadata(m Media) []string {
 
 // lines turns a validation error into refusals prefixed with the commit.
 func lines(c repo.PushedCommit, err error) []string {
-	var ve *ValidationError
+	var ve *content.ValidationError
 	if !errors.As(err, &ve) {
 		return []string{fmt.Sprintf("commit %s: %v", c.Hash.String()[:7], err)}
 	}

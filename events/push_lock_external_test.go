@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
@@ -61,8 +62,8 @@ func pushOfPictures(t *testing.T, n int) (w *events.Writer, r *repo.Repo, lfsDir
 	return w, r, lfsDir, events.PushUpdate{Ref: repo.MainRef, Old: old, New: pushed}
 }
 
-func png(data []byte) (events.ImageInfo, error) {
-	return events.ImageInfo{Type: "image/png", Ext: "png", Width: 10, Height: 10}, nil
+func png(data []byte) (content.ImageInfo, error) {
+	return content.ImageInfo{Type: "image/png", Ext: "png", Width: 10, Height: 10}, nil
 }
 
 // Reading and inspecting a push's pictures does not hold the writer's
@@ -71,7 +72,7 @@ func TestPushInspectionDoesNotBlockAPIWrites(t *testing.T) {
 	w, _, _, u := pushOfPictures(t, 3)
 	started, release := make(chan struct{}), make(chan struct{})
 	var once atomic.Bool
-	slow := func(data []byte) (events.ImageInfo, error) {
+	slow := func(data []byte) (content.ImageInfo, error) {
 		if once.CompareAndSwap(false, true) {
 			close(started)
 		}
@@ -91,7 +92,7 @@ func TestPushInspectionDoesNotBlockAPIWrites(t *testing.T) {
 	<-started
 	writeDone := make(chan error, 1)
 	go func() {
-		_, err := w.CreatePost(context.Background(), events.Actor{Email: "api@example.org"}, events.PostInput{Title: "During a push", Status: events.Draft})
+		_, err := w.CreatePost(context.Background(), events.Actor{Email: "api@example.org"}, events.PostInput{Title: "During a push", Status: content.Draft})
 		writeDone <- err
 	}()
 	select {
@@ -114,7 +115,7 @@ func TestPushCheckStopsWhenCancelled(t *testing.T) {
 	w, _, _, u := pushOfPictures(t, 5)
 	ctx, cancel := context.WithCancel(context.Background())
 	var calls atomic.Int32
-	inspect := func(data []byte) (events.ImageInfo, error) {
+	inspect := func(data []byte) (content.ImageInfo, error) {
 		calls.Add(1)
 		cancel()
 		return png(data)
@@ -133,7 +134,7 @@ func TestPushCheckStopsWhenCancelled(t *testing.T) {
 func TestPushReadsEachObjectOnce(t *testing.T) {
 	w, _, lfsDir, u := pushOfPictures(t, 3)
 	var calls atomic.Int32
-	count := func(data []byte) (events.ImageInfo, error) { calls.Add(1); return png(data) }
+	count := func(data []byte) (content.ImageInfo, error) { calls.Add(1); return png(data) }
 	req := events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: "ed@example.org", Image: count}
 	for i := 0; i < 2; i++ {
 		if refusals, err := w.ValidatePush(context.Background(), req); err != nil || len(refusals) > 0 {
@@ -149,7 +150,7 @@ func TestPushReadsEachObjectOnce(t *testing.T) {
 	if err := atomicfile.Write(events.LFSObjectPath(lfsDir, oid), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := events.RecordLFSFacts(lfsDir, oid, int64(len(data)), events.ImageInfo{Type: "image/png", Ext: "png", Width: 3, Height: 4}); err != nil {
+	if err := events.RecordLFSFacts(lfsDir, oid, int64(len(data)), content.ImageInfo{Type: "image/png", Ext: "png", Width: 3, Height: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(events.LFSObjectPath(lfsDir, oid) + ".json"); err != nil {

@@ -9,12 +9,13 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
 func TestCheckPath(t *testing.T) {
 	for _, p := range []string{"posts/2026/hello.md", "media/abc.jpg", "posts/2026/élan-vital.md", "posts/a b/c.md", ".gitattributes", "posts/.github/x.md"} {
-		if err := CheckPath(p); err != nil {
+		if err := content.CheckPath(p); err != nil {
 			t.Errorf("%q refused: %v", p, err)
 		}
 	}
@@ -42,24 +43,24 @@ func TestCheckPath(t *testing.T) {
 		"posts/2026/\xff.md":                        "UTF-8",
 		"posts/" + strings.Repeat("a", 300) + ".md": "at most 255",
 	} {
-		err := CheckPath(p)
+		err := content.CheckPath(p)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", p, err, want)
 		}
 	}
-	if got := showPath("posts/a\x1b[2Jb.md"); got != `"posts/a\x1b[2Jb.md"` {
-		t.Errorf("showPath: %s", got)
+	if got := content.ShowPath("posts/a\x1b[2Jb.md"); got != `"posts/a\x1b[2Jb.md"` {
+		t.Errorf("ShowPath: %s", got)
 	}
 }
 
 func TestValidID(t *testing.T) {
-	for _, id := range []string{"a", "seed000001", NewID(make([]byte, 16)), DerivedPostID("posts/x.md"), "Hello_World-2"} {
-		if !ValidID(id) {
+	for _, id := range []string{"a", "seed000001", content.NewID(make([]byte, 16)), content.DerivedPostID("posts/x.md"), "Hello_World-2"} {
+		if !content.ValidID(id) {
 			t.Errorf("%q refused", id)
 		}
 	}
-	for _, id := range []string{"", "a/../b", "x/y", "..", "-a", "a b", "a.b", "ä", strings.Repeat("a", MaxID+1)} {
-		if ValidID(id) {
+	for _, id := range []string{"", "a/../b", "x/y", "..", "-a", "a b", "a.b", "ä", strings.Repeat("a", content.MaxID+1)} {
+		if content.ValidID(id) {
 			t.Errorf("%q accepted", id)
 		}
 	}
@@ -113,9 +114,9 @@ func TestCheckPushRefuses(t *testing.T) {
 			"posts/2026/run.md: is executable"},
 		{"gitlink", editor, []repo.PushedCommit{commit(1, repo.PushedFile{Path: "posts/2026/sub.md", New: blob("c"), Mode: filemode.Submodule})},
 			"posts/2026/sub.md: is a submodule"},
-		{"editor deletes the settings", editor, []repo.PushedCommit{commit(1, del(SettingsPath))},
+		{"editor deletes the settings", editor, []repo.PushedCommit{commit(1, del(content.SettingsPath))},
 			"site/settings.yaml: only an admin may delete the settings; ed@example.org is not one"},
-		{"admin deletes the settings", admin, []repo.PushedCommit{commit(1, del(SettingsPath))}, ""},
+		{"admin deletes the settings", admin, []repo.PushedCommit{commit(1, del(content.SettingsPath))}, ""},
 		{"category still used", editor, []repo.PushedCommit{commit(1, del("categories/news.yaml"))},
 			`categories/news.yaml: category "news" is used by 1 post: remove it from them first`},
 		{"category used, deleted in a later commit", editor, []repo.PushedCommit{commit(1, add("posts/2026/b.md", "---\ntitle: B\ncategories: [travel]\n---\n")),

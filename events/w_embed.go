@@ -3,21 +3,22 @@ package events
 import (
 	"context"
 
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // RecordEmbed commits what a post's embed URL resolved to.
-func (w *Writer) RecordEmbed(ctx context.Context, postID string, e Embed) error {
+func (w *Writer) RecordEmbed(ctx context.Context, postID string, e content.Embed) error {
 	_, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
 		if _, ok := w.idx.posts[postID]; !ok {
 			return nil, nil // deleted meanwhile: nothing to record
 		}
-		data, err := marshalYAML(&e)
+		data, err := content.MarshalYAML(&e)
 		if err != nil {
 			return nil, err
 		}
 		return w.batch(Actor{Name: "Chronicle", Email: "chronicle@localhost"}, "post/"+postID, string(EmbedResolved),
-			"Resolve embed "+quote(e.URL), repo.Change{Path: EmbedPath(postID), Data: data}), nil
+			"Resolve embed "+quote(e.URL), repo.Change{Path: content.EmbedPath(postID), Data: data}), nil
 	})
 	return err
 }
@@ -30,10 +31,10 @@ func (w *Writer) EmbedRecorded(postID, url string) (bool, error) {
 	if err != nil || head.IsZero() {
 		return false, err
 	}
-	b, ok, err := r.ReadTreeFile(repo.MainRef, EmbedPath(postID))
+	b, ok, err := r.ReadTreeFile(repo.MainRef, content.EmbedPath(postID))
 	if err != nil || !ok {
 		return false, err
 	}
-	e, err := ParseEmbed(EmbedPath(postID), b)
+	e, err := content.ParseEmbed(content.EmbedPath(postID), b)
 	return err == nil && e.URL == url, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -44,14 +45,14 @@ type PostInput struct {
 	Slug         string // empty: derive from the title on create, keep on update
 	Content      string
 	Excerpt      string
-	Status       Status
+	Status       content.Status
 	PublishedAt  *time.Time
 	Categories   []string
 	Tags         []string
 	FeatureImage string
 	Gallery      []string
 	EmbedURL     string
-	Meta         Meta
+	Meta         content.Meta
 }
 
 // Written is the outcome of a write: the events of its commit and the
@@ -60,7 +61,7 @@ type PostInput struct {
 type Written struct {
 	Events []Event
 	Cursor Cursor
-	Post   *Post
+	Post   *content.Post
 	// Version is the resource's version after the write, for categories,
 	// settings, profile and media: the git blob of its file ("" when the
 	// file is absent), the same value its ETag carries. For posts it is
@@ -161,7 +162,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 	mediaIDs := map[string]bool{} // media items changed: read as the deriver reads them
 	for _, ch := range changes {
 		switch {
-		case IsPostPath(ch.Path):
+		case content.IsPostPath(ch.Path):
 			if id, ok := w.idx.byPath[ch.Path]; ok {
 				w.idx.remove(id)
 			}
@@ -172,7 +173,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 			if err != nil {
 				return head, err
 			}
-			p, err := parseCommittedPost(b, fileDefaults{path: ch.Path})
+			p, err := content.ParseCommittedPost(b, content.FileDefaults{Path: ch.Path})
 			if err != nil {
 				continue // invalid files are not posts, as in Derive
 			}
@@ -180,17 +181,17 @@ func (w *Writer) sync() (repo.Hash, error) {
 				continue
 			}
 			w.idx.add(p.ID, indexedPost{path: ch.Path, slug: p.Slug, blob: ch.New.String(), categories: p.Categories})
-		case strings.HasPrefix(ch.Path, MediaDir):
-			if id, ok := mediaItemOf(ch.Path); ok {
+		case strings.HasPrefix(ch.Path, content.MediaDir):
+			if id, ok := content.MediaItemOf(ch.Path); ok {
 				mediaIDs[id] = true
 			}
-		case IsCategoryPath(ch.Path):
-			slug := CategorySlug(ch.Path)
+		case content.IsCategoryPath(ch.Path):
+			slug := content.CategorySlug(ch.Path)
 			delete(w.idx.categories, slug)
 			if !ch.New.IsZero() {
 				if b, err := r.ReadBlob(ch.New); err != nil {
 					return head, err
-				} else if _, err := parseCommittedCategory(ch.Path, b); err == nil {
+				} else if _, err := content.ParseCommittedCategory(ch.Path, b); err == nil {
 					w.idx.categories[slug] = ch.New.String()
 				}
 			}
@@ -205,7 +206,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 		if m == nil {
 			continue
 		}
-		meta, err := r.Stat(head, MediaMetaPath(id))
+		meta, err := r.Stat(head, content.MediaMetaPath(id))
 		if err != nil {
 			return head, fmt.Errorf("index media %s: %w", id, err)
 		}
@@ -296,18 +297,18 @@ func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Wri
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
 		now := w.now().UTC().Truncate(time.Second)
 		id = w.newPostID()
-		p := Post{ID: id, CreatedAt: now, UpdatedAt: now}
+		p := content.Post{ID: id, CreatedAt: now, UpdatedAt: now}
 		in.apply(&p, now)
 		if in.Slug == "" {
-			p.Slug = w.freeSlug(Slugify(in.Title), id)
+			p.Slug = w.freeSlug(content.Slugify(in.Title), id)
 		} else if other, taken := w.idx.bySlug[in.Slug]; taken {
 			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("%q is already used by post %s", in.Slug, other)}
 		}
 		if err := w.validate(&p, nil); err != nil {
 			return nil, err
 		}
-		p.Path = w.freePath(fmt.Sprintf("%s%d/%s.md", PostsDir, p.CreatedAt.Year(), p.Slug))
-		data, err := MarshalPost(&p)
+		p.Path = w.freePath(fmt.Sprintf("%s%d/%s.md", content.PostsDir, p.CreatedAt.Year(), p.Slug))
+		data, err := content.MarshalPost(&p)
 		if err != nil {
 			return nil, err
 		}
@@ -323,7 +324,7 @@ func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Wri
 // UpdatePost replaces a post's editable fields. ifMatch, when not empty,
 // must be the post's current version (its blob) or the write is ErrStale.
 func (w *Writer) UpdatePost(ctx context.Context, actor Actor, id, ifMatch string, in PostInput) (Written, error) {
-	return w.EditPost(ctx, actor, id, ifMatch, func(Post) (PostInput, error) { return in, nil })
+	return w.EditPost(ctx, actor, id, ifMatch, func(content.Post) (PostInput, error) { return in, nil })
 }
 
 // EditPost changes a post to what edit makes of its current state. edit
@@ -332,8 +333,8 @@ func (w *Writer) UpdatePost(ctx context.Context, actor Actor, id, ifMatch string
 // atomically and never undoes a concurrent one. An error from edit is
 // returned as it is. When nothing changes, nothing is committed and
 // Written.Post is the current state.
-func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, edit func(cur Post) (PostInput, error)) (Written, error) {
-	var unchanged *Post
+func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, edit func(cur content.Post) (PostInput, error)) (Written, error) {
+	var unchanged *content.Post
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
 		unchanged = nil
 		cur, err := w.current(head, id, ifMatch)
@@ -354,7 +355,7 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 		}
 		in.Slug = p.Slug
 		in.apply(&p, now)
-		if p.PublishedAt == nil && p.Status == Published {
+		if p.PublishedAt == nil && p.Status == content.Published {
 			p.PublishedAt = cur.PublishedAt
 		}
 		if err := w.validate(&p, cur); err != nil {
@@ -368,7 +369,7 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 			return nil, nil // nothing changed: no commit, no event
 		}
 		p.UpdatedAt = now
-		data, err := MarshalPost(&p)
+		data, err := content.MarshalPost(&p)
 		if err != nil {
 			return nil, err
 		}
@@ -378,9 +379,9 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 		}
 		typ := PostUpdated
 		switch {
-		case cur.Status != Published && p.Status == Published:
+		case cur.Status != content.Published && p.Status == content.Published:
 			typ = PostPublished
-		case cur.Status == Published && p.Status != Published:
+		case cur.Status == content.Published && p.Status != content.Published:
 			typ = PostUnpublished
 		}
 		return w.batch(actor, "post/"+id, string(typ), "Update post "+quote(p.Title), changes...), nil
@@ -403,17 +404,17 @@ func (w *Writer) DeletePost(ctx context.Context, actor Actor, id, ifMatch string
 			return nil, err
 		}
 		changes := []repo.Change{{Path: cur.Path, Delete: true}}
-		if emb, err := w.log.Repo().Stat(head, EmbedPath(id)); err != nil {
+		if emb, err := w.log.Repo().Stat(head, content.EmbedPath(id)); err != nil {
 			return nil, err
 		} else if !emb.IsZero() {
-			changes = append(changes, repo.Change{Path: EmbedPath(id), Delete: true}) // its resolved embed goes too
+			changes = append(changes, repo.Change{Path: content.EmbedPath(id), Delete: true}) // its resolved embed goes too
 		}
 		return w.batch(actor, "post/"+id, string(PostDeleted), "Delete post "+quote(cur.Title), changes...), nil
 	})
 }
 
 // Post reads a post's current state from the head (not the catalogue).
-func (w *Writer) Post(id string) (*Post, error) {
+func (w *Writer) Post(id string) (*content.Post, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	head, err := w.sync()
@@ -423,7 +424,7 @@ func (w *Writer) Post(id string) (*Post, error) {
 	return w.current(head, id, "")
 }
 
-func (w *Writer) current(head repo.Hash, id, ifMatch string) (*Post, error) {
+func (w *Writer) current(head repo.Hash, id, ifMatch string) (*content.Post, error) {
 	e, ok := w.idx.posts[id]
 	if !ok {
 		return nil, fmt.Errorf("post %s: %w", id, ErrNotFound)
@@ -454,23 +455,23 @@ func (w *Writer) withPost(res Written, id string) (Written, error) {
 	return res, nil
 }
 
-func (in *PostInput) apply(p *Post, now time.Time) {
+func (in *PostInput) apply(p *content.Post, now time.Time) {
 	p.Title, p.Content, p.Excerpt = in.Title, in.Content, in.Excerpt
 	if in.Slug != "" {
 		p.Slug = in.Slug
 	}
 	p.Status = in.Status
 	if p.Status == "" {
-		p.Status = Draft
+		p.Status = content.Draft
 	}
 	p.PublishedAt = in.PublishedAt
 	if p.PublishedAt != nil {
 		t := p.PublishedAt.UTC().Truncate(time.Second)
 		p.PublishedAt = &t
-	} else if p.Status == Published && p.CreatedAt.Equal(now) {
+	} else if p.Status == content.Published && p.CreatedAt.Equal(now) {
 		p.PublishedAt = &now
 	}
-	p.Categories, p.Tags, p.Gallery = nonNil(categoryRefs(in.Categories)), nonNil(in.Tags), nonNil(in.Gallery)
+	p.Categories, p.Tags, p.Gallery = nonNil(content.CategoryRefs(in.Categories)), nonNil(in.Tags), nonNil(in.Gallery)
 	p.FeatureImage, p.EmbedURL, p.Meta = in.FeatureImage, in.EmbedURL, in.Meta
 	p.Content = strings.ReplaceAll(p.Content, "\r\n", "\n")
 }
@@ -486,28 +487,28 @@ func nonNil(s []string) []string {
 // that what it refers to exists. References cur (the post before this
 // change, nil on create) already had are not checked again, so a post
 // whose picture was deleted can still be edited.
-func (w *Writer) validate(p *Post, cur *Post) error {
-	r := newRules
+func (w *Writer) validate(p *content.Post, cur *content.Post) error {
+	keepID := ""
 	if cur != nil {
-		r.keepID = cur.ID // chosen when it was created, perhaps under older rules
+		keepID = cur.ID // chosen when it was created, perhaps under older rules
 	}
-	fe := validatePostRules(p, r)
+	fe := content.ValidatePostKeepingID(p, keepID)
 	for _, c := range p.Categories {
-		if _, ok := w.idx.categories[c]; !ok && ValidSlug(c) {
-			fe.add("categories", 0, "no category %q: create it first", c)
+		if _, ok := w.idx.categories[c]; !ok && content.ValidSlug(c) {
+			fe.Add("categories", 0, "no category %q: create it first", c)
 		}
 	}
 	for _, f := range []struct{ field, v, old string }{{"feature_image", p.FeatureImage, ""}, {"meta.image", p.Meta.Image, ""}} {
 		if cur != nil {
 			f.old = map[string]string{"feature_image": cur.FeatureImage, "meta.image": cur.Meta.Image}[f.field]
 		}
-		if id, ok := strings.CutPrefix(f.v, MediaRefPrefix); ok && f.v != f.old && ValidID(id) {
+		if id, ok := strings.CutPrefix(f.v, content.MediaRefPrefix); ok && f.v != f.old && content.ValidID(id) {
 			if _, exists := w.idx.media[id]; !exists {
-				fe.add(f.field, 0, "no media %q: upload it first (POST /api/v1/media)", clip(id))
+				fe.Add(f.field, 0, "no media %q: upload it first (POST /api/v1/media)", content.Clip(id))
 			}
 		}
 	}
-	return fe.err("")
+	return fe.Err("")
 }
 
 // freeSlug returns base, or base-2, base-3… if base is taken.
@@ -521,7 +522,7 @@ func (w *Writer) freeSlug(base, id string) string {
 			return s
 		}
 		suffix := fmt.Sprintf("-%d", i)
-		s = strings.TrimRight(base[:min(len(base), MaxSlug-len(suffix))], "-") + suffix
+		s = strings.TrimRight(base[:min(len(base), content.MaxSlug-len(suffix))], "-") + suffix
 	}
 }
 
@@ -554,19 +555,19 @@ func (w *Writer) newPostID() string {
 		b[i] = byte(ms)
 		ms >>= 8
 	}
-	return NewID(b)
+	return content.NewID(b)
 }
 
 // PutCategory creates or replaces a category; created reports which.
-func (w *Writer) PutCategory(ctx context.Context, actor Actor, c Category, ifMatch string) (Written, bool, error) {
-	return w.EditCategory(ctx, actor, c.Slug, ifMatch, func(Category, bool) (Category, error) { return c, nil })
+func (w *Writer) PutCategory(ctx context.Context, actor Actor, c content.Category, ifMatch string) (Written, bool, error) {
+	return w.EditCategory(ctx, actor, c.Slug, ifMatch, func(content.Category, bool) (content.Category, error) { return c, nil })
 }
 
 // EditCategory sets the category at slug to what edit makes of its
 // current state (exists is false, and cur has only the slug, when there
 // is none), under the writer's lock as EditPost does; created reports
 // whether it was new. Written.Version is the category's version after.
-func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch string, edit func(cur Category, exists bool) (Category, error)) (Written, bool, error) {
+func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch string, edit func(cur content.Category, exists bool) (content.Category, error)) (Written, bool, error) {
 	created := false
 	version := ""
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
@@ -574,13 +575,13 @@ func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch st
 		if !matches(ifMatch, blob) {
 			return nil, fmt.Errorf("category %s: %w", slug, ErrStale)
 		}
-		cur := Category{Slug: slug}
+		cur := content.Category{Slug: slug}
 		if exists {
 			b, err := w.log.Repo().ReadBlob(fromHex(blob))
 			if err != nil {
 				return nil, fmt.Errorf("read category %s: %w", slug, err)
 			}
-			if cur, err = parseCommittedCategory(CategoryPath(slug), b); err != nil {
+			if cur, err = content.ParseCommittedCategory(content.CategoryPath(slug), b); err != nil {
 				return nil, err
 			}
 		}
@@ -589,10 +590,10 @@ func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch st
 			return nil, err
 		}
 		c.Slug = slug
-		if err := ValidateCategory(&c).err(""); err != nil {
+		if err := content.ValidateCategory(&c).Err(""); err != nil {
 			return nil, err
 		}
-		data, err := MarshalCategory(&c)
+		data, err := content.MarshalCategory(&c)
 		if err != nil {
 			return nil, err
 		}
@@ -606,7 +607,7 @@ func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch st
 			typ, verb = CategoryCreated, "Create"
 		}
 		return w.batch(actor, "category/"+slug, string(typ), verb+" category "+quote(c.Name),
-			repo.Change{Path: CategoryPath(slug), Data: data}), nil
+			repo.Change{Path: content.CategoryPath(slug), Data: data}), nil
 	})
 	res.Version = version
 	return res, created, err
@@ -614,21 +615,21 @@ func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch st
 
 // Category reads a category and its version from the head (not the
 // catalogue): what an answer's body and ETag both come from.
-func (w *Writer) Category(slug string) (Category, string, error) {
+func (w *Writer) Category(slug string) (content.Category, string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if _, err := w.sync(); err != nil {
-		return Category{}, "", err
+		return content.Category{}, "", err
 	}
 	blob, ok := w.idx.categories[slug]
 	if !ok {
-		return Category{}, "", fmt.Errorf("category %s: %w", slug, ErrNotFound)
+		return content.Category{}, "", fmt.Errorf("category %s: %w", slug, ErrNotFound)
 	}
 	b, err := w.log.Repo().ReadBlob(fromHex(blob))
 	if err != nil {
-		return Category{}, "", fmt.Errorf("read category %s: %w", slug, err)
+		return content.Category{}, "", fmt.Errorf("read category %s: %w", slug, err)
 	}
-	c, err := parseCommittedCategory(CategoryPath(slug), b)
+	c, err := content.ParseCommittedCategory(content.CategoryPath(slug), b)
 	return c, blob, err
 }
 
@@ -652,7 +653,7 @@ func (w *Writer) DeleteCategory(ctx context.Context, actor Actor, slug, ifMatch 
 			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("category %q is used by %s: remove it from them first", slug, plural(n, "post"))}
 		}
 		return w.batch(actor, "category/"+slug, string(CategoryDeleted), "Delete category "+quote(slug),
-			repo.Change{Path: CategoryPath(slug), Delete: true}), nil
+			repo.Change{Path: content.CategoryPath(slug), Delete: true}), nil
 	})
 }
 
@@ -667,12 +668,12 @@ func (w *Writer) CategoryVersion(slug string) (string, error) {
 }
 
 // PutSettings replaces site/settings.yaml; ifMatch as in EditSettings.
-func (w *Writer) PutSettings(ctx context.Context, actor Actor, ifMatch string, s Settings) (Written, error) {
-	return w.editSiteFile(ctx, actor, SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func([]byte) ([]byte, error) {
-		if err := ValidateSettings(&s).err(""); err != nil {
+func (w *Writer) PutSettings(ctx context.Context, actor Actor, ifMatch string, s content.Settings) (Written, error) {
+	return w.editSiteFile(ctx, actor, content.SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func([]byte) ([]byte, error) {
+		if err := content.ValidateSettings(&s).Err(""); err != nil {
 			return nil, err
 		}
-		return MarshalSettings(&s)
+		return content.MarshalSettings(&s)
 	})
 }
 
@@ -680,41 +681,41 @@ func (w *Writer) PutSettings(ctx context.Context, actor Actor, ifMatch string, s
 // (the defaults when site/settings.yaml is absent), under the writer's
 // lock as EditPost does. ifMatch, when not empty, must be the file's
 // current version. Written.Version is the version after.
-func (w *Writer) EditSettings(ctx context.Context, actor Actor, ifMatch string, edit func(cur Settings) (Settings, error)) (Written, error) {
-	return w.editSiteFile(ctx, actor, SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func(cur []byte) ([]byte, error) {
+func (w *Writer) EditSettings(ctx context.Context, actor Actor, ifMatch string, edit func(cur content.Settings) (content.Settings, error)) (Written, error) {
+	return w.editSiteFile(ctx, actor, content.SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func(cur []byte) ([]byte, error) {
 		s := w.settingsOf(cur)
 		s, err := edit(s)
 		if err != nil {
 			return nil, err
 		}
-		if err := ValidateSettings(&s).err(""); err != nil {
+		if err := content.ValidateSettings(&s).Err(""); err != nil {
 			return nil, err
 		}
-		return MarshalSettings(&s)
+		return content.MarshalSettings(&s)
 	})
 }
 
 // PutProfile replaces site/profile.yaml; ifMatch as in EditSettings.
-func (w *Writer) PutProfile(ctx context.Context, actor Actor, ifMatch string, p Profile) (Written, error) {
-	return w.editSiteFile(ctx, actor, ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func([]byte) ([]byte, error) {
-		if err := ValidateProfile(&p).err(""); err != nil {
+func (w *Writer) PutProfile(ctx context.Context, actor Actor, ifMatch string, p content.Profile) (Written, error) {
+	return w.editSiteFile(ctx, actor, content.ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func([]byte) ([]byte, error) {
+		if err := content.ValidateProfile(&p).Err(""); err != nil {
 			return nil, err
 		}
-		return MarshalProfile(&p)
+		return content.MarshalProfile(&p)
 	})
 }
 
 // EditProfile is EditSettings for site/profile.yaml.
-func (w *Writer) EditProfile(ctx context.Context, actor Actor, ifMatch string, edit func(cur Profile) (Profile, error)) (Written, error) {
-	return w.editSiteFile(ctx, actor, ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func(cur []byte) ([]byte, error) {
+func (w *Writer) EditProfile(ctx context.Context, actor Actor, ifMatch string, edit func(cur content.Profile) (content.Profile, error)) (Written, error) {
+	return w.editSiteFile(ctx, actor, content.ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func(cur []byte) ([]byte, error) {
 		p, err := edit(w.profileOf(cur))
 		if err != nil {
 			return nil, err
 		}
-		if err := ValidateProfile(&p).err(""); err != nil {
+		if err := content.ValidateProfile(&p).Err(""); err != nil {
 			return nil, err
 		}
-		return MarshalProfile(&p)
+		return content.MarshalProfile(&p)
 	})
 }
 
@@ -765,10 +766,10 @@ func (w *Writer) siteFile(head repo.Hash, file string) ([]byte, string, error) {
 
 // Settings reads the settings and their version ("" when the file is
 // absent) from the head.
-func (w *Writer) Settings() (Settings, string, error) {
-	b, v, err := w.readSiteFile(SettingsPath)
+func (w *Writer) Settings() (content.Settings, string, error) {
+	b, v, err := w.readSiteFile(content.SettingsPath)
 	if err != nil {
-		return DefaultSettings(), v, err
+		return content.DefaultSettings(), v, err
 	}
 	return w.settingsOf(b), v, nil
 }
@@ -777,37 +778,37 @@ func (w *Writer) Settings() (Settings, string, error) {
 // today's rules refuse (written by hand, or under older rules) counts as
 // the defaults, which is what readers see, rather than failing reads and
 // edits of the settings.
-func (w *Writer) settingsOf(b []byte) Settings {
+func (w *Writer) settingsOf(b []byte) content.Settings {
 	if b == nil {
-		return DefaultSettings()
+		return content.DefaultSettings()
 	}
-	s, err := ParseSettings(b)
+	s, err := content.ParseSettings(b)
 	if err != nil {
 		w.logger.Warn("the stored settings are invalid; they count as the defaults", "err", err)
-		return DefaultSettings()
+		return content.DefaultSettings()
 	}
 	return s
 }
 
 // Profile reads the profile and its version from the head.
-func (w *Writer) Profile() (Profile, string, error) {
-	b, v, err := w.readSiteFile(ProfilePath)
+func (w *Writer) Profile() (content.Profile, string, error) {
+	b, v, err := w.readSiteFile(content.ProfilePath)
 	if err != nil {
-		return Profile{}, v, err
+		return content.Profile{}, v, err
 	}
 	return w.profileOf(b), v, nil
 }
 
 // profileOf is settingsOf for the profile: one today's rules refuse
 // counts as the empty profile readers see.
-func (w *Writer) profileOf(b []byte) Profile {
+func (w *Writer) profileOf(b []byte) content.Profile {
 	if b == nil {
-		return Profile{}
+		return content.Profile{}
 	}
-	p, err := ParseProfile(b)
+	p, err := content.ParseProfile(b)
 	if err != nil {
 		w.logger.Warn("the stored profile is invalid; it counts as empty", "err", err)
-		return Profile{}
+		return content.Profile{}
 	}
 	return p
 }
@@ -831,24 +832,24 @@ func plural(n int, noun string) string {
 
 // UploadMedia commits a new media item whose bytes are already durable in
 // the LFS store: its metadata file and its LFS pointer, one commit.
-func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m Media) (Written, Media, error) {
+func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m content.Media) (Written, content.Media, error) {
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
 		m.ID = w.newPostID()
 		m.UploadedAt = w.now().UTC().Truncate(time.Second)
-		if err := validateMediaText(m.Alt, m.Caption).err(""); err != nil {
+		if err := content.ValidateMediaText(m.Alt, m.Caption).Err(""); err != nil {
 			return nil, err
 		}
-		data, err := marshalYAML(&m)
+		data, err := content.MarshalYAML(&m)
 		if err != nil {
 			return nil, err
 		}
 		name := firstNonEmpty(m.OriginalName, m.ID+"."+m.Ext)
-		changes := []repo.Change{{Path: MediaMetaPath(m.ID), Data: data},
-			{Path: MediaFilePath(m.ID, m.Ext), Data: lfsPointer(m.SHA256, m.Bytes)}}
-		if attrs, err := w.log.Repo().Stat(head, GitAttributesPath); err != nil {
+		changes := []repo.Change{{Path: content.MediaMetaPath(m.ID), Data: data},
+			{Path: content.MediaFilePath(m.ID, m.Ext), Data: content.LFSPointerFile(m.SHA256, m.Bytes)}}
+		if attrs, err := w.log.Repo().Stat(head, content.GitAttributesPath); err != nil {
 			return nil, err
 		} else if attrs.IsZero() {
-			changes = append(changes, repo.Change{Path: GitAttributesPath, Data: []byte(GitAttributes)})
+			changes = append(changes, repo.Change{Path: content.GitAttributesPath, Data: []byte(content.GitAttributes)})
 		}
 		return w.batch(actor, "media/"+m.ID, string(MediaUploaded), "Upload "+quote(name), changes...), nil
 	})
@@ -856,14 +857,14 @@ func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m Media) (Written
 }
 
 // UpdateMedia changes a media item's alt text and caption.
-func (w *Writer) UpdateMedia(ctx context.Context, actor Actor, id, ifMatch, alt, caption string) (Written, Media, error) {
-	return w.EditMedia(ctx, actor, id, ifMatch, func(Media) (string, string, error) { return alt, caption, nil })
+func (w *Writer) UpdateMedia(ctx context.Context, actor Actor, id, ifMatch, alt, caption string) (Written, content.Media, error) {
+	return w.EditMedia(ctx, actor, id, ifMatch, func(content.Media) (string, string, error) { return alt, caption, nil })
 }
 
 // EditMedia sets a media item's alt text and caption to what edit makes of
 // its current metadata, under the writer's lock as EditPost does.
-func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string, edit func(cur Media) (alt, caption string, err error)) (Written, Media, error) {
-	var m Media
+func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string, edit func(cur content.Media) (alt, caption string, err error)) (Written, content.Media, error) {
+	var m content.Media
 	version := ""
 	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
 		e, ok := w.idx.media[id]
@@ -884,7 +885,7 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		if m.Alt, m.Caption, err = edit(m); err != nil {
 			return nil, err
 		}
-		if err := validateMediaText(m.Alt, m.Caption).err(""); err != nil {
+		if err := content.ValidateMediaText(m.Alt, m.Caption).Err(""); err != nil {
 			return nil, err
 		}
 		var data []byte
@@ -893,7 +894,7 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 			// it: its facts stay those of whatever picture is there.
 			data, err = w.mediaDescription(head, id, e, m.Alt, m.Caption)
 		} else {
-			data, err = marshalYAML(&m)
+			data, err = content.MarshalYAML(&m)
 		}
 		if err != nil {
 			return nil, err
@@ -903,7 +904,7 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 			return nil, nil // nothing changed: no commit, no event
 		}
 		return w.batch(actor, "media/"+id, string(MediaUpdated), "Describe media "+id,
-			repo.Change{Path: MediaMetaPath(id), Data: data}), nil
+			repo.Change{Path: content.MediaMetaPath(id), Data: data}), nil
 	})
 	res.Version = version
 	m.Blob = version
@@ -913,10 +914,10 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 // mediaDescription is media/<id>.yaml describing a picture added with git:
 // the description it had (if any) with a new alt text and caption.
 func (w *Writer) mediaDescription(head repo.Hash, id string, e indexedMedia, alt, caption string) ([]byte, error) {
-	desc := Media{ID: id}
+	desc := content.Media{ID: id}
 	if e.meta {
 		r := w.log.Repo()
-		h, err := r.Stat(head, MediaMetaPath(id))
+		h, err := r.Stat(head, content.MediaMetaPath(id))
 		if err != nil {
 			return nil, err
 		}
@@ -924,7 +925,7 @@ func (w *Writer) mediaDescription(head repo.Hash, id string, e indexedMedia, alt
 		if err != nil {
 			return nil, err
 		}
-		if desc, err = parseCommittedMediaMeta(MediaMetaPath(id), b); err != nil {
+		if desc, err = content.ParseCommittedMediaMeta(content.MediaMetaPath(id), b); err != nil {
 			return nil, err
 		}
 	}
@@ -938,7 +939,7 @@ func (w *Writer) mediaDescription(head repo.Hash, id string, e indexedMedia, alt
 	if !desc.UploadedAt.IsZero() {
 		out.UploadedAt = &desc.UploadedAt
 	}
-	return marshalYAML(&out)
+	return content.MarshalYAML(&out)
 }
 
 // DeleteMedia removes a media item from the site (history, and the LFS
@@ -954,12 +955,12 @@ func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch strin
 		}
 		var changes []repo.Change
 		if e.meta {
-			changes = append(changes, repo.Change{Path: MediaMetaPath(id), Delete: true})
+			changes = append(changes, repo.Change{Path: content.MediaMetaPath(id), Delete: true})
 		}
-		if pic, err := w.log.Repo().Stat(head, MediaFilePath(id, e.ext)); err != nil {
+		if pic, err := w.log.Repo().Stat(head, content.MediaFilePath(id, e.ext)); err != nil {
 			return nil, err
 		} else if !pic.IsZero() {
-			changes = append(changes, repo.Change{Path: MediaFilePath(id, e.ext), Delete: true})
+			changes = append(changes, repo.Change{Path: content.MediaFilePath(id, e.ext), Delete: true})
 		}
 		return w.batch(actor, "media/"+id, string(MediaDeleted), "Delete media "+id, changes...), nil
 	})

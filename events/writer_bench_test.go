@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -89,7 +90,7 @@ func BenchmarkAppend(b *testing.B) {
 				id := ids[rng.Intn(len(ids))]
 				start := time.Now()
 				_, err := w.UpdatePost(context.Background(), events.Actor{Email: "bench@example.org"}, id, "",
-					events.PostInput{Title: fmt.Sprintf("Edited %d", i), Content: fmt.Sprintf("Edit %d\n", i), Status: events.Published, Categories: []string{"news"}})
+					events.PostInput{Title: fmt.Sprintf("Edited %d", i), Content: fmt.Sprintf("Edit %d\n", i), Status: content.Published, Categories: []string{"news"}})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -20,16 +21,16 @@ func TestInvalidStoredSettingsCountAsDefaults(t *testing.T) {
 	defer r.Close()
 	l := events.NewGitLog(r, events.NewDeriver(r, quiet))
 	if _, _, err := l.Append(context.Background(), events.Batch{Message: "by hand\n",
-		Changes: []repo.Change{{Path: events.SettingsPath, Data: []byte("title: Mine\nposts_per_page: -3\n")}},
+		Changes: []repo.Change{{Path: content.SettingsPath, Data: []byte("title: Mine\nposts_per_page: -3\n")}},
 		Author:  repo.Signature{Name: "A", Email: "a@example.org", When: time.Unix(1700000000, 0)}}); err != nil {
 		t.Fatal(err)
 	}
 	w := events.NewWriter(l, events.NewDeriver(r, quiet), quiet, events.WriterConfig{})
 	s, _, err := w.Settings()
-	if err != nil || s.Title != events.DefaultSettings().Title {
+	if err != nil || s.Title != content.DefaultSettings().Title {
 		t.Fatalf("settings %+v, %v", s, err)
 	}
-	if _, err := w.EditSettings(context.Background(), events.Actor{Name: "A", Email: "a@example.org"}, "", func(cur events.Settings) (events.Settings, error) {
+	if _, err := w.EditSettings(context.Background(), events.Actor{Name: "A", Email: "a@example.org"}, "", func(cur content.Settings) (content.Settings, error) {
 		cur.Tagline = "Fixed"
 		return cur, nil
 	}); err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 type categoryRequest struct {
@@ -25,18 +26,18 @@ func (h *Handler) createCategory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Slug == "" {
-		req.Slug = events.Slugify(req.Name)
+		req.Slug = content.Slugify(req.Name)
 	}
-	c := events.Category{Slug: req.Slug, Name: req.Name, Description: req.Description}
+	c := content.Category{Slug: req.Slug, Name: req.Name, Description: req.Description}
 	if c.Slug == "" {
 		// No slug can be made from the name: say so of the name.
-		if msg := events.NameProblem(c.Name); msg != "" {
+		if msg := content.NameProblem(c.Name); msg != "" {
 			return fieldProblem(http.StatusUnprocessableEntity, "name", "%s", msg)
 		}
 	}
 	// Checked under the writer's lock: of two creations of one slug, one
 	// gets 409, never an overwrite.
-	return h.writeCategory(w, r, wr, c.Slug, func(_ events.Category, exists bool) (events.Category, error) {
+	return h.writeCategory(w, r, wr, c.Slug, func(_ content.Category, exists bool) (content.Category, error) {
 		if exists {
 			return c, &events.ConflictError{Field: "slug", Detail: fmt.Sprintf("category %q exists already: change it with PATCH or PUT /api/v1/categories/%s", c.Slug, c.Slug)}
 		}
@@ -44,15 +45,15 @@ func (h *Handler) createCategory(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, wr write, c events.Category) error {
-	return h.writeCategory(w, r, wr, c.Slug, func(events.Category, bool) (events.Category, error) { return c, nil })
+func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, wr write, c content.Category) error {
+	return h.writeCategory(w, r, wr, c.Slug, func(content.Category, bool) (content.Category, error) { return c, nil })
 }
 
 // writeCategory commits what edit makes of the category at slug and
 // answers with it: 201 if it is new.
-func (h *Handler) writeCategory(w http.ResponseWriter, r *http.Request, wr write, slug string, edit func(events.Category, bool) (events.Category, error)) error {
-	var c events.Category
-	res, created, err := wr.EditCategory(r.Context(), wr.actor, slug, wr.match, func(cur events.Category, exists bool) (events.Category, error) {
+func (h *Handler) writeCategory(w http.ResponseWriter, r *http.Request, wr write, slug string, edit func(content.Category, bool) (content.Category, error)) error {
+	var c content.Category
+	res, created, err := wr.EditCategory(r.Context(), wr.actor, slug, wr.match, func(cur content.Category, exists bool) (content.Category, error) {
 		var err error
 		c, err = edit(cur, exists)
 		return c, err

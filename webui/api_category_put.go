@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 type categoryUpdate struct {
@@ -25,7 +26,7 @@ func (h *Handler) putCategory(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	return h.saveCategory(w, r, wr, events.Category{Slug: mux.Vars(r)["slug"], Name: req.Name, Description: req.Description})
+	return h.saveCategory(w, r, wr, content.Category{Slug: mux.Vars(r)["slug"], Name: req.Name, Description: req.Description})
 }
 
 // patchCategory changes the fields a JSON Merge Patch names of an
@@ -36,7 +37,7 @@ func (h *Handler) patchCategory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	slug := mux.Vars(r)["slug"]
-	return h.writeCategory(w, r, wr, slug, func(cur events.Category, exists bool) (events.Category, error) {
+	return h.writeCategory(w, r, wr, slug, func(cur content.Category, exists bool) (content.Category, error) {
 		if !exists {
 			return cur, fmt.Errorf("category %s: %w (create it with POST /api/v1/categories or PUT)", clip(slug), events.ErrNotFound)
 		}
@@ -44,6 +45,6 @@ func (h *Handler) patchCategory(w http.ResponseWriter, r *http.Request) error {
 		if err := applyMergePatch(categoryUpdate{Name: cur.Name, Description: cur.Description}, patch, &req); err != nil {
 			return cur, err
 		}
-		return events.Category{Slug: slug, Name: req.Name, Description: req.Description}, nil
+		return content.Category{Slug: slug, Name: req.Name, Description: req.Description}, nil
 	})
 }

@@ -3,9 +3,8 @@ package webui
 import (
 	"net/http"
 
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/gorilla/mux"
-
-	"github.com/chronicle-cms/chronicle/events"
 )
 
 // getMedia returns one media item's metadata.
@@ -67,7 +66,7 @@ func (h *Handler) patchMedia(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, m, err := wr.EditMedia(r.Context(), wr.actor, mux.Vars(r)["id"], wr.match, func(cur events.Media) (string, string, error) {
+	res, m, err := wr.EditMedia(r.Context(), wr.actor, mux.Vars(r)["id"], wr.match, func(cur content.Media) (string, string, error) {
 		var req mediaText
 		err := applyMergePatch(mediaText{Alt: cur.Alt, Caption: cur.Caption}, patch, &req)
 		return req.Alt, req.Caption, err

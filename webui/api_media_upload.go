@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
 )
 
@@ -111,7 +112,7 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 	tmp = ""
 	h.recordFacts(info.SHA256, info.Bytes, info)
-	res, m, err := wr.UploadMedia(r.Context(), wr.actor, events.Media{SHA256: info.SHA256, Type: info.Type, Ext: info.Ext,
+	res, m, err := wr.UploadMedia(r.Context(), wr.actor, content.Media{SHA256: info.SHA256, Type: info.Type, Ext: info.Ext,
 		Width: info.Width, Height: info.Height, Bytes: info.Bytes, Alt: alt, Caption: caption, OriginalName: name})
 	if err != nil {
 		return err
@@ -149,7 +150,7 @@ func cleanName(s string) string {
 
 // mediaVersion fills in the version (the metadata file's blob) from the
 // write's events.
-func mediaVersion(res events.Written, m events.Media) events.Media {
+func mediaVersion(res events.Written, m content.Media) content.Media {
 	for _, e := range res.Events {
 		var d events.MediaData
 		if jsonDecode(e.Data, &d) == nil && d.Media.ID == m.ID {
@@ -159,7 +160,7 @@ func mediaVersion(res events.Written, m events.Media) events.Media {
 	return m
 }
 
-func writeMedia(w http.ResponseWriter, status int, m events.Media) error {
+func writeMedia(w http.ResponseWriter, status int, m content.Media) error {
 	if m.Blob != "" {
 		w.Header().Set("ETag", etag(m.Blob))
 	}
@@ -167,10 +168,10 @@ func writeMedia(w http.ResponseWriter, status int, m events.Media) error {
 }
 
 type mediaOut struct {
-	events.Media
+	content.Media
 	URL string `json:"url"`
 }
 
-func mediaJSON(m events.Media) mediaOut {
+func mediaJSON(m content.Media) mediaOut {
 	return mediaOut{Media: m, URL: "/media/" + m.ID + "/original"}
 }

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // A patch names fields exactly as the JSON does: "Title" is refused, not
@@ -20,8 +20,8 @@ func TestPatchNamesAreExact(t *testing.T) {
 		{&postRequest{}, map[string]any{"Title": "x"}, "Title"},
 		{&postRequest{}, map[string]any{"meta": map[string]any{"Description": "d"}}, "meta.Description"},
 		{&postRequest{}, map[string]any{"subtitle": "x"}, "subtitle"},
-		{&events.Settings{}, map[string]any{"title": "T", "analytics": map[string]any{"google_analytics_id": "G-1"}}, ""},
-		{&events.Settings{}, map[string]any{"analytics": map[string]any{"Google_Analytics_ID": "G-1"}}, "analytics.Google_Analytics_ID"},
+		{&content.Settings{}, map[string]any{"title": "T", "analytics": map[string]any{"google_analytics_id": "G-1"}}, ""},
+		{&content.Settings{}, map[string]any{"analytics": map[string]any{"Google_Analytics_ID": "G-1"}}, "analytics.Google_Analytics_ID"},
 	} {
 		err := exactNames(reflect.TypeOf(tc.out), tc.patch, "")
 		var p *Problem

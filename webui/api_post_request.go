@@ -7,22 +7,23 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // postRequest is the body of POST /posts and PUT /posts/{id}.
 type postRequest struct {
-	Title        string       `json:"title"`
-	Slug         string       `json:"slug"`
-	Content      string       `json:"content"`
-	Excerpt      string       `json:"excerpt"`
-	Status       string       `json:"status"`
-	PublishedAt  *string      `json:"published_at"`
-	Categories   []string     `json:"categories"`
-	Tags         []string     `json:"tags"`
-	FeatureImage string       `json:"feature_image"`
-	Gallery      []string     `json:"gallery"`
-	EmbedURL     string       `json:"embed_url"`
-	Meta         *events.Meta `json:"meta"`
+	Title        string        `json:"title"`
+	Slug         string        `json:"slug"`
+	Content      string        `json:"content"`
+	Excerpt      string        `json:"excerpt"`
+	Status       string        `json:"status"`
+	PublishedAt  *string       `json:"published_at"`
+	Categories   []string      `json:"categories"`
+	Tags         []string      `json:"tags"`
+	FeatureImage string        `json:"feature_image"`
+	Gallery      []string      `json:"gallery"`
+	EmbedURL     string        `json:"embed_url"`
+	Meta         *content.Meta `json:"meta"`
 }
 
 // decodePost reads a post body and turns it into the writer's input.
@@ -36,14 +37,14 @@ func (h *Handler) decodePost(w http.ResponseWriter, r *http.Request) (events.Pos
 
 func (p *postRequest) input() (events.PostInput, error) {
 	in := events.PostInput{Title: p.Title, Slug: p.Slug, Content: p.Content, Excerpt: p.Excerpt,
-		Status: events.Status(p.Status), Categories: p.Categories, Tags: p.Tags,
+		Status: content.Status(p.Status), Categories: p.Categories, Tags: p.Tags,
 		FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL}
 	if p.Meta != nil {
 		in.Meta = *p.Meta
 	}
-	if p.Slug != "" && !events.ValidSlug(p.Slug) {
+	if p.Slug != "" && !content.ValidSlug(p.Slug) {
 		return in, fieldProblem(http.StatusUnprocessableEntity, "slug",
-			"%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", clip(p.Slug), events.MaxSlug)
+			"%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", clip(p.Slug), content.MaxSlug)
 	}
 	if p.PublishedAt != nil && *p.PublishedAt != "" {
 		t, err := time.Parse(time.RFC3339, *p.PublishedAt)
@@ -76,7 +77,7 @@ func intParam(r *http.Request, name string, def, max int) (int, error) {
 }
 
 // writePost answers with a post and its version as ETag.
-func writePost(w http.ResponseWriter, status int, p *events.Post) error {
+func writePost(w http.ResponseWriter, status int, p *content.Post) error {
 	presentPost(p)
 	w.Header().Set("ETag", etag(p.Blob))
 	w.Header().Set("Cache-Control", "no-cache")
@@ -84,7 +85,7 @@ func writePost(w http.ResponseWriter, status int, p *events.Post) error {
 }
 
 // presentPost gives clients empty lists rather than nulls.
-func presentPost(p *events.Post) {
+func presentPost(p *content.Post) {
 	for _, l := range []*[]string{&p.Categories, &p.Tags, &p.Gallery} {
 		if *l == nil {
 			*l = []string{}

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // updatePost replaces a post's editable fields (PUT: what the body leaves
@@ -37,7 +38,7 @@ func (h *Handler) patchPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := wr.EditPost(r.Context(), wr.actor, mux.Vars(r)["id"], wr.match, func(cur events.Post) (events.PostInput, error) {
+	res, err := wr.EditPost(r.Context(), wr.actor, mux.Vars(r)["id"], wr.match, func(cur content.Post) (events.PostInput, error) {
 		var req postRequest
 		if err := applyMergePatch(requestOf(&cur), patch, &req); err != nil {
 			return events.PostInput{}, err
@@ -51,14 +52,14 @@ func (h *Handler) patchPost(w http.ResponseWriter, r *http.Request) error {
 }
 
 // requestOf is a post's editable fields as a PUT body would send them.
-func requestOf(p *events.Post) postRequest {
+func requestOf(p *content.Post) postRequest {
 	req := postRequest{Title: p.Title, Slug: p.Slug, Content: p.Content, Excerpt: p.Excerpt, Status: string(p.Status),
 		Categories: p.Categories, Tags: p.Tags, FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL}
 	if p.PublishedAt != nil {
 		s := p.PublishedAt.UTC().Format(time.RFC3339)
 		req.PublishedAt = &s
 	}
-	if p.Meta != (events.Meta{}) {
+	if p.Meta != (content.Meta{}) {
 		m := p.Meta
 		req.Meta = &m
 	}

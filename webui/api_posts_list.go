@@ -3,22 +3,22 @@ package webui
 import (
 	"net/http"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 )
 
 type postList struct {
-	Items      []events.Post `json:"items"`
-	Page       int           `json:"page"`
-	PerPage    int           `json:"per_page"`
-	Total      int           `json:"total"`
-	TotalPages int           `json:"total_pages"`
+	Items      []content.Post `json:"items"`
+	Page       int            `json:"page"`
+	PerPage    int            `json:"per_page"`
+	Total      int            `json:"total"`
+	TotalPages int            `json:"total_pages"`
 }
 
 // listPosts pages through posts, newest first. Without a token only
 // published posts are listed.
 func (h *Handler) listPosts(w http.ResponseWriter, r *http.Request) error {
-	q := catalogue.Query{Status: events.Status(r.URL.Query().Get("status")),
+	q := catalogue.Query{Status: content.Status(r.URL.Query().Get("status")),
 		Category: r.URL.Query().Get("category"), Tag: r.URL.Query().Get("tag")}
 	var err error
 	if q.Page, err = intParam(r, "page", 1, 1_000_000); err != nil {
@@ -28,20 +28,20 @@ func (h *Handler) listPosts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch q.Status {
-	case "", events.Published:
-	case events.Draft:
+	case "", content.Published:
+	case content.Draft:
 	default:
-		return fieldProblem(http.StatusBadRequest, "status", "must be %q or %q", events.Draft, events.Published)
+		return fieldProblem(http.StatusBadRequest, "status", "must be %q or %q", content.Draft, content.Published)
 	}
 	if _, ok := principal(r); !ok {
-		if q.Status == events.Draft {
+		if q.Status == content.Draft {
 			return unauthorized("listing drafts needs an API token")
 		}
-		q.Status = events.Published
+		q.Status = content.Published
 	}
 	items, total := h.cfg.Catalogue.Posts(q)
 	if items == nil {
-		items = []events.Post{}
+		items = []content.Post{}
 	}
 	for i := range items {
 		presentPost(&items[i])

@@ -3,7 +3,7 @@ package webui
 import (
 	"net/http"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // putProfile replaces the author profile.
@@ -12,7 +12,7 @@ func (h *Handler) putProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var p events.Profile
+	var p content.Profile
 	if err := h.decodeJSON(w, r, &p); err != nil {
 		return err
 	}
@@ -30,9 +30,9 @@ func (h *Handler) patchProfile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var out events.Profile
-	res, err := wr.EditProfile(r.Context(), wr.actor, wr.match, func(cur events.Profile) (events.Profile, error) {
-		out = events.Profile{}
+	var out content.Profile
+	res, err := wr.EditProfile(r.Context(), wr.actor, wr.match, func(cur content.Profile) (content.Profile, error) {
+		out = content.Profile{}
 		err := applyMergePatch(cur, patch, &out)
 		return out, err
 	})

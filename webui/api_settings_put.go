@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // putSettings replaces the site settings (admin only): what the body
@@ -13,7 +14,7 @@ func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s := events.DefaultSettings()
+	s := content.DefaultSettings()
 	if err := h.decodeJSON(w, r, &s); err != nil {
 		return err
 	}
@@ -31,9 +32,9 @@ func (h *Handler) patchSettings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var out events.Settings
-	res, err := wr.EditSettings(r.Context(), wr.actor, wr.match, func(cur events.Settings) (events.Settings, error) {
-		out = events.DefaultSettings()
+	var out content.Settings
+	res, err := wr.EditSettings(r.Context(), wr.actor, wr.match, func(cur content.Settings) (content.Settings, error) {
+		out = content.DefaultSettings()
 		err := applyMergePatch(cur, patch, &out)
 		return out, err
 	})

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/webui"
@@ -37,8 +38,8 @@ func startFrontWith(t *testing.T, cfg webui.FrontConfig) (addr string, shutdown 
 	t.Helper()
 	h, pg := newHandler(t)
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	d, _ := json.Marshal(events.PostData{Post: events.Post{ID: "p1", Slug: "hello", Title: "Hello front", Content: strings.Repeat("Words words. ", 900),
-		Status: events.Published, PublishedAt: &at, CreatedAt: at, UpdatedAt: at}})
+	d, _ := json.Marshal(events.PostData{Post: content.Post{ID: "p1", Slug: "hello", Title: "Hello front", Content: strings.Repeat("Words words. ", 900),
+		Status: content.Published, PublishedAt: &at, CreatedAt: at, UpdatedAt: at}})
 	e := events.Event{ID: "1", Type: events.PostCreated, Height: 1, Count: 1, Schema: 1, Data: d}
 	if err := pg.Apply(context.Background(), []events.Event{e}, projections.Checkpoint{Cursor: e.Cursor(), Seq: 1}); err != nil {
 		t.Fatal(err)

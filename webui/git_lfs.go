@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
 )
 
@@ -204,7 +205,7 @@ func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
 // and derivation never read its bytes again. Without it they are read
 // once more later: logged, not an error for the upload.
 func (h *Handler) recordFacts(oid string, size int64, info media.Info) {
-	facts := events.ImageInfo{Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}
+	facts := content.ImageInfo{Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}
 	if err := events.RecordLFSFacts(h.cfg.Media.Store, oid, size, facts); err != nil {
 		h.log.Warn("the facts of an upload could not be recorded; they will be read from its bytes", "oid", oid, "err", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/projections/pages"
 	"github.com/chronicle-cms/chronicle/projections/search"
@@ -31,15 +32,15 @@ import (
 
 // Catalogue is the read model the API serves.
 type Catalogue interface {
-	Post(id string) (events.Post, bool)
-	Posts(q catalogue.Query) ([]events.Post, int)
-	Categories() []events.Category
-	Category(slug string) (events.Category, bool)
+	Post(id string) (content.Post, bool)
+	Posts(q catalogue.Query) ([]content.Post, int)
+	Categories() []content.Category
+	Category(slug string) (content.Category, bool)
 	Tags() []catalogue.Tag
-	Settings() events.Settings
-	Profile() events.Profile
-	Media(id string) (events.Media, bool)
-	MediaList(page, perPage int) ([]events.Media, int)
+	Settings() content.Settings
+	Profile() content.Profile
+	Media(id string) (content.Media, bool)
+	MediaList(page, perPage int) ([]content.Media, int)
 }
 
 // Writer commits editors' changes.
@@ -47,27 +48,27 @@ type Writer interface {
 	CreatePost(ctx context.Context, a events.Actor, in events.PostInput) (events.Written, error)
 	UpdatePost(ctx context.Context, a events.Actor, id, ifMatch string, in events.PostInput) (events.Written, error)
 	DeletePost(ctx context.Context, a events.Actor, id, ifMatch string) (events.Written, error)
-	PutCategory(ctx context.Context, a events.Actor, c events.Category, ifMatch string) (events.Written, bool, error)
+	PutCategory(ctx context.Context, a events.Actor, c content.Category, ifMatch string) (events.Written, bool, error)
 	DeleteCategory(ctx context.Context, a events.Actor, slug, ifMatch string) (events.Written, error)
 	CategoryVersion(slug string) (string, error)
-	PutSettings(ctx context.Context, a events.Actor, ifMatch string, s events.Settings) (events.Written, error)
-	PutProfile(ctx context.Context, a events.Actor, ifMatch string, p events.Profile) (events.Written, error)
-	UploadMedia(ctx context.Context, a events.Actor, m events.Media) (events.Written, events.Media, error)
-	UpdateMedia(ctx context.Context, a events.Actor, id, ifMatch, alt, caption string) (events.Written, events.Media, error)
+	PutSettings(ctx context.Context, a events.Actor, ifMatch string, s content.Settings) (events.Written, error)
+	PutProfile(ctx context.Context, a events.Actor, ifMatch string, p content.Profile) (events.Written, error)
+	UploadMedia(ctx context.Context, a events.Actor, m content.Media) (events.Written, content.Media, error)
+	UpdateMedia(ctx context.Context, a events.Actor, id, ifMatch, alt, caption string) (events.Written, content.Media, error)
 	DeleteMedia(ctx context.Context, a events.Actor, id, ifMatch string) (events.Written, error)
 
 	// The Edit methods apply edit to the current state under the writer's
 	// lock (PATCH: a merge that never undoes a concurrent write).
-	EditPost(ctx context.Context, a events.Actor, id, ifMatch string, edit func(cur events.Post) (events.PostInput, error)) (events.Written, error)
-	EditCategory(ctx context.Context, a events.Actor, slug, ifMatch string, edit func(cur events.Category, exists bool) (events.Category, error)) (events.Written, bool, error)
-	EditSettings(ctx context.Context, a events.Actor, ifMatch string, edit func(cur events.Settings) (events.Settings, error)) (events.Written, error)
-	EditProfile(ctx context.Context, a events.Actor, ifMatch string, edit func(cur events.Profile) (events.Profile, error)) (events.Written, error)
-	EditMedia(ctx context.Context, a events.Actor, id, ifMatch string, edit func(cur events.Media) (alt, caption string, err error)) (events.Written, events.Media, error)
+	EditPost(ctx context.Context, a events.Actor, id, ifMatch string, edit func(cur content.Post) (events.PostInput, error)) (events.Written, error)
+	EditCategory(ctx context.Context, a events.Actor, slug, ifMatch string, edit func(cur content.Category, exists bool) (content.Category, error)) (events.Written, bool, error)
+	EditSettings(ctx context.Context, a events.Actor, ifMatch string, edit func(cur content.Settings) (content.Settings, error)) (events.Written, error)
+	EditProfile(ctx context.Context, a events.Actor, ifMatch string, edit func(cur content.Profile) (content.Profile, error)) (events.Written, error)
+	EditMedia(ctx context.Context, a events.Actor, id, ifMatch string, edit func(cur content.Media) (alt, caption string, err error)) (events.Written, content.Media, error)
 	// Category, Settings and Profile read the head: body and version
 	// (ETag) from one source.
-	Category(slug string) (events.Category, string, error)
-	Settings() (events.Settings, string, error)
-	Profile() (events.Profile, string, error)
+	Category(slug string) (content.Category, string, error)
+	Settings() (content.Settings, string, error)
+	Profile() (content.Profile, string, error)
 }
 
 // SitePages is the public site's read model.
@@ -79,7 +80,7 @@ type SitePages interface {
 	Asset(name string) (pages.Asset, bool)
 	CategoryName(slug string) string
 	TagName(slug string) string
-	Settings() events.Settings
+	Settings() content.Settings
 }
 
 // Searcher runs searches.
@@ -145,8 +146,8 @@ func (h *Handler) api(fn apiFunc) http.Handler {
 		var p *Problem
 		switch {
 		case errors.As(err, &p):
-		case errors.As(err, new(*events.ValidationError)):
-			var ve *events.ValidationError
+		case errors.As(err, new(*content.ValidationError)):
+			var ve *content.ValidationError
 			errors.As(err, &ve)
 			p = problem(http.StatusUnprocessableEntity, "%s", ve.Error())
 			p.Errors = ve.Errors

@@ -5,19 +5,19 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // Problem is an RFC 9457 problem detail. Its Error() is for logs; only
 // the JSON fields reach clients.
 type Problem struct {
-	Type     string              `json:"type"`
-	Title    string              `json:"title"`
-	Status   int                 `json:"status"`
-	Detail   string              `json:"detail,omitempty"`
-	Instance string              `json:"instance,omitempty"`
-	Errors   []events.FieldError `json:"errors,omitempty"`
-	ErrorID  string              `json:"error_id,omitempty"` // ties a 5xx to its log line
+	Type     string               `json:"type"`
+	Title    string               `json:"title"`
+	Status   int                  `json:"status"`
+	Detail   string               `json:"detail,omitempty"`
+	Instance string               `json:"instance,omitempty"`
+	Errors   []content.FieldError `json:"errors,omitempty"`
+	ErrorID  string               `json:"error_id,omitempty"` // ties a 5xx to its log line
 
 	header http.Header
 }
@@ -32,7 +32,7 @@ func problem(status int, detail string, args ...any) *Problem {
 // fieldProblem blames one field.
 func fieldProblem(status int, field, detail string, args ...any) *Problem {
 	p := problem(status, "%s: %s", field, fmt.Sprintf(detail, args...))
-	p.Errors = []events.FieldError{{Field: field, Detail: fmt.Sprintf(detail, args...)}}
+	p.Errors = []content.FieldError{{Field: field, Detail: fmt.Sprintf(detail, args...)}}
 	return p
 }
 

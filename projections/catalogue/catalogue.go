@@ -19,6 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 )
 
@@ -42,15 +43,15 @@ type Catalogue struct {
 
 	mu         sync.RWMutex
 	cp         projections.Checkpoint
-	posts      map[string]*events.Post
+	posts      map[string]*content.Post
 	bySlug     map[string]string
-	categories map[string]events.Category
-	settings   events.Settings
-	profile    events.Profile
-	media      map[string]events.Media
+	categories map[string]content.Category
+	settings   content.Settings
+	profile    content.Profile
+	media      map[string]content.Media
 	// sorted lists posts newest first; nil when stale. Built lazily by a
 	// reader (under the read lock, which keeps the posts still).
-	sorted atomic.Pointer[[]*events.Post]
+	sorted atomic.Pointer[[]*content.Post]
 }
 
 var _ projections.Projection = (*Catalogue)(nil)
@@ -77,12 +78,12 @@ func (c *Catalogue) Name() string { return Name }
 
 func (c *Catalogue) clear() {
 	c.cp = projections.Checkpoint{}
-	c.posts = map[string]*events.Post{}
+	c.posts = map[string]*content.Post{}
 	c.bySlug = map[string]string{}
-	c.categories = map[string]events.Category{}
-	c.settings = events.DefaultSettings()
-	c.profile = events.Profile{}
-	c.media = map[string]events.Media{}
+	c.categories = map[string]content.Category{}
+	c.settings = content.DefaultSettings()
+	c.profile = content.Profile{}
+	c.media = map[string]content.Media{}
 	c.sorted.Store(nil)
 }
 
@@ -97,7 +98,7 @@ func (c *Catalogue) load() error {
 			}
 		}
 		if err := tx.Bucket(bMedia).ForEach(func(k, v []byte) error {
-			var m events.Media
+			var m content.Media
 			if err := json.Unmarshal(v, &m); err != nil {
 				return fmt.Errorf("media %s: %w", k, err)
 			}
@@ -107,7 +108,7 @@ func (c *Catalogue) load() error {
 			return err
 		}
 		if err := tx.Bucket(bPosts).ForEach(func(k, v []byte) error {
-			var p events.Post
+			var p content.Post
 			if err := json.Unmarshal(v, &p); err != nil {
 				return fmt.Errorf("post %s: %w", k, err)
 			}
@@ -117,7 +118,7 @@ func (c *Catalogue) load() error {
 			return err
 		}
 		if err := tx.Bucket(bCategories).ForEach(func(k, v []byte) error {
-			var cat events.Category
+			var cat content.Category
 			if err := json.Unmarshal(v, &cat); err != nil {
 				return fmt.Errorf("category %s: %w", k, err)
 			}
@@ -161,18 +162,18 @@ func (c *Catalogue) Reset() error {
 
 // change is the effect of a batch, staged until its transaction commits.
 type change struct {
-	posts      map[string]*events.Post // nil value: deleted
-	categories map[string]*events.Category
-	settings   *events.Settings
-	profile    *events.Profile
-	media      map[string]*events.Media
+	posts      map[string]*content.Post // nil value: deleted
+	categories map[string]*content.Category
+	settings   *content.Settings
+	profile    *content.Profile
+	media      map[string]*content.Media
 }
 
 // Apply implements projections.Projection.
 func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {
-	ch := change{posts: map[string]*events.Post{}, categories: map[string]*events.Category{}, media: map[string]*events.Media{}}
+	ch := change{posts: map[string]*content.Post{}, categories: map[string]*content.Category{}, media: map[string]*content.Media{}}
 	c.mu.RLock()
-	current := func(id string) *events.Post {
+	current := func(id string) *content.Post {
 		if p, ok := ch.posts[id]; ok {
 			return p
 		}
@@ -293,30 +294,30 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 }
 
 // Post returns a post by id.
-func (c *Catalogue) Post(id string) (events.Post, bool) {
+func (c *Catalogue) Post(id string) (content.Post, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	p, ok := c.posts[id]
 	if !ok {
-		return events.Post{}, false
+		return content.Post{}, false
 	}
 	return *p, true
 }
 
 // PostBySlug returns a post by slug.
-func (c *Catalogue) PostBySlug(slug string) (events.Post, bool) {
+func (c *Catalogue) PostBySlug(slug string) (content.Post, bool) {
 	c.mu.RLock()
 	id, ok := c.bySlug[slug]
 	c.mu.RUnlock()
 	if !ok {
-		return events.Post{}, false
+		return content.Post{}, false
 	}
 	return c.Post(id)
 }
 
 // Query filters and pages the post list. Empty fields match everything.
 type Query struct {
-	Status   events.Status
+	Status   content.Status
 	Category string
 	Tag      string // a tag's slug
 	Page     int    // from 1
@@ -324,7 +325,7 @@ type Query struct {
 }
 
 // Date is the date a post is listed by: published, else created.
-func Date(p *events.Post) time.Time {
+func Date(p *content.Post) time.Time {
 	if p.PublishedAt != nil {
 		return *p.PublishedAt
 	}
@@ -332,11 +333,11 @@ func Date(p *events.Post) time.Time {
 }
 
 // sortedLocked returns the posts newest first. Callers hold the read lock.
-func (c *Catalogue) sortedLocked() []*events.Post {
+func (c *Catalogue) sortedLocked() []*content.Post {
 	if s := c.sorted.Load(); s != nil {
 		return *s
 	}
-	s := make([]*events.Post, 0, len(c.posts))
+	s := make([]*content.Post, 0, len(c.posts))
 	for _, p := range c.posts {
 		s = append(s, p)
 	}
@@ -352,7 +353,7 @@ func (c *Catalogue) sortedLocked() []*events.Post {
 }
 
 // Posts returns one page of matching posts, newest first, and the total.
-func (c *Catalogue) Posts(q Query) ([]events.Post, int) {
+func (c *Catalogue) Posts(q Query) ([]content.Post, int) {
 	if q.Page < 1 {
 		q.Page = 1
 	}
@@ -361,7 +362,7 @@ func (c *Catalogue) Posts(q Query) ([]events.Post, int) {
 	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	var out []events.Post
+	var out []content.Post
 	total, skip := 0, (q.Page-1)*q.PerPage
 	for _, p := range c.sortedLocked() {
 		if q.Status != "" && p.Status != q.Status {
@@ -370,7 +371,7 @@ func (c *Catalogue) Posts(q Query) ([]events.Post, int) {
 		if q.Category != "" && !slices.Contains(p.Categories, q.Category) {
 			continue
 		}
-		if q.Tag != "" && !slices.ContainsFunc(p.Tags, func(t string) bool { return events.Slugify(t) == q.Tag }) {
+		if q.Tag != "" && !slices.ContainsFunc(p.Tags, func(t string) bool { return content.Slugify(t) == q.Tag }) {
 			continue
 		}
 		total++
@@ -382,19 +383,19 @@ func (c *Catalogue) Posts(q Query) ([]events.Post, int) {
 }
 
 // Categories lists categories by name.
-func (c *Catalogue) Categories() []events.Category {
+func (c *Catalogue) Categories() []content.Category {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]events.Category, 0, len(c.categories))
+	out := make([]content.Category, 0, len(c.categories))
 	for _, cat := range c.categories {
 		out = append(out, cat)
 	}
-	events.SortCategories(out)
+	content.SortCategories(out)
 	return out
 }
 
 // Category returns one category.
-func (c *Catalogue) Category(slug string) (events.Category, bool) {
+func (c *Catalogue) Category(slug string) (content.Category, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	cat, ok := c.categories[slug]
@@ -420,14 +421,14 @@ func (c *Catalogue) Tags() []Tag {
 	m := map[string]*acc{}
 	for _, p := range c.posts {
 		for _, t := range p.Tags {
-			s := events.Slugify(t)
+			s := content.Slugify(t)
 			a := m[s]
 			if a == nil {
 				a = &acc{Tag: Tag{Slug: s}, names: map[string]int{}}
 				m[s] = a
 			}
 			a.Total++
-			if p.Status == events.Published {
+			if p.Status == content.Published {
 				a.Published++
 			}
 			a.names[t]++
@@ -435,7 +436,7 @@ func (c *Catalogue) Tags() []Tag {
 	}
 	out := make([]Tag, 0, len(m))
 	for _, a := range m {
-		a.Name = events.TagName(a.names)
+		a.Name = content.TagName(a.names)
 		out = append(out, a.Tag)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
@@ -443,14 +444,14 @@ func (c *Catalogue) Tags() []Tag {
 }
 
 // Settings returns the site settings.
-func (c *Catalogue) Settings() events.Settings {
+func (c *Catalogue) Settings() content.Settings {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.settings
 }
 
 // Profile returns the author profile.
-func (c *Catalogue) Profile() events.Profile {
+func (c *Catalogue) Profile() content.Profile {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.profile
@@ -458,16 +459,16 @@ func (c *Catalogue) Profile() events.Profile {
 
 // Snapshot is the whole state, for comparing two catalogues.
 type Snapshot struct {
-	Posts      map[string]events.Post
-	Categories []events.Category
-	Settings   events.Settings
-	Profile    events.Profile
+	Posts      map[string]content.Post
+	Categories []content.Category
+	Settings   content.Settings
+	Profile    content.Profile
 }
 
 // Snapshot copies the state.
 func (c *Catalogue) Snapshot() Snapshot {
 	c.mu.RLock()
-	s := Snapshot{Posts: map[string]events.Post{}, Settings: c.settings, Profile: c.profile}
+	s := Snapshot{Posts: map[string]content.Post{}, Settings: c.settings, Profile: c.profile}
 	for id, p := range c.posts {
 		s.Posts[id] = *p
 	}
@@ -477,7 +478,7 @@ func (c *Catalogue) Snapshot() Snapshot {
 }
 
 // Media returns one media item.
-func (c *Catalogue) Media(id string) (events.Media, bool) {
+func (c *Catalogue) Media(id string) (content.Media, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	m, ok := c.media[id]
@@ -485,9 +486,9 @@ func (c *Catalogue) Media(id string) (events.Media, bool) {
 }
 
 // MediaList pages through media items, newest first, and the total.
-func (c *Catalogue) MediaList(page, perPage int) ([]events.Media, int) {
+func (c *Catalogue) MediaList(page, perPage int) ([]content.Media, int) {
 	c.mu.RLock()
-	all := make([]events.Media, 0, len(c.media))
+	all := make([]content.Media, 0, len(c.media))
 	for _, m := range c.media {
 		all = append(all, m)
 	}

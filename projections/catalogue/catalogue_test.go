@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 )
 
@@ -21,9 +22,9 @@ func ev(t *testing.T, typ events.Type, height int64, data any) events.Event {
 	return events.Event{ID: fmt.Sprint(height), Type: typ, Height: height, Count: 1, Schema: 1, Data: b}
 }
 
-func post(id string, day int, status events.Status, tags ...string) events.PostData {
+func post(id string, day int, status content.Status, tags ...string) events.PostData {
 	at := time.Date(2026, 1, day, 0, 0, 0, 0, time.UTC)
-	return events.PostData{Post: events.Post{ID: id, Slug: "s-" + id, Title: id, Status: status, CreatedAt: at, PublishedAt: &at, Tags: tags}}
+	return events.PostData{Post: content.Post{ID: id, Slug: "s-" + id, Title: id, Status: status, CreatedAt: at, PublishedAt: &at, Tags: tags}}
 }
 
 func TestPaginationAtTheEdges(t *testing.T) {
@@ -34,7 +35,7 @@ func TestPaginationAtTheEdges(t *testing.T) {
 		}
 		var evs []events.Event
 		for i := 0; i < n; i++ {
-			evs = append(evs, ev(t, events.PostCreated, int64(i+1), post(fmt.Sprint("p", i), i+1, events.Published)))
+			evs = append(evs, ev(t, events.PostCreated, int64(i+1), post(fmt.Sprint("p", i), i+1, content.Published)))
 		}
 		if len(evs) > 0 {
 			if err := c.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[len(evs)-1].Cursor()}); err != nil {
@@ -62,12 +63,12 @@ func TestStateSurvivesReopenAndReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := []events.Event{
-		ev(t, events.PostCreated, 1, post("a", 1, events.Draft, "Go", "git")),
-		ev(t, events.PostCreated, 2, post("b", 2, events.Published, "go")),
-		ev(t, events.PostPublished, 3, post("a", 1, events.Published, "Go", "git")),
-		ev(t, events.CategoryCreated, 4, events.CategoryData{Category: events.Category{Slug: "news", Name: "News"}}),
-		ev(t, events.SettingsChanged, 5, events.SettingsData{Settings: events.Settings{Title: "T", Language: "en", PostsPerPage: 3}}),
-		ev(t, events.PostDeleted, 6, post("b", 2, events.Published)),
+		ev(t, events.PostCreated, 1, post("a", 1, content.Draft, "Go", "git")),
+		ev(t, events.PostCreated, 2, post("b", 2, content.Published, "go")),
+		ev(t, events.PostPublished, 3, post("a", 1, content.Published, "Go", "git")),
+		ev(t, events.CategoryCreated, 4, events.CategoryData{Category: content.Category{Slug: "news", Name: "News"}}),
+		ev(t, events.SettingsChanged, 5, events.SettingsData{Settings: content.Settings{Title: "T", Language: "en", PostsPerPage: 3}}),
+		ev(t, events.PostDeleted, 6, post("b", 2, content.Published)),
 	}
 	cp := projections.Checkpoint{Cursor: evs[5].Cursor(), Seq: 6}
 	if err := c.Apply(context.Background(), evs, cp); err != nil {

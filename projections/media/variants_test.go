@@ -15,6 +15,7 @@ import (
 	"github.com/h2non/bimg"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 )
 
@@ -64,7 +65,7 @@ func TestVariantsAreUprightSizedAndStripped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := json.Marshal(events.MediaData{Media: events.Media{ID: "m1", SHA256: sha, Type: "image/jpeg"}})
+	data, _ := json.Marshal(events.MediaData{Media: content.Media{ID: "m1", SHA256: sha, Type: "image/jpeg"}})
 	e := events.Event{ID: "c-0", Type: events.MediaUploaded, Height: 1, Count: 1, Schema: 1, Data: data}
 	cp := projections.Checkpoint{Cursor: e.Cursor(), Seq: 1}
 	if err := v.Apply(context.Background(), []events.Event{e}, cp); err != nil {
@@ -151,7 +152,7 @@ func TestUnusableOriginalsDoNotStopVariants(t *testing.T) {
 		t.Fatal(err)
 	}
 	event := func(id, sha string, h int64) events.Event {
-		data, _ := json.Marshal(events.MediaData{Media: events.Media{ID: id, SHA256: sha, Type: "image/jpeg"}})
+		data, _ := json.Marshal(events.MediaData{Media: content.Media{ID: id, SHA256: sha, Type: "image/jpeg"}})
 		return events.Event{ID: id, Type: events.MediaUploaded, Height: h, Count: 1, Schema: 1, Data: data}
 	}
 	html := event("bad", put([]byte("<html><script>alert(1)</script></html>")), 1)

@@ -12,27 +12,28 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // feedSite has three published posts, written out of order, and a newer
 // draft; titles and excerpts carry the characters that need escaping.
 func feedSite(t *testing.T) *testSite {
 	s := newTestSite(t)
-	s.apply(events.SettingsChanged, events.SettingsData{Settings: events.Settings{Title: "Tom & <Jerry>", Description: "Cats & mice"}})
-	s.apply(events.ProfileChanged, events.ProfileData{Profile: events.Profile{Name: "Ann", Email: "ann@example.org"}})
+	s.apply(events.SettingsChanged, events.SettingsData{Settings: content.Settings{Title: "Tom & <Jerry>", Description: "Cats & mice"}})
+	s.apply(events.ProfileChanged, events.ProfileData{Profile: content.Profile{Name: "Ann", Email: "ann@example.org"}})
 	cest := time.FixedZone("CEST", 2*3600)
-	for _, p := range []events.Post{
+	for _, p := range []content.Post{
 		{ID: "p-old", Slug: "fish", Title: `Fish & "chips" <b>`, Excerpt: "Less < more & so on",
-			Content: "Body with <i>raw</i> & **bold**.", Status: events.Published,
+			Content: "Body with <i>raw</i> & **bold**.", Status: content.Published,
 			PublishedAt: ptr(time.Date(2024, 1, 5, 9, 0, 0, 0, time.UTC)),
 			CreatedAt:   time.Date(2024, 1, 4, 0, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)},
-		{ID: "p-new", Slug: "summer", Title: "Summer", Content: "First paragraph.\n\nSecond.", Status: events.Published,
+		{ID: "p-new", Slug: "summer", Title: "Summer", Content: "First paragraph.\n\nSecond.", Status: content.Published,
 			PublishedAt: ptr(time.Date(2024, 6, 1, 12, 30, 0, 0, cest)), // 10:30 UTC
 			CreatedAt:   time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2024, 6, 2, 12, 0, 0, 0, cest)},
-		{ID: "p-mid", Slug: "spring", Title: "Spring", Content: "Flowers.", Status: events.Published,
+		{ID: "p-mid", Slug: "spring", Title: "Spring", Content: "Flowers.", Status: content.Published,
 			PublishedAt: ptr(time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC)),
 			CreatedAt:   time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC)},
-		{ID: "p-draft", Slug: "unfinished", Title: "Unfinished", Content: "Not yet.", Status: events.Draft,
+		{ID: "p-draft", Slug: "unfinished", Title: "Unfinished", Content: "Not yet.", Status: content.Draft,
 			CreatedAt: time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC)},
 	} {
 		s.apply(events.PostCreated, events.PostData{Post: p})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
@@ -80,7 +81,7 @@ func header(page string) []string {
 func TestNavigationChosenBySettings(t *testing.T) {
 	s := newTestSite(t)
 	for _, name := range []string{"Zebra", "Apples", "Cooking", "Books", "Diving", "Eels", "Fish"} {
-		s.apply(events.CategoryCreated, events.CategoryData{Category: events.Category{Slug: strings.ToLower(name), Name: name}})
+		s.apply(events.CategoryCreated, events.CategoryData{Category: content.Category{Slug: strings.ToLower(name), Name: name}})
 	}
 	// Seven categories, no choice made: the first few by name.
 	got := strings.Join(header(s.page("/")), " ")
@@ -89,7 +90,7 @@ func TestNavigationChosenBySettings(t *testing.T) {
 	}
 
 	// Chosen: in order, a link, a renamed category, one that does not exist.
-	var st events.Settings
+	var st content.Settings
 	if err := json.Unmarshal([]byte(`{"title":"Blog","language":"en","posts_per_page":10,
 		"navigation":["zebra",{"label":"Go posts","url":"/tag/go"},{"category":"fish","label":"Seafood"},"gone"]}`), &st); err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestNavigationChosenBySettings(t *testing.T) {
 	}
 
 	// An empty list: none.
-	st.Navigation = &[]events.NavItem{}
+	st.Navigation = &[]content.NavItem{}
 	s.apply(events.SettingsChanged, events.SettingsData{Settings: st})
 	if got := strings.Join(header(s.page("/")), " "); got != "Home=/ About=/about" {
 		t.Errorf("empty navigation: %s", got)
@@ -113,7 +114,7 @@ func TestNavigationChosenBySettings(t *testing.T) {
 
 func TestNavigationSettingsAreValidated(t *testing.T) {
 	ok := "title: Blog\nnavigation:\n  - news\n  - label: Go\n    url: /tag/go\n  - label: Elsewhere\n    url: https://example.org/\n  - category: fish\n    label: Seafood\n"
-	s, err := events.ParseSettings([]byte(ok))
+	s, err := content.ParseSettings([]byte(ok))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestNavigationSettingsAreValidated(t *testing.T) {
 		t.Fatalf("%d items", n)
 	}
 	// Written back the way it was read, and the same over JSON.
-	out, _ := events.MarshalSettings(&s)
+	out, _ := content.MarshalSettings(&s)
 	if !strings.Contains(string(out), "navigation:\n  - news\n  - label: Go\n    url: /tag/go\n") {
 		t.Errorf("written as\n%s", out)
 	}
@@ -129,7 +130,7 @@ func TestNavigationSettingsAreValidated(t *testing.T) {
 	if !strings.Contains(string(j), `"navigation":["news",{"label":"Go","url":"/tag/go"},{"label":"Elsewhere","url":"https://example.org/"},{"category":"fish","label":"Seafood"}]`) {
 		t.Errorf("JSON: %s", j)
 	}
-	if s, _ := events.ParseSettings([]byte("title: Blog\n")); s.Navigation != nil {
+	if s, _ := content.ParseSettings([]byte("title: Blog\n")); s.Navigation != nil {
 		t.Error("navigation left out should be nil (the default)")
 	}
 	for yaml, want := range map[string]string{
@@ -143,7 +144,7 @@ func TestNavigationSettingsAreValidated(t *testing.T) {
 		"navigation:\n  - category: news\n    url: /x\n":       "not both",
 		"navigation: [" + strings.Repeat("a, ", 13) + "]\n":    "at most 12",
 	} {
-		_, err := events.ParseSettings([]byte("title: Blog\n" + yaml))
+		_, err := content.ParseSettings([]byte("title: Blog\n" + yaml))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", yaml, err, want)
 		}
@@ -154,10 +155,10 @@ func TestNavigationSettingsAreValidated(t *testing.T) {
 // alone in its paragraph; list pages show feature images as thumbnails.
 func TestBylineCaptionsAndThumbnails(t *testing.T) {
 	s := newTestSite(t)
-	s.apply(events.ProfileChanged, events.ProfileData{Profile: events.Profile{Name: "Ann <Writer>"}})
-	s.apply(events.MediaUploaded, events.MediaData{Media: events.Media{ID: "harbour-1", Width: 700, Height: 450, Alt: "Harbour", Caption: "Dawn & <mist>"}})
+	s.apply(events.ProfileChanged, events.ProfileData{Profile: content.Profile{Name: "Ann <Writer>"}})
+	s.apply(events.MediaUploaded, events.MediaData{Media: content.Media{ID: "harbour-1", Width: 700, Height: 450, Alt: "Harbour", Caption: "Dawn & <mist>"}})
 	at := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	s.apply(events.PostCreated, events.PostData{Post: events.Post{ID: "p1", Slug: "trip", Title: "Trip", Status: events.Published, PublishedAt: &at,
+	s.apply(events.PostCreated, events.PostData{Post: content.Post{ID: "p1", Slug: "trip", Title: "Trip", Status: content.Published, PublishedAt: &at,
 		FeatureImage: "harbour-1", Content: "Before.\n\n![The harbour](media:harbour-1)\n\nInline ![small](media:harbour-1) here.\n"}})
 
 	post := s.page("/posts/trip")

@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
@@ -83,7 +83,7 @@ func (p *Pages) withSrcset(body string) template.HTML {
 // thumb is a post's feature image laid out for a list, if it is an upload.
 // Callers hold mu.
 func (p *Pages) thumb(ps *post) *imgView {
-	id, ok := events.MediaRefID(ps.FeatureImage)
+	id, ok := content.MediaRefID(ps.FeatureImage)
 	if !ok {
 		return nil
 	}
@@ -98,7 +98,7 @@ func (p *Pages) thumb(ps *post) *imgView {
 // thumbSizes: list thumbnails show at most 9rem wide.
 const thumbSizes = "(min-width: 44rem) 9rem, 30vw"
 
-func imageOf(m events.Media) image {
+func imageOf(m content.Media) image {
 	return image{ID: m.ID, Width: m.Width, Height: m.Height, Alt: m.Alt, Caption: m.Caption}
 }
 

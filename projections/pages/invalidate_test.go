@@ -7,22 +7,23 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // published is a published post whose slug is its id.
-func published(id, date string, cats []string, tags ...string) events.Post {
+func published(id, date string, cats []string, tags ...string) content.Post {
 	at, err := time.Parse(time.DateOnly, date)
 	if err != nil {
 		panic(err)
 	}
-	return events.Post{ID: id, Slug: id, Title: "Post " + id, Content: "Text of " + id + ".", Status: events.Published,
+	return content.Post{ID: id, Slug: id, Title: "Post " + id, Content: "Text of " + id + ".", Status: content.Published,
 		PublishedAt: &at, CreatedAt: at, UpdatedAt: at, Categories: cats, Tags: tags}
 }
 
 // invalidationSite has five posts, newest first e, d, c, b, a.
 func invalidationSite(t *testing.T) *testSite {
 	s := newTestSite(t)
-	for _, p := range []events.Post{
+	for _, p := range []content.Post{
 		published("a", "2024-03-01", []string{"books"}, "Go"),
 		published("b", "2024-06-01", []string{"books"}, "Rust"),
 		published("c", "2025-01-10", []string{"food"}, "Go"),
@@ -86,10 +87,10 @@ func TestInvalidation(t *testing.T) {
 	moved.Categories = []string{"food"}
 	retagged := published("c", "2025-01-10", []string{"food"}, "Go", "Rust")
 	draft := published("e", "2025-03-10", []string{"travel"}, "Sea")
-	draft.Status = events.Draft
+	draft.Status = content.Draft
 	newDraft := published("z", "2025-04-01", []string{"travel"}, "Go")
-	newDraft.Status, newDraft.PublishedAt = events.Draft, nil
-	media := events.Media{ID: "m1", SHA256: "ab", Type: "image/png", Ext: "png", Width: 10, Height: 10, Bytes: 100}
+	newDraft.Status, newDraft.PublishedAt = content.Draft, nil
+	media := content.Media{ID: "m1", SHA256: "ab", Type: "image/png", Ext: "png", Width: 10, Height: 10, Bytes: 100}
 
 	tests := []struct {
 		name string
@@ -118,17 +119,17 @@ func TestInvalidation(t *testing.T) {
 			with("/posts/d", "/posts/e", "/category/travel", "/tag/sea", "/archive/2025", "/archive/2025/03")},
 		// Not public before or after; the lists are dropped all the same.
 		{"draft saved", events.PostCreated, events.PostData{Post: newDraft}, with()},
-		{"category created", events.CategoryCreated, events.CategoryData{Category: events.Category{Slug: "news", Name: "News"}}, everything},
-		{"category renamed", events.CategoryUpdated, events.CategoryData{Category: events.Category{Slug: "books", Name: "Reading"}}, everything},
-		{"category deleted", events.CategoryDeleted, events.CategoryData{Category: events.Category{Slug: "travel", Name: "Travel"}}, everything},
-		{"settings changed", events.SettingsChanged, events.SettingsData{Settings: events.Settings{Title: "Renamed", PostsPerPage: 3}}, everything},
-		{"profile changed", events.ProfileChanged, events.ProfileData{Profile: events.Profile{Name: "Ann"}}, everything},
+		{"category created", events.CategoryCreated, events.CategoryData{Category: content.Category{Slug: "news", Name: "News"}}, everything},
+		{"category renamed", events.CategoryUpdated, events.CategoryData{Category: content.Category{Slug: "books", Name: "Reading"}}, everything},
+		{"category deleted", events.CategoryDeleted, events.CategoryData{Category: content.Category{Slug: "travel", Name: "Travel"}}, everything},
+		{"settings changed", events.SettingsChanged, events.SettingsData{Settings: content.Settings{Title: "Renamed", PostsPerPage: 3}}, everything},
+		{"profile changed", events.ProfileChanged, events.ProfileData{Profile: content.Profile{Name: "Ann"}}, everything},
 		{"media uploaded", events.MediaUploaded, events.MediaData{Media: media}, everything},
 		{"media deleted", events.MediaDeleted, events.MediaData{Media: media}, everything},
 		{"embed resolved: the post alone", events.EmbedResolved,
-			events.EmbedData{PostID: "e", Embed: events.Embed{URL: "https://example.org/x", Kind: "link"}}, []string{"/posts/e"}},
+			events.EmbedData{PostID: "e", Embed: content.Embed{URL: "https://example.org/x", Kind: "link"}}, []string{"/posts/e"}},
 		{"embed resolved for a post not public", events.EmbedResolved,
-			events.EmbedData{PostID: "z", Embed: events.Embed{URL: "https://example.org/x", Kind: "link"}}, nil},
+			events.EmbedData{PostID: "z", Embed: content.Embed{URL: "https://example.org/x", Kind: "link"}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

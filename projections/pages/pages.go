@@ -25,6 +25,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
@@ -55,7 +56,7 @@ type Config struct {
 
 // post is a published post with its rendered body.
 type post struct {
-	events.Post
+	content.Post
 	HTML       string    `json:"html"`
 	Summary    string    `json:"summary"`
 	FirstImage string    `json:"first_image"`
@@ -68,7 +69,7 @@ func (ps *post) derive() *post {
 	ps.date = listDate(&ps.Post)
 	ps.tagSlugs = make([]string, len(ps.Tags))
 	for i, t := range ps.Tags {
-		ps.tagSlugs[i] = events.Slugify(t)
+		ps.tagSlugs[i] = content.Slugify(t)
 	}
 	return ps
 }
@@ -83,13 +84,13 @@ type Pages struct {
 	cp          projections.Checkpoint
 	posts       map[string]*post // published, by id
 	bySlug      map[string]*post
-	categories  map[string]events.Category
-	settings    events.Settings
-	profile     events.Profile
+	categories  map[string]content.Category
+	settings    content.Settings
+	profile     content.Profile
 	bio         render.Doc // the profile's bio, rendered when it changed
 	media       map[string]image
-	embeds      map[string]events.Embed // by post id
-	siteUpdated time.Time               // last change of settings, profile or categories
+	embeds      map[string]content.Embed // by post id
+	siteUpdated time.Time                // last change of settings, profile or categories
 	ix          indexes
 
 	// cache holds rendered pages by path. Written under mu (so a render
@@ -143,10 +144,10 @@ func (p *Pages) Name() string { return Name }
 func (p *Pages) clear() {
 	p.cp = projections.Checkpoint{}
 	p.posts, p.bySlug = map[string]*post{}, map[string]*post{}
-	p.categories = map[string]events.Category{}
+	p.categories = map[string]content.Category{}
 	p.media = map[string]image{}
-	p.embeds = map[string]events.Embed{}
-	p.settings, p.profile, p.siteUpdated = events.DefaultSettings(), events.Profile{}, time.Time{}
+	p.embeds = map[string]content.Embed{}
+	p.settings, p.profile, p.siteUpdated = content.DefaultSettings(), content.Profile{}, time.Time{}
 	p.reindex()
 	p.cache.Clear()
 }
@@ -162,7 +163,7 @@ func (p *Pages) load() error {
 			}
 		}
 		if err := tx.Bucket(bEmbeds).ForEach(func(k, v []byte) error {
-			var e events.Embed
+			var e content.Embed
 			if err := json.Unmarshal(v, &e); err != nil {
 				return err
 			}
@@ -193,7 +194,7 @@ func (p *Pages) load() error {
 			return err
 		}
 		if err := tx.Bucket(bCategories).ForEach(func(k, v []byte) error {
-			var c events.Category
+			var c content.Category
 			if err := json.Unmarshal(v, &c); err != nil {
 				return err
 			}
@@ -261,11 +262,11 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 // batch is the effect of a batch of events, decoded and rendered.
 type batch struct {
 	posts       []postChange
-	cats        map[string]*events.Category // nil: deleted
-	images      map[string]*image           // nil: deleted
-	embeds      map[string]events.Embed     // by post id
-	settings    *events.Settings
-	profile     *events.Profile
+	cats        map[string]*content.Category // nil: deleted
+	images      map[string]*image            // nil: deleted
+	embeds      map[string]content.Embed     // by post id
+	settings    *content.Settings
+	profile     *content.Profile
 	bio         render.Doc
 	siteUpdated time.Time
 }
@@ -277,7 +278,7 @@ type postChange struct {
 
 // decode reads a batch's payloads and renders their Markdown.
 func (p *Pages) decode(evs []events.Event) (*batch, error) {
-	b := &batch{cats: map[string]*events.Category{}, images: map[string]*image{}, embeds: map[string]events.Embed{}}
+	b := &batch{cats: map[string]*content.Category{}, images: map[string]*image{}, embeds: map[string]content.Embed{}}
 	for _, e := range evs {
 		pl, err := e.Payload()
 		if errors.Is(err, events.ErrUnknownType) {
@@ -289,7 +290,7 @@ func (p *Pages) decode(evs []events.Event) (*batch, error) {
 		switch d := pl.(type) {
 		case events.PostData:
 			c := postChange{id: d.Post.ID}
-			if e.Type != events.PostDeleted && d.Post.Status == events.Published {
+			if e.Type != events.PostDeleted && d.Post.Status == content.Published {
 				doc := p.cfg.Renderer.Markdown(d.Post.Content)
 				ps := (&post{Post: d.Post, HTML: doc.HTML, Summary: doc.Summary, FirstImage: doc.FirstImage}).derive()
 				ps.Content = ""
@@ -447,7 +448,7 @@ func (p *Pages) reindex() {
 		ix.byMonth[k] = append(ix.byMonth[k], ps)
 	}
 	for s, names := range tagCount {
-		ix.tagNames[s] = events.TagName(names)
+		ix.tagNames[s] = content.TagName(names)
 	}
 	p.ix = ix
 }
@@ -483,7 +484,7 @@ func (p *Pages) sortedPosts() []*post {
 	return append(append(all, kept...), added...)
 }
 
-func listDate(p *events.Post) time.Time {
+func listDate(p *content.Post) time.Time {
 	if p.PublishedAt != nil {
 		return p.PublishedAt.UTC()
 	}
@@ -688,7 +689,7 @@ func (p *Pages) NotFound() *Page {
 }
 
 // Settings returns the site settings the pages are built with.
-func (p *Pages) Settings() events.Settings {
+func (p *Pages) Settings() content.Settings {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.settings

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // sortedPosts keeps the order a full sort gives while posts come, change
@@ -18,7 +18,7 @@ func TestSortedPostsMatchesAFullSort(t *testing.T) {
 	p := &Pages{posts: map[string]*post{}}
 	newPost := func(id string) *post {
 		at := time.Date(2020, 1, 1+rng.Intn(30), 0, 0, 0, 0, time.UTC) // many equal dates: ties go by id
-		return (&post{Post: events.Post{ID: id, PublishedAt: &at}}).derive()
+		return (&post{Post: content.Post{ID: id, PublishedAt: &at}}).derive()
 	}
 	for round := range 200 {
 		for range 1 + rng.Intn(5) {

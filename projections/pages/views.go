@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
 
@@ -64,7 +64,7 @@ type postView struct {
 	Updated                  bool
 	UpdatedISO, UpdatedHuman string
 	Tags                     []link
-	Embed                    *events.Embed
+	Embed                    *content.Embed
 	Feature                  *imgView
 	Gallery                  []imgView
 	EmbedURL                 string
@@ -75,7 +75,7 @@ type postView struct {
 type profileView struct {
 	Name, Avatar string
 	BioHTML      template.HTML
-	Links        []events.Link
+	Links        []content.Link
 }
 
 type pager struct {
@@ -123,17 +123,17 @@ func (p *Pages) newView(path, title string) view {
 // settings choose (categories that no longer exist left out), else the
 // first few categories by name. Callers hold mu.
 func (p *Pages) navigation(path string) []navLink {
-	var items []events.NavItem
+	var items []content.NavItem
 	if p.settings.Navigation != nil {
 		items = *p.settings.Navigation
 	} else {
-		cats := make([]events.Category, 0, len(p.categories))
+		cats := make([]content.Category, 0, len(p.categories))
 		for _, c := range p.categories {
 			cats = append(cats, c)
 		}
-		events.SortCategories(cats)
-		for _, c := range cats[:min(len(cats), events.DefaultNavCategories)] {
-			items = append(items, events.NavItem{Category: c.Slug})
+		content.SortCategories(cats)
+		for _, c := range cats[:min(len(cats), content.DefaultNavCategories)] {
+			items = append(items, content.NavItem{Category: c.Slug})
 		}
 	}
 	var out []navLink
@@ -430,7 +430,7 @@ func (p *Pages) renderPost(ps *post) *Page {
 	path := PostURL(ps.Slug)
 	v := p.newView(path, ps.Title)
 	pv := &postView{postLink: p.link(ps), Author: p.profile.Name, HTML: p.withSrcset(ps.HTML), EmbedURL: ps.EmbedURL}
-	if id, ok := events.MediaRefID(ps.FeatureImage); ok {
+	if id, ok := content.MediaRefID(ps.FeatureImage); ok {
 		if v, ok := p.img(id); ok {
 			pv.Feature = &v
 		}
@@ -449,7 +449,7 @@ func (p *Pages) renderPost(ps *post) *Page {
 		}
 		pv.Embed = &e
 	} else if ps.EmbedURL != "" {
-		pv.Embed = &events.Embed{URL: ps.EmbedURL, Kind: "link"}
+		pv.Embed = &content.Embed{URL: ps.EmbedURL, Kind: "link"}
 	}
 	if pub := pubDate(ps); ps.UpdatedAt.Sub(pub) > 24*time.Hour {
 		pv.Updated, pv.UpdatedISO, pv.UpdatedHuman = true, ps.UpdatedAt.UTC().Format(time.RFC3339), human(ps.UpdatedAt)
@@ -500,10 +500,10 @@ func (p *Pages) renderPost(ps *post) *Page {
 // into the URL of a variant fit for sharing cards (JPEG, about 1,600
 // wide, or the nearest); URLs pass through.
 func (p *Pages) imageURL(ref string) string {
-	if id, ok := events.MediaRefID(ref); ok {
+	if id, ok := content.MediaRefID(ref); ok {
 		return "/media/" + id + "/w1600.jpg"
 	}
-	if strings.HasPrefix(ref, events.MediaRefPrefix) {
+	if strings.HasPrefix(ref, content.MediaRefPrefix) {
 		return "" // not an id: nothing to show
 	}
 	return ref

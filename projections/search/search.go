@@ -33,6 +33,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
@@ -273,7 +274,7 @@ func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.C
 	// The batch ends with every document analysed for the language the
 	// site has after it.
 	lang := ix.lang
-	posts := map[string]*events.Post{} // id → last state in the batch (nil: remove)
+	posts := map[string]*content.Post{} // id → last state in the batch (nil: remove)
 	var order []string
 	for _, e := range evs {
 		pl, err := e.Payload()
@@ -288,7 +289,7 @@ func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.C
 			if _, seen := posts[d.Post.ID]; !seen {
 				order = append(order, d.Post.ID)
 			}
-			if e.Type == events.PostDeleted || d.Post.Status != events.Published {
+			if e.Type == events.PostDeleted || d.Post.Status != content.Published {
 				posts[d.Post.ID] = nil
 			} else {
 				p := d.Post
@@ -333,12 +334,12 @@ func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.C
 	return nil
 }
 
-func (ix *Index) docOf(p *events.Post, analyzer string) doc {
+func (ix *Index) docOf(p *content.Post, analyzer string) doc {
 	r := ix.md.Markdown(p.Content)
 	d := doc{Type: "post_" + analyzer, Title: p.Title, Content: r.Text, Excerpt: p.Excerpt, TagNames: p.Tags,
 		Categories: p.Categories, Slug: p.Slug}
 	for _, t := range p.Tags {
-		d.Tags = append(d.Tags, events.Slugify(t))
+		d.Tags = append(d.Tags, content.Slugify(t))
 	}
 	if p.PublishedAt != nil {
 		d.PublishedAt = p.PublishedAt.UTC()
@@ -349,7 +350,7 @@ func (ix *Index) docOf(p *events.Post, analyzer string) doc {
 
 // reanalyse re-indexes every stored document with another analyzer,
 // except those the batch itself writes or removes.
-func (ix *Index) reanalyse(b *bleve.Batch, analyzer string, skip map[string]*events.Post) error {
+func (ix *Index) reanalyse(b *bleve.Batch, analyzer string, skip map[string]*content.Post) error {
 	q := bleve.NewMatchAllQuery()
 	for from := 0; ; from += 1000 {
 		req := bleve.NewSearchRequestOptions(q, 1000, from, false)

@@ -15,6 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
@@ -75,9 +76,9 @@ func benchIndex(b *testing.B) *Index {
 				body.WriteByte(' ')
 			}
 			at := time.Date(2016+i%10, time.Month(1+i%12), 1, 0, 0, 0, 0, time.UTC)
-			d, _ := json.Marshal(events.PostData{Post: events.Post{ID: fmt.Sprintf("p%05d", i), Slug: fmt.Sprintf("p-%d", i),
+			d, _ := json.Marshal(events.PostData{Post: content.Post{ID: fmt.Sprintf("p%05d", i), Slug: fmt.Sprintf("p-%d", i),
 				Title: vocabulary[zipf.Uint64()] + " " + vocabulary[zipf.Uint64()], Content: body.String(),
-				Status: events.Published, PublishedAt: &at, CreatedAt: at, Categories: []string{fmt.Sprintf("c%d", i%10)},
+				Status: content.Published, PublishedAt: &at, CreatedAt: at, Categories: []string{fmt.Sprintf("c%d", i%10)},
 				Tags: []string{vocabulary[rng.Intn(40)]}}})
 			evs = append(evs, events.Event{ID: fmt.Sprint(i), Type: events.PostCreated, Height: int64(i + 1), Count: 1, Schema: 1, Data: d})
 			if len(evs) == 500 || i == n-1 {

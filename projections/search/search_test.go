@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
@@ -26,9 +27,9 @@ func apply(t *testing.T, ix *Index, typ events.Type, data any) {
 	}
 }
 
-func post(id, title, content string, status events.Status, year int, cats []string, tags ...string) events.PostData {
+func post(id, title, body string, status content.Status, year int, cats []string, tags ...string) events.PostData {
 	at := time.Date(year, 5, 1, 0, 0, 0, 0, time.UTC)
-	return events.PostData{Post: events.Post{ID: id, Slug: "s-" + id, Title: title, Content: content, Status: status,
+	return events.PostData{Post: content.Post{ID: id, Slug: "s-" + id, Title: title, Content: body, Status: status,
 		PublishedAt: &at, CreatedAt: at, Categories: cats, Tags: tags}}
 }
 
@@ -46,10 +47,10 @@ func TestSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apply(t, ix, events.PostCreated, post("a", "Running a marathon", "Training plans for **runners** who love long distances.", events.Published, 2025, []string{"sport"}, "Health"))
-	apply(t, ix, events.PostCreated, post("b", "Baking bread", "A sourdough starter needs patience. Long distances are not involved.", events.Published, 2026, []string{"food"}, "Kitchen"))
-	apply(t, ix, events.PostCreated, post("c", "Secret draft about marathons", "marathon marathon", events.Draft, 2026, nil))
-	apply(t, ix, events.PostCreated, post("d", "Hostile", "Beware `<script>alert(1)</script>` marathon tricks", events.Published, 2026, []string{"sport"}))
+	apply(t, ix, events.PostCreated, post("a", "Running a marathon", "Training plans for **runners** who love long distances.", content.Published, 2025, []string{"sport"}, "Health"))
+	apply(t, ix, events.PostCreated, post("b", "Baking bread", "A sourdough starter needs patience. Long distances are not involved.", content.Published, 2026, []string{"food"}, "Kitchen"))
+	apply(t, ix, events.PostCreated, post("c", "Secret draft about marathons", "marathon marathon", content.Draft, 2026, nil))
+	apply(t, ix, events.PostCreated, post("d", "Hostile", "Beware `<script>alert(1)</script>` marathon tricks", content.Published, 2026, []string{"sport"}))
 
 	for _, tc := range []struct{ q, want string }{
 		{"marathon", "a,d"},         // stemmed: marathons/marathon; the draft never
@@ -95,15 +96,15 @@ func TestSearch(t *testing.T) {
 	}
 
 	// Unpublish and delete remove posts from search.
-	apply(t, ix, events.PostUnpublished, post("a", "Running a marathon", "x", events.Draft, 2025, nil))
-	apply(t, ix, events.PostDeleted, post("d", "Hostile", "", events.Published, 2026, nil))
+	apply(t, ix, events.PostUnpublished, post("a", "Running a marathon", "x", content.Draft, 2025, nil))
+	apply(t, ix, events.PostDeleted, post("d", "Hostile", "", content.Published, 2026, nil))
 	if r, _ := ix.Search(Query{Q: "marathon"}); r.Total != 0 {
 		t.Errorf("unpublished and deleted posts still match: %s", ids(r))
 	}
 
 	// A language change re-analyses what is indexed: French stemming.
-	apply(t, ix, events.PostCreated, post("f", "Les chevaux", "Nous aimons les chevaux.", events.Published, 2026, nil))
-	apply(t, ix, events.SettingsChanged, events.SettingsData{Settings: events.Settings{Title: "T", Language: "fr", PostsPerPage: 10}})
+	apply(t, ix, events.PostCreated, post("f", "Les chevaux", "Nous aimons les chevaux.", content.Published, 2026, nil))
+	apply(t, ix, events.SettingsChanged, events.SettingsData{Settings: content.Settings{Title: "T", Language: "fr", PostsPerPage: 10}})
 	if r, _ := ix.Search(Query{Q: "cheval"}); ids(r) != "f" {
 		t.Errorf("French stemming after a language change: %q", ids(r))
 	}
@@ -164,9 +165,9 @@ func TestTyposForgivenWhenFewHits(t *testing.T) {
 	}
 	defer ix.Close()
 	for i := range fuzzyBelow {
-		apply(t, ix, events.PostCreated, post(fmt.Sprint("l", i), "Lights", "a paper lantern", events.Published, 2026, nil))
+		apply(t, ix, events.PostCreated, post(fmt.Sprint("l", i), "Lights", "a paper lantern", content.Published, 2026, nil))
 	}
-	apply(t, ix, events.PostCreated, post("typo", "Lights", "a paper lantarn", events.Published, 2026, nil))
+	apply(t, ix, events.PostCreated, post("typo", "Lights", "a paper lantarn", content.Published, 2026, nil))
 	for q, want := range map[string]int{"lantern ": fuzzyBelow, "lantarn ": fuzzyBelow + 1} {
 		r, err := ix.Search(Query{Q: q})
 		if err != nil || r.Total != want {
@@ -184,7 +185,7 @@ func TestCloseKeepsEveryBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		apply(t, ix, events.PostCreated, post(fmt.Sprint("k", i), "Kept", "kept words", events.Published, 2026, []string{"c"}))
+		apply(t, ix, events.PostCreated, post(fmt.Sprint("k", i), "Kept", "kept words", content.Published, 2026, []string{"c"}))
 	}
 	want := ix.Checkpoint()
 	if err := ix.Close(); err != nil {

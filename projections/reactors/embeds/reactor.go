@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
@@ -26,7 +27,7 @@ const Name = "embeds"
 
 // Recorder writes resolutions into the repository (the writer).
 type Recorder interface {
-	RecordEmbed(ctx context.Context, postID string, e events.Embed) error
+	RecordEmbed(ctx context.Context, postID string, e content.Embed) error
 	EmbedRecorded(postID, url string) (bool, error)
 }
 
@@ -100,7 +101,7 @@ func (r *Reactor) Apply(ctx context.Context, evs []events.Event, cp projections.
 	// once per post after it), then record one by one.
 	type job struct {
 		id, url string
-		embed   events.Embed
+		embed   content.Embed
 	}
 	var jobs []*job
 	for id, url := range want {

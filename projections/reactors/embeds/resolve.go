@@ -16,12 +16,12 @@ import (
 	"code.dny.dev/ssrf"
 	"golang.org/x/net/html"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
 
 // Embed is a resolved URL (the content model's type).
-type Embed = events.Embed
+type Embed = content.Embed
 
 // Config bounds the resolver.
 type Config struct {

@@ -1,4 +1,4 @@
-package events
+package content
 
 import (
 	"fmt"
@@ -91,9 +91,9 @@ func isDotGit(seg string) bool {
 	return false
 }
 
-// showPath quotes a path for a refusal when it holds anything that a
+// ShowPath quotes a path for a refusal when it holds anything that a
 // terminal could misread (escape sequences, reordering characters).
-func showPath(p string) string {
+func ShowPath(p string) string {
 	for _, r := range p {
 		if r < 0x20 || r == 0x7f || r == '\\' || r == '"' || r == utf8.RuneError || invisible(r) || !unicode.IsPrint(r) && r != ' ' {
 			return strconv.QuoteToASCII(p)

@@ -1,31 +1,30 @@
-package events
+package content
 
 import (
-	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 )
 
-var defaults = fileDefaults{path: "posts/2026/hello-world.md",
-	created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), updated: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)}
+var defaults = FileDefaults{Path: "posts/2026/hello-world.md",
+	Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Updated: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)}
 
 func TestHandWrittenPostNeedsOnlyATitle(t *testing.T) {
-	p, err := parsePost([]byte("---\ntitle: Hello\n---\nBody\n"), defaults)
+	p, err := ParsePost([]byte("---\ntitle: Hello\n---\nBody\n"), defaults)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ID != DerivedPostID(defaults.path) || p.Slug != "hello-world" || p.Status != Draft ||
-		!p.CreatedAt.Equal(defaults.created) || !p.UpdatedAt.Equal(defaults.updated) || p.Content != "Body\n" {
+	if p.ID != DerivedPostID(defaults.Path) || p.Slug != "hello-world" || p.Status != Draft ||
+		!p.CreatedAt.Equal(defaults.Created) || !p.UpdatedAt.Equal(defaults.Updated) || p.Content != "Body\n" {
 		t.Fatalf("derived post: %+v", p)
 	}
-	again, _ := parsePost([]byte("---\ntitle: Hello\n---\nBody\n"), defaults)
+	again, _ := ParsePost([]byte("---\ntitle: Hello\n---\nBody\n"), defaults)
 	if !reflect.DeepEqual(p, again) {
 		t.Fatal("derivation is not deterministic")
 	}
-	pub, err := parsePost([]byte("---\ntitle: Hello\nstatus: published\n---\n"), defaults)
-	if err != nil || pub.PublishedAt == nil || !pub.PublishedAt.Equal(defaults.created) {
+	pub, err := ParsePost([]byte("---\ntitle: Hello\nstatus: published\n---\n"), defaults)
+	if err != nil || pub.PublishedAt == nil || !pub.PublishedAt.Equal(defaults.Created) {
 		t.Fatalf("published without date: %+v %v", pub.PublishedAt, err)
 	}
 }
@@ -36,12 +35,12 @@ func TestPostRoundTrip(t *testing.T) {
 		Status: Published, PublishedAt: &pub, CreatedAt: pub, UpdatedAt: pub.Add(time.Hour),
 		Categories: []string{"news"}, Tags: []string{"Go", "git"}, FeatureImage: "https://example.org/a.jpg",
 		Gallery: []string{"m1", "m2"}, EmbedURL: "https://www.youtube.com/watch?v=x", Meta: Meta{Description: "D", Image: "m3"},
-		Path: defaults.path}
+		Path: defaults.Path}
 	b, err := MarshalPost(&p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := parsePost(b, defaults)
+	got, err := ParsePost(b, defaults)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
@@ -65,7 +64,7 @@ func TestInvalidPostFilesNameLineAndField(t *testing.T) {
 		{"---\ntitle: Hello\nembed_url: javascript:alert(1)\n---\n", "embed_url: \"javascript:alert(1)\" is not an http or https URL"},
 		{"---\ntitle: a\ntitle: b\n---\n", "posts/2026/hello-world.md:3: title: appears twice"},
 	} {
-		_, err := parsePost([]byte(tc.file), defaults)
+		_, err := ParsePost([]byte(tc.file), defaults)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q:\n got %v\nwant …%s…", tc.file, err, tc.want)
 		}
@@ -84,34 +83,4 @@ func TestSlugify(t *testing.T) {
 			t.Errorf("Slugify(%q) = %q, want %q", in, got, want)
 		}
 	}
-}
-
-func TestCodecUpcastsOldSchemas(t *testing.T) {
-	c := &Codec{current: map[Type]int{}, upcast: map[Type][]upcaster{}}
-	// Pretend post.created once carried "name" where it now carries "title".
-	c.register(PostCreated, 2, func(d json.RawMessage) (json.RawMessage, error) {
-		var m map[string]any
-		if err := json.Unmarshal(d, &m); err != nil {
-			return nil, err
-		}
-		m["title"] = m["name"]
-		delete(m, "name")
-		return json.Marshal(m)
-	})
-	e, err := c.Decode([]byte(`{"id":"x-0","type":"post.created","schema":1,"data":{"name":"Old"}}`))
-	if err != nil || e.Schema != 2 || string(e.Data) != `{"title":"Old"}` {
-		t.Fatalf("upcast: %+v %v", e, err)
-	}
-	if _, err := c.Decode([]byte(`{"type":"post.created","schema":3,"data":{}}`)); err == nil {
-		t.Fatal("a newer schema must not decode silently")
-	}
-	if _, err := NewCodec().Decode([]byte(`{"type":"media.exploded","schema":1}`)); err == nil {
-		t.Fatal("unknown type decoded")
-	}
-	defer func() {
-		if recover() == nil {
-			t.Fatal("registering a type twice must panic")
-		}
-	}()
-	c.register(PostCreated, 1)
 }

@@ -1,4 +1,4 @@
-package events
+package content
 
 import (
 	"bufio"
@@ -79,7 +79,7 @@ func MediaFilePath(id, ext string) string { return MediaDir + id + "." + ext }
 
 func mediaIDOf(metaPath string) string { return strings.TrimSuffix(path.Base(metaPath), ".yaml") }
 
-func lfsPointer(oid string, size int64) []byte {
+func LFSPointerFile(oid string, size int64) []byte {
 	return []byte(fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", oid, size))
 }
 
@@ -96,29 +96,29 @@ func parseMedia(file string, data []byte, r rules) (Media, error) {
 	if err := strictYAML(file, data, &m); err != nil {
 		return Media{}, err
 	}
-	var fe fieldErrors
+	var fe FieldErrors
 	if m.ID != mediaIDOf(file) {
-		fe.add("id", 0, "must be the file's name, %q", mediaIDOf(file))
+		fe.Add("id", 0, "must be the file's name, %q", mediaIDOf(file))
 	} else if !r.id(m.ID) {
-		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(m.ID), MaxID)
+		fe.Add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", Clip(m.ID), MaxID)
 	}
 	if !oidRE.MatchString(m.SHA256) {
-		fe.add("sha256", 0, "is not a SHA-256 in hex")
+		fe.Add("sha256", 0, "is not a SHA-256 in hex")
 	}
 	if m.Width <= 0 || m.Height <= 0 || m.Bytes <= 0 {
-		fe.add("width", 0, "width, height and bytes must be positive")
+		fe.Add("width", 0, "width, height and bytes must be positive")
 	}
-	fe = append(fe, validateMediaText(m.Alt, m.Caption)...)
-	return m, fe.err(file)
+	fe = append(fe, ValidateMediaText(m.Alt, m.Caption)...)
+	return m, fe.Err(file)
 }
 
-func validateMediaText(alt, caption string) fieldErrors {
-	var fe fieldErrors
+func ValidateMediaText(alt, caption string) FieldErrors {
+	var fe FieldErrors
 	if n := utf8.RuneCountInString(alt); n > MaxText || strings.ContainsAny(alt, "\r\n") {
-		fe.add("alt", 0, "must be one line of at most %d characters", MaxText)
+		fe.Add("alt", 0, "must be one line of at most %d characters", MaxText)
 	}
 	if n := utf8.RuneCountInString(caption); n > MaxText {
-		fe.add("caption", 0, "is %d characters long, at most %d allowed", n, MaxText)
+		fe.Add("caption", 0, "is %d characters long, at most %d allowed", n, MaxText)
 	}
 	return fe
 }
@@ -141,9 +141,9 @@ var pictureExts = map[string]string{
 // PictureExts lists pictureExts' keys in a fixed order.
 var PictureExts = []string{"jpg", "jpeg", "png", "gif", "webp", "avif", "heic", "heif"}
 
-// mediaPicture splits media/<id>.<ext> into its id and extension; ok is
+// MediaPicture splits media/<id>.<ext> into its id and extension; ok is
 // false for anything else under media/ (metadata, other names, folders).
-func mediaPicture(p string) (id, ext string, ok bool) {
+func MediaPicture(p string) (id, ext string, ok bool) {
 	name, found := strings.CutPrefix(p, MediaDir)
 	if !found || strings.Contains(name, "/") {
 		return "", "", false
@@ -155,30 +155,30 @@ func mediaPicture(p string) (id, ext string, ok bool) {
 	return id, ext, true
 }
 
-// mediaItemOf names the media item a file belongs to, if any.
-func mediaItemOf(p string) (string, bool) {
+// MediaItemOf names the media item a file belongs to, if any.
+func MediaItemOf(p string) (string, bool) {
 	if IsMediaMetaPath(p) {
 		return mediaIDOf(p), true
 	}
-	id, _, ok := mediaPicture(p)
+	id, _, ok := MediaPicture(p)
 	return id, ok
 }
 
-// describedOnly reports whether media metadata leaves the picture's facts
+// DescribedOnly reports whether media metadata leaves the picture's facts
 // (hash, type, size) to be read from the picture itself.
-func (m *Media) describedOnly() bool { return m.SHA256 == "" }
+func (m *Media) DescribedOnly() bool { return m.SHA256 == "" }
 
-// parseMediaMeta reads media/<id>.yaml: either the whole metadata, as the
+// ParseMediaMeta reads media/<id>.yaml: either the whole metadata, as the
 // API writes it (checked as ParseMedia does), or only a description (id,
 // alt, caption, original_name, uploaded_at), the rest to be read from the
 // picture.
-func parseMediaMeta(file string, data []byte) (Media, error) {
+func ParseMediaMeta(file string, data []byte) (Media, error) {
 	return parseMediaMetaRules(file, data, newRules)
 }
 
-// parseCommittedMediaMeta reads media/<id>.yaml already in git
+// ParseCommittedMediaMeta reads media/<id>.yaml already in git
 // (committedRules).
-func parseCommittedMediaMeta(file string, data []byte) (Media, error) {
+func ParseCommittedMediaMeta(file string, data []byte) (Media, error) {
 	return parseMediaMetaRules(file, data, committedRules)
 }
 
@@ -187,28 +187,28 @@ func parseMediaMetaRules(file string, data []byte, r rules) (Media, error) {
 	if err := strictYAML(file, data, &m); err != nil {
 		return Media{}, err
 	}
-	if !m.describedOnly() {
+	if !m.DescribedOnly() {
 		return parseMedia(file, data, r)
 	}
-	var fe fieldErrors
+	var fe FieldErrors
 	if m.ID == "" {
 		m.ID = mediaIDOf(file)
 	}
 	if m.ID != mediaIDOf(file) {
-		fe.add("id", 0, "must be the file's name, %q", mediaIDOf(file))
+		fe.Add("id", 0, "must be the file's name, %q", mediaIDOf(file))
 	} else if !r.id(m.ID) {
-		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(m.ID), MaxID)
+		fe.Add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", Clip(m.ID), MaxID)
 	}
 	if m.Type != "" || m.Ext != "" || m.Width != 0 || m.Height != 0 || m.Bytes != 0 {
-		fe.add("sha256", 0, "type, ext, width, height and bytes are read from the picture: leave them out (or give them all, with sha256)")
+		fe.Add("sha256", 0, "type, ext, width, height and bytes are read from the picture: leave them out (or give them all, with sha256)")
 	}
-	fe = append(fe, validateMediaText(m.Alt, m.Caption)...)
-	return m, fe.err(file)
+	fe = append(fe, ValidateMediaText(m.Alt, m.Caption)...)
+	return m, fe.Err(file)
 }
 
-// pictureMedia completes a media item from its picture's LFS pointer and
+// PictureMedia completes a media item from its picture's LFS pointer and
 // what the object's bytes are. ext is the picture file's extension.
-func pictureMedia(desc Media, id, ext string, ptr LFSPointer, info ImageInfo) (Media, error) {
+func PictureMedia(desc Media, id, ext string, ptr LFSPointer, info ImageInfo) (Media, error) {
 	if pictureExts[ext] != info.Type {
 		return Media{}, fmt.Errorf("the picture is %s, not what .%s names: call it %s", info.Type, ext, MediaFilePath(id, info.Ext))
 	}

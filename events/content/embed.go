@@ -1,4 +1,4 @@
-package events
+package content
 
 import (
 	"path"
@@ -35,11 +35,11 @@ func ParseEmbed(file string, data []byte) (Embed, error) {
 	if err := strictYAML(file, data, &e); err != nil {
 		return Embed{}, err
 	}
-	var fe fieldErrors
+	var fe FieldErrors
 	switch e.Kind {
 	case "iframe", "photo", "card", "link":
 	default:
-		fe.add("kind", 0, "must be iframe, photo, card or link")
+		fe.Add("kind", 0, "must be iframe, photo, card or link")
 	}
 	checkURL(&fe, "url", e.URL)
 	for field, v := range map[string]string{"image": e.Image, "iframe_src": e.IframeSrc} {
@@ -47,7 +47,7 @@ func ParseEmbed(file string, data []byte) (Embed, error) {
 			checkURL(&fe, field, v)
 		}
 	}
-	return e, fe.err(file)
+	return e, fe.Err(file)
 }
 
-func embedPostID(file string) string { return strings.TrimSuffix(path.Base(file), ".yaml") }
+func EmbedPostID(file string) string { return strings.TrimSuffix(path.Base(file), ".yaml") }

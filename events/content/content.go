@@ -1,4 +1,4 @@
-package events
+package content
 
 import (
 	"bytes"
@@ -160,13 +160,13 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-type fieldErrors []FieldError
+type FieldErrors []FieldError
 
-func (fe *fieldErrors) add(field string, line int, format string, args ...any) {
+func (fe *FieldErrors) Add(field string, line int, format string, args ...any) {
 	*fe = append(*fe, FieldError{Field: field, Line: line, Detail: fmt.Sprintf(format, args...)})
 }
 
-func (fe fieldErrors) err(file string) error {
+func (fe FieldErrors) Err(file string) error {
 	if len(fe) == 0 {
 		return nil
 	}
@@ -220,12 +220,12 @@ func CategoryRef(s string) string {
 		return s
 	}
 	if NameProblem(s) != "" {
-		return s // not a name either: refused by validatePost
+		return s // not a name either: refused by ValidatePost
 	}
 	return Slugify(s)
 }
 
-func categoryRefs(cs []string) []string {
+func CategoryRefs(cs []string) []string {
 	var out []string
 	for _, c := range cs {
 		out = append(out, CategoryRef(c))
@@ -335,44 +335,51 @@ func CategorySlug(p string) string { return strings.TrimSuffix(path.Base(p), ".y
 // CategoryPath is where a category lives.
 func CategoryPath(slug string) string { return CategoriesDir + slug + ".yaml" }
 
-// fileDefaults are what a post file may leave out, derived from its commit.
-type fileDefaults struct {
-	path    string
-	created time.Time // when the file first appeared
-	updated time.Time // the commit that last changed it
+// FileDefaults are what a post file may leave out, derived from its commit.
+type FileDefaults struct {
+	Path    string
+	Created time.Time // when the file first appeared
+	Updated time.Time // the commit that last changed it
 }
 
-// parsePost reads a post file as a new write (a push) must be: YAML front
+// ParsePost reads a post file as a new write (a push) must be: YAML front
 // matter between "---" lines, then Markdown. A hand-written file needs
 // only a title; the id, slug, status and dates it leaves out come from d.
 // Errors name the line of the field.
-func parsePost(data []byte, d fileDefaults) (Post, error) { return parsePostRules(data, d, newRules) }
+func ParsePost(data []byte, d FileDefaults) (Post, error) { return parsePostRules(data, d, newRules) }
 
-// parseCommittedPost reads a post file already in git (committedRules).
-func parseCommittedPost(data []byte, d fileDefaults) (Post, error) {
+// ParsePostKeepingID is ParsePost for a file that replaces a post already
+// on main: its id, chosen perhaps under older rules, stays valid (only new
+// posts are held to today's id rule).
+func ParsePostKeepingID(data []byte, d FileDefaults, id string) (Post, error) {
+	return parsePostRules(data, d, rules{keepID: id})
+}
+
+// ParseCommittedPost reads a post file already in git (committedRules).
+func ParseCommittedPost(data []byte, d FileDefaults) (Post, error) {
 	return parsePostRules(data, d, committedRules)
 }
 
-func parsePostRules(data []byte, d fileDefaults, r rules) (Post, error) {
-	var fe fieldErrors
-	fm, body, err := splitFrontMatter(data)
+func parsePostRules(data []byte, d FileDefaults, r rules) (Post, error) {
+	var fe FieldErrors
+	fm, body, err := SplitFrontMatter(data)
 	if err != nil {
-		fe.add("", 1, "%s", err)
-		return Post{}, fe.err(d.path)
+		fe.Add("", 1, "%s", err)
+		return Post{}, fe.Err(d.Path)
 	}
-	p := Post{Content: body, Path: d.path}
+	p := Post{Content: body, Path: d.Path}
 	var root yaml.Node
 	if err := yaml.Unmarshal(fm, &root); err != nil {
-		fe.add("", yamlErrorLine(err)+1, "invalid YAML: %s", yamlErrorText(err))
-		return Post{}, fe.err(d.path)
+		fe.Add("", yamlErrorLine(err)+1, "invalid YAML: %s", yamlErrorText(err))
+		return Post{}, fe.Err(d.Path)
 	}
 	var doc *yaml.Node
 	if len(root.Content) > 0 {
 		doc = root.Content[0]
 	}
 	if doc == nil || doc.Kind != yaml.MappingNode {
-		fe.add("", 2, "front matter must be a mapping of fields")
-		return Post{}, fe.err(d.path)
+		fe.Add("", 2, "front matter must be a mapping of fields")
+		return Post{}, fe.Err(d.Path)
 	}
 	var created, updated, published *time.Time
 	seen := map[string]bool{}
@@ -380,7 +387,7 @@ func parsePostRules(data []byte, d fileDefaults, r rules) (Post, error) {
 		k, v := doc.Content[i], doc.Content[i+1]
 		line := k.Line + 1 // line 1 of the file is the opening "---"
 		if seen[k.Value] {
-			fe.add(k.Value, line, "appears twice")
+			fe.Add(k.Value, line, "appears twice")
 			continue
 		}
 		seen[k.Value] = true
@@ -406,14 +413,14 @@ func parsePostRules(data []byte, d fileDefaults, r rules) (Post, error) {
 		case "updated_at":
 			updated = date(&fe, k.Value, v, line)
 		case "categories":
-			p.Categories = categoryRefs(list(&fe, k.Value, v, line))
+			p.Categories = CategoryRefs(list(&fe, k.Value, v, line))
 		case "tags":
 			p.Tags = list(&fe, k.Value, v, line)
 		case "gallery":
 			p.Gallery = list(&fe, k.Value, v, line)
 		case "meta":
 			if v.Kind != yaml.MappingNode {
-				fe.add("meta", line, "must be a mapping with description and image")
+				fe.Add("meta", line, "must be a mapping with description and image")
 				continue
 			}
 			for j := 0; j+1 < len(v.Content); j += 2 {
@@ -424,18 +431,18 @@ func parsePostRules(data []byte, d fileDefaults, r rules) (Post, error) {
 				case "image":
 					p.Meta.Image = scalar(&fe, "meta.image", mv, mk.Line+1)
 				default:
-					fe.add("meta."+mk.Value, mk.Line+1, "unknown field")
+					fe.Add("meta."+mk.Value, mk.Line+1, "unknown field")
 				}
 			}
 		default:
-			fe.add(k.Value, line, "unknown field")
+			fe.Add(k.Value, line, "unknown field")
 		}
 	}
 	if p.ID == "" {
-		p.ID = DerivedPostID(d.path)
+		p.ID = DerivedPostID(d.Path)
 	}
 	if p.Slug == "" {
-		base := strings.TrimSuffix(path.Base(d.path), ".md")
+		base := strings.TrimSuffix(path.Base(d.Path), ".md")
 		if ValidSlug(base) {
 			p.Slug = base
 		} else {
@@ -445,11 +452,11 @@ func parsePostRules(data []byte, d fileDefaults, r rules) (Post, error) {
 	if p.Status == "" {
 		p.Status = Draft
 	}
-	p.CreatedAt = d.created.UTC()
+	p.CreatedAt = d.Created.UTC()
 	if created != nil {
 		p.CreatedAt = *created
 	}
-	p.UpdatedAt = d.updated.UTC()
+	p.UpdatedAt = d.Updated.UTC()
 	if updated != nil {
 		p.UpdatedAt = *updated
 	}
@@ -466,7 +473,7 @@ func parsePostRules(data []byte, d fileDefaults, r rules) (Post, error) {
 		}
 		fe = append(fe, e)
 	}
-	if err := fe.err(d.path); err != nil {
+	if err := fe.Err(d.Path); err != nil {
 		return Post{}, err
 	}
 	return p, nil
@@ -480,9 +487,9 @@ func fieldLines(doc *yaml.Node) map[string]int {
 	return m
 }
 
-func scalar(fe *fieldErrors, field string, v *yaml.Node, line int) string {
+func scalar(fe *FieldErrors, field string, v *yaml.Node, line int) string {
 	if v.Kind != yaml.ScalarNode {
-		fe.add(field, line, "must be a single value")
+		fe.Add(field, line, "must be a single value")
 		return ""
 	}
 	if v.Tag == "!!null" {
@@ -491,18 +498,18 @@ func scalar(fe *fieldErrors, field string, v *yaml.Node, line int) string {
 	return v.Value
 }
 
-func list(fe *fieldErrors, field string, v *yaml.Node, line int) []string {
+func list(fe *FieldErrors, field string, v *yaml.Node, line int) []string {
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 		return nil
 	}
 	if v.Kind != yaml.SequenceNode {
-		fe.add(field, line, "must be a list")
+		fe.Add(field, line, "must be a list")
 		return nil
 	}
 	out := make([]string, 0, len(v.Content))
 	for _, item := range v.Content {
 		if item.Kind != yaml.ScalarNode || item.Tag == "!!null" {
-			fe.add(field, item.Line+1, "items must be single values")
+			fe.Add(field, item.Line+1, "items must be single values")
 			continue
 		}
 		out = append(out, item.Value)
@@ -523,17 +530,17 @@ func ParseDate(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func date(fe *fieldErrors, field string, v *yaml.Node, line int) *time.Time {
+func date(fe *FieldErrors, field string, v *yaml.Node, line int) *time.Time {
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 		return nil
 	}
 	if v.Kind != yaml.ScalarNode {
-		fe.add(field, line, "not a date")
+		fe.Add(field, line, "not a date")
 		return nil
 	}
 	t, ok := ParseDate(v.Value)
 	if !ok {
-		fe.add(field, line, "not a date (%q)", v.Value)
+		fe.Add(field, line, "not a date (%q)", v.Value)
 		return nil
 	}
 	return &t
@@ -556,7 +563,7 @@ func yamlErrorText(err error) string {
 	return yamlLineRE.ReplaceAllString(strings.TrimPrefix(s, "unmarshal errors:\n  "), "line")
 }
 
-func splitFrontMatter(data []byte) (fm []byte, body string, err error) {
+func SplitFrontMatter(data []byte) (fm []byte, body string, err error) {
 	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	if !bytes.HasPrefix(data, []byte("---\n")) {
 		return nil, "", fmt.Errorf("missing front matter: a post starts with a line \"---\", then at least \"title: ...\", then \"---\"")
@@ -585,51 +592,60 @@ func splitFrontMatter(data []byte) (fm []byte, body string, err error) {
 	return fm, body, nil
 }
 
-// validatePost checks a new post (newRules).
-func validatePost(p *Post) fieldErrors { return validatePostRules(p, newRules) }
+// ValidatePost checks a new post (newRules).
+func ValidatePost(p *Post) FieldErrors { return validatePostRules(p, newRules) }
+
+// ValidatePostKeepingID is ValidatePost for a post that already has an
+// id, chosen when it was created (perhaps under older rules): that id
+// stays valid. An empty id is ValidatePost.
+func ValidatePostKeepingID(p *Post, id string) FieldErrors {
+	r := newRules
+	r.keepID = id
+	return validatePostRules(p, r)
+}
 
 // validatePostRules checks the rules every post obeys, wherever it came
 // from, as strictly as r says.
-func validatePostRules(p *Post, r rules) fieldErrors {
-	var fe fieldErrors
+func validatePostRules(p *Post, r rules) FieldErrors {
+	var fe FieldErrors
 	if !r.id(p.ID) {
-		fe.add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", clip(p.ID), MaxID)
+		fe.Add("id", 0, "%q is not an id: letters, digits, - and _, at most %d characters", Clip(p.ID), MaxID)
 	}
 	switch n := utf8.RuneCountInString(p.Title); {
 	case strings.TrimSpace(p.Title) == "":
-		fe.add("title", 0, "is required")
+		fe.Add("title", 0, "is required")
 	case n > MaxTitle:
-		fe.add("title", 0, "is %d characters long, at most %d allowed", n, MaxTitle)
+		fe.Add("title", 0, "is %d characters long, at most %d allowed", n, MaxTitle)
 	case strings.ContainsAny(p.Title, "\n\r"):
-		fe.add("title", 0, "must be one line")
+		fe.Add("title", 0, "must be one line")
 	}
 	if !ValidSlug(p.Slug) {
-		fe.add("slug", 0, "%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", clip(p.Slug), MaxSlug)
+		fe.Add("slug", 0, "%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", Clip(p.Slug), MaxSlug)
 	}
 	if p.Status != Draft && p.Status != Published {
-		fe.add("status", 0, "must be %q or %q, not %q", Draft, Published, clip(string(p.Status)))
+		fe.Add("status", 0, "must be %q or %q, not %q", Draft, Published, Clip(string(p.Status)))
 	}
 	if n := utf8.RuneCountInString(p.Excerpt); n > MaxExcerpt {
-		fe.add("excerpt", 0, "is %d characters long, at most %d allowed", n, MaxExcerpt)
+		fe.Add("excerpt", 0, "is %d characters long, at most %d allowed", n, MaxExcerpt)
 	}
 	if len(p.Content) > MaxContent {
-		fe.add("content", 0, "is %d bytes, at most %d allowed", len(p.Content), MaxContent)
+		fe.Add("content", 0, "is %d bytes, at most %d allowed", len(p.Content), MaxContent)
 	}
 	checkList(&fe, "categories", p.Categories, func(s string) string {
 		if !ValidSlug(s) {
-			return fmt.Sprintf("%q is not a category: name one by its slug or its name (%s)", clip(s), nameRule)
+			return fmt.Sprintf("%q is not a category: name one by its slug or its name (%s)", Clip(s), nameRule)
 		}
 		return ""
 	})
 	checkList(&fe, "tags", p.Tags, func(s string) string {
 		if !r.tag(s) {
-			return fmt.Sprintf("%q is not a tag: %s", clip(s), nameRule)
+			return fmt.Sprintf("%q is not a tag: %s", Clip(s), nameRule)
 		}
 		return ""
 	})
 	checkList(&fe, "gallery", p.Gallery, func(s string) string {
 		if !ValidSlug(s) {
-			return fmt.Sprintf("%q is not a media id", clip(s))
+			return fmt.Sprintf("%q is not a media id", Clip(s))
 		}
 		return ""
 	})
@@ -639,31 +655,31 @@ func validatePostRules(p *Post, r rules) fieldErrors {
 		checkURL(&fe, "embed_url", p.EmbedURL)
 	}
 	if n := utf8.RuneCountInString(p.Meta.Description); n > MaxText {
-		fe.add("meta.description", 0, "is %d characters long, at most %d allowed", n, MaxText)
+		fe.Add("meta.description", 0, "is %d characters long, at most %d allowed", n, MaxText)
 	}
 	return fe
 }
 
 const nameRule = "a name is one line of 1 to 200 characters with at least one letter or digit"
 
-func clip(s string) string {
+func Clip(s string) string {
 	if len(s) > 40 {
 		return s[:40] + "…"
 	}
 	return s
 }
 
-func checkList(fe *fieldErrors, field string, items []string, check func(string) string) {
+func checkList(fe *FieldErrors, field string, items []string, check func(string) string) {
 	if len(items) > MaxListItems {
-		fe.add(field, 0, "has %d items, at most %d allowed", len(items), MaxListItems)
+		fe.Add(field, 0, "has %d items, at most %d allowed", len(items), MaxListItems)
 		return
 	}
 	seen := map[string]bool{}
 	for _, it := range items {
 		if msg := check(it); msg != "" {
-			fe.add(field, 0, "%s", msg)
+			fe.Add(field, 0, "%s", msg)
 		} else if seen[it] {
-			fe.add(field, 0, "%q is listed twice", clip(it))
+			fe.Add(field, 0, "%q is listed twice", Clip(it))
 		}
 		seen[it] = true
 	}
@@ -671,25 +687,25 @@ func checkList(fe *fieldErrors, field string, items []string, check func(string)
 
 // checkRef accepts an image reference: an upload as "media:<id>" (the
 // form Markdown uses) or a bare media id, or an absolute http(s) URL.
-func checkRef(fe *fieldErrors, field, v string) {
+func checkRef(fe *FieldErrors, field, v string) {
 	if v == "" || ValidSlug(v) {
 		return
 	}
 	if id, ok := strings.CutPrefix(v, MediaRefPrefix); ok {
 		if !ValidID(id) {
-			fe.add(field, 0, "%q is not a media reference: media:<id>, with the id of an upload", clip(v))
+			fe.Add(field, 0, "%q is not a media reference: media:<id>, with the id of an upload", Clip(v))
 		}
 		return
 	}
 	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(v) > MaxText {
-		fe.add(field, 0, "%q is neither media:<id> (an upload) nor an http or https URL", clip(v))
+		fe.Add(field, 0, "%q is neither media:<id> (an upload) nor an http or https URL", Clip(v))
 	}
 }
 
-func checkURL(fe *fieldErrors, field, v string) {
+func checkURL(fe *FieldErrors, field, v string) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(v) > MaxText {
-		fe.add(field, 0, "%q is not an http or https URL", clip(v))
+		fe.Add(field, 0, "%q is not an http or https URL", Clip(v))
 	}
 }
 
@@ -751,7 +767,7 @@ func strictYAML(file string, data []byte, v any) error {
 	return nil
 }
 
-func marshalYAML(v any) ([]byte, error) {
+func MarshalYAML(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -768,9 +784,9 @@ func ParseCategory(file string, data []byte) (Category, error) {
 	return parseCategory(file, data, newRules)
 }
 
-// parseCommittedCategory reads a category file already in git
+// ParseCommittedCategory reads a category file already in git
 // (committedRules).
-func parseCommittedCategory(file string, data []byte) (Category, error) {
+func ParseCommittedCategory(file string, data []byte) (Category, error) {
 	return parseCategory(file, data, committedRules)
 }
 
@@ -783,28 +799,28 @@ func parseCategory(file string, data []byte, r rules) (Category, error) {
 	if c.Name == "" {
 		c.Name = c.Slug
 	}
-	return c, validateCategory(&c, r).err(file)
+	return c, validateCategory(&c, r).Err(file)
 }
 
 // ValidateCategory checks a new category's fields (newRules).
-func ValidateCategory(c *Category) fieldErrors { return validateCategory(c, newRules) }
+func ValidateCategory(c *Category) FieldErrors { return validateCategory(c, newRules) }
 
-func validateCategory(c *Category, r rules) fieldErrors {
-	var fe fieldErrors
+func validateCategory(c *Category, r rules) FieldErrors {
+	var fe FieldErrors
 	if !ValidSlug(c.Slug) {
-		fe.add("slug", 0, "%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", clip(c.Slug), MaxSlug)
+		fe.Add("slug", 0, "%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", Clip(c.Slug), MaxSlug)
 	}
 	if msg := NameProblem(c.Name); msg != "" && !r.categoryName(c.Name) {
-		fe.add("name", 0, "%s (%s)", msg, nameRule)
+		fe.Add("name", 0, "%s (%s)", msg, nameRule)
 	}
 	if n := utf8.RuneCountInString(c.Description); n > MaxText {
-		fe.add("description", 0, "is %d characters long, at most %d allowed", n, MaxText)
+		fe.Add("description", 0, "is %d characters long, at most %d allowed", n, MaxText)
 	}
 	return fe
 }
 
 // MarshalCategory renders a category file.
-func MarshalCategory(c *Category) ([]byte, error) { return marshalYAML(c) }
+func MarshalCategory(c *Category) ([]byte, error) { return MarshalYAML(c) }
 
 var (
 	gaRE      = regexp.MustCompile(`^(G-[A-Z0-9]{4,20}|UA-\d{4,10}-\d{1,4})$`)
@@ -818,37 +834,37 @@ func ParseSettings(data []byte) (Settings, error) {
 	if err := strictYAML(SettingsPath, data, &s); err != nil {
 		return Settings{}, err
 	}
-	return s, ValidateSettings(&s).err(SettingsPath)
+	return s, ValidateSettings(&s).Err(SettingsPath)
 }
 
 // ValidateSettings checks the settings' fields.
-func ValidateSettings(s *Settings) fieldErrors {
-	var fe fieldErrors
+func ValidateSettings(s *Settings) FieldErrors {
+	var fe FieldErrors
 	if strings.TrimSpace(s.Title) == "" {
-		fe.add("title", 0, "is required")
+		fe.Add("title", 0, "is required")
 	} else if utf8.RuneCountInString(s.Title) > MaxTitle {
-		fe.add("title", 0, "at most %d characters allowed", MaxTitle)
+		fe.Add("title", 0, "at most %d characters allowed", MaxTitle)
 	}
 	if utf8.RuneCountInString(s.Tagline) > MaxTitle {
-		fe.add("tagline", 0, "at most %d characters allowed", MaxTitle)
+		fe.Add("tagline", 0, "at most %d characters allowed", MaxTitle)
 	}
 	if utf8.RuneCountInString(s.Description) > MaxText {
-		fe.add("description", 0, "at most %d characters allowed", MaxText)
+		fe.Add("description", 0, "at most %d characters allowed", MaxText)
 	}
 	if s.BaseURL != "" {
 		checkURL(&fe, "base_url", s.BaseURL)
 	}
 	if !langRE.MatchString(s.Language) {
-		fe.add("language", 0, "%q is not a language tag such as \"en\" or \"pt-BR\"", clip(s.Language))
+		fe.Add("language", 0, "%q is not a language tag such as \"en\" or \"pt-BR\"", Clip(s.Language))
 	}
 	if s.PostsPerPage < 1 || s.PostsPerPage > 100 {
-		fe.add("posts_per_page", 0, "must be between 1 and 100, not %d", s.PostsPerPage)
+		fe.Add("posts_per_page", 0, "must be between 1 and 100, not %d", s.PostsPerPage)
 	}
 	if id := s.Analytics.GoogleAnalyticsID; id != "" && !gaRE.MatchString(id) {
-		fe.add("analytics.google_analytics_id", 0, "%q is not a Google Analytics id (G-XXXXXXX)", clip(id))
+		fe.Add("analytics.google_analytics_id", 0, "%q is not a Google Analytics id (G-XXXXXXX)", Clip(id))
 	}
 	if id := s.Ads.AdSenseClientID; id != "" && !adsenseRE.MatchString(id) {
-		fe.add("ads.adsense_client_id", 0, "%q is not an AdSense client id (ca-pub-…)", clip(id))
+		fe.Add("ads.adsense_client_id", 0, "%q is not an AdSense client id (ca-pub-…)", Clip(id))
 	}
 	if s.Navigation != nil {
 		validateNavigation(&fe, *s.Navigation)
@@ -857,7 +873,7 @@ func ValidateSettings(s *Settings) fieldErrors {
 }
 
 // MarshalSettings renders site/settings.yaml.
-func MarshalSettings(s *Settings) ([]byte, error) { return marshalYAML(s) }
+func MarshalSettings(s *Settings) ([]byte, error) { return MarshalYAML(s) }
 
 // ParseProfile reads site/profile.yaml.
 func ParseProfile(data []byte) (Profile, error) {
@@ -865,28 +881,28 @@ func ParseProfile(data []byte) (Profile, error) {
 	if err := strictYAML(ProfilePath, data, &p); err != nil {
 		return Profile{}, err
 	}
-	return p, ValidateProfile(&p).err(ProfilePath)
+	return p, ValidateProfile(&p).Err(ProfilePath)
 }
 
 // ValidateProfile checks the profile's fields.
-func ValidateProfile(p *Profile) fieldErrors {
-	var fe fieldErrors
+func ValidateProfile(p *Profile) FieldErrors {
+	var fe FieldErrors
 	if utf8.RuneCountInString(p.Name) > MaxTitle {
-		fe.add("name", 0, "at most %d characters allowed", MaxTitle)
+		fe.Add("name", 0, "at most %d characters allowed", MaxTitle)
 	}
 	if utf8.RuneCountInString(p.Bio) > 10*MaxText {
-		fe.add("bio", 0, "at most %d characters allowed", 10*MaxText)
+		fe.Add("bio", 0, "at most %d characters allowed", 10*MaxText)
 	}
 	checkRef(&fe, "avatar", p.Avatar)
 	if p.Email != "" && (!strings.Contains(p.Email, "@") || len(p.Email) > 254 || strings.ContainsAny(p.Email, " <>\r\n")) {
-		fe.add("email", 0, "%q is not an email address", clip(p.Email))
+		fe.Add("email", 0, "%q is not an email address", Clip(p.Email))
 	}
 	if len(p.Links) > MaxListItems {
-		fe.add("links", 0, "at most %d links allowed", MaxListItems)
+		fe.Add("links", 0, "at most %d links allowed", MaxListItems)
 	}
 	for i, l := range p.Links {
 		if strings.TrimSpace(l.Name) == "" || utf8.RuneCountInString(l.Name) > maxLinkName {
-			fe.add(fmt.Sprintf("links[%d].name", i), 0, "is required, at most %d characters", maxLinkName)
+			fe.Add(fmt.Sprintf("links[%d].name", i), 0, "is required, at most %d characters", maxLinkName)
 		}
 		checkURL(&fe, fmt.Sprintf("links[%d].url", i), l.URL)
 	}
@@ -896,7 +912,7 @@ func ValidateProfile(p *Profile) fieldErrors {
 const maxLinkName = 64
 
 // MarshalProfile renders site/profile.yaml.
-func MarshalProfile(p *Profile) ([]byte, error) { return marshalYAML(p) }
+func MarshalProfile(p *Profile) ([]byte, error) { return MarshalYAML(p) }
 
 // SortCategories orders categories as readers see them: by name, case
 // folded, then by slug.

@@ -1,4 +1,4 @@
-package events
+package content
 
 import (
 	"bytes"
@@ -90,36 +90,36 @@ func (n NavItem) MarshalJSON() ([]byte, error) {
 
 // validateNavigation checks the items' form; categories that do not exist
 // (any more) are left out when the header is built.
-func validateNavigation(fe *fieldErrors, items []NavItem) {
+func validateNavigation(fe *FieldErrors, items []NavItem) {
 	if len(items) > MaxNavItems {
-		fe.add("navigation", 0, "has %d items, at most %d allowed", len(items), MaxNavItems)
+		fe.Add("navigation", 0, "has %d items, at most %d allowed", len(items), MaxNavItems)
 		return
 	}
 	seen := map[string]bool{}
 	for i, it := range items {
 		field := fmt.Sprintf("navigation[%d]", i)
 		if it.Label != "" && (utf8.RuneCountInString(it.Label) > MaxName || strings.ContainsAny(it.Label, "\r\n")) {
-			fe.add(field+".label", 0, "must be one line of at most %d characters", MaxName)
+			fe.Add(field+".label", 0, "must be one line of at most %d characters", MaxName)
 		}
 		switch {
 		case it.Category != "" && it.URL != "":
-			fe.add(field, 0, "is a category or a link (label and url), not both")
+			fe.Add(field, 0, "is a category or a link (label and url), not both")
 		case it.Category != "":
 			if !ValidSlug(it.Category) {
-				fe.add(field+".category", 0, "%q is not a category's slug", clip(it.Category))
+				fe.Add(field+".category", 0, "%q is not a category's slug", Clip(it.Category))
 			} else if seen[it.Category] {
-				fe.add(field+".category", 0, "%q is already in the navigation", it.Category)
+				fe.Add(field+".category", 0, "%q is already in the navigation", it.Category)
 			}
 			seen[it.Category] = true
 		case it.URL != "":
 			if strings.TrimSpace(it.Label) == "" {
-				fe.add(field+".label", 0, "is required with a url")
+				fe.Add(field+".label", 0, "is required with a url")
 			}
 			if !sitePath(it.URL) {
 				checkURL(fe, field+".url", it.URL)
 			}
 		default:
-			fe.add(field, 0, "is empty: give a category's slug, or label and url")
+			fe.Add(field, 0, "is empty: give a category's slug, or label and url")
 		}
 	}
 }

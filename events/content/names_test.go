@@ -1,9 +1,8 @@
-package events
+package content
 
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // Category and tag names follow one rule; a post names a category by
@@ -20,7 +19,7 @@ func TestNamesAndReferences(t *testing.T) {
 			t.Errorf("category name %q accepted = %v, want %v", name, got, ok)
 		}
 		p := Post{ID: "a1", Title: "T", Slug: "t", Status: Draft, Tags: []string{name}}
-		if got := len(validatePost(&p)) == 0; got != ok {
+		if got := len(ValidatePost(&p)) == 0; got != ok {
 			t.Errorf("tag %q accepted = %v, want %v", name, got, ok)
 		}
 	}
@@ -37,23 +36,8 @@ func TestNamesAndReferences(t *testing.T) {
 	for v, ok := range map[string]bool{"media:abc": true, "abc": true, "https://example.org/a.png": true, "": true,
 		"media:": false, "media:a/b": false, "ftp://example.org/a": false, "javascript:alert(1)": false} {
 		p := Post{ID: "a1", Title: "T", Slug: "t", Status: Draft, FeatureImage: v, Meta: Meta{Image: v}}
-		if got := len(validatePost(&p)) == 0; got != ok {
-			t.Errorf("image %q accepted = %v, want %v: %v", v, got, ok, validatePost(&p))
+		if got := len(ValidatePost(&p)) == 0; got != ok {
+			t.Errorf("image %q accepted = %v, want %v: %v", v, got, ok, ValidatePost(&p))
 		}
-	}
-}
-
-// Ids made by one writer sort in the order they were made, also within
-// one millisecond.
-func TestNewIDsSortInCreationOrder(t *testing.T) {
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	w := &Writer{now: func() time.Time { return now }}
-	prev := ""
-	for i := 0; i < 1000; i++ {
-		id := w.newPostID()
-		if !ValidID(id) || len(id) != 26 || id <= prev {
-			t.Fatalf("id %d: %q after %q", i, id, prev)
-		}
-		prev = id
 	}
 }
