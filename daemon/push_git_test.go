@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/eventstest"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -89,7 +89,7 @@ func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
 		return wantStatus("/api/v1/media/boat", s.do("GET", "/api/v1/media/boat", tok, nil), 200)
 	})
 	// The LFS upload recorded what the object is, next to it.
-	facts, err := os.ReadFile(events.LFSObjectPath(filepath.Join(data, "lfs"), fmt.Sprintf("%x", sha256.Sum256(boat))) + ".json")
+	facts, err := os.ReadFile(lfs.ObjectPath(filepath.Join(data, "lfs"), fmt.Sprintf("%x", sha256.Sum256(boat))) + ".json")
 	if err != nil || !strings.Contains(string(facts), `"width":300`) {
 		t.Errorf("the object's facts: %s %v", facts, err)
 	}
@@ -128,7 +128,7 @@ func TestPictureAddedWithGitEditedAndDeletedByAPI(t *testing.T) {
 	// An upload through the API records them too.
 	small := testJPEG(20, 10)
 	mustStatus(t, s.upload(tok, "small.jpg", small), 201)
-	facts, err = os.ReadFile(events.LFSObjectPath(filepath.Join(data, "lfs"), fmt.Sprintf("%x", sha256.Sum256(small))) + ".json")
+	facts, err = os.ReadFile(lfs.ObjectPath(filepath.Join(data, "lfs"), fmt.Sprintf("%x", sha256.Sum256(small))) + ".json")
 	if err != nil || !strings.Contains(string(facts), `"height":10`) {
 		t.Errorf("an upload's facts: %s %v", facts, err)
 	}

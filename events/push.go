@@ -14,6 +14,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // Limits on one push, all in one place. A push is checked as a whole
@@ -665,10 +666,10 @@ func (mc *mediaCheck) object(oid string, size int64) mediaObject { return mc.obj
 // from its sidecar if it has one, else from its bytes, then recorded in
 // a sidecar so that no one reads them again.
 func readObject(lfsDir string, image func([]byte) (content.ImageInfo, error), oid string, size int64) mediaObject {
-	if !lfsObjectExists(lfsDir, content.LFSPointer{OID: oid, Size: size}) {
+	if !lfs.Exists(lfsDir, oid, size) {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s (%d bytes) was never uploaded: push it with git lfs first", oid[:12], size)}
 	}
-	if f, ok := readLFSFacts(lfsDir, oid, size); ok {
+	if f, ok := lfs.ReadFacts(lfsDir, oid, size); ok {
 		if f.Problem != "" {
 			return mediaObject{problem: f.Problem}
 		}
@@ -677,11 +678,11 @@ func readObject(lfsDir string, image func([]byte) (content.ImageInfo, error), oi
 	if image == nil || size > MaxMediaObject {
 		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be checked here: upload the picture through the API", oid[:12])}
 	}
-	data, err := os.ReadFile(LFSObjectPath(lfsDir, oid))
+	data, err := os.ReadFile(lfs.ObjectPath(lfsDir, oid))
 	if err != nil {
 		return mediaObject{transient: fmt.Errorf("read LFS object sha256:%s: %w", oid[:12], err)}
 	}
-	facts := lfsFacts{Size: size}
+	facts := lfs.Facts{Size: size}
 	o := mediaObject{}
 	if info, err := image(data); err != nil {
 		o.problem = fmt.Sprintf("LFS object sha256:%s is not an accepted image: %v", oid[:12], err)
@@ -692,7 +693,7 @@ func readObject(lfsDir string, image func([]byte) (content.ImageInfo, error), oi
 	}
 	// Without the sidecar the bytes are read again next time: the caller
 	// logs why.
-	o.recordErr = writeLFSFacts(lfsDir, oid, facts)
+	o.recordErr = lfs.Record(lfsDir, oid, facts)
 	return o
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // pushOfPictures makes a repository with one post on main and a commit
@@ -41,7 +42,7 @@ func pushOfPictures(t *testing.T, n int) (w *events.Writer, r *repo.Repo, lfsDir
 	for i := 0; i < n; i++ {
 		data := []byte(fmt.Sprintf("picture %d %s", i, make([]byte, 1<<16)))
 		oid := fmt.Sprintf("%x", sha256.Sum256(data))
-		if err := atomicfile.Write(events.LFSObjectPath(lfsDir, oid), data, 0o644); err != nil {
+		if err := atomicfile.Write(lfs.ObjectPath(lfsDir, oid), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		changes = append(changes, repo.Change{Path: fmt.Sprintf("media/p%d.png", i),
@@ -147,13 +148,13 @@ func TestPushReadsEachObjectOnce(t *testing.T) {
 	// An upload records its facts: never inspected again.
 	data := []byte("uploaded picture")
 	oid := fmt.Sprintf("%x", sha256.Sum256(data))
-	if err := atomicfile.Write(events.LFSObjectPath(lfsDir, oid), data, 0o644); err != nil {
+	if err := atomicfile.Write(lfs.ObjectPath(lfsDir, oid), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := events.RecordLFSFacts(lfsDir, oid, int64(len(data)), content.ImageInfo{Type: "image/png", Ext: "png", Width: 3, Height: 4}); err != nil {
+	if err := lfs.Record(lfsDir, oid, lfs.Facts{Size: int64(len(data)), Type: "image/png", Ext: "png", Width: 3, Height: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(events.LFSObjectPath(lfsDir, oid) + ".json"); err != nil {
+	if _, err := os.Stat(lfs.ObjectPath(lfsDir, oid) + ".json"); err != nil {
 		t.Fatal(err)
 	}
 }

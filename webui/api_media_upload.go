@@ -13,6 +13,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // MediaConfig sets up uploads and media serving.
@@ -107,7 +108,7 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return fieldProblem(http.StatusUnprocessableEntity, "file", "%s", err)
 	}
-	if err := events.StoreLFSObject(mc.Store, info.SHA256, tmp); err != nil {
+	if err := lfs.Store(mc.Store, info.SHA256, tmp); err != nil {
 		return fmt.Errorf("store upload: %w", err)
 	}
 	tmp = ""

@@ -15,9 +15,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/chronicle-cms/chronicle/events"
-	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // The Git LFS API for the site's repository: the batch endpoint and basic
@@ -83,7 +82,7 @@ func (h *Handler) lfsBatch(w http.ResponseWriter, r *http.Request) {
 	out := make([]lfsObject, 0, len(req.Objects))
 	for _, o := range req.Objects {
 		res := lfsObject{OID: o.OID, Size: o.Size}
-		st, err := os.Stat(events.LFSObjectPath(h.cfg.Media.Store, safeOID(o.OID)))
+		st, err := os.Stat(lfs.ObjectPath(h.cfg.Media.Store, safeOID(o.OID)))
 		have := err == nil && st.Size() == o.Size
 		switch {
 		case !lfsOID.MatchString(o.OID) || o.Size < 0:
@@ -114,7 +113,7 @@ func (h *Handler) lfsObjectGet(w http.ResponseWriter, r *http.Request) {
 		lfsError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	f, err := os.Open(events.LFSObjectPath(h.cfg.Media.Store, mux.Vars(r)["oid"]))
+	f, err := os.Open(lfs.ObjectPath(h.cfg.Media.Store, mux.Vars(r)["oid"]))
 	if err != nil {
 		lfsError(w, http.StatusNotFound, "no such object")
 		return
@@ -194,7 +193,7 @@ func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
 	if err != nil {
 		return lfsRefusal(fmt.Sprintf("media must be images: %v (only JPEG, PNG, WebP, GIF, AVIF and HEIF are stored)", err))
 	}
-	if err := events.StoreLFSObject(h.cfg.Media.Store, oid, f.Name()); err != nil {
+	if err := lfs.Store(h.cfg.Media.Store, oid, f.Name()); err != nil {
 		return err
 	}
 	h.recordFacts(oid, n, info)
@@ -205,8 +204,8 @@ func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
 // and derivation never read its bytes again. Without it they are read
 // once more later: logged, not an error for the upload.
 func (h *Handler) recordFacts(oid string, size int64, info media.Info) {
-	facts := content.ImageInfo{Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}
-	if err := events.RecordLFSFacts(h.cfg.Media.Store, oid, size, facts); err != nil {
+	facts := lfs.Facts{Size: size, Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}
+	if err := lfs.Record(h.cfg.Media.Store, oid, facts); err != nil {
 		h.log.Warn("the facts of an upload could not be recorded; they will be read from its bytes", "oid", oid, "err", err)
 	}
 }

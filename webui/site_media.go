@@ -8,8 +8,8 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // siteMedia serves a media item. Variants are built by the media
@@ -22,7 +22,7 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	path, ctype := events.LFSObjectPath(h.cfg.Media.Store, m.SHA256), m.Type
+	path, ctype := lfs.ObjectPath(h.cfg.Media.Store, m.SHA256), m.Type
 	if !imageTypes[ctype] {
 		// The metadata's type is what the bytes are served as, from the
 		// site's own origin: only ever an image type (never text/html or a

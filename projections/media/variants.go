@@ -16,6 +16,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // Name is the projection's stable name.
@@ -179,7 +180,7 @@ func (v *Variants) Build(sha, typ string) error {
 	if _, err := os.Stat(done); err == nil {
 		return nil
 	}
-	orig, err := os.ReadFile(events.LFSObjectPath(v.cfg.Store, sha))
+	orig, err := os.ReadFile(lfs.ObjectPath(v.cfg.Store, sha))
 	if err != nil {
 		return err
 	}

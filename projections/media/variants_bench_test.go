@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // photo makes a JPEG of w×h with photo-like detail (gradients and noise),
@@ -53,7 +53,7 @@ func BenchmarkVariantSet(b *testing.B) {
 	sum := sha256.Sum256(orig)
 	sha := hex.EncodeToString(sum[:])
 	store := b.TempDir()
-	p := events.LFSObjectPath(store, sha)
+	p := lfs.ObjectPath(store, sha)
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	os.WriteFile(p, orig, 0o644)
 	in := filepath.Join(b.TempDir(), "in.jpg")

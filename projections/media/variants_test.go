@@ -17,6 +17,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // withEXIF inserts an APP1 segment with Orientation and a GPS tag.
@@ -57,7 +58,7 @@ func TestVariantsAreUprightSizedAndStripped(t *testing.T) {
 	store, dir := t.TempDir(), t.TempDir()
 	sum := sha256.Sum256(orig)
 	sha := hex.EncodeToString(sum[:])
-	p := events.LFSObjectPath(store, sha)
+	p := lfs.ObjectPath(store, sha)
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	os.WriteFile(p, orig, 0o644)
 
@@ -142,7 +143,7 @@ func TestUnusableOriginalsDoNotStopVariants(t *testing.T) {
 	put := func(b []byte) string {
 		sum := sha256.Sum256(b)
 		sha := hex.EncodeToString(sum[:])
-		p := events.LFSObjectPath(store, sha)
+		p := lfs.ObjectPath(store, sha)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, b, 0o644)
 		return sha

@@ -1,4 +1,7 @@
-package events
+// Package lfs is the daemon's Git LFS object store: objects by SHA-256 in
+// git-lfs's own layout, stored durably, each with a small sidecar of what
+// picture it is. It knows files, not git or events.
+package lfs
 
 import (
 	"encoding/json"
@@ -6,23 +9,22 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
-// LFSObjectPath is where the LFS store keeps an object (git-lfs's own
-// layout: objects/ab/cd/abcd…).
-func LFSObjectPath(store, oid string) string {
+// ObjectPath is where the store keeps an object (git-lfs's own layout:
+// objects/ab/cd/abcd…).
+func ObjectPath(store, oid string) string {
 	return filepath.Join(store, "objects", oid[0:2], oid[2:4], oid)
 }
 
-// lfsObjectExists reports whether the store holds the object, whole.
-func lfsObjectExists(store string, p content.LFSPointer) bool {
+// Exists reports whether the store holds the object, whole.
+func Exists(store, oid string, size int64) bool {
 	if store == "" {
 		return false
 	}
-	st, err := os.Stat(LFSObjectPath(store, p.OID))
-	return err == nil && st.Mode().IsRegular() && st.Size() == p.Size
+	st, err := os.Stat(ObjectPath(store, oid))
+	return err == nil && st.Mode().IsRegular() && st.Size() == size
 }
 
 // What an LFS object is (its type and dimensions, or why it is not a
@@ -33,8 +35,8 @@ func lfsObjectExists(store string, p content.LFSPointer) bool {
 // objects stored before the sidecars existed get theirs the first time
 // they are read.
 
-// lfsFacts is a sidecar's content.
-type lfsFacts struct {
+// Facts is a sidecar's content.
+type Facts struct {
 	Size    int64  `json:"size"`
 	Type    string `json:"type,omitempty"`
 	Ext     string `json:"ext,omitempty"`
@@ -43,42 +45,38 @@ type lfsFacts struct {
 	Problem string `json:"problem,omitempty"` // the bytes are not an accepted picture: why
 }
 
-func lfsFactsPath(store, oid string) string { return LFSObjectPath(store, oid) + ".json" }
+func factsPath(store, oid string) string { return ObjectPath(store, oid) + ".json" }
 
-// RecordLFSFacts remembers, durably, what picture a stored object is.
-func RecordLFSFacts(store, oid string, size int64, info content.ImageInfo) error {
-	return writeLFSFacts(store, oid, lfsFacts{Size: size, Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height})
-}
-
-func writeLFSFacts(store, oid string, f lfsFacts) error {
+// Record remembers, durably, what a stored object is.
+func Record(store, oid string, f Facts) error {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(lfsFactsPath(store, oid), b, 0o644); err != nil {
+	if err := atomicfile.Write(factsPath(store, oid), b, 0o644); err != nil {
 		return fmt.Errorf("record LFS object facts: %w", err)
 	}
 	return nil
 }
 
-// readLFSFacts reads an object's sidecar; ok is false if there is none
-// (or it is not whole, or for another size).
-func readLFSFacts(store, oid string, size int64) (lfsFacts, bool) {
-	b, err := os.ReadFile(lfsFactsPath(store, oid))
+// ReadFacts reads an object's sidecar; ok is false if there is none (or
+// it is not whole, or for another size).
+func ReadFacts(store, oid string, size int64) (Facts, bool) {
+	b, err := os.ReadFile(factsPath(store, oid))
 	if err != nil || len(b) > 4096 {
-		return lfsFacts{}, false
+		return Facts{}, false
 	}
-	var f lfsFacts
+	var f Facts
 	if json.Unmarshal(b, &f) != nil || f.Size != size || (f.Problem == "" && (f.Type == "" || f.Width <= 0 || f.Height <= 0)) {
-		return lfsFacts{}, false
+		return Facts{}, false
 	}
 	return f, true
 }
 
-// StoreLFSObject moves a verified file into the LFS store under its
+// Store moves a verified file into the LFS store under its
 // SHA-256, durably; the same bytes twice are stored once.
-func StoreLFSObject(store, oid, tmp string) error {
-	dst := LFSObjectPath(store, oid)
+func Store(store, oid, tmp string) error {
+	dst := ObjectPath(store, oid)
 	if _, err := os.Stat(dst); err == nil {
 		return os.Remove(tmp)
 	}
