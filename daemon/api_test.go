@@ -18,6 +18,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/eventstest"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
@@ -228,14 +229,14 @@ func TestGitCLICommitBecomesEvents(t *testing.T) {
 	}
 }
 
-func openLog(t testing.TB, dir string) *events.GitLog {
+func openLog(t testing.TB, dir string) *gitlog.GitLog {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	r, err := repo.Open(dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return events.NewGitLog(r, events.NewDeriver(r, quiet))
+	return gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
 }
 
 func readEvents(t testing.TB, l events.Log) []events.Event {

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -267,7 +268,7 @@ func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.L
 		return err
 	}
 	defer r.Close()
-	l := events.NewGitLog(r, events.NewDeriver(r, log, pictures(cfg)))
+	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, log, pictures(cfg)))
 	head, err := l.Head()
 	if err != nil {
 		return err

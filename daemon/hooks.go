@@ -17,9 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/repo"
@@ -108,7 +106,7 @@ type hookResponse struct {
 }
 
 // hookServer answers hooks on the unix socket.
-func hookServer(ctx context.Context, path string, writer *events.Writer, kick func(), log *slog.Logger) (func(), error) {
+func hookServer(ctx context.Context, path string, writer *command.Writer, kick func(), log *slog.Logger) (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -128,13 +126,13 @@ func hookServer(ctx context.Context, path string, writer *events.Writer, kick fu
 		var res hookResponse
 		switch req.Hook {
 		case "pre-receive":
-			pr := events.PushRequest{Pusher: req.Pusher, Admin: req.Role == "admin", Env: req.Env, Image: inspectImage}
+			pr := command.PushRequest{Pusher: req.Pusher, Admin: req.Role == "admin", Env: req.Env, Image: inspectImage}
 			for _, u := range req.Updates {
 				f := strings.Fields(u)
 				if len(f) != 3 {
 					continue
 				}
-				pr.Updates = append(pr.Updates, events.PushUpdate{Old: hash(f[0]), New: hash(f[1]), Ref: f[2]})
+				pr.Updates = append(pr.Updates, command.PushUpdate{Old: repo.ParseHash(f[0]), New: repo.ParseHash(f[1]), Ref: f[2]})
 			}
 			// The hook gives up after hookTimeout (and then the request's
 			// context ends); the check stops checkMargin before that.
@@ -178,13 +176,6 @@ func inspectImage(data []byte) (content.ImageInfo, error) {
 		return content.ImageInfo{}, err
 	}
 	return content.ImageInfo{Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}, nil
-}
-
-func hash(s string) repo.Hash {
-	if !plumbing.IsHash(s) {
-		return repo.ZeroHash
-	}
-	return plumbing.NewHash(s)
 }
 
 // runHook is `chronicle hook <name>`, run by git inside a push.

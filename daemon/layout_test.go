@@ -7,21 +7,25 @@ import (
 	"testing"
 )
 
-// Which packages may use go-git: the repository, the event log and its
-// derivation (still in events), and the composition root. Everything
-// else — the web layer, the projections, accounts, the durable file
-// write — reaches git only through them, so it can be read, tested and
-// reused without git's object model. (The structure issue narrows this to
-// repo/ and the log package.)
-func TestGoGitStaysBehindTheRepository(t *testing.T) {
+// The layout's rules, checked on the import graph:
+//   - only repo/ imports go-git: everything else reaches git through it
+//     (the event log and derivation in events/gitlog, the command side in
+//     events/command), so it can be read and tested without git's object
+//     model;
+//   - the event catalogue, the content model, accounts, the durable file
+//     write and the LFS store do not depend on go-git at all;
+//   - the content model does no I/O, so forms and tools can use it
+//     cheaply.
+func TestLayout(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \",\"}} {{join .Deps \",\"}}", "github.com/chronicle-cms/chronicle/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
 	const mod = "github.com/chronicle-cms/chronicle"
-	direct := []string{mod + "/repo", mod + "/events", mod + "/daemon"}
-	noneAtAll := []string{mod + "/webui/auth", mod + "/repo/atomicfile"}
+	noGitAtAll := []string{mod + "/events", mod + "/events/content", mod + "/webui/auth", mod + "/repo/atomicfile", mod + "/repo/lfs"}
+	noIO := []string{"os", "os/exec", "io/fs", "net", "net/http", "path/filepath", "syscall", "log/slog"}
+	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 {
@@ -38,11 +42,24 @@ func TestGoGitStaysBehindTheRepository(t *testing.T) {
 		usesGit := func(list []string) bool {
 			return slices.ContainsFunc(list, func(p string) bool { return strings.HasPrefix(p, "github.com/go-git/") })
 		}
-		if usesGit(imports) && !slices.Contains(direct, pkg) {
-			t.Errorf("%s imports go-git: reach the repository through repo/ or events", pkg)
+		if usesGit(imports) && pkg != mod+"/repo" {
+			t.Errorf("%s imports go-git: reach the repository through repo/", pkg)
 		}
-		if slices.Contains(noneAtAll, pkg) && usesGit(deps) {
-			t.Errorf("%s depends on go-git", pkg)
+		if slices.Contains(noGitAtAll, pkg) {
+			seen++
+			if usesGit(deps) {
+				t.Errorf("%s depends on go-git", pkg)
+			}
 		}
+		if pkg == mod+"/events/content" {
+			for _, imp := range imports {
+				if slices.Contains(noIO, imp) || strings.HasPrefix(imp, mod) {
+					t.Errorf("the content model imports %s: it does no I/O and depends on nothing of the project", imp)
+				}
+			}
+		}
+	}
+	if seen != len(noGitAtAll) {
+		t.Errorf("found %d of the %d packages the rules name: a package was moved or renamed", seen, len(noGitAtAll))
 	}
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/bus"
+	"github.com/chronicle-cms/chronicle/events/command"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/projections/reactors/embeds"
@@ -49,8 +51,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	// The repository and the write side (writer node only).
 	var (
 		r      *repo.Repo
-		gitLog *events.GitLog
-		writer *events.Writer
+		gitLog *gitlog.GitLog
+		writer *command.Writer
 		outbox *bus.Outbox
 	)
 	if !cfg.ReadOnly {
@@ -59,7 +61,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			return fmt.Errorf("open repository: %w", err)
 		}
 		defer func() { r.Close(); log.Info("shutdown: repository closed") }()
-		gitLog = events.NewGitLog(r, events.NewDeriver(r, log.With("component", "events"), pictures(cfg)))
+		gitLog = gitlog.NewGitLog(r, gitlog.NewDeriver(r, log.With("component", "events"), pictures(cfg)))
 	}
 
 	// NATS: embedded, or an external cluster.
@@ -117,8 +119,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			Help: "Time to commit a write durably, from command to moved ref.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)})
 		reg.MustRegister(appended, latency)
 		outbox = bus.NewOutbox(gitLog, js, stream, log.With("component", "outbox"), bus.OutboxConfig{Interval: cfg.ReconcileInterval, Bodies: bodies})
-		writer = events.NewWriter(gitLog, events.NewDeriver(r, log.With("component", "writer"), pictures(cfg)), log.With("component", "writer"),
-			events.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
+		writer = command.NewWriter(gitLog, gitlog.NewDeriver(r, log.With("component", "writer"), pictures(cfg)), log.With("component", "writer"),
+			command.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
 				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
 		if err := writer.Sync(); err != nil {
 			return fmt.Errorf("index content: %w", err)

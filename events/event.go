@@ -179,7 +179,7 @@ func End(commit string, height int64, count int) Cursor {
 
 // encode sets e's payload to v, without HTML escaping: a post full of
 // "<" would otherwise grow sixfold on its way to readers.
-func encode(e Event, v any) (Event, error) {
+func Encode(e Event, v any) (Event, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -190,21 +190,13 @@ func encode(e Event, v any) (Event, error) {
 	return e, nil
 }
 
-func jsonUnmarshal(b []byte, v any) error {
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("decode payload: %w", err)
-	}
-	return nil
-}
-
-// Log is the event log's contract; eventstest.Run checks an implementation.
+// Log is the event log as its readers see it: the outbox, replays and
+// anything that follows main. How events are appended belongs to the
+// log's kind (gitlog.GitLog commits them); eventstest.Run checks the
+// whole contract of an implementation.
 type Log interface {
 	// Head is the cursor after the last event on main.
 	Head() (Cursor, error)
-	// Append commits a batch of file changes on top of Parent and returns
-	// the events derived from it. A Parent other than the head is
-	// repo.ErrConflict and changes nothing.
-	Append(ctx context.Context, b Batch) ([]Event, Cursor, error)
 	// Read calls fn for every event after the cursor, in order.
 	Read(ctx context.Context, after Cursor, fn func(Event) error) error
 }

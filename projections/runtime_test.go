@@ -18,6 +18,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/chronicle-cms/chronicle/events/eventstest"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/repo"
@@ -26,7 +27,7 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type env struct {
-	log    *events.GitLog
+	log    *gitlog.GitLog
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	outbox *bus.Outbox
@@ -54,13 +55,13 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := events.NewGitLog(r, events.NewDeriver(r, quiet))
+	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
 	return &env{log: l, js: js, stream: s, outbox: bus.NewOutbox(l, js, s, quiet, bus.OutboxConfig{})}
 }
 
 func (e *env) commit(t *testing.T, changes ...repo.Change) events.Cursor {
 	t.Helper()
-	_, cur, err := e.log.Append(context.Background(), events.Batch{Parent: e.head, Changes: changes, Message: "x\n",
+	_, cur, err := e.log.Append(context.Background(), gitlog.Batch{Parent: e.head, Changes: changes, Message: "x\n",
 		Author: repo.Signature{Name: "A", Email: "a@example.org", When: time.Unix(1700000000, 0)}})
 	if err != nil {
 		t.Fatal(err)

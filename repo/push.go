@@ -26,6 +26,17 @@ type PushedCommit struct {
 	Changes     []PushedFile
 }
 
+// FileMode is a tree entry's mode; the Mode constants are the ones a
+// push check tells apart.
+type FileMode = filemode.FileMode
+
+const (
+	ModeRegular    = filemode.Regular
+	ModeExecutable = filemode.Executable
+	ModeSymlink    = filemode.Symlink
+	ModeSubmodule  = filemode.Submodule
+)
+
 // PushedFile is a file the commit changed against its first parent. Data
 // holds the new content unless the file was deleted or is larger than the
 // size limit given to ReadPush (then Size tells how large). Mode is the

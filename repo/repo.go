@@ -43,6 +43,18 @@ type Hash = plumbing.Hash
 // ZeroHash is the parent of the first commit.
 var ZeroHash = plumbing.ZeroHash
 
+// ParseHash reads a hash in hex; anything that is not one (the empty
+// string included) is the zero hash.
+func ParseHash(s string) Hash {
+	if !plumbing.IsHash(s) {
+		return ZeroHash
+	}
+	return plumbing.NewHash(s)
+}
+
+// BlobHash is the hash git gives a blob of these bytes.
+func BlobHash(data []byte) Hash { return plumbing.ComputeHash(plumbing.BlobObject, data) }
+
 // Change sets or deletes one file.
 type Change struct {
 	Path   string

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 )
 
@@ -39,7 +39,7 @@ func (h *Handler) createCategory(w http.ResponseWriter, r *http.Request) error {
 	// gets 409, never an overwrite.
 	return h.writeCategory(w, r, wr, c.Slug, func(_ content.Category, exists bool) (content.Category, error) {
 		if exists {
-			return c, &events.ConflictError{Field: "slug", Detail: fmt.Sprintf("category %q exists already: change it with PATCH or PUT /api/v1/categories/%s", c.Slug, c.Slug)}
+			return c, &command.ConflictError{Field: "slug", Detail: fmt.Sprintf("category %q exists already: change it with PATCH or PUT /api/v1/categories/%s", c.Slug, c.Slug)}
 		}
 		return c, nil
 	})

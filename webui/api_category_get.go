@@ -4,9 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/gorilla/mux"
-
-	"github.com/chronicle-cms/chronicle/events"
 )
 
 // getCategory returns one category. On the writer node, body and ETag
@@ -16,7 +15,7 @@ func (h *Handler) getCategory(w http.ResponseWriter, r *http.Request) error {
 	slug := mux.Vars(r)["slug"]
 	if h.cfg.Writer != nil {
 		c, v, err := h.cfg.Writer.Category(slug)
-		if errors.Is(err, events.ErrNotFound) {
+		if errors.Is(err, command.ErrNotFound) {
 			return problem(http.StatusNotFound, "no category %q", clip(slug))
 		} else if err != nil {
 			return err

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 )
 
@@ -39,7 +39,7 @@ func (h *Handler) patchCategory(w http.ResponseWriter, r *http.Request) error {
 	slug := mux.Vars(r)["slug"]
 	return h.writeCategory(w, r, wr, slug, func(cur content.Category, exists bool) (content.Category, error) {
 		if !exists {
-			return cur, fmt.Errorf("category %s: %w (create it with POST /api/v1/categories or PUT)", clip(slug), events.ErrNotFound)
+			return cur, fmt.Errorf("category %s: %w (create it with POST /api/v1/categories or PUT)", clip(slug), command.ErrNotFound)
 		}
 		var req categoryUpdate
 		if err := applyMergePatch(categoryUpdate{Name: cur.Name, Description: cur.Description}, patch, &req); err != nil {

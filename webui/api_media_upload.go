@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/repo/lfs"
@@ -151,7 +152,7 @@ func cleanName(s string) string {
 
 // mediaVersion fills in the version (the metadata file's blob) from the
 // write's events.
-func mediaVersion(res events.Written, m content.Media) content.Media {
+func mediaVersion(res command.Written, m content.Media) content.Media {
 	for _, e := range res.Events {
 		var d events.MediaData
 		if jsonDecode(e.Data, &d) == nil && d.Media.ID == m.ID {

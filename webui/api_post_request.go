@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 )
 
@@ -27,16 +27,16 @@ type postRequest struct {
 }
 
 // decodePost reads a post body and turns it into the writer's input.
-func (h *Handler) decodePost(w http.ResponseWriter, r *http.Request) (events.PostInput, error) {
+func (h *Handler) decodePost(w http.ResponseWriter, r *http.Request) (command.PostInput, error) {
 	var req postRequest
 	if err := h.decodeJSON(w, r, &req); err != nil {
-		return events.PostInput{}, err
+		return command.PostInput{}, err
 	}
 	return req.input()
 }
 
-func (p *postRequest) input() (events.PostInput, error) {
-	in := events.PostInput{Title: p.Title, Slug: p.Slug, Content: p.Content, Excerpt: p.Excerpt,
+func (p *postRequest) input() (command.PostInput, error) {
+	in := command.PostInput{Title: p.Title, Slug: p.Slug, Content: p.Content, Excerpt: p.Excerpt,
 		Status: content.Status(p.Status), Categories: p.Categories, Tags: p.Tags,
 		FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL}
 	if p.Meta != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 )
 
@@ -38,10 +39,10 @@ func (h *Handler) patchPost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := wr.EditPost(r.Context(), wr.actor, mux.Vars(r)["id"], wr.match, func(cur content.Post) (events.PostInput, error) {
+	res, err := wr.EditPost(r.Context(), wr.actor, mux.Vars(r)["id"], wr.match, func(cur content.Post) (command.PostInput, error) {
 		var req postRequest
 		if err := applyMergePatch(requestOf(&cur), patch, &req); err != nil {
-			return events.PostInput{}, err
+			return command.PostInput{}, err
 		}
 		return req.input()
 	})
@@ -68,7 +69,7 @@ func requestOf(p *content.Post) postRequest {
 
 // answerPostWrite answers a PUT or PATCH with the post as the writer left
 // it (changed or not): body and ETag from that one state.
-func (h *Handler) answerPostWrite(w http.ResponseWriter, r *http.Request, res events.Written) error {
+func (h *Handler) answerPostWrite(w http.ResponseWriter, r *http.Request, res command.Written) error {
 	h.afterWrite(w, r, res)
 	p := *res.Post
 	if cur, ok := h.cfg.Catalogue.Post(p.ID); ok && cur.Blob == p.Blob {
@@ -82,7 +83,7 @@ func (h *Handler) answerPostWrite(w http.ResponseWriter, r *http.Request, res ev
 // versionAfter is the post's change count after a write. The catalogue
 // counts versions; if it has not applied the write yet but has applied
 // the state the write replaced, the write is exactly one more.
-func (h *Handler) versionAfter(res events.Written) int {
+func (h *Handler) versionAfter(res command.Written) int {
 	cur, ok := h.cfg.Catalogue.Post(res.Post.ID)
 	switch {
 	case !ok:

@@ -3,7 +3,7 @@ package webui
 import (
 	"net/http"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 )
 
@@ -46,7 +46,7 @@ func (h *Handler) patchSettings(w http.ResponseWriter, r *http.Request) error {
 
 // answerSiteWrite answers a write of settings or profile with the state
 // written and its version.
-func (h *Handler) answerSiteWrite(w http.ResponseWriter, r *http.Request, res events.Written, v any) error {
+func (h *Handler) answerSiteWrite(w http.ResponseWriter, r *http.Request, res command.Written, v any) error {
 	h.afterWrite(w, r, res)
 	if res.Version != "" {
 		w.Header().Set("ETag", etag(res.Version))

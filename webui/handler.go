@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/projections/pages"
@@ -45,25 +46,25 @@ type Catalogue interface {
 
 // Writer commits editors' changes.
 type Writer interface {
-	CreatePost(ctx context.Context, a events.Actor, in events.PostInput) (events.Written, error)
-	UpdatePost(ctx context.Context, a events.Actor, id, ifMatch string, in events.PostInput) (events.Written, error)
-	DeletePost(ctx context.Context, a events.Actor, id, ifMatch string) (events.Written, error)
-	PutCategory(ctx context.Context, a events.Actor, c content.Category, ifMatch string) (events.Written, bool, error)
-	DeleteCategory(ctx context.Context, a events.Actor, slug, ifMatch string) (events.Written, error)
+	CreatePost(ctx context.Context, a command.Actor, in command.PostInput) (command.Written, error)
+	UpdatePost(ctx context.Context, a command.Actor, id, ifMatch string, in command.PostInput) (command.Written, error)
+	DeletePost(ctx context.Context, a command.Actor, id, ifMatch string) (command.Written, error)
+	PutCategory(ctx context.Context, a command.Actor, c content.Category, ifMatch string) (command.Written, bool, error)
+	DeleteCategory(ctx context.Context, a command.Actor, slug, ifMatch string) (command.Written, error)
 	CategoryVersion(slug string) (string, error)
-	PutSettings(ctx context.Context, a events.Actor, ifMatch string, s content.Settings) (events.Written, error)
-	PutProfile(ctx context.Context, a events.Actor, ifMatch string, p content.Profile) (events.Written, error)
-	UploadMedia(ctx context.Context, a events.Actor, m content.Media) (events.Written, content.Media, error)
-	UpdateMedia(ctx context.Context, a events.Actor, id, ifMatch, alt, caption string) (events.Written, content.Media, error)
-	DeleteMedia(ctx context.Context, a events.Actor, id, ifMatch string) (events.Written, error)
+	PutSettings(ctx context.Context, a command.Actor, ifMatch string, s content.Settings) (command.Written, error)
+	PutProfile(ctx context.Context, a command.Actor, ifMatch string, p content.Profile) (command.Written, error)
+	UploadMedia(ctx context.Context, a command.Actor, m content.Media) (command.Written, content.Media, error)
+	UpdateMedia(ctx context.Context, a command.Actor, id, ifMatch, alt, caption string) (command.Written, content.Media, error)
+	DeleteMedia(ctx context.Context, a command.Actor, id, ifMatch string) (command.Written, error)
 
 	// The Edit methods apply edit to the current state under the writer's
 	// lock (PATCH: a merge that never undoes a concurrent write).
-	EditPost(ctx context.Context, a events.Actor, id, ifMatch string, edit func(cur content.Post) (events.PostInput, error)) (events.Written, error)
-	EditCategory(ctx context.Context, a events.Actor, slug, ifMatch string, edit func(cur content.Category, exists bool) (content.Category, error)) (events.Written, bool, error)
-	EditSettings(ctx context.Context, a events.Actor, ifMatch string, edit func(cur content.Settings) (content.Settings, error)) (events.Written, error)
-	EditProfile(ctx context.Context, a events.Actor, ifMatch string, edit func(cur content.Profile) (content.Profile, error)) (events.Written, error)
-	EditMedia(ctx context.Context, a events.Actor, id, ifMatch string, edit func(cur content.Media) (alt, caption string, err error)) (events.Written, content.Media, error)
+	EditPost(ctx context.Context, a command.Actor, id, ifMatch string, edit func(cur content.Post) (command.PostInput, error)) (command.Written, error)
+	EditCategory(ctx context.Context, a command.Actor, slug, ifMatch string, edit func(cur content.Category, exists bool) (content.Category, error)) (command.Written, bool, error)
+	EditSettings(ctx context.Context, a command.Actor, ifMatch string, edit func(cur content.Settings) (content.Settings, error)) (command.Written, error)
+	EditProfile(ctx context.Context, a command.Actor, ifMatch string, edit func(cur content.Profile) (content.Profile, error)) (command.Written, error)
+	EditMedia(ctx context.Context, a command.Actor, id, ifMatch string, edit func(cur content.Media) (alt, caption string, err error)) (command.Written, content.Media, error)
 	// Category, Settings and Profile read the head: body and version
 	// (ETag) from one source.
 	Category(slug string) (content.Category, string, error)
@@ -151,13 +152,13 @@ func (h *Handler) api(fn apiFunc) http.Handler {
 			errors.As(err, &ve)
 			p = problem(http.StatusUnprocessableEntity, "%s", ve.Error())
 			p.Errors = ve.Errors
-		case errors.As(err, new(*events.ConflictError)):
-			var ce *events.ConflictError
+		case errors.As(err, new(*command.ConflictError)):
+			var ce *command.ConflictError
 			errors.As(err, &ce)
 			p = fieldProblem(http.StatusConflict, ce.Field, "%s", ce.Detail)
-		case errors.Is(err, events.ErrStale):
-			p = problem(http.StatusPreconditionFailed, "%s: fetch it again, reapply your change and send the new ETag in If-Match", events.ErrStale)
-		case errors.Is(err, events.ErrNotFound):
+		case errors.Is(err, command.ErrStale):
+			p = problem(http.StatusPreconditionFailed, "%s: fetch it again, reapply your change and send the new ETag in If-Match", command.ErrStale)
+		case errors.Is(err, command.ErrNotFound):
 			p = problem(http.StatusNotFound, "%s", err)
 		case errors.Is(err, context.Canceled), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
 			return // the client went away
@@ -303,7 +304,7 @@ func preferWait(r *http.Request) time.Duration {
 
 // afterWrite waits, if the client asked, until the projections applied the
 // write, and says so with Preference-Applied.
-func (h *Handler) afterWrite(w http.ResponseWriter, r *http.Request, res events.Written) {
+func (h *Handler) afterWrite(w http.ResponseWriter, r *http.Request, res command.Written) {
 	d := preferWait(r)
 	if d == 0 || h.cfg.Waiter == nil {
 		return
@@ -319,7 +320,7 @@ func (h *Handler) afterWrite(w http.ResponseWriter, r *http.Request, res events.
 // the version the client based its change on (If-Match, "" if none).
 type write struct {
 	Writer
-	actor events.Actor
+	actor command.Actor
 	match string
 }
 

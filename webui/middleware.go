@@ -10,7 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -31,7 +31,7 @@ func principal(r *http.Request) (auth.Account, bool) {
 	return a, ok
 }
 
-func actor(a auth.Account) events.Actor { return events.Actor{Name: a.Name, Email: a.Email} }
+func actor(a auth.Account) command.Actor { return command.Actor{Name: a.Name, Email: a.Email} }
 
 // authenticate checks a bearer token, if one is sent: an API token (a JWT
 // from POST /auth/token) or a personal access token ("chr_…"). Either is

@@ -21,6 +21,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/chronicle-cms/chronicle/events/eventstest"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -28,7 +29,7 @@ var quiet = slog.New(slog.DiscardHandler)
 
 // site is a repository with its log.
 type site struct {
-	log  *events.GitLog
+	log  *gitlog.GitLog
 	head string
 }
 
@@ -39,12 +40,12 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return &site{log: events.NewGitLog(r, events.NewDeriver(r, quiet))}
+	return &site{log: gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))}
 }
 
 func (s *site) post(t *testing.T, id, content string) events.Cursor {
 	t.Helper()
-	_, cur, err := s.log.Append(context.Background(), events.Batch{Parent: s.head, Message: "post " + id + "\n",
+	_, cur, err := s.log.Append(context.Background(), gitlog.Batch{Parent: s.head, Message: "post " + id + "\n",
 		Changes: []repo.Change{{Path: "posts/2026/" + id + ".md", Data: []byte("---\nid: " + id + "\ntitle: " + id + "\n---\n" + content)}},
 		Author:  repo.Signature{Name: "A", Email: "a@example.org", When: time.Unix(1700000000, 0)}})
 	if err != nil {
@@ -291,7 +292,7 @@ func (s *site) commit(t *testing.T, ids ...string) []events.Event {
 	for _, id := range ids {
 		changes = append(changes, repo.Change{Path: "posts/2026/" + id + ".md", Data: []byte("---\nid: " + id + "\ntitle: " + id + "\n---\n" + id)})
 	}
-	evs, cur, err := s.log.Append(context.Background(), events.Batch{Parent: s.head, Message: "posts " + strings.Join(ids, ", ") + "\n",
+	evs, cur, err := s.log.Append(context.Background(), gitlog.Batch{Parent: s.head, Message: "posts " + strings.Join(ids, ", ") + "\n",
 		Changes: changes, Author: repo.Signature{Name: "A", Email: "a@example.org", When: time.Unix(1700000000, 0)}})
 	if err != nil {
 		t.Fatal(err)
@@ -301,7 +302,7 @@ func (s *site) commit(t *testing.T, ids ...string) []events.Event {
 }
 
 // logIDs is the id of every event on main, in order.
-func logIDs(t *testing.T, l *events.GitLog) []string {
+func logIDs(t *testing.T, l *gitlog.GitLog) []string {
 	t.Helper()
 	var ids []string
 	if err := l.Read(context.Background(), events.Cursor{}, func(e events.Event) error {
@@ -334,7 +335,7 @@ func streamIDs(t *testing.T, s jetstream.Stream) []string {
 
 // sameIDs fails unless the stream holds exactly the log's events, in its
 // order, each once.
-func sameIDs(t *testing.T, stream jetstream.Stream, l *events.GitLog) {
+func sameIDs(t *testing.T, stream jetstream.Stream, l *gitlog.GitLog) {
 	t.Helper()
 	got, want := streamIDs(t, stream), logIDs(t, l)
 	if strings.Join(got, " ") != strings.Join(want, " ") {

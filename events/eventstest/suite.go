@@ -12,11 +12,19 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
+// Log is what the suite checks: the readers' contract (events.Log) and
+// appending a commit's worth of changes, as the writer does.
+type Log interface {
+	events.Log
+	Append(ctx context.Context, b gitlog.Batch) ([]events.Event, events.Cursor, error)
+}
+
 // Run checks the Log contract on fresh logs made by newLog.
-func Run(t *testing.T, newLog func(t *testing.T) events.Log) {
+func Run(t *testing.T, newLog func(t *testing.T) Log) {
 	t.Run("Empty", func(t *testing.T) {
 		l := newLog(t)
 		h, err := l.Head()
@@ -132,12 +140,12 @@ func post(id, title, status string) string {
 	return "---\nid: " + id + "\ntitle: " + title + "\nstatus: " + status + "\ncreated_at: 2026-01-02T03:04:05Z\n---\nBody\n"
 }
 
-func batch(parent string, changes ...repo.Change) events.Batch {
-	return events.Batch{Parent: parent, Changes: changes, Message: "change\n\nChronicle-Actor: ann@example.org\n",
+func batch(parent string, changes ...repo.Change) gitlog.Batch {
+	return gitlog.Batch{Parent: parent, Changes: changes, Message: "change\n\nChronicle-Actor: ann@example.org\n",
 		Author: repo.Signature{Name: "Ann", Email: "ann@example.org", When: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}}
 }
 
-func appendOK(t *testing.T, l events.Log, parent string, changes ...repo.Change) ([]events.Event, events.Cursor) {
+func appendOK(t *testing.T, l Log, parent string, changes ...repo.Change) ([]events.Event, events.Cursor) {
 	t.Helper()
 	evs, cur, err := l.Append(context.Background(), batch(parent, changes...))
 	must(t, err)

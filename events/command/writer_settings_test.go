@@ -1,4 +1,4 @@
-package events_test
+package command_test
 
 import (
 	"context"
@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -19,18 +20,18 @@ func TestInvalidStoredSettingsCountAsDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	l := events.NewGitLog(r, events.NewDeriver(r, quiet))
-	if _, _, err := l.Append(context.Background(), events.Batch{Message: "by hand\n",
+	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
+	if _, _, err := l.Append(context.Background(), gitlog.Batch{Message: "by hand\n",
 		Changes: []repo.Change{{Path: content.SettingsPath, Data: []byte("title: Mine\nposts_per_page: -3\n")}},
 		Author:  repo.Signature{Name: "A", Email: "a@example.org", When: time.Unix(1700000000, 0)}}); err != nil {
 		t.Fatal(err)
 	}
-	w := events.NewWriter(l, events.NewDeriver(r, quiet), quiet, events.WriterConfig{})
+	w := command.NewWriter(l, gitlog.NewDeriver(r, quiet), quiet, command.WriterConfig{})
 	s, _, err := w.Settings()
 	if err != nil || s.Title != content.DefaultSettings().Title {
 		t.Fatalf("settings %+v, %v", s, err)
 	}
-	if _, err := w.EditSettings(context.Background(), events.Actor{Name: "A", Email: "a@example.org"}, "", func(cur content.Settings) (content.Settings, error) {
+	if _, err := w.EditSettings(context.Background(), command.Actor{Name: "A", Email: "a@example.org"}, "", func(cur content.Settings) (content.Settings, error) {
 		cur.Tagline = "Fixed"
 		return cur, nil
 	}); err != nil {

@@ -1,4 +1,4 @@
-package events_test
+package command_test
 
 import (
 	"context"
@@ -12,14 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // seed makes a repository holding n posts, sharded by year as the writer
 // does (posts/<year>/<slug>.md), and returns a writer over it.
-func seed(b *testing.B, n int) (*events.Writer, *repo.Repo, []string) {
+func seed(b *testing.B, n int) (*command.Writer, *repo.Repo, []string) {
 	b.Helper()
 	if testing.Short() {
 		n /= 100 // `make test` only checks that the benchmarks run
@@ -41,8 +42,8 @@ func seed(b *testing.B, n int) (*events.Writer, *repo.Repo, []string) {
 		Author: repo.Signature{Name: "Seed", Email: "seed@example.org"}}); err != nil {
 		b.Fatal(err)
 	}
-	l := events.NewGitLog(r, events.NewDeriver(r, quiet))
-	w := events.NewWriter(l, events.NewDeriver(r, quiet), quiet, events.WriterConfig{})
+	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
+	w := command.NewWriter(l, gitlog.NewDeriver(r, quiet), quiet, command.WriterConfig{})
 	if err := w.Sync(); err != nil {
 		b.Fatal(err)
 	}
@@ -72,8 +73,8 @@ func BenchmarkAppend(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				_, err := w.CreatePost(context.Background(), events.Actor{Email: "bench@example.org"},
-					events.PostInput{Title: fmt.Sprintf("Bench %d", i), Content: "Body\n", Categories: []string{"news"}})
+				_, err := w.CreatePost(context.Background(), command.Actor{Email: "bench@example.org"},
+					command.PostInput{Title: fmt.Sprintf("Bench %d", i), Content: "Body\n", Categories: []string{"news"}})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -89,8 +90,8 @@ func BenchmarkAppend(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				id := ids[rng.Intn(len(ids))]
 				start := time.Now()
-				_, err := w.UpdatePost(context.Background(), events.Actor{Email: "bench@example.org"}, id, "",
-					events.PostInput{Title: fmt.Sprintf("Edited %d", i), Content: fmt.Sprintf("Edit %d\n", i), Status: content.Published, Categories: []string{"news"}})
+				_, err := w.UpdatePost(context.Background(), command.Actor{Email: "bench@example.org"}, id, "",
+					command.PostInput{Title: fmt.Sprintf("Edited %d", i), Content: fmt.Sprintf("Edit %d\n", i), Status: content.Published, Categories: []string{"news"}})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,13 +1,10 @@
-package events
+package command
 
 import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
@@ -75,22 +72,22 @@ func pushFixture() *index {
 	return ix
 }
 
-func blob(data string) repo.Hash { return plumbing.ComputeHash(plumbing.BlobObject, []byte(data)) }
+func blob(data string) repo.Hash { return repo.BlobHash([]byte(data)) }
 
 func add(path, data string) repo.PushedFile {
-	return repo.PushedFile{Path: path, New: blob(data), Mode: filemode.Regular, Size: int64(len(data)), Data: []byte(data)}
+	return repo.PushedFile{Path: path, New: blob(data), Mode: repo.ModeRegular, Size: int64(len(data)), Data: []byte(data)}
 }
 
 func del(path string) repo.PushedFile { return repo.PushedFile{Path: path, Old: blob(path)} }
 
 func commit(n int, files ...repo.PushedFile) repo.PushedCommit {
-	h := plumbing.NewHash(fmt.Sprintf("%x", sha256.Sum256([]byte(fmt.Sprint(n))))[:40])
+	h := repo.ParseHash(fmt.Sprintf("%x", sha256.Sum256([]byte(fmt.Sprint(n))))[:40])
 	return repo.PushedCommit{Hash: h, Changes: files}
 }
 
 func TestCheckPushRefuses(t *testing.T) {
 	post := "---\ntitle: Fine\n---\nBody\n"
-	withMode := func(f repo.PushedFile, m filemode.FileMode) repo.PushedFile { f.Mode = m; return f }
+	withMode := func(f repo.PushedFile, m repo.FileMode) repo.PushedFile { f.Mode = m; return f }
 	editor := PushRequest{Pusher: "ed@example.org"}
 	admin := PushRequest{Pusher: "admin@example.org", Admin: true}
 	for _, tc := range []struct {
@@ -108,11 +105,11 @@ func TestCheckPushRefuses(t *testing.T) {
 		{"GIT~1", editor, []repo.PushedCommit{commit(1, add("posts/GIT~1/hooks.md", post))}, "git's own folder"},
 		{"trailing dot", editor, []repo.PushedCommit{commit(1, add("posts/2026./x.md", post))}, "ends in a dot or space"},
 		{"dot dot", editor, []repo.PushedCommit{commit(1, add("posts/../x.md", post))}, `".." segment`},
-		{"symlink", editor, []repo.PushedCommit{commit(1, withMode(add("posts/2026/link.md", post), filemode.Symlink))},
+		{"symlink", editor, []repo.PushedCommit{commit(1, withMode(add("posts/2026/link.md", post), repo.ModeSymlink))},
 			"posts/2026/link.md: is a symbolic link"},
-		{"executable", editor, []repo.PushedCommit{commit(1, withMode(add("posts/2026/run.md", post), filemode.Executable))},
+		{"executable", editor, []repo.PushedCommit{commit(1, withMode(add("posts/2026/run.md", post), repo.ModeExecutable))},
 			"posts/2026/run.md: is executable"},
-		{"gitlink", editor, []repo.PushedCommit{commit(1, repo.PushedFile{Path: "posts/2026/sub.md", New: blob("c"), Mode: filemode.Submodule})},
+		{"gitlink", editor, []repo.PushedCommit{commit(1, repo.PushedFile{Path: "posts/2026/sub.md", New: blob("c"), Mode: repo.ModeSubmodule})},
 			"posts/2026/sub.md: is a submodule"},
 		{"editor deletes the settings", editor, []repo.PushedCommit{commit(1, del(content.SettingsPath))},
 			"site/settings.yaml: only an admin may delete the settings; ed@example.org is not one"},

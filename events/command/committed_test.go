@@ -1,17 +1,20 @@
-package events_test
+package command_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -21,14 +24,14 @@ import (
 // one letter of NameProblem's, a category whose name has no letter or has
 // a tab, media metadata whose id has a dot. It returns what derivation
 // makes of that history, one line per event.
-func oldHistory(t *testing.T) (*events.GitLog, []string) {
+func oldHistory(t *testing.T) (*gitlog.GitLog, []string) {
 	t.Helper()
 	r, err := repo.Open(filepath.Join(t.TempDir(), "site.git"), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	l := events.NewGitLog(r, events.NewDeriver(r, quiet))
+	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
 	longID := strings.Repeat("x", 70)
 	sha := strings.Repeat("ab", 32)
 	when := time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)
@@ -54,7 +57,7 @@ func oldHistory(t *testing.T) (*events.GitLog, []string) {
 		},
 	} {
 		sig := repo.Signature{Name: "Ed", Email: "ed@example.org", When: when.Add(time.Duration(i) * 24 * time.Hour)}
-		_, cur, err := l.Append(context.Background(), events.Batch{Parent: parent, Changes: changes, Message: fmt.Sprintf("old commit %d\n", i+1), Author: sig})
+		_, cur, err := l.Append(context.Background(), gitlog.Batch{Parent: parent, Changes: changes, Message: fmt.Sprintf("old commit %d\n", i+1), Author: sig})
 		if err != nil {
 			t.Fatal(i, err)
 		}
@@ -112,13 +115,13 @@ func TestOldHistoryDerivesAsBefore(t *testing.T) {
 // already can still be edited (a post keeps its id) and is found.
 func TestNewWritesFollowTheStricterRules(t *testing.T) {
 	l, _ := oldHistory(t)
-	w := events.NewWriter(l, events.NewDeriver(l.Repo(), quiet), quiet, events.WriterConfig{})
+	w := command.NewWriter(l, gitlog.NewDeriver(l.Repo(), quiet), quiet, command.WriterConfig{})
 	ctx := context.Background()
-	ed := events.Actor{Name: "Ed", Email: "ed@example.org"}
+	ed := command.Actor{Name: "Ed", Email: "ed@example.org"}
 	var ve *content.ValidationError
 
 	for _, tags := range [][]string{{"Go\tlang"}, {"---"}} {
-		if _, err := w.CreatePost(ctx, ed, events.PostInput{Title: "New", Tags: tags}); !errors.As(err, &ve) {
+		if _, err := w.CreatePost(ctx, ed, command.PostInput{Title: "New", Tags: tags}); !errors.As(err, &ve) {
 			t.Errorf("new post with tags %q: %v, want a validation error", tags, err)
 		}
 	}
@@ -132,7 +135,7 @@ func TestNewWritesFollowTheStricterRules(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the old post is not found by the writer: %v", err)
 	}
-	if _, err := w.UpdatePost(ctx, ed, "hello.world", p.Blob, events.PostInput{Title: "Hello, edited", Content: p.Content,
+	if _, err := w.UpdatePost(ctx, ed, "hello.world", p.Blob, command.PostInput{Title: "Hello, edited", Content: p.Content,
 		Status: p.Status, Categories: p.Categories, Tags: []string{"Go"}}); err != nil {
 		t.Fatalf("editing the old post: %v", err)
 	}
@@ -149,3 +152,5 @@ func TestNewWritesFollowTheStricterRules(t *testing.T) {
 		t.Fatalf("describing the old media item: %v", err)
 	}
 }
+
+var quiet = slog.New(slog.DiscardHandler)

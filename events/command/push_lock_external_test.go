@@ -1,4 +1,4 @@
-package events_test
+package command_test
 
 import (
 	"context"
@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 	"github.com/chronicle-cms/chronicle/repo/lfs"
@@ -23,7 +24,7 @@ import (
 // pushOfPictures makes a repository with one post on main and a commit
 // after it (main left before it, as a push's pre-receive sees it) adding
 // n pictures by Git LFS pointers, their objects in the LFS store.
-func pushOfPictures(t *testing.T, n int) (w *events.Writer, r *repo.Repo, lfsDir string, u events.PushUpdate) {
+func pushOfPictures(t *testing.T, n int) (w *command.Writer, r *repo.Repo, lfsDir string, u command.PushUpdate) {
 	t.Helper()
 	r, err := repo.Open(filepath.Join(t.TempDir(), "site.git"), quiet)
 	if err != nil {
@@ -55,12 +56,12 @@ func pushOfPictures(t *testing.T, n int) (w *events.Writer, r *repo.Repo, lfsDir
 	if out, err := exec.Command("git", "--git-dir", r.Dir(), "update-ref", repo.MainRef, old.String(), pushed.String()).CombinedOutput(); err != nil {
 		t.Fatalf("update-ref: %v %s", err, out)
 	}
-	l := events.NewGitLog(r, events.NewDeriver(r, quiet))
-	w = events.NewWriter(l, events.NewDeriver(r, quiet), quiet, events.WriterConfig{LFSDir: lfsDir})
+	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
+	w = command.NewWriter(l, gitlog.NewDeriver(r, quiet), quiet, command.WriterConfig{LFSDir: lfsDir})
 	if err := w.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	return w, r, lfsDir, events.PushUpdate{Ref: repo.MainRef, Old: old, New: pushed}
+	return w, r, lfsDir, command.PushUpdate{Ref: repo.MainRef, Old: old, New: pushed}
 }
 
 func png(data []byte) (content.ImageInfo, error) {
@@ -82,7 +83,7 @@ func TestPushInspectionDoesNotBlockAPIWrites(t *testing.T) {
 	}
 	pushDone := make(chan error, 1)
 	go func() {
-		refusals, err := w.ValidatePush(context.Background(), events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: "ed@example.org", Image: slow})
+		refusals, err := w.ValidatePush(context.Background(), command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Image: slow})
 		// The API write moved main: the push cannot land any more, and
 		// says so (git's ref update would refuse it anyway).
 		if err == nil && (len(refusals) != 1 || !strings.Contains(refusals[0], "main moved since you fetched")) {
@@ -93,7 +94,7 @@ func TestPushInspectionDoesNotBlockAPIWrites(t *testing.T) {
 	<-started
 	writeDone := make(chan error, 1)
 	go func() {
-		_, err := w.CreatePost(context.Background(), events.Actor{Email: "api@example.org"}, events.PostInput{Title: "During a push", Status: content.Draft})
+		_, err := w.CreatePost(context.Background(), command.Actor{Email: "api@example.org"}, command.PostInput{Title: "During a push", Status: content.Draft})
 		writeDone <- err
 	}()
 	select {
@@ -121,7 +122,7 @@ func TestPushCheckStopsWhenCancelled(t *testing.T) {
 		cancel()
 		return png(data)
 	}
-	_, err := w.ValidatePush(ctx, events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: "ed@example.org", Image: inspect})
+	_, err := w.ValidatePush(ctx, command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Image: inspect})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err %v, want context.Canceled", err)
 	}
@@ -136,7 +137,7 @@ func TestPushReadsEachObjectOnce(t *testing.T) {
 	w, _, lfsDir, u := pushOfPictures(t, 3)
 	var calls atomic.Int32
 	count := func(data []byte) (content.ImageInfo, error) { calls.Add(1); return png(data) }
-	req := events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: "ed@example.org", Image: count}
+	req := command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Image: count}
 	for i := 0; i < 2; i++ {
 		if refusals, err := w.ValidatePush(context.Background(), req); err != nil || len(refusals) > 0 {
 			t.Fatalf("push %d: %v %q", i, err, refusals)
@@ -166,11 +167,11 @@ func TestPushReadsEachObjectOnce(t *testing.T) {
 func TestConcurrentPushesOfOneCommitKeepItsPusher(t *testing.T) {
 	now := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
 	w, r, lfsDir, u := pushOfPictures(t, 1)
-	w = events.NewWriter(events.NewGitLog(r, events.NewDeriver(r, quiet)), events.NewDeriver(r, quiet), quiet,
-		events.WriterConfig{LFSDir: lfsDir, Now: func() time.Time { return now }})
-	push := func(pusher string, u events.PushUpdate) []string {
+	w = command.NewWriter(gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet)), gitlog.NewDeriver(r, quiet), quiet,
+		command.WriterConfig{LFSDir: lfsDir, Now: func() time.Time { return now }})
+	push := func(pusher string, u command.PushUpdate) []string {
 		t.Helper()
-		refusals, err := w.ValidatePush(context.Background(), events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: pusher, Image: png})
+		refusals, err := w.ValidatePush(context.Background(), command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: pusher, Image: png})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +179,7 @@ func TestConcurrentPushesOfOneCommitKeepItsPusher(t *testing.T) {
 	}
 	noted := func() string {
 		t.Helper()
-		notes, err := r.Ref(events.PushNotesRef)
+		notes, err := r.Ref(gitlog.PushNotesRef)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,15 +223,15 @@ func TestConcurrentPushesOfOneCommitKeepItsPusher(t *testing.T) {
 func TestAPushThatNeverLandedIsReleased(t *testing.T) {
 	now := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
 	_, r, lfsDir, u := pushOfPictures(t, 1)
-	w := events.NewWriter(events.NewGitLog(r, events.NewDeriver(r, quiet)), events.NewDeriver(r, quiet), quiet,
-		events.WriterConfig{LFSDir: lfsDir, Now: func() time.Time { return now }})
-	req := func(pusher string) events.PushRequest {
-		return events.PushRequest{Updates: []events.PushUpdate{u}, Pusher: pusher, Image: png}
+	w := command.NewWriter(gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet)), gitlog.NewDeriver(r, quiet), quiet,
+		command.WriterConfig{LFSDir: lfsDir, Now: func() time.Time { return now }})
+	req := func(pusher string) command.PushRequest {
+		return command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: pusher, Image: png}
 	}
 	if got, err := w.ValidatePush(context.Background(), req("ann@example.org")); err != nil || len(got) > 0 {
 		t.Fatalf("first push: %v %q", err, got)
 	}
-	now = now.Add(events.PushHold + time.Second)
+	now = now.Add(command.PushHold + time.Second)
 	if got, err := w.ValidatePush(context.Background(), req("bob@example.org")); err != nil || len(got) > 0 {
 		t.Fatalf("after the hold: %v %q", err, got)
 	}

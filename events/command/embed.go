@@ -1,15 +1,17 @@
-package events
+package command
 
 import (
 	"context"
 
+	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // RecordEmbed commits what a post's embed URL resolved to.
 func (w *Writer) RecordEmbed(ctx context.Context, postID string, e content.Embed) error {
-	_, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	_, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		if _, ok := w.idx.posts[postID]; !ok {
 			return nil, nil // deleted meanwhile: nothing to record
 		}
@@ -17,7 +19,7 @@ func (w *Writer) RecordEmbed(ctx context.Context, postID string, e content.Embed
 		if err != nil {
 			return nil, err
 		}
-		return w.batch(Actor{Name: "Chronicle", Email: "chronicle@localhost"}, "post/"+postID, string(EmbedResolved),
+		return w.batch(Actor{Name: "Chronicle", Email: "chronicle@localhost"}, "post/"+postID, string(events.EmbedResolved),
 			"Resolve embed "+quote(e.URL), repo.Change{Path: content.EmbedPath(postID), Data: data}), nil
 	})
 	return err

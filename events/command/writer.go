@@ -1,8 +1,9 @@
-package events
+package command
 
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-
+	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -59,8 +60,8 @@ type PostInput struct {
 // cursor just after them (wait for projections to reach it for
 // read-your-writes).
 type Written struct {
-	Events []Event
-	Cursor Cursor
+	Events []events.Event
+	Cursor events.Cursor
 	Post   *content.Post
 	// Version is the resource's version after the write, for categories,
 	// settings, profile and media: the git blob of its file ("" when the
@@ -71,18 +72,18 @@ type Written struct {
 
 // BlobVersion is the version (ETag) of a content file: its git blob id,
 // which is what If-Match is checked against.
-func BlobVersion(data []byte) string { return plumbing.ComputeHash(plumbing.BlobObject, data).String() }
+func BlobVersion(data []byte) string { return repo.BlobHash(data).String() }
 
 // Writer turns editors' commands into commits. It is the only writer of the
 // repository inside the process; it keeps an index of the head (ids, slugs,
 // paths, versions) to check commands without scanning the tree, and brings
 // it up to date whenever main moved outside it (a push, the git CLI).
 type Writer struct {
-	log      *GitLog
-	deriver  *Deriver
+	log      *gitlog.GitLog
+	deriver  *gitlog.Deriver
 	logger   *slog.Logger
 	now      func() time.Time
-	onCommit func(Cursor)
+	onCommit func(events.Cursor)
 	observe  func(time.Duration, int)
 	lfsDir   string
 
@@ -119,8 +120,8 @@ type indexedMedia struct {
 
 // WriterConfig configures a Writer.
 type WriterConfig struct {
-	Now      func() time.Time // defaults to time.Now
-	OnCommit func(Cursor)     // called after every commit, e.g. to wake the outbox
+	Now      func() time.Time    // defaults to time.Now
+	OnCommit func(events.Cursor) // called after every commit, e.g. to wake the outbox
 	// Observe, if set, gets the duration of each successful append and the
 	// number of events it produced.
 	Observe func(d time.Duration, events int)
@@ -129,12 +130,12 @@ type WriterConfig struct {
 }
 
 // NewWriter returns a writer appending to l.
-func NewWriter(l *GitLog, d *Deriver, logger *slog.Logger, cfg WriterConfig) *Writer {
+func NewWriter(l *gitlog.GitLog, d *gitlog.Deriver, logger *slog.Logger, cfg WriterConfig) *Writer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.OnCommit == nil {
-		cfg.OnCommit = func(Cursor) {}
+		cfg.OnCommit = func(events.Cursor) {}
 	}
 	if cfg.Observe == nil {
 		cfg.Observe = func(time.Duration, int) {}
@@ -199,7 +200,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 	}
 	for id := range mediaIDs {
 		delete(w.idx.media, id)
-		m, described, err := w.deriver.readMediaItem(head, id, false)
+		m, described, err := w.deriver.ReadMediaItem(head, id, false)
 		if err != nil {
 			return head, fmt.Errorf("index media %s: %w", id, err)
 		}
@@ -246,7 +247,7 @@ func (w *Writer) Sync() error {
 
 // command runs build against an up-to-date index and commits its changes,
 // retrying when main moved outside the daemon between the two.
-func (w *Writer) command(ctx context.Context, build func(head repo.Hash) (*Batch, error)) (Written, error) {
+func (w *Writer) command(ctx context.Context, build func(head repo.Hash) (*gitlog.Batch, error)) (Written, error) {
 	start := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -275,13 +276,13 @@ func (w *Writer) command(ctx context.Context, build func(head repo.Hash) (*Batch
 	}
 }
 
-func (w *Writer) batch(actor Actor, subject, event, summary string, changes ...repo.Change) *Batch {
-	msg := fmt.Sprintf("%s\n\n%s: %s\n%s: %s\n%s: %s\n", summary, TrailerEvent, event, TrailerSubject, subject, TrailerActor, actor.Email)
+func (w *Writer) batch(actor Actor, subject, event, summary string, changes ...repo.Change) *gitlog.Batch {
+	msg := fmt.Sprintf("%s\n\n%s: %s\n%s: %s\n%s: %s\n", summary, gitlog.TrailerEvent, event, gitlog.TrailerSubject, subject, gitlog.TrailerActor, actor.Email)
 	name := actor.Name
 	if name == "" {
 		name = actor.Email
 	}
-	return &Batch{Changes: changes, Message: msg, Author: repo.Signature{Name: name, Email: actor.Email, When: w.now()}}
+	return &gitlog.Batch{Changes: changes, Message: msg, Author: repo.Signature{Name: name, Email: actor.Email, When: w.now()}}
 }
 
 func quote(s string) string {
@@ -294,7 +295,7 @@ func quote(s string) string {
 // CreatePost commits a new post.
 func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Written, error) {
 	var id string
-	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		now := w.now().UTC().Truncate(time.Second)
 		id = w.newPostID()
 		p := content.Post{ID: id, CreatedAt: now, UpdatedAt: now}
@@ -312,7 +313,7 @@ func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Wri
 		if err != nil {
 			return nil, err
 		}
-		return w.batch(actor, "post/"+id, string(PostCreated), "Create post "+quote(p.Title),
+		return w.batch(actor, "post/"+id, string(events.PostCreated), "Create post "+quote(p.Title),
 			repo.Change{Path: p.Path, Data: data}), nil
 	})
 	if err != nil {
@@ -335,7 +336,7 @@ func (w *Writer) UpdatePost(ctx context.Context, actor Actor, id, ifMatch string
 // Written.Post is the current state.
 func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, edit func(cur content.Post) (PostInput, error)) (Written, error) {
 	var unchanged *content.Post
-	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		unchanged = nil
 		cur, err := w.current(head, id, ifMatch)
 		if err != nil {
@@ -364,7 +365,7 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 		if p.Slug != cur.Slug {
 			p.Path = w.freePath(path.Join(path.Dir(cur.Path), p.Slug+".md"))
 		}
-		if samePost(cur, &p) && p.Path == cur.Path {
+		if gitlog.SamePost(cur, &p) && p.Path == cur.Path {
 			unchanged = cur
 			return nil, nil // nothing changed: no commit, no event
 		}
@@ -377,12 +378,12 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 		if p.Path != cur.Path {
 			changes = append(changes, repo.Change{Path: cur.Path, Delete: true})
 		}
-		typ := PostUpdated
+		typ := events.PostUpdated
 		switch {
 		case cur.Status != content.Published && p.Status == content.Published:
-			typ = PostPublished
+			typ = events.PostPublished
 		case cur.Status == content.Published && p.Status != content.Published:
-			typ = PostUnpublished
+			typ = events.PostUnpublished
 		}
 		return w.batch(actor, "post/"+id, string(typ), "Update post "+quote(p.Title), changes...), nil
 	})
@@ -398,7 +399,7 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 
 // DeletePost removes a post's file.
 func (w *Writer) DeletePost(ctx context.Context, actor Actor, id, ifMatch string) (Written, error) {
-	return w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	return w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		cur, err := w.current(head, id, ifMatch)
 		if err != nil {
 			return nil, err
@@ -409,7 +410,7 @@ func (w *Writer) DeletePost(ctx context.Context, actor Actor, id, ifMatch string
 		} else if !emb.IsZero() {
 			changes = append(changes, repo.Change{Path: content.EmbedPath(id), Delete: true}) // its resolved embed goes too
 		}
-		return w.batch(actor, "post/"+id, string(PostDeleted), "Delete post "+quote(cur.Title), changes...), nil
+		return w.batch(actor, "post/"+id, string(events.PostDeleted), "Delete post "+quote(cur.Title), changes...), nil
 	})
 }
 
@@ -432,7 +433,7 @@ func (w *Writer) current(head repo.Hash, id, ifMatch string) (*content.Post, err
 	if !matches(ifMatch, e.blob) {
 		return nil, fmt.Errorf("post %s: %w", id, ErrStale)
 	}
-	p, err := w.deriver.readPost(e.path, fromHex(e.blob), head)
+	p, err := w.deriver.ReadPost(e.path, repo.ParseHash(e.blob), head)
 	if err != nil {
 		return nil, err
 	}
@@ -445,8 +446,8 @@ func (w *Writer) current(head repo.Hash, id, ifMatch string) (*content.Post, err
 func (w *Writer) withPost(res Written, id string) (Written, error) {
 	for _, e := range res.Events {
 		if e.Subject == "post/"+id {
-			var d PostData
-			if err := jsonUnmarshal(e.Data, &d); err != nil {
+			var d events.PostData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
 				return res, err
 			}
 			res.Post = &d.Post
@@ -570,14 +571,14 @@ func (w *Writer) PutCategory(ctx context.Context, actor Actor, c content.Categor
 func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch string, edit func(cur content.Category, exists bool) (content.Category, error)) (Written, bool, error) {
 	created := false
 	version := ""
-	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		blob, exists := w.idx.categories[slug]
 		if !matches(ifMatch, blob) {
 			return nil, fmt.Errorf("category %s: %w", slug, ErrStale)
 		}
 		cur := content.Category{Slug: slug}
 		if exists {
-			b, err := w.log.Repo().ReadBlob(fromHex(blob))
+			b, err := w.log.Repo().ReadBlob(repo.ParseHash(blob))
 			if err != nil {
 				return nil, fmt.Errorf("read category %s: %w", slug, err)
 			}
@@ -602,9 +603,9 @@ func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch st
 			return nil, nil // nothing changed: no commit, no event
 		}
 		created = !exists
-		typ, verb := CategoryUpdated, "Update"
+		typ, verb := events.CategoryUpdated, "Update"
 		if created {
-			typ, verb = CategoryCreated, "Create"
+			typ, verb = events.CategoryCreated, "Create"
 		}
 		return w.batch(actor, "category/"+slug, string(typ), verb+" category "+quote(c.Name),
 			repo.Change{Path: content.CategoryPath(slug), Data: data}), nil
@@ -625,7 +626,7 @@ func (w *Writer) Category(slug string) (content.Category, string, error) {
 	if !ok {
 		return content.Category{}, "", fmt.Errorf("category %s: %w", slug, ErrNotFound)
 	}
-	b, err := w.log.Repo().ReadBlob(fromHex(blob))
+	b, err := w.log.Repo().ReadBlob(repo.ParseHash(blob))
 	if err != nil {
 		return content.Category{}, "", fmt.Errorf("read category %s: %w", slug, err)
 	}
@@ -635,7 +636,7 @@ func (w *Writer) Category(slug string) (content.Category, string, error) {
 
 // DeleteCategory removes a category no post uses.
 func (w *Writer) DeleteCategory(ctx context.Context, actor Actor, slug, ifMatch string) (Written, error) {
-	return w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	return w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		blob, ok := w.idx.categories[slug]
 		if !ok {
 			return nil, fmt.Errorf("category %s: %w", slug, ErrNotFound)
@@ -652,7 +653,7 @@ func (w *Writer) DeleteCategory(ctx context.Context, actor Actor, slug, ifMatch 
 		if n > 0 {
 			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("category %q is used by %s: remove it from them first", slug, plural(n, "post"))}
 		}
-		return w.batch(actor, "category/"+slug, string(CategoryDeleted), "Delete category "+quote(slug),
+		return w.batch(actor, "category/"+slug, string(events.CategoryDeleted), "Delete category "+quote(slug),
 			repo.Change{Path: content.CategoryPath(slug), Delete: true}), nil
 	})
 }
@@ -669,7 +670,7 @@ func (w *Writer) CategoryVersion(slug string) (string, error) {
 
 // PutSettings replaces site/settings.yaml; ifMatch as in EditSettings.
 func (w *Writer) PutSettings(ctx context.Context, actor Actor, ifMatch string, s content.Settings) (Written, error) {
-	return w.editSiteFile(ctx, actor, content.SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func([]byte) ([]byte, error) {
+	return w.editSiteFile(ctx, actor, content.SettingsPath, ifMatch, "site/settings", events.SettingsChanged, "Change settings", func([]byte) ([]byte, error) {
 		if err := content.ValidateSettings(&s).Err(""); err != nil {
 			return nil, err
 		}
@@ -682,7 +683,7 @@ func (w *Writer) PutSettings(ctx context.Context, actor Actor, ifMatch string, s
 // lock as EditPost does. ifMatch, when not empty, must be the file's
 // current version. Written.Version is the version after.
 func (w *Writer) EditSettings(ctx context.Context, actor Actor, ifMatch string, edit func(cur content.Settings) (content.Settings, error)) (Written, error) {
-	return w.editSiteFile(ctx, actor, content.SettingsPath, ifMatch, "site/settings", SettingsChanged, "Change settings", func(cur []byte) ([]byte, error) {
+	return w.editSiteFile(ctx, actor, content.SettingsPath, ifMatch, "site/settings", events.SettingsChanged, "Change settings", func(cur []byte) ([]byte, error) {
 		s := w.settingsOf(cur)
 		s, err := edit(s)
 		if err != nil {
@@ -697,7 +698,7 @@ func (w *Writer) EditSettings(ctx context.Context, actor Actor, ifMatch string, 
 
 // PutProfile replaces site/profile.yaml; ifMatch as in EditSettings.
 func (w *Writer) PutProfile(ctx context.Context, actor Actor, ifMatch string, p content.Profile) (Written, error) {
-	return w.editSiteFile(ctx, actor, content.ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func([]byte) ([]byte, error) {
+	return w.editSiteFile(ctx, actor, content.ProfilePath, ifMatch, "site/profile", events.ProfileChanged, "Change profile", func([]byte) ([]byte, error) {
 		if err := content.ValidateProfile(&p).Err(""); err != nil {
 			return nil, err
 		}
@@ -707,7 +708,7 @@ func (w *Writer) PutProfile(ctx context.Context, actor Actor, ifMatch string, p 
 
 // EditProfile is EditSettings for site/profile.yaml.
 func (w *Writer) EditProfile(ctx context.Context, actor Actor, ifMatch string, edit func(cur content.Profile) (content.Profile, error)) (Written, error) {
-	return w.editSiteFile(ctx, actor, content.ProfilePath, ifMatch, "site/profile", ProfileChanged, "Change profile", func(cur []byte) ([]byte, error) {
+	return w.editSiteFile(ctx, actor, content.ProfilePath, ifMatch, "site/profile", events.ProfileChanged, "Change profile", func(cur []byte) ([]byte, error) {
 		p, err := edit(w.profileOf(cur))
 		if err != nil {
 			return nil, err
@@ -721,9 +722,9 @@ func (w *Writer) EditProfile(ctx context.Context, actor Actor, ifMatch string, e
 
 // editSiteFile rewrites one site file from its current bytes (nil when
 // absent) under the writer's lock; an unchanged file is not committed.
-func (w *Writer) editSiteFile(ctx context.Context, actor Actor, file, ifMatch, subject string, typ Type, summary string, edit func(cur []byte) ([]byte, error)) (Written, error) {
+func (w *Writer) editSiteFile(ctx context.Context, actor Actor, file, ifMatch, subject string, typ events.Type, summary string, edit func(cur []byte) ([]byte, error)) (Written, error) {
 	version := ""
-	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		cur, blob, err := w.siteFile(head, file)
 		if err != nil {
 			return nil, err
@@ -833,7 +834,7 @@ func plural(n int, noun string) string {
 // UploadMedia commits a new media item whose bytes are already durable in
 // the LFS store: its metadata file and its LFS pointer, one commit.
 func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m content.Media) (Written, content.Media, error) {
-	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		m.ID = w.newPostID()
 		m.UploadedAt = w.now().UTC().Truncate(time.Second)
 		if err := content.ValidateMediaText(m.Alt, m.Caption).Err(""); err != nil {
@@ -851,7 +852,7 @@ func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m content.Media) 
 		} else if attrs.IsZero() {
 			changes = append(changes, repo.Change{Path: content.GitAttributesPath, Data: []byte(content.GitAttributes)})
 		}
-		return w.batch(actor, "media/"+m.ID, string(MediaUploaded), "Upload "+quote(name), changes...), nil
+		return w.batch(actor, "media/"+m.ID, string(events.MediaUploaded), "Upload "+quote(name), changes...), nil
 	})
 	return res, m, err
 }
@@ -866,7 +867,7 @@ func (w *Writer) UpdateMedia(ctx context.Context, actor Actor, id, ifMatch, alt,
 func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string, edit func(cur content.Media) (alt, caption string, err error)) (Written, content.Media, error) {
 	var m content.Media
 	version := ""
-	res, err := w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		e, ok := w.idx.media[id]
 		if !ok {
 			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
@@ -874,7 +875,7 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		if !matches(ifMatch, e.blob) {
 			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
 		}
-		cur, _, err := w.deriver.readMediaItem(head, id, true)
+		cur, _, err := w.deriver.ReadMediaItem(head, id, true)
 		if err != nil {
 			return nil, err
 		}
@@ -903,7 +904,7 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		if version == e.blob {
 			return nil, nil // nothing changed: no commit, no event
 		}
-		return w.batch(actor, "media/"+id, string(MediaUpdated), "Describe media "+id,
+		return w.batch(actor, "media/"+id, string(events.MediaUpdated), "Describe media "+id,
 			repo.Change{Path: content.MediaMetaPath(id), Data: data}), nil
 	})
 	res.Version = version
@@ -945,7 +946,7 @@ func (w *Writer) mediaDescription(head repo.Hash, id string, e indexedMedia, alt
 // DeleteMedia removes a media item from the site (history, and the LFS
 // store, keep its bytes).
 func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch string) (Written, error) {
-	return w.command(ctx, func(head repo.Hash) (*Batch, error) {
+	return w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		e, ok := w.idx.media[id]
 		if !ok {
 			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
@@ -962,7 +963,7 @@ func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch strin
 		} else if !pic.IsZero() {
 			changes = append(changes, repo.Change{Path: content.MediaFilePath(id, e.ext), Delete: true})
 		}
-		return w.batch(actor, "media/"+id, string(MediaDeleted), "Delete media "+id, changes...), nil
+		return w.batch(actor, "media/"+id, string(events.MediaDeleted), "Delete media "+id, changes...), nil
 	})
 }
 

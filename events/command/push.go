@@ -1,20 +1,17 @@
-package events
+package command
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
-	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // Limits on one push, all in one place. A push is checked as a whole
@@ -27,9 +24,6 @@ const (
 	MaxPushedFiles   = 5000     // changed files, summed over the push's commits
 	MaxPushedBytes   = 64 << 20 // bytes of new content, summed over the changed files
 	MaxPushedCommits = 5000     // commits in one push
-	// MaxMediaObject is the largest stored LFS object the checker reads to
-	// compare with pushed media metadata (uploads are smaller still).
-	MaxMediaObject = 256 << 20
 )
 
 var pushLimits = repo.PushLimits{File: MaxPushedFile, Commits: MaxPushedCommits, Files: MaxPushedFiles, Bytes: MaxPushedBytes}
@@ -213,22 +207,22 @@ func shortOrNone(h repo.Hash) string {
 type lfsObjects struct {
 	dir   string
 	image func([]byte) (content.ImageInfo, error)
-	seen  map[string]mediaObject // by oid/size
+	seen  map[string]gitlog.Picture // by oid/size
 }
 
 func newLFSObjects(dir string, image func([]byte) (content.ImageInfo, error)) *lfsObjects {
-	return &lfsObjects{dir: dir, image: image, seen: map[string]mediaObject{}}
+	return &lfsObjects{dir: dir, image: image, seen: map[string]gitlog.Picture{}}
 }
 
-func (o *lfsObjects) get(oid string, size int64) mediaObject {
+func (o *lfsObjects) get(oid string, size int64) gitlog.Picture {
 	key := fmt.Sprintf("%s/%d", oid, size)
 	if m, ok := o.seen[key]; ok {
 		return m
 	}
-	m := readObject(o.dir, o.image, oid, size)
-	if m.transient != nil {
+	m := gitlog.ReadPicture(o.dir, o.image, oid, size)
+	if m.Transient != nil {
 		// Refused for now, not for good: the pusher tries again.
-		m.problem = fmt.Sprintf("LFS object sha256:%s could not be checked on the server just now; nothing was changed: push again", oid[:12])
+		m.Problem = fmt.Sprintf("LFS object sha256:%s could not be checked on the server just now; nothing was changed: push again", oid[:12])
 		return m
 	}
 	o.seen[key] = m
@@ -263,8 +257,8 @@ func (o *lfsObjects) prefetch(ctx context.Context, commits []repo.PushedCommit, 
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("check the push's media: %w", err)
 			}
-			if m := o.get(oid, size); m.recordErr != nil && log != nil {
-				log.Warn("the facts of an LFS object could not be recorded; it will be read again", "oid", oid, "err", m.recordErr)
+			if m := o.get(oid, size); m.RecordErr != nil && log != nil {
+				log.Warn("the facts of an LFS object could not be recorded; it will be read again", "oid", oid, "err", m.RecordErr)
 			}
 		}
 	}
@@ -323,14 +317,14 @@ func (w *Writer) notePusher(ctx context.Context, commits []repo.PushedCommit, pu
 	r := w.log.Repo()
 	var changes []repo.Change
 	for _, c := range commits {
-		changes = append(changes, repo.Change{Path: c.Hash.String(), Data: []byte(TrailerPusher + ": " + pusher + "\n")})
+		changes = append(changes, repo.Change{Path: c.Hash.String(), Data: []byte(gitlog.TrailerPusher + ": " + pusher + "\n")})
 	}
 	for attempt := 0; ; attempt++ {
-		parent, err := r.Ref(PushNotesRef)
+		parent, err := r.Ref(gitlog.PushNotesRef)
 		if err != nil {
 			return err
 		}
-		_, err = r.Commit(ctx, repo.CommitRequest{Ref: PushNotesRef, Parent: parent, Changes: changes,
+		_, err = r.Commit(ctx, repo.CommitRequest{Ref: gitlog.PushNotesRef, Parent: parent, Changes: changes,
 			Message: "Notes added by Chronicle: pushed by " + pusher + "\n",
 			Author:  repo.Signature{Name: "Chronicle", Email: "chronicle@localhost", When: w.now()}})
 		if errors.Is(err, repo.ErrConflict) && attempt < 3 {
@@ -411,14 +405,14 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 				continue
 			}
 			switch f.Mode {
-			case filemode.Regular:
-			case filemode.Symlink:
+			case repo.ModeRegular:
+			case repo.ModeSymlink:
 				refuse("%s: is a symbolic link: content is regular files only (a link would make every clone read or write outside itself)", f.Path)
 				continue
-			case filemode.Executable:
+			case repo.ModeExecutable:
 				refuse("%s: is executable: content is regular files only; run `git update-index --chmod=-x %s` and commit again", f.Path, f.Path)
 				continue
-			case filemode.Submodule:
+			case repo.ModeSubmodule:
 				refuse("%s: is a submodule (gitlink): content is regular files only", f.Path)
 				continue
 			default:
@@ -500,11 +494,11 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 					continue
 				}
 				o := media.object(ptr.OID, ptr.Size)
-				if o.problem != "" {
-					refuse("%s: %s", f.Path, o.problem)
+				if o.Problem != "" {
+					refuse("%s: %s", f.Path, o.Problem)
 					continue
 				}
-				if _, err := content.PictureMedia(content.Media{}, id, ext, ptr, o.info); err != nil {
+				if _, err := content.PictureMedia(content.Media{}, id, ext, ptr, o.Info); err != nil {
 					refuse("%s: %v", f.Path, err)
 				}
 			default:
@@ -647,69 +641,22 @@ func (mc *mediaCheck) items() []string {
 	return out
 }
 
-type mediaObject struct {
-	info      content.ImageInfo
-	problem   string // why the object cannot be media; "" if it can
-	recordErr error  // the sidecar could not be written (the answer stands)
-	// transient is a failure of this machine, not a fact of the object
-	// (a read error): nothing is recorded, and the caller tries again
-	// later rather than derive the picture as absent. What the image
-	// library says of the bytes is taken as their fact: the same bytes
-	// give the same answer on every node running the same libvips.
-	transient error
-}
-
 // object finds the stored object and reads what image it is.
-func (mc *mediaCheck) object(oid string, size int64) mediaObject { return mc.objects.get(oid, size) }
-
-// readObject reads what image an LFS object is, or why it cannot be one:
-// from its sidecar if it has one, else from its bytes, then recorded in
-// a sidecar so that no one reads them again.
-func readObject(lfsDir string, image func([]byte) (content.ImageInfo, error), oid string, size int64) mediaObject {
-	if !lfs.Exists(lfsDir, oid, size) {
-		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s (%d bytes) was never uploaded: push it with git lfs first", oid[:12], size)}
-	}
-	if f, ok := lfs.ReadFacts(lfsDir, oid, size); ok {
-		if f.Problem != "" {
-			return mediaObject{problem: f.Problem}
-		}
-		return mediaObject{info: content.ImageInfo{Type: f.Type, Ext: f.Ext, Width: f.Width, Height: f.Height}}
-	}
-	if image == nil || size > MaxMediaObject {
-		return mediaObject{problem: fmt.Sprintf("LFS object sha256:%s cannot be checked here: upload the picture through the API", oid[:12])}
-	}
-	data, err := os.ReadFile(lfs.ObjectPath(lfsDir, oid))
-	if err != nil {
-		return mediaObject{transient: fmt.Errorf("read LFS object sha256:%s: %w", oid[:12], err)}
-	}
-	facts := lfs.Facts{Size: size}
-	o := mediaObject{}
-	if info, err := image(data); err != nil {
-		o.problem = fmt.Sprintf("LFS object sha256:%s is not an accepted image: %v", oid[:12], err)
-		facts.Problem = o.problem
-	} else {
-		o.info = info
-		facts.Type, facts.Ext, facts.Width, facts.Height = info.Type, info.Ext, info.Width, info.Height
-	}
-	// Without the sidecar the bytes are read again next time: the caller
-	// logs why.
-	o.recordErr = lfs.Record(lfsDir, oid, facts)
-	return o
-}
+func (mc *mediaCheck) object(oid string, size int64) gitlog.Picture { return mc.objects.get(oid, size) }
 
 // metadata lists where media/<id>.yaml disagrees with its object: the
 // site serves the bytes with the type written here, so it must be the
 // bytes' own.
 func (mc *mediaCheck) metadata(m content.Media) []string {
 	o := mc.object(m.SHA256, m.Bytes)
-	if o.problem != "" {
-		return []string{"sha256: " + o.problem}
+	if o.Problem != "" {
+		return []string{"sha256: " + o.Problem}
 	}
 	var out []string
 	for _, d := range []struct {
 		field     string
 		got, want any
-	}{{"type", m.Type, o.info.Type}, {"ext", m.Ext, o.info.Ext}, {"width", m.Width, o.info.Width}, {"height", m.Height, o.info.Height}} {
+	}{{"type", m.Type, o.Info.Type}, {"ext", m.Ext, o.Info.Ext}, {"width", m.Width, o.Info.Width}, {"height", m.Height, o.Info.Height}} {
 		if d.got != d.want {
 			out = append(out, fmt.Sprintf("%s: %q does not match the stored picture, which has %q", d.field, fmt.Sprint(d.got), fmt.Sprint(d.want)))
 		}

@@ -1,4 +1,4 @@
-package events_test
+package gitlog_test
 
 import (
 	"context"
@@ -7,31 +7,31 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/eventstest"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func newGitLog(t *testing.T) *events.GitLog {
+func newGitLog(t *testing.T) *gitlog.GitLog {
 	r, err := repo.Open(filepath.Join(t.TempDir(), "site.git"), quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return events.NewGitLog(r, events.NewDeriver(r, quiet))
+	return gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
 }
 
 func TestGitLogContract(t *testing.T) {
-	eventstest.Run(t, func(t *testing.T) events.Log { return newGitLog(t) })
+	eventstest.Run(t, func(t *testing.T) eventstest.Log { return newGitLog(t) })
 }
 
 func TestRecentIsNewestFirst(t *testing.T) {
 	l := newGitLog(t)
 	parent := ""
 	for i, id := range []string{"a", "b", "c", "d"} {
-		_, cur, err := l.Append(context.Background(), events.Batch{Parent: parent, Message: "x\n",
+		_, cur, err := l.Append(context.Background(), gitlog.Batch{Parent: parent, Message: "x\n",
 			Changes: []repo.Change{{Path: "posts/" + id + ".md", Data: []byte("---\nid: " + id + "\ntitle: T\ncreated_at: 2026-01-01T00:00:00Z\n---\n")}}})
 		if err != nil {
 			t.Fatal(i, err)

@@ -1,4 +1,4 @@
-package events
+package gitlog
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/repo"
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Batch is one commit's worth of file changes.
@@ -28,7 +28,7 @@ type GitLog struct {
 	knownCount int64
 }
 
-var _ Log = (*GitLog)(nil)
+var _ events.Log = (*GitLog)(nil)
 
 // NewGitLog returns the log of r.
 func NewGitLog(r *repo.Repo, d *Deriver) *GitLog { return &GitLog{repo: r, deriver: d} }
@@ -63,51 +63,51 @@ func (l *GitLog) Height(h repo.Hash) (int64, error) {
 }
 
 // Head implements Log.
-func (l *GitLog) Head() (Cursor, error) {
+func (l *GitLog) Head() (events.Cursor, error) {
 	h, err := l.repo.Head()
 	if err != nil || h.IsZero() {
-		return Cursor{}, err
+		return events.Cursor{}, err
 	}
 	height, err := l.Height(h)
 	if err != nil {
-		return Cursor{}, err
+		return events.Cursor{}, err
 	}
 	evs, err := l.deriver.Derive(h, height)
 	if err != nil {
-		return Cursor{}, err
+		return events.Cursor{}, err
 	}
-	return End(h.String(), height, len(evs)), nil
+	return events.End(h.String(), height, len(evs)), nil
 }
 
 // Append implements Log.
-func (l *GitLog) Append(ctx context.Context, b Batch) ([]Event, Cursor, error) {
+func (l *GitLog) Append(ctx context.Context, b Batch) ([]events.Event, events.Cursor, error) {
 	parent := repo.ZeroHash
 	if b.Parent != "" {
-		parent = fromHex(b.Parent)
+		parent = repo.ParseHash(b.Parent)
 	}
 	h, err := l.repo.Commit(ctx, repo.CommitRequest{Parent: parent, Changes: b.Changes, Message: b.Message, Author: b.Author})
 	if err != nil {
-		return nil, Cursor{}, err
+		return nil, events.Cursor{}, err
 	}
 	height, err := l.Height(h)
 	if err != nil {
-		return nil, Cursor{}, err
+		return nil, events.Cursor{}, err
 	}
 	evs, err := l.deriver.Derive(h, height)
 	if err != nil {
-		return nil, Cursor{}, fmt.Errorf("derive events of %s: %w", h, err)
+		return nil, events.Cursor{}, fmt.Errorf("derive events of %s: %w", h, err)
 	}
-	return evs, End(h.String(), height, len(evs)), nil
+	return evs, events.End(h.String(), height, len(evs)), nil
 }
 
 // Read implements Log.
-func (l *GitLog) Read(ctx context.Context, after Cursor, fn func(Event) error) error {
+func (l *GitLog) Read(ctx context.Context, after events.Cursor, fn func(events.Event) error) error {
 	head, err := l.repo.Head()
 	if err != nil {
 		return err
 	}
 	if after.Commit != "" && !after.Done() {
-		evs, err := l.deriver.Derive(fromHex(after.Commit), after.Height)
+		evs, err := l.deriver.Derive(repo.ParseHash(after.Commit), after.Height)
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (l *GitLog) Read(ctx context.Context, after Cursor, fn func(Event) error) e
 			}
 		}
 	}
-	chain, err := l.repo.FirstParents(head, fromHex(after.Commit))
+	chain, err := l.repo.FirstParents(head, repo.ParseHash(after.Commit))
 	if err != nil {
 		return fmt.Errorf("read log after %s: %w", after.Commit, err)
 	}
@@ -143,7 +143,7 @@ func (l *GitLog) Read(ctx context.Context, after Cursor, fn func(Event) error) e
 // Contains reports whether c's commit is on main's first-parent chain
 // at c's height (the zero cursor always is). Its cost grows with the
 // distance from main's head to c.
-func (l *GitLog) Contains(c Cursor) (bool, error) {
+func (l *GitLog) Contains(c events.Cursor) (bool, error) {
 	if c.Commit == "" {
 		return true, nil
 	}
@@ -151,7 +151,7 @@ func (l *GitLog) Contains(c Cursor) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	chain, err := l.repo.FirstParents(head, fromHex(c.Commit))
+	chain, err := l.repo.FirstParents(head, repo.ParseHash(c.Commit))
 	if errors.Is(err, repo.ErrNotFound) {
 		return false, nil
 	}
@@ -165,16 +165,9 @@ func (l *GitLog) Contains(c Cursor) (bool, error) {
 	return height-int64(len(chain)) == c.Height, nil
 }
 
-func fromHex(s string) repo.Hash {
-	if s == "" {
-		return repo.ZeroHash
-	}
-	return plumbing.NewHash(s)
-}
-
 // Recent returns the events of the newest commits on main, newest first,
 // until it has at least limit events or reaches the first commit.
-func (l *GitLog) Recent(limit int) ([]Event, error) {
+func (l *GitLog) Recent(limit int) ([]events.Event, error) {
 	head, err := l.repo.Head()
 	if err != nil || head.IsZero() {
 		return nil, err
@@ -183,7 +176,7 @@ func (l *GitLog) Recent(limit int) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Event
+	var out []events.Event
 	for cur := head; !cur.IsZero() && len(out) < limit; height-- {
 		evs, err := l.deriver.Derive(cur, height)
 		if err != nil {

@@ -1,4 +1,4 @@
-package events
+package gitlog
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
@@ -35,7 +36,7 @@ const PushNotesRef = "refs/notes/chronicle/pushes"
 // pictures added with git, from the content-addressed LFS store).
 type Deriver struct {
 	repo  *repo.Repo
-	codec *Codec
+	codec *events.Codec
 	log   *slog.Logger
 
 	lfsDir string
@@ -56,7 +57,7 @@ func WithPictures(lfsDir string, image func([]byte) (content.ImageInfo, error)) 
 
 // NewDeriver returns a deriver reading r.
 func NewDeriver(r *repo.Repo, log *slog.Logger, opts ...DeriverOption) *Deriver {
-	d := &Deriver{repo: r, codec: NewCodec(), log: log, seen: map[string]content.ImageInfo{}}
+	d := &Deriver{repo: r, codec: events.NewCodec(), log: log, seen: map[string]content.ImageInfo{}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -94,7 +95,7 @@ func CommitActor(c repo.Commit) string {
 }
 
 // Derive returns the events of commit h at height on the first-parent chain.
-func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
+func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
 	c, err := d.repo.ReadCommit(h)
 	if err != nil {
 		return nil, err
@@ -107,7 +108,7 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", h, err)
 	}
-	base := Event{Actor: CommitActor(c), Time: c.Author.When.UTC(), Commit: h.String(), Height: height}
+	base := events.Event{Actor: CommitActor(c), Time: c.Author.When.UTC(), Commit: h.String(), Height: height}
 	if note, ok, err := d.repo.ReadTreeFile(PushNotesRef, h.String()); err != nil {
 		return nil, err
 	} else if ok {
@@ -130,15 +131,15 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 	}
 	posts := map[string]*pair{}
 	mediaDone := map[string]bool{}
-	var out []Event
+	var out []events.Event
 	for _, ch := range changes {
 		switch {
 		case content.IsPostPath(ch.Path):
-			oldP, err := d.readPost(ch.Path, ch.Old, parent)
+			oldP, err := d.ReadPost(ch.Path, ch.Old, parent)
 			if err != nil {
 				return nil, err
 			}
-			newP, err := d.readPost(ch.Path, ch.New, h)
+			newP, err := d.ReadPost(ch.Path, ch.New, h)
 			if err != nil {
 				return nil, err
 			}
@@ -182,14 +183,14 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 			case oldC == nil && newC == nil:
 				continue
 			case oldC == nil:
-				e.Type = CategoryCreated
-				e, err = encode(e, CategoryData{Category: *newC})
+				e.Type = events.CategoryCreated
+				e, err = events.Encode(e, events.CategoryData{Category: *newC})
 			case newC == nil:
-				e.Type = CategoryDeleted
-				e, err = encode(e, CategoryData{Category: *oldC})
+				e.Type = events.CategoryDeleted
+				e, err = events.Encode(e, events.CategoryData{Category: *oldC})
 			default:
-				e.Type = CategoryUpdated
-				e, err = encode(e, CategoryData{Category: *newC, Previous: oldC})
+				e.Type = events.CategoryUpdated
+				e, err = events.Encode(e, events.CategoryData{Category: *newC, Previous: oldC})
 			}
 			if err != nil {
 				return nil, err
@@ -209,8 +210,8 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				continue
 			}
 			e := base
-			e.Type, e.Subject = EmbedResolved, "post/"+content.EmbedPostID(ch.Path)
-			if e, err = encode(e, EmbedData{PostID: content.EmbedPostID(ch.Path), Embed: emb}); err != nil {
+			e.Type, e.Subject = events.EmbedResolved, "post/"+content.EmbedPostID(ch.Path)
+			if e, err = events.Encode(e, events.EmbedData{PostID: content.EmbedPostID(ch.Path), Embed: emb}); err != nil {
 				return nil, err
 			}
 			out = append(out, e)
@@ -236,16 +237,16 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 			case oldM == nil && newM == nil:
 				continue
 			case oldM == nil:
-				e.Type = MediaUploaded
-				e, err = encode(e, MediaData{Media: *newM})
+				e.Type = events.MediaUploaded
+				e, err = events.Encode(e, events.MediaData{Media: *newM})
 			case newM == nil:
-				e.Type = MediaDeleted
-				e, err = encode(e, MediaData{Media: *oldM})
+				e.Type = events.MediaDeleted
+				e, err = events.Encode(e, events.MediaData{Media: *oldM})
 			case reflect.DeepEqual(oldM, newM):
 				continue // e.g. an upload's pointer rewritten alone
 			default:
-				e.Type = MediaUpdated
-				e, err = encode(e, MediaData{Media: *newM})
+				e.Type = events.MediaUpdated
+				e, err = events.Encode(e, events.MediaData{Media: *newM})
 			}
 			if err != nil {
 				return nil, err
@@ -264,8 +265,8 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				}
 			}
 			e := base
-			e.Type, e.Subject = SettingsChanged, "site/settings"
-			if e, err = encode(e, SettingsData{Settings: s}); err != nil {
+			e.Type, e.Subject = events.SettingsChanged, "site/settings"
+			if e, err = events.Encode(e, events.SettingsData{Settings: s}); err != nil {
 				return nil, err
 			}
 			out = append(out, e)
@@ -282,8 +283,8 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 				}
 			}
 			e := base
-			e.Type, e.Subject = ProfileChanged, "site/profile"
-			if e, err = encode(e, ProfileData{Profile: p}); err != nil {
+			e.Type, e.Subject = events.ProfileChanged, "site/profile"
+			if e, err = events.Encode(e, events.ProfileData{Profile: p}); err != nil {
 				return nil, err
 			}
 			out = append(out, e)
@@ -304,14 +305,14 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 		pr := posts[id]
 		e := base
 		e.Subject = "post/" + id
-		var data PostData
+		var data events.PostData
 		switch {
 		case pr.old == nil:
-			e.Type, data.Post = PostCreated, *pr.new
+			e.Type, data.Post = events.PostCreated, *pr.new
 		case pr.new == nil:
-			e.Type, data.Post = PostDeleted, *pr.old
+			e.Type, data.Post = events.PostDeleted, *pr.old
 		default:
-			if samePost(pr.old, pr.new) {
+			if SamePost(pr.old, pr.new) {
 				continue
 			}
 			prev := *pr.old
@@ -319,14 +320,14 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 			data.Post, data.Previous = *pr.new, &prev
 			switch {
 			case pr.old.Status != content.Published && pr.new.Status == content.Published:
-				e.Type = PostPublished
+				e.Type = events.PostPublished
 			case pr.old.Status == content.Published && pr.new.Status != content.Published:
-				e.Type = PostUnpublished
+				e.Type = events.PostUnpublished
 			default:
-				e.Type = PostUpdated
+				e.Type = events.PostUpdated
 			}
 		}
-		if e, err = encode(e, data); err != nil {
+		if e, err = events.Encode(e, data); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -339,17 +340,17 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]Event, error) {
 	return out, nil
 }
 
-// samePost reports whether a post's file changed in nothing but bytes that
+// SamePost reports whether a post's file changed in nothing but bytes that
 // do not matter (e.g. it moved without a change, keeping its id).
-func samePost(a, b *content.Post) bool {
+func SamePost(a, b *content.Post) bool {
 	x, y := *a, *b
 	x.Revision, y.Revision, x.Blob, y.Blob, x.UpdatedAt, y.UpdatedAt = "", "", "", "", time.Time{}, time.Time{}
 	return reflect.DeepEqual(x, y)
 }
 
-// readPost parses a post blob as it stood at commit at; an invalid file
+// ReadPost parses a post blob as it stood at commit at; an invalid file
 // counts as absent (and is logged), so history always derives the same.
-func (d *Deriver) readPost(path string, blob, at repo.Hash) (*content.Post, error) {
+func (d *Deriver) ReadPost(path string, blob, at repo.Hash) (*content.Post, error) {
 	if blob.IsZero() {
 		return nil, nil
 	}
@@ -431,7 +432,7 @@ func (d *Deriver) readCategory(path string, blob repo.Hash) (*content.Category, 
 // read from the LFS store with the metadata file's description, if any.
 // An invalid item counts as absent (and is logged), as invalid posts do.
 func (d *Deriver) readMedia(at repo.Hash, id string) (*content.Media, error) {
-	m, _, err := d.readMediaItem(at, id, true)
+	m, _, err := d.ReadMediaItem(at, id, true)
 	return m, err
 }
 
@@ -439,7 +440,7 @@ func (d *Deriver) readMedia(at repo.Hash, id string) (*content.Media, error) {
 // come from its picture (no metadata file, or one giving only a
 // description). Without uploaded, a picture's uploaded_at is left as its
 // description gives it (finding the commit that added it walks history).
-func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *content.Media, described bool, err error) {
+func (d *Deriver) ReadMediaItem(at repo.Hash, id string, uploaded bool) (m *content.Media, described bool, err error) {
 	if at.IsZero() {
 		return nil, false, nil
 	}
@@ -527,7 +528,7 @@ func (d *Deriver) readMediaItem(at repo.Hash, id string, uploaded bool) (m *cont
 }
 
 // picture tells what an LFS object is, or why it cannot be media; an
-// error is this machine's failure (see mediaObject.transient).
+// error is this machine's failure (see Picture.Transient).
 func (d *Deriver) picture(ptr content.LFSPointer) (content.ImageInfo, string, error) {
 	if d.image == nil {
 		return content.ImageInfo{}, "this deriver does not read the LFS store", nil
@@ -539,18 +540,18 @@ func (d *Deriver) picture(ptr content.LFSPointer) (content.ImageInfo, string, er
 	if ok {
 		return info, "", nil
 	}
-	mo := readObject(d.lfsDir, d.image, ptr.OID, ptr.Size)
-	if mo.transient != nil {
-		return content.ImageInfo{}, "", mo.transient
+	mo := ReadPicture(d.lfsDir, d.image, ptr.OID, ptr.Size)
+	if mo.Transient != nil {
+		return content.ImageInfo{}, "", mo.Transient
 	}
-	if mo.recordErr != nil {
-		d.log.Warn("the facts of an LFS object could not be recorded; it will be read again", "oid", ptr.OID, "err", mo.recordErr)
+	if mo.RecordErr != nil {
+		d.log.Warn("the facts of an LFS object could not be recorded; it will be read again", "oid", ptr.OID, "err", mo.RecordErr)
 	}
-	if mo.problem != "" {
-		return content.ImageInfo{}, mo.problem, nil
+	if mo.Problem != "" {
+		return content.ImageInfo{}, mo.Problem, nil
 	}
 	d.mu.Lock()
-	d.seen[key] = mo.info
+	d.seen[key] = mo.Info
 	d.mu.Unlock()
-	return mo.info, "", nil
+	return mo.Info, "", nil
 }
