@@ -74,13 +74,29 @@ type Written struct {
 // which is what If-Match is checked against.
 func BlobVersion(data []byte) string { return repo.BlobHash(data).String() }
 
+// Log is what the writer needs of the event log: appending a commit's
+// worth of changes on top of the head it read (gitlog.GitLog), and the
+// repository it reads the head's files from.
+type Log interface {
+	Append(ctx context.Context, b gitlog.Batch) ([]events.Event, events.Cursor, error)
+	Repo() *repo.Repo
+}
+
+// Reader reads posts and media items from git exactly as derivation does
+// (gitlog.Deriver), so what the writer checks against is what readers
+// were told.
+type Reader interface {
+	ReadPost(path string, blob, at repo.Hash) (*content.Post, error)
+	ReadMediaItem(at repo.Hash, id string, uploaded bool) (m *content.Media, described bool, err error)
+}
+
 // Writer turns editors' commands into commits. It is the only writer of the
 // repository inside the process; it keeps an index of the head (ids, slugs,
 // paths, versions) to check commands without scanning the tree, and brings
 // it up to date whenever main moved outside it (a push, the git CLI).
 type Writer struct {
-	log      *gitlog.GitLog
-	deriver  *gitlog.Deriver
+	log      Log
+	deriver  Reader
 	logger   *slog.Logger
 	now      func() time.Time
 	onCommit func(events.Cursor)
@@ -130,7 +146,7 @@ type WriterConfig struct {
 }
 
 // NewWriter returns a writer appending to l.
-func NewWriter(l *gitlog.GitLog, d *gitlog.Deriver, logger *slog.Logger, cfg WriterConfig) *Writer {
+func NewWriter(l Log, d Reader, logger *slog.Logger, cfg WriterConfig) *Writer {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
