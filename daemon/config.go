@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/webui"
 )
 
@@ -166,9 +166,9 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
 	fs.IntVar(&c.ImageWorkers, "image-workers", 2, "images the media projection processes at once (bounds memory)")
-	fs.IntVar(&c.MediaMaxMiB, "media-max-mib", media.DefaultMaxMiB, "largest upload, MiB")
-	fs.IntVar(&c.MediaMaxMegapixels, "media-max-megapixels", media.DefaultMaxMegapixels, "most pixels in an uploaded image, millions")
-	fs.IntVar(&c.MediaMaxSide, "media-max-side", media.DefaultMaxSide, "longest side of an uploaded image, pixels")
+	fs.IntVar(&c.MediaMaxMiB, "media-max-mib", upload.DefaultMaxMiB, "largest upload, MiB")
+	fs.IntVar(&c.MediaMaxMegapixels, "media-max-megapixels", upload.DefaultMaxMegapixels, "most pixels in an uploaded image, millions")
+	fs.IntVar(&c.MediaMaxSide, "media-max-side", upload.DefaultMaxSide, "longest side of an uploaded image, pixels")
 	fs.BoolVar(&c.EmbedsAllowPrivate, "embeds-allow-private", false, "let embed URLs reach private and loopback addresses (for tests)")
 	fs.MarkHidden("embeds-allow-private")
 	fs.IntVar(&c.MaxConns, "max-conns", 0, "HTTP connections open at once (default: the file-descriptor limit less a reserve for the repository, NATS and files)")

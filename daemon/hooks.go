@@ -19,7 +19,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
-	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -171,7 +171,7 @@ func hookServer(ctx context.Context, path string, writer *command.Writer, kick f
 // wide: every object in the store passed the upload limits on its way in
 // (API or LFS), and pushed metadata must only agree with it.
 func inspectImage(data []byte) (content.ImageInfo, error) {
-	info, err := media.Inspect(data, media.Limits{MaxPixels: math.MaxInt, MaxSide: math.MaxInt})
+	info, err := upload.Inspect(data, upload.Limits{MaxPixels: math.MaxInt, MaxSide: math.MaxInt})
 	if err != nil {
 		return content.ImageInfo{}, err
 	}

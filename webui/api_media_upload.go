@@ -13,16 +13,17 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // MediaConfig sets up uploads and media serving.
 type MediaConfig struct {
-	Store    string       // the LFS store: originals by SHA-256
-	Variants Variants     // built variants; nil: originals only
-	MaxBytes int64        // one upload; default 25 MiB
-	Limits   media.Limits // pixels; default media.DefaultLimits
+	Store    string        // the LFS store: originals by SHA-256
+	Variants Variants      // built variants; nil: originals only
+	MaxBytes int64         // one upload; default 25 MiB
+	Limits   upload.Limits // pixels; default upload.DefaultLimits
 }
 
 // Variants lists the variants built for an original.
@@ -102,9 +103,9 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := media.Inspect(data, mc.Limits)
+	info, err := upload.Inspect(data, mc.Limits)
 	switch {
-	case errors.Is(err, media.ErrUnsupported):
+	case errors.Is(err, upload.ErrUnsupported):
 		return fieldProblem(http.StatusUnsupportedMediaType, "file", "%s, judging by its bytes", err)
 	case err != nil:
 		return fieldProblem(http.StatusUnprocessableEntity, "file", "%s", err)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
@@ -189,7 +189,7 @@ func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
 	if err != nil {
 		return fmt.Errorf("read the LFS upload back: %w", err)
 	}
-	info, err := media.Inspect(data, h.cfg.Media.Limits)
+	info, err := upload.Inspect(data, h.cfg.Media.Limits)
 	if err != nil {
 		return lfsRefusal(fmt.Sprintf("media must be images: %v (only JPEG, PNG, WebP, GIF, AVIF and HEIF are stored)", err))
 	}
@@ -203,7 +203,7 @@ func (h *Handler) receiveLFS(body io.Reader, oid string, max int64) error {
 // recordFacts keeps what a stored picture is next to it, so that pushes
 // and derivation never read its bytes again. Without it they are read
 // once more later: logged, not an error for the upload.
-func (h *Handler) recordFacts(oid string, size int64, info media.Info) {
+func (h *Handler) recordFacts(oid string, size int64, info upload.Info) {
 	facts := lfs.Facts{Size: size, Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}
 	if err := lfs.Record(h.cfg.Media.Store, oid, facts); err != nil {
 		h.log.Warn("the facts of an upload could not be recorded; they will be read from its bytes", "oid", oid, "err", err)

@@ -9,7 +9,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -31,13 +31,13 @@ func New(cfg Config) http.Handler {
 		cfg.Registry = prometheus.NewRegistry()
 	}
 	if cfg.Media != nil && cfg.Media.MaxBytes <= 0 {
-		cfg.Media.MaxBytes = media.DefaultMaxMiB << 20
+		cfg.Media.MaxBytes = upload.DefaultMaxMiB << 20
 	}
 	if cfg.Media != nil && cfg.Media.Limits.MaxPixels <= 0 {
-		cfg.Media.Limits.MaxPixels = media.DefaultLimits.MaxPixels
+		cfg.Media.Limits.MaxPixels = upload.DefaultLimits.MaxPixels
 	}
 	if cfg.Media != nil && cfg.Media.Limits.MaxSide <= 0 {
-		cfg.Media.Limits.MaxSide = media.DefaultLimits.MaxSide
+		cfg.Media.Limits.MaxSide = upload.DefaultLimits.MaxSide
 	}
 	if cfg.Git != nil && cfg.Git.MaxPush <= 0 {
 		cfg.Git.MaxPush = 512 << 20

@@ -41,8 +41,9 @@ type PushRequest struct {
 	Admin   bool     // the pusher may change the settings
 	Env     []string // the hook's environment: the quarantine's object directories
 	// Image reads what an image is from its bytes, as uploads are read
-	// (the inspection lives with the media projection, which imports this
-	// package). Pushed media must agree with it; nil refuses pushed media.
+	// (upload.Inspect, passed in so that this package and its tests do not
+	// need libvips). Pushed media must agree with it; nil refuses pushed
+	// media.
 	Image func(data []byte) (content.ImageInfo, error)
 }
 

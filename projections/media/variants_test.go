@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"image"
+	"image/color"
 	"image/jpeg"
 	"os"
 	"path/filepath"
@@ -176,4 +178,16 @@ func TestUnusableOriginalsDoNotStopVariants(t *testing.T) {
 	if v.Checkpoint() != cp {
 		t.Fatalf("checkpoint %+v", v.Checkpoint())
 	}
+}
+
+// picture is a w×h image with detail in every pixel (so encoders cannot
+// shrink it to nothing).
+func picture(w, h int) image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(x ^ y), 255})
+		}
+	}
+	return img
 }

@@ -1,8 +1,9 @@
-// Package media inspects uploaded images and (in a later step) builds
-// their variants with libvips. Inspect decides what an upload is from its
-// bytes alone, never its name, and refuses what must not be stored:
-// unknown types, truncated files and decompression bombs.
-package media
+// Package upload checks what an uploaded file is from its bytes alone,
+// never its name, before the writer stores it (through the API, an LFS
+// upload or a push), and refuses what must not be stored: unknown types,
+// truncated files and decompression bombs. It holds the upload limits'
+// defaults, set here once.
+package upload
 
 import (
 	"bytes"
