@@ -303,12 +303,16 @@ func (rt *Runtime) consume(ctx context.Context, r *runner, cons jetstream.Consum
 // apply applies a batch: each message must be the next of the stream
 // (one seen before is a redelivery, and dropped). Events at or before
 // the checkpoint were applied before; the others go to the projection in
-// one Apply, and only then is the batch acknowledged.
+// one Apply, and only then is the batch acknowledged. If that Apply
+// fails, the events are applied one at a time up to the one that fails,
+// so a projection halts exactly before its poison event, with everything
+// before it applied, however the stream happened to batch them.
 func (rt *Runtime) apply(ctx context.Context, r *runner, batch []jetstream.Msg, next *uint64) error {
 	cp := r.checkpoint()
 	to := cp
 	seen := uint64(0)
 	var evs []events.Event
+	var cps []Checkpoint // after each of evs
 	var ack []jetstream.Msg
 	for _, m := range batch {
 		meta, err := m.Metadata()
@@ -349,17 +353,50 @@ func (rt *Runtime) apply(ctx context.Context, r *runner, batch []jetstream.Msg, 
 		}
 		evs = append(evs, e)
 		to = Checkpoint{Cursor: e.Cursor(), Seq: seq}
+		cps = append(cps, to)
 	}
 	if len(evs) > 0 {
 		if err := r.p.Apply(ctx, evs, to); err != nil {
-			return fmt.Errorf("apply events %s to %s: %w", evs[0].ID, evs[len(evs)-1].ID, err)
+			if len(evs) == 1 {
+				return fmt.Errorf("apply event %s: %w", evs[0].ID, err)
+			}
+			if err := rt.applyEach(ctx, r, evs, cps, ack); err != nil {
+				return err
+			}
+		} else {
+			rt.applied.WithLabelValues(r.p.Name()).Add(float64(len(evs)))
 		}
-		rt.applied.WithLabelValues(r.p.Name()).Add(float64(len(evs)))
 	}
 	r.advance(to, seen)
 	for _, m := range ack {
 		if err := m.Ack(); err != nil && ctx.Err() == nil {
 			rt.logger.Debug("ack failed; the event will be redelivered and dropped", "err", err)
+		}
+	}
+	return nil
+}
+
+// applyEach applies evs one at a time after a batch of them failed,
+// advancing and acknowledging as it goes, and returns the error of the
+// first that fails (the rest wait for the resumed consumer); nil if the
+// failure has passed. Apply is atomic with its checkpoint, so the failed
+// batch left nothing behind.
+func (rt *Runtime) applyEach(ctx context.Context, r *runner, evs []events.Event, cps []Checkpoint, msgs []jetstream.Msg) error {
+	for i, e := range evs {
+		if err := r.p.Apply(ctx, evs[i:i+1], cps[i]); err != nil {
+			return fmt.Errorf("apply event %s: %w", e.ID, err)
+		}
+		rt.applied.WithLabelValues(r.p.Name()).Inc()
+		r.advance(cps[i], cps[i].Seq)
+		for len(msgs) > 0 {
+			meta, err := msgs[0].Metadata()
+			if err != nil || meta.Sequence.Stream > cps[i].Seq {
+				break
+			}
+			if err := msgs[0].Ack(); err != nil && ctx.Err() == nil {
+				rt.logger.Debug("ack failed; the event will be redelivered and dropped", "err", err)
+			}
+			msgs = msgs[1:]
 		}
 	}
 	return nil

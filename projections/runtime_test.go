@@ -327,7 +327,11 @@ func TestPoisonEventHaltsTheProjectionUntilFixed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	missing := filepath.Join(t.TempDir(), "needed-file")
+	release := make(chan struct{})
 	f := &flaky{Projection: openCatalogue(t), fail: func(evs []events.Event) error {
+		if touches(evs, "p0") {
+			<-release // until p1…p4 wait behind it, to come in one batch
+		}
 		if touches(evs, "p2") {
 			if _, err := os.Stat(missing); err != nil {
 				return fmt.Errorf("cannot apply p2: %w", err)
@@ -346,6 +350,10 @@ func TestPoisonEventHaltsTheProjectionUntilFixed(t *testing.T) {
 	if err := e.outbox.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// p1 comes in one batch with the poison event p2: the projection must
+	// still stop exactly before p2, with p1 applied.
+	time.Sleep(300 * time.Millisecond)
+	close(release)
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer wcancel()
 	if err := rt.WaitFor(wctx, cursors[1]); err != nil {
