@@ -1,10 +1,10 @@
-// Package events defines Chronicle's content model, its event catalogue and
-// the derivation of events from commits. A commit's events are a pure
-// function of its parent's tree, its own tree and its metadata, so a commit
-// made with the git CLI yields the same kind of events as one made through
-// the API, and replaying history yields the same events every time. The
-// first-parent history of main is the event log; an event's position is its
-// commit's height on that chain plus its index within the commit.
+// Package events is Chronicle's event catalogue: the types of event
+// (post.created, media.uploaded…), their envelope, typed payloads and codec,
+// and the cursor that places an event in the log (its commit's height on
+// main's first-parent chain plus its index within the commit). Readers
+// depend on this package and the Log contract here; the model is in
+// content, the git-backed log and derivation in gitlog, the write side in
+// command.
 package events
 
 import (

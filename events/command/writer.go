@@ -1,3 +1,7 @@
+// Package command is the write side: the Writer turns editors' commands
+// into commits, checked against an index of the head, and the push policy
+// checks a git push as the API would check the same changes. Every path
+// that changes content goes through here.
 package command
 
 import (

@@ -1,3 +1,8 @@
+// Package gitlog is the event log kept in git: main's first-parent history
+// is the log, and a commit's events are derived (Deriver) as a pure
+// function of its parent's tree, its own tree and its metadata, so a commit
+// made with the git CLI yields the same kind of events as one made through
+// the API, and replaying history yields the same events every time.
 package gitlog
 
 import (

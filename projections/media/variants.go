@@ -1,3 +1,6 @@
+// Package media is the projection that builds the picture variants readers
+// are served (sizes and formats, with libvips) from the originals in the
+// LFS store, as media events arrive.
 package media
 
 import (
