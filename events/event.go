@@ -85,6 +85,11 @@ type ProfileData struct {
 // consumers skip such events rather than fail.
 var ErrUnknownType = errors.New("events: unknown event type")
 
+// ErrNotInLog means a cursor names a commit that is not on main's
+// first-parent chain (any more): the history was rewritten under a
+// reader, which must not carry on from there.
+var ErrNotInLog = errors.New("events: not in the log")
+
 // upcaster rewrites a payload from one schema version to the next.
 type upcaster func(json.RawMessage) (json.RawMessage, error)
 

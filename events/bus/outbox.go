@@ -13,7 +13,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chronicle-cms/chronicle/events"
-	"github.com/chronicle-cms/chronicle/repo"
 )
 
 // Log is what the outbox reads: the events on main, in order.
@@ -185,7 +184,7 @@ func (o *Outbox) Reconcile(ctx context.Context) error {
 		o.loaded = true
 	}
 	err := o.publishAfter(ctx, o.Published())
-	if errors.Is(err, repo.ErrNotFound) {
+	if errors.Is(err, events.ErrNotInLog) {
 		// Known a moment ago, gone now: main was rewritten under us.
 		o.loaded = false
 		return fmt.Errorf("%w: commit %s is no longer on main: %w", ErrDiverged, o.Published().Commit, err)

@@ -125,6 +125,9 @@ func (l *GitLog) Read(ctx context.Context, after events.Cursor, fn func(events.E
 		}
 	}
 	chain, err := l.repo.FirstParents(head, repo.ParseHash(after.Commit))
+	if errors.Is(err, repo.ErrNotFound) {
+		return fmt.Errorf("read log after %s: %w: %w", after.Commit, events.ErrNotInLog, err)
+	}
 	if err != nil {
 		return fmt.Errorf("read log after %s: %w", after.Commit, err)
 	}
