@@ -394,6 +394,14 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 		if err != nil {
 			return nil, err
 		}
+		// Compared as derivation will read the file, not as asked: a
+		// difference the file cannot keep (the newline it ends the text
+		// with anyway) is no change, and must not become a commit that
+		// derives no event.
+		if back, err := content.ParseCommittedPost(data, content.FileDefaults{Path: p.Path}); err == nil && p.Path == cur.Path && gitlog.SamePost(cur, &back) {
+			unchanged = cur
+			return nil, nil
+		}
 		changes := []repo.Change{{Path: p.Path, Data: data}}
 		if p.Path != cur.Path {
 			changes = append(changes, repo.Change{Path: cur.Path, Delete: true})
