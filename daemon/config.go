@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/chronicle-cms/chronicle/events/upload"
-	"github.com/chronicle-cms/chronicle/webui"
+	"github.com/chronicle-cms/chronicle/webui/ops"
 )
 
 // Config is the daemon's whole configuration, read once from flags and
@@ -126,14 +126,14 @@ func (c *Config) trustedProxies() []netip.Prefix {
 }
 
 // metrics is who may read /metrics.
-func (c *Config) metrics() webui.MetricsConfig {
+func (c *Config) metrics() ops.MetricsConfig {
 	allow := []netip.Prefix{}
 	for _, n := range c.MetricsAllow {
 		if p, err := netip.ParsePrefix(n); err == nil {
 			allow = append(allow, p)
 		}
 	}
-	return webui.MetricsConfig{AllowFrom: allow, Token: c.MetricsToken}
+	return ops.MetricsConfig{AllowFrom: allow, Token: c.MetricsToken}
 }
 
 // maxConns is --max-conns, or what the process's file-descriptor limit

@@ -9,12 +9,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chronicle-cms/chronicle/webui/api"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-
-	"github.com/chronicle-cms/chronicle/webui"
 )
 
 var (
@@ -31,7 +30,7 @@ func checkResponse(t testing.TB, req *http.Request, reqBody []byte, resp respons
 		return
 	}
 	specOnce.Do(func() {
-		b, err := webui.OpenAPIJSON()
+		b, err := api.OpenAPIJSON()
 		if err != nil {
 			specErr = err
 			return

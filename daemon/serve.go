@@ -28,6 +28,7 @@ import (
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/front"
 )
 
 // Serve runs the daemon until ctx ends, then shuts down in order: stop
@@ -224,7 +225,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		Help: "Connections closed at once because the daemon or their client address had as many open as allowed."})
 	reg.MustRegister(refused)
 	maxConns := cfg.maxConns()
-	front := webui.NewFront(webui.New(wcfg), srv, webui.FrontConfig{
+	front := front.New(webui.New(wcfg), srv, front.Config{
 		MaxBody: int(wcfg.Media.MaxBytes) + 1<<20, MaxHeaderBytes: srv.MaxHeaderBytes, ReadHeaderTimeout: srv.ReadHeaderTimeout,
 		ReadTimeout: srv.ReadTimeout, WriteTimeout: srv.WriteTimeout, IdleTimeout: srv.IdleTimeout,
 		MaxConns: maxConns, MaxConnsPerClient: cfg.MaxConnsPerClient, Refused: refused.Inc, Logger: log})

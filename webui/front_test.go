@@ -21,20 +21,20 @@ import (
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/projections"
-	"github.com/chronicle-cms/chronicle/webui"
+	"github.com/chronicle-cms/chronicle/webui/front"
 )
 
 // startFront serves the daemon's handler through a Front on a real
 // listener, with one published post whose page is rendered.
 func startFront(t *testing.T) (addr string, shutdown func() error) {
 	t.Helper()
-	return startFrontWith(t, webui.FrontConfig{MaxBody: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 300 * time.Millisecond,
+	return startFrontWith(t, front.Config{MaxBody: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 300 * time.Millisecond,
 		IdleTimeout: time.Minute})
 }
 
 // startFrontWith is startFront with a configuration of its own; the
 // net/http side gets the same header limits and timeouts.
-func startFrontWith(t *testing.T, cfg webui.FrontConfig) (addr string, shutdown func() error) {
+func startFrontWith(t *testing.T, cfg front.Config) (addr string, shutdown func() error) {
 	t.Helper()
 	h, pg := newHandler(t)
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
@@ -49,7 +49,7 @@ func startFrontWith(t *testing.T, cfg webui.FrontConfig) (addr string, shutdown 
 	}
 	srv := &http.Server{ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout, IdleTimeout: cfg.IdleTimeout,
 		MaxHeaderBytes: cfg.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(slog.DiscardHandler, slog.LevelWarn)}
-	f := webui.NewFront(h, srv, cfg)
+	f := front.New(h, srv, cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +284,7 @@ func TestFrontHandOverUnderLoad(t *testing.T) {
 // the clients sent, not what they declared: fasthttp once allocated the
 // declared length of every body before a byte of it arrived.
 func TestFrontMemoryIsBoundedByWhatClientsSend(t *testing.T) {
-	addr, _ := startFrontWith(t, webui.FrontConfig{MaxBody: 32 << 20, MaxHeaderBytes: 16 << 10,
+	addr, _ := startFrontWith(t, front.Config{MaxBody: 32 << 20, MaxHeaderBytes: 16 << 10,
 		ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond, IdleTimeout: time.Minute})
 	const n, declared = 20, 30 << 20
 	requests := []string{
@@ -381,7 +381,7 @@ func TestFrontBoundsConnections(t *testing.T) {
 	var logged strings.Builder
 	var mu sync.Mutex
 	refused := 0
-	addr, _ := startFrontWith(t, webui.FrontConfig{MaxBody: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 5 * time.Second,
+	addr, _ := startFrontWith(t, front.Config{MaxBody: 1 << 20, MaxHeaderBytes: 16 << 10, ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: time.Minute, MaxConns: 6, MaxConnsPerClient: 4,
 		Refused: func() { mu.Lock(); refused++; mu.Unlock() },
 		Logger:  slog.New(slog.NewTextHandler(&syncWriter{w: &logged, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelInfo}))})

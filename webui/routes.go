@@ -1,20 +1,82 @@
+// Package webui is Chronicle's HTTP layer. New builds the one router and
+// mounts every area on it, each a sub-package with its own routes and
+// middleware: the JSON API (api), the public site (site), git and Git
+// LFS over HTTP (githttp) and the operators' endpoints (ops). The
+// connection front (front) puts fasthttp before it for rendered pages.
+// Authentication (auth) and the one error type with its adapter
+// (httperr) are shared by every area. Config's defaults are applied here,
+// once (withDefaults).
 package webui
 
 import (
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chronicle-cms/chronicle/events/upload"
+	"github.com/chronicle-cms/chronicle/webui/api"
 	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/front"
+	"github.com/chronicle-cms/chronicle/webui/githttp"
+	"github.com/chronicle-cms/chronicle/webui/ops"
+	"github.com/chronicle-cms/chronicle/webui/params"
+	"github.com/chronicle-cms/chronicle/webui/site"
 )
 
-// New returns the HTTP handler of the whole daemon.
-func New(cfg Config) http.Handler {
+// Config is what the web layer needs. A nil part turns its area (or the
+// part of an area) off: no Pages, no public site; no Git, no git over
+// HTTP; no Media, no media routes and no LFS.
+type Config struct {
+	Catalogue api.Catalogue
+	Pages     site.Pages
+	Search    params.Searcher
+	Writer    api.Writer  // nil on a read-only node
+	Git       *GitConfig  // nil: no git over HTTP (a read-only node)
+	History   api.History // nil on a read-only node
+	Media     *MediaConfig
+	Waiter    api.Waiter
+	Accounts  *auth.Store
+	Tokens    *auth.Tokens
+	Ready     func() error // nil when ready, else why not; default always ready
+	Metrics   ops.MetricsConfig
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for sign-in budgets); none by default.
+	TrustedProxies []netip.Prefix
+	Registry       *prometheus.Registry // default a new one
+	Logger         *slog.Logger         // default discards
+	MaxBody        int64                // bytes of a JSON request body; default 1 MiB
+	// LoginEvery and LoginBurst limit login attempts per address and per
+	// account; defaults one every 6s after a burst of 10.
+	LoginEvery time.Duration
+	LoginBurst int
+}
+
+// GitConfig sets up git over smart HTTP at /git/site.git.
+type GitConfig struct {
+	Root    string   // the folder holding site.git
+	Env     []string // more environment for git http-backend and the hooks it runs
+	MaxPush int64    // bytes of one push; default 512 MiB
+	// PublicURL is the site's address as clients reach it: LFS links are
+	// built on it, never on a request's Host.
+	PublicURL string
+}
+
+// MediaConfig sets up uploads and media serving.
+type MediaConfig struct {
+	Store    string        // the LFS store: originals by SHA-256
+	Variants site.Variants // built variants; nil: originals only
+	MaxBytes int64         // one upload; default upload.DefaultMaxMiB
+	Limits   upload.Limits // pixels; default upload.DefaultLimits
+}
+
+// withDefaults returns cfg with every default filled in: the one place
+// they are set.
+func (cfg Config) withDefaults() Config {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
@@ -30,140 +92,98 @@ func New(cfg Config) http.Handler {
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
 	}
-	if cfg.Media != nil && cfg.Media.MaxBytes <= 0 {
-		cfg.Media.MaxBytes = upload.DefaultMaxMiB << 20
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Media != nil && cfg.Media.Limits.MaxPixels <= 0 {
-		cfg.Media.Limits.MaxPixels = upload.DefaultLimits.MaxPixels
-	}
-	if cfg.Media != nil && cfg.Media.Limits.MaxSide <= 0 {
-		cfg.Media.Limits.MaxSide = upload.DefaultLimits.MaxSide
+	if cfg.Media != nil {
+		m := *cfg.Media
+		if m.MaxBytes <= 0 {
+			m.MaxBytes = upload.DefaultMaxMiB << 20
+		}
+		if m.Limits.MaxPixels <= 0 {
+			m.Limits.MaxPixels = upload.DefaultLimits.MaxPixels
+		}
+		if m.Limits.MaxSide <= 0 {
+			m.Limits.MaxSide = upload.DefaultLimits.MaxSide
+		}
+		cfg.Media = &m
 	}
 	if cfg.Git != nil && cfg.Git.MaxPush <= 0 {
-		cfg.Git.MaxPush = 512 << 20
+		g := *cfg.Git
+		g.MaxPush = 512 << 20
+		cfg.Git = &g
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger, creds: gitCreds{ok: map[[32]byte]time.Time{}},
-		signIns: auth.NewSignIns(cfg.LoginEvery, cfg.LoginBurst),
-		httpDur: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "chronicle_http_request_duration_seconds",
-			Help: "HTTP request latency by route template.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)},
-			[]string{"method", "route", "status"})}
-	cfg.Registry.MustRegister(h.httpDur)
+	return cfg
+}
+
+// New returns the HTTP handler of the whole daemon: every area, mounted
+// on one router behind the shared observing middleware.
+func New(cfg Config) http.Handler {
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	authn := &auth.Authenticator{Accounts: cfg.Accounts, Tokens: cfg.Tokens, SignIns: auth.NewSignIns(cfg.LoginEvery, cfg.LoginBurst),
+		TrustedProxies: cfg.TrustedProxies, Log: log}
+	obs := newObserver(cfg.Registry, log)
 
 	r := mux.NewRouter()
-	r.Use(h.observe)
+	r.Use(obs.middleware)
 
-	// Operations.
-	r.Handle("/healthz", http.HandlerFunc(h.healthz)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/readyz", http.HandlerFunc(h.readyz)).Methods(http.MethodGet, http.MethodHead)
-	r.Handle("/metrics", metrics(cfg.Registry, cfg.Metrics)).Methods(http.MethodGet)
+	// Operations: /healthz, /readyz, /metrics.
+	ops.Mount(r, ops.Config{Ready: cfg.Ready, Registry: cfg.Registry, Metrics: cfg.Metrics})
 
-	// Git over smart HTTP: clone, fetch, push.
+	// Git over smart HTTP (clone, fetch, push) and Git LFS: /git/site.git/….
 	if cfg.Git != nil {
-		if p, err := exec.LookPath("git"); err == nil {
-			h.gitPath = p
+		if gitPath, err := exec.LookPath("git"); err != nil {
+			log.Error("git is not installed: git over HTTP is off", "err", err)
 		} else {
-			h.log.Error("git is not installed: git over HTTP is off", "err", err)
-			cfg.Git = nil
-		}
-	}
-	if cfg.Git != nil {
-		r.HandleFunc("/git/site.git/info/refs", h.gitHTTP).Methods(http.MethodGet)
-		r.HandleFunc("/git/site.git/{service:git-upload-pack|git-receive-pack}", h.gitHTTP).Methods(http.MethodPost)
-		if cfg.Media != nil {
-			// Signed in first, so LFS answers 429 over the sign-in limit.
-			r.HandleFunc("/git/site.git/info/lfs/objects/batch", h.gitSignIn(h.lfsBatch)).Methods(http.MethodPost)
-			r.HandleFunc("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.gitSignIn(h.lfsObjectGet)).Methods(http.MethodGet)
-			r.HandleFunc("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.gitSignIn(h.lfsObjectPut)).Methods(http.MethodPut)
+			gc := githttp.Config{Root: cfg.Git.Root, Env: cfg.Git.Env, MaxPush: cfg.Git.MaxPush, PublicURL: cfg.Git.PublicURL,
+				GitPath: gitPath, Auth: authn, Logger: log}
+			if cfg.Media != nil {
+				gc.Media = &githttp.MediaConfig{Store: cfg.Media.Store, MaxBytes: cfg.Media.MaxBytes, Limits: cfg.Media.Limits}
+			}
+			githttp.Mount(r, gc)
 		}
 	}
 
-	// The JSON API.
-	api := r.PathPrefix("/api/v1").Subrouter()
-	allowed := map[string][]string{}
-	var paths []string
-	for _, rt := range []struct {
-		method, path string
-		access       access
-		fn           apiFunc
-	}{
-		{http.MethodPost, "/auth/token", public, h.createToken},
-		{http.MethodGet, "/posts", public, h.listPosts},
-		{http.MethodPost, "/posts", editor, h.createPost},
-		{http.MethodGet, "/posts/{id}", public, h.getPost},
-		{http.MethodPut, "/posts/{id}", editor, h.updatePost},
-		{http.MethodPatch, "/posts/{id}", editor, h.patchPost},
-		{http.MethodDelete, "/posts/{id}", editor, h.deletePost},
-		{http.MethodGet, "/categories", public, h.listCategories},
-		{http.MethodPost, "/categories", editor, h.createCategory},
-		{http.MethodGet, "/categories/{slug}", public, h.getCategory},
-		{http.MethodPut, "/categories/{slug}", editor, h.putCategory},
-		{http.MethodPatch, "/categories/{slug}", editor, h.patchCategory},
-		{http.MethodDelete, "/categories/{slug}", editor, h.deleteCategory},
-		{http.MethodGet, "/tags", public, h.listTags},
-		{http.MethodGet, "/settings", admin, h.getSettings},
-		{http.MethodPut, "/settings", admin, h.putSettings},
-		{http.MethodPatch, "/settings", admin, h.patchSettings},
-		{http.MethodGet, "/profile", public, h.getProfile},
-		{http.MethodPut, "/profile", editor, h.putProfile},
-		{http.MethodPatch, "/profile", editor, h.patchProfile},
-		{http.MethodGet, "/search", public, h.apiSearch},
-		{http.MethodGet, "/events", editor, h.listEvents},
-		{http.MethodGet, "/media", editor, h.listMedia},
-		{http.MethodPost, "/media", editor, h.uploadMedia},
-		{http.MethodGet, "/media/{id}", public, h.getMedia},
-		{http.MethodPut, "/media/{id}", editor, h.updateMedia},
-		{http.MethodPatch, "/media/{id}", editor, h.patchMedia},
-		{http.MethodDelete, "/media/{id}", editor, h.deleteMedia},
-		{http.MethodGet, "/tokens", editor, h.listTokens},
-		{http.MethodPost, "/tokens", editor, h.createPAT},
-		{http.MethodDelete, "/tokens/{id}", editor, h.revokeToken},
-		{http.MethodGet, "/openapi.json", public, h.openAPI},
-	} {
-		api.Handle(rt.path, h.guard(rt.access, h.api(rt.fn))).Methods(rt.method)
-		if allowed[rt.path] == nil {
-			paths = append(paths, rt.path)
-		}
-		allowed[rt.path] = append(allowed[rt.path], rt.method)
+	// The JSON API: /api/v1/….
+	ac := api.Config{Catalogue: cfg.Catalogue, Search: cfg.Search, Writer: cfg.Writer, History: cfg.History, Waiter: cfg.Waiter,
+		Auth: authn, MaxBody: cfg.MaxBody, Logger: log}
+	if cfg.Media != nil {
+		ac.Media = &api.MediaConfig{Store: cfg.Media.Store, MaxBytes: cfg.Media.MaxBytes, Limits: cfg.Media.Limits}
 	}
-	// After every path's routes, a route of any method answers 405 with
-	// Allow. (A subrouter's MethodNotAllowedHandler is not reliable in
-	// gorilla/mux 1.8.1: a later route of another path hides the mismatch.)
-	for _, p := range paths {
-		api.Handle(p, h.api(h.methodNotAllowed(allowed[p])))
-	}
-	api.NotFoundHandler = h.api(func(w http.ResponseWriter, r *http.Request) error {
-		return problem(http.StatusNotFound, "no such API endpoint: see /api/v1/openapi.json")
-	})
+	api.Mount(r.PathPrefix("/api/v1").Subrouter(), ac)
 
-	// The public site, served from the pages projection.
-	if cfg.Pages != nil {
-		get := []string{http.MethodGet, http.MethodHead}
-		page := http.HandlerFunc(h.sitePage)
-		for _, p := range []string{
-			"/", "/page/{n}", "/posts/{slug}", "/about", "/feed.xml", "/rss.xml", "/feed.json", "/sitemap.xml", "/sitemap-{n}.xml", "/robots.txt",
-			"/category/{slug}", "/category/{slug}/page/{n}", "/category/{slug}/{feed:feed.xml|rss.xml|feed.json}",
-			"/tag/{slug}", "/tag/{slug}/page/{n}", "/tag/{slug}/{feed:feed.xml|rss.xml|feed.json}",
-			"/archive/{year}", "/archive/{year}/page/{n}", "/archive/{year}/{month}", "/archive/{year}/{month}/page/{n}",
-		} {
-			r.Handle(p, page).Methods(get...)
-		}
-		r.HandleFunc("/search", h.siteSearch).Methods(get...)
-		r.HandleFunc("/static/{name}", h.siteStatic).Methods(get...)
-		if cfg.Media != nil {
-			r.HandleFunc("/media/{id}/{variant}", h.siteMedia).Methods(get...)
-		}
-		r.NotFoundHandler = http.HandlerFunc(h.notFound)
-		return &Router{Router: r, fast: &fastPages{h: h, next: r,
-			observe: h.httpDur.WithLabelValues(http.MethodGet, "(rendered page)", "2xx")}}
+	// The public site, served from the pages projection: /, /posts/…,
+	// feeds, /search, /static/…, /media/…, and the themed 404.
+	if cfg.Pages == nil {
+		return &Router{Router: r}
 	}
-	return &Router{Router: r}
+	sc := site.Config{Pages: cfg.Pages, Search: cfg.Search, Logger: log}
+	if cfg.Media != nil {
+		sc.Media = &site.MediaConfig{Store: cfg.Media.Store, Catalog: cfg.Catalogue, Variants: cfg.Media.Variants}
+	}
+	site.Mount(r, sc)
+	fastObs := obs.httpDur.WithLabelValues(http.MethodGet, "(rendered page)", "2xx")
+	return &Router{Router: r, pages: cfg.Pages, fastObs: fastObs, fast: site.FastPages(cfg.Pages, r, fastObs)}
 }
 
 // Router is the daemon's handler: the mux router, behind the fast path
 // for rendered public pages.
 type Router struct {
 	*mux.Router
-	fast *fastPages
+	pages   site.Pages // nil: no public site
+	fastObs prometheus.Observer
+	fast    http.Handler
+}
+
+var _ front.PageSource = (*Router)(nil)
+
+// FastPages gives the front the rendered pages it may answer itself.
+func (rt *Router) FastPages() (front.Pages, prometheus.Observer) {
+	if rt.pages == nil {
+		return nil, nil
+	}
+	return rt.pages, rt.fastObs
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -179,11 +199,4 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.Router.ServeHTTP(w, r)
-}
-
-func (h *Handler) methodNotAllowed(methods []string) apiFunc {
-	allow := strings.Join(methods, ", ")
-	return func(w http.ResponseWriter, r *http.Request) error {
-		return problem(http.StatusMethodNotAllowed, "%s is not allowed here; allowed: %s", r.Method, allow).with("Allow", allow)
-	}
 }

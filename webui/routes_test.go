@@ -21,6 +21,7 @@ import (
 	"github.com/chronicle-cms/chronicle/projections/render"
 	"github.com/chronicle-cms/chronicle/projections/search"
 	"github.com/chronicle-cms/chronicle/webui"
+	"github.com/chronicle-cms/chronicle/webui/api"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -138,7 +139,7 @@ func TestProtectedRoutesRefuseAnonymousCallers(t *testing.T) {
 
 // The OpenAPI document is valid and describes exactly the API's routes.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	b, err := webui.OpenAPIJSON()
+	b, err := api.OpenAPIJSON()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/httperr"
+)
+
+type patView struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	Token     string    `json:"token,omitempty"` // only when made
+}
+
+// listTokens lists the caller's personal access tokens (never secrets).
+func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) error {
+	a, _ := auth.Principal(r)
+	ts, err := h.cfg.Auth.Accounts.Tokens(a.Email)
+	if err != nil {
+		return err
+	}
+	out := []patView{}
+	for _, t := range ts {
+		out = append(out, patView{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt})
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+// createPAT makes a personal access token for the caller; its secret is
+// in this answer only.
+func (h *Handler) createPAT(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := h.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if len([]rune(req.Name)) > 100 {
+		return httperr.Field(http.StatusUnprocessableEntity, "name", "at most 100 characters")
+	}
+	a, _ := auth.Principal(r)
+	t, secret, err := h.cfg.Auth.Accounts.CreateToken(a.Email, req.Name)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Location", "/api/v1/tokens/"+t.ID)
+	return writeJSON(w, http.StatusCreated, patView{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, Token: secret})
+}
+
+// revokeToken deletes one of the caller's tokens; it is refused at once.
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	a, _ := auth.Principal(r)
+	err := h.cfg.Auth.Accounts.RevokeToken(a.Email, mux.Vars(r)["id"])
+	if errors.Is(err, auth.ErrBadToken) {
+		return httperr.New(http.StatusNotFound, "no such token")
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,128 @@
+package site
+
+import (
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/chronicle-cms/chronicle/projections/media"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
+)
+
+// siteMedia serves a media item. Variants are built by the media
+// projection; until one is, the original answers in its place (never a
+// 404 for an item that exists). Content never changes under a URL: cached
+// for a year.
+func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
+	m, ok := h.cfg.Media.Catalog.Media(mux.Vars(r)["id"])
+	if !ok {
+		h.notFound(w, r)
+		return
+	}
+	path, ctype := lfs.ObjectPath(h.cfg.Media.Store, m.SHA256), m.Type
+	if !imageTypes[ctype] {
+		// The metadata's type is what the bytes are served as, from the
+		// site's own origin: only ever an image type (never text/html or a
+		// script), whatever older history holds.
+		h.log.Error("media with a type that is not an image; not served", "id", m.ID, "type", m.Type)
+		h.notFound(w, r)
+		return
+	}
+	variant := mux.Vars(r)["variant"]
+	if variant != "original" && h.cfg.Media.Variants != nil {
+		if v, ok := pickVariant(h.cfg.Media.Variants.List(m.SHA256), variant, r.Header.Get("Accept"), m.Type); ok {
+			path, ctype = v.Path, variantTypes[v.Format]
+		}
+		if !strings.Contains(variant, ".") {
+			w.Header().Set("Vary", "Accept")
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		h.log.Error("media bytes missing from the store", "id", m.ID, "sha256", m.SHA256, "err", err)
+		h.notFound(w, r)
+		return
+	}
+	defer f.Close()
+	hd := w.Header()
+	st, err := f.Stat()
+	if err != nil {
+		h.notFound(w, r)
+		return
+	}
+	tag := `"` + m.SHA256[:16] + "-" + strconv.FormatInt(st.Size(), 36) + `"`
+	hd.Set("Content-Type", ctype)
+	hd.Set("Content-Length", strconv.FormatInt(st.Size(), 10))
+	hd.Set("ETag", tag)
+	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	if r.Header.Get("If-None-Match") == tag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if r.Method == http.MethodHead {
+		return
+	}
+	http.ServeContent(w, r, "", m.UploadedAt, f)
+}
+
+// imageTypes are the types an original may be served as: those the
+// upload's inspection reads from the bytes.
+var imageTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true, "image/avif": true, "image/heif": true}
+
+var variantTypes = map[string]string{"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
+
+// pickVariant chooses the file for a variant name: "w640.webp" asks for
+// that file, "w640" for the best format the browser accepts. When the
+// width is not built (yet, or because the image is narrower), the nearest
+// wider one serves, else the widest; no match at all means the original.
+func pickVariant(built []media.Variant, name, accept, origType string) (media.Variant, bool) {
+	width, format := 0, ""
+	stem, ext, hasExt := strings.Cut(strings.TrimPrefix(name, "w"), ".")
+	if n, err := strconv.Atoi(stem); err == nil && strings.HasPrefix(name, "w") {
+		width = n
+	} else {
+		return media.Variant{}, false
+	}
+	if hasExt {
+		format = ext
+	} else {
+		format = "jpg"
+		if origType == "image/png" || origType == "image/gif" {
+			format = "png"
+		}
+		switch {
+		case strings.Contains(accept, "image/avif") && has(built, "avif"):
+			format = "avif"
+		case strings.Contains(accept, "image/webp") && has(built, "webp"):
+			format = "webp"
+		}
+	}
+	var best media.Variant
+	found := false
+	for _, v := range built { // narrowest first
+		if v.Format != format {
+			continue
+		}
+		if !found || best.Width < width {
+			best, found = v, true
+		}
+		if v.Width >= width {
+			break
+		}
+	}
+	return best, found
+}
+
+func has(built []media.Variant, format string) bool {
+	for _, v := range built {
+		if v.Format == format {
+			return true
+		}
+	}
+	return false
+}
