@@ -90,6 +90,11 @@ func (h *Handler) gitHTTP(w http.ResponseWriter, r *http.Request) error {
 	if !a.Role.Valid() {
 		return httperr.New(http.StatusForbidden, "this account may not use git")
 	}
+	if r.Method == http.MethodPost && r.ContentLength > h.cfg.MaxPush {
+		// Refused on its declared length, before a byte is read: only
+		// chunked pushes went through the limit before.
+		return pushTooLarge(h.cfg.MaxPush)
+	}
 	if r.Method == http.MethodPost && r.ContentLength < 0 {
 		// net/http/cgi refuses chunked bodies, and git sends big pushes
 		// chunked: spool the body to a file and give its length.
@@ -138,7 +143,7 @@ func (h *Handler) spool(body io.Reader) (*os.File, int64, error) {
 	case err != nil:
 		refusal = httperr.Wrap(fmt.Errorf("receive a push: %w", err), http.StatusInternalServerError, "the push could not be received")
 	case n > limit:
-		refusal = httperr.New(http.StatusRequestEntityTooLarge, "a push may carry at most %d MiB", limit>>20)
+		refusal = pushTooLarge(limit)
 	default:
 		if _, err = f.Seek(0, io.SeekStart); err != nil {
 			refusal = httperr.Wrap(fmt.Errorf("rewind a spooled push: %w", err), http.StatusInternalServerError, "the push could not be received")
@@ -150,6 +155,10 @@ func (h *Handler) spool(body io.Reader) (*os.File, int64, error) {
 		return nil, 0, refusal
 	}
 	return f, n, nil
+}
+
+func pushTooLarge(limit int64) *httperr.Error {
+	return httperr.New(http.StatusRequestEntityTooLarge, "a push may carry at most %d MiB", limit>>20)
 }
 
 // errGitAuth asks for credentials, in git's and git-lfs's ways.
