@@ -225,7 +225,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		Help: "Connections closed at once because the daemon or their client address had as many open as allowed."})
 	reg.MustRegister(refused)
 	maxConns := cfg.maxConns()
-	front := front.New(webui.New(wcfg), srv, front.Config{
+	wcfg = wcfg.WithDefaults() // the values in effect: the front's body bound follows the upload limit
+	httpFront := front.New(webui.New(wcfg), srv, front.Config{
 		MaxBody: int(wcfg.Media.MaxBytes) + 1<<20, MaxHeaderBytes: srv.MaxHeaderBytes, ReadHeaderTimeout: srv.ReadHeaderTimeout,
 		ReadTimeout: srv.ReadTimeout, WriteTimeout: srv.WriteTimeout, IdleTimeout: srv.IdleTimeout,
 		MaxConns: maxConns, MaxConnsPerClient: cfg.MaxConnsPerClient, Refused: refused.Inc, Logger: log})
@@ -239,7 +240,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		ready <- ln.Addr().String()
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- front.Serve(ln) }()
+	go func() { serveErr <- httpFront.Serve(ln) }()
 
 	select {
 	case <-ctx.Done():
@@ -249,7 +250,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	log.Info("shutting down: draining requests")
 	sctx, cancel = context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := front.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := httpFront.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
 	}
 	log.Info("shutdown: requests drained")

@@ -1,4 +1,4 @@
-package ops_test
+package webui_test
 
 import (
 	"net/http"
@@ -6,9 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/gorilla/mux"
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/ops"
 )
 
@@ -29,8 +27,7 @@ func TestMetricsAreNotPublic(t *testing.T) {
 		{"a listed network", ops.MetricsConfig{AllowFrom: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, "10.1.2.3:5000", "", 200},
 		{"loopback not listed", ops.MetricsConfig{AllowFrom: []netip.Prefix{}}, "127.0.0.1:5000", "", 401},
 	} {
-		h := mux.NewRouter()
-		ops.Mount(h, ops.Config{Ready: func() error { return nil }, Registry: prometheus.NewRegistry(), Metrics: tc.cfg})
+		h := webui.New(webui.Config{Metrics: tc.cfg})
 		req := httptest.NewRequest("GET", "/metrics", nil)
 		req.RemoteAddr = tc.remote
 		if tc.authz != "" {

@@ -5,7 +5,7 @@
 // connection front (front) puts fasthttp before it for rendered pages.
 // Authentication (auth) and the one error type with its adapter
 // (httperr) are shared by every area. Config's defaults are applied here,
-// once (withDefaults).
+// once (WithDefaults).
 package webui
 
 import (
@@ -42,8 +42,8 @@ type Config struct {
 	Waiter    api.Waiter
 	Accounts  *auth.Store
 	Tokens    *auth.Tokens
-	Ready     func() error // nil when ready, else why not; default always ready
-	Metrics   ops.MetricsConfig
+	Ready     func() error      // nil when ready, else why not; default always ready
+	Metrics   ops.MetricsConfig // AllowFrom nil: loopback (127.0.0.0/8, ::1)
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (for sign-in budgets); none by default.
 	TrustedProxies []netip.Prefix
@@ -74,9 +74,10 @@ type MediaConfig struct {
 	Limits   upload.Limits // pixels; default upload.DefaultLimits
 }
 
-// withDefaults returns cfg with every default filled in: the one place
-// they are set.
-func (cfg Config) withDefaults() Config {
+// WithDefaults returns cfg with every default filled in: the one place
+// they are set. New applies it; the daemon reads the values in effect
+// from it (the front's body bound follows the upload limit).
+func (cfg Config) WithDefaults() Config {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
@@ -91,6 +92,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Metrics.AllowFrom == nil {
+		cfg.Metrics.AllowFrom = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -119,7 +123,7 @@ func (cfg Config) withDefaults() Config {
 // New returns the HTTP handler of the whole daemon: every area, mounted
 // on one router behind the shared observing middleware.
 func New(cfg Config) http.Handler {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	log := cfg.Logger
 	authn := &auth.Authenticator{Accounts: cfg.Accounts, Tokens: cfg.Tokens, SignIns: auth.NewSignIns(cfg.LoginEvery, cfg.LoginBurst),
 		TrustedProxies: cfg.TrustedProxies, Log: log}

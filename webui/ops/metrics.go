@@ -14,22 +14,17 @@ import (
 )
 
 // MetricsConfig says who may read /metrics: clients from the listed
-// networks (loopback by default), or anyone sending the token as a
+// networks, or anyone sending the token as a
 // bearer token. The figures tell an attacker what the daemon is doing
 // (sign-in failures, lag, routes): they are not for the public.
 type MetricsConfig struct {
-	AllowFrom []netip.Prefix // default 127.0.0.0/8 and ::1; an empty, non-nil list allows no address
+	AllowFrom []netip.Prefix // empty: no address (webui.Config's default is loopback)
 	Token     string         // empty: no token opens it
 }
-
-var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 // operator reports whether the request comes from those who may read
 // the metrics (and the reasons /readyz gives).
 func (cfg MetricsConfig) operator(r *http.Request) bool {
-	if cfg.AllowFrom == nil {
-		cfg.AllowFrom = loopback
-	}
 	return allowed(r.RemoteAddr, cfg.AllowFrom) || (cfg.Token != "" && bearerIs(r, sha256.Sum256([]byte(cfg.Token))))
 }
 
