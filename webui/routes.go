@@ -3,8 +3,8 @@
 // middleware: the JSON API (api), the public site (site), git and Git
 // LFS over HTTP (githttp) and the operators' endpoints (ops). The
 // connection front (front) puts fasthttp before it for rendered pages.
-// Authentication (auth) and the one error type with its adapter
-// (httperr) are shared by every area. Config's defaults are applied here,
+// Authentication (auth), the one error type with its adapter (httperr)
+// and the query parameters more than one area reads (params) are shared. Config's defaults are applied here,
 // once (WithDefaults).
 package webui
 

@@ -3,6 +3,9 @@
 // the content repository; they are read from disk on every login and every
 // token check, so `chronicle user add` works while the daemon runs and a
 // removed account or a changed role takes effect at once.
+// Every HTTP area signs requests in through it: Authenticator (bearer
+// tokens, Guard by role, the principal in the request's context), one
+// sign-in policy (SignIns) and one idea of who the client is (ClientOf).
 package auth
 
 import (
