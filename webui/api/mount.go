@@ -14,7 +14,7 @@ import (
 // with its method and access level, a 405 with Allow for another method
 // of a known path, a problem+json 404 for an unknown one.
 func Mount(r *mux.Router, cfg Config) {
-	h := &Handler{cfg: cfg, log: cfg.Logger, err: httperr.Adapter{Log: cfg.Logger}}
+	h := &Handler{cfg: cfg, log: cfg.Logger, err: httperr.Adapter{Log: cfg.Logger, Map: domainError}}
 	allowed := map[string][]string{}
 	var paths []string
 	for _, rt := range []struct {

@@ -9,9 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"syscall"
-
-	"github.com/chronicle-cms/chronicle/events/command"
-	"github.com/chronicle-cms/chronicle/events/content"
 )
 
 // HandlerFunc is a handler that returns its error instead of writing it.
@@ -25,7 +22,8 @@ type Renderer func(w http.ResponseWriter, r *http.Request, e *Error)
 // place that decides what a client is told and what is logged.
 type Adapter struct {
 	Log    *slog.Logger
-	Render Renderer // nil: problem+json
+	Render Renderer               // nil: problem+json
+	Map    func(err error) *Error // the domain's errors as the client reads them; nil for others
 }
 
 // Handle adapts fn to http.Handler.
@@ -37,8 +35,8 @@ func (a Adapter) Handle(fn HandlerFunc) http.Handler {
 	})
 }
 
-// Write answers err: an *Error as itself, a domain error by its kind,
-// anything else as a 500 whose cause is logged once under an id the
+// Write answers err: an *Error as itself, a domain error as Map reads
+// it, anything else as a 500 whose cause is logged once under an id the
 // client sees. A client gone away is not answered; an error after the
 // answer started is only logged.
 func (a Adapter) Write(w http.ResponseWriter, r *http.Request, err error) {
@@ -73,21 +71,15 @@ func (a Adapter) Write(w http.ResponseWriter, r *http.Request, err error) {
 // no one to tell.
 func (a Adapter) classify(err error) *Error {
 	var e *Error
-	var ve *content.ValidationError
-	var ce *command.ConflictError
+	if errors.As(err, &e) {
+		return e
+	}
+	if a.Map != nil {
+		if e := a.Map(err); e != nil {
+			return e
+		}
+	}
 	switch {
-	case errors.As(err, &e):
-		return e
-	case errors.As(err, &ve):
-		e = New(http.StatusUnprocessableEntity, "%s", ve.Error())
-		e.Errors = ve.Errors
-		return e
-	case errors.As(err, &ce):
-		return Field(http.StatusConflict, ce.Field, "%s", ce.Detail)
-	case errors.Is(err, command.ErrStale):
-		return New(http.StatusPreconditionFailed, "%s: fetch it again, reapply your change and send the new ETag in If-Match", command.ErrStale)
-	case errors.Is(err, command.ErrNotFound):
-		return New(http.StatusNotFound, "%s", err)
 	case errors.Is(err, context.Canceled), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNRESET):
 		return nil // the client went away
 	}

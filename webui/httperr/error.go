@@ -5,27 +5,36 @@
 // theirs, and answers anything else as a 500 whose cause is logged once,
 // with an error id that the client sees too. How the answer looks is the
 // area's choice of Renderer: problem+json (RFC 9457) for the API, a git
-// or Git LFS message for git clients, a themed page for the site.
+// or Git LFS message for git clients, a themed page for the site. The
+// package knows nothing of the domain (an area maps the domain's errors
+// with Adapter.Map), so that authentication, which uses it, stays apart
+// from the event log and git.
 package httperr
 
 import (
 	"fmt"
 	"net/http"
-
-	"github.com/chronicle-cms/chronicle/events/content"
 )
+
+// FieldError blames one field of the request (Line: of a file the
+// request carried, when known).
+type FieldError struct {
+	Field  string `json:"field"`
+	Line   int    `json:"line,omitempty"`
+	Detail string `json:"detail"`
+}
 
 // Error is an HTTP error: a status, a message safe to show the client
 // (Detail, Errors) and, when there is one, the internal cause (Unwrap),
 // which only the log sees. Its JSON form is an RFC 9457 problem detail.
 type Error struct {
-	Type     string               `json:"type"`
-	Title    string               `json:"title"`
-	Status   int                  `json:"status"`
-	Detail   string               `json:"detail,omitempty"`
-	Instance string               `json:"instance,omitempty"`
-	Errors   []content.FieldError `json:"errors,omitempty"`
-	ErrorID  string               `json:"error_id,omitempty"` // ties an answer to its log line
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"`
+	Errors   []FieldError `json:"errors,omitempty"`
+	ErrorID  string       `json:"error_id,omitempty"` // ties an answer to its log line
 
 	header http.Header
 	cause  error
@@ -50,7 +59,7 @@ func New(status int, detail string, args ...any) *Error {
 // Field returns an Error that blames one field of the request.
 func Field(status int, field, detail string, args ...any) *Error {
 	e := New(status, "%s: %s", field, fmt.Sprintf(detail, args...))
-	e.Errors = []content.FieldError{{Field: field, Detail: fmt.Sprintf(detail, args...)}}
+	e.Errors = []FieldError{{Field: field, Detail: fmt.Sprintf(detail, args...)}}
 	return e
 }
 
