@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -320,9 +321,23 @@ type Query struct {
 	Status   content.Status
 	Category string
 	Tag      string // a tag's slug
-	Page     int    // from 1
-	PerPage  int
+	// Search keeps posts whose title or slug holds every word of it
+	// (ignoring case): the admin's filter, drafts included, unlike the
+	// search index, which holds published posts only.
+	Search  string
+	Sort    Sort
+	Page    int // from 1
+	PerPage int
 }
+
+// Sort orders a post list.
+type Sort string
+
+const (
+	Newest  Sort = ""       // by date (published, else created), newest first
+	Oldest  Sort = "oldest" // by date, oldest first
+	ByTitle Sort = "title"  // by title, ignoring case
+)
 
 // Date is the date a post is listed by: published, else created.
 func Date(p *content.Post) time.Time {
@@ -360,23 +375,63 @@ func (c *Catalogue) Posts(q Query) ([]content.Post, int) {
 	if q.PerPage < 1 {
 		q.PerPage = 20
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	var out []content.Post
-	total, skip := 0, (q.Page-1)*q.PerPage
-	for _, p := range c.sortedLocked() {
+	words := strings.Fields(strings.ToLower(q.Search))
+	keep := func(p *content.Post) bool {
 		if q.Status != "" && p.Status != q.Status {
-			continue
+			return false
 		}
 		if q.Category != "" && !slices.Contains(p.Categories, q.Category) {
-			continue
+			return false
 		}
 		if q.Tag != "" && !slices.ContainsFunc(p.Tags, func(t string) bool { return content.Slugify(t) == q.Tag }) {
-			continue
+			return false
 		}
+		if len(words) > 0 {
+			hay := strings.ToLower(p.Title) + " " + p.Slug
+			for _, w := range words {
+				if !strings.Contains(hay, w) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	sorted := c.sortedLocked()
+	var out []content.Post
+	total, skip := 0, (q.Page-1)*q.PerPage
+	take := func(p *content.Post) {
 		total++
 		if total > skip && len(out) < q.PerPage {
 			out = append(out, *p)
+		}
+	}
+	switch q.Sort {
+	case Oldest:
+		for i := len(sorted) - 1; i >= 0; i-- {
+			if keep(sorted[i]) {
+				take(sorted[i])
+			}
+		}
+	case ByTitle:
+		var matched []*content.Post
+		for _, p := range sorted {
+			if keep(p) {
+				matched = append(matched, p)
+			}
+		}
+		slices.SortStableFunc(matched, func(a, b *content.Post) int {
+			return strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title))
+		})
+		for _, p := range matched {
+			take(p)
+		}
+	default:
+		for _, p := range sorted {
+			if keep(p) {
+				take(p)
+			}
 		}
 	}
 	return out, total

@@ -100,3 +100,55 @@ func TestStateSurvivesReopenAndReset(t *testing.T) {
 		t.Fatalf("after reset: %+v", s)
 	}
 }
+
+// The admin's list: words of the title or slug (any case, drafts too),
+// and the three orders, with the filters and pages as usual.
+func TestSearchAndSort(t *testing.T) {
+	c, err := Open(filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	titles := []string{"Zebra crossing", "apple harvest", "Mango season", "Apple pie recipe", "Banana bread"}
+	var evs []events.Event
+	for i, title := range titles {
+		d := post(fmt.Sprint("p", i), i+1, content.Published)
+		if i == 3 {
+			d.Post.Status = content.Draft
+		}
+		d.Post.Title = title
+		evs = append(evs, ev(t, events.PostCreated, int64(i+1), d))
+	}
+	if err := c.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[len(evs)-1].Cursor()}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(q Query) []string {
+		q.PerPage = 10
+		items, total := c.Posts(q)
+		out := []string{}
+		for _, p := range items {
+			out = append(out, p.ID)
+		}
+		if total != len(out) {
+			t.Errorf("%+v: total %d for %d items", q, total, len(out))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{}, []string{"p4", "p3", "p2", "p1", "p0"}},
+		{Query{Sort: Oldest}, []string{"p0", "p1", "p2", "p3", "p4"}},
+		{Query{Sort: ByTitle}, []string{"p1", "p3", "p4", "p2", "p0"}},
+		{Query{Search: "APPLE"}, []string{"p3", "p1"}},
+		{Query{Search: "apple pie"}, []string{"p3"}},
+		{Query{Search: "s-p2"}, []string{"p2"}}, // the slug
+		{Query{Search: "apple", Status: content.Published}, []string{"p1"}},
+		{Query{Search: "kiwi"}, []string{}},
+	} {
+		if got := ids(tc.q); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%+v: %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
