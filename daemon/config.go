@@ -54,6 +54,7 @@ func (c *Config) repoDir() string      { return filepath.Join(c.DataDir, "site.g
 func (c *Config) natsDir() string      { return filepath.Join(c.DataDir, "nats") }
 func (c *Config) accountsDir() string  { return filepath.Join(c.DataDir, "accounts") }
 func (c *Config) tokenKeyFile() string { return filepath.Join(c.DataDir, "secrets", "token.key") }
+func (c *Config) sessionsFile() string { return filepath.Join(c.DataDir, "secrets", "sessions.db") }
 func (c *Config) catalogueFile() string {
 	return filepath.Join(c.DataDir, "projections", "catalogue.db")
 }

@@ -19,6 +19,7 @@ type readSide struct {
 	pages     *pages.Pages
 	search    *search.Index
 	media     *media.Variants
+	md        *render.Renderer // the site's Markdown renderer, also the admin's preview
 }
 
 // openReadSide opens the projections' stores in the data directory.
@@ -27,7 +28,7 @@ func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
 		log.Warn(msg)
 	}
 	md := render.New()
-	rs := &readSide{}
+	rs := &readSide{md: md}
 	var err error
 	if rs.catalogue, err = catalogue.Open(cfg.catalogueFile()); err != nil {
 		return nil, err

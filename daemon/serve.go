@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +32,7 @@ import (
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/front"
+	"github.com/chronicle-cms/chronicle/webui/session"
 )
 
 // Serve runs the daemon until ctx ends, then shuts down in order: stop
@@ -204,6 +208,20 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: upload.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Registry: reg, Metrics: cfg.metrics(), TrustedProxies: cfg.trustedProxies(), Logger: log}
 	if writer != nil {
 		wcfg.Writer, wcfg.History = writer, gitLog
+		if err := auth.PrivateDir(filepath.Dir(cfg.sessionsFile())); err != nil {
+			return err
+		}
+		sessions, err := session.OpenBolt(cfg.sessionsFile(), time.Hour)
+		if err != nil {
+			return err
+		}
+		defer sessions.Close()
+		wcfg.Admin = &webui.AdminConfig{Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
+			Sessions: session.NewManager(session.Config{Store: sessions, Secure: strings.HasPrefix(cfg.publicURL(), "https://"), Path: "/admin",
+				ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+					log.Error("admin session store failed", "err", err)
+					http.Error(w, "500 Internal Server Error: sessions are unavailable", http.StatusInternalServerError)
+				}})}
 		bin := cfg.HookCommand
 		if bin == "" {
 			if bin, err = os.Executable(); err != nil {

@@ -9,16 +9,19 @@
 package webui
 
 import (
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"os/exec"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chronicle-cms/chronicle/events/upload"
+	"github.com/chronicle-cms/chronicle/webui/admin"
 	"github.com/chronicle-cms/chronicle/webui/api"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/front"
@@ -54,6 +57,15 @@ type Config struct {
 	// account; defaults one every 6s after a burst of 10.
 	LoginEvery time.Duration
 	LoginBurst int
+	// Admin turns the web admin on (with a Writer): its sessions and the
+	// site's Markdown renderer for previews.
+	Admin *AdminConfig
+}
+
+// AdminConfig sets up the web admin at /admin/.
+type AdminConfig struct {
+	Sessions *scs.SessionManager
+	Preview  func(markdown string) template.HTML
 }
 
 // GitConfig sets up git over smart HTTP at /git/site.git.
@@ -147,6 +159,12 @@ func New(cfg Config) http.Handler {
 			}
 			githttp.Mount(r, gc)
 		}
+	}
+
+	// The web admin: /admin/….
+	if cfg.Admin != nil && cfg.Writer != nil {
+		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, History: cfg.History, Waiter: cfg.Waiter,
+			Preview: cfg.Admin.Preview, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log})
 	}
 
 	// The JSON API: /api/v1/….

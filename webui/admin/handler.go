@@ -1,0 +1,144 @@
+package admin
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/httperr"
+	"github.com/gorilla/mux"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+type handler struct {
+	cfg    Config
+	log    *slog.Logger
+	err    httperr.Adapter
+	pages  map[string]*template.Template
+	assets map[string]asset // by name
+}
+
+// asset is a static file, addressed by a checksummed URL so it can be
+// cached forever.
+type asset struct {
+	data []byte
+	url  string
+	typ  string
+}
+
+func newHandler(cfg Config) *handler {
+	h := &handler{cfg: cfg, log: cfg.Logger, assets: map[string]asset{}}
+	entries, err := fs.ReadDir(staticFS, "static")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	for _, e := range entries {
+		b, _ := staticFS.ReadFile("static/" + e.Name())
+		sum := sha256.Sum256(b)
+		typ := map[string]string{".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}[path.Ext(e.Name())]
+		h.assets[e.Name()] = asset{data: b, typ: typ, url: "/admin/static/" + e.Name() + "?v=" + hex.EncodeToString(sum[:6])}
+	}
+	funcs := template.FuncMap{
+		"asset": func(name string) string { return h.assets[name].url },
+		"when":  when,
+	}
+	layout := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	h.pages = map[string]*template.Template{}
+	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm"} {
+		h.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
+	}
+	h.err = httperr.Adapter{Log: cfg.Logger, Render: h.renderError}
+	return h
+}
+
+// page is what every admin template gets.
+type page struct {
+	Title   string
+	Section string // the navigation entry shown as current
+	Account auth.Account
+	Flash   string
+	Form    *form
+	Data    any
+}
+
+// render writes a whole page with status.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) error {
+	if p.Form == nil {
+		p.Form = newForm(nil)
+	}
+	if a, ok := auth.Principal(r); ok {
+		p.Account = a
+	}
+	if p.Flash == "" && h.cfg.Sessions.Exists(r.Context(), flashKey) {
+		p.Flash = h.cfg.Sessions.PopString(r.Context(), flashKey)
+	}
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("render admin page %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+const flashKey = "flash"
+
+// flash shows msg on the next page the browser loads.
+func (h *handler) flash(r *http.Request, msg string) { h.cfg.Sessions.Put(r.Context(), flashKey, msg) }
+
+// renderError answers an error as an admin page.
+func (h *handler) renderError(w http.ResponseWriter, r *http.Request, e *httperr.Error) {
+	title := e.Title
+	if e.Status == http.StatusNotFound {
+		title = "Not found"
+	}
+	if err := h.render(w, r, e.Status, "error", page{Title: title, Data: e}); err != nil {
+		h.log.Error("render admin error page", "err", err)
+	}
+}
+
+// static serves the admin's own CSS and JavaScript.
+func (h *handler) static(w http.ResponseWriter, r *http.Request) error {
+	a, ok := h.assets[pathVar(r, "name")]
+	if !ok {
+		return httperr.New(http.StatusNotFound, "no such file")
+	}
+	w.Header().Set("Content-Type", a.typ)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.data))
+	return nil
+}
+
+// when shows a time (or *time.Time) as an editor reads it, in UTC.
+func when(v any) string {
+	var t time.Time
+	switch v := v.(type) {
+	case time.Time:
+		t = v
+	case *time.Time:
+		if v != nil {
+			t = *v
+		}
+	}
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2 Jan 2006, 15:04")
+}
+
+func pathVar(r *http.Request, name string) string { return mux.Vars(r)[name] }

@@ -1,0 +1,346 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events/command"
+	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/httperr"
+)
+
+// perPage is the post list's page size.
+const perPage = 50
+
+// maxForm bounds a post form: the largest post's text and the rest.
+const maxForm = content.MaxContent + 256<<10
+
+type listQuery struct {
+	Q, Status, Category, Tag, Sort string
+	Page                           int
+}
+
+type pager struct {
+	Page, Pages int
+	Prev, Next  string
+}
+
+// posts lists posts, newest first, filtered by status, category, tag and
+// words of the title.
+func (h *handler) posts(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	q := listQuery{Q: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), Category: v.Get("category"), Tag: v.Get("tag"), Sort: v.Get("sort")}
+	q.Page, _ = strconv.Atoi(v.Get("page"))
+	q.Page = max(q.Page, 1)
+	if q.Status != "" && q.Status != string(content.Draft) && q.Status != string(content.Published) {
+		q.Status = ""
+	}
+	list, total := h.cfg.Catalogue.Posts(catalogue.Query{Status: content.Status(q.Status), Category: q.Category, Tag: q.Tag,
+		Search: q.Q, Sort: catalogue.Sort(q.Sort), Page: q.Page, PerPage: perPage})
+	pages := max(1, int(math.Ceil(float64(total)/perPage)))
+	pg := &pager{Page: q.Page, Pages: pages}
+	link := func(n int) string {
+		u := url.Values{}
+		for k, val := range map[string]string{"q": q.Q, "status": q.Status, "category": q.Category, "tag": q.Tag, "sort": q.Sort} {
+			if val != "" {
+				u.Set(k, val)
+			}
+		}
+		if n > 1 {
+			u.Set("page", strconv.Itoa(n))
+		}
+		if len(u) == 0 {
+			return "/admin/posts"
+		}
+		return "/admin/posts?" + u.Encode()
+	}
+	if q.Page > 1 {
+		pg.Prev = link(q.Page - 1)
+	}
+	if q.Page < pages {
+		pg.Next = link(q.Page + 1)
+	}
+	if pages == 1 {
+		pg = nil
+	}
+	return h.render(w, r, http.StatusOK, "posts", page{Title: "Posts", Section: "posts", Data: map[string]any{
+		"Posts": list, "Total": total, "Query": q, "Pager": pg, "Categories": h.cfg.Catalogue.Categories(), "Tags": h.cfg.Catalogue.Tags()}})
+}
+
+// editorData is what the editor page shows besides the form.
+type editorData struct {
+	New        bool
+	Action     string
+	SiteURL    string
+	Preview    template.HTML
+	Words      int
+	Minutes    int
+	Categories []content.Category
+	Tags       []catalogue.Tag
+}
+
+func (h *handler) editor(w http.ResponseWriter, r *http.Request, status int, f *form, id string) error {
+	d := editorData{New: id == "", Action: "/admin/posts", Categories: h.cfg.Catalogue.Categories(), Tags: h.cfg.Catalogue.Tags()}
+	if id != "" {
+		d.Action = "/admin/posts/" + url.PathEscape(id)
+		if p, ok := h.cfg.Catalogue.Post(id); ok && p.Status == content.Published {
+			d.SiteURL = "/posts/" + p.Slug
+		}
+	}
+	text := f.Value("content")
+	d.Preview = h.cfg.Preview(text)
+	d.Words = len(strings.Fields(text))
+	d.Minutes = max(1, int(math.Ceil(float64(d.Words)/230)))
+	title, section := "Edit post", "posts"
+	if d.New {
+		title, section = "New post", "new"
+	}
+	return h.render(w, r, status, "editor", page{Title: title, Section: section, Form: f, Data: d})
+}
+
+func (h *handler) newPost(w http.ResponseWriter, r *http.Request) error {
+	return h.editor(w, r, http.StatusOK, newForm(url.Values{"status": {string(content.Draft)}}), "")
+}
+
+func (h *handler) editPost(w http.ResponseWriter, r *http.Request) error {
+	id := pathVar(r, "id")
+	p, ok := h.cfg.Catalogue.Post(id)
+	if !ok {
+		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
+	}
+	return h.editor(w, r, http.StatusOK, postForm(&p), id)
+}
+
+// postForm fills the editor from a post.
+func postForm(p *content.Post) *form {
+	v := url.Values{"title": {p.Title}, "slug": {p.Slug}, "content": {p.Content}, "excerpt": {p.Excerpt}, "status": {string(p.Status)},
+		"tags": {strings.Join(p.Tags, ", ")}, "feature_image": {p.FeatureImage}, "gallery": {strings.Join(p.Gallery, "\n")},
+		"embed_url": {p.EmbedURL}, "meta.description": {p.Meta.Description}, "meta.image": {p.Meta.Image}, "version": {p.Blob},
+		"categories": p.Categories}
+	if p.PublishedAt != nil {
+		v.Set("published_at", p.PublishedAt.UTC().Format(dateLayout))
+	}
+	return newForm(v)
+}
+
+// dateLayout is how the editor shows a publish date.
+const dateLayout = "2006-01-02 15:04"
+
+// readPostForm reads a submitted editor: the form as sent (to show again
+// if the save fails) and the writer's input.
+func readPostForm(w http.ResponseWriter, r *http.Request) (*form, command.PostInput, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, command.PostInput{}, httperr.New(http.StatusRequestEntityTooLarge, "the post is larger than %d MiB: nothing was saved", maxForm>>20)
+		}
+		return nil, command.PostInput{}, httperr.New(http.StatusBadRequest, "the form could not be read: nothing was saved")
+	}
+	f := newForm(r.PostForm)
+	in := command.PostInput{Title: f.Value("title"), Slug: strings.TrimSpace(f.Value("slug")), Content: normalizeNewlines(f.Value("content")),
+		Excerpt: normalizeNewlines(f.Value("excerpt")), Status: content.Status(f.Value("status")), Categories: r.PostForm["categories"],
+		Tags: splitList(f.Value("tags"), ","), FeatureImage: strings.TrimSpace(f.Value("feature_image")),
+		Gallery: splitList(f.Value("gallery"), "\n"), EmbedURL: strings.TrimSpace(f.Value("embed_url")),
+		Meta: content.Meta{Description: normalizeNewlines(f.Value("meta.description")), Image: strings.TrimSpace(f.Value("meta.image"))}}
+	switch r.PostForm.Get("action") {
+	case "publish":
+		in.Status = content.Published
+	case "unpublish":
+		in.Status = content.Draft
+	}
+	if in.Status == "" {
+		in.Status = content.Draft
+	}
+	if in.Slug != "" && !content.ValidSlug(in.Slug) {
+		f.fail("slug", fmt.Sprintf("%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", clip(in.Slug), content.MaxSlug))
+	}
+	if s := strings.TrimSpace(f.Value("published_at")); s != "" {
+		t, ok := parseDate(s)
+		if !ok {
+			f.fail("published_at", fmt.Sprintf("%q is not a date: write it as 2026-12-01 09:00 (UTC)", clip(s)))
+		} else {
+			in.PublishedAt = &t
+		}
+	}
+	return f, in, nil
+}
+
+// parseDate reads the editor's date, or an RFC 3339 one (what the API
+// takes), or what a datetime-local input sends; all in UTC unless an
+// offset says otherwise.
+func parseDate(s string) (time.Time, bool) {
+	for _, layout := range []string{dateLayout, "2006-01-02T15:04", time.RFC3339, "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func splitList(s, sep string) []string {
+	var out []string
+	for _, part := range strings.Split(s, sep) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// normalizeNewlines turns a browser's CRLF line ends (a textarea sends
+// them) into the LF the repository keeps.
+func normalizeNewlines(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+
+func clip(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return s
+}
+
+func actor(r *http.Request) command.Actor {
+	a, _ := auth.Principal(r)
+	return command.Actor{Name: a.Name, Email: a.Email}
+}
+
+func (h *handler) createPost(w http.ResponseWriter, r *http.Request) error {
+	f, in, err := readPostForm(w, r)
+	if err != nil {
+		return err
+	}
+	if r.PostForm.Get("action") == "preview" || f.failed() {
+		return h.editor(w, r, statusOf(f), f, "")
+	}
+	res, err := h.cfg.Writer.CreatePost(r.Context(), actor(r), in)
+	if err != nil {
+		if f.blame(err) {
+			return h.editor(w, r, statusOf(f, err), f, "")
+		}
+		return fmt.Errorf("create a post: %w", err)
+	}
+	h.saved(r, res, "Created.")
+	http.Redirect(w, r, "/admin/posts/"+url.PathEscape(res.Post.ID), http.StatusSeeOther)
+	return nil
+}
+
+func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
+	id := pathVar(r, "id")
+	f, in, err := readPostForm(w, r)
+	if err != nil {
+		return err
+	}
+	if r.PostForm.Get("action") == "preview" || f.failed() {
+		return h.editor(w, r, statusOf(f), f, id)
+	}
+	version := f.Value("version")
+	if version == "" {
+		// Without the version read, a save could undo someone else's.
+		f.fail("", "This form lacks the post's version: open the post again and redo your change.")
+		return h.editor(w, r, http.StatusPreconditionRequired, f, id)
+	}
+	res, err := h.cfg.Writer.UpdatePost(r.Context(), actor(r), id, version, in)
+	if err != nil {
+		if errors.Is(err, command.ErrNotFound) {
+			return httperr.New(http.StatusNotFound, "there is no post with id %q (deleted meanwhile?)", clip(id))
+		}
+		if f.blame(err) {
+			return h.editor(w, r, statusOf(f, err), f, id)
+		}
+		return fmt.Errorf("update post %s: %w", id, err)
+	}
+	msg := "Saved."
+	switch {
+	case r.PostForm.Get("action") == "publish":
+		msg = "Published."
+	case r.PostForm.Get("action") == "unpublish":
+		msg = "Unpublished: it is a draft again."
+	case len(res.Events) == 0:
+		msg = "No changes to save."
+	}
+	h.saved(r, res, msg)
+	http.Redirect(w, r, "/admin/posts/"+url.PathEscape(id), http.StatusSeeOther)
+	return nil
+}
+
+// deletePost asks first (a page, so it works without JavaScript), then
+// deletes: the post stays in the history.
+func (h *handler) deletePost(w http.ResponseWriter, r *http.Request) error {
+	id := pathVar(r, "id")
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return httperr.New(http.StatusBadRequest, "the form could not be read")
+	}
+	p, ok := h.cfg.Catalogue.Post(id)
+	if !ok {
+		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
+	}
+	version := r.PostForm.Get("version")
+	if r.PostForm.Get("confirm") != "yes" {
+		return h.render(w, r, http.StatusOK, "confirm", page{Title: "Delete post?", Section: "posts", Data: map[string]any{
+			"Question": fmt.Sprintf("Delete “%s”? It leaves the site at once; it stays in the history and can be restored.", p.Title),
+			"Action":   "/admin/posts/" + url.PathEscape(id) + "/delete", "Fields": map[string]string{"version": version},
+			"Button": "Delete post", "Back": "/admin/posts/" + url.PathEscape(id)}})
+	}
+	res, err := h.cfg.Writer.DeletePost(r.Context(), actor(r), id, version)
+	if errors.Is(err, command.ErrStale) {
+		h.flash(r, "Not deleted: someone saved this post after you opened it. Here it is as it is now.")
+		http.Redirect(w, r, "/admin/posts/"+url.PathEscape(id), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("delete post %s: %w", id, err)
+	}
+	h.saved(r, res, fmt.Sprintf("Deleted “%s”.", p.Title))
+	http.Redirect(w, r, "/admin/posts", http.StatusSeeOther)
+	return nil
+}
+
+// saved waits (briefly) until readers see a write, so the page the
+// editor lands on shows it, and says it was done.
+func (h *handler) saved(r *http.Request, res command.Written, msg string) {
+	if h.cfg.Waiter != nil && len(res.Events) > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), h.cfg.WaitAfterWrite)
+		defer cancel()
+		if err := h.cfg.Waiter.WaitFor(ctx, res.Cursor); err != nil {
+			msg += " (The site is catching up: the change may take a moment to show.)"
+		}
+	}
+	h.flash(r, msg)
+}
+
+// statusOf is the status of a form shown again: 422 when the user has
+// something to fix, 409 or 412 for a conflict, 200 for a preview.
+func statusOf(f *form, err ...error) int {
+	switch {
+	case len(err) > 0 && errors.Is(err[0], command.ErrStale):
+		return http.StatusPreconditionFailed
+	case len(err) > 0 && errors.As(err[0], new(*command.ConflictError)):
+		return http.StatusConflict
+	case f.failed():
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
+}
+
+// preview renders Markdown as the site will (sanitised); the editor's
+// script asks for it as the text changes.
+func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseMultipartForm(maxForm); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		return httperr.New(http.StatusRequestEntityTooLarge, "the text is too large to preview")
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, err := w.Write([]byte(h.cfg.Preview(normalizeNewlines(r.FormValue("content")))))
+	return err
+}
