@@ -1,0 +1,178 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// adminSite is a site with an admin signed in, a category and a post
+// with hostile text; pages are the admin's pages by name, and forms the
+// bodies of pages that only a form's answer shows (a refused save, the
+// delete confirmation).
+func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, forms map[string][]byte) {
+	data := t.TempDir()
+	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
+	s = startSite(t, data)
+	tok := s.token("admin@example.org")
+	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"slug": "notes", "name": "Notes <&> \"quotes\""}), 201)
+	b = s.browser()
+	b.signIn("admin@example.org", password)
+	r := b.post("/admin/posts", url.Values{"title": {`<img src=x onerror=alert(1)> "Hostile" & <b>bold</b>`}, "content": {"# Heading\n\nText with <script>alert(1)</script> and **bold**."},
+		"categories": {"notes"}, "tags": {"a, b"}, "status": {"draft"}, "action": {"publish"}})
+	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
+	ed := b.follow(r)
+	version := inputValue(t, ed.body, "version")
+	pages = map[string]string{"dashboard": "/admin/", "posts": "/admin/posts", "posts-filtered": "/admin/posts?status=published&category=notes&q=hostile",
+		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page"}
+	forms = map[string][]byte{
+		"login":          s.browser().get("/admin/login").body,
+		"login-refused":  s.browser().post("/admin/login", url.Values{"email": {"admin@example.org"}, "password": {"wrong"}}).body,
+		"editor-refused": b.post("/admin/posts/"+id, url.Values{"title": {""}, "slug": {"Bad Slug"}, "published_at": {"soon"}, "content": {"Kept."}, "version": {version}}).body,
+		"confirm":        b.post("/admin/posts/"+id+"/delete", url.Values{"version": {version}}).body,
+	}
+	return s, b, pages, forms
+}
+
+// Every admin page is valid HTML (the Nu Html Checker).
+func TestAdminPagesAreValidHTML(t *testing.T) {
+	t.Parallel()
+	java := need(t, "java", "apt-get install default-jre-headless")
+	jar := need(t, "../node_modules/vnu-jar/build/dist/vnu.jar", "npm ci in the repository root")
+	_, b, pages, forms := adminSite(t)
+	dir := t.TempDir()
+	var files []string
+	write := func(name string, body []byte) {
+		f := filepath.Join(dir, name+".html")
+		if err := os.WriteFile(f, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	for name, path := range pages {
+		r := b.get(path)
+		if r.status != http.StatusOK && name != "notfound" {
+			t.Fatalf("%s: status %d", name, r.status)
+		}
+		write(name, r.body)
+	}
+	for name, body := range forms {
+		write(name, body)
+	}
+	out, err := exec.Command(java, append([]string{"-Xss1m", "-jar", jar, "--format", "json", "--exit-zero-always"}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("vnu: %v\n%s", err, out)
+	}
+	var res struct {
+		Messages []struct {
+			Type, SubType, URL, Message, Extract string
+			LastLine                             int
+		}
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("vnu output: %v\n%s", err, out)
+	}
+	for _, m := range res.Messages {
+		if m.Type == "error" || m.SubType == "warning" {
+			t.Errorf("%s:%d: %s %s: %s\n  %s", filepath.Base(m.URL), m.LastLine, m.Type, m.SubType, m.Message, m.Extract)
+		}
+	}
+}
+
+// No serious or critical axe-core violations on any admin page, light
+// and dark, in Debian's chromium; signing in and a refused save are done
+// in the browser, as a person would.
+func TestAdminPagesAreAccessible(t *testing.T) {
+	t.Parallel()
+	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
+	axePath := need(t, "../node_modules/axe-core/axe.min.js", "npm ci in the repository root")
+	axe, err := os.ReadFile(axePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, pages, _ := adminSite(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	awaitPromise := func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
+	check := func(name string) {
+		t.Helper()
+		for _, scheme := range []string{"light", "dark"} {
+			var raw string
+			if err := chromedp.Run(ctx, emulateScheme(scheme), chromedp.Evaluate(string(axe), nil),
+				chromedp.Evaluate(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, &raw, awaitPromise)); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			var violations []struct {
+				ID, Impact, Help string
+				Nodes            []struct{ HTML string }
+			}
+			json.Unmarshal([]byte(raw), &violations)
+			for _, v := range violations {
+				if v.Impact == "serious" || v.Impact == "critical" {
+					var nodes []string
+					for _, n := range v.Nodes {
+						nodes = append(nodes, n.HTML)
+					}
+					t.Errorf("%s (%s): %s %s: %s\n  %s", name, scheme, v.Impact, v.ID, v.Help, strings.Join(nodes, "\n  "))
+				}
+			}
+		}
+	}
+	// Sign in through the form.
+	if err := chromedp.Run(ctx, trapAlerts(), chromedp.Navigate(s.url+"/admin/posts")); err != nil {
+		t.Fatal(err)
+	}
+	check("login")
+	var where string
+	if err := chromedp.Run(ctx,
+		chromedp.SendKeys("#email", "admin@example.org", chromedp.ByQuery),
+		chromedp.SendKeys("#password", password, chromedp.ByQuery),
+		chromedp.Submit("#password", chromedp.ByQuery),
+		chromedp.WaitVisible("table.posts", chromedp.ByQuery),
+		chromedp.Location(&where)); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	if !strings.HasSuffix(where, "/admin/posts") {
+		t.Fatalf("signed in to %s, want back at /admin/posts", where)
+	}
+	for name, path := range pages {
+		if err := chromedp.Run(ctx, chromedp.Navigate(s.url+path), chromedp.WaitReady("main", chromedp.ByQuery)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		check(name)
+	}
+	// A refused save, as the browser shows it.
+	if err := chromedp.Run(ctx, chromedp.Navigate(s.url+pages["editor"]), chromedp.WaitReady("#title", chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("title").value = ""; document.getElementById("slug").value = "Not A Slug"`, nil),
+		chromedp.Click(`button[value=save]`, chromedp.ByQuery), chromedp.WaitVisible("#slug-error", chromedp.ByQuery)); err != nil {
+		t.Fatalf("refused save: %v", err)
+	}
+	check("editor-refused")
+	var alerted bool
+	chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
+	if alerted {
+		t.Error("a script from content ran in the admin")
+	}
+}

@@ -1,0 +1,365 @@
+package daemon
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events/eventstest"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// browser is a browser without JavaScript: a cookie jar, forms sent as
+// application/x-www-form-urlencoded, redirects not followed (the tests
+// look at them).
+type browser struct {
+	t      testing.TB
+	s      *site
+	client *http.Client
+}
+
+func (s *site) browser() *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return &browser{t: s.t, s: s, client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) send(req *http.Request) response {
+	b.t.Helper()
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: body}
+}
+
+func (b *browser) get(path string) response {
+	b.t.Helper()
+	req, err := http.NewRequest("GET", b.s.url+path, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.send(req)
+}
+
+// post sends a form as a browser on the same site would (Sec-Fetch-Site:
+// same-origin), unless headers say otherwise.
+func (b *browser) post(path string, form url.Values, headers ...string) response {
+	b.t.Helper()
+	req, err := http.NewRequest("POST", b.s.url+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", b.s.url)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return b.send(req)
+}
+
+// signIn signs the browser in and returns where it was sent.
+func (b *browser) signIn(email, pw string) string {
+	b.t.Helper()
+	r := b.post("/admin/login", url.Values{"email": {email}, "password": {pw}})
+	if r.status != http.StatusSeeOther {
+		b.t.Fatalf("sign in: status %d, want 303: %s", r.status, r.body)
+	}
+	return r.header.Get("Location")
+}
+
+// follow gets where a redirect points.
+func (b *browser) follow(r response) response {
+	b.t.Helper()
+	if r.status != http.StatusSeeOther {
+		b.t.Fatalf("status %d, want a 303 redirect: %s", r.status, r.body)
+	}
+	loc, err := url.Parse(r.header.Get("Location"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.get(loc.RequestURI())
+}
+
+// fieldError is the message the page shows beside a field, "" if none;
+// the field must point at it (aria-describedby) and be marked invalid.
+func fieldError(t testing.TB, page []byte, field string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<p class="error" id="` + regexp.QuoteMeta(field) + `-error">([^<]*)</p>`).FindSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	tied := `id="` + regexp.QuoteMeta(field) + `"[^>]*aria-invalid="true" aria-describedby="` + regexp.QuoteMeta(field) + `-error"`
+	if field == "categories" { // a group of check boxes: the group points at it
+		tied = `id="categories" role="group"[^>]*aria-describedby="categories-error"`
+	}
+	if !regexp.MustCompile(tied).Match(page) {
+		t.Errorf("field %s has a message but is not marked invalid and tied to it", field)
+	}
+	return html.UnescapeString(string(m[1]))
+}
+
+// inputValue is the value an input or textarea of the page holds.
+func inputValue(t testing.TB, page []byte, field string) string {
+	t.Helper()
+	q := regexp.QuoteMeta(field)
+	if m := regexp.MustCompile(`<textarea id="` + q + `"[^>]*>\n?([^<]*)</textarea>`).FindSubmatch(page); m != nil {
+		return html.UnescapeString(string(m[1]))
+	}
+	if m := regexp.MustCompile(`<input id="` + q + `"[^>]* value="([^"]*)"`).FindSubmatch(page); m != nil {
+		return html.UnescapeString(string(m[1]))
+	}
+	if m := regexp.MustCompile(`<input type="hidden" name="` + q + `" value="([^"]*)"`).FindSubmatch(page); m != nil {
+		return html.UnescapeString(string(m[1]))
+	}
+	t.Fatalf("no field %s on the page", field)
+	return ""
+}
+
+func headOf(t testing.TB, s *site) string {
+	t.Helper()
+	return git(t, s.repoDir(), "rev-parse", "refs/heads/main")
+}
+
+// With JavaScript off, as plain HTML forms: sign in, create, edit and
+// publish a post; what readers see follows; sign out.
+func TestAdminWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	b := s.browser()
+
+	// Anonymous: to the sign-in page, and back after.
+	r := b.get("/admin/posts?status=draft")
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/login?next=%2Fadmin%2Fposts%3Fstatus%3Ddraft" {
+		t.Fatalf("anonymous: %d to %q", r.status, r.header.Get("Location"))
+	}
+	login := b.follow(r)
+	mustStatus(t, login, 200)
+	for _, want := range []string{`name="email"`, `type="password"`, `autocomplete="current-password"`} {
+		if !strings.Contains(string(login.body), want) {
+			t.Errorf("the sign-in page lacks %s", want)
+		}
+	}
+	wrong := b.post("/admin/login", url.Values{"email": {"ed@example.org"}, "password": {"not it"}})
+	if wrong.status != http.StatusUnauthorized || !strings.Contains(string(wrong.body), "Wrong email or password.") ||
+		inputValue(t, wrong.body, "email") != "ed@example.org" {
+		t.Fatalf("wrong password: %d %s", wrong.status, wrong.body)
+	}
+	r = b.post("/admin/login", url.Values{"email": {"ed@example.org"}, "password": {password}, "next": {"/admin/posts?status=draft"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/posts?status=draft" {
+		t.Fatalf("sign in: %d to %q", r.status, r.header.Get("Location"))
+	}
+	cookie := r.header.Get("Set-Cookie")
+	for _, want := range []string{"chronicle_session=", "Path=/admin", "HttpOnly", "SameSite=Lax"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("session cookie %q lacks %s", cookie, want)
+		}
+	}
+	if strings.Contains(cookie, "Secure") {
+		t.Errorf("Secure on a site served over http: the browser would drop it: %q", cookie)
+	}
+
+	dash := b.get("/admin/")
+	mustStatus(t, dash, 200)
+	for k, want := range map[string]string{"Cache-Control": "no-store", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"} {
+		if got := dash.header.Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	if csp := dash.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'self'") ||
+		strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP %q", csp)
+	}
+
+	// Write and publish.
+	r = b.post("/admin/posts", url.Values{"title": {"From the admin"}, "content": {"Written **without** JavaScript.\r\nSecond line."},
+		"tags": {"forms, html"}, "status": {"draft"}, "action": {"publish"}})
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/admin/posts/") {
+		t.Fatalf("create: %d %q %s", r.status, r.header.Get("Location"), r.body)
+	}
+	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
+	ed := b.follow(r)
+	mustStatus(t, ed, 200)
+	if !strings.Contains(string(ed.body), "Created.") || inputValue(t, ed.body, "title") != "From the admin" ||
+		inputValue(t, ed.body, "content") != "Written **without** JavaScript.\nSecond line.\n" || inputValue(t, ed.body, "tags") != "forms, html" {
+		t.Fatalf("the editor after create:\n%s", ed.body)
+	}
+	if !strings.Contains(string(ed.body), "<strong>without</strong>") {
+		t.Error("the editor shows no preview of the saved text")
+	}
+	pub := s.do("GET", "/posts/from-the-admin", "", nil)
+	mustStatus(t, pub, 200)
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		r := s.do("GET", "/api/v1/search?q=javascript", "", nil)
+		if !strings.Contains(string(r.body), id) {
+			return fmt.Errorf("search for javascript: %s", r.body)
+		}
+		if f := s.do("GET", "/feed.xml", "", nil); !strings.Contains(string(f.body), "From the admin") {
+			return fmt.Errorf("the feed lacks the post")
+		}
+		return nil
+	})
+
+	// Edit: the title changes, the version moves on.
+	version := inputValue(t, ed.body, "version")
+	form := url.Values{"title": {"From the admin, edited"}, "slug": {"from-the-admin"}, "content": {"Edited."}, "status": {"published"},
+		"version": {version}, "action": {"save"}}
+	r = b.post("/admin/posts/"+id, form)
+	ed = b.follow(r)
+	if !strings.Contains(string(ed.body), "Saved.") || inputValue(t, ed.body, "title") != "From the admin, edited" || inputValue(t, ed.body, "version") == version {
+		t.Fatalf("after save:\n%s", ed.body)
+	}
+	if p := s.do("GET", "/posts/from-the-admin", "", nil); !strings.Contains(string(p.body), "From the admin, edited") {
+		t.Error("the public page does not show the edit")
+	}
+
+	// Unpublish: off the public site, still in the admin.
+	form.Set("version", inputValue(t, ed.body, "version"))
+	form.Set("action", "unpublish")
+	ed = b.follow(b.post("/admin/posts/"+id, form))
+	if !strings.Contains(string(ed.body), "Unpublished") {
+		t.Fatalf("after unpublish:\n%s", ed.body)
+	}
+	mustStatus(t, s.do("GET", "/posts/from-the-admin", "", nil), 404)
+
+	// Sign out: the session ends on the server, so the old cookie is
+	// worth nothing even if someone kept it.
+	old := b.client.Jar.Cookies(mustURL(t, s.url+"/admin/"))
+	r = b.post("/admin/logout", nil)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/login?out=1" {
+		t.Fatalf("logout: %d %q", r.status, r.header.Get("Location"))
+	}
+	replay := s.browser()
+	replay.client.Jar.SetCookies(mustURL(t, s.url+"/admin/"), old)
+	if r := replay.get("/admin/posts"); r.status != http.StatusSeeOther {
+		t.Fatalf("the signed-out session still works: %d", r.status)
+	}
+}
+
+func mustURL(t testing.TB, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Bad input through the editor: a message beside the field, the input
+// kept, nothing committed. A stale save and a cross-site form are
+// refused the same way.
+func TestAdminRefusesBadInputAndKeepsIt(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	b := s.browser()
+	b.signIn("ed@example.org", password)
+	r := b.post("/admin/posts", url.Values{"title": {"<script>alert(1)</script> & more"}, "content": {"First version."}, "status": {"draft"}})
+	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
+	ed := b.follow(r)
+	version := inputValue(t, ed.body, "version")
+	if strings.Contains(string(ed.body), "<script>alert(1)</script>") {
+		t.Fatal("hostile text shown unescaped in the editor")
+	}
+	if list := b.get("/admin/posts"); strings.Contains(string(list.body), "<script>alert") || !strings.Contains(string(list.body), "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more") {
+		t.Fatalf("hostile text in the list:\n%s", list.body)
+	}
+	head := headOf(t, s)
+
+	for _, tc := range []struct {
+		name, field, value, want string
+	}{
+		{"empty title", "title", "", "title"},
+		{"10 KB title", "title", strings.Repeat("long ", 2048), "title"},
+		{"bad slug", "slug", "Not A Slug!", "slug"},
+		{"bad date", "published_at", "next tuesday", "published_at"},
+		{"unknown category", "categories", "no-such-category", "categories"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"title": {"Kept title"}, "content": {"My precious words."}, "status": {"draft"}, "version": {version}}
+			form.Set(tc.field, tc.value)
+			r := b.post("/admin/posts/"+id, form)
+			if r.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422:\n%s", r.status, r.body)
+			}
+			if msg := fieldError(t, r.body, tc.want); msg == "" {
+				t.Fatalf("no message beside %s:\n%s", tc.want, r.body)
+			}
+			if got := inputValue(t, r.body, "content"); got != "My precious words." {
+				t.Errorf("the text was not kept: %q", got)
+			}
+			if tc.field != "categories" && inputValue(t, r.body, tc.field) != tc.value {
+				t.Errorf("%s was not kept", tc.field)
+			}
+			if h := headOf(t, s); h != head {
+				t.Fatal("main moved")
+			}
+		})
+	}
+
+	// Someone else saves first: this save is refused, its text kept.
+	api := s.token("ed@example.org")
+	mustStatus(t, s.do("PATCH", "/api/v1/posts/"+id, api, map[string]any{"content": "Their version."}, "If-Match", `"`+version+`"`,
+		"Content-Type", "application/merge-patch+json"), 200)
+	head = headOf(t, s)
+	r = b.post("/admin/posts/"+id, url.Values{"title": {"Mine"}, "content": {"My version."}, "status": {"draft"}, "version": {version}})
+	if r.status != http.StatusPreconditionFailed || inputValue(t, r.body, "content") != "My version." || !strings.Contains(string(r.body), "Someone else saved this post") {
+		t.Fatalf("stale save: %d\n%s", r.status, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a stale save moved main")
+	}
+
+	// A form posted from another site is refused, signed in or not.
+	r = b.post("/admin/posts", url.Values{"title": {"Forged"}, "content": {"x"}}, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	if r.status != http.StatusForbidden {
+		t.Fatalf("cross-site form: %d", r.status)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a cross-site form moved main")
+	}
+}
+
+// A session ends at once when its account is removed, or its password
+// or role changes.
+func TestAdminSessionEndsWithTheAccount(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	for _, e := range []string{"gone@example.org", "reset@example.org", "role@example.org"} {
+		addAccount(t, data, e, auth.RoleEditor)
+	}
+	s := startSite(t, data)
+	store := auth.NewStore(filepath.Join(data, "accounts"), cheapHash)
+	for email, change := range map[string]func() error{
+		"gone@example.org":  func() error { return store.Remove("gone@example.org") },
+		"reset@example.org": func() error { _, err := store.Add("reset@example.org", "", auth.RoleEditor, "another password", true); return err },
+		"role@example.org":  func() error { _, err := store.SetRole("role@example.org", auth.RoleAdmin); return err },
+	} {
+		b := s.browser()
+		b.signIn(email, password)
+		mustStatus(t, b.get("/admin/"), 200)
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
+		if r := b.get("/admin/"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/admin/login") {
+			t.Errorf("%s: after the change the session still works: %d", email, r.status)
+		}
+	}
+}
