@@ -348,9 +348,12 @@ func TestAdminSessionEndsWithTheAccount(t *testing.T) {
 	s := startSite(t, data)
 	store := auth.NewStore(filepath.Join(data, "accounts"), cheapHash)
 	for email, change := range map[string]func() error{
-		"gone@example.org":  func() error { return store.Remove("gone@example.org") },
-		"reset@example.org": func() error { _, err := store.Add("reset@example.org", "", auth.RoleEditor, "another password", true); return err },
-		"role@example.org":  func() error { _, err := store.SetRole("role@example.org", auth.RoleAdmin); return err },
+		"gone@example.org": func() error { return store.Remove("gone@example.org") },
+		"reset@example.org": func() error {
+			_, err := store.Add("reset@example.org", "", auth.RoleEditor, "another password", true)
+			return err
+		},
+		"role@example.org": func() error { _, err := store.SetRole("role@example.org", auth.RoleAdmin); return err },
 	} {
 		b := s.browser()
 		b.signIn(email, password)
