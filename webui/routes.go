@@ -164,7 +164,8 @@ func New(cfg Config) http.Handler {
 	// The web admin: /admin/….
 	if cfg.Admin != nil && cfg.Writer != nil {
 		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, History: cfg.History, Waiter: cfg.Waiter,
-			Preview: cfg.Admin.Preview, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log})
+			Preview: cfg.Admin.Preview, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
+			Media: adminMedia(cfg.Media)})
 	}
 
 	// The JSON API: /api/v1/….
@@ -221,4 +222,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.Router.ServeHTTP(w, r)
+}
+
+func adminMedia(m *MediaConfig) *admin.MediaConfig {
+	if m == nil {
+		return nil
+	}
+	return &admin.MediaConfig{Store: m.Store, MaxBytes: m.MaxBytes, Limits: m.Limits}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
@@ -29,7 +30,10 @@ type Catalogue interface {
 	Post(id string) (content.Post, bool)
 	Posts(q catalogue.Query) ([]content.Post, int)
 	Categories() []content.Category
+	Category(slug string) (content.Category, bool)
 	Tags() []catalogue.Tag
+	Media(id string) (content.Media, bool)
+	MediaList(page, perPage int) ([]content.Media, int)
 }
 
 // Writer commits what editors save.
@@ -37,6 +41,18 @@ type Writer interface {
 	CreatePost(ctx context.Context, a command.Actor, in command.PostInput) (command.Written, error)
 	UpdatePost(ctx context.Context, a command.Actor, id, ifMatch string, in command.PostInput) (command.Written, error)
 	DeletePost(ctx context.Context, a command.Actor, id, ifMatch string) (command.Written, error)
+	PutCategory(ctx context.Context, a command.Actor, c content.Category, ifMatch string) (command.Written, bool, error)
+	DeleteCategory(ctx context.Context, a command.Actor, slug, ifMatch string) (command.Written, error)
+	PutSettings(ctx context.Context, a command.Actor, ifMatch string, s content.Settings) (command.Written, error)
+	PutProfile(ctx context.Context, a command.Actor, ifMatch string, p content.Profile) (command.Written, error)
+	UploadMedia(ctx context.Context, a command.Actor, m content.Media) (command.Written, content.Media, error)
+	UpdateMedia(ctx context.Context, a command.Actor, id, ifMatch, alt, caption string) (command.Written, content.Media, error)
+	DeleteMedia(ctx context.Context, a command.Actor, id, ifMatch string) (command.Written, error)
+	// Category, Settings and Profile read the head: the form shows, and
+	// its save names (If-Match), the version it was filled from.
+	Category(slug string) (content.Category, string, error)
+	Settings() (content.Settings, string, error)
+	Profile() (content.Profile, string, error)
 }
 
 // History reads the newest events, for the dashboard.
@@ -60,12 +76,24 @@ type Config struct {
 	// Preview renders Markdown as the public site does (sanitised HTML).
 	Preview  func(markdown string) template.HTML
 	Sessions *scs.SessionManager
-	Auth     *auth.Authenticator
-	Ready    func() error // nil when readers see the latest changes, else why not
-	Logger   *slog.Logger
+	// Auth signs in (its Accounts also hold each account's personal
+	// access tokens).
+	Auth *auth.Authenticator
+	// Media turns the media library on: uploads are stored in the LFS
+	// store after upload.Inspect accepts them. Nil: no media pages.
+	Media  *MediaConfig
+	Ready  func() error // nil when readers see the latest changes, else why not
+	Logger *slog.Logger
 	// WaitAfterWrite bounds how long a save waits for the read models
 	// before it redirects (default 3 s).
 	WaitAfterWrite time.Duration
+}
+
+// MediaConfig sets up uploads from the admin.
+type MediaConfig struct {
+	Store    string        // the LFS store
+	MaxBytes int64         // one upload
+	Limits   upload.Limits // pixels
 }
 
 // route is one admin route: who may use it, and its handler.
@@ -79,8 +107,9 @@ type route struct {
 type access int
 
 const (
-	anyone   access = iota // the sign-in page and the assets
-	signedIn               // any account
+	anyone    access = iota // the sign-in page and the assets
+	signedIn                // any account
+	adminOnly               // an account of role admin: the site's settings, accounts
 )
 
 // Mount routes the admin on r at /admin/, with its own middleware:
@@ -101,7 +130,10 @@ func Mount(r *mux.Router, cfg Config) {
 	r.Handle("/admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently)).Methods(http.MethodGet, http.MethodHead)
 	for _, rt := range h.routes() {
 		fn := rt.fn
-		if rt.access == signedIn {
+		switch rt.access {
+		case adminOnly:
+			fn = h.requireSignIn(requireAdmin(fn))
+		case signedIn:
 			fn = h.requireSignIn(fn)
 		}
 		methods := []string{rt.method}
@@ -131,6 +163,17 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/posts/{id}", signedIn, h.updatePost},
 		{http.MethodPost, "/posts/{id}/delete", signedIn, h.deletePost},
 		{http.MethodPost, "/preview", signedIn, h.preview},
+	}
+}
+
+// requireAdmin refuses an account that is not an admin (after
+// requireSignIn).
+func requireAdmin(next httperr.HandlerFunc) httperr.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if a, _ := auth.Principal(r); a.Role != auth.RoleAdmin {
+			return httperr.New(http.StatusForbidden, "only an admin may open this page; your account is %s", a.Role)
+		}
+		return next(w, r)
 	}
 }
 
