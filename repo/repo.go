@@ -225,6 +225,40 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (Hash, error) {
 	return h, nil
 }
 
+// DeleteRef removes a ref other than main, only if it still points at
+// old (else ErrConflict), with the git CLI: it holds git's own lock and
+// rewrites packed-refs when the ref is packed.
+func (r *Repo) DeleteRef(ctx context.Context, name string, old Hash) error {
+	if name == MainRef || !strings.HasPrefix(name, "refs/") {
+		return fmt.Errorf("delete ref %s: not a ref that may be deleted", name)
+	}
+	cmd := exec.CommandContext(ctx, "git", "--git-dir", r.dir, "update-ref", "-d", name, old.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if cur, rerr := readRef(r.dir, name); rerr == nil && cur != old {
+			return fmt.Errorf("%w: %s is at %s, expected %s", ErrConflict, name, short(cur), short(old))
+		}
+		return fmt.Errorf("git update-ref -d %s: %w: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Refs lists the refs under prefix (e.g. "refs/autosave/") and where they
+// point, with the git CLI.
+func (r *Repo) Refs(ctx context.Context, prefix string) (map[string]Hash, error) {
+	cmd := exec.CommandContext(ctx, "git", "--git-dir", r.dir, "for-each-ref", "--format=%(objectname) %(refname)", prefix)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git for-each-ref %s: %w", prefix, err)
+	}
+	refs := map[string]Hash{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if h, name, ok := strings.Cut(line, " "); ok {
+			refs[name] = ParseHash(h)
+		}
+	}
+	return refs, nil
+}
+
 // ValidPath accepts the paths a git tree can hold: relative, slash
 // separated, no empty, "." or ".." segment, nothing under .git.
 func ValidPath(p string) error {
