@@ -35,6 +35,13 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
 	ed := b.follow(r)
 	version := inputValue(t, ed.body, "version")
+	// An unsaved change to the post (the editor shows it, with the
+	// difference), and a save made over an older version (the conflict).
+	mustStatus(t, b.post("/admin/autosave", url.Values{"draft_key": {"new-unsaved"}, "title": {"Never saved"}, "content": {"x"}}), 200)
+	stale := b.post("/admin/posts/"+id, url.Values{"title": {"T"}, "content": {"Saved first."}, "status": {"published"}, "version": {version}})
+	mustStatus(t, stale, http.StatusSeeOther)
+	mustStatus(t, b.post("/admin/autosave", url.Values{"draft_key": {id}, "version": {version}, "title": {"Retitled <i>draft</i>"},
+		"content": {"# Heading\n\nText changed in a draft."}}), 200)
 	pages = map[string]string{"dashboard": "/admin/", "posts": "/admin/posts", "posts-filtered": "/admin/posts?status=published&category=notes&q=hostile",
 		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page"}
 	forms = map[string][]byte{
@@ -42,6 +49,8 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 		"login-refused":  s.browser().post("/admin/login", url.Values{"email": {"admin@example.org"}, "password": {"wrong"}}).body,
 		"editor-refused": b.post("/admin/posts/"+id, url.Values{"title": {""}, "slug": {"Bad Slug"}, "published_at": {"soon"}, "content": {"Kept."}, "version": {version}}).body,
 		"confirm":        b.post("/admin/posts/"+id+"/delete", url.Values{"version": {version}}).body,
+		"editor-conflict": b.post("/admin/posts/"+id, url.Values{"title": {"Mine"}, "content": {"My <b>own</b> text."}, "status": {"published"},
+			"version": {version}}).body,
 	}
 	return s, b, pages, forms
 }

@@ -366,3 +366,140 @@ func TestAdminSessionEndsWithTheAccount(t *testing.T) {
 		}
 	}
 }
+
+// Autosave keeps unsaved text apart from the site: no commit on main, no
+// event, invisible to git clients; reopening offers it with the
+// difference; restoring and saving it discards it. A post never created
+// comes back from the dashboard.
+func TestAdminAutosave(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	b := s.browser()
+	b.signIn("ed@example.org", password)
+	r := b.post("/admin/posts", url.Values{"title": {"Autosaved"}, "content": {"The saved words."}, "status": {"draft"}})
+	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
+	ed := b.follow(r)
+	if key := inputValue(t, ed.body, "draft_key"); key != id {
+		t.Fatalf("the editor's draft key is %q, want the post's id", key)
+	}
+	version := inputValue(t, ed.body, "version")
+	head := headOf(t, s)
+	r = b.post("/admin/autosave", url.Values{"draft_key": {id}, "version": {version}, "title": {"Autosaved, retitled"},
+		"content": {"The saved words, and some unsaved ones."}, "status": {"draft"}})
+	if r.status != 200 || !strings.Contains(string(r.body), `"saved"`) {
+		t.Fatalf("autosave: %d %s", r.status, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("an autosave moved main")
+	}
+	if out, err := gitTry(t, t.TempDir(), "ls-remote", s.remote("ed@example.org", password)); err != nil || strings.Contains(out, "autosave") {
+		t.Fatalf("git clients see the autosaves: %v\n%s", err, out)
+	}
+
+	ed = b.get("/admin/posts/" + id)
+	if !strings.Contains(string(ed.body), "You have unsaved changes to this post") || !strings.Contains(string(ed.body), "<ins>, and some unsaved ones</ins>") ||
+		!strings.Contains(string(ed.body), "Autosaved, retitled") {
+		t.Fatalf("reopening shows no unsaved changes:\n%s", ed.body)
+	}
+	if inputValue(t, ed.body, "content") != "The saved words.\n" {
+		t.Fatal("reopening put the draft in the editor before the editor chose it")
+	}
+	restored := b.get("/admin/posts/" + id + "?restore=1")
+	if inputValue(t, restored.body, "content") != "The saved words, and some unsaved ones." || inputValue(t, restored.body, "version") != version {
+		t.Fatalf("restore:\n%s", restored.body)
+	}
+	form := url.Values{}
+	for _, f := range []string{"title", "content", "version", "draft_key"} {
+		form.Set(f, inputValue(t, restored.body, f))
+	}
+	form.Set("status", "draft")
+	ed = b.follow(b.post("/admin/posts/"+id, form))
+	if !strings.Contains(string(ed.body), "Saved.") || strings.Contains(string(ed.body), "unsaved changes") ||
+		inputValue(t, ed.body, "title") != "Autosaved, retitled" {
+		t.Fatalf("after saving the restored draft:\n%s", ed.body)
+	}
+
+	// A post never created.
+	blank := b.get("/admin/posts/new")
+	key := inputValue(t, blank.body, "draft_key")
+	if !strings.HasPrefix(key, "new-") {
+		t.Fatalf("a new post's draft key: %q", key)
+	}
+	mustStatus(t, b.post("/admin/autosave", url.Values{"draft_key": {key}, "title": {"An idea <b>never</b> saved"}, "content": {"Half a thought"}}), 200)
+	dash := b.get("/admin/")
+	if !strings.Contains(string(dash.body), "/admin/posts/new?draft="+key) || !strings.Contains(string(dash.body), "An idea &lt;b&gt;never&lt;/b&gt; saved") {
+		t.Fatalf("the dashboard does not offer the unsaved post:\n%s", dash.body)
+	}
+	back := b.get("/admin/posts/new?draft=" + key)
+	if inputValue(t, back.body, "content") != "Half a thought" || inputValue(t, back.body, "draft_key") != key {
+		t.Fatalf("the unsaved post did not come back:\n%s", back.body)
+	}
+	// Another account sees none of it.
+	addAccount(t, data, "other@example.org", auth.RoleEditor)
+	o := s.browser()
+	o.signIn("other@example.org", password)
+	if d := o.get("/admin/"); strings.Contains(string(d.body), key) {
+		t.Fatal("another account sees the draft")
+	}
+	if strings.Contains(string(o.get("/admin/posts/new?draft="+key).body), "Half a thought") {
+		t.Fatal("another account opens the draft")
+	}
+	r = b.post("/admin/drafts/"+key+"/discard", nil)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("discard: %d", r.status)
+	}
+	if d := b.get("/admin/"); strings.Contains(string(d.body), key) {
+		t.Fatal("a discarded draft is still offered")
+	}
+}
+
+// Two editors open one post; the second save shows both texts and their
+// difference, keeps the second editor's text, and saving over the other
+// version loses nothing: history holds both saves.
+func TestAdminConflictLosesNothing(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ann@example.org", auth.RoleEditor)
+	addAccount(t, data, "bob@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	ann, bob := s.browser(), s.browser()
+	ann.signIn("ann@example.org", password)
+	bob.signIn("bob@example.org", password)
+	r := ann.post("/admin/posts", url.Values{"title": {"Shared"}, "content": {"One two three."}, "status": {"draft"}})
+	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
+	annEd, bobEd := ann.follow(r), bob.get("/admin/posts/"+id)
+	save := func(b *browser, page []byte, text string, extra ...string) response {
+		form := url.Values{"title": {"Shared"}, "content": {text}, "status": {"draft"}, "version": {inputValue(t, page, "version")}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			form.Set(extra[i], extra[i+1])
+		}
+		return b.post("/admin/posts/"+id, form)
+	}
+	mustStatus(t, save(ann, annEd.body, "One two three, said Ann."), http.StatusSeeOther)
+	refused := save(bob, bobEd.body, "One two three four, said Bob.")
+	if refused.status != http.StatusPreconditionFailed {
+		t.Fatalf("the second save: %d", refused.status)
+	}
+	body := string(refused.body)
+	if inputValue(t, refused.body, "content") != "One two three four, said Bob." || inputValue(t, refused.body, "theirs") != "One two three, said Ann.\n" ||
+		!strings.Contains(body, "<del>") || !strings.Contains(body, "<ins>") || !strings.Contains(body, "Save mine over theirs") {
+		t.Fatalf("the conflict page:\n%s", body)
+	}
+	// Bob merges by hand and saves over Ann's version.
+	r = save(bob, refused.body, "One two three four, said Bob and Ann.", "action", "overwrite", "conflict_version", inputValue(t, refused.body, "conflict_version"))
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("saving over: %d %s", r.status, r.body)
+	}
+	saves := git(t, s.repoDir(), "log", "--format=%ae %s", "refs/heads/main")
+	if !strings.Contains(saves, "ann@example.org Update post") || !strings.Contains(saves, "bob@example.org Update post") {
+		t.Errorf("history does not hold both saves:\n%s", saves)
+	}
+	texts := git(t, s.repoDir(), "log", "-p", "--format=%H", "refs/heads/main")
+	for _, want := range []string{"said Ann.", "said Bob and Ann."} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("history lacks %q", want)
+		}
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/reactors/embeds"
 	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/autosave"
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/front"
@@ -217,6 +218,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 		defer sessions.Close()
 		wcfg.Admin = &webui.AdminConfig{Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
+			Drafts: autosave.New(r),
 			Sessions: session.NewManager(session.Config{Store: sessions, Secure: strings.HasPrefix(cfg.publicURL(), "https://"), Path: "/admin",
 				ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 					log.Error("admin session store failed", "err", err)

@@ -66,6 +66,7 @@ type Config struct {
 type AdminConfig struct {
 	Sessions *scs.SessionManager
 	Preview  func(markdown string) template.HTML
+	Drafts   admin.Drafts // autosaves; nil: none
 }
 
 // GitConfig sets up git over smart HTTP at /git/site.git.
@@ -165,7 +166,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Admin != nil && cfg.Writer != nil {
 		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, History: cfg.History, Waiter: cfg.Waiter,
 			Preview: cfg.Admin.Preview, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
-			Media: adminMedia(cfg.Media)})
+			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts})
 	}
 
 	// The JSON API: /api/v1/….

@@ -21,7 +21,7 @@ type activity struct {
 func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 	drafts, _ := h.cfg.Catalogue.Posts(catalogue.Query{Status: content.Draft, PerPage: 8})
 	published, _ := h.cfg.Catalogue.Posts(catalogue.Query{Status: content.Published, PerPage: 8})
-	data := map[string]any{"Drafts": drafts, "Published": published}
+	data := map[string]any{"Drafts": drafts, "Published": published, "Unsaved": h.unsavedDrafts(r)}
 	if h.cfg.History != nil {
 		evs, err := h.cfg.History.Recent(15)
 		if err != nil {

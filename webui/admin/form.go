@@ -83,10 +83,6 @@ func (f *form) blame(err error) bool {
 		}
 		f.fail(field, ce.Detail)
 		return true
-	case errors.Is(err, command.ErrStale):
-		f.fail("", "Someone else saved this post after you opened it, so your save was not made (your text is still here). "+
-			"Copy your changes, open the post again, and apply them there.")
-		return true
 	}
 	return false
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/repo/autosave"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
@@ -66,6 +67,15 @@ type Waiter interface {
 	WaitFor(ctx context.Context, c events.Cursor) error
 }
 
+// Drafts keeps what editors typed and did not save (repo/autosave): per
+// account, by post id or the key of a post being written.
+type Drafts interface {
+	Save(ctx context.Context, account, key string, d autosave.Draft) error
+	Load(account, key string) (autosave.Draft, bool, error)
+	Discard(ctx context.Context, account, key string) error
+	Keys(ctx context.Context, account string) ([]string, error)
+}
+
 // Config is what the admin needs. Writer nil (a read-only node) leaves
 // the admin off.
 type Config struct {
@@ -81,7 +91,9 @@ type Config struct {
 	Auth *auth.Authenticator
 	// Media turns the media library on: uploads are stored in the LFS
 	// store after upload.Inspect accepts them. Nil: no media pages.
-	Media  *MediaConfig
+	Media *MediaConfig
+	// Drafts turns autosave on; nil: none.
+	Drafts Drafts
 	Ready  func() error // nil when readers see the latest changes, else why not
 	Logger *slog.Logger
 	// WaitAfterWrite bounds how long a save waits for the read models
@@ -163,6 +175,8 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/posts/{id}", signedIn, h.updatePost},
 		{http.MethodPost, "/posts/{id}/delete", signedIn, h.deletePost},
 		{http.MethodPost, "/preview", signedIn, h.preview},
+		{http.MethodPost, "/autosave", signedIn, h.autosave},
+		{http.MethodPost, "/drafts/{key}/discard", signedIn, h.discardDraft},
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/repo/autosave"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
@@ -87,10 +88,24 @@ type editorData struct {
 	Minutes    int
 	Categories []content.Category
 	Tags       []catalogue.Tag
+	Autosave   bool          // the script autosaves the form (draft_key names it)
+	Draft      *draftView    // an unsaved draft of this post, newer than it
+	Conflict   *conflictView // the save was refused: someone saved first
 }
 
 func (h *handler) editor(w http.ResponseWriter, r *http.Request, status int, f *form, id string) error {
-	d := editorData{New: id == "", Action: "/admin/posts", Categories: h.cfg.Catalogue.Categories(), Tags: h.cfg.Catalogue.Tags()}
+	return h.editorWith(w, r, status, f, id, editorData{})
+}
+
+func (h *handler) editorWith(w http.ResponseWriter, r *http.Request, status int, f *form, id string, d editorData) error {
+	return h.render(w, r, status, "editor", h.editorPage(r, f, id, d, ""))
+}
+
+// editorPage is the editor's page: the form, its preview and counts.
+func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, flash string) page {
+	d.New, d.Categories, d.Tags = id == "", h.cfg.Catalogue.Categories(), h.cfg.Catalogue.Tags()
+	d.Autosave = h.cfg.Drafts != nil && f.Value("draft_key") != ""
+	d.Action = "/admin/posts"
 	if id != "" {
 		d.Action = "/admin/posts/" + url.PathEscape(id)
 		if p, ok := h.cfg.Catalogue.Post(id); ok && p.Status == content.Published {
@@ -105,20 +120,48 @@ func (h *handler) editor(w http.ResponseWriter, r *http.Request, status int, f *
 	if d.New {
 		title, section = "New post", "new"
 	}
-	return h.render(w, r, status, "editor", page{Title: title, Section: section, Form: f, Data: d})
+	return page{Title: title, Section: section, Form: f, Data: d, Flash: flash}
 }
 
+// newPost opens an empty editor with a fresh draft key, or the draft
+// named by ?draft= (an unsaved post found on the dashboard).
 func (h *handler) newPost(w http.ResponseWriter, r *http.Request) error {
-	return h.editor(w, r, http.StatusOK, newForm(url.Values{"status": {string(content.Draft)}}), "")
+	if key := r.URL.Query().Get("draft"); strings.HasPrefix(key, "new-") && autosave.ValidKey(key) {
+		if d, ok := h.loadDraft(r, key); ok {
+			f := draftForm(d, key)
+			f.values.Del("version")
+			return h.render(w, r, http.StatusOK, "editor", h.editorPage(r, f, "", editorData{},
+				fmt.Sprintf("Your unsaved post from %s, as you left it.", when(d.Saved))))
+		}
+	}
+	return h.editor(w, r, http.StatusOK, newForm(url.Values{"status": {string(content.Draft)}, "draft_key": {newDraftKey()}}), "")
 }
 
+// editPost opens a post. If the editor left unsaved changes to it (an
+// autosave newer than the post), it says so and shows the difference;
+// ?restore=1 opens the draft instead, still based on the version it was
+// typed over, so saving it cannot silently undo a save made since.
 func (h *handler) editPost(w http.ResponseWriter, r *http.Request) error {
 	id := pathVar(r, "id")
 	p, ok := h.cfg.Catalogue.Post(id)
 	if !ok {
 		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
 	}
-	return h.editor(w, r, http.StatusOK, postForm(&p), id)
+	f := postForm(&p)
+	f.values.Set("draft_key", id)
+	var d editorData
+	if draft, ok := h.loadDraft(r, id); ok {
+		df := draftForm(draft, id)
+		if r.URL.Query().Get("restore") == "1" {
+			return h.render(w, r, http.StatusOK, "editor", h.editorPage(r, df, id, editorData{},
+				fmt.Sprintf("Your unsaved changes from %s are back in the editor: save them to keep them.", when(draft.Saved))))
+		}
+		if df.Value("content") != f.Value("content") || len(changedFields(f, df)) > 0 {
+			d.Draft = &draftView{Saved: draft.Saved, Diff: wordDiff(f.Value("content"), df.Value("content")), Fields: changedFields(f, df),
+				Restore: "/admin/posts/" + url.PathEscape(id) + "?restore=1", Discard: "/admin/drafts/" + url.PathEscape(id) + "/discard"}
+		}
+	}
+	return h.editorWith(w, r, http.StatusOK, f, id, d)
 }
 
 // postForm fills the editor from a post.
@@ -229,6 +272,7 @@ func (h *handler) createPost(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fmt.Errorf("create a post: %w", err)
 	}
+	h.discard(r, f.Value("draft_key"))
 	h.saved(r, res, "Created.")
 	http.Redirect(w, r, "/admin/posts/"+url.PathEscape(res.Post.ID), http.StatusSeeOther)
 	return nil
@@ -244,6 +288,11 @@ func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 		return h.editor(w, r, statusOf(f), f, id)
 	}
 	version := f.Value("version")
+	if r.PostForm.Get("action") == "overwrite" {
+		// The editor saw the conflict and chose to save over the other
+		// version (still in the history): that version is the one named.
+		version = f.Value("conflict_version")
+	}
 	if version == "" {
 		// Without the version read, a save could undo someone else's.
 		f.fail("", "This form lacks the post's version: open the post again and redo your change.")
@@ -254,13 +303,19 @@ func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, command.ErrNotFound) {
 			return httperr.New(http.StatusNotFound, "there is no post with id %q (deleted meanwhile?)", clip(id))
 		}
+		if errors.Is(err, command.ErrStale) {
+			return h.conflict(w, r, f, id)
+		}
 		if f.blame(err) {
 			return h.editor(w, r, statusOf(f, err), f, id)
 		}
 		return fmt.Errorf("update post %s: %w", id, err)
 	}
+	h.discard(r, id)
 	msg := "Saved."
 	switch {
+	case r.PostForm.Get("action") == "overwrite":
+		msg = "Saved over the other version (it stays in the history)."
 	case r.PostForm.Get("action") == "publish":
 		msg = "Published."
 	case r.PostForm.Get("action") == "unpublish":
@@ -343,4 +398,22 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, err := w.Write([]byte(h.cfg.Preview(normalizeNewlines(r.FormValue("content")))))
 	return err
+}
+
+// conflict answers a save refused because someone saved the post after
+// the editor opened it: the editor's text stays in the form, beside the
+// other version and how the two differ; the editor merges by hand and
+// saves over it, keeps theirs, or takes the other.
+func (h *handler) conflict(w http.ResponseWriter, r *http.Request, f *form, id string) error {
+	theirs, ok := h.cfg.Catalogue.Post(id)
+	if !ok {
+		return httperr.New(http.StatusNotFound, "there is no post with id %q (deleted meanwhile?)", clip(id))
+	}
+	tf := postForm(&theirs)
+	f.values.Set("conflict_version", theirs.Blob)
+	f.fail("", "Someone else saved this post after you opened it, so your save was not made. Your text is still here; "+
+		"below is their version and how yours differs from it.")
+	d := editorData{Conflict: &conflictView{Theirs: theirs.Content, Diff: wordDiff(theirs.Content, f.Value("content")),
+		Fields: changedFields(tf, f), Version: theirs.Blob, At: theirs.UpdatedAt}}
+	return h.editorWith(w, r, http.StatusPreconditionFailed, f, id, d)
 }

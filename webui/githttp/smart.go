@@ -115,6 +115,11 @@ func (h *Handler) gitHTTP(w http.ResponseWriter, r *http.Request) error {
 		"CHRONICLE_PUSHER=" + a.Email,
 		"CHRONICLE_ROLE=" + string(a.Role),
 		"GIT_HTTP_MAX_REQUEST_BUFFER=100M",
+		// Editors' unsaved drafts (refs/autosave/…) are nobody else's
+		// business: not advertised to fetches, and not to pushes either.
+		"GIT_CONFIG_COUNT=2",
+		"GIT_CONFIG_KEY_0=uploadpack.hideRefs", "GIT_CONFIG_VALUE_0=refs/autosave/",
+		"GIT_CONFIG_KEY_1=receive.hideRefs", "GIT_CONFIG_VALUE_1=refs/autosave/",
 	}, h.cfg.Env...)
 	(&cgi.Handler{
 		Path:       h.cfg.GitPath,

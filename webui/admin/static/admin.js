@@ -1,6 +1,8 @@
 // Chronicle's admin: progressive enhancement only. Every form works
 // without this file; with it, the editor previews as you type, counts
-// words, saves on Ctrl/⌘-S and warns before leaving unsaved text.
+// words, keeps a draft copy a few seconds after you stop typing (never
+// published: the server keeps it apart from the site), saves on
+// Ctrl/⌘-S and warns before leaving unsaved text.
 "use strict";
 document.documentElement.classList.add("js");
 
@@ -44,6 +46,7 @@ function enhanceEditor(form) {
     timer = setTimeout(preview, 250);
   });
   form.addEventListener("input", function () { dirty = true; });
+  if (form.dataset.autosave) { enableAutosave(form); }
   form.addEventListener("submit", function () { dirty = false; });
   window.addEventListener("beforeunload", function (ev) {
     if (dirty) { ev.preventDefault(); ev.returnValue = ""; }
@@ -54,5 +57,29 @@ function enhanceEditor(form) {
       var save = form.querySelector("button[data-shortcut=s]");
       if (form.requestSubmit) { form.requestSubmit(save); } else { save.click(); }
     }
+  });
+}
+
+function enableAutosave(form) {
+  var status = document.getElementById("autosave-status");
+  var timer = 0, last = 0, pending = false, sending = false;
+  function send() {
+    if (sending) { pending = true; return; }
+    sending = true; pending = false; last = Date.now();
+    fetch(form.dataset.autosave, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (j) {
+        status.textContent = "Draft kept at " + new Date(j.saved).toLocaleTimeString();
+      })
+      .catch(function () { status.textContent = "The draft could not be kept: save soon."; })
+      .then(function () { sending = false; if (pending) { send(); } });
+  }
+  form.addEventListener("input", function () {
+    clearTimeout(timer);
+    // A few seconds after typing stops, and at least every 15 seconds
+    // while it goes on.
+    if (Date.now() - last > 15000 && last !== 0) { send(); return; }
+    if (last === 0) { last = Date.now(); }
+    timer = setTimeout(send, 2000);
   });
 }
