@@ -455,9 +455,10 @@ func TestAdminAutosave(t *testing.T) {
 	}
 }
 
-// Two editors open one post; the second save shows both texts and their
-// difference, keeps the second editor's text, and saving over the other
-// version loses nothing: history holds both saves.
+// Two editors open one post: each is told the other has it open; the
+// second save shows both texts and their difference, keeps the second
+// editor's text, and saving over the other version loses nothing:
+// history holds both saves.
 func TestAdminConflictLosesNothing(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
@@ -470,6 +471,16 @@ func TestAdminConflictLosesNothing(t *testing.T) {
 	r := ann.post("/admin/posts", url.Values{"title": {"Shared"}, "content": {"One two three."}, "status": {"draft"}})
 	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
 	annEd, bobEd := ann.follow(r), bob.get("/admin/posts/"+id)
+	// Bob is told Ann has it open (and the heartbeat says the same).
+	if !strings.Contains(string(bobEd.body), "ann@example.org has had this post open since") {
+		t.Fatalf("bob is not told ann is editing:\n%s", bobEd.body)
+	}
+	if hb := bob.post("/admin/posts/"+id+"/presence", nil); hb.status != 200 || !strings.Contains(string(hb.body), `"who":"ann@example.org"`) {
+		t.Fatalf("heartbeat: %d %s", hb.status, hb.body)
+	}
+	if hb := ann.post("/admin/posts/"+id+"/presence", nil); !strings.Contains(string(hb.body), `"who":"bob@example.org"`) {
+		t.Fatalf("ann's heartbeat does not show bob: %s", hb.body)
+	}
 	save := func(b *browser, page []byte, text string, extra ...string) response {
 		form := url.Values{"title": {"Shared"}, "content": {text}, "status": {"draft"}, "version": {inputValue(t, page, "version")}}
 		for i := 0; i+1 < len(extra); i += 2 {

@@ -212,13 +212,17 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		if err := auth.PrivateDir(filepath.Dir(cfg.sessionsFile())); err != nil {
 			return err
 		}
+		presence, err := session.OpenPresence(ctx, js, time.Minute)
+		if err != nil {
+			return err
+		}
 		sessions, err := session.OpenBolt(cfg.sessionsFile(), time.Hour)
 		if err != nil {
 			return err
 		}
 		defer sessions.Close()
 		wcfg.Admin = &webui.AdminConfig{Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
-			Drafts: autosave.New(r),
+			Drafts: autosave.New(r), Presence: presence,
 			Sessions: session.NewManager(session.Config{Store: sessions, Secure: strings.HasPrefix(cfg.publicURL(), "https://"), Path: "/admin",
 				ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 					log.Error("admin session store failed", "err", err)

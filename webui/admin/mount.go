@@ -24,6 +24,7 @@ import (
 	"github.com/chronicle-cms/chronicle/repo/autosave"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
+	"github.com/chronicle-cms/chronicle/webui/session"
 )
 
 // Catalogue is the read model the admin lists and opens content from.
@@ -76,6 +77,13 @@ type Drafts interface {
 	Keys(ctx context.Context, account string) ([]string, error)
 }
 
+// Presence tells who else has a post open in the editor
+// (session.Presence: a key-value bucket every node sees).
+type Presence interface {
+	Touch(ctx context.Context, post, email, name string) error
+	Others(ctx context.Context, post, email string) ([]session.Editing, error)
+}
+
 // Config is what the admin needs. Writer nil (a read-only node) leaves
 // the admin off.
 type Config struct {
@@ -94,8 +102,10 @@ type Config struct {
 	Media *MediaConfig
 	// Drafts turns autosave on; nil: none.
 	Drafts Drafts
-	Ready  func() error // nil when readers see the latest changes, else why not
-	Logger *slog.Logger
+	// Presence shows who else is editing a post; nil: nobody is shown.
+	Presence Presence
+	Ready    func() error // nil when readers see the latest changes, else why not
+	Logger   *slog.Logger
 	// WaitAfterWrite bounds how long a save waits for the read models
 	// before it redirects (default 3 s).
 	WaitAfterWrite time.Duration
@@ -176,6 +186,7 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/posts/{id}/delete", signedIn, h.deletePost},
 		{http.MethodPost, "/preview", signedIn, h.preview},
 		{http.MethodPost, "/autosave", signedIn, h.autosave},
+		{http.MethodPost, "/posts/{id}/presence", signedIn, h.presence},
 		{http.MethodPost, "/drafts/{key}/discard", signedIn, h.discardDraft},
 	}
 }

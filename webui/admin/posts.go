@@ -18,6 +18,7 @@ import (
 	"github.com/chronicle-cms/chronicle/repo/autosave"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
+	"github.com/chronicle-cms/chronicle/webui/session"
 )
 
 // perPage is the post list's page size.
@@ -88,9 +89,11 @@ type editorData struct {
 	Minutes    int
 	Categories []content.Category
 	Tags       []catalogue.Tag
-	Autosave   bool          // the script autosaves the form (draft_key names it)
-	Draft      *draftView    // an unsaved draft of this post, newer than it
-	Conflict   *conflictView // the save was refused: someone saved first
+	Autosave   bool              // the script autosaves the form (draft_key names it)
+	Draft      *draftView        // an unsaved draft of this post, newer than it
+	Conflict   *conflictView     // the save was refused: someone saved first
+	Others     []session.Editing // who else has the post open
+	Presence   string            // where the script sends its heartbeat
 }
 
 func (h *handler) editor(w http.ResponseWriter, r *http.Request, status int, f *form, id string) error {
@@ -111,6 +114,10 @@ func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, 
 		if p, ok := h.cfg.Catalogue.Post(id); ok && p.Status == content.Published {
 			d.SiteURL = "/posts/" + p.Slug
 		}
+	}
+	if id != "" && h.cfg.Presence != nil {
+		d.Others = h.othersEditing(r, id)
+		d.Presence = "/admin/posts/" + url.PathEscape(id) + "/presence"
 	}
 	text := f.Value("content")
 	d.Preview = h.cfg.Preview(text)

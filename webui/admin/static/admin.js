@@ -47,6 +47,7 @@ function enhanceEditor(form) {
   });
   form.addEventListener("input", function () { dirty = true; });
   if (form.dataset.autosave) { enableAutosave(form); }
+  if (form.dataset.presence) { heartbeat(form.dataset.presence); }
   form.addEventListener("submit", function () { dirty = false; });
   window.addEventListener("beforeunload", function (ev) {
     if (dirty) { ev.preventDefault(); ev.returnValue = ""; }
@@ -82,4 +83,22 @@ function enableAutosave(form) {
     if (last === 0) { last = Date.now(); }
     timer = setTimeout(send, 2000);
   });
+}
+
+// heartbeat keeps this editor listed as having the post open, and shows
+// who else has.
+function heartbeat(url) {
+  var box = document.getElementById("others");
+  function beat() {
+    fetch(url, { method: "POST", credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (others) {
+        if (!others.length) { box.textContent = ""; box.classList.add("empty"); return; }
+        box.textContent = others.map(function (o) { return o.who + " has had this post open since " + o.since; }).join("; ") +
+          ": save soon, and expect to merge.";
+        box.classList.remove("empty");
+      })
+      .catch(function () { /* the next beat tries again */ });
+  }
+  setInterval(beat, 20000);
 }
