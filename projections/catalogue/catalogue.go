@@ -53,6 +53,9 @@ type Catalogue struct {
 	// sorted lists posts newest first; nil when stale. Built lazily by a
 	// reader (under the read lock, which keeps the posts still).
 	sorted atomic.Pointer[[]*content.Post]
+	// tags is Tags' answer; nil when stale. Counting them reads every
+	// post's tags, which the admin's every page asks for.
+	tags atomic.Pointer[[]Tag]
 }
 
 var _ projections.Projection = (*Catalogue)(nil)
@@ -86,6 +89,7 @@ func (c *Catalogue) clear() {
 	c.profile = content.Profile{}
 	c.media = map[string]content.Media{}
 	c.sorted.Store(nil)
+	c.tags.Store(nil)
 }
 
 func (c *Catalogue) load() error {
@@ -289,6 +293,7 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 	}
 	if len(ch.posts) > 0 {
 		c.sorted.Store(nil)
+		c.tags.Store(nil)
 	}
 	c.cp = cp
 	return nil
@@ -469,6 +474,9 @@ type Tag struct {
 func (c *Catalogue) Tags() []Tag {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if t := c.tags.Load(); t != nil {
+		return slices.Clone(*t)
+	}
 	type acc struct {
 		Tag
 		names map[string]int
@@ -495,7 +503,8 @@ func (c *Catalogue) Tags() []Tag {
 		out = append(out, a.Tag)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
-	return out
+	c.tags.CompareAndSwap(nil, &out) // under the read lock: no post changed meanwhile
+	return slices.Clone(out)
 }
 
 // Settings returns the site settings.
