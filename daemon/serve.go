@@ -31,6 +31,7 @@ import (
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/autosave"
 	"github.com/chronicle-cms/chronicle/webui"
+	"github.com/chronicle-cms/chronicle/webui/admin"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/front"
 	"github.com/chronicle-cms/chronicle/webui/session"
@@ -222,7 +223,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 		defer sessions.Close()
 		wcfg.Admin = &webui.AdminConfig{Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
-			Drafts: autosave.New(r), Presence: presence,
+			Drafts: autosave.New(r), Presence: presence, Activity: func(limit int) ([]admin.Activity, error) {
+				acts, err := gitLog.RecentActivity(limit)
+				out := make([]admin.Activity, len(acts))
+				for i, a := range acts {
+					out[i] = admin.Activity{Time: a.Time, Actor: a.Actor, Summary: a.Summary, Event: a.Event}
+				}
+				return out, err
+			},
 			Sessions: session.NewManager(session.Config{Store: sessions, Secure: strings.HasPrefix(cfg.publicURL(), "https://"), Path: "/admin",
 				ErrorFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 					log.Error("admin session store failed", "err", err)

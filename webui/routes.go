@@ -66,7 +66,8 @@ type Config struct {
 type AdminConfig struct {
 	Sessions *scs.SessionManager
 	Preview  func(markdown string) template.HTML
-	Drafts   admin.Drafts   // autosaves; nil: none
+	Drafts   admin.Drafts // autosaves; nil: none
+	Activity func(limit int) ([]admin.Activity, error)
 	Presence admin.Presence // who is editing what; nil: not shown
 }
 
@@ -165,7 +166,7 @@ func New(cfg Config) http.Handler {
 
 	// The web admin: /admin/….
 	if cfg.Admin != nil && cfg.Writer != nil {
-		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, History: cfg.History, Waiter: cfg.Waiter,
+		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, Activity: cfg.Admin.Activity, Waiter: cfg.Waiter,
 			Preview: cfg.Admin.Preview, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
 			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence})
 	}

@@ -94,6 +94,29 @@ func CommitActor(c repo.Commit) string {
 	return c.Author.Name
 }
 
+// Who tells who made a commit: the actor is the pusher of a pushed
+// commit, else what the commit says (CommitActor); author is what a
+// pushed commit claims when that is someone else.
+func (d *Deriver) Who(c repo.Commit) (actor, author, pusher string, err error) {
+	actor = CommitActor(c)
+	if note, ok, err := d.repo.ReadTreeFile(PushNotesRef, c.Hash.String()); err != nil {
+		return "", "", "", err
+	} else if ok {
+		pusher = Trailers("push\n\n" + string(note))[TrailerPusher]
+	}
+	if pusher != "" {
+		// A pushed commit's author line and Chronicle-* trailers are the
+		// pusher's claims (anyone can write them); the note is the daemon's
+		// own record of the authenticated account, in the repository, so
+		// derivation stays a function of it.
+		if actor != pusher {
+			author = actor
+		}
+		actor = pusher
+	}
+	return actor, author, pusher, nil
+}
+
 // Derive returns the events of commit h at height on the first-parent chain.
 func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
 	c, err := d.repo.ReadCommit(h)
@@ -108,21 +131,9 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", h, err)
 	}
-	base := events.Event{Actor: CommitActor(c), Time: c.Author.When.UTC(), Commit: h.String(), Height: height}
-	if note, ok, err := d.repo.ReadTreeFile(PushNotesRef, h.String()); err != nil {
+	base := events.Event{Time: c.Author.When.UTC(), Commit: h.String(), Height: height}
+	if base.Actor, base.Author, base.Pusher, err = d.Who(c); err != nil {
 		return nil, err
-	} else if ok {
-		base.Pusher = Trailers("push\n\n" + string(note))[TrailerPusher]
-	}
-	if base.Pusher != "" {
-		// A pushed commit's author line and Chronicle-* trailers are the
-		// pusher's claims (anyone can write them); the note is the daemon's
-		// own record of the authenticated account, in the repository, so
-		// derivation stays a function of it.
-		if base.Actor != base.Pusher {
-			base.Author = base.Actor
-		}
-		base.Actor = base.Pusher
 	}
 
 	type pair struct {

@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/repo"
@@ -197,6 +199,48 @@ func (l *GitLog) Recent(limit int) ([]events.Event, error) {
 		if err != nil {
 			return nil, err
 		}
+		cur = repo.ZeroHash
+		if len(c.Parents) > 0 {
+			cur = c.Parents[0]
+		}
+	}
+	return out, nil
+}
+
+// Activity is one commit of main as an activity list shows it, read from
+// the commit's metadata alone (no derivation), so a commit of ten
+// thousand files costs what a commit of one does.
+type Activity struct {
+	Commit  string
+	Time    time.Time
+	Actor   string // as derivation tells it: the pusher of a pushed commit
+	Summary string // the message's first line
+	Event   string // the Chronicle-Event trailer, if the writer made the commit
+}
+
+// RecentActivity returns main's newest commits, newest first, at most
+// limit of them.
+func (l *GitLog) RecentActivity(limit int) ([]Activity, error) {
+	head, err := l.repo.Head()
+	if err != nil || head.IsZero() {
+		return nil, err
+	}
+	var out []Activity
+	for cur := head; !cur.IsZero() && len(out) < limit; {
+		c, err := l.repo.ReadCommit(cur)
+		if err != nil {
+			return nil, err
+		}
+		actor, _, pusher, err := l.deriver.Who(c)
+		if err != nil {
+			return nil, err
+		}
+		summary, _, _ := strings.Cut(c.Message, "\n")
+		a := Activity{Commit: c.Hash.String(), Time: c.Author.When, Actor: actor, Summary: summary}
+		if pusher == "" {
+			a.Event = Trailers(c.Message)[TrailerEvent] // a pushed commit's trailers are its pusher's claims
+		}
+		out = append(out, a)
 		cur = repo.ZeroHash
 		if len(c.Parents) > 0 {
 			cur = c.Parents[0]

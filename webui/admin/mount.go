@@ -57,9 +57,12 @@ type Writer interface {
 	Profile() (content.Profile, string, error)
 }
 
-// History reads the newest events, for the dashboard.
-type History interface {
-	Recent(limit int) ([]events.Event, error)
+// Activity is one change on main, as the dashboard lists it.
+type Activity struct {
+	Time    time.Time
+	Actor   string
+	Summary string // the commit's first line
+	Event   string // the event type, when the writer made the change
 }
 
 // Waiter tells when the read models have applied a write, so the page an
@@ -89,8 +92,10 @@ type Presence interface {
 type Config struct {
 	Catalogue Catalogue
 	Writer    Writer
-	History   History
-	Waiter    Waiter
+	// Activity lists main's newest changes (gitlog.RecentActivity: commit
+	// metadata only, cheap whatever a commit holds); nil: not shown.
+	Activity func(limit int) ([]Activity, error)
+	Waiter   Waiter
 	// Preview renders Markdown as the public site does (sanitised HTML).
 	Preview  func(markdown string) template.HTML
 	Sessions *scs.SessionManager
