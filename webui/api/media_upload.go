@@ -2,19 +2,13 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
-	"unicode"
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/upload"
-	"github.com/chronicle-cms/chronicle/repo/lfs"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
 
@@ -36,16 +30,10 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httperr.New(http.StatusUnsupportedMediaType, "send the image as multipart/form-data, in a field named file")
 	}
-	tmpDir := filepath.Join(mc.Store, "tmp")
-	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
-		return err
-	}
-	var tmp, name, alt, caption string
-	defer func() {
-		if tmp != "" {
-			os.Remove(tmp)
-		}
-	}()
+	store := upload.Store{Dir: mc.Store, MaxBytes: mc.MaxBytes, Limits: mc.Limits, Log: h.log}
+	var file *upload.Spooled
+	var name, alt, caption string
+	defer file.Discard()
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -56,18 +44,10 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 		}
 		switch part.FormName() {
 		case "file":
-			f, err := os.CreateTemp(tmpDir, "upload-*")
-			if err != nil {
-				return err
-			}
-			tmp, name = f.Name(), cleanName(part.FileName())
-			n, err := io.Copy(f, io.LimitReader(part, mc.MaxBytes+1))
-			f.Close()
-			if err != nil {
+			file.Discard() // a second file part replaces the first
+			name = upload.CleanName(part.FileName())
+			if file, err = store.Spool(part); err != nil {
 				return uploadReadProblem(err, mc.MaxBytes)
-			}
-			if n > mc.MaxBytes {
-				return httperr.Field(http.StatusRequestEntityTooLarge, "file", "is larger than %d MiB", mc.MaxBytes>>20)
 			}
 		case "alt", "caption":
 			b, err := io.ReadAll(io.LimitReader(part, 8<<10))
@@ -83,25 +63,18 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 			return httperr.Field(http.StatusBadRequest, part.FormName(), "unknown field: send file, alt and caption")
 		}
 	}
-	if tmp == "" {
+	if file == nil {
 		return httperr.Field(http.StatusUnprocessableEntity, "file", "is required")
 	}
-	data, err := os.ReadFile(tmp)
-	if err != nil {
-		return err
-	}
-	info, err := upload.Inspect(data, mc.Limits)
+	info, err := file.Keep()
 	switch {
 	case errors.Is(err, upload.ErrUnsupported):
 		return httperr.Field(http.StatusUnsupportedMediaType, "file", "%s, judging by its bytes", err)
-	case err != nil:
+	case upload.Refused(err):
 		return httperr.Field(http.StatusUnprocessableEntity, "file", "%s", err)
+	case err != nil:
+		return err
 	}
-	if err := lfs.Store(mc.Store, info.SHA256, tmp); err != nil {
-		return fmt.Errorf("store upload: %w", err)
-	}
-	tmp = ""
-	h.recordFacts(info.SHA256, info.Bytes, info)
 	res, m, err := wr.UploadMedia(r.Context(), wr.actor, content.Media{SHA256: info.SHA256, Type: info.Type, Ext: info.Ext,
 		Width: info.Width, Height: info.Height, Bytes: info.Bytes, Alt: alt, Caption: caption, OriginalName: name})
 	if err != nil {
@@ -114,28 +87,10 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 
 func uploadReadProblem(err error, max int64) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	if errors.As(err, &mbe) || errors.Is(err, upload.ErrOverLimit) {
 		return httperr.Field(http.StatusRequestEntityTooLarge, "file", "is larger than %d MiB", max>>20)
 	}
 	return httperr.New(http.StatusBadRequest, "malformed multipart body: %s", err)
-}
-
-// cleanName keeps a file name's last element, printable, at most 200 runes.
-func cleanName(s string) string {
-	s = filepath.Base(strings.ReplaceAll(s, "\\\\", "/"))
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:200])
-	}
-	if s == "." || s == "/" {
-		return ""
-	}
-	return s
 }
 
 // mediaVersion fills in the version (the metadata file's blob) from the
@@ -164,14 +119,4 @@ type mediaOut struct {
 
 func mediaJSON(m content.Media) mediaOut {
 	return mediaOut{Media: m, URL: "/media/" + m.ID + "/original"}
-}
-
-// recordFacts keeps what a stored picture is next to it, so that pushes
-// and derivation never read its bytes again. Without it they are read
-// once more later: logged, not an error for the upload.
-func (h *Handler) recordFacts(oid string, size int64, info upload.Info) {
-	facts := lfs.Facts{Size: size, Type: info.Type, Ext: info.Ext, Width: info.Width, Height: info.Height}
-	if err := lfs.Record(h.cfg.Media.Store, oid, facts); err != nil {
-		h.log.Warn("the facts of an upload could not be recorded; they will be read from its bytes", "oid", oid, "err", err)
-	}
 }
