@@ -58,7 +58,7 @@ func newHandler(cfg Config) *handler {
 	}
 	layout := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	h.pages = map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm"} {
+	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm", "media", "media-item", "media-delete"} {
 		h.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	h.err = httperr.Adapter{Log: cfg.Logger, Render: h.renderError}

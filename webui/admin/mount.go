@@ -193,6 +193,11 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/autosave", signedIn, h.autosave},
 		{http.MethodPost, "/posts/{id}/presence", signedIn, h.presence},
 		{http.MethodPost, "/drafts/{key}/discard", signedIn, h.discardDraft},
+		{http.MethodGet, "/media", signedIn, h.mediaLibrary},
+		{http.MethodPost, "/media", signedIn, h.uploadMedia},
+		{http.MethodGet, "/media/{id}", signedIn, h.editMedia},
+		{http.MethodPost, "/media/{id}", signedIn, h.updateMedia},
+		{http.MethodPost, "/media/{id}/delete", signedIn, h.deleteMedia},
 	}
 }
 

@@ -1,0 +1,342 @@
+package daemon
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// upFile is one file of a multipart form.
+type upFile struct {
+	name string
+	data []byte
+}
+
+// postFiles sends a multipart form as a browser on the same site would:
+// fields (name, value pairs) first, then files in the field "file";
+// hdr adds or overrides headers (name, value pairs).
+func (b *browser) postFiles(path string, files []upFile, fields []string, hdr ...string) response {
+	b.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	for _, f := range files {
+		fw, _ := mw.CreateFormFile("file", f.name)
+		fw.Write(f.data)
+	}
+	mw.Close()
+	req, err := http.NewRequest("POST", b.s.url+path, &body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", b.s.url)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return b.send(req)
+}
+
+func testPNG(w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{uint8(x * 7), 120, uint8(y * 9), 255})
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+var mediaRefRE = regexp.MustCompile(`value="media:([A-Za-z0-9_-]+)"`)
+
+// mediaIDs are the items the library page shows, in its order.
+func mediaIDs(page []byte) []string {
+	var ids []string
+	for _, m := range mediaRefRE.FindAllSubmatch(page, -1) {
+		ids = append(ids, string(m[1]))
+	}
+	return ids
+}
+
+func mustAtoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func commitCount(t testing.TB, s *site) string {
+	t.Helper()
+	return git(t, s.repoDir(), "rev-list", "--count", "refs/heads/main")
+}
+
+// The media library with JavaScript off: several pictures uploaded by one
+// form, shown as a grid with thumbnails and references; bad files named
+// with why and nothing committed for them; alt text and caption edited
+// (hostile text shown escaped); a stale or invalid edit refused with the
+// input kept; a delete that first lists the posts showing the picture.
+func TestAdminMediaWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data, func(c *Config) { c.MediaMaxMiB = 1 })
+	b := s.browser()
+
+	if r := b.get("/admin/media"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/admin/login") {
+		t.Fatalf("anonymous: %d %q", r.status, r.header.Get("Location"))
+	}
+	b.signIn("ed@example.org", password)
+	lib := b.get("/admin/media")
+	mustStatus(t, lib, 200)
+	for _, want := range []string{`enctype="multipart/form-data"`, `type="file" multiple`, `accept="image/jpeg,`, "No pictures yet"} {
+		if !strings.Contains(string(lib.body), want) {
+			t.Errorf("the empty library lacks %s", want)
+		}
+	}
+
+	// Two pictures, one form.
+	photo, shot := testJPEG(120, 80), testPNG(40, 30)
+	r := b.postFiles("/admin/media", []upFile{{"photo.jpg", photo}, {"shot.png", shot}}, nil)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/media" {
+		t.Fatalf("upload: %d %q %s", r.status, r.header.Get("Location"), r.body)
+	}
+	lib = b.follow(r)
+	if !strings.Contains(string(lib.body), "Uploaded “photo.jpg”, “shot.png”.") {
+		t.Fatalf("no flash naming the uploads:\n%s", lib.body)
+	}
+	ids := mediaIDs(lib.body)
+	if len(ids) != 2 {
+		t.Fatalf("the grid shows %d items, want 2:\n%s", len(ids), lib.body)
+	}
+	shotID, photoID := ids[0], ids[1] // newest first
+	for _, id := range ids {
+		if !strings.Contains(string(lib.body), `src="/media/`+id+`/w320"`) || !strings.Contains(string(lib.body), `href="/admin/media/`+id+`"`) {
+			t.Errorf("item %s has no thumbnail or link", id)
+		}
+		th := s.do("GET", "/media/"+id+"/w320", "", nil)
+		if th.status != 200 || !strings.HasPrefix(th.header.Get("Content-Type"), "image/") {
+			t.Errorf("thumbnail of %s: %d %s", id, th.status, th.header.Get("Content-Type"))
+		}
+	}
+
+	// Bad files: a text file named .png, a file over the 1 MiB limit, no
+	// file at all. Each named with why; nothing committed.
+	head, objects := headOf(t, s), storedObjects(t, data)
+	big := make([]byte, 1<<20+4096)
+	rand.Read(big)
+	r = b.postFiles("/admin/media", []upFile{{"notes.png", []byte("just some text, not a picture\n")}, {"huge.jpg", big}}, nil)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad files: %d\n%s", r.status, r.body)
+	}
+	page := string(r.body)
+	for _, want := range []string{"2 of 2 files were not uploaded", "notes.png: not a JPEG, PNG, WebP, GIF, AVIF or HEIF image, judging by its bytes",
+		"huge.jpg: is larger than 1 MiB", `aria-describedby="file-error file-refused"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refusal lacks %q:\n%s", want, page)
+		}
+	}
+	if headOf(t, s) != head || storedObjects(t, data) != objects {
+		t.Fatal("a refused upload moved main or stored bytes")
+	}
+	r = b.postFiles("/admin/media", []upFile{{"", nil}}, nil) // the form sent with no file chosen
+	if r.status != http.StatusUnprocessableEntity || fieldError(t, r.body, "file") != "Choose one or more pictures to upload." {
+		t.Fatalf("no file: %d\n%s", r.status, r.body)
+	}
+	// One good, one bad: the good one is committed, the bad one named.
+	count := mustAtoi(t, commitCount(t, s))
+	r = b.postFiles("/admin/media", []upFile{{"fake.jpg", []byte("<html>not a jpeg</html>")}, {"small.png", testPNG(8, 8)}}, nil)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "Uploaded “small.png”.") ||
+		!strings.Contains(string(r.body), "fake.jpg: not a JPEG") || len(mediaIDs(r.body)) != 3 {
+		t.Fatalf("mixed upload: %d\n%s", r.status, r.body)
+	}
+	if got := commitCount(t, s); got != strconv.Itoa(count+1) {
+		t.Fatalf("a mixed upload made %d commits, want 1 (the good file's)", mustAtoi(t, got)-count)
+	}
+
+	// The item: its facts, and its description edited.
+	item := b.get("/admin/media/" + photoID)
+	mustStatus(t, item, 200)
+	for _, want := range []string{"image/jpeg", "120 × 80 pixels", `value="media:` + photoID + `"`, "photo.jpg", `src="/media/` + photoID + `/w1024"`, "No post uses this picture."} {
+		if !strings.Contains(string(item.body), want) {
+			t.Errorf("the item page lacks %q", want)
+		}
+	}
+	version := inputValue(t, item.body, "version")
+	if version == "" {
+		t.Fatal("the item's form has no version")
+	}
+	hostileAlt, hostileCaption := `<img src=x onerror=alert(1)> "quoted" & more`, "<script>alert(1)</script>\r\nSecond line."
+	r = b.post("/admin/media/"+photoID, url.Values{"alt": {hostileAlt}, "caption": {hostileCaption}, "version": {version}})
+	item = b.follow(r)
+	if !strings.Contains(string(item.body), "Saved.") || inputValue(t, item.body, "alt") != hostileAlt ||
+		inputValue(t, item.body, "caption") != "<script>alert(1)</script>\nSecond line." {
+		t.Fatalf("after the edit:\n%s", item.body)
+	}
+	for _, p := range []response{item, b.get("/admin/media")} {
+		if strings.Contains(string(p.body), "<script>alert") || strings.Contains(string(p.body), "<img src=x") {
+			t.Fatalf("hostile text unescaped:\n%s", p.body)
+		}
+	}
+	if !strings.Contains(string(b.get("/admin/media").body), "&lt;img src=x onerror=alert(1)&gt; &#34;quoted&#34; &amp; more") {
+		t.Error("the library does not show the alt text, escaped")
+	}
+	newVersion := inputValue(t, item.body, "version")
+	if newVersion == version {
+		t.Fatal("the version did not move on")
+	}
+
+	// Bad descriptions and a stale save: refused, input kept, main unmoved.
+	head = headOf(t, s)
+	for _, tc := range []struct{ name, field, alt, caption, version string }{
+		{"two-line alt", "alt", "one\ntwo", "", newVersion},
+		{"long alt", "alt", strings.Repeat("a", 2001), "", newVersion},
+		{"long caption", "caption", "ok", strings.Repeat("c", 2001), newVersion},
+	} {
+		r := b.post("/admin/media/"+photoID, url.Values{"alt": {tc.alt}, "caption": {tc.caption}, "version": {tc.version}})
+		if r.status != http.StatusUnprocessableEntity || fieldError(t, r.body, tc.field) == "" {
+			t.Fatalf("%s: %d\n%s", tc.name, r.status, r.body)
+		}
+		if tc.field == "caption" && inputValue(t, r.body, "caption") != tc.caption {
+			t.Errorf("%s: the caption was not kept", tc.name)
+		}
+	}
+	r = b.post("/admin/media/"+photoID, url.Values{"alt": {"Mine"}, "caption": {"Kept caption"}, "version": {version}})
+	if r.status != http.StatusPreconditionFailed || inputValue(t, r.body, "alt") != "Mine" || !strings.Contains(string(r.body), "Someone else changed") {
+		t.Fatalf("stale save: %d\n%s", r.status, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a refused edit moved main")
+	}
+
+	// Used by two posts (its text; a feature image); a third only has an
+	// id that starts the same.
+	mk := func(form url.Values) string {
+		form.Set("status", "draft")
+		r := b.post("/admin/posts", form)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("create a post: %d\n%s", r.status, r.body)
+		}
+		return strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
+	}
+	inText := mk(url.Values{"title": {"Shows it <b>inline</b>"}, "content": {"Look: ![a photo](media:" + photoID + ")\n"}})
+	asFeature := mk(url.Values{"title": {"Shows it on top"}, "content": {"Text."}, "feature_image": {"media:" + photoID}})
+	other := mk(url.Values{"title": {"Shows another"}, "content": {"![x](media:" + photoID + "x) and ![y](media:" + shotID + ")"}})
+	item = b.get("/admin/media/" + photoID)
+	for _, id := range []string{inText, asFeature} {
+		if !strings.Contains(string(item.body), `href="/admin/posts/`+id+`"`) {
+			t.Errorf("the item page does not list post %s as using it", id)
+		}
+	}
+	if strings.Contains(string(item.body), other) || !strings.Contains(string(item.body), "2 posts use it") {
+		t.Errorf("the item page's usage is wrong:\n%s", item.body)
+	}
+
+	// Delete: a confirmation that lists them, then gone.
+	head = headOf(t, s)
+	version = inputValue(t, item.body, "version")
+	r = b.post("/admin/media/"+photoID+"/delete", url.Values{"version": {version}})
+	mustStatus(t, r, 200)
+	confirm := string(r.body)
+	if !strings.Contains(confirm, "2 posts show this picture") || !strings.Contains(confirm, `href="/admin/posts/`+inText+`"`) ||
+		!strings.Contains(confirm, `href="/admin/posts/`+asFeature+`"`) || strings.Contains(confirm, other) ||
+		!strings.Contains(confirm, "Shows it &lt;b&gt;inline&lt;/b&gt;") || !strings.Contains(confirm, `name="confirm" value="yes"`) {
+		t.Fatalf("the confirmation:\n%s", confirm)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("asking moved main")
+	}
+	r = b.post("/admin/media/"+photoID+"/delete", url.Values{"version": {version}, "confirm": {"yes"}})
+	lib = b.follow(r)
+	if !strings.Contains(string(lib.body), "Deleted “photo.jpg”.") || strings.Contains(string(lib.body), photoID) {
+		t.Fatalf("after the delete:\n%s", lib.body)
+	}
+	mustStatus(t, b.get("/admin/media/"+photoID), 404)
+	mustStatus(t, s.do("GET", "/media/"+photoID+"/original", "", nil), 404)
+	if headOf(t, s) == head {
+		t.Fatal("the delete did not commit")
+	}
+
+	// A form from another site is refused.
+	head = headOf(t, s)
+	r = b.postFiles("/admin/media", []upFile{{"x.png", testPNG(4, 4)}}, nil, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	if r.status != http.StatusForbidden || headOf(t, s) != head {
+		t.Fatalf("cross-site upload: %d", r.status)
+	}
+}
+
+// The script's uploads: one file a request, answered as JSON (what the
+// editor inserts), refusals as JSON naming the field; and the picker's
+// list.
+func TestAdminMediaJSON(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data, func(c *Config) { c.MediaMaxMiB = 1 })
+	b := s.browser()
+	b.signIn("ed@example.org", password)
+
+	r := b.postFiles("/admin/media", []upFile{{"pasted.png", testPNG(20, 20)}}, []string{"alt", "A <b>small</b> square"}, "Accept", "application/json")
+	if r.status != http.StatusCreated || r.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("JSON upload: %d %s", r.status, r.body)
+	}
+	var m struct{ ID, Ref, URL, Thumb, Alt string }
+	json.Unmarshal(r.body, &m)
+	if m.ID == "" || m.Ref != "media:"+m.ID || m.URL != "/media/"+m.ID+"/original" || m.Alt != "A <b>small</b> square" {
+		t.Fatalf("JSON upload answer: %s", r.body)
+	}
+	if api := s.do("GET", "/api/v1/media/"+m.ID, "", nil); api.status != 200 || !strings.Contains(string(api.body), `"original_name":"pasted.png"`) {
+		t.Fatalf("the API does not see the upload: %d %s", api.status, api.body)
+	}
+
+	head := headOf(t, s)
+	big := make([]byte, 2<<20+1)
+	for _, tc := range []struct {
+		name   string
+		file   upFile
+		status int
+		detail string
+	}{
+		{"text as a picture", upFile{"text.png", []byte("hello")}, http.StatusUnsupportedMediaType, "text.png: not a JPEG"},
+		{"over the limit", upFile{"big.jpg", big[:1<<20+1]}, http.StatusRequestEntityTooLarge, "big.jpg: is larger than 1 MiB"},
+		{"declared over the limit", upFile{"bigger.jpg", big}, http.StatusRequestEntityTooLarge, "The file is larger than 1 MiB."},
+	} {
+		r := b.postFiles("/admin/media", []upFile{tc.file}, nil, "Accept", "application/json")
+		var e struct{ Field, Detail string }
+		json.Unmarshal(r.body, &e)
+		if r.status != tc.status || e.Field != "file" || !strings.HasPrefix(e.Detail, tc.detail) {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+		}
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a refused upload moved main")
+	}
+
+	r = b.get("/admin/media?format=json")
+	var list struct {
+		Items []struct{ ID, Ref, Thumb, Alt string }
+		Total int
+	}
+	json.Unmarshal(r.body, &list)
+	if r.status != 200 || list.Total != 1 || len(list.Items) != 1 || list.Items[0].Thumb != "/media/"+m.ID+"/w320" {
+		t.Fatalf("the picker's list: %d %s", r.status, r.body)
+	}
+}
