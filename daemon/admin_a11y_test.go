@@ -42,8 +42,18 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 	mustStatus(t, stale, http.StatusSeeOther)
 	mustStatus(t, b.post("/admin/autosave", url.Values{"draft_key": {id}, "version": {version}, "title": {"Retitled <i>draft</i>"},
 		"content": {"# Heading\n\nText changed in a draft."}}), 200)
+	mustStatus(t, b.postFiles("/admin/media", []upFile{{"plain.png", testPNG(30, 20)}}, nil), http.StatusSeeOther)
+	r = b.postFiles("/admin/media", []upFile{{`<b>hostile</b> "name".jpg`, testJPEG(64, 48)}}, []string{"alt", `<img src=x onerror=alert(1)> "alt" & more`},
+		"Accept", "application/json")
+	var up struct{ ID string }
+	r.json(t, &up)
+	item := b.get("/admin/media/" + up.ID)
+	mediaVersion := inputValue(t, item.body, "version")
+	mustStatus(t, b.post("/admin/posts", url.Values{"title": {"Uses the <i>picture</i>"}, "content": {"![x](media:" + up.ID + ")"}, "status": {"draft"}}),
+		http.StatusSeeOther) // listed by its delete confirmation
 	pages = map[string]string{"dashboard": "/admin/", "posts": "/admin/posts", "posts-filtered": "/admin/posts?status=published&category=notes&q=hostile",
-		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page"}
+		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page",
+		"media": "/admin/media", "media-item": "/admin/media/" + up.ID}
 	forms = map[string][]byte{
 		"login":          s.browser().get("/admin/login").body,
 		"login-refused":  s.browser().post("/admin/login", url.Values{"email": {"admin@example.org"}, "password": {"wrong"}}).body,
@@ -51,6 +61,10 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 		"confirm":        b.post("/admin/posts/"+id+"/delete", url.Values{"version": {version}}).body,
 		"editor-conflict": b.post("/admin/posts/"+id, url.Values{"title": {"Mine"}, "content": {"My <b>own</b> text."}, "status": {"published"},
 			"version": {version}}).body,
+		"media-refused": b.postFiles("/admin/media", []upFile{{"notes.png", []byte("text")}, {"ok.png", testPNG(5, 5)}}, nil).body,
+		"media-item-refused": b.post("/admin/media/"+up.ID, url.Values{"alt": {strings.Repeat("a", 2001)}, "caption": {strings.Repeat("c", 2001)},
+			"version": {mediaVersion}}).body,
+		"media-delete": b.post("/admin/media/"+up.ID+"/delete", url.Values{"version": {mediaVersion}}).body,
 	}
 	return s, b, pages, forms
 }
