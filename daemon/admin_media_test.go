@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"image"
 	"image/color"
@@ -14,6 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
@@ -338,5 +343,133 @@ func TestAdminMediaJSON(t *testing.T) {
 	json.Unmarshal(r.body, &list)
 	if r.status != 200 || list.Total != 1 || len(list.Items) != 1 || list.Items[0].Thumb != "/media/"+m.ID+"/w320" {
 		t.Fatalf("the picker's list: %d %s", r.status, r.body)
+	}
+}
+
+// With JavaScript, in Debian's chromium: a picture pasted into a post's
+// text and another dropped on it are uploaded to the library (alt text
+// asked in a dialog) and inserted as ![alt](media:<id>) where the cursor
+// was; the feature image is picked from the library; a file dropped on
+// the library is uploaded with a progress bar and added to the grid.
+func TestAdminMediaInTheBrowser(t *testing.T) {
+	t.Parallel()
+	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	run := func(what string, actions ...chromedp.Action) {
+		t.Helper()
+		if err := chromedp.Run(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	run("sign in", trapAlerts(), chromedp.Navigate(s.url+"/admin/posts/new"),
+		chromedp.SendKeys("#email", "ed@example.org", chromedp.ByQuery),
+		chromedp.SendKeys("#password", password, chromedp.ByQuery),
+		chromedp.Submit("#password", chromedp.ByQuery),
+		chromedp.WaitVisible("#content", chromedp.ByQuery))
+
+	// A File made in the page from a PNG's bytes, handed to the text as
+	// a paste (clipboardData) or a drop (dataTransfer).
+	png := base64.StdEncoding.EncodeToString(testPNG(24, 16))
+	send := func(kind, name string) string {
+		return `(() => {
+  const bytes = Uint8Array.from(atob("` + png + `"), c => c.charCodeAt(0));
+  const dt = new DataTransfer();
+  dt.items.add(new File([bytes], "` + name + `", {type: "image/png"}));
+  const text = document.getElementById("content");
+  text.focus();
+  text.setSelectionRange(8, 8);
+  const ev = "` + kind + `" === "paste"
+    ? new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true})
+    : new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true});
+  text.dispatchEvent(ev);
+  return ev.defaultPrevented;
+})()`
+	}
+	describe := func(alt string) chromedp.Tasks {
+		return chromedp.Tasks{
+			chromedp.WaitVisible("dialog[open] #alt-dialog-text", chromedp.ByQuery),
+			chromedp.SendKeys("#alt-dialog-text", alt, chromedp.ByQuery),
+			chromedp.Click(`dialog[open] button[value=insert]`, chromedp.ByQuery),
+		}
+	}
+	var taken bool
+	var body string
+	run("paste a picture", chromedp.SetValue("#content", "Before. After.", chromedp.ByQuery),
+		chromedp.Evaluate(send("paste", "pasted.png"), &taken), describe("A pasted square"),
+		chromedp.WaitVisible("#body-uploads .done", chromedp.ByQuery),
+		chromedp.Value("#content", &body, chromedp.ByQuery))
+	m := regexp.MustCompile(`^Before\. !\[A pasted square\]\(media:([A-Za-z0-9_-]+)\)After\.$`).FindStringSubmatch(body)
+	if !taken || m == nil {
+		t.Fatalf("after the paste (taken %v) the text is %q", taken, body)
+	}
+	pasted := m[1]
+	run("drop a picture", chromedp.Evaluate(send("drop", "dropped.png"), &taken), describe("A dropped [square]"),
+		chromedp.WaitVisible("#body-uploads li:nth-child(2) .done", chromedp.ByQuery),
+		chromedp.Value("#content", &body, chromedp.ByQuery))
+	m = regexp.MustCompile(`^Before\. !\[A dropped \\\[square\\\]\]\(media:([A-Za-z0-9_-]+)\)!\[A pasted square\]\(media:` + pasted + `\)After\.$`).FindStringSubmatch(body)
+	if !taken || m == nil {
+		t.Fatalf("after the drop (taken %v) the text is %q", taken, body)
+	}
+	dropped := m[1]
+	for id, want := range map[string]string{pasted: `"alt":"A pasted square"`, dropped: `"original_name":"dropped.png"`} {
+		if r := s.do("GET", "/api/v1/media/"+id, "", nil); r.status != 200 || !strings.Contains(string(r.body), want) {
+			t.Errorf("the upload %s is not in the library as expected: %d %s", id, r.status, r.body)
+		}
+	}
+
+	// The feature image, picked from the library (newest first).
+	var feature string
+	run("pick the feature image", chromedp.Click(`a[data-pick=feature_image]`, chromedp.ByQuery),
+		chromedp.WaitVisible("dialog[open] .picker button", chromedp.ByQuery),
+		chromedp.Click("dialog[open] .picker li:first-child button", chromedp.ByQuery),
+		chromedp.Value("#feature_image", &feature, chromedp.ByQuery))
+	if feature != "media:"+dropped {
+		t.Errorf("picked %q, want media:%s", feature, dropped)
+	}
+	var where string
+	run("save", chromedp.SendKeys("#title", "With pictures", chromedp.ByQuery), chromedp.Click(`button[value=save]`, chromedp.ByQuery),
+		chromedp.WaitVisible(".flash", chromedp.ByQuery), chromedp.Location(&where))
+	id := where[strings.LastIndex(where, "/")+1:]
+	var p struct {
+		Content      string
+		FeatureImage string `json:"feature_image"`
+	}
+	s.do("GET", "/api/v1/posts/"+id, s.token("ed@example.org"), nil).json(t, &p)
+	if p.FeatureImage != "media:"+dropped || !strings.Contains(p.Content, "(media:"+pasted+")") {
+		t.Fatalf("the saved post: %+v", p)
+	}
+
+	// A file dropped on the library: a progress bar, then a new card.
+	var cards int
+	run("drop on the library", chromedp.Navigate(s.url+"/admin/media"), chromedp.WaitVisible("#grid", chromedp.ByQuery),
+		chromedp.Evaluate(`(() => {
+  const bytes = Uint8Array.from(atob("`+png+`"), c => c.charCodeAt(0));
+  const dt = new DataTransfer();
+  dt.items.add(new File([bytes], "library.png", {type: "image/png"}));
+  document.getElementById("library").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+})()`, nil),
+		chromedp.WaitVisible("#uploads .done", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll("#grid li.card").length`, &cards))
+	if cards != 3 {
+		t.Errorf("the grid shows %d cards after the drop, want 3", cards)
+	}
+	var alerted bool
+	chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
+	if alerted {
+		t.Error("alert, confirm or prompt was used")
 	}
 }

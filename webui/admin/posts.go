@@ -94,6 +94,9 @@ type editorData struct {
 	Conflict   *conflictView     // the save was refused: someone saved first
 	Others     []session.Editing // who else has the post open
 	Presence   string            // where the script sends its heartbeat
+	// MediaMaxBytes is the largest picture the text takes by paste or
+	// drop (the media library's limit); 0: no media library.
+	MediaMaxBytes int64
 }
 
 func (h *handler) editor(w http.ResponseWriter, r *http.Request, status int, f *form, id string) error {
@@ -109,6 +112,9 @@ func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, 
 	d.New, d.Categories, d.Tags = id == "", h.cfg.Catalogue.Categories(), h.cfg.Catalogue.Tags()
 	d.Autosave = h.cfg.Drafts != nil && f.Value("draft_key") != ""
 	d.Action = "/admin/posts"
+	if h.cfg.Media != nil {
+		d.MediaMaxBytes = h.cfg.Media.MaxBytes
+	}
 	if id != "" {
 		d.Action = "/admin/posts/" + url.PathEscape(id)
 		if p, ok := h.cfg.Catalogue.Post(id); ok && p.Status == content.Published {
