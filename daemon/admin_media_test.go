@@ -12,12 +12,14 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -354,6 +356,10 @@ func TestAdminMediaJSON(t *testing.T) {
 func TestAdminMediaInTheBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
+	axe, err := os.ReadFile(need(t, "../node_modules/axe-core/axe.min.js", "npm ci in the repository root"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
@@ -409,7 +415,14 @@ func TestAdminMediaInTheBrowser(t *testing.T) {
 	var taken bool
 	var body string
 	run("paste a picture", chromedp.SetValue("#content", "Before. After.", chromedp.ByQuery),
-		chromedp.Evaluate(send("paste", "pasted.png"), &taken), describe("A pasted square"),
+		chromedp.Evaluate(send("paste", "pasted.png"), &taken), chromedp.WaitVisible("dialog[open] #alt-dialog-text", chromedp.ByQuery))
+	var focused string
+	run("the dialog has the focus", chromedp.Evaluate(`document.activeElement.id`, &focused))
+	if focused != "alt-dialog-text" {
+		t.Errorf("the alt text dialog opened with the focus on %q", focused)
+	}
+	axeCheck(t, ctx, axe, "the alt text dialog")
+	run("describe the pasted picture", describe("A pasted square"),
 		chromedp.WaitVisible("#body-uploads .done", chromedp.ByQuery),
 		chromedp.Value("#content", &body, chromedp.ByQuery))
 	m := regexp.MustCompile(`^Before\. !\[A pasted square\]\(media:([A-Za-z0-9_-]+)\)After\.$`).FindStringSubmatch(body)
@@ -434,8 +447,9 @@ func TestAdminMediaInTheBrowser(t *testing.T) {
 	// The feature image, picked from the library (newest first).
 	var feature string
 	run("pick the feature image", chromedp.Click(`a[data-pick=feature_image]`, chromedp.ByQuery),
-		chromedp.WaitVisible("dialog[open] .picker button", chromedp.ByQuery),
-		chromedp.Click("dialog[open] .picker li:first-child button", chromedp.ByQuery),
+		chromedp.WaitVisible("dialog[open] .picker button", chromedp.ByQuery))
+	axeCheck(t, ctx, axe, "the library picker")
+	run("pick the newest", chromedp.Click("dialog[open] .picker li:first-child button", chromedp.ByQuery),
 		chromedp.Value("#feature_image", &feature, chromedp.ByQuery))
 	if feature != "media:"+dropped {
 		t.Errorf("picked %q, want media:%s", feature, dropped)
@@ -471,5 +485,33 @@ func TestAdminMediaInTheBrowser(t *testing.T) {
 	chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
 	if alerted {
 		t.Error("alert, confirm or prompt was used")
+	}
+}
+
+// axeCheck fails t for serious or critical axe-core violations on the
+// page as it is now (a dialog open, say), light and dark.
+func axeCheck(t *testing.T, ctx context.Context, axe []byte, name string) {
+	t.Helper()
+	for _, scheme := range []string{"light", "dark"} {
+		var raw string
+		if err := chromedp.Run(ctx, emulateScheme(scheme), chromedp.Evaluate(string(axe), nil),
+			chromedp.Evaluate(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, &raw,
+				func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var violations []struct {
+			ID, Impact, Help string
+			Nodes            []struct{ HTML string }
+		}
+		json.Unmarshal([]byte(raw), &violations)
+		for _, v := range violations {
+			if v.Impact == "serious" || v.Impact == "critical" {
+				var nodes []string
+				for _, n := range v.Nodes {
+					nodes = append(nodes, n.HTML)
+				}
+				t.Errorf("%s (%s): %s %s: %s\n  %s", name, scheme, v.Impact, v.ID, v.Help, strings.Join(nodes, "\n  "))
+			}
+		}
 	}
 }

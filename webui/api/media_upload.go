@@ -33,7 +33,7 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	store := upload.Store{Dir: mc.Store, MaxBytes: mc.MaxBytes, Limits: mc.Limits, Log: h.log}
 	var file *upload.Spooled
 	var name, alt, caption string
-	defer file.Discard()
+	defer func() { file.Discard() }() // the file spooled last, unless kept
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
