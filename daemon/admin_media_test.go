@@ -257,8 +257,13 @@ func TestAdminMediaWithoutJavaScript(t *testing.T) {
 		t.Errorf("the item page's usage is wrong:\n%s", item.body)
 	}
 
-	// Delete: a confirmation that lists them, then gone.
+	// Delete: refused from a stale page; else a confirmation that lists
+	// them, then gone.
 	head = headOf(t, s)
+	r = b.post("/admin/media/"+photoID+"/delete", url.Values{"version": {version}, "confirm": {"yes"}})
+	if r.status != http.StatusSeeOther || !strings.Contains(string(b.follow(r).body), "Not deleted: someone changed this picture") || headOf(t, s) != head {
+		t.Fatalf("a stale delete: %d %s", r.status, r.body)
+	}
 	version = inputValue(t, item.body, "version")
 	r = b.post("/admin/media/"+photoID+"/delete", url.Values{"version": {version}})
 	mustStatus(t, r, 200)

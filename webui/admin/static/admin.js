@@ -292,26 +292,35 @@ function enhancePictures(form) {
   var list = document.getElementById("body-uploads");
   document.getElementById("paste-hint").hidden = false;
 
+  var seq = 0;
+  // take asks for each file's alt text in turn, marks where it goes with
+  // a placeholder (so typing meanwhile moves it along) and replaces that
+  // with the reference once the upload is in.
   function take(files, at) {
     if (!files.length) { return; }
-    var f = files.shift();
-    askAlt(f.name || "Pasted picture", function (alt) {
-      if (alt === null) { text.focus(); take(files, at); return; }
-      var row = progressRow(list, f.name || "pasted picture");
+    var f = files.shift(), name = f.name || "pasted picture";
+    askAlt(name, function (alt) {
+      text.focus();
+      if (alt === null) { take(files, at); return; }
+      var row = progressRow(list, name);
       if (max && f.size > max) {
-        row.finish(true, (f.name || "The picture") + ": is larger than " + Math.floor(max / 1048576) + " MiB — not uploaded.");
+        row.finish(true, name + ": is larger than " + Math.floor(max / 1048576) + " MiB — not uploaded.");
         take(files, at);
         return;
       }
-      text.focus();
-      uploadPicture(url, f, alt, row.progress, function (m, err) {
-        if (err) { row.finish(true, err + " — not inserted."); return; }
-        var md = "![" + alt.replace(/([\[\]])/g, "\\$1") + "](" + m.ref + ")";
-        var pos = Math.min(at, text.value.length);
-        text.setRangeText(md, pos, pos, "end");
-        at = pos + md.length;
+      var mark = "![Uploading " + name.replace(/[\[\]]/g, "") + " (" + (++seq) + ")…]()";
+      at = Math.min(at, text.value.length);
+      text.setRangeText(mark, at, at, "end");
+      at += mark.length;
+      function put(s) {
+        var i = text.value.indexOf(mark);
+        if (i < 0) { i = text.value.length; text.setRangeText(s, i, i); } else { text.setRangeText(s, i, i + mark.length); }
         text.dispatchEvent(new Event("input", { bubbles: true }));
-        row.finish(false, "Inserted " + (f.name || "the picture") + ".");
+      }
+      uploadPicture(url, f, alt, row.progress, function (m, err) {
+        if (err) { put(""); row.finish(true, err + " — not inserted."); return; }
+        put("![" + alt.replace(/([\[\]])/g, "\\$1") + "](" + m.ref + ")");
+        row.finish(false, "Inserted " + name + ".");
       });
       take(files, at);
     });
