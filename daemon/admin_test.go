@@ -203,6 +203,10 @@ func TestAdminWithoutJavaScript(t *testing.T) {
 	if !strings.Contains(string(ed.body), "<strong>without</strong>") {
 		t.Error("the editor shows no preview of the saved text")
 	}
+	if !regexp.MustCompile(`<p class="serp-url">[^<]*/posts/from-the-admin</p>`).Match(ed.body) ||
+		!strings.Contains(string(ed.body), `<p class="serp-desc">Written without JavaScript. Second line.</p>`) {
+		t.Error("the editor does not show how the post looks in search results")
+	}
 	pub := s.do("GET", "/posts/from-the-admin", "", nil)
 	mustStatus(t, pub, 200)
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {

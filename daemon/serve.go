@@ -223,7 +223,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 		defer sessions.Close()
 		wcfg.Admin = &webui.AdminConfig{Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
-			Drafts: autosave.New(r), Presence: presence, Activity: func(limit int) ([]admin.Activity, error) {
+			Describe: func(src string) string { return rs.md.Markdown(src).Summary },
+			Drafts:   autosave.New(r), Presence: presence, Activity: func(limit int) ([]admin.Activity, error) {
 				acts, err := gitLog.RecentActivity(limit)
 				out := make([]admin.Activity, len(acts))
 				for i, a := range acts {

@@ -66,7 +66,8 @@ type Config struct {
 type AdminConfig struct {
 	Sessions *scs.SessionManager
 	Preview  func(markdown string) template.HTML
-	Drafts   admin.Drafts // autosaves; nil: none
+	Describe func(markdown string) string // the site's description of a text without one
+	Drafts   admin.Drafts                 // autosaves; nil: none
 	Activity func(limit int) ([]admin.Activity, error)
 	Presence admin.Presence // who is editing what; nil: not shown
 }
@@ -167,7 +168,7 @@ func New(cfg Config) http.Handler {
 	// The web admin: /admin/….
 	if cfg.Admin != nil && cfg.Writer != nil {
 		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, Activity: cfg.Admin.Activity, Waiter: cfg.Waiter,
-			Preview: cfg.Admin.Preview, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
+			Preview: cfg.Admin.Preview, Describe: cfg.Admin.Describe, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
 			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence})
 	}
 

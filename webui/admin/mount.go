@@ -97,7 +97,10 @@ type Config struct {
 	Activity func(limit int) ([]Activity, error)
 	Waiter   Waiter
 	// Preview renders Markdown as the public site does (sanitised HTML).
-	Preview  func(markdown string) template.HTML
+	Preview func(markdown string) template.HTML
+	// Describe is the description pages take from a post's text when it
+	// has none of its own (the renderer's summary).
+	Describe func(markdown string) string
 	Sessions *scs.SessionManager
 	// Auth signs in (its Accounts also hold each account's personal
 	// access tokens).

@@ -92,6 +92,7 @@ type editorData struct {
 	Autosave   bool              // the script autosaves the form (draft_key names it)
 	Draft      *draftView        // an unsaved draft of this post, newer than it
 	Conflict   *conflictView     // the save was refused: someone saved first
+	Card       cardView          // how it shows in search results and when shared
 	Others     []session.Editing // who else has the post open
 	Presence   string            // where the script sends its heartbeat
 	// MediaMaxBytes is the largest picture the text takes by paste or
@@ -126,6 +127,7 @@ func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, 
 		d.Presence = "/admin/posts/" + url.PathEscape(id) + "/presence"
 	}
 	text := f.Value("content")
+	d.Card = h.card(f)
 	d.Preview = h.cfg.Preview(text)
 	d.Words = len(strings.Fields(text))
 	d.Minutes = max(1, int(math.Ceil(float64(d.Words)/230)))
@@ -429,4 +431,45 @@ func (h *handler) conflict(w http.ResponseWriter, r *http.Request, f *form, id s
 	d := editorData{Conflict: &conflictView{Theirs: theirs.Content, Diff: wordDiff(theirs.Content, f.Value("content")),
 		Fields: changedFields(tf, f), Version: theirs.Blob, At: theirs.UpdatedAt}}
 	return h.editorWith(w, r, http.StatusPreconditionFailed, f, id, d)
+}
+
+// cardView is how a post shows in a search engine's results and as a
+// card when its address is shared, from the editor's fields as they are.
+type cardView struct {
+	Site, URL, Title, Description, Image string
+}
+
+func (h *handler) card(f *form) cardView {
+	c := cardView{Title: f.Value("title")}
+	if h.cfg.Writer != nil {
+		if s, _, err := h.cfg.Writer.Settings(); err == nil {
+			c.Site = s.Title
+			c.URL = strings.TrimSuffix(s.BaseURL, "/")
+		}
+	}
+	slug := f.Value("slug")
+	if slug == "" {
+		slug = content.Slugify(c.Title)
+	}
+	c.URL += "/posts/" + slug
+	for _, d := range []string{f.Value("meta.description"), f.Value("excerpt")} {
+		if strings.TrimSpace(d) != "" {
+			c.Description = d
+			break
+		}
+	}
+	if c.Description == "" && h.cfg.Describe != nil {
+		c.Description = h.cfg.Describe(f.Value("content"))
+	}
+	for _, ref := range []string{f.Value("meta.image"), f.Value("feature_image")} {
+		if id, ok := content.MediaRefID(ref); ok {
+			c.Image = "/media/" + url.PathEscape(id) + "/w640"
+			break
+		}
+		if strings.HasPrefix(ref, "https://") {
+			c.Image = ref
+			break
+		}
+	}
+	return c
 }
