@@ -177,6 +177,9 @@ func TestAdminWithoutJavaScript(t *testing.T) {
 
 	dash := b.get("/admin/")
 	mustStatus(t, dash, 200)
+	if !strings.Contains(string(dash.body), "What readers see") || !regexp.MustCompile(`<td>catalogue</td><td>(up to date|catching up)`).Match(dash.body) {
+		t.Errorf("the dashboard does not say how far the read models are:\n%s", dash.body)
+	}
 	for k, want := range map[string]string{"Cache-Control": "no-store", "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"} {
 		if got := dash.header.Get(k); got != want {
 			t.Errorf("%s: %q, want %q", k, got, want)

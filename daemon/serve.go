@@ -224,7 +224,18 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		defer sessions.Close()
 		wcfg.Admin = &webui.AdminConfig{Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
 			Describe: func(src string) string { return rs.md.Markdown(src).Summary },
-			Drafts:   autosave.New(r), Presence: presence, Activity: func(limit int) ([]admin.Activity, error) {
+			Projections: func() []admin.ProjectionStatus {
+				var out []admin.ProjectionStatus
+				for _, st := range rt.Statuses() {
+					ps := admin.ProjectionStatus{Name: st.Projection, Behind: st.Behind, Since: st.Since}
+					if st.Halted != nil {
+						ps.Halted = "a change could not be applied; operators see why in the log and at /readyz"
+					}
+					out = append(out, ps)
+				}
+				return out
+			},
+			Drafts: autosave.New(r), Presence: presence, Activity: func(limit int) ([]admin.Activity, error) {
 				acts, err := gitLog.RecentActivity(limit)
 				out := make([]admin.Activity, len(acts))
 				for i, a := range acts {

@@ -87,6 +87,7 @@ type runner struct {
 	changed chan struct{} // closed and replaced whenever cp advances
 	halted  error         // why the projection stopped, until it applies again
 	since   time.Time     // when it stopped
+	behind  uint64        // events in the stream after it, at the last measurement
 }
 
 // RuntimeConfig configures a Runtime.
@@ -502,6 +503,27 @@ func (rt *Runtime) Reached(c events.Cursor) bool {
 	return true
 }
 
+// Status is a projection's state as people read it: how many events it
+// was behind at the last measurement (every 2 s), and why it stopped, if
+// it did.
+type Status struct {
+	Projection string
+	Behind     uint64
+	Halted     error
+	Since      time.Time
+}
+
+// Statuses lists every projection's Status.
+func (rt *Runtime) Statuses() []Status {
+	out := make([]Status, 0, len(rt.runners))
+	for _, r := range rt.runners {
+		r.mu.Lock()
+		out = append(out, Status{Projection: r.p.Name(), Behind: r.behind, Halted: r.halted, Since: r.since})
+		r.mu.Unlock()
+	}
+	return out
+}
+
 // Positions reports each projection's checkpoint.
 func (rt *Runtime) Positions() map[string]Checkpoint {
 	out := map[string]Checkpoint{}
@@ -519,11 +541,12 @@ func (rt *Runtime) measureLag(ctx context.Context) {
 			for _, r := range rt.runners {
 				r.mu.Lock()
 				at := max(r.cp.Seq, r.seen)
-				r.mu.Unlock()
-				lag := float64(0)
+				r.behind = 0
 				if info.State.LastSeq > at {
-					lag = float64(info.State.LastSeq - at)
+					r.behind = info.State.LastSeq - at
 				}
+				lag := float64(r.behind)
+				r.mu.Unlock()
 				rt.lag.WithLabelValues(r.p.Name()).Set(lag)
 			}
 		}

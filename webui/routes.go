@@ -64,12 +64,13 @@ type Config struct {
 
 // AdminConfig sets up the web admin at /admin/.
 type AdminConfig struct {
-	Sessions *scs.SessionManager
-	Preview  func(markdown string) template.HTML
-	Describe func(markdown string) string // the site's description of a text without one
-	Drafts   admin.Drafts                 // autosaves; nil: none
-	Activity func(limit int) ([]admin.Activity, error)
-	Presence admin.Presence // who is editing what; nil: not shown
+	Sessions    *scs.SessionManager
+	Preview     func(markdown string) template.HTML
+	Describe    func(markdown string) string // the site's description of a text without one
+	Drafts      admin.Drafts                 // autosaves; nil: none
+	Activity    func(limit int) ([]admin.Activity, error)
+	Projections func() []admin.ProjectionStatus
+	Presence    admin.Presence // who is editing what; nil: not shown
 }
 
 // GitConfig sets up git over smart HTTP at /git/site.git.
@@ -167,7 +168,7 @@ func New(cfg Config) http.Handler {
 
 	// The web admin: /admin/….
 	if cfg.Admin != nil && cfg.Writer != nil {
-		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, Activity: cfg.Admin.Activity, Waiter: cfg.Waiter,
+		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, Activity: cfg.Admin.Activity, Projections: cfg.Admin.Projections, Waiter: cfg.Waiter,
 			Preview: cfg.Admin.Preview, Describe: cfg.Admin.Describe, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
 			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence})
 	}

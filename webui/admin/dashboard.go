@@ -20,6 +20,9 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 		}
 		data["Activity"] = acts
 	}
+	if h.cfg.Projections != nil {
+		data["Projections"] = h.cfg.Projections()
+	}
 	if h.cfg.Ready != nil {
 		if err := h.cfg.Ready(); err != nil {
 			data["NotReady"] = "a part of the site is behind or stopped; operators see why at /readyz and /metrics."

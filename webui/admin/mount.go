@@ -57,6 +57,14 @@ type Writer interface {
 	Profile() (content.Profile, string, error)
 }
 
+// ProjectionStatus is one read model's state, as the dashboard shows it.
+type ProjectionStatus struct {
+	Name   string
+	Behind uint64 // events not applied yet
+	Halted string // why it stopped, "" while it runs
+	Since  time.Time
+}
+
 // Activity is one change on main, as the dashboard lists it.
 type Activity struct {
 	Time    time.Time
@@ -95,7 +103,9 @@ type Config struct {
 	// Activity lists main's newest changes (gitlog.RecentActivity: commit
 	// metadata only, cheap whatever a commit holds); nil: not shown.
 	Activity func(limit int) ([]Activity, error)
-	Waiter   Waiter
+	// Projections tells how far each read model is; nil: not shown.
+	Projections func() []ProjectionStatus
+	Waiter      Waiter
 	// Preview renders Markdown as the public site does (sanitised HTML).
 	Preview func(markdown string) template.HTML
 	// Describe is the description pages take from a post's text when it
