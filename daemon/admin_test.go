@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -520,4 +521,32 @@ func TestAdminConflictLosesNothing(t *testing.T) {
 			t.Errorf("history lacks %q", want)
 		}
 	}
+}
+
+// The editor says what the embed URL will show: once saved and looked up,
+// what it resolved to; before, that it will be looked up.
+func TestAdminShowsWhatTheEmbedResolvedTo(t *testing.T) {
+	t.Parallel()
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`<head><meta property="og:title" content="Tides &lt;explained&gt;"><meta property="og:site_name" content="Sea"><meta property="og:image" content="https://example.org/tide.jpg"></head>`))
+	}))
+	defer page.Close()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data, func(c *Config) { c.EmbedsAllowPrivate = true })
+	b := s.browser()
+	b.signIn("ed@example.org", password)
+	blank := b.post("/admin/posts", url.Values{"title": {"Preview only"}, "embed_url": {page.URL + "/tides"}, "action": {"preview"}})
+	if !strings.Contains(string(blank.body), "Once saved, the address is looked up") {
+		t.Fatalf("before saving:\n%s", blank.body)
+	}
+	r := b.post("/admin/posts", url.Values{"title": {"With an embed"}, "embed_url": {page.URL + "/tides"}, "status": {"draft"}})
+	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
+	eventstest.CheckFor(t, 15*time.Second, pollEvery, func() error {
+		ed := b.get("/admin/posts/" + id)
+		if !regexp.MustCompile(`Shown as a card from [^:<]+: “Tides &lt;explained&gt;”\.`).Match(ed.body) {
+			return fmt.Errorf("the editor does not show the resolved embed yet: %s", regexp.MustCompile(`id="embed-state">[^<]*`).Find(ed.body))
+		}
+		return nil
+	})
 }

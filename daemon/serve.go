@@ -222,7 +222,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			return err
 		}
 		defer sessions.Close()
-		wcfg.Admin = &webui.AdminConfig{Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
+		wcfg.Admin = &webui.AdminConfig{Writer: writer, Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
 			Describe: func(src string) string { return rs.md.Markdown(src).Summary },
 			Projections: func() []admin.ProjectionStatus {
 				var out []admin.ProjectionStatus

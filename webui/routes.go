@@ -64,6 +64,7 @@ type Config struct {
 
 // AdminConfig sets up the web admin at /admin/.
 type AdminConfig struct {
+	Writer      admin.Writer // the same writer as Config.Writer, with what only the admin asks of it
 	Sessions    *scs.SessionManager
 	Preview     func(markdown string) template.HTML
 	Describe    func(markdown string) string // the site's description of a text without one
@@ -167,8 +168,8 @@ func New(cfg Config) http.Handler {
 	}
 
 	// The web admin: /admin/….
-	if cfg.Admin != nil && cfg.Writer != nil {
-		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Writer, Activity: cfg.Admin.Activity, Projections: cfg.Admin.Projections, Waiter: cfg.Waiter,
+	if cfg.Admin != nil && cfg.Admin.Writer != nil {
+		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Admin.Writer, Activity: cfg.Admin.Activity, Projections: cfg.Admin.Projections, Waiter: cfg.Waiter,
 			Preview: cfg.Admin.Preview, Describe: cfg.Admin.Describe, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
 			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence})
 	}

@@ -40,3 +40,17 @@ func (w *Writer) EmbedRecorded(postID, url string) (bool, error) {
 	e, err := content.ParseEmbed(content.EmbedPath(postID), b)
 	return err == nil && e.URL == url, nil
 }
+
+// Embed returns what a post's embed URL resolved to, as recorded on main;
+// ok is false when nothing is recorded (not resolved yet, or no embed).
+func (w *Writer) Embed(postID string) (e content.Embed, ok bool, err error) {
+	b, ok, err := w.log.Repo().ReadTreeFile(repo.MainRef, content.EmbedPath(postID))
+	if err != nil || !ok {
+		return content.Embed{}, false, err
+	}
+	e, err = content.ParseEmbed(content.EmbedPath(postID), b)
+	if err != nil {
+		return content.Embed{}, false, nil // an invalid file counts as none, as in derivation
+	}
+	return e, true, nil
+}

@@ -55,6 +55,8 @@ type Writer interface {
 	Category(slug string) (content.Category, string, error)
 	Settings() (content.Settings, string, error)
 	Profile() (content.Profile, string, error)
+	// Embed is what a post's embed URL resolved to, if it is recorded.
+	Embed(postID string) (content.Embed, bool, error)
 }
 
 // ProjectionStatus is one read model's state, as the dashboard shows it.

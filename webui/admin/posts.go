@@ -93,6 +93,7 @@ type editorData struct {
 	Draft      *draftView        // an unsaved draft of this post, newer than it
 	Conflict   *conflictView     // the save was refused: someone saved first
 	Card       cardView          // how it shows in search results and when shared
+	Embed      *embedView        // what the embed URL resolved to
 	Others     []session.Editing // who else has the post open
 	Presence   string            // where the script sends its heartbeat
 	// MediaMaxBytes is the largest picture the text takes by paste or
@@ -128,6 +129,7 @@ func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, 
 	}
 	text := f.Value("content")
 	d.Card = h.card(f)
+	d.Embed = h.embed(id, f.Value("embed_url"))
 	d.Preview = h.cfg.Preview(text)
 	d.Words = len(strings.Fields(text))
 	d.Minutes = max(1, int(math.Ceil(float64(d.Words)/230)))
@@ -472,4 +474,32 @@ func (h *handler) card(f *form) cardView {
 		}
 	}
 	return c
+}
+
+// embedView is what the editor says of the embed URL: what it resolved
+// to, or that it will be resolved once saved.
+type embedView struct {
+	Resolved                     bool
+	Kind, Provider, Title, Image string
+}
+
+func (h *handler) embed(id, u string) *embedView {
+	u = strings.TrimSpace(u)
+	if u == "" {
+		return nil
+	}
+	if id != "" && h.cfg.Writer != nil {
+		e, ok, err := h.cfg.Writer.Embed(id)
+		if err != nil {
+			h.log.Warn("the post's resolved embed could not be read", "post", id, "err", err)
+		}
+		if ok && e.URL == u {
+			v := &embedView{Resolved: true, Kind: e.Kind, Provider: e.Provider, Title: e.Title}
+			if strings.HasPrefix(e.Image, "https://") {
+				v.Image = e.Image
+			}
+			return v
+		}
+	}
+	return &embedView{}
 }
