@@ -158,8 +158,8 @@ func (s *Store) Add(email, name string, role Role, password string, replace bool
 	if !role.Valid() {
 		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
 	}
-	if n := len([]rune(password)); n < 10 || n > 1024 {
-		return Account{}, fmt.Errorf("a password needs 10 to 1024 characters, this one has %d", n)
+	if err := checkPassword(password); err != nil {
+		return Account{}, err
 	}
 	if _, err := s.Get(email); err == nil && !replace {
 		return Account{}, fmt.Errorf("%s: %w", email, ErrExists)
@@ -191,37 +191,12 @@ func (s *Store) Add(email, name string, role Role, password string, replace bool
 // SetRole changes an account's role. Its API tokens are refused from then
 // on: they were issued for the old role.
 func (s *Store) SetRole(email string, role Role) (Account, error) {
-	if !role.Valid() {
-		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
-	}
-	var a Account
-	err := s.locked(func() error {
-		var err error
-		if a, err = s.Get(email); err != nil {
-			return err
-		}
-		a.Role, a.Generation = role, newGeneration()
-		return s.write(a)
-	})
-	return a, err
+	return s.SetRoleGuarded(email, role, Guard{})
 }
 
 // Remove deletes an account and its personal access tokens: nothing it
 // signed in with works any more.
-func (s *Store) Remove(email string) error {
-	return s.locked(func() error {
-		if _, err := s.Get(email); err != nil {
-			return err
-		}
-		if err := os.Remove(s.tokensPath(email)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove tokens: %w", err)
-		}
-		if err := os.Remove(s.path(email)); err != nil {
-			return fmt.Errorf("remove account: %w", err)
-		}
-		return atomicfile.SyncDir(s.dir)
-	})
-}
+func (s *Store) Remove(email string) error { return s.RemoveGuarded(email, Guard{}) }
 
 // Authenticate checks a password. The work done is the same whether or
 // not the account exists, so timing does not reveal which emails exist.

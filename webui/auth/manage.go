@@ -1,0 +1,164 @@
+package auth
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/chronicle-cms/chronicle/repo/atomicfile"
+)
+
+// What the web admin needs to manage accounts: a list, a password change
+// that keeps the role, and changes checked under the store's lock (so two
+// admins demoting each other at once cannot leave the site without one,
+// and a change decided on an account as it was is refused once it
+// changed).
+
+var (
+	// ErrLastAdmin: the change would leave the site without an admin.
+	ErrLastAdmin = errors.New("the site's last admin")
+	// ErrStale: the account's password or role changed since the change
+	// was decided on.
+	ErrStale = errors.New("the account changed meanwhile")
+)
+
+// Guard is what a change checks under the lock, before it is made.
+type Guard struct {
+	// Generation the account must still have ("" checks nothing): the
+	// one the form or the sign-in the change comes from saw.
+	Generation string
+	// KeepAdmin refuses to demote or remove the last admin.
+	KeepAdmin bool
+}
+
+// check reports why g refuses changing a (to role, "" for removing it).
+func (s *Store) check(g Guard, a Account, role Role) error {
+	if g.Generation != "" && g.Generation != a.Generation {
+		return fmt.Errorf("%s: %w", a.Email, ErrStale)
+	}
+	if !g.KeepAdmin || a.Role != RoleAdmin || role == RoleAdmin {
+		return nil
+	}
+	all, err := s.List()
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.Role == RoleAdmin && o.Email != a.Email {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: %w", a.Email, ErrLastAdmin)
+}
+
+// List returns every account, by email, without password hashes.
+func (s *Store) List() ([]Account, error) {
+	files, err := filepath.Glob(filepath.Join(s.dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("list accounts: %w", err)
+	}
+	var out []Account
+	for _, f := range files {
+		if strings.HasSuffix(f, ".tokens.json") {
+			continue
+		}
+		a, err := s.read(f)
+		if errors.Is(err, ErrNoAccount) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list accounts: %s: %w", filepath.Base(f), err)
+		}
+		if s.path(a.Email) != f {
+			continue // not an account file this store wrote
+		}
+		a.PasswordHash = ""
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.Email, b.Email) })
+	return out, nil
+}
+
+// SetRoleGuarded changes an account's role, as SetRole, if g allows it.
+func (s *Store) SetRoleGuarded(email string, role Role, g Guard) (Account, error) {
+	if !role.Valid() {
+		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
+	}
+	var a Account
+	err := s.locked(func() error {
+		var err error
+		if a, err = s.Get(email); err != nil {
+			return err
+		}
+		if err := s.check(g, a, role); err != nil {
+			return err
+		}
+		a.Role, a.Generation = role, newGeneration()
+		return s.write(a)
+	})
+	return a, err
+}
+
+// RemoveGuarded removes an account, as Remove, if g allows it.
+func (s *Store) RemoveGuarded(email string, g Guard) error {
+	return s.locked(func() error {
+		a, err := s.Get(email)
+		if err != nil {
+			return err
+		}
+		if err := s.check(g, a, ""); err != nil {
+			return err
+		}
+		if err := os.Remove(s.tokensPath(email)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove tokens: %w", err)
+		}
+		if err := os.Remove(s.path(email)); err != nil {
+			return fmt.Errorf("remove account: %w", err)
+		}
+		return atomicfile.SyncDir(s.dir)
+	})
+}
+
+// SetPassword replaces an account's password, keeping its name and role,
+// if g allows it. As with every password change, the account's sessions
+// and API tokens (not its personal access tokens) end.
+func (s *Store) SetPassword(email, password string, g Guard) (Account, error) {
+	if err := checkPassword(password); err != nil {
+		return Account{}, err
+	}
+	hash := s.hash(password) // the slow hash, before taking the lock
+	var a Account
+	err := s.locked(func() error {
+		var err error
+		if a, err = s.Get(email); err != nil {
+			return err
+		}
+		if err := s.check(g, a, a.Role); err != nil {
+			return err
+		}
+		a.PasswordHash, a.Generation = hash, newGeneration()
+		return s.write(a)
+	})
+	return a, err
+}
+
+// Password lengths, in characters.
+const (
+	MinPassword = 10
+	MaxPassword = 1024
+)
+
+func checkPassword(pw string) error {
+	if n := len([]rune(pw)); n < MinPassword || n > MaxPassword {
+		return fmt.Errorf("a password needs %d to %d characters, this one has %d", MinPassword, MaxPassword, n)
+	}
+	return nil
+}
+
+// GeneratePassword makes a random password (130 bits: 26 characters of
+// base32) for someone to be given once and to change.
+func GeneratePassword() string { return rand.Text() }
