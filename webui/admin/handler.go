@@ -56,7 +56,7 @@ func newHandler(cfg Config) *handler {
 		"asset": func(name string) string { return h.assets[name].url },
 		"when":  when,
 	}
-	layout := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	layout := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	h.pages = map[string]*template.Template{}
 	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm", "media", "media-item", "media-delete"} {
 		h.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
