@@ -213,6 +213,17 @@ func (h *handler) routes() []route {
 		{http.MethodGet, "/media/{id}", signedIn, h.editMedia},
 		{http.MethodPost, "/media/{id}", signedIn, h.updateMedia},
 		{http.MethodPost, "/media/{id}/delete", signedIn, h.deleteMedia},
+		{http.MethodGet, "/password", signedIn, h.password},
+		{http.MethodPost, "/password", signedIn, h.changePassword},
+		{http.MethodGet, "/tokens", signedIn, h.tokens},
+		{http.MethodPost, "/tokens", signedIn, h.createToken},
+		{http.MethodPost, "/tokens/{id}/revoke", signedIn, h.revokeToken},
+		{http.MethodGet, "/accounts", adminOnly, h.accounts},
+		{http.MethodPost, "/accounts", adminOnly, h.addAccount},
+		{http.MethodGet, "/accounts/edit", adminOnly, h.editAccount},
+		{http.MethodPost, "/accounts/role", adminOnly, h.setRole},
+		{http.MethodPost, "/accounts/password", adminOnly, h.resetPassword},
+		{http.MethodPost, "/accounts/remove", adminOnly, h.removeAccount},
 	}
 }
 
