@@ -66,6 +66,7 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 			"version": {mediaVersion}}).body,
 		"media-delete": b.post("/admin/media/"+up.ID+"/delete", url.Values{"version": {mediaVersion}}).body,
 	}
+	accountPages(t, b, pages, forms)
 	return s, b, pages, forms
 }
 
@@ -193,6 +194,9 @@ func TestAdminPagesAreAccessible(t *testing.T) {
 		t.Fatalf("refused save: %v", err)
 	}
 	check("editor-refused")
+	// A token shown once, as the browser shows it (the copy button on).
+	showToken(t, ctx, s.url)
+	check("token-created")
 	var alerted bool
 	chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
 	if alerted {

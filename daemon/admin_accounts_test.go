@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"net"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
@@ -569,4 +572,58 @@ func TestAdminTokens(t *testing.T) {
 	}
 	mustStatus(t, s.do("GET", "/api/v1/tokens", secret, nil), 401)
 	mustStatus(t, b.post("/admin/tokens/"+id+"/revoke", url.Values{"confirm": {"yes"}}), 404)
+}
+
+// accountPages adds the accounts, password and token pages to adminSite's
+// pages and forms (vnu and axe check them): a second account and a
+// token, with hostile names, and every form refused once.
+func accountPages(t *testing.T, b *browser, pages map[string]string, forms map[string][]byte) {
+	t.Helper()
+	mustStatus(t, b.post("/admin/accounts", url.Values{"email": {"ed@example.org"}, "name": {`<i>Ed</i> "the editor" & co`}, "role": {"editor"},
+		"password": {"a long enough password"}}), http.StatusSeeOther)
+	created := b.post("/admin/tokens", url.Values{"name": {`<img src=x onerror=alert(1)> laptop "git"`}})
+	mustStatus(t, created, http.StatusCreated)
+	id := strings.Split(strings.TrimPrefix(shownSecret(t, created), auth.TokenPrefix), "_")[0]
+	edVersion := inputValue(t, b.get(accountPath("ed@example.org")).body, "version")
+	adminVersion := inputValue(t, b.get(accountPath("admin@example.org")).body, "version")
+	for name, path := range map[string]string{"accounts": "/admin/accounts", "account": accountPath("ed@example.org"),
+		"account-last-admin": accountPath("admin@example.org"), "password": "/admin/password", "tokens": "/admin/tokens"} {
+		pages[name] = path
+	}
+	for name, r := range map[string]response{
+		"account-added": b.post("/admin/accounts", url.Values{"email": {"gen@example.org"}, "role": {"editor"}}),
+		"token-created": created,
+		"accounts-refused": b.post("/admin/accounts", url.Values{"email": {"<b>not</b> an email"}, "name": {strings.Repeat("<", 101)}, "role": {"owner"},
+			"password": {"short"}}),
+		"account-refused":        b.post("/admin/accounts/password", url.Values{"email": {"ed@example.org"}, "password": {"short"}, "version": {edVersion}}),
+		"account-demote-refused": b.post("/admin/accounts/role", url.Values{"email": {"admin@example.org"}, "role": {"editor"}, "version": {adminVersion}}),
+		"account-remove-refused": b.post("/admin/accounts/remove", url.Values{"email": {"admin@example.org"}, "version": {adminVersion}}),
+		"account-remove":         b.post("/admin/accounts/remove", url.Values{"email": {"ed@example.org"}, "version": {edVersion}}),
+		"account-stale":          b.post("/admin/accounts/role", url.Values{"email": {"ed@example.org"}, "role": {"admin"}, "version": {"older"}}),
+		"password-refused": b.post("/admin/password", url.Values{"current_password": {""}, "new_password": {"short"},
+			"new_password_again": {"other"}}),
+		"tokens-refused": b.post("/admin/tokens", url.Values{"name": {""}}),
+		"token-revoke":   b.post("/admin/tokens/"+id+"/revoke", nil),
+	} {
+		if r.status == http.StatusSeeOther || r.status >= 500 {
+			t.Fatalf("%s: status %d", name, r.status)
+		}
+		forms[name] = r.body
+	}
+}
+
+// showToken makes a personal access token in the browser, with
+// JavaScript on: the page shows it with its copy button.
+func showToken(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	var hidden bool
+	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/admin/tokens"), chromedp.WaitReady("#name", chromedp.ByQuery),
+		chromedp.SendKeys("#name", "from the browser", chromedp.ByQuery), chromedp.Submit("#name", chromedp.ByQuery),
+		chromedp.WaitVisible("#secret", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector("button[data-copy]").hidden`, &hidden)); err != nil {
+		t.Fatalf("create a token in the browser: %v", err)
+	}
+	if hidden {
+		t.Error("with JavaScript on, the copy button stays hidden")
+	}
 }
