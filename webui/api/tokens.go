@@ -12,10 +12,11 @@ import (
 )
 
 type patView struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
-	Token     string    `json:"token,omitempty"` // only when made
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	Token      string     `json:"token,omitempty"` // only when made
 }
 
 // listTokens lists the caller's personal access tokens (never secrets).
@@ -27,7 +28,7 @@ func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []patView{}
 	for _, t := range ts {
-		out = append(out, patView{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt})
+		out = append(out, patView{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, LastUsedAt: t.LastUsedAt})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestList(t *testing.T) {
@@ -170,5 +171,70 @@ func TestGeneratePassword(t *testing.T) {
 			t.Fatalf("generated %q", p)
 		}
 		seen[p] = true
+	}
+}
+
+// A token's last use is recorded, at most once per UsedEvery, and never
+// brings a revoked token back.
+func TestTokenLastUsed(t *testing.T) {
+	s := NewStore(t.TempDir(), fast)
+	if _, err := s.Add("ann@example.org", "", RoleEditor, "long enough password", false); err != nil {
+		t.Fatal(err)
+	}
+	git, gitSecret, _ := s.CreateToken("ann@example.org", "git")
+	api, apiSecret, _ := s.CreateToken("ann@example.org", "api")
+	lastUsed := func(id string) *time.Time {
+		ts, err := s.Tokens("ann@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range ts {
+			if tk.ID == id {
+				return tk.LastUsedAt
+			}
+		}
+		t.Fatalf("no token %s", id)
+		return nil
+	}
+	if lastUsed(git.ID) != nil {
+		t.Fatal("a new token has been used")
+	}
+	if _, err := s.CheckToken("ann@example.org", gitSecret); err != nil {
+		t.Fatal(err)
+	}
+	if at := lastUsed(git.ID); at == nil || time.Since(*at) > time.Minute {
+		t.Fatalf("git use (CheckToken): %v", at)
+	}
+	if lastUsed(api.ID) != nil {
+		t.Fatal("another token's use recorded")
+	}
+	if _, err := s.FindToken(apiSecret); err != nil {
+		t.Fatal(err)
+	}
+	if at := lastUsed(api.ID); at == nil {
+		t.Fatal("API use (FindToken) not recorded")
+	}
+	// Within UsedEvery, a use writes nothing.
+	before, _ := os.ReadFile(s.tokensPath("ann@example.org"))
+	for range 3 {
+		s.CheckToken("ann@example.org", gitSecret)
+		s.FindToken(apiSecret)
+	}
+	if after, _ := os.ReadFile(s.tokensPath("ann@example.org")); string(after) != string(before) {
+		t.Fatal("uses within the hour rewrote the token file")
+	}
+	// A use checked before a revocation and recorded after it.
+	ts, _ := s.Tokens("ann@example.org")
+	old := ts[0]
+	old.LastUsedAt = nil
+	if err := s.RevokeToken("ann@example.org", old.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.used("ann@example.org", old)
+	if _, err := s.CheckToken("ann@example.org", gitSecret); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("the revoked token: %v", err)
+	}
+	if ts, _ := s.Tokens("ann@example.org"); len(ts) != 1 {
+		t.Fatalf("after revoking one of two: %d tokens", len(ts))
 	}
 }

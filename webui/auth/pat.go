@@ -28,7 +28,14 @@ type PersonalToken struct {
 	Name      string    `json:"name"`
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
+	// LastUsedAt is when the token last signed in (recorded at most once
+	// per UsedEvery); nil: not since this was recorded.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
+
+// UsedEvery is how finely a token's last use is recorded: a busy script's
+// token rewrites its account's token file at most this often.
+const UsedEvery = time.Hour
 
 // ErrBadToken: no such token (or revoked).
 var ErrBadToken = errors.New("unknown or revoked token")
@@ -129,18 +136,45 @@ func tokenID(plain string) (string, bool) {
 	return id, ok && ok2 && id != "" && secret != ""
 }
 
-// match reports whether ts holds the token plain.
-func match(ts []PersonalToken, id, plain string) bool {
+// match returns the token of ts that plain is.
+func match(ts []PersonalToken, id, plain string) (PersonalToken, bool) {
 	sum := sha256.Sum256([]byte(plain))
 	for _, t := range ts {
 		if t.ID == id {
 			want, _ := hex.DecodeString(t.Hash)
 			if subtle.ConstantTimeCompare(sum[:], want) == 1 {
-				return true
+				return t, true
 			}
 		}
 	}
-	return false
+	return PersonalToken{}, false
+}
+
+// used records that token t of email signed in now, unless that was
+// recorded within UsedEvery. It is a record for the token's owner, not
+// part of the check: failing to write it does not refuse the sign-in.
+func (s *Store) used(email string, t PersonalToken) {
+	now := time.Now().UTC().Truncate(time.Second)
+	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < UsedEvery {
+		return
+	}
+	_ = s.locked(func() error { // best effort, see above
+		ts, err := s.readTokens(email)
+		if err != nil {
+			return err
+		}
+		for i := range ts {
+			if ts[i].ID != t.ID {
+				continue
+			}
+			if ts[i].LastUsedAt != nil && now.Sub(*ts[i].LastUsedAt) < UsedEvery {
+				return nil // recorded meanwhile
+			}
+			ts[i].LastUsedAt = &now
+			return s.writeTokens(email, ts)
+		}
+		return nil // revoked meanwhile: it stays revoked
+	})
 }
 
 // CheckToken returns the account a personal access token belongs to. The
@@ -158,9 +192,11 @@ func (s *Store) CheckToken(email, plain string) (Account, error) {
 	if err != nil {
 		return Account{}, err
 	}
-	if !match(ts, id, plain) {
+	t, ok := match(ts, id, plain)
+	if !ok {
 		return Account{}, ErrBadToken
 	}
+	s.used(a.Email, t)
 	return a, nil
 }
 
@@ -191,12 +227,16 @@ func (s *Store) FindToken(plain string) (Account, error) {
 		if err := json.Unmarshal(b, &ts); err != nil {
 			return Account{}, fmt.Errorf("find token: read %s: %w", filepath.Base(f), err)
 		}
-		if !match(ts, id, plain) {
+		t, ok := match(ts, id, plain)
+		if !ok {
 			continue
 		}
 		a, err := s.read(strings.TrimSuffix(f, ".tokens.json") + ".json")
 		if errors.Is(err, ErrNoAccount) || err == nil && s.path(a.Email) != strings.TrimSuffix(f, ".tokens.json")+".json" {
 			return Account{}, ErrBadToken
+		}
+		if err == nil {
+			s.used(a.Email, t)
 		}
 		return a, err
 	}
