@@ -566,14 +566,20 @@ func TestAdminTokens(t *testing.T) {
 		!strings.Contains(string(page.body), "&lt;img src=x onerror=alert(1)&gt; laptop &#34;git&#34; &amp; co") {
 		t.Fatalf("the list shows the secret or the name unescaped:\n%s", page.body)
 	}
+	if !strings.Contains(string(page.body), "not yet") {
+		t.Error("a token never used is not shown as such")
+	}
 
 	// It works as a bearer token, for the API's own token list.
 	api := s.do("GET", "/api/v1/tokens", secret, nil)
 	mustStatus(t, api, 200)
-	if !strings.Contains(string(api.body), "laptop") {
+	if !strings.Contains(string(api.body), "laptop") || !strings.Contains(string(api.body), `"last_used_at":`) {
 		t.Fatalf("the API's list: %s", api.body)
 	}
 	id := strings.Split(strings.TrimPrefix(secret, auth.TokenPrefix), "_")[0]
+	if page := b.get("/admin/tokens"); !regexp.MustCompile(`<td>\d+ \w+ \d{4}, \d\d:\d\d</td>\n<td>\d+ \w+ \d{4}, \d\d:\d\d</td>`).Match(page.body) {
+		t.Errorf("the list does not show when the token was last used:\n%s", page.body)
+	}
 
 	// An admin sees their own tokens only, and cannot revoke another's.
 	adm := s.browser()
