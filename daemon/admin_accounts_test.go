@@ -375,6 +375,9 @@ func TestAdminAccountsRefuseBadInput(t *testing.T) {
 			if r.status != http.StatusPreconditionFailed || !strings.Contains(string(r.body), "changed after you opened this page") {
 				t.Fatalf("%s: status %d:\n%s", path, r.status, r.body)
 			}
+			if v := inputValue(t, r.body, "version"); v == old || v == "" {
+				t.Errorf("%s: the refused page is filled from the account as it was (version %q)", path, v)
+			}
 		}
 		unchanged(t)
 	})

@@ -224,6 +224,9 @@ func (h *handler) refused(w http.ResponseWriter, r *http.Request, a auth.Account
 		return true, h.accountPage(w, r, http.StatusConflict, a, f)
 	case errors.Is(err, auth.ErrStale):
 		f.fail("", "This account's password or role changed after you opened this page, so nothing was changed. Here it is as it is now: decide again.")
+		// The forms are filled again from the account as it is now.
+		f.values.Del("role")
+		f.values.Del("version")
 		return true, h.accountPage(w, r, http.StatusPreconditionFailed, a, f)
 	}
 	return false, nil
