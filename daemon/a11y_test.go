@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -99,8 +98,7 @@ func representativeSite(t *testing.T) (*site, map[string]string) {
 // Every page template, checked by the Nu Html Checker in one run.
 func TestPagesAreValidHTML(t *testing.T) {
 	t.Parallel()
-	java := need(t, "java", "apt-get install default-jre-headless")
-	jar := need(t, "../node_modules/vnu-jar/build/dist/vnu.jar", "npm ci in the repository root")
+	need(t, "java", "apt-get install default-jre-headless")
 	s, pages := representativeSite(t)
 	dir := t.TempDir()
 	var files []string
@@ -109,89 +107,37 @@ func TestPagesAreValidHTML(t *testing.T) {
 		os.WriteFile(f, s.get(path).body, 0o644)
 		files = append(files, f)
 	}
-	out, err := exec.Command(java, append([]string{"-Xss1m", "-jar", jar, "--format", "json", "--exit-zero-always"}, files...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("vnu: %v\n%s", err, out)
-	}
-	var res struct {
-		Messages []struct {
-			Type, SubType, URL, Message, Extract string
-			LastLine                             int
-		}
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("vnu output: %v\n%s", err, out)
-	}
-	for _, m := range res.Messages {
-		if m.Type == "error" || m.SubType == "warning" {
-			t.Errorf("%s:%d: %s %s: %s\n  %s", filepath.Base(m.URL), m.LastLine, m.Type, m.SubType, m.Message, m.Extract)
-		}
-	}
+	vnuCheck(t, files)
 }
 
 // No serious or critical axe-core violations on the pages readers use,
 // in Debian's chromium, in light and dark mode.
 func TestPagesAreAccessible(t *testing.T) {
 	t.Parallel()
-	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
-	axePath := need(t, "../node_modules/axe-core/axe.min.js", "npm ci in the repository root")
-	axe, err := os.ReadFile(axePath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	axe := loadAxe(t)
 	s, pages := representativeSite(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1200, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel := browserCtx(t, 2*time.Minute)
 	defer cancel()
 	awaitPromise := func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
+	if err := chromedp.Run(ctx, trapAlerts()); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"home", "post", "category", "search", "about", "notfound", "hostile-post", "pictures", "embed-card", "embed-video"} {
-		for _, scheme := range []string{"light", "dark"} {
-			var violations []struct {
-				ID, Impact, Help string
-				Nodes            []struct{ HTML string }
-			}
-			var raw string
-			err := chromedp.Run(ctx,
-				emulateScheme(scheme),
-				trapAlerts(),
-				chromedp.Navigate(s.url+pages[name]),
-				chromedp.Evaluate(string(axe), nil),
-				chromedp.Evaluate(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, &raw, awaitPromise),
-			)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			json.Unmarshal([]byte(raw), &violations)
-			for _, v := range violations {
-				if v.Impact == "serious" || v.Impact == "critical" {
-					var nodes []string
-					for _, n := range v.Nodes {
-						nodes = append(nodes, n.HTML)
-					}
-					t.Errorf("%s (%s): %s %s: %s\n  %s", name, scheme, v.Impact, v.ID, v.Help, strings.Join(nodes, "\n  "))
-				}
-			}
-			var alerted bool
-			chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
-			if alerted {
-				t.Errorf("%s: a script from content ran", name)
-			}
+		if err := chromedp.Run(ctx, chromedp.Navigate(s.url+pages[name])); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		axeCheck(t, ctx, axe, name)
+		var alerted bool
+		chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
+		if alerted {
+			t.Errorf("%s: a script from content ran", name)
 		}
 	}
 	// On a phone the header's navigation is one row, scrolling sideways,
 	// with nothing cut off the page (and still no violations).
 	var rows, overflow float64
 	var raw string
-	err = chromedp.Run(ctx, chromedp.EmulateViewport(360, 740), chromedp.Navigate(s.url+pages["category"]),
+	err := chromedp.Run(ctx, chromedp.EmulateViewport(360, 740), chromedp.Navigate(s.url+pages["category"]),
 		chromedp.Evaluate(`new Set([...document.querySelectorAll('nav[aria-label=Site] a')].map(a => Math.round(a.getBoundingClientRect().top))).size`, &rows),
 		chromedp.Evaluate(`document.documentElement.scrollWidth - document.documentElement.clientWidth`, &overflow),
 		chromedp.Evaluate(string(axe), nil),

@@ -1,18 +1,14 @@
 package daemon
 
 import (
-	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -73,8 +69,7 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 // Every admin page is valid HTML (the Nu Html Checker).
 func TestAdminPagesAreValidHTML(t *testing.T) {
 	t.Parallel()
-	java := need(t, "java", "apt-get install default-jre-headless")
-	jar := need(t, "../node_modules/vnu-jar/build/dist/vnu.jar", "npm ci in the repository root")
+	need(t, "java", "apt-get install default-jre-headless")
 	_, b, pages, forms := adminSite(t)
 	dir := t.TempDir()
 	var files []string
@@ -95,24 +90,7 @@ func TestAdminPagesAreValidHTML(t *testing.T) {
 	for name, body := range forms {
 		write(name, body)
 	}
-	out, err := exec.Command(java, append([]string{"-Xss1m", "-jar", jar, "--format", "json", "--exit-zero-always"}, files...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("vnu: %v\n%s", err, out)
-	}
-	var res struct {
-		Messages []struct {
-			Type, SubType, URL, Message, Extract string
-			LastLine                             int
-		}
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("vnu output: %v\n%s", err, out)
-	}
-	for _, m := range res.Messages {
-		if m.Type == "error" || m.SubType == "warning" {
-			t.Errorf("%s:%d: %s %s: %s\n  %s", filepath.Base(m.URL), m.LastLine, m.Type, m.SubType, m.Message, m.Extract)
-		}
-	}
+	vnuCheck(t, files)
 }
 
 // No serious or critical axe-core violations on any admin page, light
@@ -120,49 +98,13 @@ func TestAdminPagesAreValidHTML(t *testing.T) {
 // in the browser, as a person would.
 func TestAdminPagesAreAccessible(t *testing.T) {
 	t.Parallel()
-	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
-	axePath := need(t, "../node_modules/axe-core/axe.min.js", "npm ci in the repository root")
-	axe, err := os.ReadFile(axePath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	axe := loadAxe(t)
 	s, _, pages, _ := adminSite(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := browserCtx(t, 3*time.Minute)
 	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 3*time.Minute)
-	defer cancel()
-	awaitPromise := func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }
 	check := func(name string) {
 		t.Helper()
-		for _, scheme := range []string{"light", "dark"} {
-			var raw string
-			if err := chromedp.Run(ctx, emulateScheme(scheme), chromedp.Evaluate(string(axe), nil),
-				chromedp.Evaluate(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, &raw, awaitPromise)); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			var violations []struct {
-				ID, Impact, Help string
-				Nodes            []struct{ HTML string }
-			}
-			json.Unmarshal([]byte(raw), &violations)
-			for _, v := range violations {
-				if v.Impact == "serious" || v.Impact == "critical" {
-					var nodes []string
-					for _, n := range v.Nodes {
-						nodes = append(nodes, n.HTML)
-					}
-					t.Errorf("%s (%s): %s %s: %s\n  %s", name, scheme, v.Impact, v.ID, v.Help, strings.Join(nodes, "\n  "))
-				}
-			}
-		}
+		axeCheck(t, ctx, axe, name)
 	}
 	// Sign in through the form.
 	if err := chromedp.Run(ctx, trapAlerts(), chromedp.Navigate(s.url+"/admin/posts")); err != nil {

@@ -16,22 +16,6 @@ import (
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
-// browserCtx starts Debian's chromium for a test.
-func browserCtx(t *testing.T) (context.Context, func()) {
-	t.Helper()
-	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	return ctx, func() { cancelTimeout(); cancelCtx(); cancelAlloc() }
-}
-
 // toFront brings the tab to the front: keys go to the page with focus.
 func toFront() chromedp.ActionFunc {
 	return func(ctx context.Context) error { return page.BringToFront().Do(ctx) }
@@ -81,7 +65,7 @@ func TestAdminInTheBrowser(t *testing.T) {
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
-	root, cancel := browserCtx(t)
+	root, cancel := browserCtx(t, 3*time.Minute)
 	defer cancel()
 	if err := chromedp.Run(root); err != nil { // the browser, with a first tab kept open
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -12,14 +11,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -360,25 +357,11 @@ func TestAdminMediaJSON(t *testing.T) {
 // the library is uploaded with a progress bar and added to the grid.
 func TestAdminMediaInTheBrowser(t *testing.T) {
 	t.Parallel()
-	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
-	axe, err := os.ReadFile(need(t, "../node_modules/axe-core/axe.min.js", "npm ci in the repository root"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	axe := loadAxe(t)
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
 	s := startSite(t, data)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel := browserCtx(t, 2*time.Minute)
 	defer cancel()
 	run := func(what string, actions ...chromedp.Action) {
 		t.Helper()
@@ -490,33 +473,5 @@ func TestAdminMediaInTheBrowser(t *testing.T) {
 	chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
 	if alerted {
 		t.Error("alert, confirm or prompt was used")
-	}
-}
-
-// axeCheck fails t for serious or critical axe-core violations on the
-// page as it is now (a dialog open, say), light and dark.
-func axeCheck(t *testing.T, ctx context.Context, axe []byte, name string) {
-	t.Helper()
-	for _, scheme := range []string{"light", "dark"} {
-		var raw string
-		if err := chromedp.Run(ctx, emulateScheme(scheme), chromedp.Evaluate(string(axe), nil),
-			chromedp.Evaluate(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, &raw,
-				func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) })); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var violations []struct {
-			ID, Impact, Help string
-			Nodes            []struct{ HTML string }
-		}
-		json.Unmarshal([]byte(raw), &violations)
-		for _, v := range violations {
-			if v.Impact == "serious" || v.Impact == "critical" {
-				var nodes []string
-				for _, n := range v.Nodes {
-					nodes = append(nodes, n.HTML)
-				}
-				t.Errorf("%s (%s): %s %s: %s\n  %s", name, scheme, v.Impact, v.ID, v.Help, strings.Join(nodes, "\n  "))
-			}
-		}
 	}
 }
