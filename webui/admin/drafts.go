@@ -69,8 +69,9 @@ func (h *handler) autosave(w http.ResponseWriter, r *http.Request) error {
 		return httperr.New(http.StatusBadRequest, "no draft key")
 	}
 	d := autosave.Draft{Fields: map[string][]string{}, Base: r.PostForm.Get("version")}
+	post := postInputs()
 	for k, v := range r.PostForm {
-		if !notSaved[k] && fieldNames[k] {
+		if _, field := post[k]; field && !notSaved[k] {
 			d.Fields[k] = v
 		}
 	}

@@ -284,7 +284,7 @@ func (h *handler) createPost(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := h.cfg.Writer.CreatePost(r.Context(), actor(r), in)
 	if err != nil {
-		if f.blame(err) {
+		if f.blame(err, "this post", postInputs()) {
 			return h.editor(w, r, statusOf(f, err), f, "")
 		}
 		return fmt.Errorf("create a post: %w", err)
@@ -323,7 +323,7 @@ func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 		if errors.Is(err, command.ErrStale) {
 			return h.conflict(w, r, f, id)
 		}
-		if f.blame(err) {
+		if f.blame(err, "this post", postInputs()) {
 			return h.editor(w, r, statusOf(f, err), f, id)
 		}
 		return fmt.Errorf("update post %s: %w", id, err)
