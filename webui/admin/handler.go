@@ -59,7 +59,8 @@ func newHandler(cfg Config) *handler {
 	layout := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	h.pages = map[string]*template.Template{}
 	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm", "media", "media-item", "media-delete",
-		"accounts", "account", "password", "tokens", "secret"} {
+		"accounts", "account", "password", "tokens", "secret",
+		"categories", "category", "category-delete"} {
 		h.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	h.err = httperr.Adapter{Log: cfg.Logger, Render: h.renderError}

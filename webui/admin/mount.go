@@ -44,6 +44,10 @@ type Writer interface {
 	UpdatePost(ctx context.Context, a command.Actor, id, ifMatch string, in command.PostInput) (command.Written, error)
 	DeletePost(ctx context.Context, a command.Actor, id, ifMatch string) (command.Written, error)
 	PutCategory(ctx context.Context, a command.Actor, c content.Category, ifMatch string) (command.Written, bool, error)
+	// EditCategory applies edit to the category's current state under
+	// the writer's lock: a creation refuses a slug in use, never
+	// overwrites it.
+	EditCategory(ctx context.Context, a command.Actor, slug, ifMatch string, edit func(cur content.Category, exists bool) (content.Category, error)) (command.Written, bool, error)
 	DeleteCategory(ctx context.Context, a command.Actor, slug, ifMatch string) (command.Written, error)
 	PutSettings(ctx context.Context, a command.Actor, ifMatch string, s content.Settings) (command.Written, error)
 	PutProfile(ctx context.Context, a command.Actor, ifMatch string, p content.Profile) (command.Written, error)
@@ -224,6 +228,11 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/accounts/role", adminOnly, h.setRole},
 		{http.MethodPost, "/accounts/password", adminOnly, h.resetPassword},
 		{http.MethodPost, "/accounts/remove", adminOnly, h.removeAccount},
+		{http.MethodGet, "/categories", signedIn, h.categories},
+		{http.MethodPost, "/categories", signedIn, h.createCategory},
+		{http.MethodGet, "/categories/{slug}", signedIn, h.editCategory},
+		{http.MethodPost, "/categories/{slug}", signedIn, h.updateCategory},
+		{http.MethodPost, "/categories/{slug}/delete", signedIn, h.deleteCategory},
 	}
 }
 
