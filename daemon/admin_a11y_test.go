@@ -49,7 +49,11 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 		http.StatusSeeOther) // listed by its delete confirmation
 	pages = map[string]string{"dashboard": "/admin/", "posts": "/admin/posts", "posts-filtered": "/admin/posts?status=published&category=notes&q=hostile",
 		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page",
-		"media": "/admin/media", "media-item": "/admin/media/" + up.ID}
+		"media": "/admin/media", "media-item": "/admin/media/" + up.ID,
+		"categories": "/admin/categories", "category": "/admin/categories/notes"}
+	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"slug": "unused", "name": "Unused <i>"}), 201)
+	catVersion := inputValue(t, b.get("/admin/categories/notes").body, "version")
+	unusedVersion := inputValue(t, b.get("/admin/categories/unused").body, "version")
 	forms = map[string][]byte{
 		"login":          s.browser().get("/admin/login").body,
 		"login-refused":  s.browser().post("/admin/login", url.Values{"email": {"admin@example.org"}, "password": {"wrong"}}).body,
@@ -60,7 +64,11 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 		"media-refused": b.postFiles("/admin/media", []upFile{{"notes.png", []byte("text")}, {"ok.png", testPNG(5, 5)}}, nil).body,
 		"media-item-refused": b.post("/admin/media/"+up.ID, url.Values{"alt": {strings.Repeat("a", 2001)}, "caption": {strings.Repeat("c", 2001)},
 			"version": {mediaVersion}}).body,
-		"media-delete": b.post("/admin/media/"+up.ID+"/delete", url.Values{"version": {mediaVersion}}).body,
+		"media-delete":       b.post("/admin/media/"+up.ID+"/delete", url.Values{"version": {mediaVersion}}).body,
+		"categories-refused": b.post("/admin/categories", url.Values{"name": {"!!!"}, "slug": {"Bad Slug"}, "description": {"<b>kept</b>"}}).body,
+		"category-refused":   b.post("/admin/categories/notes", url.Values{"name": {"??"}, "description": {strings.Repeat("x", 2001)}, "version": {catVersion}}).body,
+		"category-in-use":    b.post("/admin/categories/notes/delete", url.Values{"version": {catVersion}, "confirm": {"yes"}}).body,
+		"category-delete":    b.post("/admin/categories/unused/delete", url.Values{"version": {unusedVersion}}).body,
 	}
 	accountPages(t, b, pages, forms)
 	return s, b, pages, forms

@@ -1,0 +1,188 @@
+package daemon
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// mustContain fails unless the page holds every one of want.
+func mustContain(t testing.TB, what string, page []byte, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(string(page), w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, page)
+		}
+	}
+}
+
+// refused checks a form shown again after a refusal: the status, a
+// message beside field, and main where it was.
+func refused(t testing.TB, s *site, r response, status int, field, head string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d:\n%s", r.status, status, r.body)
+	}
+	if msg := fieldError(t, r.body, field); msg == "" {
+		t.Fatalf("no message beside %s:\n%s", field, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("main moved")
+	}
+}
+
+// Categories with JavaScript off: create (the slug made from the name),
+// list with their posts counted, rename and describe, and delete — which
+// the writer refuses while posts use the category, the page then listing
+// them. Bad input is shown beside its field and kept; a stale save is
+// refused; hostile names show escaped.
+func TestAdminCategories(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	b := s.browser()
+	b.signIn("ed@example.org", password)
+
+	r := b.get("/admin/categories")
+	mustStatus(t, r, 200)
+	mustContain(t, "the empty list", r.body, "No categories yet.", `aria-current="page">Categories<`)
+
+	// Create: the slug is made from the name.
+	r = b.post("/admin/categories", url.Values{"name": {"Field Notes"}, "slug": {""}, "description": {"Notes from\r\nthe field."}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/categories/field-notes" {
+		t.Fatalf("create: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	ed := b.follow(r)
+	mustStatus(t, ed, 200)
+	mustContain(t, "the new category", ed.body, "Created the category “Field Notes”.", "<code>field-notes</code>")
+	if inputValue(t, ed.body, "name") != "Field Notes" || inputValue(t, ed.body, "description") != "Notes from\nthe field." {
+		t.Fatalf("the category's form:\n%s", ed.body)
+	}
+	version := inputValue(t, ed.body, "version")
+	if version == "" {
+		t.Fatal("no version on the category's form")
+	}
+	var api struct{ Slug, Name, Description string }
+	c := s.do("GET", "/api/v1/categories/field-notes", "", nil)
+	mustStatus(t, c, 200)
+	if c.json(t, &api); api.Name != "Field Notes" || api.Description != "Notes from\nthe field." {
+		t.Fatalf("the API's category: %+v", api)
+	}
+
+	// A post in it: the list counts it and links to it.
+	r = b.post("/admin/posts", url.Values{"title": {"Seen in the field"}, "content": {"Text."}, "categories": {"field-notes"}, "status": {"draft"}})
+	postID := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
+	b.follow(r)
+	list := b.get("/admin/categories")
+	mustContain(t, "the list", list.body, `<a href="/admin/categories/field-notes">Field Notes</a>`, `<a href="/admin/posts?category=field-notes">1</a>`)
+
+	// Hostile text, escaped everywhere it shows.
+	hostile := `<script>alert(1)</script> "Q" & <b>B</b>`
+	r = b.post("/admin/categories", url.Values{"name": {hostile}, "slug": {"hostile"}, "description": {hostile}})
+	hostileEd := b.follow(r)
+	for name, page := range map[string][]byte{"list": b.get("/admin/categories").body, "editor": hostileEd.body} {
+		if strings.Contains(string(page), "<script>alert(1)") || strings.Contains(string(page), "<b>B</b>") {
+			t.Errorf("hostile text unescaped in the %s:\n%s", name, page)
+		}
+	}
+	mustContain(t, "the list", b.get("/admin/categories").body, "&lt;script&gt;alert(1)&lt;/script&gt; &#34;Q&#34; &amp; &lt;b&gt;B&lt;/b&gt;")
+	if inputValue(t, hostileEd.body, "name") != hostile {
+		t.Errorf("the hostile name does not round-trip: %q", inputValue(t, hostileEd.body, "name"))
+	}
+
+	// Bad input: beside its field, kept, nothing committed.
+	head := headOf(t, s)
+	r = b.post("/admin/categories", url.Values{"name": {"Fine name"}, "slug": {"Not A Slug!"}, "description": {"Kept."}})
+	refused(t, s, r, http.StatusUnprocessableEntity, "slug", head)
+	if inputValue(t, r.body, "slug") != "Not A Slug!" || inputValue(t, r.body, "name") != "Fine name" || inputValue(t, r.body, "description") != "Kept." {
+		t.Errorf("the refused form lost input:\n%s", r.body)
+	}
+	mustContain(t, "the refused form", r.body, `<a href="/admin/categories/field-notes">Field Notes</a>`) // the list still there
+	r = b.post("/admin/categories", url.Values{"name": {"!!! ???"}, "slug": {""}})
+	refused(t, s, r, http.StatusUnprocessableEntity, "name", head)
+	if msg := fieldError(t, r.body, "name"); !strings.Contains(msg, "letter or digit") || inputValue(t, r.body, "name") != "!!! ???" {
+		t.Errorf("a name without a letter: %q", msg)
+	}
+	r = b.post("/admin/categories", url.Values{"name": {"Field notes again"}, "slug": {"field-notes"}})
+	refused(t, s, r, http.StatusConflict, "slug", head)
+	r = b.post("/admin/categories/field-notes", url.Values{"name": {"--"}, "description": {"Kept too."}, "version": {version}})
+	refused(t, s, r, http.StatusUnprocessableEntity, "name", head)
+	if inputValue(t, r.body, "name") != "--" || inputValue(t, r.body, "description") != "Kept too." || inputValue(t, r.body, "version") != version {
+		t.Errorf("the refused edit lost input:\n%s", r.body)
+	}
+	r = b.post("/admin/categories/field-notes", url.Values{"name": {"Field notes"}, "description": {strings.Repeat("d", 2001)}, "version": {version}})
+	refused(t, s, r, http.StatusUnprocessableEntity, "description", head)
+
+	// Rename and describe; the slug stays.
+	r = b.post("/admin/categories/field-notes", url.Values{"name": {"Notes from the field"}, "description": {"Renamed."}, "version": {version}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/categories/field-notes" {
+		t.Fatalf("rename: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	ed = b.follow(r)
+	mustContain(t, "after the rename", ed.body, "Saved.")
+	if inputValue(t, ed.body, "name") != "Notes from the field" || inputValue(t, ed.body, "version") == version {
+		t.Fatalf("after the rename:\n%s", ed.body)
+	}
+	mustContain(t, "the API's category", s.do("GET", "/api/v1/categories/field-notes", "", nil).body, `"name":"Notes from the field"`)
+
+	// Stale: a save from the version before the rename is refused, kept.
+	head = headOf(t, s)
+	r = b.post("/admin/categories/field-notes", url.Values{"name": {"My old view"}, "description": {"Mine."}, "version": {version}})
+	if r.status != http.StatusPreconditionFailed || inputValue(t, r.body, "name") != "My old view" || !strings.Contains(string(r.body), "Someone else saved this category") {
+		t.Fatalf("stale save: %d\n%s", r.status, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a stale save moved main")
+	}
+	// A form without its version is not saved.
+	r = b.post("/admin/categories/field-notes", url.Values{"name": {"No version"}})
+	if r.status != http.StatusPreconditionRequired || headOf(t, s) != head {
+		t.Fatalf("save without a version: %d", r.status)
+	}
+
+	// Delete while a post uses it: the page lists the post, the writer
+	// refuses, main stays.
+	version = inputValue(t, ed.body, "version")
+	r = b.post("/admin/categories/field-notes/delete", url.Values{"version": {version}})
+	mustStatus(t, r, 200)
+	mustContain(t, "the delete page of a category in use", r.body, "is in use", `<a href="/admin/posts/`+postID+`">Seen in the field</a>`, "Move this post")
+	if strings.Contains(string(r.body), `name="confirm"`) {
+		t.Error("a category in use is offered for deletion")
+	}
+	r = b.post("/admin/categories/field-notes/delete", url.Values{"version": {version}, "confirm": {"yes"}})
+	if r.status != http.StatusConflict {
+		t.Fatalf("deleting a category in use: %d\n%s", r.status, r.body)
+	}
+	mustContain(t, "the refused deletion", r.body, "Not deleted:", "used by 1 post", `<a href="/admin/posts/`+postID+`">`)
+	if headOf(t, s) != head {
+		t.Fatal("a refused deletion moved main")
+	}
+
+	// Delete one no post uses: asked first, then gone.
+	hv := inputValue(t, hostileEd.body, "version")
+	r = b.post("/admin/categories/hostile/delete", url.Values{"version": {hv}})
+	mustStatus(t, r, 200)
+	mustContain(t, "the confirmation", r.body, `name="confirm" value="yes"`, "Delete category")
+	if strings.Contains(string(r.body), "<script>alert(1)") {
+		t.Error("hostile name unescaped on the confirmation")
+	}
+	mustStatus(t, b.post("/admin/categories/hostile/delete", url.Values{"confirm": {"yes"}}), http.StatusPreconditionRequired)
+	if headOf(t, s) != head {
+		t.Fatal("a deletion without a version moved main")
+	}
+	r = b.post("/admin/categories/hostile/delete", url.Values{"version": {hv}, "confirm": {"yes"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/categories" {
+		t.Fatalf("delete: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	list = b.follow(r)
+	mustContain(t, "the list after deleting", list.body, "Deleted the category")
+	if strings.Contains(string(list.body), `href="/admin/categories/hostile"`) {
+		t.Error("the deleted category is still listed")
+	}
+	mustStatus(t, s.do("GET", "/api/v1/categories/hostile", "", nil), 404)
+	mustStatus(t, b.get("/admin/categories/hostile"), 404)
+}
