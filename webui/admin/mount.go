@@ -233,6 +233,8 @@ func (h *handler) routes() []route {
 		{http.MethodGet, "/categories/{slug}", signedIn, h.editCategory},
 		{http.MethodPost, "/categories/{slug}", signedIn, h.updateCategory},
 		{http.MethodPost, "/categories/{slug}/delete", signedIn, h.deleteCategory},
+		{http.MethodGet, "/settings", adminOnly, h.settings},
+		{http.MethodPost, "/settings", adminOnly, h.saveSettings},
 	}
 }
 
