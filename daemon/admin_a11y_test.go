@@ -50,7 +50,7 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 	pages = map[string]string{"dashboard": "/admin/", "posts": "/admin/posts", "posts-filtered": "/admin/posts?status=published&category=notes&q=hostile",
 		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page",
 		"media": "/admin/media", "media-item": "/admin/media/" + up.ID,
-		"categories": "/admin/categories", "category": "/admin/categories/notes"}
+		"categories": "/admin/categories", "category": "/admin/categories/notes", "settings": "/admin/settings"}
 	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"slug": "unused", "name": "Unused <i>"}), 201)
 	catVersion := inputValue(t, b.get("/admin/categories/notes").body, "version")
 	unusedVersion := inputValue(t, b.get("/admin/categories/unused").body, "version")
@@ -69,6 +69,9 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 		"category-refused":   b.post("/admin/categories/notes", url.Values{"name": {"??"}, "description": {strings.Repeat("x", 2001)}, "version": {catVersion}}).body,
 		"category-in-use":    b.post("/admin/categories/notes/delete", url.Values{"version": {catVersion}, "confirm": {"yes"}}).body,
 		"category-delete":    b.post("/admin/categories/unused/delete", url.Values{"version": {unusedVersion}}).body,
+		"settings-refused": b.post("/admin/settings", url.Values{"title": {""}, "language": {"??"}, "posts_per_page": {"ten"}, "base_url": {"javascript:x"},
+			"analytics.google_analytics_id": {"UA-x"}, "ads.adsense_client_id": {"x"}, "nav_choice": {"custom"},
+			"navigation[0].label": {"<b>x</b>"}, "navigation[0].target": {""}, "navigation[1].label": {""}, "navigation[1].target": {"javascript:x"}}).body,
 	}
 	accountPages(t, b, pages, forms)
 	return s, b, pages, forms

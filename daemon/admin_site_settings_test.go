@@ -3,6 +3,7 @@ package daemon
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -185,4 +186,174 @@ func TestAdminCategories(t *testing.T) {
 	}
 	mustStatus(t, s.do("GET", "/api/v1/categories/hostile", "", nil), 404)
 	mustStatus(t, b.get("/admin/categories/hostile"), 404)
+}
+
+// radioChecked reports whether the page's radio button id is checked.
+func radioChecked(t testing.TB, page []byte, id string) bool {
+	t.Helper()
+	m := regexp.MustCompile(`<input type="radio" id="` + regexp.QuoteMeta(id) + `"[^>]*>`).Find(page)
+	if m == nil {
+		t.Fatalf("no radio button %s on the page", id)
+	}
+	return strings.Contains(string(m), " checked")
+}
+
+// The settings, admin only, with JavaScript off: every field saved and
+// shown again, the navigation as rows (a category, a link; empty rows
+// left out); bad input beside its field — a row's too, whatever rows
+// were left empty before it — kept, nothing committed; stale saves
+// refused, even of a form filled before there were settings; an editor
+// neither sees nor opens them.
+func TestAdminSettings(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("admin@example.org")
+	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"slug": "notes", "name": "Notes"}), 201)
+
+	// An editor: no link to the settings, and 403 on them.
+	ed := s.browser()
+	ed.signIn("ed@example.org", password)
+	if dash := ed.get("/admin/"); strings.Contains(string(dash.body), `href="/admin/settings"`) {
+		t.Error("an editor's navigation links to the settings")
+	}
+	head := headOf(t, s)
+	mustStatus(t, ed.get("/admin/settings"), http.StatusForbidden)
+	mustStatus(t, ed.post("/admin/settings", url.Values{"title": {"Taken over"}, "language": {"en"}, "posts_per_page": {"10"}}), http.StatusForbidden)
+	if headOf(t, s) != head {
+		t.Fatal("an editor's settings form moved main")
+	}
+
+	b := s.browser()
+	b.signIn("admin@example.org", password)
+	if dash := b.get("/admin/"); !strings.Contains(string(dash.body), `href="/admin/settings"`) {
+		t.Error("an admin's navigation lacks the settings")
+	}
+	r := b.get("/admin/settings")
+	mustStatus(t, r, 200)
+	if inputValue(t, r.body, "title") != "Chronicle" || inputValue(t, r.body, "language") != "en" || inputValue(t, r.body, "posts_per_page") != "10" ||
+		inputValue(t, r.body, "version") != "" || !radioChecked(t, r.body, "nav_choice-default") || inputValue(t, r.body, "navigation[2].target") != "" {
+		t.Fatalf("the default settings:\n%s", r.body)
+	}
+
+	// Filled in before there were settings, saved after someone else
+	// made them: refused.
+	mustStatus(t, s.do("PATCH", "/api/v1/settings", tok, map[string]any{"tagline": "Theirs"}, "Content-Type", "application/merge-patch+json"), 200)
+	head = headOf(t, s)
+	r = b.post("/admin/settings", url.Values{"title": {"Mine"}, "language": {"en"}, "posts_per_page": {"10"}, "version": {""}})
+	if r.status != http.StatusPreconditionFailed || inputValue(t, r.body, "title") != "Mine" || !strings.Contains(string(r.body), "Someone else saved the settings") {
+		t.Fatalf("a save from before the settings existed: %d\n%s", r.status, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a stale save moved main")
+	}
+
+	r = b.get("/admin/settings")
+	version := inputValue(t, r.body, "version")
+	if version == "" || inputValue(t, r.body, "tagline") != "Theirs" {
+		t.Fatalf("the settings after the API's change:\n%s", r.body)
+	}
+	hostile := `<script>alert(1)</script> "Q" & Co`
+	full := url.Values{"title": {hostile}, "tagline": {"Tag <line>"}, "description": {"Two\r\nlines."}, "base_url": {"https://example.org"},
+		"language": {"pt-BR"}, "posts_per_page": {" 5 "}, "analytics.google_analytics_id": {"G-ABC1234"}, "ads.adsense_client_id": {"ca-pub-1234567890"},
+		"nav_choice": {"custom"}, "navigation[0].label": {""}, "navigation[0].target": {"notes"}, "navigation[1].label": {""}, "navigation[1].target": {""},
+		"navigation[2].label": {"Go"}, "navigation[2].target": {"/tag/go"}, "version": {version}}
+	r = b.post("/admin/settings", full)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/settings" {
+		t.Fatalf("save: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	r = b.follow(r)
+	mustContain(t, "the saved settings", r.body, "Saved.")
+	if strings.Contains(string(r.body), "<script>alert(1)") {
+		t.Error("hostile title unescaped on the settings page")
+	}
+	for field, want := range map[string]string{"title": hostile, "tagline": "Tag <line>", "description": "Two\nlines.", "base_url": "https://example.org",
+		"language": "pt-BR", "posts_per_page": "5", "analytics.google_analytics_id": "G-ABC1234", "ads.adsense_client_id": "ca-pub-1234567890",
+		"navigation[0].label": "", "navigation[0].target": "notes", "navigation[1].label": "Go", "navigation[1].target": "/tag/go", "navigation[4].target": ""} {
+		if got := inputValue(t, r.body, field); got != want {
+			t.Errorf("%s: %q, want %q", field, got, want)
+		}
+	}
+	if !radioChecked(t, r.body, "nav_choice-custom") || strings.Contains(string(r.body), `id="navigation[5].label"`) {
+		t.Errorf("the navigation: custom, 2 rows and 3 empty ones:\n%s", r.body)
+	}
+	api := s.do("GET", "/api/v1/settings", tok, nil)
+	mustStatus(t, api, 200)
+	mustContain(t, "the API's settings", api.body, `"posts_per_page":5`, `"navigation":["notes",{"label":"Go","url":"/tag/go"}]`,
+		`"google_analytics_id":"G-ABC1234"`, `"adsense_client_id":"ca-pub-1234567890"`, `"language":"pt-BR"`)
+	if home := s.do("GET", "/", "", nil); strings.Contains(string(home.body), "<script>alert(1)") || !strings.Contains(string(home.body), "&lt;script&gt;alert(1)") {
+		t.Errorf("the public site's title:\n%s", home.body)
+	}
+	version = inputValue(t, r.body, "version")
+
+	// Bad input, each beside its field, kept, nothing committed.
+	head = headOf(t, s)
+	for _, tc := range []struct {
+		name, field, value, input string
+	}{
+		{"empty title", "title", "", "title"},
+		{"posts per page not a number", "posts_per_page", "ten", "posts_per_page"},
+		{"posts per page out of range", "posts_per_page", "1000", "posts_per_page"},
+		{"bad analytics id", "analytics.google_analytics_id", "UA-nope", "analytics.google_analytics_id"},
+		{"bad adsense id", "ads.adsense_client_id", "pub-1", "ads.adsense_client_id"},
+		{"bad language", "language", "English!", "language"},
+		{"script base URL", "base_url", "javascript:alert(1)", "base_url"},
+		{"script link after an empty row", "navigation[3].target", "javascript:alert(1)", "navigation[3].target"},
+		{"a label without a target", "navigation[3].label", "Dangling", "navigation[3].target"},
+		{"a bad category slug", "navigation[3].target", "Not A Slug", "navigation[3].target"},
+		{"a link without a label", "navigation[4].target", "https://example.org/x", "navigation[4].label"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{}
+			for k, v := range full {
+				form[k] = v
+			}
+			form.Set("version", version)
+			form.Set("navigation[3].label", "")
+			form.Set("navigation[3].target", "")
+			form.Set("navigation[4].label", "")
+			form.Set("navigation[4].target", "")
+			form.Set(tc.field, tc.value)
+			r := b.post("/admin/settings", form)
+			refused(t, s, r, http.StatusUnprocessableEntity, tc.input, head)
+			if got := inputValue(t, r.body, tc.field); got != tc.value {
+				t.Errorf("%s not kept: %q", tc.field, got)
+			}
+			if got := inputValue(t, r.body, "title"); tc.field != "title" && got != hostile {
+				t.Errorf("the title not kept: %q", got)
+			}
+			if strings.Contains(string(r.body), "<script>alert(1)") {
+				t.Error("hostile text unescaped in the refused form")
+			}
+		})
+	}
+	// A non-number and another problem: both shown at once.
+	form := url.Values{"title": {"T"}, "language": {"xx!"}, "posts_per_page": {"many"}, "version": {version}}
+	r = b.post("/admin/settings", form)
+	refused(t, s, r, http.StatusUnprocessableEntity, "posts_per_page", head)
+	refused(t, s, r, http.StatusUnprocessableEntity, "language", head)
+
+	// The default navigation again: the rows are dropped.
+	full.Set("version", version)
+	full.Set("nav_choice", "default")
+	r = b.follow(b.post("/admin/settings", full))
+	if !radioChecked(t, r.body, "nav_choice-default") || inputValue(t, r.body, "navigation[0].target") != "" {
+		t.Fatalf("back to the default navigation:\n%s", r.body)
+	}
+	if api := s.do("GET", "/api/v1/settings", tok, nil); strings.Contains(string(api.body), `"navigation"`) {
+		t.Errorf("the navigation is still chosen: %s", api.body)
+	}
+
+	// Stale: a save from the version before is refused, kept.
+	head = headOf(t, s)
+	full.Set("tagline", "My stale tagline")
+	r = b.post("/admin/settings", full)
+	if r.status != http.StatusPreconditionFailed || inputValue(t, r.body, "tagline") != "My stale tagline" {
+		t.Fatalf("stale save: %d\n%s", r.status, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a stale save moved main")
+	}
 }
