@@ -60,7 +60,7 @@ func newHandler(cfg Config) *handler {
 	h.pages = map[string]*template.Template{}
 	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm", "media", "media-item", "media-delete",
 		"accounts", "account", "password", "tokens", "secret",
-		"categories", "category", "category-delete", "settings"} {
+		"categories", "category", "category-delete", "settings", "profile"} {
 		h.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	h.err = httperr.Adapter{Log: cfg.Logger, Render: h.renderError}

@@ -235,6 +235,8 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/categories/{slug}/delete", signedIn, h.deleteCategory},
 		{http.MethodGet, "/settings", adminOnly, h.settings},
 		{http.MethodPost, "/settings", adminOnly, h.saveSettings},
+		{http.MethodGet, "/profile", signedIn, h.profile},
+		{http.MethodPost, "/profile", signedIn, h.saveProfile},
 	}
 }
 
