@@ -50,7 +50,8 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 	pages = map[string]string{"dashboard": "/admin/", "posts": "/admin/posts", "posts-filtered": "/admin/posts?status=published&category=notes&q=hostile",
 		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page",
 		"media": "/admin/media", "media-item": "/admin/media/" + up.ID,
-		"categories": "/admin/categories", "category": "/admin/categories/notes", "settings": "/admin/settings"}
+		"categories": "/admin/categories", "category": "/admin/categories/notes", "settings": "/admin/settings",
+		"profile": "/admin/profile"}
 	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"slug": "unused", "name": "Unused <i>"}), 201)
 	catVersion := inputValue(t, b.get("/admin/categories/notes").body, "version")
 	unusedVersion := inputValue(t, b.get("/admin/categories/unused").body, "version")
@@ -72,6 +73,8 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 		"settings-refused": b.post("/admin/settings", url.Values{"title": {""}, "language": {"??"}, "posts_per_page": {"ten"}, "base_url": {"javascript:x"},
 			"analytics.google_analytics_id": {"UA-x"}, "ads.adsense_client_id": {"x"}, "nav_choice": {"custom"},
 			"navigation[0].label": {"<b>x</b>"}, "navigation[0].target": {""}, "navigation[1].label": {""}, "navigation[1].target": {"javascript:x"}}).body,
+		"profile-refused": b.post("/admin/profile", url.Values{"name": {strings.Repeat("n", 201)}, "email": {"x"}, "bio": {"<b>kept</b>"}, "avatar": {"ftp://x"},
+			"links[0].name": {""}, "links[0].url": {"javascript:x"}, "links[1].name": {""}, "links[1].url": {""}}).body,
 	}
 	accountPages(t, b, pages, forms)
 	return s, b, pages, forms

@@ -357,3 +357,121 @@ func TestAdminSettings(t *testing.T) {
 		t.Fatal("a stale save moved main")
 	}
 }
+
+// The profile, which an editor may change, with JavaScript off: every
+// field saved and shown on the About page, social links as rows; bad
+// input (a javascript: link, after an empty row) beside its field, kept,
+// nothing committed; stale saves refused; hostile text escaped.
+func TestAdminProfile(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	tok := s.token("ed@example.org")
+	b := s.browser()
+	b.signIn("ed@example.org", password)
+
+	r := b.get("/admin/profile")
+	mustStatus(t, r, 200)
+	mustContain(t, "the empty profile", r.body, `aria-current="page">Profile<`, `href="/admin/media"`)
+	if inputValue(t, r.body, "name") != "" || inputValue(t, r.body, "version") != "" || inputValue(t, r.body, "links[2].url") != "" {
+		t.Fatalf("the empty profile:\n%s", r.body)
+	}
+
+	// Filled in before there was a profile, saved after someone made one.
+	mustStatus(t, s.do("PUT", "/api/v1/profile", tok, map[string]any{"name": "Theirs"}), 200)
+	head := headOf(t, s)
+	r = b.post("/admin/profile", url.Values{"name": {"Mine"}, "version": {""}})
+	if r.status != http.StatusPreconditionFailed || inputValue(t, r.body, "name") != "Mine" || !strings.Contains(string(r.body), "Someone else saved the profile") {
+		t.Fatalf("a save from before the profile existed: %d\n%s", r.status, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a stale save moved main")
+	}
+
+	version := inputValue(t, b.get("/admin/profile").body, "version")
+	hostile := `<img src=x onerror=alert(1)> "Ada" & Co`
+	full := url.Values{"name": {hostile}, "email": {"ada@example.org"}, "bio": {"I write **bold** things.\r\n\r\n<script>alert(1)</script>"},
+		"avatar":        {"https://example.org/ada.jpg"},
+		"links[0].name": {"Mastodon"}, "links[0].url": {"https://social.example/@ada"}, "links[1].name": {""}, "links[1].url": {""},
+		"links[2].name": {"Site <2>"}, "links[2].url": {"https://ada.example"}, "version": {version}}
+	r = b.post("/admin/profile", full)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/profile" {
+		t.Fatalf("save: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
+	}
+	r = b.follow(r)
+	mustContain(t, "the saved profile", r.body, "Saved.")
+	for field, want := range map[string]string{"name": hostile, "email": "ada@example.org", "bio": "I write **bold** things.\n\n<script>alert(1)</script>",
+		"avatar": "https://example.org/ada.jpg", "links[0].name": "Mastodon", "links[0].url": "https://social.example/@ada",
+		"links[1].name": "Site <2>", "links[1].url": "https://ada.example", "links[4].url": ""} {
+		if got := inputValue(t, r.body, field); got != want {
+			t.Errorf("%s: %q, want %q", field, got, want)
+		}
+	}
+	if strings.Contains(string(r.body), `id="links[5].name"`) {
+		t.Error("more than 2 links and 3 empty rows")
+	}
+	if strings.Contains(string(r.body), "<img src=x") || strings.Contains(string(r.body), "<script>alert(1)") {
+		t.Error("hostile text unescaped on the profile page")
+	}
+	mustContain(t, "the API's profile", s.do("GET", "/api/v1/profile", "", nil).body,
+		`"links":[{"name":"Mastodon","url":"https://social.example/@ada"},{"name":"Site \u003c2\u003e","url":"https://ada.example"}]`)
+	about := s.do("GET", "/about", "", nil)
+	mustStatus(t, about, 200)
+	mustContain(t, "the About page", about.body, "<strong>bold</strong>", "https://social.example/@ada")
+	if strings.Contains(string(about.body), "<img src=x") || strings.Contains(string(about.body), "<script>alert(1)") {
+		t.Errorf("hostile text unescaped on the About page:\n%s", about.body)
+	}
+	version = inputValue(t, r.body, "version")
+
+	// Bad input, each beside its field, kept, nothing committed.
+	head = headOf(t, s)
+	for _, tc := range []struct {
+		name, field, value, input string
+	}{
+		{"script link after an empty row", "links[3].url", "javascript:alert(1)", "links[3].url"},
+		{"link without a name", "links[3].url", "https://example.org/me", "links[3].name"},
+		{"name without a link", "links[3].name", "Nowhere", "links[3].url"},
+		{"ftp avatar", "avatar", "ftp://example.org/a.png", "avatar"},
+		{"bad media avatar", "avatar", "media:../../etc", "avatar"},
+		{"bad email", "email", "not an email", "email"},
+		{"long name", "name", strings.Repeat("n", 201), "name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{}
+			for k, v := range full {
+				form[k] = v
+			}
+			form.Set("version", version)
+			form.Set("links[1].name", "")
+			form.Set("links[1].url", "")
+			form.Set("links[3].name", "")
+			form.Set("links[3].url", "")
+			form.Set(tc.field, tc.value)
+			r := b.post("/admin/profile", form)
+			refused(t, s, r, http.StatusUnprocessableEntity, tc.input, head)
+			if got := inputValue(t, r.body, tc.field); got != tc.value {
+				t.Errorf("%s not kept: %q", tc.field, got)
+			}
+			if got := inputValue(t, r.body, "bio"); got != full.Get("bio") { // as sent
+				t.Errorf("the bio not kept: %q", got)
+			}
+			if strings.Contains(string(r.body), "<script>alert(1)") {
+				t.Error("hostile text unescaped in the refused form")
+			}
+		})
+	}
+
+	// Stale: a save from the version before is refused, kept.
+	mustStatus(t, s.do("PATCH", "/api/v1/profile", tok, map[string]any{"bio": "Theirs."}, "Content-Type", "application/merge-patch+json"), 200)
+	head = headOf(t, s)
+	full.Set("version", version)
+	full.Set("bio", "My stale bio.")
+	r = b.post("/admin/profile", full)
+	if r.status != http.StatusPreconditionFailed || inputValue(t, r.body, "bio") != "My stale bio." {
+		t.Fatalf("stale save: %d\n%s", r.status, r.body)
+	}
+	if headOf(t, s) != head {
+		t.Fatal("a stale save moved main")
+	}
+}
