@@ -79,7 +79,7 @@ func TestAdminCategories(t *testing.T) {
 	postID := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
 	b.follow(r)
 	list := b.get("/admin/categories")
-	mustContain(t, "the list", list.body, `<a href="/admin/categories/field-notes">Field Notes</a>`, `<a href="/admin/posts?category=field-notes">1</a>`)
+	mustContain(t, "the list", list.body, `<a href="/admin/categories/field-notes">Field Notes</a>`, `<a href="/admin/posts?category=field-notes">1 post</a>`)
 
 	// Hostile text, escaped everywhere it shows.
 	hostile := `<script>alert(1)</script> "Q" & <b>B</b>`

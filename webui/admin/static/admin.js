@@ -6,7 +6,7 @@
 // or dropped into the text (uploaded to the media library, then
 // referenced); and picks feature and gallery pictures from the library.
 // The library takes dropped files, each uploaded with a progress bar, and
-// copies references.
+// copies references. Typing in the navigation's rows chooses them.
 "use strict";
 document.documentElement.classList.add("js");
 
@@ -16,6 +16,11 @@ document.addEventListener("DOMContentLoaded", function () {
   var up = document.getElementById("upload");
   if (up) { enhanceLibrary(up); }
   enhanceCopy();
+  // Typing in a rows editor chooses the radio button that uses its rows.
+  document.querySelectorAll("input[type=radio][data-rows]").forEach(function (radio) {
+    var rows = document.getElementById(radio.dataset.rows);
+    if (rows) { rows.addEventListener("input", function () { radio.checked = true; }); }
+  });
   document.querySelectorAll("form").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
       var b = ev.submitter;
