@@ -153,6 +153,32 @@ func TestAdminPagesAreAccessible(t *testing.T) {
 	// A token shown once, as the browser shows it (the copy button on).
 	showToken(t, ctx, s.url)
 	check("token-created")
+	// The other forms' refusals, and the deletion of a category in use,
+	// as the browser shows them.
+	for _, rf := range []struct{ name, page, fill, button, wait string }{
+		{"categories-refused", pages["categories"], `document.getElementById("name").value = "!!!"`, `main button[type=submit]`, `#name-error`},
+		{"settings-refused", pages["settings"], `document.getElementById("posts_per_page").value = "ten";` +
+			`document.getElementById("analytics.google_analytics_id").value = "UA-x"`, `main button[type=submit]`, `#posts_per_page-error`},
+		{"profile-refused", pages["profile"], `document.getElementById("links[0].url").value = "javascript:alert(1)"`, `main button[type=submit]`, `[id="links[0].url-error"]`},
+		{"category-in-use", pages["category"], ``, `main button.danger`, `main ul.plain`},
+	} {
+		if err := chromedp.Run(ctx, chromedp.Navigate(s.url+rf.page), chromedp.WaitReady(rf.button, chromedp.ByQuery),
+			chromedp.Evaluate(rf.fill+";0", nil), chromedp.Click(rf.button, chromedp.ByQuery), chromedp.WaitVisible(rf.wait, chromedp.ByQuery)); err != nil {
+			t.Fatalf("%s: %v", rf.name, err)
+		}
+		check(rf.name)
+	}
+	// Typing in the navigation's rows chooses them (the script's one
+	// enhancement of the settings).
+	var custom bool
+	if err := chromedp.Run(ctx, chromedp.Navigate(s.url+pages["settings"]), chromedp.WaitReady(`[id="navigation[0].label"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[id="navigation[0].label"]`, "Go", chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("nav_choice-custom").checked`, &custom)); err != nil {
+		t.Fatal(err)
+	}
+	if !custom {
+		t.Error("typing in a navigation row did not choose the rows")
+	}
 	var alerted bool
 	chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
 	if alerted {
