@@ -50,10 +50,14 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 	pages = map[string]string{"dashboard": "/admin/", "posts": "/admin/posts", "posts-filtered": "/admin/posts?status=published&category=notes&q=hostile",
 		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page",
 		"media": "/admin/media", "media-item": "/admin/media/" + up.ID,
-		"categories": "/admin/categories", "category": "/admin/categories/notes", "settings": "/admin/settings",
+		"categories": "/admin/categories", "category": "/admin/categories/in-use", "settings": "/admin/settings",
 		"profile": "/admin/profile"}
+	// Categories of their own: one a post keeps using (whatever the
+	// post above becomes), one no post uses.
+	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"slug": "in-use", "name": "In use <&>", "description": "Used <b>here</b>."}), 201)
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody(`Keeps it <i>used</i>`, "categories", []string{"in-use"})), 201)
 	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"slug": "unused", "name": "Unused <i>"}), 201)
-	catVersion := inputValue(t, b.get("/admin/categories/notes").body, "version")
+	catVersion := inputValue(t, b.get("/admin/categories/in-use").body, "version")
 	unusedVersion := inputValue(t, b.get("/admin/categories/unused").body, "version")
 	forms = map[string][]byte{
 		"login":          s.browser().get("/admin/login").body,
@@ -67,8 +71,8 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 			"version": {mediaVersion}}).body,
 		"media-delete":       b.post("/admin/media/"+up.ID+"/delete", url.Values{"version": {mediaVersion}}).body,
 		"categories-refused": b.post("/admin/categories", url.Values{"name": {"!!!"}, "slug": {"Bad Slug"}, "description": {"<b>kept</b>"}}).body,
-		"category-refused":   b.post("/admin/categories/notes", url.Values{"name": {"??"}, "description": {strings.Repeat("x", 2001)}, "version": {catVersion}}).body,
-		"category-in-use":    b.post("/admin/categories/notes/delete", url.Values{"version": {catVersion}, "confirm": {"yes"}}).body,
+		"category-refused":   b.post("/admin/categories/in-use", url.Values{"name": {"??"}, "description": {strings.Repeat("x", 2001)}, "version": {catVersion}}).body,
+		"category-in-use":    b.post("/admin/categories/in-use/delete", url.Values{"version": {catVersion}, "confirm": {"yes"}}).body,
 		"category-delete":    b.post("/admin/categories/unused/delete", url.Values{"version": {unusedVersion}}).body,
 		"settings-refused": b.post("/admin/settings", url.Values{"title": {""}, "language": {"??"}, "posts_per_page": {"ten"}, "base_url": {"javascript:x"},
 			"analytics.google_analytics_id": {"UA-x"}, "ads.adsense_client_id": {"x"}, "nav_choice": {"custom"},
