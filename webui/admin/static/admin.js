@@ -6,7 +6,8 @@
 // or dropped into the text (uploaded to the media library, then
 // referenced); and picks feature and gallery pictures from the library.
 // The library takes dropped files, each uploaded with a progress bar, and
-// copies references. Typing in the navigation's rows chooses them.
+// copies references. The profile's avatar is picked from the library
+// too; typing in the navigation's rows chooses them.
 "use strict";
 document.documentElement.classList.add("js");
 
@@ -16,6 +17,8 @@ document.addEventListener("DOMContentLoaded", function () {
   var up = document.getElementById("upload");
   if (up) { enhanceLibrary(up); }
   enhanceCopy();
+  var profile = document.getElementById("profile");
+  if (profile) { enhancePickers(profile); }
   // Typing in a rows editor chooses the radio button that uses its rows.
   document.querySelectorAll("input[type=radio][data-rows]").forEach(function (radio) {
     var rows = document.getElementById(radio.dataset.rows);
@@ -346,7 +349,15 @@ function enhancePictures(form) {
     take(files, text.selectionStart);
   });
 
-  form.querySelectorAll("a[data-pick]").forEach(function (a) {
+  enhancePickers(form);
+}
+
+// enhancePickers: a "Choose from the library" link (data-pick names
+// the field) opens a picker of the library's pictures in a dialog, not a
+// new tab; the picture chosen goes into the field.
+function enhancePickers(root) {
+  if (!window.HTMLDialogElement || !window.fetch) { return; }
+  root.querySelectorAll("a[data-pick]").forEach(function (a) {
     // A dialog here, not a new tab.
     a.removeAttribute("target");
     var note = a.querySelector(".new-tab");
