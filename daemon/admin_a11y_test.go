@@ -183,6 +183,21 @@ func TestAdminPagesAreAccessible(t *testing.T) {
 	if !custom {
 		t.Error("typing in a navigation row did not choose the rows")
 	}
+	// The avatar is picked from the library in a dialog, as the editor's
+	// pictures are.
+	var avatar string
+	if err := chromedp.Run(ctx, chromedp.Navigate(s.url+pages["profile"]), chromedp.WaitReady(`a[data-pick="avatar"]`, chromedp.ByQuery),
+		chromedp.Click(`a[data-pick="avatar"]`, chromedp.ByQuery), chromedp.WaitVisible(`dialog .picker button`, chromedp.ByQuery)); err != nil {
+		t.Fatalf("the avatar's picker: %v", err)
+	}
+	check("profile-picker")
+	if err := chromedp.Run(ctx, chromedp.Click(`dialog .picker button`, chromedp.ByQuery), chromedp.WaitNotPresent(`dialog`, chromedp.ByQuery),
+		chromedp.Value(`#avatar`, &avatar, chromedp.ByQuery)); err != nil {
+		t.Fatalf("pick an avatar: %v", err)
+	}
+	if !strings.HasPrefix(avatar, "media:") {
+		t.Errorf("the picked avatar is %q, want a media reference", avatar)
+	}
 	var alerted bool
 	chromedp.Run(ctx, chromedp.Evaluate(`window.__alerted === true`, &alerted))
 	if alerted {
