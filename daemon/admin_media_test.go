@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -454,6 +456,22 @@ func TestAdminMediaInTheBrowser(t *testing.T) {
 	if p.FeatureImage != "media:"+dropped || !strings.Contains(p.Content, "(media:"+pasted+")") {
 		t.Fatalf("the saved post: %+v", p)
 	}
+	// Published, the post shows its pictures to readers, and is found and
+	// fed.
+	run("publish", chromedp.Click(`button[value=publish]`, chromedp.ByQuery), chromedp.WaitVisible(`button[value=unpublish]`, chromedp.ByQuery))
+	eventstest.CheckFor(t, 15*time.Second, pollEvery, func() error {
+		page := s.get("/posts/with-pictures")
+		if page.status != 200 || !strings.Contains(string(page.body), "/media/"+pasted+"/") || !strings.Contains(string(page.body), "/media/"+dropped+"/") {
+			return fmt.Errorf("/posts/with-pictures: status %d, pictures not shown yet", page.status)
+		}
+		if r := s.do("GET", "/api/v1/search?q=pictures", "", nil); !strings.Contains(string(r.body), id) {
+			return fmt.Errorf("search: %s", r.body)
+		}
+		if f := s.get("/feed.xml"); !strings.Contains(string(f.body), "With pictures") {
+			return fmt.Errorf("the feed lacks the post")
+		}
+		return nil
+	})
 
 	// A file dropped on the library: a progress bar, then a new card.
 	var cards int
