@@ -18,8 +18,10 @@ run:
 
 # Every test, with the race detector: real git, real nats-server, real HTTP,
 # Debian's chromium (axe-core) and the Nu Html Checker (from node_modules).
+# Four tests at a time within a package: most of the daemon's wait on a
+# daemon, git or a browser rather than use a core.
 test: vet node_modules
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -parallel 4 -timeout 20m ./...
 	$(GO) test -short -count=1 -run '^$$' -bench . -benchtime 3x ./...
 
 test-short:
