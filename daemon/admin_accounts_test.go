@@ -108,11 +108,8 @@ func accountPath(email string) string { return "/admin/accounts/edit?email=" + u
 // removes an account; every change ends the account's sessions at once.
 func TestAdminAccounts(t *testing.T) {
 	t.Parallel()
-	data := t.TempDir()
-	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
-	s := startSite(t, data)
-	b := s.browser()
-	b.signIn("admin@example.org", password)
+	s, b := signedIn(t, "admin@example.org", auth.RoleAdmin)
+	data := s.data
 
 	list := b.get("/admin/accounts")
 	mustStatus(t, list, 200)
@@ -412,11 +409,8 @@ func TestAdminAccountsRefuseBadInput(t *testing.T) {
 // other sessions and API tokens end.
 func TestAdminOwnPassword(t *testing.T) {
 	t.Parallel()
-	data := t.TempDir()
-	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data)
-	b := s.browser()
-	b.signIn("ed@example.org", password)
+	s, b := signedIn(t, "ed@example.org", auth.RoleEditor)
+	data := s.data
 	other := s.browser()
 	other.signIn("ed@example.org", password)
 	jwt := s.token("ed@example.org")

@@ -299,11 +299,7 @@ func TestAdminMediaWithoutJavaScript(t *testing.T) {
 // list.
 func TestAdminMediaJSON(t *testing.T) {
 	t.Parallel()
-	data := t.TempDir()
-	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data, func(c *Config) { c.MediaMaxMiB = 1 })
-	b := s.browser()
-	b.signIn("ed@example.org", password)
+	s, b := signedIn(t, "ed@example.org", auth.RoleEditor, func(c *Config) { c.MediaMaxMiB = 1 })
 
 	r := b.postFiles("/admin/media", []upFile{{"pasted.png", testPNG(20, 20)}}, []string{"alt", "A <b>small</b> square"}, "Accept", "application/json")
 	if r.status != http.StatusCreated || r.header.Get("Content-Type") != "application/json" {

@@ -42,11 +42,7 @@ func refused(t testing.TB, s *site, r response, status int, field, head string) 
 // refused; hostile names show escaped.
 func TestAdminCategories(t *testing.T) {
 	t.Parallel()
-	data := t.TempDir()
-	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data)
-	b := s.browser()
-	b.signIn("ed@example.org", password)
+	s, b := signedIn(t, "ed@example.org", auth.RoleEditor)
 
 	r := b.get("/admin/categories")
 	mustStatus(t, r, 200)

@@ -27,6 +27,17 @@ type browser struct {
 	client *http.Client
 }
 
+// signedIn starts a site with one account, and a browser signed in to it.
+func signedIn(t testing.TB, email string, role auth.Role, mods ...func(*Config)) (*site, *browser) {
+	t.Helper()
+	data := t.TempDir()
+	addAccount(t, data, email, role)
+	s := startSite(t, data, mods...)
+	b := s.browser()
+	b.signIn(email, password)
+	return s, b
+}
+
 func (s *site) browser() *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -274,11 +285,7 @@ func mustURL(t testing.TB, s string) *url.URL {
 // refused the same way.
 func TestAdminRefusesBadInputAndKeepsIt(t *testing.T) {
 	t.Parallel()
-	data := t.TempDir()
-	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data)
-	b := s.browser()
-	b.signIn("ed@example.org", password)
+	s, b := signedIn(t, "ed@example.org", auth.RoleEditor)
 	r := b.post("/admin/posts", url.Values{"title": {"<script>alert(1)</script> & more"}, "content": {"First version."}, "status": {"draft"}})
 	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
 	ed := b.follow(r)
@@ -381,11 +388,8 @@ func TestAdminSessionEndsWithTheAccount(t *testing.T) {
 // comes back from the dashboard.
 func TestAdminAutosave(t *testing.T) {
 	t.Parallel()
-	data := t.TempDir()
-	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data)
-	b := s.browser()
-	b.signIn("ed@example.org", password)
+	s, b := signedIn(t, "ed@example.org", auth.RoleEditor)
+	data := s.data
 	r := b.post("/admin/posts", url.Values{"title": {"Autosaved"}, "content": {"The saved words."}, "status": {"draft"}})
 	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
 	ed := b.follow(r)
@@ -531,11 +535,7 @@ func TestAdminShowsWhatTheEmbedResolvedTo(t *testing.T) {
 		w.Write([]byte(`<head><meta property="og:title" content="Tides &lt;explained&gt;"><meta property="og:site_name" content="Sea"><meta property="og:image" content="https://example.org/tide.jpg"></head>`))
 	}))
 	defer page.Close()
-	data := t.TempDir()
-	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data, func(c *Config) { c.EmbedsAllowPrivate = true })
-	b := s.browser()
-	b.signIn("ed@example.org", password)
+	_, b := signedIn(t, "ed@example.org", auth.RoleEditor, func(c *Config) { c.EmbedsAllowPrivate = true })
 	blank := b.post("/admin/posts", url.Values{"title": {"Preview only"}, "embed_url": {page.URL + "/tides"}, "action": {"preview"}})
 	if !strings.Contains(string(blank.body), "Once saved, the address is looked up") {
 		t.Fatalf("before saving:\n%s", blank.body)
