@@ -458,6 +458,22 @@ func TestAdminAutosave(t *testing.T) {
 	if strings.Contains(string(o.get("/admin/posts/new?draft="+key).body), "Half a thought") {
 		t.Fatal("another account opens the draft")
 	}
+	// Drafts are of posts that exist, or of a bounded number being written.
+	if r := b.post("/admin/autosave", url.Values{"draft_key": {"no-such-post"}, "content": {"x"}}); r.status != http.StatusNotFound {
+		t.Errorf("a draft of a post that does not exist: %d", r.status)
+	}
+	for i := 0; ; i++ {
+		r := b.post("/admin/autosave", url.Values{"draft_key": {fmt.Sprintf("new-many%d", i)}, "content": {"x"}})
+		if r.status == http.StatusConflict {
+			if i < 40 || i > 50 {
+				t.Errorf("refused after %d drafts", i)
+			}
+			break
+		}
+		if r.status != 200 || i > 60 {
+			t.Fatalf("draft %d: %d", i, r.status)
+		}
+	}
 	r = b.post("/admin/drafts/"+key+"/discard", nil)
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("discard: %d", r.status)

@@ -39,6 +39,9 @@ type conflictView struct {
 	At      time.Time
 }
 
+// maxDrafts bounds the drafts an account keeps.
+const maxDrafts = 50
+
 // notSaved are form fields that are not the post's.
 var notSaved = map[string]bool{"action": true, "draft_key": true, "version": true, "conflict_version": true, "confirm": true}
 
@@ -67,6 +70,21 @@ func (h *handler) autosave(w http.ResponseWriter, r *http.Request) error {
 	key := r.PostForm.Get("draft_key")
 	if !autosave.ValidKey(key) {
 		return httperr.New(http.StatusBadRequest, "no draft key")
+	}
+	// A draft is of a post that exists, or of one being written, and an
+	// account keeps a bounded number of the latter.
+	if strings.HasPrefix(key, "new-") {
+		if _, ok := h.loadDraft(r, key); !ok {
+			keys, err := h.cfg.Drafts.Keys(r.Context(), account(r))
+			if err != nil {
+				return fmt.Errorf("autosave: %w", err)
+			}
+			if len(keys) >= maxDrafts {
+				return httperr.New(http.StatusConflict, "%d unsaved posts are kept for you already: save or discard some (the dashboard lists them)", maxDrafts)
+			}
+		}
+	} else if _, ok := h.cfg.Catalogue.Post(key); !ok {
+		return httperr.New(http.StatusNotFound, "there is no post %q to keep a draft of", clip(key))
 	}
 	d := autosave.Draft{Fields: map[string][]string{}, Base: r.PostForm.Get("version")}
 	post := postInputs()
