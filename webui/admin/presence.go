@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/httperr"
 	"github.com/chronicle-cms/chronicle/webui/session"
 )
 
@@ -34,8 +35,12 @@ func (h *handler) presence(w http.ResponseWriter, r *http.Request) error {
 		Who   string `json:"who"`
 		Since string `json:"since"`
 	}
+	id := pathVar(r, "id")
+	if _, ok := h.cfg.Catalogue.Post(id); !ok {
+		return httperr.New(http.StatusNotFound, "there is no post %q", clip(id))
+	}
 	out := []editing{}
-	for _, e := range h.othersEditing(r, pathVar(r, "id")) {
+	for _, e := range h.othersEditing(r, id) {
 		who := e.Email
 		if e.Name != "" {
 			who = e.Name + " (" + e.Email + ")"
