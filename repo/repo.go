@@ -490,6 +490,14 @@ func (r *Repo) Repack(ctx context.Context, all bool) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("git repack: %w: %s", err, strings.TrimSpace(string(out)))
 	}
+	// Loose objects nothing reaches any more (discarded autosaves) are
+	// never packed: without pruning they stay, and keep the loose count
+	// over the repacker's threshold. Only those an hour old go: a writer
+	// writes its objects moments before it moves the ref to them.
+	prune := exec.CommandContext(ctx, "git", "--git-dir", r.dir, "prune", "--expire=1.hour.ago")
+	if out, err := prune.CombinedOutput(); err != nil {
+		return fmt.Errorf("git prune: %w: %s", err, strings.TrimSpace(string(out)))
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -202,4 +203,38 @@ func TestRepackKeepsHistoryReadable(t *testing.T) {
 	}
 	commit(t, r, h, repo.Change{Path: "p/z.md", Data: []byte("z")})
 	gitCmd(t, r.Dir(), "fsck", "--strict")
+}
+
+// Loose objects nothing reaches (a discarded autosave's) are pruned by a
+// repack once an hour old, and not before: a writer's fresh objects are
+// unreachable for a moment too.
+func TestRepackPrunesOldUnreachableObjects(t *testing.T) {
+	r := open(t)
+	commit(t, r, repo.ZeroHash, repo.Change{Path: "p/a.md", Data: []byte("a")})
+	write := func(content string) string {
+		cmd := exec.Command("git", "--git-dir", r.Dir(), "hash-object", "-w", "--stdin")
+		cmd.Stdin = strings.NewReader(content)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	stale, fresh := write("discarded long ago"), write("written just now")
+	past := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(filepath.Join(r.Dir(), "objects", stale[:2], stale[2:]), past, past); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Repack(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(h string) bool {
+		return exec.Command("git", "--git-dir", r.Dir(), "cat-file", "-e", h).Run() == nil
+	}
+	if exists(stale) {
+		t.Error("an unreachable object two hours old survived the repack")
+	}
+	if !exists(fresh) {
+		t.Error("a fresh unreachable object was pruned")
+	}
 }
