@@ -36,7 +36,7 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 	mustStatus(t, b.post("/admin/autosave", url.Values{"draft_key": {"new-unsaved"}, "title": {"Never saved"}, "content": {"x"}}), 200)
 	stale := b.post("/admin/posts/"+id, url.Values{"title": {"T"}, "content": {"Saved first."}, "status": {"published"}, "version": {version}})
 	mustStatus(t, stale, http.StatusSeeOther)
-	mustStatus(t, b.post("/admin/autosave", url.Values{"draft_key": {id}, "version": {version}, "title": {"Retitled <i>draft</i>"},
+	mustStatus(t, b.post("/admin/autosave", url.Values{"draft_key": {"post-" + id}, "version": {version}, "title": {"Retitled <i>draft</i>"},
 		"content": {"# Heading\n\nText changed in a draft."}}), 200)
 	mustStatus(t, b.postFiles("/admin/media", []upFile{{"plain.png", testPNG(30, 20)}}, nil), http.StatusSeeOther)
 	r = b.postFiles("/admin/media", []upFile{{`<b>hostile</b> "name".jpg`, testJPEG(64, 48)}}, []string{"alt", `<img src=x onerror=alert(1)> "alt" & more`},

@@ -393,12 +393,12 @@ func TestAdminAutosave(t *testing.T) {
 	r := b.post("/admin/posts", url.Values{"title": {"Autosaved"}, "content": {"The saved words."}, "status": {"draft"}})
 	id := strings.TrimPrefix(r.header.Get("Location"), "/admin/posts/")
 	ed := b.follow(r)
-	if key := inputValue(t, ed.body, "draft_key"); key != id {
+	if key := inputValue(t, ed.body, "draft_key"); key != "post-"+id {
 		t.Fatalf("the editor's draft key is %q, want the post's id", key)
 	}
 	version := inputValue(t, ed.body, "version")
 	head := headOf(t, s)
-	r = b.post("/admin/autosave", url.Values{"draft_key": {id}, "version": {version}, "title": {"Autosaved, retitled"},
+	r = b.post("/admin/autosave", url.Values{"draft_key": {"post-" + id}, "version": {version}, "title": {"Autosaved, retitled"},
 		"content": {"The saved words, and some unsaved ones."}, "status": {"draft"}})
 	if r.status != 200 || !strings.Contains(string(r.body), `"saved"`) {
 		t.Fatalf("autosave: %d %s", r.status, r.body)
@@ -459,7 +459,7 @@ func TestAdminAutosave(t *testing.T) {
 		t.Fatal("another account opens the draft")
 	}
 	// Drafts are of posts that exist, or of a bounded number being written.
-	if r := b.post("/admin/autosave", url.Values{"draft_key": {"no-such-post"}, "content": {"x"}}); r.status != http.StatusNotFound {
+	if r := b.post("/admin/autosave", url.Values{"draft_key": {"post-no-such-post"}, "content": {"x"}}); r.status != http.StatusNotFound {
 		t.Errorf("a draft of a post that does not exist: %d", r.status)
 	}
 	for i := 0; ; i++ {

@@ -39,6 +39,13 @@ type conflictView struct {
 	At      time.Time
 }
 
+// Draft keys: "post-<id>" for a post that exists, "new-<random>" for one
+// being written, so that no post id (one may well start "new-") is taken
+// for the other kind.
+const postDraftPrefix = "post-"
+
+func postDraftKey(id string) string { return postDraftPrefix + id }
+
 // maxDrafts bounds the drafts an account keeps.
 const maxDrafts = 50
 
@@ -83,8 +90,10 @@ func (h *handler) autosave(w http.ResponseWriter, r *http.Request) error {
 				return httperr.New(http.StatusConflict, "%d unsaved posts are kept for you already: save or discard some (the dashboard lists them)", maxDrafts)
 			}
 		}
-	} else if _, ok := h.cfg.Catalogue.Post(key); !ok {
-		return httperr.New(http.StatusNotFound, "there is no post %q to keep a draft of", clip(key))
+	} else if id, ok := strings.CutPrefix(key, postDraftPrefix); !ok {
+		return httperr.New(http.StatusBadRequest, "%q names no draft", clip(key))
+	} else if _, ok := h.cfg.Catalogue.Post(id); !ok {
+		return httperr.New(http.StatusNotFound, "there is no post %q to keep a draft of", clip(id))
 	}
 	d := autosave.Draft{Fields: map[string][]string{}, Base: r.PostForm.Get("version")}
 	post := postInputs()
@@ -111,8 +120,8 @@ func (h *handler) discardDraft(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.flash(r, "The unsaved changes were discarded.")
 	to := "/admin/posts/new"
-	if !strings.HasPrefix(key, "new-") {
-		to = "/admin/posts/" + url.PathEscape(key)
+	if id, ok := strings.CutPrefix(key, postDraftPrefix); ok {
+		to = "/admin/posts/" + url.PathEscape(id)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil

@@ -165,17 +165,18 @@ func (h *handler) editPost(w http.ResponseWriter, r *http.Request) error {
 		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
 	}
 	f := postForm(&p)
-	f.values.Set("draft_key", id)
+	key := postDraftKey(id)
+	f.values.Set("draft_key", key)
 	var d editorData
-	if draft, ok := h.loadDraft(r, id); ok {
-		df := draftForm(draft, id)
+	if draft, ok := h.loadDraft(r, key); ok {
+		df := draftForm(draft, key)
 		if r.URL.Query().Get("restore") == "1" {
 			return h.render(w, r, http.StatusOK, "editor", h.editorPage(r, df, id, editorData{},
 				fmt.Sprintf("Your unsaved changes from %s are back in the editor: save them to keep them.", when(draft.Saved))))
 		}
 		if df.Value("content") != f.Value("content") || len(changedFields(f, df)) > 0 {
 			d.Draft = &draftView{Saved: draft.Saved, Diff: wordDiff(f.Value("content"), df.Value("content")), Fields: changedFields(f, df),
-				Restore: "/admin/posts/" + url.PathEscape(id) + "?restore=1", Discard: "/admin/drafts/" + url.PathEscape(id) + "/discard"}
+				Restore: "/admin/posts/" + url.PathEscape(id) + "?restore=1", Discard: "/admin/drafts/" + url.PathEscape(key) + "/discard"}
 		}
 	}
 	return h.editorWith(w, r, http.StatusOK, f, id, d)
@@ -328,7 +329,7 @@ func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fmt.Errorf("update post %s: %w", id, err)
 	}
-	h.discard(r, id)
+	h.discard(r, postDraftKey(id))
 	msg := "Saved."
 	switch {
 	case r.PostForm.Get("action") == "overwrite":
