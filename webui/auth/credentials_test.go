@@ -54,10 +54,16 @@ func TestCredentialChangesEndAPITokens(t *testing.T) {
 		t.Fatalf("token refused after PAT changes: %v", err)
 	}
 
-	for name, change := range map[string]func() error{
-		"password reset": func() error { _, err := s.Add(email, "", RoleEditor, "another long password", true); return err },
-		"role change":    func() error { _, err := s.SetRole(email, RoleAdmin); return err },
+	// In this order: a reset sets the role too, the role change then
+	// makes the admin checked below.
+	for _, c := range []struct {
+		name   string
+		change func() error
+	}{
+		{"password reset", func() error { _, err := s.Add(email, "", RoleEditor, "another long password", true); return err }},
+		{"role change", func() error { _, err := s.SetRole(email, RoleAdmin); return err }},
 	} {
+		name, change := c.name, c.change
 		tok := issue()
 		if err := change(); err != nil {
 			t.Fatalf("%s: %v", name, err)
