@@ -222,8 +222,10 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			return err
 		}
 		defer sessions.Close()
-		wcfg.Admin = &webui.AdminConfig{Writer: writer, Preview: func(src string) template.HTML { return template.HTML(rs.md.Markdown(src).HTML) },
-			Describe: func(src string) string { return rs.md.Markdown(src).Summary },
+		wcfg.Admin = &webui.AdminConfig{Writer: writer, Render: func(src string) (template.HTML, string) {
+			d := rs.md.Markdown(src)
+			return template.HTML(d.HTML), d.Summary
+		},
 			Projections: func() []admin.ProjectionStatus {
 				var out []admin.ProjectionStatus
 				for _, st := range rt.Statuses() {

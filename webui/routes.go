@@ -66,9 +66,8 @@ type Config struct {
 type AdminConfig struct {
 	Writer      admin.Writer // the same writer as Config.Writer, with what only the admin asks of it
 	Sessions    *scs.SessionManager
-	Preview     func(markdown string) template.HTML
-	Describe    func(markdown string) string // the site's description of a text without one
-	Drafts      admin.Drafts                 // autosaves; nil: none
+	Render      func(markdown string) (html template.HTML, summary string) // the site's renderer: preview and description
+	Drafts      admin.Drafts                                               // autosaves; nil: none
 	Activity    func(limit int) ([]admin.Activity, error)
 	Projections func() []admin.ProjectionStatus
 	Presence    admin.Presence // who is editing what; nil: not shown
@@ -170,7 +169,7 @@ func New(cfg Config) http.Handler {
 	// The web admin: /admin/….
 	if cfg.Admin != nil && cfg.Admin.Writer != nil {
 		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Admin.Writer, Activity: cfg.Admin.Activity, Projections: cfg.Admin.Projections, Waiter: cfg.Waiter,
-			Preview: cfg.Admin.Preview, Describe: cfg.Admin.Describe, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
+			Render: cfg.Admin.Render, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
 			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence})
 	}
 

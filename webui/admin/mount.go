@@ -112,11 +112,10 @@ type Config struct {
 	// Projections tells how far each read model is; nil: not shown.
 	Projections func() []ProjectionStatus
 	Waiter      Waiter
-	// Preview renders Markdown as the public site does (sanitised HTML).
-	Preview func(markdown string) template.HTML
-	// Describe is the description pages take from a post's text when it
-	// has none of its own (the renderer's summary).
-	Describe func(markdown string) string
+	// Render renders Markdown as the public site does: the sanitised HTML
+	// (the preview) and the description pages take from a text that has
+	// none of its own (the summary), from one pass of the renderer.
+	Render   func(markdown string) (html template.HTML, summary string)
 	Sessions *scs.SessionManager
 	// Auth signs in (its Accounts also hold each account's personal
 	// access tokens).

@@ -128,9 +128,10 @@ func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, 
 		d.Presence = "/admin/posts/" + url.PathEscape(id) + "/presence"
 	}
 	text := f.Value("content")
-	d.Card = h.card(f)
+	html, summary := h.cfg.Render(text)
+	d.Card = h.card(f, summary)
 	d.Embed = h.embed(id, f.Value("embed_url"))
-	d.Preview = h.cfg.Preview(text)
+	d.Preview = html
 	d.Words = len(strings.Fields(text))
 	d.Minutes = max(1, int(math.Ceil(float64(d.Words)/230)))
 	title, section := "Edit post", "posts"
@@ -414,7 +415,8 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 		return httperr.New(http.StatusRequestEntityTooLarge, "the text is too large to preview")
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, err := w.Write([]byte(h.cfg.Preview(normalizeNewlines(r.FormValue("content")))))
+	html, _ := h.cfg.Render(normalizeNewlines(r.FormValue("content")))
+	_, err := w.Write([]byte(html))
 	return err
 }
 
@@ -442,7 +444,7 @@ type cardView struct {
 	Site, URL, Title, Description, Image string
 }
 
-func (h *handler) card(f *form) cardView {
+func (h *handler) card(f *form, summary string) cardView {
 	c := cardView{Title: f.Value("title")}
 	if h.cfg.Writer != nil {
 		if s, _, err := h.cfg.Writer.Settings(); err == nil {
@@ -461,8 +463,8 @@ func (h *handler) card(f *form) cardView {
 			break
 		}
 	}
-	if c.Description == "" && h.cfg.Describe != nil {
-		c.Description = h.cfg.Describe(f.Value("content"))
+	if c.Description == "" {
+		c.Description = summary
 	}
 	for _, ref := range []string{f.Value("meta.image"), f.Value("feature_image")} {
 		if id, ok := content.MediaRefID(ref); ok {

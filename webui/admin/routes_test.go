@@ -26,8 +26,8 @@ func TestEveryRouteNeedsASignIn(t *testing.T) {
 	}
 	defer store.Close()
 	cfg := Config{Sessions: session.NewManager(session.Config{Store: store, Path: "/admin"}),
-		Auth:    &auth.Authenticator{Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}), SignIns: auth.NewSignIns(time.Second, 5)},
-		Preview: func(string) template.HTML { return "" }}
+		Auth:   &auth.Authenticator{Accounts: auth.NewStore(filepath.Join(dir, "accounts"), auth.Argon2Params{Time: 1, Memory: 1024, Threads: 1}), SignIns: auth.NewSignIns(time.Second, 5)},
+		Render: func(string) (template.HTML, string) { return "", "" }}
 	r := mux.NewRouter()
 	Mount(r, cfg)
 	h := newHandler(cfg)
