@@ -33,6 +33,21 @@ const (
 	CategoryDeleted Type = "category.deleted"
 	SettingsChanged Type = "settings.changed"
 	ProfileChanged  Type = "profile.changed"
+
+	// A restore brings a subject back to its state at an earlier
+	// revision (undeleting it if need be) in one new commit; readers
+	// treat it as the new state, like an update. See RestoredFrom.
+	PostRestored     Type = "post.restored"
+	CategoryRestored Type = "category.restored"
+	SettingsRestored Type = "settings.restored"
+	ProfileRestored  Type = "profile.restored"
+	MediaRestored    Type = "media.restored"
+
+	// SiteRolledBack is the first event of a commit whose tree equals an
+	// earlier commit's: the whole site brought back to that revision.
+	// The commit's per-file events follow it, so readers that ignore it
+	// still follow the rollback.
+	SiteRolledBack Type = "site.rolled_back"
 )
 
 // Event is the envelope every event travels in.
@@ -63,22 +78,28 @@ func (e *Event) Cursor() Cursor {
 type PostData struct {
 	Post     content.Post  `json:"post"`
 	Previous *content.Post `json:"previous,omitempty"`
+	// RestoredFrom is the revision (commit) a restore brought back; set
+	// only on the *.restored types.
+	RestoredFrom string `json:"restored_from,omitempty"`
 }
 
 // CategoryData is the payload of category events.
 type CategoryData struct {
-	Category content.Category  `json:"category"`
-	Previous *content.Category `json:"previous,omitempty"`
+	Category     content.Category  `json:"category"`
+	Previous     *content.Category `json:"previous,omitempty"`
+	RestoredFrom string            `json:"restored_from,omitempty"`
 }
 
 // SettingsData is the payload of settings.changed.
 type SettingsData struct {
-	Settings content.Settings `json:"settings"`
+	Settings     content.Settings `json:"settings"`
+	RestoredFrom string           `json:"restored_from,omitempty"`
 }
 
 // ProfileData is the payload of profile.changed.
 type ProfileData struct {
-	Profile content.Profile `json:"profile"`
+	Profile      content.Profile `json:"profile"`
+	RestoredFrom string          `json:"restored_from,omitempty"`
 }
 
 // ErrUnknownType is returned for an event type this build does not know;
@@ -106,7 +127,8 @@ func NewCodec() *Codec {
 	c := &Codec{current: map[Type]int{}, upcast: map[Type][]upcaster{}}
 	for _, t := range []Type{PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted,
 		CategoryCreated, CategoryUpdated, CategoryDeleted, SettingsChanged, ProfileChanged,
-		MediaUploaded, MediaUpdated, MediaDeleted, EmbedResolved} {
+		MediaUploaded, MediaUpdated, MediaDeleted, EmbedResolved,
+		PostRestored, CategoryRestored, SettingsRestored, ProfileRestored, MediaRestored, SiteRolledBack} {
 		c.register(t, 1)
 	}
 	return c
@@ -224,5 +246,13 @@ const (
 
 // MediaData is the payload of media events.
 type MediaData struct {
-	Media content.Media `json:"media"`
+	Media        content.Media `json:"media"`
+	RestoredFrom string        `json:"restored_from,omitempty"`
+}
+
+// RollbackData is the payload of site.rolled_back.
+type RollbackData struct {
+	To     string    `json:"to"`      // the commit whose content the site now has
+	ToTime time.Time `json:"to_time"` // that commit's time
+	Files  int       `json:"files"`   // files the rollback changed
 }

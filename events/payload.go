@@ -6,8 +6,8 @@ import (
 )
 
 // Payload is an event's Data decoded into the type its Type carries:
-// PostData, CategoryData, SettingsData, ProfileData, MediaData or
-// EmbedData. The set is sealed (isPayload is unexported) so that a
+// PostData, CategoryData, SettingsData, ProfileData, MediaData, EmbedData
+// or RollbackData. The set is sealed (isPayload is unexported) so that a
 // consumer's type switch over a Payload sees every kind of change there is.
 type Payload interface{ isPayload() }
 
@@ -17,6 +17,7 @@ func (SettingsData) isPayload() {}
 func (ProfileData) isPayload()  {}
 func (MediaData) isPayload()    {}
 func (EmbedData) isPayload()    {}
+func (RollbackData) isPayload() {}
 
 // Payload decodes e's Data into the payload of e's Type, the one place
 // where the catalogue's types meet their Go shapes. A type this build does
@@ -24,15 +25,17 @@ func (EmbedData) isPayload()    {}
 // current schema, as Codec.Decode leaves it.
 func (e *Event) Payload() (Payload, error) {
 	switch e.Type {
-	case PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted:
+	case PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted, PostRestored:
 		return decodePayload[PostData](e)
-	case CategoryCreated, CategoryUpdated, CategoryDeleted:
+	case CategoryCreated, CategoryUpdated, CategoryDeleted, CategoryRestored:
 		return decodePayload[CategoryData](e)
-	case SettingsChanged:
+	case SettingsChanged, SettingsRestored:
 		return decodePayload[SettingsData](e)
-	case ProfileChanged:
+	case ProfileChanged, ProfileRestored:
 		return decodePayload[ProfileData](e)
-	case MediaUploaded, MediaUpdated, MediaDeleted:
+	case SiteRolledBack:
+		return decodePayload[RollbackData](e)
+	case MediaUploaded, MediaUpdated, MediaDeleted, MediaRestored:
 		return decodePayload[MediaData](e)
 	case EmbedResolved:
 		return decodePayload[EmbedData](e)

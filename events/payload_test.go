@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/chronicle-cms/chronicle/events/content"
 )
@@ -37,6 +38,15 @@ func TestPayload(t *testing.T) {
 		{MediaDeleted, media, mediaWant},
 		{EmbedResolved, `{"post_id":"p1","embed":{"url":"https://e.org","kind":"link"}}`,
 			EmbedData{PostID: "p1", Embed: content.Embed{URL: "https://e.org", Kind: "link"}}},
+		{PostRestored, `{"post":{"id":"p1"},"restored_from":"abc"}`, PostData{Post: content.Post{ID: "p1"}, RestoredFrom: "abc"}},
+		{CategoryRestored, `{"category":{"slug":"books"},"restored_from":"abc"}`,
+			CategoryData{Category: content.Category{Slug: "books"}, RestoredFrom: "abc"}},
+		{SettingsRestored, `{"settings":{"title":"Site"},"restored_from":"abc"}`,
+			SettingsData{Settings: content.Settings{Title: "Site"}, RestoredFrom: "abc"}},
+		{ProfileRestored, `{"profile":{"name":"Ada"},"restored_from":"abc"}`, ProfileData{Profile: content.Profile{Name: "Ada"}, RestoredFrom: "abc"}},
+		{MediaRestored, `{"media":{"id":"m1"},"restored_from":"abc"}`, MediaData{Media: content.Media{ID: "m1"}, RestoredFrom: "abc"}},
+		{SiteRolledBack, `{"to":"abc","to_time":"2026-11-30T10:00:00Z","files":3}`,
+			RollbackData{To: "abc", ToTime: time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC), Files: 3}},
 	}
 	covered := map[Type]bool{}
 	for _, tt := range tests {

@@ -24,6 +24,15 @@ const (
 	TrailerSubject = "Chronicle-Subject"
 	TrailerActor   = "Chronicle-Actor"
 	TrailerPusher  = "Chronicle-Pusher"
+	// TrailerRestoredFrom names the revision a restore brought back, as
+	// "<commit>" plus, for a file that moved since, " <path>" (its path
+	// then). Trusted on pushed commits too: a file is derived as restored
+	// only when it equals that revision's file.
+	TrailerRestoredFrom = "Chronicle-Restored-From"
+	// TrailerRolledBackTo names the commit a site rollback brought back;
+	// the commit derives site.rolled_back only when its tree equals that
+	// commit's.
+	TrailerRolledBackTo = "Chronicle-Rolled-Back-To"
 )
 
 // PushNotesRef holds, as git notes, the account that pushed each commit
