@@ -58,6 +58,9 @@ func (c *Config) sessionsFile() string { return filepath.Join(c.DataDir, "secret
 func (c *Config) catalogueFile() string {
 	return filepath.Join(c.DataDir, "projections", "catalogue.db")
 }
+func (c *Config) historyFile() string {
+	return filepath.Join(c.DataDir, "projections", "history.db")
+}
 func (c *Config) lfsDir() string      { return filepath.Join(c.DataDir, "lfs") }
 func (c *Config) embedsFile() string  { return filepath.Join(c.DataDir, "projections", "embeds.json") }
 func (c *Config) variantsDir() string { return filepath.Join(c.DataDir, "projections", "variants") }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/projections/history"
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/projections/pages"
 	"github.com/chronicle-cms/chronicle/projections/render"
@@ -19,6 +20,7 @@ type readSide struct {
 	pages     *pages.Pages
 	search    *search.Index
 	media     *media.Variants
+	history   *history.History
 	md        *render.Renderer // the site's Markdown renderer, also the admin's preview
 }
 
@@ -31,6 +33,10 @@ func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
 	rs := &readSide{md: md}
 	var err error
 	if rs.catalogue, err = catalogue.Open(cfg.catalogueFile()); err != nil {
+		return nil, err
+	}
+	if rs.history, err = history.Open(cfg.historyFile()); err != nil {
+		rs.close()
 		return nil, err
 	}
 	if rs.pages, err = pages.Open(pages.Config{Path: cfg.pagesFile(), ThemeDir: cfg.themeDir(), BaseURL: cfg.publicURL(),
@@ -51,7 +57,7 @@ func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
 }
 
 func (rs *readSide) all() []projections.Projection {
-	return []projections.Projection{rs.catalogue, rs.pages, rs.search, rs.media}
+	return []projections.Projection{rs.catalogue, rs.pages, rs.search, rs.media, rs.history}
 }
 
 // named returns the projections called name, or all of them for "".
@@ -64,7 +70,7 @@ func (rs *readSide) named(name string) ([]projections.Projection, error) {
 			return []projections.Projection{p}, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown projection %q; known: %s, %s, %s, %s", name, catalogue.Name, pages.Name, search.Name, media.Name)
+	return nil, fmt.Errorf("unknown projection %q; known: %s, %s, %s, %s, %s", name, catalogue.Name, pages.Name, search.Name, media.Name, history.Name)
 }
 
 func (rs *readSide) close() error {
@@ -77,6 +83,9 @@ func (rs *readSide) close() error {
 	}
 	if rs.catalogue != nil {
 		errs = append(errs, rs.catalogue.Close())
+	}
+	if rs.history != nil {
+		errs = append(errs, rs.history.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/history"
 	"github.com/chronicle-cms/chronicle/projections/reactors/embeds"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/autosave"
@@ -210,6 +211,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: upload.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Registry: reg, Metrics: cfg.metrics(), TrustedProxies: cfg.trustedProxies(), Logger: log}
 	if writer != nil {
 		wcfg.Writer, wcfg.History = writer, gitLog
+		wcfg.Revisions = history.Reader{History: rs.history, Events: gitLog.EventsAt}
 		if err := auth.PrivateDir(filepath.Dir(cfg.sessionsFile())); err != nil {
 			return err
 		}

@@ -38,9 +38,10 @@ type Config struct {
 	Catalogue api.Catalogue
 	Pages     site.Pages
 	Search    params.Searcher
-	Writer    api.Writer  // nil on a read-only node
-	Git       *GitConfig  // nil: no git over HTTP (a read-only node)
-	History   api.History // nil on a read-only node
+	Writer    api.Writer    // nil on a read-only node
+	Git       *GitConfig    // nil: no git over HTTP (a read-only node)
+	History   api.History   // nil on a read-only node
+	Revisions api.Revisions // nil on a read-only node
 	Media     *MediaConfig
 	Waiter    api.Waiter
 	Accounts  *auth.Store
@@ -174,7 +175,7 @@ func New(cfg Config) http.Handler {
 	}
 
 	// The JSON API: /api/v1/….
-	ac := api.Config{Catalogue: cfg.Catalogue, Search: cfg.Search, Writer: cfg.Writer, History: cfg.History, Waiter: cfg.Waiter,
+	ac := api.Config{Catalogue: cfg.Catalogue, Search: cfg.Search, Writer: cfg.Writer, History: cfg.History, Revisions: cfg.Revisions, Waiter: cfg.Waiter,
 		Auth: authn, MaxBody: cfg.MaxBody, Logger: log}
 	if cfg.Media != nil {
 		ac.Media = &api.MediaConfig{Store: cfg.Media.Store, MaxBytes: cfg.Media.MaxBytes, Limits: cfg.Media.Limits}

@@ -352,6 +352,9 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
 		}
 		out = append(out, e)
 	}
+	if err := d.markRestored(c, out); err != nil {
+		return nil, fmt.Errorf("restore in %s: %w", h, err)
+	}
 	for i := range out {
 		out[i].Index, out[i].Count = i, len(out)
 		out[i].ID = fmt.Sprintf("%s-%d", out[i].Commit, i)

@@ -150,6 +150,16 @@ func (l *GitLog) Read(ctx context.Context, after events.Cursor, fn func(events.E
 	return nil
 }
 
+// EventsAt returns the events of commit at height on main's first-parent
+// chain (as the history projection recorded it): one derivation, no walk.
+func (l *GitLog) EventsAt(commit string, height int64) ([]events.Event, error) {
+	h := repo.ParseHash(commit)
+	if h.IsZero() {
+		return nil, fmt.Errorf("commit %q: %w", commit, repo.ErrNotFound)
+	}
+	return l.deriver.Derive(h, height)
+}
+
 // Contains reports whether c's commit is on main's first-parent chain
 // at c's height (the zero cursor always is). Its cost grows with the
 // distance from main's head to c.

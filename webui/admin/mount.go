@@ -41,7 +41,7 @@ type Catalogue interface {
 // Writer commits what editors save.
 type Writer interface {
 	CreatePost(ctx context.Context, a command.Actor, in command.PostInput) (command.Written, error)
-	UpdatePost(ctx context.Context, a command.Actor, id, ifMatch string, in command.PostInput) (command.Written, error)
+	EditPost(ctx context.Context, a command.Actor, id, ifMatch string, edit func(cur content.Post) (command.PostInput, error)) (command.Written, error)
 	DeletePost(ctx context.Context, a command.Actor, id, ifMatch string) (command.Written, error)
 	PutCategory(ctx context.Context, a command.Actor, c content.Category, ifMatch string) (command.Written, bool, error)
 	// EditCategory applies edit to the category's current state under

@@ -317,7 +317,14 @@ func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 		f.fail("", "This form lacks the post's version: open the post again and redo your change.")
 		return h.editor(w, r, http.StatusPreconditionRequired, f, id)
 	}
-	res, err := h.cfg.Writer.UpdatePost(r.Context(), actor(r), id, version, in)
+	res, err := h.cfg.Writer.EditPost(r.Context(), actor(r), id, version, func(cur content.Post) (command.PostInput, error) {
+		// The form shows the date to the minute: the same minute sent
+		// back is the date unchanged, seconds and all, not a new one.
+		if in.PublishedAt != nil && cur.PublishedAt != nil && cur.PublishedAt.UTC().Truncate(time.Minute).Equal(*in.PublishedAt) {
+			in.PublishedAt = cur.PublishedAt
+		}
+		return in, nil
+	})
 	if err != nil {
 		if errors.Is(err, command.ErrNotFound) {
 			return httperr.New(http.StatusNotFound, "there is no post with id %q (deleted meanwhile?)", clip(id))

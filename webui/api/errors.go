@@ -27,6 +27,10 @@ func domainError(err error) *httperr.Error {
 		return httperr.Field(http.StatusConflict, ce.Field, "%s", ce.Detail)
 	case errors.Is(err, command.ErrStale):
 		return httperr.New(http.StatusPreconditionFailed, "%s: fetch it again, reapply your change and send the new ETag in If-Match", command.ErrStale)
+	case errors.Is(err, command.ErrNeedsVersion):
+		return httperr.New(http.StatusPreconditionRequired, "%s: send the ETag you got from GET in If-Match", command.ErrNeedsVersion)
+	case errors.Is(err, command.ErrNothingToRestore):
+		return httperr.New(http.StatusConflict, "%s", err)
 	case errors.Is(err, command.ErrNotFound):
 		return httperr.New(http.StatusNotFound, "%s", err)
 	}

@@ -94,6 +94,7 @@ type Config struct {
 	Search    params.Searcher
 	Writer    Writer       // nil on a read-only node
 	History   History      // nil on a read-only node
+	Revisions Revisions    // nil where no history is kept
 	Media     *MediaConfig // nil: no media
 	Waiter    Waiter
 	Auth      *auth.Authenticator
