@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,9 @@ var update = flag.Bool("update", false, "rewrite testdata/histories/*.events fro
 //	                             instead, as git lfs does (repeatable)
 //	Pusher: bob@example.org      records the commit as pushed by bob, as a
 //	                             note in refs/notes/chronicle/pushes
+//
+// A message names commit N of the history as "{commit:N}" (e.g. in a
+// Chronicle-Restored-From trailer); it is written as that commit's hash.
 //
 // Pictures are read by a stand-in for the image library: an LFS object
 // whose bytes are "<type> <width>x<height>" (e.g. "image/png 640x480") is
@@ -108,6 +112,10 @@ type historyCommit struct {
 	hash          repo.Hash
 	written       map[repo.Hash]string // blob → path, for the golden's labels
 }
+
+// commitRefRE is how a message names an earlier commit of its history,
+// "{commit:N}": replaced by that commit's hash when it is made.
+var commitRefRE = regexp.MustCompile(`\{commit:(\d+)\}`)
 
 var authorRE = regexp.MustCompile(`^(.*?)\s*<([^>]*)>$`)
 
@@ -226,7 +234,14 @@ func replay(t *testing.T, cs []*historyCommit, gitDir, lfsDir string) {
 			}
 		}
 		msgFile := filepath.Join(tmp, "message")
-		if err := os.WriteFile(msgFile, []byte(c.message), 0o644); err != nil {
+		msg := commitRefRE.ReplaceAllStringFunc(c.message, func(ref string) string {
+			n, _ := strconv.Atoi(commitRefRE.FindStringSubmatch(ref)[1])
+			if n < 1 || n > i {
+				t.Fatalf("commit %d: %s names no earlier commit", i+1, ref)
+			}
+			return cs[n-1].hash.String()
+		})
+		if err := os.WriteFile(msgFile, []byte(msg), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		date := c.date.Format(time.RFC3339)

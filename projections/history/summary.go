@@ -11,8 +11,10 @@ import (
 
 // changed lists the fields of cur's state that differ from prev's, in
 // the order the state names them, "content" standing for a post's text.
+// A deletion changes no field; what comes after one is compared with the
+// state the subject had when it was deleted.
 func changed(prev, cur *stored) []string {
-	if prev.Deleted || cur.Deleted {
+	if cur.Deleted {
 		return nil
 	}
 	var a, b map[string]json.RawMessage

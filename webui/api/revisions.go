@@ -318,17 +318,20 @@ func (h *Handler) restore(k kind) apiFunc {
 			return writePost(w, http.StatusOK, res.Post)
 		}
 		w.Header().Set("ETag", etag(res.Version))
-		return writeJSON(w, http.StatusOK, map[string]any{"restored_from": rev.Commit, k.name: state})
+		return writeJSON(w, http.StatusOK, map[string]any{"restored_from": rev.Commit, k.name: present(rev, state)})
 	}
 }
 
 // present is a revision's state as clients get it: a post with its
 // version and revision then, and empty lists rather than nulls.
 func present(rev history.Revision, state any) any {
-	if p, ok := state.(content.Post); ok {
-		p.Version, p.Revision = rev.Version, rev.Commit
-		presentPost(&p)
-		return p
+	switch s := state.(type) {
+	case content.Post:
+		s.Version, s.Revision = rev.Version, rev.Commit
+		presentPost(&s)
+		return s
+	case content.Media:
+		return mediaJSON(s)
 	}
 	return state
 }
