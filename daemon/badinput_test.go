@@ -68,7 +68,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"slug ../x", "POST", "/api/v1/posts", ed, postBody("T", "slug", "../x"), nil, 422, "slug", `"../x" is not a slug`},
 		{"slug a/b", "POST", "/api/v1/posts", ed, postBody("T", "slug", "a/b"), nil, 422, "slug", `"a/b" is not a slug`},
 		{"slug taken", "POST", "/api/v1/posts", ed, postBody("T", "slug", p.Slug), nil, 409, "slug", "already used"},
-		{"bad status", "POST", "/api/v1/posts", ed, postBody("T", "status", "live"), nil, 422, "status", `must be "draft" or "published"`},
+		{"bad status", "POST", "/api/v1/posts", ed, postBody("T", "status", "live"), nil, 422, "status", `must be "draft", "published" or "scheduled"`},
 		{"bad date", "POST", "/api/v1/posts", ed, postBody("T", "published_at", "tomorrow"), nil, 422, "published_at", `"tomorrow" is not an RFC 3339 date-time`},
 		{"bad tag", "POST", "/api/v1/posts", ed, postBody("T", "tags", []string{"  "}), nil, 422, "tags", "is not a tag"},
 		{"unknown category", "POST", "/api/v1/posts", ed, postBody("T", "categories", []string{"sport"}), nil, 422, "categories", `no category "sport"`},

@@ -192,11 +192,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 
 	var wg sync.WaitGroup
 	if outbox != nil {
-		wg.Add(2)
+		wg.Add(3)
 		go func() { defer wg.Done(); outbox.Run(workers) }()
 		go func() { defer wg.Done(); r.RunRepacker(workers, cfg.RepackInterval, 500) }()
+		// Scheduled posts are published by the writer at their time, with
+		// no request needed; those due while the daemon was down, now.
+		go func() { defer wg.Done(); writer.RunScheduler(workers, time.Second, log.With("component", "scheduler")) }()
 	}
-	defer func() { wg.Wait(); log.Info("shutdown: outbox and repacker stopped") }()
+	defer func() { wg.Wait(); log.Info("shutdown: outbox, repacker and scheduler stopped") }()
 	defer stopWorkers()
 
 	accounts := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})

@@ -92,6 +92,8 @@ type Log interface {
 type Reader interface {
 	ReadPost(path string, blob, at repo.Hash) (*content.Post, error)
 	ReadMediaItem(at repo.Hash, id string, uploaded bool) (m *content.Media, described bool, err error)
+	// Who tells who made a commit (the pusher of a pushed one).
+	Who(c repo.Commit) (actor, author, pusher string, err error)
 }
 
 // Writer turns editors' commands into commits. It is the only writer of the
@@ -118,6 +120,7 @@ type Writer struct {
 type indexedPost struct {
 	path, slug, blob string
 	categories       []string
+	due              time.Time // when a scheduled post is to be published; zero otherwise
 }
 
 type index struct {
@@ -201,7 +204,11 @@ func (w *Writer) sync() (repo.Hash, error) {
 			if _, dup := w.idx.posts[p.ID]; dup {
 				continue
 			}
-			w.idx.add(p.ID, indexedPost{path: ch.Path, slug: p.Slug, blob: ch.New.String(), categories: p.Categories})
+			ip := indexedPost{path: ch.Path, slug: p.Slug, blob: ch.New.String(), categories: p.Categories}
+			if p.Status == content.Scheduled && p.PublishedAt != nil {
+				ip.due = *p.PublishedAt
+			}
+			w.idx.add(p.ID, ip)
 		case strings.HasPrefix(ch.Path, content.MediaDir):
 			if id, ok := content.MediaItemOf(ch.Path); ok {
 				mediaIDs[id] = true

@@ -17,6 +17,9 @@ type Status string
 const (
 	Draft     Status = "draft"
 	Published Status = "published"
+	// Scheduled is a post to be published at its published_at: until
+	// then it is not public anywhere, like a draft.
+	Scheduled Status = "scheduled"
 )
 
 // Post is the full state of a post. Content is Markdown.
@@ -244,8 +247,14 @@ func validatePostRules(p *Post, r rules) FieldErrors {
 	if !ValidSlug(p.Slug) {
 		fe.Add("slug", 0, "%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", Clip(p.Slug), MaxSlug)
 	}
-	if p.Status != Draft && p.Status != Published {
-		fe.Add("status", 0, "must be %q or %q, not %q", Draft, Published, Clip(string(p.Status)))
+	switch p.Status {
+	case Draft, Published:
+	case Scheduled:
+		if p.PublishedAt == nil {
+			fe.Add("published_at", 0, "is required for a scheduled post: when to publish it")
+		}
+	default:
+		fe.Add("status", 0, "must be %q, %q or %q, not %q", Draft, Published, Scheduled, Clip(string(p.Status)))
 	}
 	if n := utf8.RuneCountInString(p.Excerpt); n > MaxExcerpt {
 		fe.Add("excerpt", 0, "is %d characters long, at most %d allowed", n, MaxExcerpt)

@@ -32,13 +32,13 @@ func (h *Handler) listPosts(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch q.Status {
 	case "", content.Published:
-	case content.Draft:
+	case content.Draft, content.Scheduled:
 	default:
-		return httperr.Field(http.StatusBadRequest, "status", "must be %q or %q", content.Draft, content.Published)
+		return httperr.Field(http.StatusBadRequest, "status", "must be %q, %q or %q", content.Draft, content.Published, content.Scheduled)
 	}
 	if _, ok := auth.Principal(r); !ok {
-		if q.Status == content.Draft {
-			return auth.Unauthorized("listing drafts needs an API token")
+		if q.Status != content.Published && q.Status != "" {
+			return auth.Unauthorized("listing drafts and scheduled posts needs an API token")
 		}
 		q.Status = content.Published
 	}
