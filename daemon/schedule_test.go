@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,32 @@ func TestScheduledPostDueDuringDowntime(t *testing.T) {
 	}
 	if n := strings.Count(git(t, s.repoDir(), "log", "--format=%s", "main"), "Publish scheduled post"); n != 1 {
 		t.Errorf("published %d times", n)
+	}
+}
+
+// TestAdminSchedulesAPost schedules a post from the admin's editor
+// (without JavaScript) and finds it in the dashboard's queue.
+func TestAdminSchedulesAPost(t *testing.T) {
+	t.Parallel()
+	s, b := signedIn(t, "ed@example.org", auth.RoleEditor)
+	at := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	r := b.post("/admin/posts", url.Values{"title": {"Next week's news"}, "content": {"Soon."}, "status": {"scheduled"},
+		"published_at": {at.Format(time.RFC3339)}, "action": {"save"}})
+	if r.status != 303 {
+		t.Fatalf("schedule: %d %s", r.status, r.body)
+	}
+	ed := b.follow(r)
+	if !strings.Contains(string(ed.body), `<option value="scheduled" selected>`) {
+		t.Errorf("the editor does not show the post as scheduled")
+	}
+	dash := b.get("/admin/")
+	if !strings.Contains(string(dash.body), "Next week&#39;s news") || !strings.Contains(string(dash.body), at.Format("2006-01-02 15:04")+" UTC") {
+		t.Errorf("the dashboard's queue lacks the post:\n%s", dash.body)
+	}
+	mustStatus(t, s.get("/posts/next-weeks-news"), 404)
+	// Without a date, the form says what is missing beside the field.
+	r = b.post("/admin/posts", url.Values{"title": {"No date"}, "content": {"x"}, "status": {"scheduled"}, "action": {"save"}})
+	if r.status != 422 || !strings.Contains(fieldError(t, r.body, "published_at"), "required for a scheduled post") {
+		t.Errorf("scheduled without a date: %d %s", r.status, r.body)
 	}
 }

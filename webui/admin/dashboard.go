@@ -12,7 +12,9 @@ import (
 func (h *handler) dashboard(w http.ResponseWriter, r *http.Request) error {
 	drafts, _ := h.cfg.Catalogue.Posts(catalogue.Query{Status: content.Draft, PerPage: 8})
 	published, _ := h.cfg.Catalogue.Posts(catalogue.Query{Status: content.Published, PerPage: 8})
-	data := map[string]any{"Drafts": drafts, "Published": published, "Unsaved": h.unsavedDrafts(r)}
+	// The queue: the next scheduled posts, soonest first.
+	scheduled, _ := h.cfg.Catalogue.Posts(catalogue.Query{Status: content.Scheduled, Sort: catalogue.Oldest, PerPage: 8})
+	data := map[string]any{"Drafts": drafts, "Published": published, "Scheduled": scheduled, "Unsaved": h.unsavedDrafts(r)}
 	if h.cfg.Activity != nil {
 		acts, err := h.cfg.Activity(15)
 		if err != nil {

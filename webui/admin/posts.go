@@ -44,7 +44,7 @@ func (h *handler) posts(w http.ResponseWriter, r *http.Request) error {
 	q := listQuery{Q: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), Category: v.Get("category"), Tag: v.Get("tag"), Sort: v.Get("sort")}
 	q.Page, _ = strconv.Atoi(v.Get("page"))
 	q.Page = max(q.Page, 1)
-	if q.Status != "" && q.Status != string(content.Draft) && q.Status != string(content.Published) {
+	if q.Status != "" && q.Status != string(content.Draft) && q.Status != string(content.Published) && q.Status != string(content.Scheduled) {
 		q.Status = ""
 	}
 	list, total := h.cfg.Catalogue.Posts(catalogue.Query{Status: content.Status(q.Status), Category: q.Category, Tag: q.Tag,
