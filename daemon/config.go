@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/chronicle-cms/chronicle/events/upload"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/ops"
 )
 
@@ -43,10 +45,19 @@ type Config struct {
 	MetricsAllow       []string // networks that may read /metrics without the token
 	MetricsToken       string   // bearer token that opens /metrics from anywhere
 	TrustedProxies     []string // reverse proxies whose X-Forwarded-For names the client
+	OIDC               OIDCConfig
 	// HookCommand runs `chronicle hook …` from git hooks: this binary by
 	// default; tests point it at themselves.
 	HookCommand string
 	HookEnv     []string
+}
+
+// OIDCConfig is "Sign in with Google" (or any OpenID Connect provider)
+// for the admin; off without an issuer.
+type OIDCConfig struct {
+	Issuer, ClientID, ClientSecret string
+	AllowedEmails, AllowedDomains  []string
+	SignUpRole, RoleClaim, Name    string
 }
 
 // Paths inside the data directory.
@@ -180,6 +191,14 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&c.MetricsAllow, "metrics-allow", []string{"127.0.0.0/8", "::1/128"}, "networks that may read /metrics without a token (behind a reverse proxy on this machine, block /metrics there or set this empty)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", "", "a bearer token that opens /metrics from anywhere")
 	fs.StringSliceVar(&c.TrustedProxies, "trusted-proxies", nil, "networks of reverse proxies whose X-Forwarded-For names the client, for sign-in limits (e.g. 127.0.0.1/32 behind a proxy on this machine)")
+	fs.StringVar(&c.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect provider for the admin's sign-in, by its issuer URL (e.g. https://accounts.google.com); passwords keep working")
+	fs.StringVar(&c.OIDC.ClientID, "oidc-client-id", "", "the client id this site has at the provider")
+	fs.StringVar(&c.OIDC.ClientSecret, "oidc-client-secret", "", "its client secret (better from CHRONICLE_OIDC_CLIENT_SECRET)")
+	fs.StringSliceVar(&c.OIDC.AllowedEmails, "oidc-allowed-emails", nil, "emails that may sign in with the provider (default: any verified email with an account here)")
+	fs.StringSliceVar(&c.OIDC.AllowedDomains, "oidc-allowed-domains", nil, "email domains that may sign in with the provider (Google's hosted domain is checked too)")
+	fs.StringVar(&c.OIDC.SignUpRole, "oidc-signup-role", "", "let an allowed, verified email without an account sign up with this role (needs an allow-list); default: refuse it")
+	fs.StringVar(&c.OIDC.RoleClaim, "oidc-role-claim", "", "a claim (e.g. groups, also asked for as a scope) whose values name the role at every sign-in")
+	fs.StringVar(&c.OIDC.Name, "oidc-name", "", "the provider's name on the sign-in button (default: Google for Google, else \"single sign-on\")")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
 	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")
@@ -205,6 +224,11 @@ func (c *Config) validate() error {
 	for _, n := range c.TrustedProxies {
 		if _, err := netip.ParsePrefix(n); err != nil {
 			errs = append(errs, fmt.Errorf("--trusted-proxies: %q is not a network such as 127.0.0.1/32", n))
+		}
+	}
+	if c.OIDC.Issuer != "" {
+		if err := c.oidc().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("--oidc-*: %w", err))
 		}
 	}
 	if c.ReadOnly && c.NatsURL == "" {
@@ -242,4 +266,12 @@ func applyEnv(fs *pflag.FlagSet) error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// oidc is the OIDC client's configuration, the callback at the public URL.
+func (c *Config) oidc() oidc.Config {
+	return oidc.Config{Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: c.OIDC.ClientSecret,
+		RedirectURL: c.publicURL() + "/admin/login/oidc/callback", AllowedEmails: c.OIDC.AllowedEmails,
+		AllowedDomains: c.OIDC.AllowedDomains, SignUpRole: c.OIDC.SignUpRole, RoleClaim: c.OIDC.RoleClaim,
+		Roles: []string{string(auth.RoleEditor), string(auth.RoleAdmin)}, Name: c.OIDC.Name}
 }

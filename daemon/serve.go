@@ -35,6 +35,7 @@ import (
 	"github.com/chronicle-cms/chronicle/webui/admin"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/front"
+	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/session"
 )
 
@@ -255,6 +256,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 					log.Error("admin session store failed", "err", err)
 					http.Error(w, "500 Internal Server Error: sessions are unavailable", http.StatusInternalServerError)
 				}})}
+		if cfg.OIDC.Issuer != "" {
+			wcfg.Admin.OIDC = oidc.New(cfg.oidc())
+		}
 		bin := cfg.HookCommand
 		if bin == "" {
 			if bin, err = os.Executable(); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/front"
 	"github.com/chronicle-cms/chronicle/webui/githttp"
+	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/ops"
 	"github.com/chronicle-cms/chronicle/webui/params"
 	"github.com/chronicle-cms/chronicle/webui/site"
@@ -72,6 +73,7 @@ type AdminConfig struct {
 	Activity    func(limit int) ([]admin.Activity, error)
 	Projections func() []admin.ProjectionStatus
 	Presence    admin.Presence // who is editing what; nil: not shown
+	OIDC        *oidc.Client   // sign-in with an identity provider; nil: passwords only
 }
 
 // GitConfig sets up git over smart HTTP at /git/site.git.
@@ -171,7 +173,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Admin != nil && cfg.Admin.Writer != nil {
 		admin.Mount(r, admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Admin.Writer, Activity: cfg.Admin.Activity, Projections: cfg.Admin.Projections, Waiter: cfg.Waiter,
 			Render: cfg.Admin.Render, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
-			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence})
+			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence, OIDC: cfg.Admin.OIDC})
 	}
 
 	// The JSON API: /api/v1/….

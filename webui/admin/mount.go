@@ -24,6 +24,7 @@ import (
 	"github.com/chronicle-cms/chronicle/repo/autosave"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
+	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/session"
 )
 
@@ -125,6 +126,8 @@ type Config struct {
 	Media *MediaConfig
 	// Drafts turns autosave on; nil: none.
 	Drafts Drafts
+	// OIDC signs in with an identity provider beside passwords; nil: off.
+	OIDC *oidc.Client
 	// Presence shows who else is editing a post; nil: nobody is shown.
 	Presence Presence
 	Ready    func() error // nil when readers see the latest changes, else why not
@@ -198,6 +201,8 @@ func (h *handler) routes() []route {
 	return []route{
 		{http.MethodGet, "/login", anyone, h.loginPage},
 		{http.MethodPost, "/login", anyone, h.login},
+		{http.MethodGet, "/login/oidc", anyone, h.oidcStart},
+		{http.MethodGet, "/login/oidc/callback", anyone, h.oidcCallback},
 		{http.MethodGet, "/static/{name}", anyone, h.static},
 		{http.MethodPost, "/logout", signedIn, h.logout},
 		{http.MethodGet, "/", signedIn, h.dashboard},

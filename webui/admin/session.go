@@ -71,7 +71,7 @@ func (h *handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Has("out") {
 		flash = "Signed out."
 	}
-	return h.render(w, r, http.StatusOK, "login", page{Title: "Sign in", Form: f, Flash: flash})
+	return h.render(w, r, http.StatusOK, "login", page{Title: "Sign in", Form: f, Flash: flash, Data: h.loginData()})
 }
 
 // login checks a password under the same sign-in budgets as the API and
@@ -85,19 +85,19 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	email, password := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("password")
 	if email == "" || password == "" {
 		f.fail("", "Enter your email and password.")
-		return h.render(w, r, http.StatusUnprocessableEntity, "login", page{Title: "Sign in", Form: f})
+		return h.render(w, r, http.StatusUnprocessableEntity, "login", page{Title: "Sign in", Form: f, Data: h.loginData()})
 	}
 	addr := h.cfg.Auth.ClientAddr(r)
 	if ok, wait := h.cfg.Auth.SignIns.Password(email, addr); !ok {
 		w.Header().Set("Retry-After", fmt.Sprint(auth.RetryAfter(wait)))
 		f.fail("", fmt.Sprintf("Too many sign-in attempts: try again in %d seconds.", auth.RetryAfter(wait)))
-		return h.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Sign in", Form: f})
+		return h.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Sign in", Form: f, Data: h.loginData()})
 	}
 	a, err := h.cfg.Auth.Accounts.Authenticate(email, password)
 	if errors.Is(err, auth.ErrNoAccount) || errors.Is(err, auth.ErrBadPassword) {
 		h.log.Info("admin sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
 		f.fail("", "Wrong email or password.")
-		return h.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Form: f})
+		return h.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Form: f, Data: h.loginData()})
 	}
 	if err != nil {
 		return fmt.Errorf("authenticate: %w", err)

@@ -188,6 +188,32 @@ func (s *Store) Add(email, name string, role Role, password string, replace bool
 	return a, nil
 }
 
+// AddExternal creates an account that signs in with an identity
+// provider (OIDC) and has no password until someone sets one; it is
+// ErrExists if the email has an account.
+func (s *Store) AddExternal(email, name string, role Role) (Account, error) {
+	email = NormalizeEmail(email)
+	if !ValidEmail(email) {
+		return Account{}, fmt.Errorf("%q is not an email address", email)
+	}
+	if !role.Valid() {
+		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
+	}
+	a := Account{Email: email, Name: name, Role: role, CreatedAt: time.Now().UTC().Truncate(time.Second), Generation: newGeneration()}
+	err := s.locked(func() error {
+		if _, err := s.Get(email); err == nil {
+			return fmt.Errorf("%s: %w", email, ErrExists)
+		} else if !errors.Is(err, ErrNoAccount) {
+			return err
+		}
+		return s.write(a)
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return a, nil
+}
+
 // SetRole changes an account's role. Its API tokens are refused from then
 // on: they were issued for the old role.
 func (s *Store) SetRole(email string, role Role) (Account, error) {
@@ -208,6 +234,10 @@ func (s *Store) Authenticate(email, password string) (Account, error) {
 	}
 	if err != nil {
 		return Account{}, err
+	}
+	if a.PasswordHash == "" { // signs in with its provider only; the same work either way
+		s.verify(dummyHash, password)
+		return Account{}, ErrBadPassword
 	}
 	if !s.verify(a.PasswordHash, password) {
 		return Account{}, ErrBadPassword
