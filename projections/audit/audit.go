@@ -304,85 +304,120 @@ func (f *Filter) match(r *Record) bool {
 // ErrStop ends a Query early without an error.
 var ErrStop = errors.New("audit: stop")
 
+// chunk is how many records Query reads in one read transaction.
+const chunk = 256
+
 // Query calls fn for each record matching f, newest first unless
-// f.Oldest, until fn returns an error (ErrStop ends it quietly). It reads
-// in a read transaction of its own, so a slow fn (an export to a slow
-// client) sees one consistent log, and holds no lock writers wait on
-// (bbolt's readers do not block its writer).
+// f.Oldest, until fn returns an error (ErrStop ends it quietly).
+//
+// It reads chunk records at a time, each chunk in a read transaction of
+// its own that has ended before fn sees the records: fn may be slow (an
+// export to a slow client) without holding a transaction open, which
+// would keep bbolt's writer (this projection's Apply) from growing the
+// file. Records appended meanwhile are seen by an oldest-first query,
+// not by a newest-first one (they are above its start).
 //
 // A time range narrows the scan to the heights of the commits within it
 // (from the time index) before records are read, so a day of a long
 // history reads about a day's records.
 func (l *Log) Query(ctx context.Context, f Filter, fn func(Record) error) error {
-	err := l.db.View(func(tx *bolt.Tx) error {
-		lo, hi := int64(1), int64(1<<62)
-		if !f.Since.IsZero() || !f.Until.IsZero() {
-			var ok bool
-			if lo, hi, ok = heightsBetween(tx.Bucket(bTimes), f.Since, f.Until); !ok {
+	lo, hi := int64(1), int64(1<<62)
+	if !f.Since.IsZero() || !f.Until.IsZero() {
+		var ok bool
+		l.db.View(func(tx *bolt.Tx) error {
+			lo, hi, ok = heightsBetween(tx.Bucket(bTimes), f.Since, f.Until)
+			return nil
+		})
+		if !ok {
+			return nil
+		}
+	}
+	buf := make([]Record, 0, chunk)
+	for {
+		buf = buf[:0]
+		more := false
+		err := l.db.View(func(tx *bolt.Tx) error {
+			var err error
+			more, err = scan(ctx, tx, &f, lo, hi, func(r Record) bool {
+				buf = append(buf, r)
+				return len(buf) < chunk
+			})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range buf {
+			if err := fn(r); errors.Is(err, ErrStop) {
 				return nil
-			}
-		}
-		bc := tx.Bucket(bCommits)
-		var ci commitInfo
-		ciHeight := int64(-1)
-		c := tx.Bucket(bEvents).Cursor()
-		var k, v []byte
-		// The first key to read and how to step.
-		if f.Oldest {
-			start := eventKey(lo, 0)
-			if f.After != nil && f.After.Height >= lo {
-				start = eventKey(f.After.Height, f.After.Index+1)
-			}
-			k, v = c.Seek(start)
-		} else {
-			end := eventKey(hi+1, 0)
-			if f.After != nil && f.After.Height <= hi {
-				end = eventKey(f.After.Height, f.After.Index)
-			}
-			if k, v = c.Seek(end); k == nil {
-				k, v = c.Last()
-			} else {
-				k, v = c.Prev()
-			}
-		}
-		next := c.Next
-		if !f.Oldest {
-			next = c.Prev
-		}
-		n := 0
-		for ; k != nil; k, v = next() {
-			height, index := int64(binary.BigEndian.Uint64(k)), int(binary.BigEndian.Uint32(k[8:]))
-			if height < lo || height > hi {
-				break
-			}
-			if n++; n%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if height != ciHeight {
-				if err := json.Unmarshal(bc.Get(k[:8]), &ci); err != nil {
-					return fmt.Errorf("commit at height %d: %w", height, err)
-				}
-				ciHeight = height
-			}
-			var s stored
-			if err := json.Unmarshal(v, &s); err != nil {
-				return fmt.Errorf("event at %d/%d: %w", height, index, err)
-			}
-			r := Record{ID: ci.Commit + "-" + strconv.Itoa(index), Type: s.Type, Subject: s.Subject, Actor: s.Actor, Author: s.Author,
-				Pusher: s.Pusher, Time: ci.Time, Commit: ci.Commit, Height: height, Index: index, Summary: s.Summary}
-			if !f.match(&r) {
-				continue
-			}
-			if err := fn(r); err != nil {
+			} else if err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	if errors.Is(err, ErrStop) {
-		return nil
+		if !more {
+			return nil
+		}
+		last := buf[len(buf)-1]
+		f.After = &Pos{Height: last.Height, Index: last.Index}
 	}
-	return err
+}
+
+// scan reads records matching f within heights [lo, hi] from f.After
+// on, passing each to keep until it returns false; more reports whether
+// it stopped there (rather than at the end).
+func scan(ctx context.Context, tx *bolt.Tx, f *Filter, lo, hi int64, keep func(Record) bool) (more bool, err error) {
+	bc := tx.Bucket(bCommits)
+	var ci commitInfo
+	ciHeight := int64(-1)
+	c := tx.Bucket(bEvents).Cursor()
+	var k, v []byte
+	if f.Oldest {
+		start := eventKey(lo, 0)
+		if f.After != nil && f.After.Height >= lo {
+			start = eventKey(f.After.Height, f.After.Index+1)
+		}
+		k, v = c.Seek(start)
+	} else {
+		end := eventKey(hi+1, 0)
+		if f.After != nil && f.After.Height <= hi {
+			end = eventKey(f.After.Height, f.After.Index)
+		}
+		if k, v = c.Seek(end); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	}
+	next := c.Next
+	if !f.Oldest {
+		next = c.Prev
+	}
+	n := 0
+	for ; k != nil; k, v = next() {
+		height, index := int64(binary.BigEndian.Uint64(k)), int(binary.BigEndian.Uint32(k[8:]))
+		if height < lo || height > hi {
+			return false, nil
+		}
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if height != ciHeight {
+			if err := json.Unmarshal(bc.Get(k[:8]), &ci); err != nil {
+				return false, fmt.Errorf("commit at height %d: %w", height, err)
+			}
+			ciHeight = height
+		}
+		var s stored
+		if err := json.Unmarshal(v, &s); err != nil {
+			return false, fmt.Errorf("event at %d/%d: %w", height, index, err)
+		}
+		r := Record{ID: ci.Commit + "-" + strconv.Itoa(index), Type: s.Type, Subject: s.Subject, Actor: s.Actor, Author: s.Author,
+			Pusher: s.Pusher, Time: ci.Time, Commit: ci.Commit, Height: height, Index: index, Summary: s.Summary}
+		if f.match(&r) && !keep(r) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // heightsBetween returns the lowest and highest heights of the commits

@@ -223,3 +223,42 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+// More records than Query reads in one transaction come once each, in
+// order, whichever the order and with a filter keeping some.
+func TestQueryAcrossChunks(t *testing.T) {
+	l, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var evs []events.Event
+	for h := int64(1); h <= 400; h++ {
+		for i := range 3 {
+			typ := events.PostUpdated
+			if i == 1 {
+				typ = events.MediaUpdated
+			}
+			evs = append(evs, events.Event{ID: fmt.Sprintf("%040x-%d", h, i), Type: typ, Commit: fmt.Sprintf("%040x", h), Height: h, Index: i, Count: 3,
+				Time: t0.Add(time.Duration(h) * time.Minute), Data: []byte("{}")})
+		}
+	}
+	if err := l.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[len(evs)-1].Cursor()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []audit.Filter{{}, {Oldest: true}, {Types: []string{"post."}}, {Types: []string{"media."}, Oldest: true},
+		{Since: t0.Add(50 * time.Minute), Until: t0.Add(390 * time.Minute)}} {
+		var want []string
+		for _, e := range evs {
+			if (len(f.Types) == 0 || string(e.Type)[:1] == f.Types[0][:1]) && (f.Since.IsZero() || (!e.Time.Before(f.Since) && !e.Time.After(f.Until))) {
+				want = append(want, e.ID)
+			}
+		}
+		if !f.Oldest {
+			slices.Reverse(want)
+		}
+		if got := ids(t, l, f); !slices.Equal(got, want) {
+			t.Errorf("%+v: %d records, want %d (first %v)", f, len(got), len(want), got[:min(3, len(got))])
+		}
+	}
+}
