@@ -23,6 +23,7 @@ import (
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/seclog"
 )
 
 // errHookRefused ends a hook that already said why on stderr.
@@ -95,9 +96,19 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 				return fmt.Errorf("read password: %w", err)
 			}
 			pw = strings.TrimRight(pw, "\r\n")
-			a, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).Add(email, name, auth.Role(role), pw, reset)
+			store := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
+			old, existed := store.Get(email)
+			a, err := store.Add(email, name, auth.Role(role), pw, reset)
 			if err != nil {
 				return err
+			}
+			if existed == nil {
+				recordCLI(cfg, stderr, seclog.Event{Type: seclog.PasswordChanged, Account: a.Email, Detail: "reset"})
+				if old.Role != a.Role {
+					recordCLI(cfg, stderr, seclog.Event{Type: seclog.RoleChanged, Account: a.Email, Detail: string(old.Role) + " → " + string(a.Role)})
+				}
+			} else {
+				recordCLI(cfg, stderr, seclog.Event{Type: seclog.AccountCreated, Account: a.Email, Detail: string(a.Role)})
 			}
 			fmt.Fprintf(stdout, "account %s (%s) saved\n", a.Email, a.Role)
 			return nil
@@ -115,10 +126,13 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Short: "Change an account's role; its API tokens stop working at once (works while the daemon runs)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).SetRole(roleEmail, auth.Role(newRole))
+			store := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
+			old, _ := store.Get(roleEmail)
+			a, err := store.SetRole(roleEmail, auth.Role(newRole))
 			if err != nil {
 				return err
 			}
+			recordCLI(cfg, stderr, seclog.Event{Type: seclog.RoleChanged, Account: a.Email, Detail: string(old.Role) + " → " + string(a.Role)})
 			fmt.Fprintf(stdout, "account %s is now %s\n", a.Email, a.Role)
 			return nil
 		},
@@ -136,6 +150,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 			if err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).Remove(rmEmail); err != nil {
 				return fmt.Errorf("%s: %w", auth.NormalizeEmail(rmEmail), err)
 			}
+			recordCLI(cfg, stderr, seclog.Event{Type: seclog.AccountRemoved, Account: auth.NormalizeEmail(rmEmail)})
 			fmt.Fprintf(stdout, "account %s removed\n", auth.NormalizeEmail(rmEmail))
 			return nil
 		},
@@ -145,7 +160,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	user.AddCommand(add, setRole, remove)
 
 	rebuild := &cobra.Command{
-		Use:   "rebuild [catalogue|pages|search]",
+		Use:   "rebuild [catalogue|pages|search|media|audit]",
 		Short: "Rebuild projections (all, or the one named) from the git history alone; stop the daemon first",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -214,6 +229,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 			if err != nil {
 				return err
 			}
+			recordCLI(cfg, stderr, seclog.Event{Type: seclog.TokenCreated, Account: auth.NormalizeEmail(tokEmail), Detail: t.ID + " " + t.Name})
 			fmt.Fprintf(stderr, "token %s for %s (shown once; use it as the password for git, or as \"Authorization: Bearer <token>\" for the API):\n", t.ID, auth.NormalizeEmail(tokEmail))
 			fmt.Fprintln(stdout, secret)
 			return nil
@@ -227,7 +243,11 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Short: "Revoke a token; it is refused at once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).RevokeToken(tokEmail, tokID)
+			if err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).RevokeToken(tokEmail, tokID); err != nil {
+				return err
+			}
+			recordCLI(cfg, stderr, seclog.Event{Type: seclog.TokenRevoked, Account: auth.NormalizeEmail(tokEmail), Detail: tokID})
+			return nil
 		},
 	}
 	revoke.Flags().StringVar(&tokEmail, "email", "", "the account (required)")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
+	"github.com/chronicle-cms/chronicle/webui/seclog"
 )
 
 // Accounts (admins only): list, add, change a role, reset a password,
@@ -118,6 +119,7 @@ func (h *handler) addAccount(w http.ResponseWriter, r *http.Request) error {
 	}
 	by, _ := auth.Principal(r)
 	h.log.Info("account added in the admin", "email", a.Email, "role", a.Role, "by", by.Email)
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.AccountCreated, Account: a.Email, Detail: string(a.Role)})
 	if generated {
 		return h.render(w, r, http.StatusCreated, "secret", page{Title: "Account added", Section: "accounts", Data: secretData{
 			Label: "Password for " + a.Email, Secret: pw, Back: "/admin/accounts", BackText: "Back to the accounts",
@@ -286,6 +288,7 @@ func (h *handler) setRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	by, _ := auth.Principal(r)
 	h.log.Info("account role changed in the admin", "email", a.Email, "role", role, "by", by.Email)
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.RoleChanged, Account: a.Email, Detail: string(a.Role) + " → " + string(changed.Role)})
 	if err := h.changed(r, changed, fmt.Sprintf("%s is now %s.", changed.Email, changed.Role)); err != nil {
 		return err
 	}
@@ -323,6 +326,7 @@ func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	by, _ := auth.Principal(r)
 	h.log.Info("account password reset in the admin", "email", a.Email, "by", by.Email)
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.PasswordChanged, Account: a.Email, Detail: "reset by an admin"})
 	if err := h.changed(r, changed, fmt.Sprintf("The password of %s was reset.", changed.Email)); err != nil {
 		return err
 	}
@@ -371,6 +375,7 @@ func (h *handler) removeAccount(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("remove account %s: %w", a.Email, err)
 	}
 	h.log.Info("account removed in the admin", "email", a.Email, "by", me.Email)
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.AccountRemoved, Account: a.Email})
 	if a.Email == me.Email {
 		http.Redirect(w, r, "/admin/login", http.StatusSeeOther) // this session ended with the account
 		return nil

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/seclog"
 )
 
 // passwordPage is the form to change one's own password.
@@ -51,6 +52,8 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	_, err := h.cfg.Auth.Accounts.Authenticate(me.Email, current)
 	if errors.Is(err, auth.ErrBadPassword) {
 		h.log.Info("admin password change: wrong current password", "email", me.Email, "addr", addr)
+		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.SignInFailed, Account: me.Email, Method: seclog.MethodPassword,
+			Detail: "wrong current password when changing it"})
 		f.fail("current_password", "This is not your current password.")
 		return h.passwordPage(w, r, http.StatusUnprocessableEntity, f)
 	}
@@ -66,6 +69,7 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("change the password: %w", err)
 	}
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.PasswordChanged, Account: a.Email})
 	if err := h.keepSession(r, a); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
+	"github.com/chronicle-cms/chronicle/webui/seclog"
 )
 
 // Session keys. The session holds the account's email and the
@@ -96,6 +97,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	a, err := h.cfg.Auth.Accounts.Authenticate(email, password)
 	if errors.Is(err, auth.ErrNoAccount) || errors.Is(err, auth.ErrBadPassword) {
 		h.log.Info("admin sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
+		h.cfg.Auth.SignInFailed(r, "admin", email)
 		f.fail("", "Wrong email or password.")
 		return h.render(w, r, http.StatusUnauthorized, "login", page{Title: "Sign in", Form: f, Data: h.loginData()})
 	}
@@ -111,14 +113,19 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	h.cfg.Sessions.Put(r.Context(), keyEmail, a.Email)
 	h.cfg.Sessions.Put(r.Context(), keyGeneration, a.Generation)
 	h.log.Info("admin sign-in", "email", a.Email, "addr", addr)
+	h.cfg.Auth.SignedIn(r, "admin", a)
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 	return nil
 }
 
 // logout ends the session on the server, not only in the browser.
 func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
+	email := h.cfg.Sessions.GetString(r.Context(), keyEmail)
 	if err := h.cfg.Sessions.Destroy(r.Context()); err != nil {
 		return fmt.Errorf("end the session: %w", err)
+	}
+	if email != "" {
+		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.SessionEnded, Actor: email, Account: email, Detail: "signed out"})
 	}
 	http.Redirect(w, r, "/admin/login?out=1", http.StatusSeeOther)
 	return nil

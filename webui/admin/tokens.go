@@ -9,6 +9,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
+	"github.com/chronicle-cms/chronicle/webui/seclog"
 )
 
 // Personal access tokens of the signed-in account (an admin's own too:
@@ -55,6 +56,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("create a token: %w", err)
 	}
 	h.log.Info("personal access token created in the admin", "email", me.Email, "token", t.ID)
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.TokenCreated, Account: me.Email, Detail: t.ID + " " + t.Name})
 	return h.render(w, r, http.StatusCreated, "secret", page{Title: "Token created", Section: "tokens", Data: secretData{
 		Label: "Token “" + t.Name + "”", Secret: secret, Back: "/admin/tokens", BackText: "Back to your tokens",
 		Usage: "Use it as the password for git over HTTPS (with your email as the user name), or send it to the API as “Authorization: Bearer <token>”."}})
@@ -96,6 +98,7 @@ func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("revoke a token: %w", err)
 	}
 	h.log.Info("personal access token revoked in the admin", "email", me.Email, "token", id)
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.TokenRevoked, Account: me.Email, Detail: id + " " + name})
 	h.flash(r, fmt.Sprintf("Revoked the token “%s”.", name))
 	http.Redirect(w, r, "/admin/tokens", http.StatusSeeOther)
 	return nil

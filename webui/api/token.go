@@ -41,12 +41,14 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	a, err := h.cfg.Auth.Accounts.Authenticate(req.Email, req.Password)
 	if errors.Is(err, auth.ErrNoAccount) || errors.Is(err, auth.ErrBadPassword) {
 		h.log.Info("sign-in refused", "email", auth.NormalizeEmail(req.Email), "addr", addr)
+		h.cfg.Auth.SignInFailed(r, "api", req.Email)
 		return auth.Unauthorized("wrong email or password")
 	}
 	if err != nil {
 		return fmt.Errorf("authenticate: %w", err)
 	}
 	h.cfg.Auth.SignIns.Succeeded(a.Email, addr)
+	h.cfg.Auth.SignedIn(r, "api", a)
 	tok, exp, err := h.cfg.Auth.Tokens.Issue(a)
 	if err != nil {
 		return fmt.Errorf("issue token: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
+	"github.com/chronicle-cms/chronicle/webui/seclog"
 )
 
 type patView struct {
@@ -50,6 +51,7 @@ func (h *Handler) createPAT(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.cfg.Auth.Record(r, "api", seclog.Event{Type: seclog.TokenCreated, Account: a.Email, Detail: t.ID + " " + t.Name})
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Location", "/api/v1/tokens/"+t.ID)
 	return writeJSON(w, http.StatusCreated, patView{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt, Token: secret})
@@ -58,13 +60,15 @@ func (h *Handler) createPAT(w http.ResponseWriter, r *http.Request) error {
 // revokeToken deletes one of the caller's tokens; it is refused at once.
 func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	a, _ := auth.Principal(r)
-	err := h.cfg.Auth.Accounts.RevokeToken(a.Email, mux.Vars(r)["id"])
+	id := mux.Vars(r)["id"]
+	err := h.cfg.Auth.Accounts.RevokeToken(a.Email, id)
 	if errors.Is(err, auth.ErrBadToken) {
 		return httperr.New(http.StatusNotFound, "no such token")
 	}
 	if err != nil {
 		return err
 	}
+	h.cfg.Auth.Record(r, "api", seclog.Event{Type: seclog.TokenRevoked, Account: a.Email, Detail: id})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

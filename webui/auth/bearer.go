@@ -34,6 +34,8 @@ type Authenticator struct {
 	// the client.
 	TrustedProxies []netip.Prefix
 	Log            *slog.Logger
+	// Security records account events (see Record); nil records none.
+	Security SecurityLog
 }
 
 // ClientAddr is the client sign-in attempts of r are counted for.
@@ -103,6 +105,7 @@ func (au *Authenticator) authenticatePAT(r *http.Request, tok string) (Account, 
 		if over, wait := au.SignIns.TokenFailed(addr); over {
 			return Account{}, false, TooManySignIns(wait)
 		}
+		au.TokenFailed(r, "api", "")
 		return Account{}, false, Unauthorized("unknown or revoked personal access token")
 	}
 	if err != nil {

@@ -191,6 +191,7 @@ func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
 			if over, wait := signIns.TokenFailed(addr); over {
 				return auth.Account{}, auth.TooManySignIns(wait)
 			}
+			h.cfg.Auth.TokenFailed(r, "git", email)
 			return auth.Account{}, errGitAuth()
 		}
 		return a, nil
@@ -214,10 +215,12 @@ func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
 			h.log.Error("git sign-in failed", "email", auth.NormalizeEmail(email), "err", err)
 		} else {
 			h.log.Info("git sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
+			h.cfg.Auth.SignInFailed(r, "git", email)
 		}
 		return auth.Account{}, errGitAuth()
 	}
 	signIns.Succeeded(a.Email, addr)
+	h.cfg.Auth.SignedIn(r, "git", a)
 	h.creds.mu.Lock()
 	if len(h.creds.ok) > 1000 {
 		h.creds.ok = map[[32]byte]time.Time{}

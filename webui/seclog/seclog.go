@@ -45,7 +45,8 @@ const (
 // Sign-in methods.
 const (
 	MethodPassword = "password"
-	MethodOIDC     = "oidc" // to come
+	MethodToken    = "token" // a personal access token
+	MethodOIDC     = "oidc"  // to come
 )
 
 // Event is one entry of the log.
@@ -92,7 +93,7 @@ type Filter struct {
 	Until time.Time // at or before
 	// After continues a listing: only events after it in the order asked
 	// for (older, newest first; newer, oldest first). An event's ID.
-	After string
+	After  string
 	Oldest bool // oldest first; the default is newest first
 }
 
