@@ -78,6 +78,11 @@ func (c *Config) variantsDir() string { return filepath.Join(c.DataDir, "project
 func (c *Config) pagesFile() string   { return filepath.Join(c.DataDir, "projections", "pages.db") }
 func (c *Config) searchDir() string   { return filepath.Join(c.DataDir, "projections", "search.bleve") }
 func (c *Config) themeDir() string    { return filepath.Join(c.DataDir, "theme") }
+func (c *Config) auditFile() string   { return filepath.Join(c.DataDir, "projections", "audit.db") }
+
+// securityLogFile is the append-only log of account events: a secret
+// (emails tried, client addresses), outside the content repository.
+func (c *Config) securityLogFile() string { return filepath.Join(c.DataDir, "secrets", "security.log") }
 
 // publicURL is where readers reach the site: --public-url, else an
 // address made from --addr, on which a host that listens everywhere (none,

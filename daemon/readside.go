@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/audit"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/projections/history"
 	"github.com/chronicle-cms/chronicle/projections/media"
@@ -22,6 +23,7 @@ type readSide struct {
 	media     *media.Variants
 	history   *history.History
 	md        *render.Renderer // the site's Markdown renderer, also the admin's preview
+	audit     *audit.Log
 }
 
 // openReadSide opens the projections' stores in the data directory.
@@ -53,11 +55,15 @@ func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
 		rs.close()
 		return nil, fmt.Errorf("open media variants: %w", err)
 	}
+	if rs.audit, err = audit.Open(cfg.auditFile()); err != nil {
+		rs.close()
+		return nil, err
+	}
 	return rs, nil
 }
 
 func (rs *readSide) all() []projections.Projection {
-	return []projections.Projection{rs.catalogue, rs.pages, rs.search, rs.media, rs.history}
+	return []projections.Projection{rs.catalogue, rs.pages, rs.search, rs.media, rs.history, rs.audit}
 }
 
 // named returns the projections called name, or all of them for "".
@@ -70,11 +76,14 @@ func (rs *readSide) named(name string) ([]projections.Projection, error) {
 			return []projections.Projection{p}, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown projection %q; known: %s, %s, %s, %s, %s", name, catalogue.Name, pages.Name, search.Name, media.Name, history.Name)
+	return nil, fmt.Errorf("unknown projection %q; known: %s, %s, %s, %s, %s, %s", name, catalogue.Name, pages.Name, search.Name, media.Name, history.Name, audit.Name)
 }
 
 func (rs *readSide) close() error {
 	var errs []error
+	if rs.audit != nil {
+		errs = append(errs, rs.audit.Close())
+	}
 	if rs.search != nil {
 		errs = append(errs, rs.search.Close())
 	}

@@ -43,6 +43,7 @@ type Config struct {
 	Git       *GitConfig    // nil: no git over HTTP (a read-only node)
 	History   api.History   // nil on a read-only node
 	Revisions api.Revisions // nil on a read-only node
+	Audit     api.Audit     // the audit log's projection; nil: GET /api/v1/events answers 503
 	Media     *MediaConfig
 	Waiter    api.Waiter
 	Accounts  *auth.Store
@@ -62,6 +63,16 @@ type Config struct {
 	// Admin turns the web admin on (with a Writer): its sessions and the
 	// site's Markdown renderer for previews.
 	Admin *AdminConfig
+	// Security is the security log: account events are recorded to it and
+	// admins read it; nil: none.
+	Security SecurityLog
+}
+
+// SecurityLog is the security log as the web layer uses it: written by
+// sign-ins and account changes, read by admins.
+type SecurityLog interface {
+	auth.SecurityLog
+	api.SecurityEvents
 }
 
 // AdminConfig sets up the web admin at /admin/.
@@ -147,6 +158,9 @@ func New(cfg Config) http.Handler {
 	log := cfg.Logger
 	authn := &auth.Authenticator{Accounts: cfg.Accounts, Tokens: cfg.Tokens, SignIns: auth.NewSignIns(cfg.LoginEvery, cfg.LoginBurst),
 		TrustedProxies: cfg.TrustedProxies, Log: log}
+	if cfg.Security != nil {
+		authn.Security = cfg.Security
+	}
 	obs := newObserver(cfg.Registry, log)
 
 	r := mux.NewRouter()
@@ -178,7 +192,10 @@ func New(cfg Config) http.Handler {
 
 	// The JSON API: /api/v1/….
 	ac := api.Config{Catalogue: cfg.Catalogue, Search: cfg.Search, Writer: cfg.Writer, History: cfg.History, Revisions: cfg.Revisions, Waiter: cfg.Waiter,
-		Auth: authn, MaxBody: cfg.MaxBody, Logger: log}
+		Auth: authn, MaxBody: cfg.MaxBody, Logger: log, Audit: cfg.Audit}
+	if cfg.Security != nil {
+		ac.Security = cfg.Security
+	}
 	if cfg.Media != nil {
 		ac.Media = &api.MediaConfig{Store: cfg.Media.Store, MaxBytes: cfg.Media.MaxBytes, Limits: cfg.Media.Limits}
 	}

@@ -92,10 +92,12 @@ type MediaConfig struct {
 type Config struct {
 	Catalogue Catalogue
 	Search    params.Searcher
-	Writer    Writer       // nil on a read-only node
-	History   History      // nil on a read-only node
-	Revisions Revisions    // nil where no history is kept
-	Media     *MediaConfig // nil: no media
+	Writer    Writer         // nil on a read-only node
+	History   History        // nil on a read-only node
+	Revisions Revisions      // nil where no history is kept
+	Audit     Audit          // the audit log (GET /events); nil: 503
+	Security  SecurityEvents // the security log (GET /security-events); nil: 503
+	Media     *MediaConfig   // nil: no media
 	Waiter    Waiter
 	Auth      *auth.Authenticator
 	MaxBody   int64 // bytes of a JSON request body

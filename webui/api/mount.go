@@ -44,6 +44,7 @@ func Mount(r *mux.Router, cfg Config) {
 		{http.MethodPatch, "/profile", auth.Editor, h.patchProfile},
 		{http.MethodGet, "/search", auth.Public, h.apiSearch},
 		{http.MethodGet, "/events", auth.Editor, h.listEvents},
+		{http.MethodGet, "/security-events", auth.Admin, h.listSecurityEvents},
 		{http.MethodGet, "/media", auth.Editor, h.listMedia},
 		{http.MethodPost, "/media", auth.Editor, h.uploadMedia},
 		{http.MethodGet, "/media/{id}", auth.Public, h.getMedia},
