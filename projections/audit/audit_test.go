@@ -46,6 +46,9 @@ func history(t testing.TB) []events.Event {
 			evs = append(evs, e)
 		}
 		for i := range evs {
+			if h%4 == 0 { // pushed by the actor, claiming someone else wrote it
+				evs[i].Pusher, evs[i].Author = actor, "claimed@example.com"
+			}
 			evs[i].ID, evs[i].Commit, evs[i].Height, evs[i].Index, evs[i].Count = fmt.Sprintf("%s-%d", commit, i), commit, h, i, len(evs)
 			evs[i].Actor, evs[i].Time, evs[i].Schema = actor, t0.Add(time.Duration(h)*time.Hour), 1
 		}
@@ -98,6 +101,7 @@ func TestQueryFilters(t *testing.T) {
 	}{
 		{"all", audit.Filter{}, func(events.Event) bool { return true }},
 		{"actor, any case", audit.Filter{Actor: "BOB@example.com"}, func(e events.Event) bool { return e.Actor == "bob@example.com" }},
+		{"a claimed author", audit.Filter{Actor: "claimed@example.com"}, func(e events.Event) bool { return e.Author == "claimed@example.com" }},
 		{"one type", audit.Filter{Types: []string{"post.created"}}, func(e events.Event) bool { return e.Type == events.PostCreated }},
 		{"a prefix", audit.Filter{Types: []string{"category."}}, func(e events.Event) bool { return e.Type == events.CategoryUpdated }},
 		{"two types", audit.Filter{Types: []string{"post.created", "category.updated"}},
@@ -169,6 +173,21 @@ func TestRecordAndLookups(t *testing.T) {
 		Commit: evs[0].Commit, Height: 1, Index: 0, Summary: "Post 1"}
 	if first != want {
 		t.Errorf("first record %+v, want %+v", first, want)
+	}
+	// Every record has its event's fields.
+	i := 0
+	l.Query(context.Background(), audit.Filter{Oldest: true}, func(r audit.Record) error {
+		e := evs[i]
+		want := audit.Record{ID: e.ID, Type: e.Type, Subject: e.Subject, Actor: e.Actor, Author: e.Author, Pusher: e.Pusher, Time: e.Time,
+			Commit: e.Commit, Height: e.Height, Index: e.Index, Summary: audit.Summary(&e)}
+		if r != want {
+			t.Errorf("record %d: %+v, want %+v", i, r, want)
+		}
+		i++
+		return nil
+	})
+	if i != len(evs) {
+		t.Errorf("%d records, want %d", i, len(evs))
 	}
 	if p, ok := l.Lookup(evs[5].ID); !ok || p != (audit.Pos{Height: evs[5].Height, Index: evs[5].Index}) {
 		t.Errorf("Lookup(%s) = %v %v", evs[5].ID, p, ok)
