@@ -72,16 +72,20 @@ func TestEmbedsAreResolvedRecordedAndRendered(t *testing.T) {
 	var audit struct {
 		Items []struct{ Type, Subject string }
 	}
-	s.do("GET", "/api/v1/events?limit=20", tok, nil).json(t, &audit)
-	n := 0
-	for _, e := range audit.Items {
-		if e.Type == "embed.resolved" {
-			n++
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { // once the audit projection has them
+		audit.Items = nil
+		s.do("GET", "/api/v1/events?limit=20", tok, nil).json(t, &audit)
+		n := 0
+		for _, e := range audit.Items {
+			if e.Type == "embed.resolved" {
+				n++
+			}
 		}
-	}
-	if n < 2 {
-		t.Errorf("%d embed.resolved events: %+v", n, audit.Items)
-	}
+		if n < 2 {
+			return fmt.Errorf("%d embed.resolved events: %+v", n, audit.Items)
+		}
+		return nil
+	})
 	if files := git(t, s.repoDir(), "ls-tree", "-r", "--name-only", "main", "embeds/"); strings.Count(files, ".yaml") < 2 {
 		t.Errorf("embed records: %s", files)
 	}

@@ -104,22 +104,27 @@ func TestCloneEditPushBecomesVisible(t *testing.T) {
 	if note := git(t, s.repoDir(), "notes", "--ref=chronicle/pushes", "show", last.Commit); note != "Chronicle-Pusher: ed@example.org" {
 		t.Errorf("git notes show: %q", note)
 	}
-	// The audit trail lists the pushed changes with the pushing account.
+	// The audit trail lists the pushed changes with the pushing account
+	// (once its projection has them).
 	var audit struct {
 		Items []struct{ Type, Subject, Actor, Author, Pusher, Commit string }
 	}
-	s.do("GET", "/api/v1/events?limit=4", tok, nil).json(t, &audit)
-	kinds := map[string]bool{}
-	for _, e := range audit.Items {
-		if e.Commit == last.Commit {
-			kinds[e.Type] = e.Actor == "ed@example.org" && e.Author == "pat@example.org" && e.Pusher == "ed@example.org"
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		audit.Items = nil
+		s.do("GET", "/api/v1/events?limit=4", tok, nil).json(t, &audit)
+		kinds := map[string]bool{}
+		for _, e := range audit.Items {
+			if e.Commit == last.Commit {
+				kinds[e.Type] = e.Actor == "ed@example.org" && e.Author == "pat@example.org" && e.Pusher == "ed@example.org"
+			}
 		}
-	}
-	for _, k := range []string{"post.updated", "post.created", "post.deleted", "category.created"} {
-		if !kinds[k] {
-			t.Errorf("audit trail lacks %s pushed by ed, authored (claimed) by pat: %+v", k, audit.Items)
+		for _, k := range []string{"post.updated", "post.created", "post.deleted", "category.created"} {
+			if !kinds[k] {
+				return fmt.Errorf("audit trail lacks %s pushed by ed, authored (claimed) by pat: %+v", k, audit.Items)
+			}
 		}
-	}
+		return nil
+	})
 	// An API write based on the version before the push is stale.
 	if r := s.do("PUT", "/api/v1/posts/"+keep.ID, tok, postBody("Lost"), "If-Match", `"`+keep.Blob+`"`); r.status != 412 {
 		t.Errorf("stale API write after a push: %d", r.status)
@@ -505,15 +510,19 @@ func TestPushOfManyCommitsKeepsOrder(t *testing.T) {
 	var audit struct {
 		Items []struct{ Type, Pusher string }
 	}
-	s.do("GET", "/api/v1/events?limit=4", tok, nil).json(t, &audit)
-	var got []string
-	for i := len(audit.Items) - 1; i >= 0; i-- { // oldest first
-		got = append(got, audit.Items[i].Type+" by "+audit.Items[i].Pusher)
-	}
 	want := "post.created by ed@example.org,post.published by ed@example.org,post.updated by ed@example.org,post.deleted by ed@example.org"
-	if strings.Join(got, ",") != want {
-		t.Fatalf("events of the push:\n%s\nwant\n%s", strings.Join(got, ","), want)
-	}
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { // once the audit projection has them
+		audit.Items = nil
+		s.do("GET", "/api/v1/events?limit=4", tok, nil).json(t, &audit)
+		var got []string
+		for i := len(audit.Items) - 1; i >= 0; i-- { // oldest first
+			got = append(got, audit.Items[i].Type+" by "+audit.Items[i].Pusher)
+		}
+		if strings.Join(got, ",") != want {
+			return fmt.Errorf("events of the push:\n%s\nwant\n%s", strings.Join(got, ","), want)
+		}
+		return nil
+	})
 	// Applied in order, the story ends deleted: a later write that waits
 	// for the projections proves they are past the push.
 	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("Later"), "Prefer", "wait=5"), 201)
