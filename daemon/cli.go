@@ -160,7 +160,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	user.AddCommand(add, setRole, remove)
 
 	rebuild := &cobra.Command{
-		Use:   "rebuild [catalogue|pages|search|media|audit]",
+		Use:   "rebuild [catalogue|pages|search|media|history|audit]",
 		Short: "Rebuild projections (all, or the one named) from the git history alone; stop the daemon first",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
