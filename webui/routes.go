@@ -41,7 +41,6 @@ type Config struct {
 	Search    params.Searcher
 	Writer    api.Writer    // nil on a read-only node
 	Git       *GitConfig    // nil: no git over HTTP (a read-only node)
-	History   api.History   // nil on a read-only node
 	Revisions api.Revisions // nil on a read-only node
 	Audit     api.Audit     // the audit log's projection; nil: GET /api/v1/events answers 503
 	Media     *MediaConfig
@@ -191,7 +190,7 @@ func New(cfg Config) http.Handler {
 	}
 
 	// The JSON API: /api/v1/….
-	ac := api.Config{Catalogue: cfg.Catalogue, Search: cfg.Search, Writer: cfg.Writer, History: cfg.History, Revisions: cfg.Revisions, Waiter: cfg.Waiter,
+	ac := api.Config{Catalogue: cfg.Catalogue, Search: cfg.Search, Writer: cfg.Writer, Revisions: cfg.Revisions, Waiter: cfg.Waiter,
 		Auth: authn, MaxBody: cfg.MaxBody, Logger: log, Audit: cfg.Audit}
 	if cfg.Security != nil {
 		ac.Security = cfg.Security

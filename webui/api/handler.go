@@ -69,11 +69,6 @@ type Writer interface {
 	Profile() (content.Profile, string, error)
 }
 
-// History reads the event log.
-type History interface {
-	Recent(limit int) ([]events.Event, error)
-}
-
 // Waiter tells when projections have applied a write.
 type Waiter interface {
 	WaitFor(ctx context.Context, c events.Cursor) error
@@ -93,7 +88,6 @@ type Config struct {
 	Catalogue Catalogue
 	Search    params.Searcher
 	Writer    Writer         // nil on a read-only node
-	History   History        // nil on a read-only node
 	Revisions Revisions      // nil where no history is kept
 	Audit     Audit          // the audit log (GET /events); nil: 503
 	Security  SecurityEvents // the security log (GET /security-events); nil: 503
