@@ -88,6 +88,7 @@ func oidcSite(t *testing.T, p *provider, mods ...func(*Config)) *site {
 	ln.Close()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	addAccount(t, data, "ad@example.org", auth.RoleAdmin)
 	cfg := p.Config()
 	return startSite(t, data, append([]func(*Config){func(c *Config) {
 		c.Addr, c.PublicURL = addr, "http://"+addr
@@ -216,6 +217,22 @@ func TestOIDCSignIn(t *testing.T) {
 		// The flow is used up: the same answer again is refused too.
 		if st, _, _ := fetch(t, c, back.String()); st != 401 {
 			t.Errorf("%s: the same callback again: %d", tt.name, st)
+		}
+	}
+	// The security log tells each attempt, with the method.
+	var log struct {
+		Items []struct{ Type, Account, Method, Detail string }
+	}
+	s.do("GET", "/api/v1/security-events?limit=100", s.token("ad@example.org"), nil).json(t, &log)
+	seen := map[string]int{}
+	for _, e := range log.Items {
+		if e.Method == "oidc" {
+			seen[e.Type+" "+e.Account]++
+		}
+	}
+	for _, want := range []string{"signin.succeeded ed@example.org", "signin.failed mallory@evil.test", "signin.failed newcomer@example.org"} {
+		if seen[want] == 0 {
+			t.Errorf("the security log lacks %q: %v", want, seen)
 		}
 	}
 	// Passwords still work beside it.

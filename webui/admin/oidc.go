@@ -8,6 +8,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/oidc"
+	"github.com/chronicle-cms/chronicle/webui/seclog"
 )
 
 // Session keys of a sign-in with the identity provider under way: kept
@@ -60,6 +61,7 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	var refusal *oidc.Refusal
 	if errors.As(err, &refusal) {
 		h.log.Info("admin sign-in with the identity provider refused", "reason", refusal.Reason, "addr", addr)
+		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.SignInFailed, Account: refusal.Email, Method: seclog.MethodOIDC, Detail: refusal.Reason})
 		return h.oidcRefused(w, r, http.StatusUnauthorized, refusal.Reason)
 	}
 	if err != nil {
@@ -77,17 +79,23 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("sign up %s: %w", id.Email, err)
 		}
 		h.log.Info("account signed up with the identity provider", "email", a.Email, "role", a.Role)
+		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.AccountCreated, Actor: a.Email, Account: a.Email, Method: seclog.MethodOIDC,
+			Detail: string(a.Role) + ", signed up with " + h.cfg.OIDC.Name()})
 	case errors.Is(err, auth.ErrNoAccount):
 		h.log.Info("admin sign-in with the identity provider refused: no account", "email", id.Email, "addr", addr)
+		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.SignInFailed, Account: id.Email, Method: seclog.MethodOIDC, Detail: "no account"})
 		return h.oidcRefused(w, r, http.StatusForbidden, fmt.Sprintf("%s has no account on this site: ask an administrator to add one.", id.Email))
 	case err != nil:
 		return fmt.Errorf("read account %s: %w", id.Email, err)
 	}
 	if id.Role != "" && auth.Role(id.Role) != a.Role {
 		// The provider's claim decides the role at every sign-in.
+		old := a.Role
 		if a, err = h.cfg.Auth.Accounts.SetRole(a.Email, auth.Role(id.Role)); err != nil {
 			return fmt.Errorf("set the role of %s from the provider: %w", id.Email, err)
 		}
+		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.RoleChanged, Actor: a.Email, Account: a.Email, Method: seclog.MethodOIDC,
+			Detail: string(old) + " → " + string(a.Role) + ", from the provider's claim"})
 	}
 	h.cfg.Auth.SignIns.Succeeded(a.Email, addr)
 	if err := h.cfg.Sessions.RenewToken(ctx); err != nil {
@@ -96,6 +104,7 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	h.cfg.Sessions.Put(ctx, keyEmail, a.Email)
 	h.cfg.Sessions.Put(ctx, keyGeneration, a.Generation)
 	h.log.Info("admin sign-in", "email", a.Email, "with", h.cfg.OIDC.Name(), "addr", addr)
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.SignIn, Actor: a.Email, Account: a.Email, Method: seclog.MethodOIDC})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }

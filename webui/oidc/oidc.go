@@ -146,7 +146,10 @@ type Identity struct {
 
 // Refusal is a sign-in the provider or the rules refused, with what to
 // tell the person; nothing about it is an internal error.
-type Refusal struct{ Reason string }
+type Refusal struct {
+	Reason string
+	Email  string // who the provider said it was, when it got that far
+}
 
 func (r *Refusal) Error() string { return r.Reason }
 
@@ -197,16 +200,16 @@ func (c *Client) Finish(ctx context.Context, f Flow, state, code string) (Identi
 		return Identity{}, refuse("The provider did not say which email signed in (the email scope is needed).")
 	}
 	if !verified(claims["email_verified"]) {
-		return Identity{}, refuse("The provider has not verified %s: verify it there first.", email)
+		return Identity{}, &Refusal{Email: email, Reason: fmt.Sprintf("The provider has not verified %s: verify it there first.", email)}
 	}
 	if !c.allowed(email, claims) {
-		return Identity{}, refuse("%s may not sign in to this site.", email)
+		return Identity{}, &Refusal{Email: email, Reason: fmt.Sprintf("%s may not sign in to this site.", email)}
 	}
 	id := Identity{Email: email}
 	id.Name, _ = claims["name"].(string)
 	if c.cfg.RoleClaim != "" {
 		if id.Role = c.roleOf(claims[c.cfg.RoleClaim]); id.Role == "" {
-			return Identity{}, refuse("The provider gives %s no role on this site (claim %q).", email, c.cfg.RoleClaim)
+			return Identity{}, &Refusal{Email: email, Reason: fmt.Sprintf("The provider gives %s no role on this site (claim %q).", email, c.cfg.RoleClaim)}
 		}
 	}
 	return id, nil

@@ -46,7 +46,7 @@ const (
 const (
 	MethodPassword = "password"
 	MethodToken    = "token" // a personal access token
-	MethodOIDC     = "oidc"  // to come
+	MethodOIDC     = "oidc"  // an identity provider (OpenID Connect)
 )
 
 // Event is one entry of the log.
