@@ -163,6 +163,9 @@ type CommitRequest struct {
 	Ref     string // the branch to move; MainRef when empty
 	Parent  Hash   // the head the change was based on; ZeroHash for the first commit
 	Changes []Change
+	// Tree, when set, is the commit's tree as it is (an existing tree,
+	// e.g. an earlier commit's, for a rollback), and Changes must be empty.
+	Tree    Hash
 	Message string
 	Author  Signature
 }
@@ -191,9 +194,16 @@ func (r *Repo) Commit(ctx context.Context, req CommitRequest) (Hash, error) {
 		base = pc.TreeHash
 		parents = []Hash{req.Parent}
 	}
-	tree, err := r.writeTree(base, req.Changes)
-	if err != nil {
-		return ZeroHash, err
+	tree := req.Tree
+	if tree.IsZero() {
+		var err error
+		if tree, err = r.writeTree(base, req.Changes); err != nil {
+			return ZeroHash, err
+		}
+	} else if len(req.Changes) > 0 {
+		return ZeroHash, fmt.Errorf("commit: a tree and changes given together")
+	} else if _, err := object.GetTree(r.st, tree); err != nil {
+		return ZeroHash, fmt.Errorf("read tree %s: %w", tree, err)
 	}
 	when := req.Author.When
 	if when.IsZero() {
