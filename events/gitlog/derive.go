@@ -52,6 +52,9 @@ type Deriver struct {
 	image  func([]byte) (content.ImageInfo, error)
 	mu     sync.Mutex
 	seen   map[string]content.ImageInfo // by oid/size: objects never change
+	// rollbacks caches whether a commit's rollback trailer names one of
+	// its first-parent ancestors (commits never change): by commit.
+	rollbacks map[repo.Hash]bool
 }
 
 // DeriverOption configures a Deriver.
@@ -66,7 +69,7 @@ func WithPictures(lfsDir string, image func([]byte) (content.ImageInfo, error)) 
 
 // NewDeriver returns a deriver reading r.
 func NewDeriver(r *repo.Repo, log *slog.Logger, opts ...DeriverOption) *Deriver {
-	d := &Deriver{repo: r, codec: events.NewCodec(), log: log, seen: map[string]content.ImageInfo{}}
+	d := &Deriver{repo: r, codec: events.NewCodec(), log: log, seen: map[string]content.ImageInfo{}, rollbacks: map[repo.Hash]bool{}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -354,6 +357,13 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
 	}
 	if err := d.markRestored(c, out); err != nil {
 		return nil, fmt.Errorf("restore in %s: %w", h, err)
+	}
+	rb, err := d.rollback(c, base, len(changes))
+	if err != nil {
+		return nil, err
+	}
+	if rb != nil {
+		out = append([]events.Event{*rb}, out...)
 	}
 	for i := range out {
 		out[i].Index, out[i].Count = i, len(out)

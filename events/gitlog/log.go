@@ -21,6 +21,7 @@ import (
 type Batch struct {
 	Parent  string // expected head commit; "" for the first commit
 	Changes []repo.Change
+	Tree    repo.Hash // instead of Changes: the commit's whole tree (a rollback)
 	Message string
 	Author  repo.Signature
 }
@@ -92,7 +93,7 @@ func (l *GitLog) Append(ctx context.Context, b Batch) ([]events.Event, events.Cu
 	if b.Parent != "" {
 		parent = repo.ParseHash(b.Parent)
 	}
-	h, err := l.repo.Commit(ctx, repo.CommitRequest{Parent: parent, Changes: b.Changes, Message: b.Message, Author: b.Author})
+	h, err := l.repo.Commit(ctx, repo.CommitRequest{Parent: parent, Changes: b.Changes, Tree: b.Tree, Message: b.Message, Author: b.Author})
 	if err != nil {
 		return nil, events.Cursor{}, err
 	}
