@@ -94,6 +94,8 @@ type Reader interface {
 	ReadMediaItem(at repo.Hash, id string, uploaded bool) (m *content.Media, described bool, err error)
 	// Who tells who made a commit (the pusher of a pushed one).
 	Who(c repo.Commit) (actor, author, pusher string, err error)
+	// FileSubject tells what a file is part of, and its title.
+	FileSubject(path string, old, new, parent, at repo.Hash) (subject, title string, err error)
 }
 
 // Writer turns editors' commands into commits. It is the only writer of the
