@@ -219,7 +219,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Media: &webui.MediaConfig{Store: cfg.lfsDir(), Variants: rs.media,
 		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: upload.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Audit: rs.audit, Security: security, Registry: reg, Metrics: cfg.metrics(), TrustedProxies: cfg.trustedProxies(), Logger: log}
 	if writer != nil {
-		wcfg.Writer = writer
+		wcfg.Writer, wcfg.Commits = writer, gitLog
 		wcfg.Revisions = history.Reader{History: rs.history, Events: gitLog.EventsAt}
 		if err := auth.PrivateDir(filepath.Dir(cfg.sessionsFile())); err != nil {
 			return err

@@ -43,6 +43,7 @@ type Config struct {
 	Git       *GitConfig    // nil: no git over HTTP (a read-only node)
 	Revisions api.Revisions // nil on a read-only node
 	Audit     api.Audit     // the audit log's projection; nil: GET /api/v1/events answers 503
+	Commits   api.Commits   // nil on a read-only node
 	Media     *MediaConfig
 	Waiter    api.Waiter
 	Accounts  *auth.Store
@@ -190,7 +191,7 @@ func New(cfg Config) http.Handler {
 	}
 
 	// The JSON API: /api/v1/….
-	ac := api.Config{Catalogue: cfg.Catalogue, Search: cfg.Search, Writer: cfg.Writer, Revisions: cfg.Revisions, Waiter: cfg.Waiter,
+	ac := api.Config{Catalogue: cfg.Catalogue, Search: cfg.Search, Writer: cfg.Writer, Revisions: cfg.Revisions, Commits: cfg.Commits, Waiter: cfg.Waiter,
 		Auth: authn, MaxBody: cfg.MaxBody, Logger: log, Audit: cfg.Audit}
 	if cfg.Security != nil {
 		ac.Security = cfg.Security

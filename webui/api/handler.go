@@ -23,6 +23,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 	"github.com/chronicle-cms/chronicle/webui/params"
@@ -67,6 +68,12 @@ type Writer interface {
 	Category(slug string) (content.Category, string, error)
 	Settings() (content.Settings, string, error)
 	Profile() (content.Profile, string, error)
+
+	// Undoing: a commit, or the whole site back to a revision.
+	Revert(ctx context.Context, a command.Actor, h repo.Hash) (command.Written, error)
+	PlanRollback(to repo.Hash) (command.RollbackPlan, error)
+	Rollback(ctx context.Context, a command.Actor, to repo.Hash) (command.Written, command.RollbackPlan, error)
+	CommitAt(t time.Time) (repo.Hash, error)
 }
 
 // Waiter tells when projections have applied a write.
@@ -89,6 +96,7 @@ type Config struct {
 	Search    params.Searcher
 	Writer    Writer         // nil on a read-only node
 	Revisions Revisions      // nil where no history is kept
+	Commits   Commits        // nil on a read-only node
 	Audit     Audit          // the audit log (GET /events); nil: 503
 	Security  SecurityEvents // the security log (GET /security-events); nil: 503
 	Media     *MediaConfig   // nil: no media

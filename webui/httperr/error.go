@@ -12,6 +12,7 @@
 package httperr
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 )
@@ -36,8 +37,9 @@ type Error struct {
 	Errors   []FieldError `json:"errors,omitempty"`
 	ErrorID  string       `json:"error_id,omitempty"` // ties an answer to its log line
 
-	header http.Header
-	cause  error
+	header     http.Header
+	cause      error
+	extensions map[string]any // see Extend
 }
 
 // Error is for logs: the status, the message and the cause.
@@ -83,3 +85,38 @@ func (e *Error) With(key, value string) *Error {
 
 // Header returns the headers set with With.
 func (e *Error) Header() http.Header { return e.header }
+
+// Extend adds a member to the problem detail beyond the standard ones
+// (RFC 9457 §3.2 extension members, e.g. what a conflict clashed with)
+// and returns e. key must not be a standard member's name.
+func (e *Error) Extend(key string, value any) *Error {
+	if e.extensions == nil {
+		e.extensions = map[string]any{}
+	}
+	e.extensions[key] = value
+	return e
+}
+
+// MarshalJSON writes the problem detail with its extension members.
+func (e Error) MarshalJSON() ([]byte, error) {
+	type plain Error // without this method
+	b, err := json.Marshal(plain(e))
+	if err != nil || len(e.extensions) == 0 {
+		return b, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range e.extensions {
+		if _, standard := m[k]; standard {
+			continue
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		m[k] = raw
+	}
+	return json.Marshal(m)
+}
