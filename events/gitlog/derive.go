@@ -392,7 +392,7 @@ func (d *Deriver) ReadPost(path string, blob, at repo.Hash) (*content.Post, erro
 		return nil, err
 	}
 	defaults := content.FileDefaults{Path: path}
-	if needsHistory(b) {
+	if lacks(b, "created_at") {
 		added, err := d.added(at, path)
 		if err != nil {
 			return nil, err
@@ -400,6 +400,11 @@ func (d *Deriver) ReadPost(path string, blob, at repo.Hash) (*content.Post, erro
 		defaults.Created = added.Author.When
 	}
 	if c, err := d.repo.ReadCommit(at); err == nil {
+		if lacks(b, "updated_at") {
+			if c, err = d.changedAt(c, path); err != nil {
+				return nil, err
+			}
+		}
 		defaults.Updated = c.Author.When
 	}
 	p, err := content.ParseCommittedPost(b, defaults)
@@ -415,15 +420,51 @@ func (d *Deriver) ReadPost(path string, blob, at repo.Hash) (*content.Post, erro
 	return &p, nil
 }
 
-// needsHistory reports whether a post file leaves out created_at, whose
-// default is the time its path was added.
-func needsHistory(b []byte) bool {
+// lacks reports whether a post file leaves out a date whose default
+// comes from history: created_at (the time its path was added) or
+// updated_at (the time of the commit that changed it).
+func lacks(b []byte, key string) bool {
 	fm, _, err := content.SplitFrontMatter(b)
-	return err == nil && !strings.Contains("\n"+string(fm), "\ncreated_at:")
+	return err == nil && !strings.Contains("\n"+string(fm), "\n"+key+":")
+}
+
+// changedAt is the commit whose change gave path its content at commit
+// at, which changed it: at itself, unless at is a site rollback, whose
+// files come back with their history from the revision it names, so the
+// change is the last one there.
+func (d *Deriver) changedAt(at repo.Commit, path string) (repo.Commit, error) {
+	cur := at
+	for {
+		to, ok, err := d.rolledBackTo(cur)
+		if err != nil || !ok {
+			return cur, err
+		}
+		cur = to
+		for len(cur.Parents) > 0 {
+			here, err := d.repo.Stat(cur.Hash, path)
+			if err != nil {
+				return repo.Commit{}, err
+			}
+			before, err := d.repo.Stat(cur.Parents[0], path)
+			if err != nil {
+				return repo.Commit{}, err
+			}
+			if here != before {
+				break
+			}
+			if cur, err = d.repo.ReadCommit(cur.Parents[0]); err != nil {
+				return repo.Commit{}, err
+			}
+		}
+	}
 }
 
 // added finds the commit on the first-parent chain from at that added path
-// (the latest addition, if it was deleted and added again).
+// (the latest addition, if it was deleted and added again). A site
+// rollback that brought the file back does not count as adding it: its
+// history goes on at the revision it came back from, so a rollback, and
+// the rollback of that rollback, leave the dates derived from it as they
+// were.
 func (d *Deriver) added(at repo.Hash, path string) (repo.Commit, error) {
 	cur, err := d.repo.ReadCommit(at)
 	if err != nil {
@@ -434,10 +475,18 @@ func (d *Deriver) added(at repo.Hash, path string) (repo.Commit, error) {
 		if err != nil {
 			return repo.Commit{}, err
 		}
+		next := cur.Parents[0]
 		if h.IsZero() {
-			break
+			to, ok, err := d.rolledBackTo(cur)
+			if err != nil {
+				return repo.Commit{}, err
+			}
+			if !ok {
+				break
+			}
+			next = to.Hash // the file is there: cur's tree is to's
 		}
-		if cur, err = d.repo.ReadCommit(cur.Parents[0]); err != nil {
+		if cur, err = d.repo.ReadCommit(next); err != nil {
 			return repo.Commit{}, err
 		}
 	}

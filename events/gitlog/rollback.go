@@ -15,20 +15,36 @@ import (
 // alone: an ancestor is there whenever c is, whereas a commit on some
 // other ref may come and go.
 func (d *Deriver) rollback(c repo.Commit, base events.Event, files int) (*events.Event, error) {
-	v := Trailers(c.Message)[TrailerRolledBackTo]
-	to := repo.ParseHash(v)
-	if to.IsZero() || to.String() != v || len(c.Parents) == 0 {
-		return nil, nil
+	target, ok, err := d.rolledBackTo(c)
+	if err != nil || !ok {
+		return nil, err
 	}
-	target, err := d.repo.ReadCommit(to)
-	if errors.Is(err, repo.ErrNotFound) {
-		return nil, nil
-	}
+	e := base
+	e.Type, e.Subject = events.SiteRolledBack, "site"
+	e, err = events.Encode(e, events.RollbackData{To: target.Hash.String(), ToTime: target.Author.When.UTC(), Files: files})
 	if err != nil {
 		return nil, err
 	}
+	return &e, nil
+}
+
+// rolledBackTo is the commit c is a rollback to, if it is one (see
+// rollback).
+func (d *Deriver) rolledBackTo(c repo.Commit) (repo.Commit, bool, error) {
+	v := Trailers(c.Message)[TrailerRolledBackTo]
+	to := repo.ParseHash(v)
+	if to.IsZero() || to.String() != v || len(c.Parents) == 0 {
+		return repo.Commit{}, false, nil
+	}
+	target, err := d.repo.ReadCommit(to)
+	if errors.Is(err, repo.ErrNotFound) {
+		return repo.Commit{}, false, nil
+	}
+	if err != nil {
+		return repo.Commit{}, false, err
+	}
 	if target.Tree != c.Tree {
-		return nil, nil
+		return repo.Commit{}, false, nil
 	}
 	d.mu.Lock()
 	ok, known := d.rollbacks[c.Hash]
@@ -39,7 +55,7 @@ func (d *Deriver) rollback(c repo.Commit, base events.Event, files int) (*events
 		case errors.Is(err, repo.ErrNotFound):
 			ok = false
 		case err != nil:
-			return nil, err
+			return repo.Commit{}, false, err
 		default:
 			ok = true
 		}
@@ -47,14 +63,5 @@ func (d *Deriver) rollback(c repo.Commit, base events.Event, files int) (*events
 		d.rollbacks[c.Hash] = ok
 		d.mu.Unlock()
 	}
-	if !ok {
-		return nil, nil
-	}
-	e := base
-	e.Type, e.Subject = events.SiteRolledBack, "site"
-	e, err = events.Encode(e, events.RollbackData{To: to.String(), ToTime: target.Author.When.UTC(), Files: files})
-	if err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return target, ok, nil
 }
