@@ -206,6 +206,20 @@ func TestRevertRefusedWhenLaterCommitsTouchedTheFiles(t *testing.T) {
 		mustStatus(t, s.do("POST", "/api/v1/commits/"+hash+"/revert", tok, nil), 404)
 		mustStatus(t, s.do("GET", "/api/v1/commits/"+hash, tok, nil), 404)
 	}
+	// What a revert leaves is checked as a push of it: only an admin may
+	// change the settings, so an editor may not revert their change.
+	addAccount(t, data, "admin@example.org", auth.RoleAdmin)
+	admin := s.token("admin@example.org")
+	mustStatus(t, s.patch("/api/v1/settings", admin, map[string]any{"title": "Admins only"}), 200)
+	settings := git(t, s.repoDir(), "rev-parse", "main")
+	r = s.do("POST", "/api/v1/commits/"+settings+"/revert", tok, nil)
+	mustStatus(t, r, 409)
+	if _, fields := r.problem(t); !slices.Equal(fields, []string{"site/settings.yaml"}) {
+		t.Errorf("an editor's revert of the settings: %s", r.body)
+	}
+	mustStatus(t, s.do("POST", "/api/v1/commits/"+settings+"/revert", admin, nil), 201)
+	head = git(t, s.repoDir(), "rev-parse", "main")
+
 	// The site's first commit has nothing before it.
 	mustStatus(t, s.do("POST", "/api/v1/commits/"+root+"/revert", tok, nil), 422)
 	mustStatus(t, s.do("GET", "/api/v1/commits/"+root, "", nil), 401)

@@ -40,6 +40,15 @@ type UnrevertableError struct{ Detail string }
 
 func (e *UnrevertableError) Error() string { return e.Detail }
 
+// RevertRefusedError refuses a revert whose result the push policy
+// refuses (a slug taken since, a category still used, the settings
+// changed by an editor…): each problem names a file and why.
+type RevertRefusedError struct{ Problems []string }
+
+func (e *RevertRefusedError) Error() string {
+	return "the revert would leave the site in a state a push is refused for: " + strings.Join(e.Problems, "; ")
+}
+
 // Revert commits the undoing of commit h, which must be on main's
 // first-parent chain: every file h changed goes back to its state in h's
 // parent, in one new commit whose message is git's own for a revert plus
@@ -47,8 +56,11 @@ func (e *UnrevertableError) Error() string { return e.Detail }
 // changes, as for a git revert pushed by hand. When a later commit of
 // main changed one of the same files the answer is a
 // *RevertConflictError; for a merge or the root commit an
-// *UnrevertableError.
-func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash) (Written, error) {
+// *UnrevertableError. What the revert leaves is checked as a push of it
+// would be (admin tells whether actor may change the settings), so the
+// API's revert allows exactly what a pushed git revert does; a refusal
+// is a *RevertRefusedError.
+func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash, admin bool) (Written, error) {
 	return w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		r := w.log.Repo()
 		if h.IsZero() || head.IsZero() {
@@ -101,9 +113,11 @@ func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash) (Written,
 			return nil, &RevertConflictError{Commit: h.String(), Later: clash}
 		}
 		undo := make([]repo.Change, 0, len(changes))
+		as := repo.PushedCommit{Hash: h}
 		for _, ch := range changes {
 			if ch.Old.IsZero() {
 				undo = append(undo, repo.Change{Path: ch.Path, Delete: true})
+				as.Changes = append(as.Changes, repo.PushedFile{Path: ch.Path, Old: ch.New})
 				continue
 			}
 			b, err := r.ReadBlob(ch.Old)
@@ -111,6 +125,27 @@ func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash) (Written,
 				return nil, err
 			}
 			undo = append(undo, repo.Change{Path: ch.Path, Data: b})
+			as.Changes = append(as.Changes, repo.PushedFile{Path: ch.Path, Old: ch.New, New: ch.Old, Mode: repo.ModeRegular, Size: int64(len(b)), Data: b})
+		}
+		base := func(path string) ([]byte, bool, error) {
+			blob, err := r.Stat(head, path)
+			if err != nil || blob.IsZero() {
+				return nil, false, err
+			}
+			b, err := r.ReadBlob(blob)
+			return b, err == nil, err
+		}
+		// Pictures it brings back were checked when first committed: their
+		// facts are in the store's sidecars, so no image reader is needed.
+		problems, err := checkPush(ctx, w.idx, newLFSObjects(w.lfsDir, nil), []repo.PushedCommit{as}, PushRequest{Pusher: actor.Email, Admin: admin}, base)
+		if err != nil {
+			return nil, err
+		}
+		if len(problems) > 0 {
+			for i, p := range problems {
+				problems[i] = strings.TrimPrefix(p, "commit "+short(h)+": ")
+			}
+			return nil, &RevertRefusedError{Problems: problems}
 		}
 		// git revert's own message, so both read the same in any log.
 		summary := "Revert \"" + subjectLine(c.Message) + "\"\n\nThis reverts commit " + h.String() + "."

@@ -1,8 +1,13 @@
 package command_test
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chronicle-cms/chronicle/events"
@@ -10,6 +15,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // A revert puts every file of a commit back as it was before, in a commit
@@ -28,7 +34,7 @@ func TestRevert(t *testing.T) {
 	before := s.head()
 
 	// The edit of A is the newest change of its file: revertable.
-	res, err := s.w.Revert(ctx, ed, editHash)
+	res, err := s.w.Revert(ctx, ed, editHash, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +53,7 @@ func TestRevert(t *testing.T) {
 	// B's creation, older than the revert but touching other files, is
 	// revertable too: B goes away.
 	created := s.history(b.Path)
-	res, err = s.w.Revert(ctx, ed, created)
+	res, err = s.w.Revert(ctx, ed, created, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +64,7 @@ func TestRevert(t *testing.T) {
 	// A's creation: the edit and its revert changed A's file since.
 	first := s.history(a.Path)
 	head := s.head()
-	_, err = s.w.Revert(ctx, ed, first)
+	_, err = s.w.Revert(ctx, ed, first, false)
 	var ce *command.RevertConflictError
 	if !errors.As(err, &ce) || len(ce.Later) != 2 || ce.Later[0].Hash != editHash.String() || !slices.Equal(ce.Later[0].Files, []string{a.Path}) ||
 		ce.Later[1].Summary != `Revert "Update post “A”"` {
@@ -70,10 +76,10 @@ func TestRevert(t *testing.T) {
 	root := s.r
 	chain, _ := root.FirstParents(s.head(), repo.ZeroHash)
 	var ue *command.UnrevertableError
-	if _, err := s.w.Revert(ctx, ed, chain[0]); !errors.As(err, &ue) {
+	if _, err := s.w.Revert(ctx, ed, chain[0], false); !errors.As(err, &ue) {
 		t.Errorf("root: %v", err)
 	}
-	if _, err := s.w.Revert(ctx, ed, repo.BlobHash([]byte("no commit"))); !errors.Is(err, command.ErrNotFound) || !errors.Is(err, command.ErrNotOnMain) {
+	if _, err := s.w.Revert(ctx, ed, repo.BlobHash([]byte("no commit")), false); !errors.Is(err, command.ErrNotFound) || !errors.Is(err, command.ErrNotOnMain) {
 		t.Errorf("unknown: %v", err)
 	}
 	s.unchanged(head, command.Written{})
@@ -196,4 +202,92 @@ func TestRollback(t *testing.T) {
 	if c.Tree != h.Tree {
 		t.Errorf("rolling the rollback back: tree %s, want %s", c.Tree, h.Tree)
 	}
+}
+
+// A revert is checked as a push of it would be: it may not take a slug
+// another post has since, delete a category posts use, or let an editor
+// change the settings; a picture it brings back is checked against the
+// store (its facts recorded there when it was uploaded).
+func TestRevertIsCheckedAsAPush(t *testing.T) {
+	s := newSite(t)
+	refused := func(t *testing.T, h repo.Hash, admin bool, want string) {
+		t.Helper()
+		before := s.head()
+		_, err := s.w.Revert(ctx, ed, h, admin)
+		var re *command.RevertRefusedError
+		if !errors.As(err, &re) || !strings.Contains(strings.Join(re.Problems, "\n"), want) {
+			t.Fatalf("error %v, want a refusal saying %q", err, want)
+		}
+		if s.head() != before {
+			t.Fatal("a refused revert committed")
+		}
+	}
+	s.post(command.PostInput{Title: "First"}) // the root commit: not revertable anyway
+
+	t.Run("category in use", func(t *testing.T) {
+		s := s.in(t)
+		s.category("news", "News")
+		created := s.head()
+		s.post(command.PostInput{Title: "In the news", Categories: []string{"news"}})
+		refused(t, created, true, `category "news" is used by 1 post`)
+	})
+	t.Run("slug taken", func(t *testing.T) {
+		s := s.in(t)
+		p := s.post(command.PostInput{Title: "Taken"})
+		res, err := s.w.DeletePost(ctx, ed, p.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Another file takes the slug (as a hand-written one can).
+		if _, err := s.r.Commit(ctx, repo.CommitRequest{Parent: s.head(), Message: "by hand\n",
+			Changes: []repo.Change{{Path: "posts/notes/mine.md", Data: []byte("---\ntitle: Mine\nslug: taken\n---\nHi.\n")}}}); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, repo.ParseHash(res.Cursor.Commit), true, `slug: "taken" is already used`)
+	})
+	t.Run("settings need an admin", func(t *testing.T) {
+		s := s.in(t)
+		res, err := s.w.PutSettings(ctx, ed, "", content.Settings{Title: "Mine", Language: "en", PostsPerPage: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := repo.ParseHash(res.Cursor.Commit)
+		refused(t, h, false, "only an admin may")
+		if res, err := s.w.Revert(ctx, ed, h, true); err != nil || len(res.Events) != 1 || res.Events[0].Type != events.SettingsChanged {
+			t.Fatalf("an admin's revert of the settings: %v %v", err, res.Events)
+		}
+	})
+	t.Run("pictures", func(t *testing.T) {
+		s := s.in(t)
+		data := []byte("a picture's bytes")
+		sha := fmt.Sprintf("%x", sha256.Sum256(data))
+		obj := lfs.ObjectPath(s.lfsDir, sha)
+		os.MkdirAll(filepath.Dir(obj), 0o755)
+		if err := os.WriteFile(obj, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := lfs.Record(s.lfsDir, sha, lfs.Facts{Size: int64(len(data)), Type: "image/png", Ext: "png", Width: 4, Height: 3}); err != nil {
+			t.Fatal(err)
+		}
+		_, m, err := s.w.UploadMedia(ctx, ed, content.Media{SHA256: sha, Type: "image/png", Ext: "png", Width: 4, Height: 3, Bytes: int64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		del, err := s.w.DeleteMedia(ctx, ed, m.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.w.Revert(ctx, ed, repo.ParseHash(del.Cursor.Commit), false)
+		if err != nil || !slices.Equal(types(res.Events), []events.Type{events.MediaUploaded}) {
+			t.Fatalf("revert of a deletion: %v %v", err, types(res.Events))
+		}
+		// Once its bytes are gone from the store, it cannot come back.
+		del, err = s.w.DeleteMedia(ctx, ed, m.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.RemoveAll(s.lfsDir)
+		os.MkdirAll(s.lfsDir, 0o755)
+		refused(t, repo.ParseHash(del.Cursor.Commit), false, "was never uploaded")
+	})
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -11,6 +12,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
 
@@ -194,10 +196,22 @@ func (h *Handler) revertCommit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := wr.Revert(r.Context(), wr.actor, hash)
+	a, _ := auth.Principal(r)
+	res, err := wr.Revert(r.Context(), wr.actor, hash, a.Role == auth.RoleAdmin)
 	var ce *command.RevertConflictError
 	var ue *command.UnrevertableError
+	var re *command.RevertRefusedError
 	switch {
+	case errors.As(err, &re):
+		e := httperr.New(http.StatusConflict, "the revert would leave the site in a state a push is refused for: nothing was committed")
+		for _, p := range re.Problems {
+			field, detail, ok := strings.Cut(p, ": ")
+			if !ok {
+				field, detail = "", p
+			}
+			e.Errors = append(e.Errors, httperr.FieldError{Field: field, Detail: detail})
+		}
+		return e
 	case errors.As(err, &ce):
 		later := make([]map[string]any, len(ce.Later))
 		for i, l := range ce.Later {

@@ -70,7 +70,7 @@ type Writer interface {
 	Profile() (content.Profile, string, error)
 
 	// Undoing: a commit, or the whole site back to a revision.
-	Revert(ctx context.Context, a command.Actor, h repo.Hash) (command.Written, error)
+	Revert(ctx context.Context, a command.Actor, h repo.Hash, admin bool) (command.Written, error)
 	PlanRollback(to repo.Hash) (command.RollbackPlan, error)
 	Rollback(ctx context.Context, a command.Actor, to repo.Hash) (command.Written, command.RollbackPlan, error)
 	CommitAt(t time.Time) (repo.Hash, error)
