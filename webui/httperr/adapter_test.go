@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -78,5 +79,22 @@ func TestCauseIsLoggedOnceUnderTheClientsID(t *testing.T) {
 		if rec.Header().Get("Content-Type") != "application/problem+json" {
 			t.Errorf("%v: %s", err, rec.Header())
 		}
+	}
+}
+
+// Extension members (RFC 9457 §3.2) are written beside the standard
+// ones, and cannot replace them.
+func TestProblemExtensions(t *testing.T) {
+	rec := httptest.NewRecorder()
+	a := Adapter{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	a.Handle(func(w http.ResponseWriter, r *http.Request) error {
+		return New(http.StatusConflict, "clash").Extend("commits", []string{"abc"}).Extend("status", 200)
+	}).ServeHTTP(rec, httptest.NewRequest("POST", "/x", nil))
+	var got map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["status"] != float64(409) || got["detail"] != "clash" || fmt.Sprint(got["commits"]) != "[abc]" || got["title"] != "Conflict" {
+		t.Errorf("problem %s", rec.Body)
 	}
 }
