@@ -37,6 +37,9 @@ var (
 	ErrInvalidPath = errors.New("repo: invalid path")
 )
 
+// openPacks is how many pack files stay open for reading.
+const openPacks = 8
+
 // Hash names a git object.
 type Hash = plumbing.Hash
 
@@ -108,7 +111,10 @@ func Open(dir string, log *slog.Logger) (*Repo, error) {
 		return nil, err
 	}
 	fs := newSyncFS(osfs.New(abs, osfs.WithBoundOS()), abs)
-	st := &storage{filesystem.NewStorage(fs, cache.NewObjectLRUDefault())}
+	// Packs stay open between reads (a few at a time): go-git otherwise
+	// opens the pack file again for every object it reads from it, which
+	// made a walk of 10,000 commits take seconds instead of a tenth of one.
+	st := &storage{filesystem.NewStorageWithOptions(fs, cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: openPacks})}
 	r := &Repo{dir: abs, log: log, st: st, trees: map[plumbing.Hash]*cachedTree{}}
 	if _, err := os.Stat(filepath.Join(abs, "HEAD")); errors.Is(err, os.ErrNotExist) {
 		g, err := git.InitWithOptions(st.Storage, nil, git.InitOptions{DefaultBranch: plumbing.Main})
@@ -507,6 +513,14 @@ func (r *Repo) Repack(ctx context.Context, all bool) error {
 	prune := exec.CommandContext(ctx, "git", "--git-dir", r.dir, "prune", "--expire=1.hour.ago")
 	if out, err := prune.CombinedOutput(); err != nil {
 		return fmt.Errorf("git prune: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	// Let go the packs kept open: those the repack merged away are
+	// deleted, and an open one would hold its disk space.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.st.Storage.ObjectStorage.Reindex()
+	if err := r.st.Storage.ObjectStorage.Close(); err != nil {
+		r.log.Warn("closing the packs read before a repack failed", "err", err)
 	}
 	return nil
 }

@@ -190,11 +190,24 @@ func TestRepackKeepsHistoryReadable(t *testing.T) {
 	if err := r.Repack(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
+	for _, p := range []string{"p/3.md", "p/x.md"} { // the packs are open now
+		if _, _, err := r.ReadFile(h, p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := r.Repack(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
 	if n := r.Packs(); n != 1 {
 		t.Fatalf("%d packs after a full repack", n)
+	}
+	// The packs it deleted are not held open (their space is freed).
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil &&
+			strings.HasPrefix(target, r.Dir()) && strings.HasSuffix(target, " (deleted)") {
+			t.Errorf("a deleted pack is still open: %s", target)
+		}
 	}
 	for _, p := range []string{"p/3.md", "p/x.md", "p/y.md"} {
 		if _, _, err := r.ReadFile(h, p); err != nil {
