@@ -58,9 +58,9 @@ func TestUnifiedDiffMatchesGit(t *testing.T) {
 	}
 }
 
-// ChangedPaths names the given files a commit changed, and AtOrBefore
-// finds the newest commit of a time.
-func TestChangedPathsAndAtOrBefore(t *testing.T) {
+// TouchedSince names the commits after one that changed some files, and
+// AtOrBefore finds the newest commit of a time.
+func TestTouchedSinceAndAtOrBefore(t *testing.T) {
 	r := open(t)
 	at := func(day int) time.Time { return time.Date(2026, 1, day, 9, 0, 0, 0, time.UTC) }
 	mk := func(parent repo.Hash, day int, changes ...repo.Change) repo.Hash {
@@ -75,13 +75,20 @@ func TestChangedPathsAndAtOrBefore(t *testing.T) {
 	c2 := mk(c1, 3, repo.Change{Path: "a/x", Data: []byte("2")})
 	c3 := mk(c2, 5, repo.Change{Path: "b", Delete: true}, repo.Change{Path: "c", Data: []byte("3")})
 	for _, tc := range []struct {
-		h    repo.Hash
-		want string
-	}{{c1, "a/x b"}, {c2, "a/x"}, {c3, "b"}} {
-		got, err := r.ChangedPaths(tc.h, []string{"a/x", "b", "nowhere"})
-		if err != nil || strings.Join(got, " ") != tc.want {
-			t.Errorf("%s: %q %v, want %q", tc.h, got, err, tc.want)
+		since repo.Hash
+		want  string
+	}{{repo.ZeroHash, "c1:a/x,b c2:a/x c3:b"}, {c1, "c2:a/x c3:b"}, {c2, "c3:b"}, {c3, ""}} {
+		got, err := r.TouchedSince(c3, tc.since, []string{"a/x", "b", "nowhere"})
+		var s []string
+		for _, c := range got {
+			s = append(s, map[repo.Hash]string{c1: "c1", c2: "c2", c3: "c3"}[c.Commit.Hash]+":"+strings.Join(c.Paths, ","))
 		}
+		if err != nil || strings.Join(s, " ") != tc.want {
+			t.Errorf("since %s: %q %v, want %q", tc.since, s, err, tc.want)
+		}
+	}
+	if _, err := r.TouchedSince(c2, c3, []string{"b"}); !errors.Is(err, repo.ErrNotFound) {
+		t.Errorf("since a commit not behind head: %v", err)
 	}
 	for _, tc := range []struct {
 		t    time.Time

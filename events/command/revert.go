@@ -66,16 +66,18 @@ func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash, admin boo
 		if h.IsZero() || head.IsZero() {
 			return nil, fmt.Errorf("commit %s: %w", h, ErrNotOnMain)
 		}
-		later, err := r.FirstParents(head, h) // the commits after h, oldest first
-		if errors.Is(err, repo.ErrNotFound) {
-			return nil, fmt.Errorf("commit %s: %w", shortHash(h.String()), ErrNotOnMain)
-		}
-		if err != nil {
-			return nil, err
-		}
 		c, err := r.ReadCommit(h)
-		if err != nil {
-			return nil, err
+		if err != nil || len(c.Parents) != 1 {
+			// No commit, a root or a merge: first whether it is main's at
+			// all (for the usual commit, the walk below tells).
+			if _, ferr := r.FirstParents(head, h); errors.Is(ferr, repo.ErrNotFound) {
+				return nil, fmt.Errorf("commit %s: %w", shortHash(h.String()), ErrNotOnMain)
+			} else if ferr != nil {
+				return nil, ferr
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
 		switch {
 		case len(c.Parents) == 0:
@@ -94,20 +96,17 @@ func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash, admin boo
 		for i, ch := range changes {
 			paths[i] = ch.Path
 		}
+		// The commits after h (which also tells h is on main's chain).
+		later, err := r.TouchedSince(head, h, paths)
+		if errors.Is(err, repo.ErrNotFound) {
+			return nil, fmt.Errorf("commit %s: %w", shortHash(h.String()), ErrNotOnMain)
+		}
+		if err != nil {
+			return nil, err
+		}
 		var clash []LaterCommit
 		for _, l := range later {
-			files, err := r.ChangedPaths(l, paths)
-			if err != nil {
-				return nil, err
-			}
-			if len(files) == 0 {
-				continue
-			}
-			lc, err := r.ReadCommit(l)
-			if err != nil {
-				return nil, err
-			}
-			clash = append(clash, LaterCommit{Hash: l.String(), Summary: subjectLine(lc.Message), Files: files})
+			clash = append(clash, LaterCommit{Hash: l.Commit.Hash.String(), Summary: subjectLine(l.Commit.Message), Files: l.Paths})
 		}
 		if len(clash) > 0 {
 			return nil, &RevertConflictError{Commit: h.String(), Later: clash}
