@@ -394,6 +394,8 @@ func TestSiteRollback(t *testing.T) {
 	r = s.do("POST", "/api/v1/site/rollback", admin, map[string]any{"to": present}, wait...)
 	mustStatus(t, r, 201)
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { return samePages(pagesNow, s.pages(t, append(paths, "/posts/by-git"))) })
+	// Every projection followed (site.rolled_back halted none of them).
+	mustStatus(t, s.get("/readyz"), 200)
 	if got := s.get("/media/" + m.ID + "/original"); got.status != 200 || string(got.body) != string(original.body) {
 		t.Errorf("the upload's original after rolling back the rollback: %d", got.status)
 	}
