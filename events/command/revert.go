@@ -89,9 +89,6 @@ func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash, admin boo
 		if err != nil {
 			return nil, err
 		}
-		if len(changes) == 0 {
-			return nil, &UnrevertableError{Detail: fmt.Sprintf("commit %s changed no file: there is nothing to revert", shortHash(h.String()))}
-		}
 		paths := make([]string, len(changes))
 		for i, ch := range changes {
 			paths[i] = ch.Path
@@ -103,6 +100,9 @@ func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash, admin boo
 		}
 		if err != nil {
 			return nil, err
+		}
+		if len(changes) == 0 {
+			return nil, &UnrevertableError{Detail: fmt.Sprintf("commit %s changed no file: there is nothing to revert", shortHash(h.String()))}
 		}
 		var clash []LaterCommit
 		for _, l := range later {

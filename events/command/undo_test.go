@@ -82,7 +82,26 @@ func TestRevert(t *testing.T) {
 	if _, err := s.w.Revert(ctx, ed, repo.BlobHash([]byte("no commit")), false); !errors.Is(err, command.ErrNotFound) || !errors.Is(err, command.ErrNotOnMain) {
 		t.Errorf("unknown: %v", err)
 	}
+	// A blob, and a commit on another branch, are no commits of main.
+	other, err := s.r.Commit(ctx, repo.CommitRequest{Ref: "refs/heads/side", Message: "side\n", Changes: []repo.Change{{Path: "x", Data: []byte("x")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []repo.Hash{repo.BlobHash([]byte("x")), other} {
+		if _, err := s.w.Revert(ctx, ed, h, false); !errors.Is(err, command.ErrNotOnMain) {
+			t.Errorf("%s: %v, want ErrNotOnMain", h, err)
+		}
+	}
 	s.unchanged(head, command.Written{})
+	// A commit that changed nothing has nothing to revert.
+	empty, err := s.r.Commit(ctx, repo.CommitRequest{Parent: head, Message: "nothing\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Revert(ctx, ed, empty, false); !errors.As(err, &ue) {
+		t.Errorf("empty commit: %v", err)
+	}
+	s.unchanged(empty, command.Written{})
 }
 
 // history is the newest commit that changed path.
