@@ -29,7 +29,7 @@ type rollbackTarget struct {
 }
 
 type rollbackView struct {
-	To     rollbackTarget       `json:"to"`
+	To     rollbackTarget     `json:"to"`
 	DryRun bool               `json:"dry_run"`
 	Files  []rollbackFileView `json:"files"`
 	// Commit is the rollback's commit (not on a dry run).
