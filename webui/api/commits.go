@@ -185,6 +185,10 @@ func (h *Handler) getCommit(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, viewCommit(v))
 }
 
+// maxLaterCommits bounds the later commits a refused revert lists (the
+// oldest ones; commits_left_out counts the rest).
+const maxLaterCommits = 100
+
 // revertCommit undoes one commit of main in a new commit: 201 with the
 // new commit, 409 naming the later commits that changed the same files.
 func (h *Handler) revertCommit(w http.ResponseWriter, r *http.Request) error {
@@ -213,11 +217,15 @@ func (h *Handler) revertCommit(w http.ResponseWriter, r *http.Request) error {
 		}
 		return e
 	case errors.As(err, &ce):
-		later := make([]map[string]any, len(ce.Later))
-		for i, l := range ce.Later {
-			later[i] = map[string]any{"hash": l.Hash, "summary": l.Summary, "files": l.Files}
+		later := make([]map[string]any, 0, min(len(ce.Later), maxLaterCommits))
+		for _, l := range ce.Later[:min(len(ce.Later), maxLaterCommits)] {
+			later = append(later, map[string]any{"hash": l.Hash, "summary": l.Summary, "files": l.Files})
 		}
-		return httperr.New(http.StatusConflict, "%s: revert those first, or restore the files by hand", ce.Error()).Extend("commits", later)
+		e := httperr.New(http.StatusConflict, "%s: revert those first, or restore the files by hand", ce.Error()).Extend("commits", later)
+		if n := len(ce.Later) - len(later); n > 0 {
+			e.Extend("commits_left_out", n)
+		}
+		return e
 	case errors.As(err, &ue):
 		return httperr.New(http.StatusUnprocessableEntity, "%s", ue.Detail)
 	case err != nil:
