@@ -51,7 +51,8 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 		"new": "/admin/posts/new", "editor": "/admin/posts/" + id, "notfound": "/admin/no-such-page",
 		"media": "/admin/media", "media-item": "/admin/media/" + up.ID,
 		"categories": "/admin/categories", "category": "/admin/categories/in-use", "settings": "/admin/settings",
-		"profile": "/admin/profile"}
+		"profile": "/admin/profile", "audit": "/admin/audit", "audit-filtered": "/admin/audit?type=post.&since=2026-01-01&actor=admin%40example.org",
+		"security": "/admin/security"}
 	// Categories of their own: one a post keeps using (whatever the
 	// post above becomes), one no post uses.
 	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"slug": "in-use", "name": "In use <&>", "description": "Used <b>here</b>."}), 201)

@@ -63,6 +63,9 @@ func newHandler(cfg Config) *handler {
 		"categories", "category", "category-delete", "settings", "profile"} {
 		h.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
+	// The two logs share their filters (defined in audit.html).
+	h.pages["audit"] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/audit.html"))
+	h.pages["security"] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/audit.html", "templates/security.html"))
 	h.err = httperr.Adapter{Log: cfg.Logger, Render: h.renderError}
 	return h
 }

@@ -126,6 +126,11 @@ type Config struct {
 	Media *MediaConfig
 	// Drafts turns autosave on; nil: none.
 	Drafts Drafts
+	// Audit and Security are the logs the admin shows, ExportEvents and
+	// ExportSecurity their exports (the API's); nil: not shown.
+	Audit                        Audit
+	Security                     SecurityEvents
+	ExportEvents, ExportSecurity httperr.HandlerFunc
 	// OIDC signs in with an identity provider beside passwords; nil: off.
 	OIDC *oidc.Client
 	// Presence shows who else is editing a post; nil: nobody is shown.
@@ -202,6 +207,10 @@ func (h *handler) routes() []route {
 		{http.MethodGet, "/login", anyone, h.loginPage},
 		{http.MethodPost, "/login", anyone, h.login},
 		{http.MethodGet, "/login/oidc", anyone, h.oidcStart},
+		{http.MethodGet, "/audit", signedIn, h.auditLog},
+		{http.MethodGet, "/audit/export", signedIn, export(h.cfg.ExportEvents)},
+		{http.MethodGet, "/security", adminOnly, h.securityLog},
+		{http.MethodGet, "/security/export", adminOnly, export(h.cfg.ExportSecurity)},
 		{http.MethodGet, "/login/oidc/callback", anyone, h.oidcCallback},
 		{http.MethodGet, "/static/{name}", anyone, h.static},
 		{http.MethodPost, "/logout", signedIn, h.logout},

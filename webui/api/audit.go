@@ -85,6 +85,21 @@ func readLogQuery(r *http.Request) (logQuery, error) {
 	return q, nil
 }
 
+// EventsExport is the audit trail's list and exports (GET
+// /api/v1/events) as one handler, for the admin's own export links: the
+// same answer under the admin's session. cfg needs Audit.
+func EventsExport(cfg Config) httperr.HandlerFunc {
+	h := &Handler{cfg: cfg, log: cfg.Logger}
+	return h.listEvents
+}
+
+// SecurityExport is GET /api/v1/security-events likewise; cfg needs
+// Security.
+func SecurityExport(cfg Config) httperr.HandlerFunc {
+	h := &Handler{cfg: cfg, log: cfg.Logger}
+	return h.listSecurityEvents
+}
+
 var recordHeader = []string{"id", "time", "type", "subject", "actor", "author", "pusher", "commit", "height", "index", "summary"}
 
 func recordCells(e audit.Record) []string {
