@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -327,5 +329,92 @@ func TestPersonalTokensAsBearer(t *testing.T) {
 		if d, _ := r.problem(t); !strings.Contains(d, "malformed Authorization header") {
 			t.Errorf("%q: detail %q", authz, d)
 		}
+	}
+}
+
+// TestDisabledAccountIsRefusedEverywhere disables an account (in the
+// admin) while it has an admin session, an API token and a personal
+// access token: each is refused on its next request, as are a new
+// password sign-in and git; enabled again (on the CLI), it signs in
+// and its personal token works again.
+func TestDisabledAccountIsRefusedEverywhere(t *testing.T) {
+	t.Parallel()
+	s, adm := signedIn(t, "ad@example.org", auth.RoleAdmin)
+	addAccount(t, s.data, "ed@example.org", auth.RoleEditor)
+	ed := s.browser()
+	ed.signIn("ed@example.org", password)
+	mustStatus(t, ed.get("/admin/"), 200)
+	jwt := s.token("ed@example.org")
+	r := s.do("POST", "/api/v1/tokens", jwt, map[string]string{"name": "ci"})
+	mustStatus(t, r, 201)
+	var pat struct{ Token string }
+	r.json(t, &pat)
+	clone := func(secret string) error {
+		_, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", secret), filepath.Join(t.TempDir(), "w"))
+		return err
+	}
+	if err := clone(pat.Token); err != nil {
+		t.Fatalf("clone before: %v", err)
+	}
+
+	page := adm.get("/admin/accounts/edit?email=ed%40example.org")
+	mustStatus(t, page, 200)
+	r = adm.post("/admin/accounts/disable", url.Values{"email": {"ed@example.org"}, "version": {inputValue(t, page.body, "version")}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("disable: %d %s", r.status, r.body)
+	}
+	if !strings.Contains(string(adm.follow(r).body), "disabled") {
+		t.Error("the account page does not say it is disabled")
+	}
+
+	if r := ed.get("/admin/"); r.status != http.StatusSeeOther {
+		t.Errorf("the admin session goes on: %d", r.status)
+	}
+	for name, tok := range map[string]string{"API token": jwt, "personal access token": pat.Token} {
+		r := s.do("GET", "/api/v1/posts?status=draft", tok, nil)
+		if d, _ := r.problem(t); r.status != 401 || !strings.Contains(d, "disabled") {
+			t.Errorf("%s: %d %q", name, r.status, d)
+		}
+	}
+	if r := s.do("POST", "/api/v1/auth/token", "", map[string]string{"email": "ed@example.org", "password": password}); r.status != 403 {
+		t.Errorf("a new API token: %d", r.status)
+	}
+	if r := s.browser().post("/admin/login", url.Values{"email": {"ed@example.org"}, "password": {password}}); r.status != 403 ||
+		!strings.Contains(string(r.body), "disabled") {
+		t.Errorf("a new admin sign-in: %d", r.status)
+	}
+	if err := clone(pat.Token); err == nil {
+		t.Error("git clone with the disabled account's token")
+	}
+	if err := clone(password); err == nil {
+		t.Error("git clone with the disabled account's password")
+	}
+	// The last admin is kept; an admin cannot disable themselves.
+	self := adm.get("/admin/accounts/edit?email=ad%40example.org")
+	if r := adm.post("/admin/accounts/disable", url.Values{"email": {"ad@example.org"}, "version": {inputValue(t, self.body, "version")}}); r.status != 409 {
+		t.Errorf("disabling oneself: %d", r.status)
+	}
+
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"user", "enable", "--email", "ed@example.org", "--data", s.data}, "test", nil, &out, &errOut); code != 0 {
+		t.Fatalf("user enable: %s", errOut.String())
+	}
+	mustStatus(t, s.do("GET", "/api/v1/posts?status=draft", pat.Token, nil), 200)
+	if err := clone(pat.Token); err != nil {
+		t.Errorf("clone after enabling: %v", err)
+	}
+	out.Reset()
+	if code := Main([]string{"user", "list", "--data", s.data}, "test", nil, &out, &errOut); code != 0 ||
+		!regexp.MustCompile(`ed@example.org\s+editor\s+active`).MatchString(out.String()) {
+		t.Errorf("user list: %s %s", out.String(), errOut.String())
+	}
+	var sec struct{ Items []struct{ Type, Account string } }
+	s.do("GET", "/api/v1/security-events?type=account.", s.token("ad@example.org"), nil).json(t, &sec)
+	var kinds []string
+	for _, e := range sec.Items {
+		kinds = append(kinds, e.Type)
+	}
+	if !strings.Contains(strings.Join(kinds, " "), "account.enabled account.disabled") {
+		t.Errorf("the security log: %v", kinds)
 	}
 }

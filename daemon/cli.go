@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -122,9 +123,10 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	add.MarkFlagRequired("email")
 	var roleEmail, newRole string
 	setRole := &cobra.Command{
-		Use:   "role",
-		Short: "Change an account's role; its API tokens stop working at once (works while the daemon runs)",
-		Args:  cobra.NoArgs,
+		Use:     "role",
+		Aliases: []string{"set-role"},
+		Short:   "Change an account's role; its API tokens stop working at once (works while the daemon runs)",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			store := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
 			old, _ := store.Get(roleEmail)
@@ -157,7 +159,28 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	}
 	remove.Flags().StringVar(&rmEmail, "email", "", "the account (required)")
 	remove.MarkFlagRequired("email")
-	user.AddCommand(add, setRole, remove)
+	userList := &cobra.Command{
+		Use:   "list",
+		Short: "List the accounts: email, role, whether disabled, how they sign in",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			all, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).List()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "EMAIL\tROLE\tSTATE\tNAME\tCREATED")
+			for _, a := range all {
+				state := "active"
+				if a.Disabled {
+					state = "disabled"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Email, a.Role, state, a.Name, a.CreatedAt.Format("2006-01-02"))
+			}
+			return tw.Flush()
+		},
+	}
+	user.AddCommand(add, setRole, remove, userList, disableCommand(&cfg, stdout, stderr, true), disableCommand(&cfg, stdout, stderr, false))
 
 	rebuild := &cobra.Command{
 		Use:   "rebuild [catalogue|pages|search|media|history|audit]",
@@ -362,4 +385,33 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+// disableCommand is `user disable` (or `user enable`): its sessions, API
+// tokens and personal access tokens stop working at once, even while
+// the daemon runs; the last enabled admin is kept.
+func disableCommand(cfg *Config, stdout, stderr io.Writer, disable bool) *cobra.Command {
+	var email string
+	use, short, typ, done := "enable", "Enable a disabled account again", seclog.AccountEnabled, "enabled"
+	if disable {
+		use, short, typ, done = "disable", "Disable an account: nothing signs in as it, its sessions and tokens stop at once (works while the daemon runs)",
+			seclog.AccountDisabled, "disabled"
+	}
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).SetDisabled(email, disable, auth.Guard{KeepAdmin: true})
+			if err != nil {
+				return fmt.Errorf("%s: %w", auth.NormalizeEmail(email), err)
+			}
+			recordCLI(*cfg, stderr, seclog.Event{Type: typ, Account: a.Email})
+			fmt.Fprintf(stdout, "account %s %s\n", a.Email, done)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&email, "email", "", "the account (required)")
+	c.MarkFlagRequired("email")
+	return c
 }

@@ -300,6 +300,41 @@ func (h *handler) setRole(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// disableAccount disables an account, or enables it again ("enable"):
+// disabled, nothing signs in as it and its sessions and tokens stop at
+// once. An admin cannot disable their own account, nor the last admin.
+func (h *handler) disableAccount(w http.ResponseWriter, r *http.Request) error {
+	a, f, err := h.accountForm(w, r)
+	if err != nil {
+		return err
+	}
+	if stop, err := h.lacksVersion(w, r, a, f); stop {
+		return err
+	}
+	disable := f.Value("action") != "enable"
+	if me, _ := auth.Principal(r); me.Email == a.Email && disable {
+		f.fail("disable", "You cannot disable your own account: ask another admin.")
+		return h.accountPage(w, r, http.StatusConflict, a, f)
+	}
+	changed, err := h.cfg.Auth.Accounts.SetDisabled(a.Email, disable, auth.Guard{Generation: f.Value("version"), KeepAdmin: true})
+	if err != nil {
+		if ok, err := h.refused(w, r, a, f, "disable", err); ok {
+			return err
+		}
+		return fmt.Errorf("disable %s: %w", a.Email, err)
+	}
+	typ, msg := seclog.AccountEnabled, changed.Email+" is enabled again."
+	if disable {
+		typ, msg = seclog.AccountDisabled, changed.Email+" is disabled: nothing signs in as it."
+	}
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: typ, Account: a.Email})
+	if err := h.changed(r, changed, msg); err != nil {
+		return err
+	}
+	http.Redirect(w, r, accountURL(a.Email), http.StatusSeeOther)
+	return nil
+}
+
 // resetPassword gives an account a new password: the one entered, or a
 // generated one shown once on the answer.
 func (h *handler) resetPassword(w http.ResponseWriter, r *http.Request) error {

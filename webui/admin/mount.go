@@ -241,6 +241,7 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/accounts/role", adminOnly, h.setRole},
 		{http.MethodPost, "/accounts/password", adminOnly, h.resetPassword},
 		{http.MethodPost, "/accounts/remove", adminOnly, h.removeAccount},
+		{http.MethodPost, "/accounts/disable", adminOnly, h.disableAccount},
 		{http.MethodGet, "/categories", signedIn, h.categories},
 		{http.MethodPost, "/categories", signedIn, h.createCategory},
 		{http.MethodGet, "/categories/{slug}", signedIn, h.editCategory},

@@ -88,6 +88,10 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return fmt.Errorf("read account %s: %w", id.Email, err)
 	}
+	if a.Disabled {
+		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.SignInFailed, Account: a.Email, Method: seclog.MethodOIDC, Detail: "disabled"})
+		return h.oidcRefused(w, r, http.StatusForbidden, "This account is disabled: ask an administrator.")
+	}
 	if id.Role != "" && auth.Role(id.Role) != a.Role {
 		// The provider's claim decides the role at every sign-in.
 		old := a.Role

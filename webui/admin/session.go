@@ -31,7 +31,7 @@ func (h *handler) requireSignIn(next httperr.HandlerFunc) httperr.HandlerFunc {
 		if email != "" {
 			a, err := h.cfg.Auth.Accounts.Get(email)
 			switch {
-			case err == nil && a.Generation == h.cfg.Sessions.GetString(r.Context(), keyGeneration):
+			case err == nil && !a.Disabled && a.Generation == h.cfg.Sessions.GetString(r.Context(), keyGeneration):
 				return next(w, auth.WithPrincipal(r, a))
 			case err != nil && !errors.Is(err, auth.ErrNoAccount):
 				return fmt.Errorf("read the signed-in account: %w", err)
@@ -95,6 +95,10 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, r, http.StatusTooManyRequests, "login", page{Title: "Sign in", Form: f, Data: h.loginData()})
 	}
 	a, err := h.cfg.Auth.Accounts.Authenticate(email, password)
+	if errors.Is(err, auth.ErrDisabled) {
+		f.fail("", "This account is disabled: ask an administrator.")
+		return h.render(w, r, http.StatusForbidden, "login", page{Title: "Sign in", Form: f, Data: h.loginData()})
+	}
 	if errors.Is(err, auth.ErrNoAccount) || errors.Is(err, auth.ErrBadPassword) {
 		h.log.Info("admin sign-in refused", "email", auth.NormalizeEmail(email), "addr", addr)
 		h.cfg.Auth.SignInFailed(r, "admin", email)

@@ -39,6 +39,9 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 		return auth.TooManySignIns(wait)
 	}
 	a, err := h.cfg.Auth.Accounts.Authenticate(req.Email, req.Password)
+	if errors.Is(err, auth.ErrDisabled) {
+		return httperr.New(http.StatusForbidden, "this account is disabled: ask an administrator")
+	}
 	if errors.Is(err, auth.ErrNoAccount) || errors.Is(err, auth.ErrBadPassword) {
 		h.log.Info("sign-in refused", "email", auth.NormalizeEmail(req.Email), "addr", addr)
 		h.cfg.Auth.SignInFailed(r, "api", req.Email)

@@ -51,6 +51,10 @@ type Account struct {
 	// the role does: API tokens carry the generation they were issued
 	// for and are refused once it is not the account's any more.
 	Generation string `json:"generation,omitempty"`
+	// Disabled: nothing signs in as it (password, provider, personal
+	// access token), and its sessions and API tokens ended when it was
+	// disabled; it keeps its history and can be enabled again.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 var (
@@ -58,6 +62,9 @@ var (
 	ErrNoAccount = errors.New("no such account")
 	// ErrBadPassword: the password does not match.
 	ErrBadPassword = errors.New("wrong password")
+	// ErrDisabled: the password is right but the account is disabled. It
+	// is an ErrBadPassword to every caller that does not ask.
+	ErrDisabled = fmt.Errorf("the account is disabled: %w", ErrBadPassword)
 	// ErrExists: an account with that email exists already.
 	ErrExists = errors.New("account exists")
 )
@@ -241,6 +248,9 @@ func (s *Store) Authenticate(email, password string) (Account, error) {
 	}
 	if !s.verify(a.PasswordHash, password) {
 		return Account{}, ErrBadPassword
+	}
+	if a.Disabled {
+		return Account{}, ErrDisabled
 	}
 	return a, nil
 }

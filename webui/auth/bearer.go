@@ -88,6 +88,9 @@ func (au *Authenticator) Authenticate(r *http.Request) (Account, bool, error) {
 	if err != nil {
 		return Account{}, false, fmt.Errorf("read the token's account: %w", err)
 	}
+	if a.Disabled {
+		return Account{}, false, Unauthorized("the token's account is disabled")
+	}
 	if !claims.Current(a) {
 		return Account{}, false, Unauthorized("the API token was issued before the account's password or role changed: get a new one from POST /api/v1/auth/token")
 	}
@@ -99,6 +102,9 @@ func (au *Authenticator) Authenticate(r *http.Request) (Account, bool, error) {
 // over its budget they are answered 429.
 func (au *Authenticator) authenticatePAT(r *http.Request, tok string) (Account, bool, error) {
 	a, err := au.Accounts.FindToken(tok)
+	if errors.Is(err, ErrTokenDisabled) {
+		return Account{}, false, Unauthorized("the personal access token's account is disabled")
+	}
 	if errors.Is(err, ErrBadToken) {
 		addr := au.ClientAddr(r)
 		au.Log.Info("personal access token refused", "addr", addr)

@@ -48,7 +48,7 @@ func (s *Store) check(g Guard, a Account, role Role) error {
 		return err
 	}
 	for _, o := range all {
-		if o.Role == RoleAdmin && o.Email != a.Email {
+		if o.Role == RoleAdmin && !o.Disabled && o.Email != a.Email {
 			return nil
 		}
 	}
@@ -98,6 +98,34 @@ func (s *Store) SetRoleGuarded(email string, role Role, g Guard) (Account, error
 			return err
 		}
 		a.Role, a.Generation = role, newGeneration()
+		return s.write(a)
+	})
+	return a, err
+}
+
+// SetDisabled disables an account (or enables it again), if g allows
+// it: disabled, nothing signs in as it, and its sessions and API tokens
+// end at once (a new generation); its personal access tokens are kept,
+// refused while it is disabled. The last enabled admin is not disabled
+// under KeepAdmin.
+func (s *Store) SetDisabled(email string, disabled bool, g Guard) (Account, error) {
+	var a Account
+	err := s.locked(func() error {
+		var err error
+		if a, err = s.Get(email); err != nil {
+			return err
+		}
+		role := a.Role
+		if disabled {
+			role = "" // as if it were removed
+		}
+		if err := s.check(g, a, role); err != nil {
+			return err
+		}
+		if a.Disabled == disabled {
+			return nil
+		}
+		a.Disabled, a.Generation = disabled, newGeneration()
 		return s.write(a)
 	})
 	return a, err

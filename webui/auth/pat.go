@@ -40,6 +40,10 @@ const UsedEvery = time.Hour
 // ErrBadToken: no such token (or revoked).
 var ErrBadToken = errors.New("unknown or revoked token")
 
+// ErrTokenDisabled: the token is right but its account is disabled; an
+// ErrBadToken to every caller that does not ask.
+var ErrTokenDisabled = fmt.Errorf("the token's account is disabled: %w", ErrBadToken)
+
 func (s *Store) tokensPath(email string) string {
 	return strings.TrimSuffix(s.path(email), ".json") + ".tokens.json"
 }
@@ -196,6 +200,9 @@ func (s *Store) CheckToken(email, plain string) (Account, error) {
 	if !ok {
 		return Account{}, ErrBadToken
 	}
+	if a.Disabled {
+		return Account{}, ErrTokenDisabled
+	}
 	s.used(a.Email, t)
 	return a, nil
 }
@@ -234,6 +241,9 @@ func (s *Store) FindToken(plain string) (Account, error) {
 		a, err := s.read(strings.TrimSuffix(f, ".tokens.json") + ".json")
 		if errors.Is(err, ErrNoAccount) || err == nil && s.path(a.Email) != strings.TrimSuffix(f, ".tokens.json")+".json" {
 			return Account{}, ErrBadToken
+		}
+		if err == nil && a.Disabled {
+			return Account{}, ErrTokenDisabled
 		}
 		if err == nil {
 			s.used(a.Email, t)

@@ -35,6 +35,8 @@ const (
 	SignInFailed    Type = "signin.failed" // wrong email or password (the email tried is Account)
 	AccountCreated  Type = "account.created"
 	AccountRemoved  Type = "account.removed"
+	AccountDisabled Type = "account.disabled"
+	AccountEnabled  Type = "account.enabled"
 	RoleChanged     Type = "account.role_changed"
 	PasswordChanged Type = "account.password_changed"
 	TokenCreated    Type = "token.created"
