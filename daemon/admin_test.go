@@ -411,7 +411,7 @@ func TestAdminAutosave(t *testing.T) {
 	}
 
 	ed = b.get("/admin/posts/" + id)
-	if !strings.Contains(string(ed.body), "You have unsaved changes to this post") || !strings.Contains(string(ed.body), "<ins>words, and some unsaved ones.</ins>") ||
+	if !strings.Contains(string(ed.body), "You have unsaved changes to this post") || !strings.Contains(string(ed.body), "words, and some unsaved ones.</ins>") ||
 		!strings.Contains(string(ed.body), "Autosaved, retitled") {
 		t.Fatalf("reopening shows no unsaved changes:\n%s", ed.body)
 	}

@@ -2,61 +2,42 @@ package admin
 
 import (
 	"html/template"
-	"regexp"
 	"strings"
-	"time"
 
-	"github.com/sergi/go-diff/diffmatchpatch"
+	"github.com/chronicle-cms/chronicle/projections/history"
 )
 
-// wordDiff shows how b differs from a, word by word: removed words
-// struck through, added ones underlined, all escaped. Words (and the
-// spaces between them) are diffed as units, each mapped to one rune, as
-// go-diff maps lines for a line diff.
-func wordDiff(a, b string) template.HTML {
-	var vocab []string
-	index := map[string]rune{}
-	toRunes := func(s string) []rune {
-		var out []rune
-		for _, w := range wordRE.FindAllString(s, -1) {
-			r, ok := index[w]
-			if !ok {
-				r = rune(0x10000 + len(vocab)) // past the BMP: never a rune of the texts' own
-				index[w] = r
-				vocab = append(vocab, w)
-			}
-			out = append(out, r)
-		}
-		return out
-	}
-	ra, rb := toRunes(a), toRunes(b)
-	dmp := diffmatchpatch.New()
-	// The exact diff costs the square of the texts' length (hours for two
-	// unrelated 1 MiB texts): past a second, go-diff settles for a coarser
-	// one, still correct as a diff.
-	dmp.DiffTimeout = time.Second
-	diffs := dmp.DiffCleanupSemantic(dmp.DiffMainRunes(ra, rb, false))
+// diffSide picks what of a word diff a column shows.
+type diffSide int
+
+const (
+	bothSides diffSide = iota // inline: removed and added words in one text
+	oldSide                   // the older text, its removed words marked
+	newSide                   // the newer text, its added words marked
+)
+
+// diffHTML shows a word diff (history.WordDiff, the one the API gives)
+// escaped, removed words in <del> and added ones in <ins>, each starting
+// with words a screen reader says and a sighted reader does not see
+// (most screen readers announce neither element).
+func diffHTML(ops []history.Op, side diffSide) template.HTML {
 	var out strings.Builder
-	for _, d := range diffs {
-		var text strings.Builder
-		for _, r := range d.Text {
-			text.WriteString(vocab[r-0x10000])
-		}
-		t := template.HTMLEscapeString(text.String())
-		switch d.Type {
-		case diffmatchpatch.DiffInsert:
-			out.WriteString("<ins>" + t + "</ins>")
-		case diffmatchpatch.DiffDelete:
-			out.WriteString("<del>" + t + "</del>")
-		default:
+	for _, op := range ops {
+		t := template.HTMLEscapeString(op.Text)
+		switch {
+		case op.Op == "delete" && side != newSide:
+			out.WriteString(`<del><span class="visually-hidden">removed: </span>` + t + "</del>")
+		case op.Op == "insert" && side != oldSide:
+			out.WriteString(`<ins><span class="visually-hidden">added: </span>` + t + "</ins>")
+		case op.Op == "equal":
 			out.WriteString(t)
 		}
 	}
 	return template.HTML(out.String())
 }
 
-// wordRE splits a text into words and the space between them.
-var wordRE = regexp.MustCompile(`\s+|\S+`)
+// wordDiff shows how b differs from a, word by word, inline.
+func wordDiff(a, b string) template.HTML { return diffHTML(history.WordDiff(a, b), bothSides) }
 
 // fieldChange is one field that differs between two versions of a form.
 type fieldChange struct {

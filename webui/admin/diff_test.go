@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chronicle-cms/chronicle/projections/history"
 )
 
 // Two long unrelated texts (the cost of an exact diff is the square of
@@ -27,7 +29,22 @@ func TestWordDiffIsBounded(t *testing.T) {
 	if !strings.Contains(string(out), "<ins>") || !strings.Contains(string(out), "<del>") {
 		t.Fatal("no diff")
 	}
-	if got := wordDiff("one two three", "one three four"); got != "one <del>two </del>three<ins> four</ins>" {
-		t.Errorf("word diff: %s", got)
+}
+
+// The word diff, inline and as either column, escaped, each change
+// named for screen readers.
+func TestWordDiffMarkup(t *testing.T) {
+	const del, ins = `<del><span class="visually-hidden">removed: </span>`, `<ins><span class="visually-hidden">added: </span>`
+	for _, c := range []struct {
+		side diffSide
+		want string
+	}{
+		{bothSides, "one " + del + "two </del>three" + ins + " &lt;four&gt;</ins>"},
+		{oldSide, "one " + del + "two </del>three"},
+		{newSide, "one three" + ins + " &lt;four&gt;</ins>"},
+	} {
+		if got := diffHTML(history.WordDiff("one two three", "one three <four>"), c.side); string(got) != c.want {
+			t.Errorf("side %d:\n got %s\nwant %s", c.side, got, c.want)
+		}
 	}
 }
