@@ -55,12 +55,15 @@ func newHandler(cfg Config) *handler {
 	funcs := template.FuncMap{
 		"asset": func(name string) string { return h.assets[name].url },
 		"when":  when,
+		"label": fieldLabel,
+		"short": func(commit string) string { return commit[:min(7, len(commit))] },
 	}
 	layout := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	h.pages = map[string]*template.Template{}
 	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm", "media", "media-item", "media-delete",
 		"accounts", "account", "password", "tokens", "secret",
-		"categories", "category", "category-delete", "settings", "profile"} {
+		"categories", "category", "category-delete", "settings", "profile",
+		"history", "history-compare", "history-revision", "history-restore"} {
 		h.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	// The two logs share their filters (defined in audit.html).
@@ -76,8 +79,10 @@ type page struct {
 	Section string // the navigation entry shown as current
 	Account auth.Account
 	Flash   string
-	Form    *form
-	Data    any
+	// FlashLink follows the flash: where to go next about it.
+	FlashLink *flashLink
+	Form      *form
+	Data      any
 }
 
 // render writes a whole page with status.
@@ -90,6 +95,9 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	if p.Flash == "" && h.cfg.Sessions.Exists(r.Context(), flashKey) {
 		p.Flash = h.cfg.Sessions.PopString(r.Context(), flashKey)
+		if href := h.cfg.Sessions.PopString(r.Context(), flashLinkKey); href != "" {
+			p.FlashLink = &flashLink{URL: href, Text: h.cfg.Sessions.PopString(r.Context(), flashLinkTextKey)}
+		}
 	}
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
@@ -101,10 +109,23 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	return err
 }
 
-const flashKey = "flash"
+const (
+	flashKey         = "flash"
+	flashLinkKey     = "flash-link"
+	flashLinkTextKey = "flash-link-text"
+)
+
+// flashLink is a link shown after a flash message.
+type flashLink struct{ URL, Text string }
 
 // flash shows msg on the next page the browser loads.
 func (h *handler) flash(r *http.Request, msg string) { h.cfg.Sessions.Put(r.Context(), flashKey, msg) }
+
+// linkFlash follows the flash message with a link.
+func (h *handler) linkFlash(r *http.Request, href, text string) {
+	h.cfg.Sessions.Put(r.Context(), flashLinkKey, href)
+	h.cfg.Sessions.Put(r.Context(), flashLinkTextKey, text)
+}
 
 // renderError answers an error as an admin page.
 func (h *handler) renderError(w http.ResponseWriter, r *http.Request, e *httperr.Error) {

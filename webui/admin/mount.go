@@ -44,6 +44,9 @@ type Writer interface {
 	CreatePost(ctx context.Context, a command.Actor, in command.PostInput) (command.Written, error)
 	EditPost(ctx context.Context, a command.Actor, id, ifMatch string, edit func(cur content.Post) (command.PostInput, error)) (command.Written, error)
 	DeletePost(ctx context.Context, a command.Actor, id, ifMatch string) (command.Written, error)
+	// RestorePost brings post id back as old, its state at revision rev,
+	// undeleting it if it was deleted (ifMatch is needed unless it was).
+	RestorePost(ctx context.Context, a command.Actor, id, ifMatch, rev string, old content.Post) (command.Written, error)
 	PutCategory(ctx context.Context, a command.Actor, c content.Category, ifMatch string) (command.Written, bool, error)
 	// EditCategory applies edit to the category's current state under
 	// the writer's lock: a creation refuses a slug in use, never
@@ -107,6 +110,9 @@ type Presence interface {
 type Config struct {
 	Catalogue Catalogue
 	Writer    Writer
+	// Revisions is the history its pages show (history.Reader); nil: no
+	// history pages.
+	Revisions Revisions
 	// Activity lists main's newest changes (gitlog.RecentActivity: commit
 	// metadata only, cheap whatever a commit holds); nil: not shown.
 	Activity func(limit int) ([]Activity, error)
@@ -221,6 +227,11 @@ func (h *handler) routes() []route {
 		{http.MethodGet, "/posts/{id}", signedIn, h.editPost},
 		{http.MethodPost, "/posts/{id}", signedIn, h.updatePost},
 		{http.MethodPost, "/posts/{id}/delete", signedIn, h.deletePost},
+		{http.MethodGet, "/posts/{id}/history", signedIn, h.historyPage},
+		{http.MethodGet, "/posts/{id}/history/compare", signedIn, h.compare}, // before {revision}, which would take it
+		{http.MethodGet, "/posts/{id}/history/{revision}", signedIn, h.revisionPage},
+		{http.MethodGet, "/posts/{id}/history/{revision}/restore", signedIn, h.confirmRestore},
+		{http.MethodPost, "/posts/{id}/history/{revision}/restore", signedIn, h.restore},
 		{http.MethodPost, "/preview", signedIn, h.preview},
 		{http.MethodPost, "/autosave", signedIn, h.autosave},
 		{http.MethodPost, "/posts/{id}/presence", signedIn, h.presence},

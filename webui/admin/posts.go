@@ -96,6 +96,7 @@ type editorData struct {
 	Embed      *embedView        // what the embed URL resolved to
 	Others     []session.Editing // who else has the post open
 	Presence   string            // where the script sends its heartbeat
+	History    string            // the post's history; "" when none is kept
 	// MediaMaxBytes is the largest picture the text takes by paste or
 	// drop (the media library's limit); 0: no media library.
 	MediaMaxBytes int64
@@ -122,6 +123,9 @@ func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, 
 		if p, ok := h.cfg.Catalogue.Post(id); ok && p.Status == content.Published {
 			d.SiteURL = "/posts/" + p.Slug
 		}
+	}
+	if id != "" && h.cfg.Revisions != nil {
+		d.History = "/admin/posts/" + url.PathEscape(id) + "/history"
 	}
 	if id != "" && h.cfg.Presence != nil {
 		d.Others = h.othersEditing(r, id)
@@ -163,6 +167,9 @@ func (h *handler) editPost(w http.ResponseWriter, r *http.Request) error {
 	id := pathVar(r, "id")
 	p, ok := h.cfg.Catalogue.Post(id)
 	if !ok {
+		if h.deletedPost(w, r, id) {
+			return nil
+		}
 		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
 	}
 	f := postForm(&p)
@@ -383,6 +390,9 @@ func (h *handler) deletePost(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("delete post %s: %w", id, err)
 	}
 	h.saved(r, res, fmt.Sprintf("Deleted “%s”.", p.Title))
+	if h.cfg.Revisions != nil {
+		h.linkFlash(r, "/admin/posts/"+url.PathEscape(id)+"/history", "Its history (restore it from there)")
+	}
 	http.Redirect(w, r, "/admin/posts", http.StatusSeeOther)
 	return nil
 }
