@@ -82,6 +82,7 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 			"links[0].name": {""}, "links[0].url": {"javascript:x"}, "links[1].name": {""}, "links[1].url": {""}}).body,
 	}
 	accountPages(t, b, pages, forms)
+	historyPages(t, s, b, tok, id, pages, forms)
 	return s, b, pages, forms
 }
 

@@ -287,3 +287,38 @@ func TestAdminPostHistory(t *testing.T) {
 		t.Errorf("the undelete's revision: %+v", revs[0])
 	}
 }
+
+// historyPages adds the history pages of post id (edited at least once)
+// to the admin's pages, and a refused restore to its forms; and a
+// deleted post's history, with the confirmation of its undeletion.
+func historyPages(t *testing.T, s *site, b *browser, tok, id string, pages map[string]string, forms map[string][]byte) {
+	t.Helper()
+	var revs []revisionItem
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if revs = s.revisions(t, tok, id); len(revs) < 2 {
+			return fmt.Errorf("%d revisions", len(revs))
+		}
+		return nil
+	})
+	base := "/admin/posts/" + id + "/history"
+	compare := base + "/compare?" + url.Values{"from": {revs[len(revs)-1].Revision}, "to": {revs[0].Revision}}.Encode()
+	pages["history"], pages["history-compare"], pages["history-compare-rendered"] = base, compare, compare+"&view=rendered"
+	pages["history-revision"] = base + "/" + revs[len(revs)-1].Revision
+	pages["history-restore"] = pages["history-revision"] + "/restore"
+	forms["history-restore-refused"] = b.post(pages["history-restore"], url.Values{"version": {strings.Repeat("0", 40)}}).body
+
+	var gone struct{ ID string }
+	r := s.do("POST", "/api/v1/posts", tok, postBody(`Deleted <i>then</i> & "gone"`), "Prefer", "wait=5")
+	mustStatus(t, r, 201)
+	r.json(t, &gone)
+	_, etag := s.livePost(t, tok, gone.ID)
+	mustStatus(t, s.do("DELETE", "/api/v1/posts/"+gone.ID, tok, nil, "If-Match", etag, "Prefer", "wait=5"), 204)
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if revs = s.revisions(t, tok, gone.ID); len(revs) < 2 {
+			return fmt.Errorf("%d revisions", len(revs))
+		}
+		return nil
+	})
+	pages["history-deleted"] = "/admin/posts/" + gone.ID + "/history"
+	pages["history-undelete"] = pages["history-deleted"] + "/" + revs[1].Revision + "/restore"
+}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"html/template"
 	"math/rand"
 	"strings"
 	"testing"
@@ -46,5 +47,15 @@ func TestWordDiffMarkup(t *testing.T) {
 		if got := diffHTML(history.WordDiff("one two three", "one three <four>"), c.side); string(got) != c.want {
 			t.Errorf("side %d:\n got %s\nwant %s", c.side, got, c.want)
 		}
+	}
+}
+
+// Two renderings of a text on one page keep their ids apart, and their
+// links to them.
+func TestScopeIDs(t *testing.T) {
+	in := template.HTML(`<h2 id="notes">Notes</h2><p>See <a href="#notes">notes</a>, <a href="https://x.org/#y">x</a>, id=&#34;z&#34;</p>`)
+	want := `<h2 id="from-notes">Notes</h2><p>See <a href="#from-notes">notes</a>, <a href="https://x.org/#y">x</a>, id=&#34;z&#34;</p>`
+	if got := scopeIDs(in, "from-"); string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

@@ -249,10 +249,19 @@ func (h *handler) compare(w http.ResponseWriter, r *http.Request) error {
 	link.Set("view", "rendered")
 	d.HTMLURL = ph.Base + "/compare?" + link.Encode()
 	if d.Rendered {
-		d.OldHTML, _ = h.cfg.Render(a.Content)
-		d.NewHTML, _ = h.cfg.Render(b.Content)
+		oldHTML, _ := h.cfg.Render(a.Content)
+		newHTML, _ := h.cfg.Render(b.Content)
+		d.OldHTML, d.NewHTML = scopeIDs(oldHTML, "from-"), scopeIDs(newHTML, "to-")
 	}
 	return h.render(w, r, http.StatusOK, "history-compare", page{Title: "Compare revisions of " + titleOf(ph.Title), Section: "posts", Data: d})
+}
+
+// scopeIDs prefixes the ids of rendered HTML (a heading's, a
+// footnote's) and the links to them, so that two renderings of much the
+// same text can share a page. The HTML is the sanitiser's: attributes
+// double-quoted, a quote in text escaped.
+func scopeIDs(html template.HTML, prefix string) template.HTML {
+	return template.HTML(strings.NewReplacer(` id="`, ` id="`+prefix, ` href="#`, ` href="#`+prefix).Replace(string(html)))
 }
 
 // revisionPage shows a post exactly as it was at one revision.
