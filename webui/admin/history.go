@@ -289,7 +289,7 @@ func (h *handler) revisionPage(w http.ResponseWriter, r *http.Request) error {
 	if !rev.Deleted {
 		d["Restore"] = ph.Base + "/" + url.PathEscape(rev.Commit) + "/restore"
 	}
-	return h.render(w, r, http.StatusOK, "history-revision", page{Title: "Revision of " + titleOf(ph.Title), Section: "posts", Data: d})
+	return h.render(w, r, http.StatusOK, "history-revision", page{Title: titleOf(p.Title) + " as of " + when(rev.Time), Section: "posts", Data: d})
 }
 
 // restoreData is the confirmation of a restore: what it would change.
