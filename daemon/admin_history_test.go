@@ -5,6 +5,8 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -68,7 +70,7 @@ func TestAdminPostHistory(t *testing.T) {
 		mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"name": c}, wait...), 201)
 	}
 
-	// Made by the API, changed by the API, then in the admin.
+	// Made by the API, changed by the API, by a push, then in the admin.
 	var created struct{ ID string }
 	r := s.do("POST", "/api/v1/posts", tok, postBody("First title", "content", "The first body about **ferries**\n",
 		"tags", []string{"boats"}, "categories", []string{"news"}, "status", "published"), wait...)
@@ -78,6 +80,23 @@ func TestAdminPostHistory(t *testing.T) {
 	first, etag := s.livePost(t, tok, id)
 	mustStatus(t, s.do("PATCH", "/api/v1/posts/"+id, tok, map[string]any{"content": "The second body about **ferries** and trains\n",
 		"tags": []string{"boats", "trains"}}, append([]string{"If-Match", etag, "Content-Type", "application/merge-patch+json"}, wait...)...), 200)
+	work := filepath.Join(t.TempDir(), "w")
+	if out, err := gitTry(t, ".", "clone", "-q", s.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	file := filepath.Join(work, first.Path)
+	body, _ := os.ReadFile(file)
+	write(t, file, strings.Replace(string(body), "title: First title", "title: Pushed title", 1))
+	gitTry(t, work, "commit", "-qam", "Retitle by git")
+	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if p, _ := s.livePost(t, tok, id); p.Title != "Pushed title" {
+			return fmt.Errorf("title %q", p.Title)
+		}
+		return nil
+	})
 	ed := b.get("/admin/posts/" + id)
 	mustStatus(t, ed, 200)
 	base := "/admin/posts/" + id + "/history"
@@ -92,10 +111,10 @@ func TestAdminPostHistory(t *testing.T) {
 	edited, _ := s.livePost(t, tok, id)
 	oldVersion := editor.Get("version")
 
-	// The history lists the three, newest first, with who and what.
+	// The history lists the four, newest first, with who and what.
 	var revs []revisionItem
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
-		if revs = s.revisions(t, tok, id); len(revs) != 3 {
+		if revs = s.revisions(t, tok, id); len(revs) != 4 {
 			return fmt.Errorf("%d revisions", len(revs))
 		}
 		return nil
@@ -104,13 +123,15 @@ func TestAdminPostHistory(t *testing.T) {
 	mustStatus(t, hist, 200)
 	type row struct{ Who, Type, Fields string }
 	var rows []row
-	for _, m := range regexp.MustCompile(`<td>([^<]*)</td>\n<td><code>([^<]*)</code>[^\n]*</td>\n<td>([^<]*)</td>`).FindAllSubmatch(hist.body, -1) {
-		rows = append(rows, row{string(m[1]), string(m[2]), string(m[3])})
+	tags := regexp.MustCompile(`<[^>]+>`)
+	for _, m := range regexp.MustCompile(`<td>([^\n]*)</td>\n<td><code>([^<]*)</code>[^\n]*</td>\n<td>([^<]*)</td>`).FindAllSubmatch(hist.body, -1) {
+		rows = append(rows, row{html.UnescapeString(tags.ReplaceAllString(string(m[1]), "")), string(m[2]), string(m[3])})
 	}
-	want := []row{{"ed@example.org", "post.updated", "Title, Categories, Meta"}, {"ed@example.org", "post.updated", "Text, Tags"},
-		{"ed@example.org", "post.created", ""}}
-	if diff := cmp.Diff(want, rows); diff != "" {
-		t.Errorf("the history's rows (-want +got):\n%s", diff)
+	want := []row{{"ed@example.org", "post.updated", "Title, Categories, Meta"},
+		{"ed@example.org (pushed by ed@example.org; commit by " + revs[1].Author + ")", "post.updated", "Title"},
+		{"ed@example.org", "post.updated", "Text, Tags"}, {"ed@example.org", "post.created", ""}}
+	if diff := cmp.Diff(want, rows); diff != "" || !strings.Contains(revs[1].Author, "pat@example.org") {
+		t.Errorf("the history's rows (-want +got):\n%s\n(the push's author %q)", diff, revs[1].Author)
 	}
 	for _, want := range []string{`name="to" value="` + revs[0].Revision + `" aria-label="[^"]*" checked`,
 		`name="from" value="` + revs[1].Revision + `" aria-label="[^"]*" checked`,
@@ -122,7 +143,7 @@ func TestAdminPostHistory(t *testing.T) {
 
 	// The first against the newest: fields from → to, the text word by
 	// word in two columns and inline.
-	cmpPage := b.get(base + "/compare?" + url.Values{"from": {revs[2].Revision}, "to": {revs[0].Revision}}.Encode())
+	cmpPage := b.get(base + "/compare?" + url.Values{"from": {revs[3].Revision}, "to": {revs[0].Revision}}.Encode())
 	mustStatus(t, cmpPage, 200)
 	wantFields := [][3]string{{"Title", "First title", "Admin title"}, {"Categories", "news", "news, travel"},
 		{"Tags", "boats", "boats, trains"}, {"Meta description", "none", "Admin <description>"}}
@@ -150,26 +171,26 @@ func TestAdminPostHistory(t *testing.T) {
 		t.Error("the Markdown view does not show the Markdown")
 	}
 	// Rendered: both texts as readers see them, with the word diff.
-	rendered := b.get(base + "/compare?" + url.Values{"from": {revs[2].Revision}, "to": {revs[0].Revision}, "view": {"rendered"}}.Encode())
+	rendered := b.get(base + "/compare?" + url.Values{"from": {revs[3].Revision}, "to": {revs[0].Revision}, "view": {"rendered"}}.Encode())
 	mustStatus(t, rendered, 200)
 	if n := strings.Count(string(rendered.body), "<strong>ferries</strong>"); n != 2 || !strings.Contains(string(rendered.body), "The first body") ||
 		!strings.Contains(string(rendered.body), "The second body") || len(marked(rendered.body, "del")) == 0 {
 		t.Errorf("the rendered view (%d rendered texts):\n%s", n, rendered.body)
 	}
 	// Without from: against the revision before.
-	prevPage := b.get(base + "/compare?to=" + revs[1].Revision)
+	prevPage := b.get(base + "/compare?to=" + revs[2].Revision)
 	mustStatus(t, prevPage, 200)
 	if diff := cmp.Diff([][3]string{{"Tags", "boats", "boats, trains"}}, fieldRows(prevPage.body)); diff != "" {
 		t.Errorf("the API's change against the one before (-want +got):\n%s", diff)
 	}
-	mustStatus(t, b.get(base+"/compare?to="+revs[2].Revision), http.StatusBadRequest) // the first has none before
+	mustStatus(t, b.get(base+"/compare?to="+revs[3].Revision), http.StatusBadRequest) // the first has none before
 	mustStatus(t, b.get(base+"/compare?from=nonsense"), http.StatusNotFound)
 
 	// One revision, whole.
-	view := b.get(base + "/" + revs[2].Revision)
+	view := b.get(base + "/" + revs[3].Revision)
 	mustStatus(t, view, 200)
 	for _, want := range []string{"<dt>Title</dt><dd>First title</dd>", "<dt>Tags</dt><dd>boats</dd>", "<dt>Categories</dt><dd>news</dd>",
-		"<strong>ferries</strong>", `href="` + base + "/" + revs[2].Revision + `/restore">Restore this revision</a>`} {
+		"<strong>ferries</strong>", `href="` + base + "/" + revs[3].Revision + `/restore">Restore this revision</a>`} {
 		if !strings.Contains(string(view.body), want) {
 			t.Errorf("the first revision's page lacks %s", want)
 		}
@@ -177,7 +198,7 @@ func TestAdminPostHistory(t *testing.T) {
 	mustStatus(t, b.get(base+"/"+strings.Repeat("ab", 20)), http.StatusNotFound)
 
 	// Restore it: a page says what changes, with the version it shows.
-	confirm := b.get(base + "/" + revs[2].Revision + "/restore")
+	confirm := b.get(base + "/" + revs[3].Revision + "/restore")
 	mustStatus(t, confirm, 200)
 	wantBack := [][3]string{{"Title", "Admin title", "First title"}, {"Categories", "news, travel", "news"},
 		{"Tags", "boats, trains", "boats"}, {"Meta description", "Admin <description>", "none"}}
@@ -190,7 +211,7 @@ func TestAdminPostHistory(t *testing.T) {
 	}
 	// A stale version: said on the page, nothing committed.
 	head := headOf(t, s)
-	r = b.post(base+"/"+revs[2].Revision+"/restore", url.Values{"version": {oldVersion}})
+	r = b.post(base+"/"+revs[3].Revision+"/restore", url.Values{"version": {oldVersion}})
 	if r.status != http.StatusPreconditionFailed || !strings.Contains(string(r.body), "Someone changed this post after you opened this page") ||
 		inputValue(t, r.body, "version") != version {
 		t.Fatalf("stale restore: %d\n%s", r.status, r.body)
@@ -198,7 +219,7 @@ func TestAdminPostHistory(t *testing.T) {
 	if headOf(t, s) != head {
 		t.Fatal("a stale restore moved main")
 	}
-	r = b.post(base+"/"+revs[2].Revision+"/restore", url.Values{"version": {version}})
+	r = b.post(base+"/"+revs[3].Revision+"/restore", url.Values{"version": {version}})
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/posts/"+id {
 		t.Fatalf("restore: %d %q\n%s", r.status, r.header.Get("Location"), r.body)
 	}
@@ -211,12 +232,12 @@ func TestAdminPostHistory(t *testing.T) {
 	}
 	// The history shows the restore; undone the same way.
 	revs = s.revisions(t, tok, id)
-	if revs[0].Type != "post.restored" || revs[0].RestoredFrom != revs[3].Revision {
+	if revs[0].Type != "post.restored" || revs[0].RestoredFrom != revs[4].Revision {
 		t.Fatalf("the restore's revision: %+v", revs[0])
 	}
 	hist = b.get(base)
 	if !strings.Contains(string(hist.body), "<code>post.restored</code>") ||
-		!strings.Contains(string(hist.body), `(<a href="`+base+"/"+revs[3].Revision+`">that revision</a>)`) {
+		!strings.Contains(string(hist.body), `(<a href="`+base+"/"+revs[4].Revision+`">that revision</a>)`) {
 		t.Errorf("the history does not show the restore:\n%s", hist.body)
 	}
 	confirm = b.get(base + "/" + revs[1].Revision + "/restore")
