@@ -309,6 +309,47 @@ func TestAdminPostHistory(t *testing.T) {
 	}
 }
 
+// A long history pages, newest first; the last revision of a page
+// compares with the first of the next.
+func TestAdminPostHistoryPages(t *testing.T) {
+	t.Parallel()
+	s, b := signedIn(t, "ed@example.org", auth.RoleEditor)
+	tok := s.token("ed@example.org")
+	var created struct{ ID string }
+	r := s.do("POST", "/api/v1/posts", tok, postBody("Many times"), "Prefer", "wait=5")
+	mustStatus(t, r, 201)
+	r.json(t, &created)
+	id, etag := created.ID, r.header.Get("ETag")
+	for i := range 21 {
+		r := s.do("PATCH", "/api/v1/posts/"+id, tok, map[string]any{"excerpt": fmt.Sprintf("Excerpt %d", i)},
+			"If-Match", etag, "Content-Type", "application/merge-patch+json")
+		mustStatus(t, r, 200)
+		etag = r.header.Get("ETag")
+	}
+	var revs []revisionItem
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if revs = s.revisions(t, tok, id); len(revs) != 22 {
+			return fmt.Errorf("%d revisions", len(revs))
+		}
+		return nil
+	})
+	base := "/admin/posts/" + id + "/history"
+	first, second := b.get(base), b.get(base+"?page=2")
+	mustStatus(t, first, 200)
+	mustStatus(t, second, 200)
+	rowsOf := func(page []byte) int { return strings.Count(string(page), `<input type="radio" name="to"`) }
+	if rowsOf(first.body) != 20 || rowsOf(second.body) != 2 {
+		t.Errorf("rows: %d and %d, want 20 and 2", rowsOf(first.body), rowsOf(second.body))
+	}
+	last := html.EscapeString(base + "/compare?" + url.Values{"from": {revs[20].Revision}, "to": {revs[19].Revision}}.Encode())
+	if !strings.Contains(string(first.body), `<a href="`+last+`">Changes</a>`) || !strings.Contains(string(first.body), `href="`+base+`?page=2" rel="next"`) ||
+		!strings.Contains(string(second.body), `href="`+base+`?page=1" rel="prev"`) {
+		t.Errorf("the first page's last row or the pager:\n%s", first.body)
+	}
+	mustStatus(t, b.get(base+"?page=3"), http.StatusNotFound)
+	mustStatus(t, b.get("/admin/posts/no-such-post/history"), http.StatusNotFound)
+}
+
 // historyPages adds the history pages of post id (edited at least once)
 // to the admin's pages, and a refused restore to its forms; and a
 // deleted post's history, with the confirmation of its undeletion.
