@@ -3,10 +3,12 @@ package admin
 import (
 	"html/template"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/history"
 )
 
@@ -57,5 +59,21 @@ func TestScopeIDs(t *testing.T) {
 	want := `<h2 id="from-notes">Notes</h2><p>See <a href="#from-notes">notes</a>, <a href="https://x.org/#y">x</a>, id=&#34;z&#34;</p>`
 	if got := scopeIDs(in, "from-"); string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// Two states of a post differ field by field, as the editor names them:
+// an object's fields one by one, lists joined, dates to the second, the
+// text and bookkeeping left out.
+func TestPostChanges(t *testing.T) {
+	at := func(s int) *time.Time { d := time.Date(2026, 3, 1, 9, 30, s, 0, time.UTC); return &d }
+	a := content.Post{ID: "p1", Title: "2026-01-01T00:00:00Z", Content: "a", Tags: []string{"x"}, PublishedAt: at(5), Blob: "1", Version: 1,
+		Meta: content.Meta{Description: "old"}}
+	b := content.Post{ID: "p1", Title: "New", Content: "b", Tags: []string{"x", "y"}, PublishedAt: at(7), Blob: "2", Version: 2,
+		Meta: content.Meta{Image: "media:abc"}}
+	want := []fieldChange{{"Title", "2026-01-01T00:00:00Z", "New"}, {"Publish date", "1 Mar 2026, 09:30:05", "1 Mar 2026, 09:30:07"},
+		{"Tags", "x", "x, y"}, {"Meta description", "old", ""}, {"Meta image", "", "media:abc"}}
+	if got := postChanges(a, b); !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }

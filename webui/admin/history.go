@@ -436,7 +436,8 @@ func stateChanges(a, b json.RawMessage, prefix string, skip ...string) []fieldCh
 			out = append(out, stateChanges(c.From, c.To, prefix+c.Field+".")...)
 			continue
 		}
-		out = append(out, fieldChange{Field: fieldLabel(prefix + c.Field), From: showJSON(c.From), To: showJSON(c.To)})
+		date := strings.HasSuffix(c.Field, "_at")
+		out = append(out, fieldChange{Field: fieldLabel(prefix + c.Field), From: showJSON(c.From, date), To: showJSON(c.To, date)})
 	}
 	return out
 }
@@ -447,24 +448,30 @@ func isObject(raw json.RawMessage) bool {
 }
 
 // showJSON shows a field's value as an editor reads it: a list joined
-// by commas, a date as the admin shows dates (with its seconds), no
-// quotes.
-func showJSON(raw json.RawMessage) string {
+// by commas, a date (a field named *_at) as the admin shows dates, with
+// its seconds, no quotes.
+func showJSON(raw json.RawMessage, date bool) string {
 	var v any
 	if json.Unmarshal(raw, &v) != nil {
 		return string(raw)
 	}
+	if s, ok := v.(string); ok && date {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t.UTC().Format(secondsLayout)
+		}
+	}
 	return show(v)
 }
+
+// secondsLayout shows a date to the second: two revisions' publish
+// dates may differ by seconds only.
+const secondsLayout = "2 Jan 2006, 15:04:05"
 
 func show(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
 	case string:
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			return t.UTC().Format("2 Jan 2006, 15:04:05")
-		}
 		return v
 	case []any:
 		parts := make([]string, len(v))
@@ -504,7 +511,7 @@ func postFields(p content.Post) []fieldChange {
 	v := func(s ...string) string { return strings.Join(s, ", ") }
 	published := ""
 	if p.PublishedAt != nil {
-		published = p.PublishedAt.UTC().Format("2 Jan 2006, 15:04:05")
+		published = p.PublishedAt.UTC().Format(secondsLayout)
 	}
 	var out []fieldChange
 	for _, f := range []struct{ name, value string }{{"title", p.Title}, {"slug", p.Slug}, {"status", string(p.Status)},
