@@ -173,9 +173,11 @@ func TestAdminPostHistory(t *testing.T) {
 	// Rendered: both texts as readers see them, with the word diff.
 	rendered := b.get(base + "/compare?" + url.Values{"from": {revs[3].Revision}, "to": {revs[0].Revision}, "view": {"rendered"}}.Encode())
 	mustStatus(t, rendered, 200)
-	if n := strings.Count(string(rendered.body), "<strong>ferries</strong>"); n != 2 || !strings.Contains(string(rendered.body), "The first body") ||
-		!strings.Contains(string(rendered.body), "The second body") || len(marked(rendered.body, "del")) == 0 {
-		t.Errorf("the rendered view (%d rendered texts):\n%s", n, rendered.body)
+	oldHTML, newHTML := section(t, rendered.body, `<section aria-labelledby="old-h">`, `</section>`), section(t, rendered.body, `<section aria-labelledby="new-h">`, `</section>`)
+	if !strings.Contains(string(oldHTML), "<strong>ferries</strong>") || !strings.Contains(string(newHTML), "<strong>ferries</strong>") ||
+		!cmp.Equal(marked(oldHTML, "del"), []string{"first"}) || !cmp.Equal(marked(newHTML, "ins"), []string{"second", " and trains"}) ||
+		len(marked(section(t, rendered.body, `<pre class="diff inline">`, `</pre>`), "del")) == 0 {
+		t.Errorf("the rendered view:\n%s", rendered.body)
 	}
 	// Without from: against the revision before.
 	prevPage := b.get(base + "/compare?to=" + revs[2].Revision)

@@ -23,22 +23,42 @@ type Op struct {
 // settles for a coarser diff, still a correct one.
 const diffTimeout = time.Second
 
-// WordDiff tells how b differs from a word by word. Words and the
-// spaces between them are the units, each mapped to one rune, as go-diff
-// maps lines for a line diff.
+// WordDiff tells how b differs from a word by word: words and the
+// spaces between them are its units (DiffUnits).
 func WordDiff(a, b string) []Op {
+	units := DiffUnits(wordRE.FindAllString(a, -1), wordRE.FindAllString(b, -1))
+	out := make([]Op, len(units))
+	for i, u := range units {
+		out[i] = Op{Op: u.Op, Text: strings.Join(u.Units, "")}
+	}
+	return out
+}
+
+// UnitOp is one piece of a diff of sequences: the units both share
+// ("equal"), or that only the newer ("insert") or the older ("delete")
+// has.
+type UnitOp struct {
+	Op    string
+	Units []string
+}
+
+// DiffUnits tells how sequence b differs from a, unit by unit (a text's
+// words, a rendering's tags and words): each distinct unit is mapped to
+// one rune, as go-diff maps lines for a line diff, and the diff cleaned
+// up for people to read.
+func DiffUnits(a, b []string) []UnitOp {
 	var vocab []string
 	index := map[string]rune{}
-	toRunes := func(s string) []rune {
-		var out []rune
-		for _, w := range wordRE.FindAllString(s, -1) {
-			r, ok := index[w]
+	toRunes := func(units []string) []rune {
+		out := make([]rune, len(units))
+		for i, u := range units {
+			r, ok := index[u]
 			if !ok {
 				r = rune(0x10000 + len(vocab)) // past the BMP: never a rune of the texts' own
-				index[w] = r
-				vocab = append(vocab, w)
+				index[u] = r
+				vocab = append(vocab, u)
 			}
-			out = append(out, r)
+			out[i] = r
 		}
 		return out
 	}
@@ -46,13 +66,13 @@ func WordDiff(a, b string) []Op {
 	dmp := diffmatchpatch.New()
 	dmp.DiffTimeout = diffTimeout
 	diffs := dmp.DiffCleanupSemantic(dmp.DiffMainRunes(ra, rb, false))
-	out := make([]Op, 0, len(diffs))
+	out := make([]UnitOp, 0, len(diffs))
 	for _, d := range diffs {
-		var text strings.Builder
+		op := UnitOp{Op: opName(d.Type)}
 		for _, r := range d.Text {
-			text.WriteString(vocab[r-0x10000])
+			op.Units = append(op.Units, vocab[r-0x10000])
 		}
-		out = append(out, Op{Op: opName(d.Type), Text: text.String()})
+		out = append(out, op)
 	}
 	return out
 }

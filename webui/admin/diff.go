@@ -2,7 +2,10 @@ package admin
 
 import (
 	"html/template"
+	"regexp"
 	"strings"
+
+	"golang.org/x/net/html"
 
 	"github.com/chronicle-cms/chronicle/projections/history"
 )
@@ -57,3 +60,66 @@ func changedFields(a, b *form) []fieldChange {
 	}
 	return out
 }
+
+// renderedDiff marks, in two renderings of a text, the words one has and
+// the other lacks: the older with its removed words in <del>, the newer
+// with its added ones in <ins>. Tags and the words and spaces of text are
+// the units of one diff (history.DiffUnits, which the word diff is made
+// of), and each side keeps its own rendering's tags, in order, so both
+// stay as well formed as they were; only runs of text are marked, never
+// a tag.
+func renderedDiff(a, b template.HTML) (older, newer template.HTML) {
+	ops := history.DiffUnits(htmlUnits(string(a)), htmlUnits(string(b)))
+	side := func(keep, tag, say string) template.HTML {
+		var out, run strings.Builder
+		flush := func() {
+			if strings.TrimSpace(run.String()) != "" {
+				out.WriteString("<" + tag + `><span class="visually-hidden">` + say + ": </span>" + run.String() + "</" + tag + ">")
+			} else {
+				out.WriteString(run.String())
+			}
+			run.Reset()
+		}
+		for _, op := range ops {
+			if op.Op != "equal" && op.Op != keep {
+				continue
+			}
+			for _, u := range op.Units {
+				switch {
+				case op.Op == "equal":
+					out.WriteString(u)
+				case strings.HasPrefix(u, "<"):
+					flush()
+					out.WriteString(u)
+				default:
+					run.WriteString(u)
+				}
+			}
+			flush()
+		}
+		return template.HTML(out.String())
+	}
+	return side("delete", "del", "removed"), side("insert", "ins", "added")
+}
+
+// htmlUnits splits HTML into its tags and the words and spaces of its
+// text, each as written (entities and all).
+func htmlUnits(s string) []string {
+	var out []string
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return out
+		}
+		raw := string(z.Raw())
+		if tt == html.TextToken {
+			out = append(out, unitRE.FindAllString(raw, -1)...)
+		} else {
+			out = append(out, raw)
+		}
+	}
+}
+
+// unitRE splits text into words and the space between them.
+var unitRE = regexp.MustCompile(`\s+|\S+`)

@@ -3,6 +3,7 @@ package admin
 import (
 	"html/template"
 	"math/rand"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -75,5 +76,27 @@ func TestPostChanges(t *testing.T) {
 		{"Tags", "x", "x, y"}, {"Meta description", "old", ""}, {"Meta image", "", "media:abc"}}
 	if got := postChanges(a, b); !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// Two renderings are diffed word by word, each side keeping its own
+// rendering whole (its tags, in order): removed words marked in the
+// older, added ones in the newer, only in text.
+func TestRenderedDiff(t *testing.T) {
+	const del, ins = `<del><span class="visually-hidden">removed: </span>`, `<ins><span class="visually-hidden">added: </span>`
+	a := template.HTML("<p>The first body about <strong>ferries</strong> &amp; more</p>\n<ul>\n<li>gone</li>\n</ul>\n")
+	b := template.HTML("<h2 id=\"x\">New</h2>\n<p>The second body about <strong>ferries</strong> and trains &amp; more</p>\n")
+	older, newer := renderedDiff(a, b)
+	wantOld := "<p>The " + del + "first</del> body about <strong>ferries</strong> &amp; more</p>\n<ul>\n<li>" + del + "gone</del></li>\n</ul>\n"
+	wantNew := "<h2 id=\"x\">" + ins + "New</ins></h2>\n<p>The " + ins + "second</ins> body about <strong>ferries</strong> " + ins + "and trains </ins>&amp; more</p>\n"
+	if string(older) != wantOld {
+		t.Errorf("older:\n got %s\nwant %s", older, wantOld)
+	}
+	if string(newer) != wantNew {
+		t.Errorf("newer:\n got %s\nwant %s", newer, wantNew)
+	}
+	unmark := regexp.MustCompile(`</?(del|ins)>|<span class="visually-hidden">(removed|added): </span>`)
+	if unmark.ReplaceAllString(string(older), "") != string(a) || unmark.ReplaceAllString(string(newer), "") != string(b) {
+		t.Error("a side, unmarked, is not its rendering")
 	}
 }

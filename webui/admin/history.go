@@ -188,8 +188,8 @@ type compareData struct {
 	Fields           []fieldChange
 	SameText         bool
 	Inline, Old, New template.HTML // the raw text's word diff, inline and as two columns
-	// Rendered: the text as readers see it, older and newer, instead of
-	// the Markdown's word diff in two columns.
+	// Rendered: the text as readers see it, older and newer, its words
+	// marked, instead of the Markdown's word diff in two columns.
 	Rendered         bool
 	OldHTML, NewHTML template.HTML
 	RawURL, HTMLURL  string
@@ -197,12 +197,11 @@ type compareData struct {
 
 // compare shows how two revisions differ: the fields (from → to) and
 // the text word by word, in two columns or inline; ?view=rendered shows
-// the text rendered instead, older and newer side by side, with the
-// Markdown's word diff inline below. The rendered text is not itself
-// diffed: the renderer's HTML has no word-for-word relation to the
-// Markdown, and marking words inside it means splitting and rebalancing
-// its elements, which the two rendered columns and the exact word diff
-// beside them make unnecessary.
+// the text rendered instead, older and newer side by side, removed and
+// added words marked in each (renderedDiff: each side keeps its own
+// tags, so a changed element shows as its words, never as half an
+// element), with the Markdown's word diff inline below, which says
+// exactly what changed in the source (a link's address, emphasis).
 func (h *handler) compare(w http.ResponseWriter, r *http.Request) error {
 	rs, err := h.revisions()
 	if err != nil {
@@ -251,7 +250,7 @@ func (h *handler) compare(w http.ResponseWriter, r *http.Request) error {
 	if d.Rendered {
 		oldHTML, _ := h.cfg.Render(a.Content)
 		newHTML, _ := h.cfg.Render(b.Content)
-		d.OldHTML, d.NewHTML = scopeIDs(oldHTML, "from-"), scopeIDs(newHTML, "to-")
+		d.OldHTML, d.NewHTML = renderedDiff(scopeIDs(oldHTML, "from-"), scopeIDs(newHTML, "to-"))
 	}
 	return h.render(w, r, http.StatusOK, "history-compare", page{Title: "Compare revisions of " + titleOf(ph.Title), Section: "posts", Data: d})
 }
