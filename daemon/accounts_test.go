@@ -408,7 +408,9 @@ func TestDisabledAccountIsRefusedEverywhere(t *testing.T) {
 		!regexp.MustCompile(`ed@example.org\s+editor\s+active`).MatchString(out.String()) {
 		t.Errorf("user list: %s %s", out.String(), errOut.String())
 	}
-	var sec struct{ Items []struct{ Type, Account string } }
+	var sec struct {
+		Items []struct{ Type, Account string }
+	}
 	s.do("GET", "/api/v1/security-events?type=account.", s.token("ad@example.org"), nil).json(t, &sec)
 	var kinds []string
 	for _, e := range sec.Items {
