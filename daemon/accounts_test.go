@@ -420,3 +420,59 @@ func TestDisabledAccountIsRefusedEverywhere(t *testing.T) {
 		t.Errorf("the security log: %v", kinds)
 	}
 }
+
+// TestAccountsThroughTheAPI manages accounts with the API as an admin:
+// add (with and without a password), list, change role, disable and
+// enable, remove; the last admin is kept, stale versions refused, and
+// editors may not.
+func TestAccountsThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	addAccount(t, data, "ad@example.org", auth.RoleAdmin)
+	addAccount(t, data, "ed@example.org", auth.RoleEditor)
+	s := startSite(t, data)
+	adm := s.token("ad@example.org")
+	mustStatus(t, s.do("GET", "/api/v1/accounts", s.token("ed@example.org"), nil), 403)
+	mustStatus(t, s.do("GET", "/api/v1/accounts", "", nil), 401)
+
+	r := s.do("POST", "/api/v1/accounts", adm, map[string]any{"email": "New@Example.org", "role": "editor", "password": password})
+	mustStatus(t, r, 201)
+	mustStatus(t, s.do("POST", "/api/v1/accounts", adm, map[string]any{"email": "new@example.org", "role": "editor"}), 409)
+	mustStatus(t, s.do("POST", "/api/v1/accounts", adm, map[string]any{"email": "x", "role": "editor"}), 422)
+	mustStatus(t, s.do("POST", "/api/v1/accounts", adm, map[string]any{"email": "sso@example.org", "role": "god"}), 422)
+	r = s.do("POST", "/api/v1/accounts", adm, map[string]any{"email": "sso@example.org", "role": "editor"})
+	mustStatus(t, r, 201)
+	var sso struct{ Password bool }
+	r.json(t, &sso)
+	if sso.Password {
+		t.Error("an account made without a password can sign in with one")
+	}
+	var list struct{ Items []struct{ Email, Role string } }
+	s.do("GET", "/api/v1/accounts", adm, nil).json(t, &list)
+	if len(list.Items) != 4 || list.Items[2].Email != "new@example.org" {
+		t.Errorf("the list: %+v", list.Items)
+	}
+
+	newTok := s.token("new@example.org")
+	r = s.do("GET", "/api/v1/accounts/new@example.org", adm, nil)
+	mustStatus(t, r, 200)
+	version := r.header.Get("ETag")
+	r = s.do("PATCH", "/api/v1/accounts/new@example.org", adm, map[string]any{"role": "admin"}, "If-Match", version)
+	mustStatus(t, r, 200)
+	mustStatus(t, s.do("PATCH", "/api/v1/accounts/new@example.org", adm, map[string]any{"disabled": true}, "If-Match", version), 412)
+	mustStatus(t, s.do("GET", "/api/v1/tokens", newTok, nil), 401) // issued for the old role
+	newTok = s.token("new@example.org")
+	mustStatus(t, s.do("PATCH", "/api/v1/accounts/new@example.org", adm, map[string]any{"disabled": true}), 200)
+	if r := s.do("GET", "/api/v1/tokens", newTok, nil); r.status != 401 {
+		t.Errorf("a disabled account's token: %d", r.status)
+	}
+	mustStatus(t, s.do("PATCH", "/api/v1/accounts/ad@example.org", adm, map[string]any{"disabled": true}), 409) // oneself
+	// The only enabled admin is kept, whoever asks.
+	mustStatus(t, s.do("DELETE", "/api/v1/accounts/ad@example.org", adm, nil), 409)
+	mustStatus(t, s.do("PATCH", "/api/v1/accounts/ad@example.org", adm, map[string]any{"role": "editor"}), 409)
+	mustStatus(t, s.do("PATCH", "/api/v1/accounts/new@example.org", adm, map[string]any{"disabled": false, "password": "another passphrase"}), 200)
+	r = s.do("POST", "/api/v1/auth/token", "", map[string]string{"email": "new@example.org", "password": "another passphrase"})
+	mustStatus(t, r, 200)
+	mustStatus(t, s.do("DELETE", "/api/v1/accounts/new@example.org", adm, nil), 204)
+	mustStatus(t, s.do("GET", "/api/v1/accounts/new@example.org", adm, nil), 404)
+}

@@ -77,6 +77,11 @@ func Mount(r *mux.Router, cfg Config) {
 		{http.MethodGet, "/media/{id}/revisions/{revision}", auth.Editor, h.getRevision(mediaKind)},
 		{http.MethodGet, "/media/{id}/diff", auth.Editor, h.diffRevisions(mediaKind)},
 		{http.MethodPost, "/media/{id}/restore", auth.Editor, h.restore(mediaKind)},
+		{http.MethodGet, "/accounts", auth.Admin, h.listAccounts},
+		{http.MethodPost, "/accounts", auth.Admin, h.createAccount},
+		{http.MethodGet, "/accounts/{email}", auth.Admin, h.getAccount},
+		{http.MethodPatch, "/accounts/{email}", auth.Admin, h.patchAccount},
+		{http.MethodDelete, "/accounts/{email}", auth.Admin, h.deleteAccount},
 		{http.MethodGet, "/openapi.json", auth.Public, h.openAPI},
 	} {
 		r.Handle(rt.path, h.err.Handle(cfg.Auth.Guard(rt.access, h.err.Handle(rt.fn)))).Methods(rt.method)
