@@ -447,7 +447,9 @@ func TestAccountsThroughTheAPI(t *testing.T) {
 	if sso.Password {
 		t.Error("an account made without a password can sign in with one")
 	}
-	var list struct{ Items []struct{ Email, Role string } }
+	var list struct {
+		Items []struct{ Email, Role string }
+	}
 	s.do("GET", "/api/v1/accounts", adm, nil).json(t, &list)
 	if len(list.Items) != 4 || list.Items[2].Email != "new@example.org" {
 		t.Errorf("the list: %+v", list.Items)
