@@ -352,6 +352,25 @@ func (r *Repo) Stat(rev Hash, p string) (Hash, error) {
 	return e.Hash, nil
 }
 
+// Entries returns the hashes of paths (files or folders) in tree, zero
+// for one that is absent: whether a part of the tree changed between two
+// commits, at the cost of a few tree lookups.
+func (r *Repo) Entries(tree Hash, paths ...string) ([]Hash, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Hash, len(paths))
+	for i, p := range paths {
+		e, ok, err := r.lookup(tree, p)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out[i] = e.Hash
+		}
+	}
+	return out, nil
+}
+
 // ReadBlob returns a blob's content.
 func (r *Repo) ReadBlob(h Hash) ([]byte, error) {
 	r.mu.Lock()

@@ -139,6 +139,13 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
 	if len(c.Parents) > 0 {
 		parent = c.Parents[0]
 	}
+	return d.derive(c, parent, height)
+}
+
+// derive returns the events of commit c over the tree of parent (zero:
+// the empty tree).
+func (d *Deriver) derive(c repo.Commit, parent repo.Hash, height int64) ([]events.Event, error) {
+	h := c.Hash
 	changes, err := d.repo.Diff(parent, h)
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", h, err)
