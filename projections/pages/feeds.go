@@ -40,7 +40,8 @@ func (p *Pages) renderFeed(path string, spec feedSpec) *Page {
 	jsonFeed := strings.HasSuffix(path, ".json")
 	for _, ps := range spec.posts[:min(FeedItems, len(spec.posts))] {
 		url := p.abs(PostURL(ps.Slug))
-		summary := firstOf(ps.Excerpt, ps.Summary)
+		body, _, _ := ps.rendered()
+		summary := ps.summary()
 		if !jsonFeed {
 			summary = html.EscapeString(summary)
 		}
@@ -49,7 +50,7 @@ func (p *Pages) renderFeed(path string, spec feedSpec) *Page {
 			Link:        &feeds.Link{Href: url},
 			Id:          "urn:chronicle:post:" + ps.ID,
 			Description: summary,
-			Content:     ps.HTML,
+			Content:     body,
 			Created:     pubDate(ps),
 			Updated:     ps.UpdatedAt.UTC(),
 		}

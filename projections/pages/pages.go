@@ -62,6 +62,36 @@ type post struct {
 	FirstImage string    `json:"first_image"`
 	date       time.Time // listing date, UTC: published, else created
 	tagSlugs   []string  // Slugify of each of Tags (slugs cost a regexp each)
+	lazy       *lazyDoc  // a snapshot's post: Markdown not rendered yet
+}
+
+// lazyDoc renders a snapshot's post the first time a page shows it: a
+// past site has thousands of posts and a reader opens a few pages.
+type lazyDoc struct {
+	once sync.Once
+	md   *render.Renderer
+	src  string
+	doc  render.Doc
+}
+
+// rendered returns the post's HTML, summary and first image, rendering
+// its Markdown now if it was left for later.
+func (ps *post) rendered() (html, summary, firstImage string) {
+	l := ps.lazy
+	if l == nil {
+		return ps.HTML, ps.Summary, ps.FirstImage
+	}
+	l.once.Do(func() { l.doc, l.src = l.md.Markdown(l.src), "" })
+	return l.doc.HTML, l.doc.Summary, l.doc.FirstImage
+}
+
+// summary is what lists and feeds show of the post.
+func (ps *post) summary() string {
+	if firstOf(ps.Excerpt) != "" {
+		return ps.Excerpt // rendering unneeded
+	}
+	_, s, _ := ps.rendered()
+	return firstOf(ps.Excerpt, s)
 }
 
 // derive sets the fields computed from the post.
@@ -97,6 +127,8 @@ type Pages struct {
 	// never stores a page older than the model), read without locks.
 	cache  sync.Map
 	brotli *compressor
+
+	snapshot bool // memory only, Markdown rendered lazily (NewSnapshot)
 }
 
 // indexes are sorted views of the published posts, newest first.
@@ -135,8 +167,36 @@ func Open(cfg Config) (*Pages, error) {
 	return p, nil
 }
 
+// NewSnapshot returns an instance of the projection that lives in memory
+// only, for the site as it stood at a past commit (time travel): events
+// applied to it are not stored, nothing is rendered ahead, and a post's
+// Markdown is rendered when a page first shows it. Its pages are the
+// ones the live projection renders from the same events.
+func NewSnapshot(cfg Config) (*Pages, error) {
+	if cfg.Renderer == nil {
+		cfg.Renderer = render.New()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	th, err := loadTheme(cfg.ThemeDir)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pages{cfg: cfg, theme: th, brotli: &compressor{todo: make(chan *Page, 256)}, snapshot: true}
+	p.mu.Lock()
+	p.clear()
+	p.mu.Unlock()
+	return p, nil
+}
+
 // Close closes the store.
-func (p *Pages) Close() error { return p.db.Close() }
+func (p *Pages) Close() error {
+	if p.db == nil {
+		return nil
+	}
+	return p.db.Close()
+}
 
 // Name implements projections.Projection.
 func (p *Pages) Name() string { return Name }
@@ -248,14 +308,18 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 	if err != nil {
 		return err
 	}
-	if err := p.db.Update(func(tx *bolt.Tx) error { return b.store(tx, cp) }); err != nil {
-		return fmt.Errorf("store pages batch: %w", err)
+	if p.db != nil {
+		if err := p.db.Update(func(tx *bolt.Tx) error { return b.store(tx, cp) }); err != nil {
+			return fmt.Errorf("store pages batch: %w", err)
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	iv, hot := p.update(b, cp)
 	iv.drop(&p.cache)
-	p.warm(hot)
+	if !p.snapshot {
+		p.warm(hot)
+	}
 	return nil
 }
 
@@ -291,10 +355,15 @@ func (p *Pages) decode(evs []events.Event) (*batch, error) {
 		case events.PostData:
 			c := postChange{id: d.Post.ID}
 			if e.Type != events.PostDeleted && d.Post.Status == content.Published {
-				doc := p.cfg.Renderer.Markdown(d.Post.Content)
-				ps := (&post{Post: d.Post, HTML: doc.HTML, Summary: doc.Summary, FirstImage: doc.FirstImage}).derive()
+				ps := &post{Post: d.Post}
+				if p.snapshot {
+					ps.lazy = &lazyDoc{md: p.cfg.Renderer, src: d.Post.Content}
+				} else {
+					doc := p.cfg.Renderer.Markdown(d.Post.Content)
+					ps.HTML, ps.Summary, ps.FirstImage = doc.HTML, doc.Summary, doc.FirstImage
+				}
 				ps.Content = ""
-				c.post = ps
+				c.post = ps.derive()
 			}
 			b.posts = append(b.posts, c)
 		case events.CategoryData:

@@ -176,7 +176,7 @@ func firstOf(s ...string) string {
 
 func (p *Pages) link(ps *post) postLink {
 	d := pubDate(ps)
-	l := postLink{Title: ps.Title, URL: PostURL(ps.Slug), Summary: firstOf(ps.Excerpt, ps.Summary),
+	l := postLink{Title: ps.Title, URL: PostURL(ps.Slug), Summary: ps.summary(),
 		PublishedISO: d.Format(time.RFC3339), PublishedHuman: human(d)}
 	for _, c := range ps.Categories {
 		if cat, ok := p.categories[c]; ok {
@@ -429,7 +429,8 @@ func (p *Pages) renderArchive(path string, segs []string) *Page {
 func (p *Pages) renderPost(ps *post) *Page {
 	path := PostURL(ps.Slug)
 	v := p.newView(path, ps.Title)
-	pv := &postView{postLink: p.link(ps), Author: p.profile.Name, HTML: p.withSrcset(ps.HTML), EmbedURL: ps.EmbedURL}
+	body, summary, firstImage := ps.rendered()
+	pv := &postView{postLink: p.link(ps), Author: p.profile.Name, HTML: p.withSrcset(body), EmbedURL: ps.EmbedURL}
 	if id, ok := content.MediaRefID(ps.FeatureImage); ok {
 		if v, ok := p.img(id); ok {
 			pv.Feature = &v
@@ -471,8 +472,8 @@ func (p *Pages) renderPost(ps *post) *Page {
 	v.Post = pv
 	v.Meta.Type = "article"
 	v.Meta.OGTitle = ps.Title
-	v.Meta.Description = render.Cut(firstOf(ps.Meta.Description, ps.Excerpt, ps.Summary, v.Meta.Description), render.SummaryLen)
-	if img := firstOf(ps.Meta.Image, ps.FeatureImage, ps.FirstImage); img != "" {
+	v.Meta.Description = render.Cut(firstOf(ps.Meta.Description, ps.Excerpt, summary, v.Meta.Description), render.SummaryLen)
+	if img := firstOf(ps.Meta.Image, ps.FeatureImage, firstImage); img != "" {
 		v.Meta.Image = p.abs(p.imageURL(img))
 	}
 	ld := map[string]any{"@context": "https://schema.org", "@type": "BlogPosting", "headline": ps.Title,

@@ -110,6 +110,18 @@ func Open(path string, md *render.Renderer) (*Index, error) {
 	return ix, nil
 }
 
+// OpenMemory returns an index that lives in memory only (the same
+// mapping and analysers), for searching the site as it stood at a past
+// commit: events applied to it are not stored anywhere. Reset is not for
+// it.
+func OpenMemory(md *render.Renderer) (*Index, error) {
+	idx, err := bleve.NewUsing("", newMapping(), scorch.Name, scorch.Name, indexConfig())
+	if err != nil {
+		return nil, fmt.Errorf("create search index in memory: %w", err)
+	}
+	return &Index{md: md, lang: AnalyzerFor("en"), idx: idx, facets: newFacetTable()}, nil
+}
+
 func (ix *Index) loadMeta() error {
 	b, err := ix.idx.GetInternal(checkpointKey)
 	if err != nil {
@@ -212,6 +224,9 @@ func postMapping(analyzer string) *mapping.DocumentMapping {
 func (ix *Index) Close() error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	if ix.path == "" {
+		return ix.idx.Close() // in memory: nothing to wait for
+	}
 	return errors.Join(ix.flush(), ix.idx.Close())
 }
 
