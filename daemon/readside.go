@@ -41,8 +41,7 @@ func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
 		rs.close()
 		return nil, err
 	}
-	if rs.pages, err = pages.Open(pages.Config{Path: cfg.pagesFile(), ThemeDir: cfg.themeDir(), BaseURL: cfg.publicURL(),
-		Renderer: md, Logger: log.With("component", "pages")}); err != nil {
+	if rs.pages, err = pages.Open(rs.pagesConfig(cfg, log)); err != nil {
 		rs.close()
 		return nil, fmt.Errorf("open pages: %w", err)
 	}
@@ -60,6 +59,13 @@ func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
 		return nil, err
 	}
 	return rs, nil
+}
+
+// pagesConfig is the pages projection's configuration, which time
+// travel's snapshots of the site share.
+func (rs *readSide) pagesConfig(cfg Config, log *slog.Logger) pages.Config {
+	return pages.Config{Path: cfg.pagesFile(), ThemeDir: cfg.themeDir(), BaseURL: cfg.publicURL(),
+		Renderer: rs.md, Logger: log.With("component", "pages")}
 }
 
 func (rs *readSide) all() []projections.Projection {

@@ -37,6 +37,7 @@ import (
 	"github.com/chronicle-cms/chronicle/webui/front"
 	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/session"
+	"github.com/chronicle-cms/chronicle/webui/timetravel"
 )
 
 // Serve runs the daemon until ctx ends, then shuts down in order: stop
@@ -248,6 +249,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 				}
 				return out
 			},
+			TimeTravel: timetravel.New(timetravel.Config{Repo: r, Deriver: gitlog.NewDeriver(r, log.With("component", "timetravel"), pictures(cfg)),
+				Pages: rs.pagesConfig(cfg, log), Logger: log.With("component", "timetravel")}).Serve,
 			Drafts: autosave.New(r), Presence: presence, Activity: func(limit int) ([]admin.Activity, error) {
 				acts, err := gitLog.RecentActivity(limit)
 				out := make([]admin.Activity, len(acts))

@@ -26,6 +26,7 @@ import (
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/front"
 	"github.com/chronicle-cms/chronicle/webui/githttp"
+	"github.com/chronicle-cms/chronicle/webui/httperr"
 	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/ops"
 	"github.com/chronicle-cms/chronicle/webui/params"
@@ -85,6 +86,9 @@ type AdminConfig struct {
 	Projections func() []admin.ProjectionStatus
 	Presence    admin.Presence // who is editing what; nil: not shown
 	OIDC        *oidc.Client   // sign-in with an identity provider; nil: passwords only
+	// TimeTravel serves the site as it was at a commit, under
+	// /admin/at/… (webui/timetravel); nil: not served.
+	TimeTravel httperr.HandlerFunc
 }
 
 // GitConfig sets up git over smart HTTP at /git/site.git.
@@ -188,7 +192,7 @@ func New(cfg Config) http.Handler {
 		acfg := admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Admin.Writer, Revisions: cfg.Revisions, Activity: cfg.Admin.Activity, Projections: cfg.Admin.Projections, Waiter: cfg.Waiter,
 			Render: cfg.Admin.Render, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
 			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence, OIDC: cfg.Admin.OIDC, Audit: cfg.Audit,
-			ExportEvents: api.EventsExport(api.Config{Audit: cfg.Audit, Logger: log})}
+			ExportEvents: api.EventsExport(api.Config{Audit: cfg.Audit, Logger: log}), TimeTravel: cfg.Admin.TimeTravel}
 		if cfg.Security != nil {
 			acfg.Security, acfg.ExportSecurity = cfg.Security, api.SecurityExport(api.Config{Security: cfg.Security, Logger: log})
 		}

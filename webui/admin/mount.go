@@ -146,6 +146,10 @@ type Config struct {
 	// WaitAfterWrite bounds how long a save waits for the read models
 	// before it redirects (default 3 s).
 	WaitAfterWrite time.Duration
+	// TimeTravel serves the public site as it was at a commit under
+	// /admin/at/{rev}/… (webui/timetravel), for editors and admins; nil:
+	// not served.
+	TimeTravel httperr.HandlerFunc
 }
 
 // MediaConfig sets up uploads from the admin.
@@ -168,8 +172,24 @@ type access int
 const (
 	anyone    access = iota // the sign-in page and the assets
 	signedIn                // any account
+	editors                 // an account of role editor or above: history, time travel
 	adminOnly               // an account of role admin: the site's settings, accounts
 )
+
+// allows reports whether an account of role may use a route of access
+// a: the one place the admin decides it (today every account is an
+// editor or an admin).
+func (a access) allows(role auth.Role) bool {
+	switch a {
+	case anyone, signedIn:
+		return true
+	case editors:
+		return role == auth.RoleEditor || role == auth.RoleAdmin
+	case adminOnly:
+		return role == auth.RoleAdmin
+	}
+	return false
+}
 
 // Mount routes the admin on r at /admin/, with its own middleware:
 // security headers, cross-origin protection for every unsafe method,
@@ -189,11 +209,8 @@ func Mount(r *mux.Router, cfg Config) {
 	r.Handle("/admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently)).Methods(http.MethodGet, http.MethodHead)
 	for _, rt := range h.routes() {
 		fn := rt.fn
-		switch rt.access {
-		case adminOnly:
-			fn = h.requireSignIn(requireAdmin(fn))
-		case signedIn:
-			fn = h.requireSignIn(fn)
+		if rt.access != anyone {
+			fn = h.requireSignIn(requireAccess(rt.access, fn))
 		}
 		methods := []string{rt.method}
 		if rt.method == http.MethodGet {
@@ -262,15 +279,26 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/settings", adminOnly, h.saveSettings},
 		{http.MethodGet, "/profile", signedIn, h.profile},
 		{http.MethodPost, "/profile", signedIn, h.saveProfile},
+		{http.MethodGet, "/at/{rev}", editors, h.timeTravel},
+		{http.MethodGet, "/at/{rev}/{path:.*}", editors, h.timeTravel},
 	}
 }
 
-// requireAdmin refuses an account that is not an admin (after
+// timeTravel serves the public site as it was (Config.TimeTravel).
+func (h *handler) timeTravel(w http.ResponseWriter, r *http.Request) error {
+	if h.cfg.TimeTravel == nil {
+		return httperr.New(http.StatusNotFound, "time travel is not available on this node")
+	}
+	return h.cfg.TimeTravel(w, r)
+}
+
+// requireAccess refuses an account that level does not allow (after
 // requireSignIn).
-func requireAdmin(next httperr.HandlerFunc) httperr.HandlerFunc {
+func requireAccess(level access, next httperr.HandlerFunc) httperr.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if a, _ := auth.Principal(r); a.Role != auth.RoleAdmin {
-			return httperr.New(http.StatusForbidden, "only an admin may open this page; your account is %s", a.Role)
+		if a, _ := auth.Principal(r); !level.allows(a.Role) {
+			who := map[access]string{editors: "an editor or an admin", adminOnly: "an admin"}[level]
+			return httperr.New(http.StatusForbidden, "only %s may open this page; your account is %s", who, a.Role)
 		}
 		return next(w, r)
 	}

@@ -1,0 +1,162 @@
+package timetravel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/projections/pages"
+	"github.com/chronicle-cms/chronicle/projections/render"
+	"github.com/chronicle-cms/chronicle/projections/search"
+	"github.com/chronicle-cms/chronicle/repo"
+	"github.com/chronicle-cms/chronicle/webui/site"
+)
+
+// snapshot is the public site at one commit: the events that build its
+// tree from nothing applied to a memory-only pages projection, served by
+// the public site's own handlers. A search index is built from the same
+// events the first time someone searches.
+type snapshot struct {
+	commit repo.Hash
+	pages  *pages.Pages
+	router http.Handler
+	md     *render.Renderer
+	log    *slog.Logger
+
+	evs        []events.Event // kept for the search index, until it is built
+	searchOnce sync.Once
+	search     *search.Index
+	searchErr  error
+}
+
+// build makes the snapshot of commit h, whose site-wide files last
+// changed at siteWhen (zero: never).
+func build(ctx context.Context, cfg *Config, h repo.Hash, siteWhen time.Time) (*snapshot, error) {
+	evs, err := cfg.Deriver.DeriveTree(h)
+	if err != nil {
+		return nil, fmt.Errorf("derive the tree of %s: %w", h, err)
+	}
+	if evs, err = dated(cfg.Repo, h, evs, siteWhen); err != nil {
+		return nil, err
+	}
+	pc := cfg.Pages
+	pc.Path = ""
+	p, err := pages.NewSnapshot(pc)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot pages: %w", err)
+	}
+	cp := projections.Checkpoint{Cursor: events.End(h.String(), 0, len(evs))}
+	if err := p.Apply(ctx, evs, cp); err != nil {
+		return nil, fmt.Errorf("snapshot pages of %s: %w", h, err)
+	}
+	s := &snapshot{commit: h, pages: p, md: pc.Renderer, log: cfg.Logger, evs: evs}
+	r := mux.NewRouter()
+	site.Mount(r, site.Config{Pages: p, Search: s, Logger: cfg.Logger})
+	s.router = r
+	return s, nil
+}
+
+// dated gives the events of a whole tree the times the live site gave
+// them when they happened, where the site shows a time: the settings',
+// profile's and categories' events are dated by the last commit that
+// changed any of them (the pages' "updated"), and a post file without
+// updated_at by the last commit that changed it (its default).
+func dated(r *repo.Repo, h repo.Hash, evs []events.Event, siteWhen time.Time) ([]events.Event, error) {
+	c, err := r.ReadCommit(h)
+	if err != nil {
+		return nil, err
+	}
+	var parent repo.Hash
+	if len(c.Parents) > 0 {
+		parent = c.Parents[0]
+	}
+	var touched map[string]bool // the files h itself changed, read when needed
+	for i, e := range evs {
+		pl, err := e.Payload()
+		if errors.Is(err, events.ErrUnknownType) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		switch d := pl.(type) {
+		case events.SettingsData, events.ProfileData, events.CategoryData:
+			if !siteWhen.IsZero() {
+				evs[i].Time = siteWhen.UTC()
+			}
+		case events.PostData:
+			if !d.Post.UpdatedAt.Equal(c.Author.When) {
+				continue
+			}
+			if touched == nil {
+				touched = map[string]bool{}
+				changes, err := r.Diff(parent, h)
+				if err != nil {
+					return nil, err
+				}
+				for _, ch := range changes {
+					touched[ch.Path] = true
+				}
+			}
+			if touched[d.Post.Path] {
+				continue // changed by h: h's time is the live one too
+			}
+			b, _, err := r.ReadFile(h, d.Post.Path)
+			if err != nil {
+				return nil, err
+			}
+			if fm, _, err := content.SplitFrontMatter(b); err != nil || strings.Contains("\n"+string(fm), "\nupdated_at:") {
+				continue // its own date
+			}
+			last, err := r.History(h, d.Post.Path, 1)
+			if err != nil || len(last) == 0 {
+				return nil, fmt.Errorf("last change of %s: %w", d.Post.Path, err)
+			}
+			d.Post.UpdatedAt = last[0].Author.When.UTC()
+			if evs[i], err = events.Encode(e, d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return evs, nil
+}
+
+// Search implements params.Searcher over the snapshot, building its
+// index the first time (most visits to the past never search).
+func (s *snapshot) Search(q search.Query) (search.Result, error) {
+	s.searchOnce.Do(func() {
+		ix, err := search.OpenMemory(s.md)
+		if err == nil {
+			err = ix.Apply(context.Background(), s.evs, projections.Checkpoint{Cursor: events.End(s.commit.String(), 0, len(s.evs))})
+			if err != nil {
+				ix.Close()
+				ix = nil
+			}
+		}
+		s.search, s.searchErr, s.evs = ix, err, nil
+	})
+	if s.searchErr != nil {
+		return search.Result{}, fmt.Errorf("search index of %s: %w", s.commit, s.searchErr)
+	}
+	return s.search.Search(q)
+}
+
+// close releases the search index (its in-memory segments have workers).
+func (s *snapshot) close() {
+	s.searchOnce.Do(func() { s.evs = nil; s.searchErr = errors.New("closed") })
+	if s.search != nil {
+		if err := s.search.Close(); err != nil {
+			s.log.Warn("close a time-travel search index", "commit", s.commit, "err", err)
+		}
+	}
+}
