@@ -74,7 +74,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) error {
 	path = "/" + path
 	i, err := h.chain.resolve(rev)
 	if errors.Is(err, errUnknown) {
-		return httperr.Wrap(err, http.StatusNotFound, "%s", err.Error())
+		return httperr.New(http.StatusNotFound, "%s", err.Error())
 	}
 	if err != nil {
 		return fmt.Errorf("time travel to %q: %w", rev, err)
@@ -125,7 +125,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) error {
 	out.Set("Vary", "Cookie")
 	out.Set("X-Robots-Tag", "noindex")
 	out.Set("Memento-Datetime", l.when.UTC().Format(http.TimeFormat))
-	out.Set("Link", h.links(l, prev, next, path))
+	out.Set("Link", h.links(prev, next, r.URL.RequestURI()[len(base):]))
 	w.WriteHeader(rec.status)
 	if r.Method != http.MethodHead {
 		w.Write(body)
@@ -169,7 +169,7 @@ func (rc *recorder) Write(b []byte) (int, error) {
 
 // links is the Memento Link header: the live page, and the same page
 // at the changes before and after.
-func (h *Handler) links(l link, prev, next int, path string) string {
+func (h *Handler) links(prev, next int, path string) string {
 	out := []string{fmt.Sprintf(`<%s>; rel="original"`, path)}
 	for _, n := range []struct {
 		i   int
@@ -230,10 +230,10 @@ func withStyle(csp string) string {
 	return csp + "; style-src 'self' " + bannerHash
 }
 
-var bannerTmpl = template.Must(template.New("banner").Parse(BannerStart + `<aside class="chronicle-tt" aria-label="Time travel">
+var bannerTmpl = template.Must(template.New("banner").Parse(`<aside class="chronicle-tt" aria-label="Time travel">
 <p><strong>The site as it was on <time datetime="{{.ISO}}">{{.Human}}</time></strong>, after “{{.Summary}}” by {{.Actor}} (commit <code>{{.Short}}</code>).</p>
 <p>{{with .Prev}}<a href="{{.}}" rel="prev">← Previous change</a>{{end}}{{with .Next}}<a href="{{.}}" rel="next">Next change →</a>{{end}}<a href="{{.Now}}">Back to now</a></p>
-</aside>` + BannerEnd + "\n"))
+</aside>`))
 
 // banner is the box at the top of a page in the past.
 func (h *Handler) banner(l link, prev, next int, path, query string) ([]byte, error) {
@@ -262,9 +262,11 @@ func (h *Handler) banner(l link, prev, next int, path, query string) ([]byte, er
 		v.Next = Prefix + nh.String() + path
 	}
 	var b bytes.Buffer
+	b.WriteString(BannerStart) // (html/template drops comments)
 	if err := bannerTmpl.Execute(&b, v); err != nil {
 		return nil, fmt.Errorf("render the time-travel banner: %w", err)
 	}
+	b.WriteString(BannerEnd)
 	return b.Bytes(), nil
 }
 
