@@ -1,6 +1,7 @@
 package timetravel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,51 +82,58 @@ func dated(r *repo.Repo, h repo.Hash, evs []events.Event, siteWhen time.Time) ([
 		parent = c.Parents[0]
 	}
 	var touched map[string]bool // the files h itself changed, read when needed
+	// A whole tree's events are all created: only h's own time needs a
+	// look, found in the payload's text before decoding it.
+	hTime := []byte(`"updated_at":"` + c.Author.When.UTC().Format(time.RFC3339Nano) + `"`)
 	for i, e := range evs {
-		pl, err := e.Payload()
-		if errors.Is(err, events.ErrUnknownType) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("event %s: %w", e.ID, err)
-		}
-		switch d := pl.(type) {
-		case events.SettingsData, events.ProfileData, events.CategoryData:
+		switch e.Type {
+		case events.SettingsChanged, events.ProfileChanged, events.CategoryCreated:
 			if !siteWhen.IsZero() {
 				evs[i].Time = siteWhen.UTC()
 			}
-		case events.PostData:
-			if !d.Post.UpdatedAt.Equal(c.Author.When) {
+			continue
+		case events.PostCreated:
+			if !bytes.Contains(e.Data, hTime) {
 				continue
 			}
-			if touched == nil {
-				touched = map[string]bool{}
-				changes, err := r.Diff(parent, h)
-				if err != nil {
-					return nil, err
-				}
-				for _, ch := range changes {
-					touched[ch.Path] = true
-				}
-			}
-			if touched[d.Post.Path] {
-				continue // changed by h: h's time is the live one too
-			}
-			b, _, err := r.ReadFile(h, d.Post.Path)
+		default:
+			continue
+		}
+		pl, err := e.Payload()
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		d, ok := pl.(events.PostData)
+		if !ok || !d.Post.UpdatedAt.Equal(c.Author.When) {
+			continue
+		}
+		if touched == nil {
+			touched = map[string]bool{}
+			changes, err := r.Diff(parent, h)
 			if err != nil {
 				return nil, err
 			}
-			if fm, _, err := content.SplitFrontMatter(b); err != nil || strings.Contains("\n"+string(fm), "\nupdated_at:") {
-				continue // its own date
+			for _, ch := range changes {
+				touched[ch.Path] = true
 			}
-			last, err := r.History(h, d.Post.Path, 1)
-			if err != nil || len(last) == 0 {
-				return nil, fmt.Errorf("last change of %s: %w", d.Post.Path, err)
-			}
-			d.Post.UpdatedAt = last[0].Author.When.UTC()
-			if evs[i], err = events.Encode(e, d); err != nil {
-				return nil, err
-			}
+		}
+		if touched[d.Post.Path] {
+			continue // changed by h: h's time is the live one too
+		}
+		b, _, err := r.ReadFile(h, d.Post.Path)
+		if err != nil {
+			return nil, err
+		}
+		if fm, _, err := content.SplitFrontMatter(b); err != nil || strings.Contains("\n"+string(fm), "\nupdated_at:") {
+			continue // its own date
+		}
+		last, err := r.History(h, d.Post.Path, 1)
+		if err != nil || len(last) == 0 {
+			return nil, fmt.Errorf("last change of %s: %w", d.Post.Path, err)
+		}
+		d.Post.UpdatedAt = last[0].Author.When.UTC()
+		if evs[i], err = events.Encode(e, d); err != nil {
+			return nil, err
 		}
 	}
 	return evs, nil
