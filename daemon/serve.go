@@ -249,7 +249,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 				}
 				return out
 			},
-			TimeTravel: timetravel.New(timetravel.Config{Repo: r, Deriver: gitlog.NewDeriver(r, log.With("component", "timetravel"), pictures(cfg)),
+			TimeTravel: timetravel.New(timetravel.Config{Repo: r, Deriver: gitlog.NewDeriver(r, log.With("component", "timetravel"), pictures(cfg), gitlog.WithPostCache(25000)),
 				Pages: rs.pagesConfig(cfg, log), Logger: log.With("component", "timetravel")}).Serve,
 			Drafts: autosave.New(r), Presence: presence, Activity: func(limit int) ([]admin.Activity, error) {
 				acts, err := gitLog.RecentActivity(limit)

@@ -55,6 +55,7 @@ type Deriver struct {
 	// rollbacks caches whether a commit's rollback trailer names one of
 	// its first-parent ancestors (commits never change): by commit.
 	rollbacks map[repo.Hash]bool
+	posts     *postCache // nil: none (WithPostCache)
 }
 
 // DeriverOption configures a Deriver.
@@ -394,6 +395,9 @@ func (d *Deriver) ReadPost(path string, blob, at repo.Hash) (*content.Post, erro
 	if blob.IsZero() {
 		return nil, nil
 	}
+	if p, ok := d.posts.get(path, blob); ok {
+		return p, nil
+	}
 	b, err := d.repo.ReadBlob(blob)
 	if err != nil {
 		return nil, err
@@ -424,6 +428,10 @@ func (d *Deriver) ReadPost(path string, blob, at repo.Hash) (*content.Post, erro
 		return nil, err
 	}
 	p.Blob = blob.String()
+	if fm, _, err := content.SplitFrontMatter(b); err == nil && d.posts != nil &&
+		strings.Contains("\n"+string(fm), "\ncreated_at:") && strings.Contains("\n"+string(fm), "\nupdated_at:") {
+		d.posts.put(path, blob, p) // dated by itself: the same at any commit
+	}
 	return &p, nil
 }
 
