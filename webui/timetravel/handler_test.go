@@ -1,0 +1,57 @@
+package timetravel
+
+import (
+	"strings"
+	"testing"
+)
+
+// Links to the site stay in the past; media, the theme's files, other
+// sites, fragments and text that only looks like a link (the theme and
+// the renderer escape a quote in text) do not move.
+func TestRewrite(t *testing.T) {
+	const base = "/admin/at/abc"
+	for _, c := range []struct{ in, want string }{
+		{`<a href="/">Home</a>`, `<a href="/admin/at/abc/">Home</a>`},
+		{`<a href="/posts/x" rel="next">`, `<a href="/admin/at/abc/posts/x" rel="next">`},
+		{`<form class="search" action="/search" method="get">`, `<form class="search" action="/admin/at/abc/search" method="get">`},
+		{`<a href="/search?q=a&amp;page=2">`, `<a href="/admin/at/abc/search?q=a&amp;page=2">`},
+		{`<link rel="alternate" type="application/atom+xml" href="/feed.xml">`, `<link rel="alternate" type="application/atom+xml" href="/admin/at/abc/feed.xml">`},
+		{`<img src="/media/m1/w640" srcset="/media/m1/w320 320w">`, `<img src="/media/m1/w640" srcset="/media/m1/w320 320w">`},
+		{`<link rel="stylesheet" href="/static/style.css?v=1">`, `<link rel="stylesheet" href="/static/style.css?v=1">`},
+		{`<a href="//example.org/x">`, `<a href="//example.org/x">`},
+		{`<a href="https://example.org/">`, `<a href="https://example.org/">`},
+		{`<a class="skip" href="#main">`, `<a class="skip" href="#main">`},
+		{`<code>href=&#34;/x&#34;</code>`, `<code>href=&#34;/x&#34;</code>`},
+	} {
+		if got := string(Rewrite([]byte(c.in), base)); got != c.want {
+			t.Errorf("Rewrite(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+// The banner goes at the top of the body and its style in the head,
+// each between markers: without them the page is the page.
+func TestInjectIsUndone(t *testing.T) {
+	page := "<!DOCTYPE html>\n<html>\n<head>\n<title>x</title>\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">Skip</a>\n</body>\n</html>\n"
+	banner := BannerStart + "<aside>then</aside>" + BannerEnd
+	out := string(inject([]byte(page), []byte(banner)))
+	if !strings.Contains(out, "<body>\n"+banner+"<a class=\"skip\"") || !strings.Contains(out, "<style>") {
+		t.Fatalf("banner not at the top of the body:\n%s", out)
+	}
+	for strings.Contains(out, BannerStart) {
+		i := strings.Index(out, BannerStart)
+		j := strings.Index(out, BannerEnd) + len(BannerEnd)
+		out = out[:i] + out[j:]
+	}
+	if out != page {
+		t.Errorf("without the banner:\n%s\nwant\n%s", out, page)
+	}
+}
+
+// The banner's style is allowed by the page's policy, by its hash.
+func TestStyleAllowed(t *testing.T) {
+	got := withStyle("default-src 'self'; style-src 'self'; img-src 'self'")
+	if !strings.Contains(got, "style-src "+bannerHash+" 'self';") {
+		t.Errorf("policy %q", got)
+	}
+}
