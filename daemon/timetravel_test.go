@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -223,6 +226,39 @@ func TestTimeTravelServesThePastAsItWas(t *testing.T) {
 	if r := ed.get(timetravel.Prefix + moments[0].commit); r.status != http.StatusFound || r.header.Get("Location") != timetravel.Prefix+moments[0].commit+"/" {
 		t.Errorf("no slash: %d %q", r.status, r.header.Get("Location"))
 	}
+
+	// The banner keeps the page valid and accessible: vnu on two pages,
+	// axe in chromium (signed in through the form, light and dark).
+	t.Run("a11y", func(t *testing.T) {
+		last := moments[len(moments)-1]
+		paths := map[string]string{"home": "/", "post": "/posts/zanzibar-walks", "search": "/search?q=quokkas"}
+		var files []string
+		for name, p := range paths {
+			f := filepath.Join(t.TempDir(), "timetravel-"+name+".html")
+			if err := os.WriteFile(f, ed.get(timetravel.Prefix+last.commit+p).body, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, f)
+		}
+		vnuCheck(t, files)
+		axe := loadAxe(t)
+		ctx, cancel := browserCtx(t, 2*time.Minute)
+		defer cancel()
+		if err := chromedp.Run(ctx, chromedp.Navigate(s.url+timetravel.Prefix+last.commit+"/"),
+			chromedp.SendKeys("#email", "ed@example.org", chromedp.ByQuery),
+			chromedp.SendKeys("#password", password, chromedp.ByQuery),
+			chromedp.Submit("#password", chromedp.ByQuery),
+			chromedp.WaitVisible("aside.chronicle-tt", chromedp.ByQuery)); err != nil {
+			t.Fatalf("sign in and back to the past: %v", err)
+		}
+		axeCheck(t, ctx, axe, "time travel, home")
+		for name, p := range paths {
+			if err := chromedp.Run(ctx, chromedp.Navigate(s.url+timetravel.Prefix+last.commit+p), chromedp.WaitReady("main", chromedp.ByQuery)); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			axeCheck(t, ctx, axe, "time travel, "+name)
+		}
+	})
 
 	// Anonymous: sent to sign in, for a page or a feed.
 	anon := s.browser()
