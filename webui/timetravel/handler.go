@@ -118,7 +118,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		body = inject(Rewrite(body, base), b)
-		out.Set("Content-Security-Policy", withStyle(rec.header.Get("Content-Security-Policy")))
+		out.Set("Content-Security-Policy", pastPolicy(rec.header.Get("Content-Security-Policy")))
 	}
 	out.Set("Content-Length", fmt.Sprint(len(body)))
 	out.Set("Cache-Control", "private, no-cache")
@@ -219,15 +219,29 @@ var bannerHash = func() string {
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }()
 
-func withStyle(csp string) string {
-	if i := strings.Index(csp, "style-src "); i >= 0 {
-		i += len("style-src ")
-		return csp[:i] + bannerHash + " " + csp[i:]
-	}
+// pastPolicy is a page's Content-Security-Policy as time travel serves
+// it: the banner's style allowed by its hash, and scripts and
+// connections only from the site itself — analytics or ads the settings
+// had then do not run inside the admin (nor count an editor's visit).
+func pastPolicy(csp string) string {
 	if csp == "" {
 		return ""
 	}
-	return csp + "; style-src 'self' " + bannerHash
+	var out []string
+	for _, d := range strings.Split(csp, ";") {
+		d = strings.TrimSpace(d)
+		name, _, _ := strings.Cut(d, " ")
+		switch name {
+		case "style-src":
+			d = "style-src " + bannerHash + " " + strings.TrimPrefix(d, "style-src ")
+		case "script-src", "connect-src":
+			d = name + " 'self'"
+		case "frame-ancestors":
+			d = "frame-ancestors 'none'"
+		}
+		out = append(out, d)
+	}
+	return strings.Join(out, "; ")
 }
 
 var bannerTmpl = template.Must(template.New("banner").Parse(`<aside class="chronicle-tt" aria-label="Time travel">
