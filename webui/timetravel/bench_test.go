@@ -30,7 +30,8 @@ import (
 // matter), one commit each, then benchEdits more commits editing a post
 // at random (every 500th the settings, every 997th deleting a post). Set
 // CHRONICLE_TT_EDITS for a longer history (the issue's figures: 90000,
-// for 100,000 commits).
+// for 100,000 commits), and CHRONICLE_TT_REPO to keep the repository
+// between runs (at that path).
 const benchPosts = 10000
 
 func benchEdits() int {
@@ -46,10 +47,9 @@ mountain walk garden bread coffee train journey harbour lantern meadow orchard v
 market village island forest bridge castle ocean desert compass engine camera recipe kitchen violin poem canvas marathon bicycle`)
 
 type benchSite struct {
-	dir     string
+	dir     string // removed at the end ("" for a kept repository)
 	repo    *repo.Repo
-	commits []string // oldest first
-	slugs   []string // of posts that exist at the end
+	commits []string // first-parent, oldest first
 }
 
 var (
@@ -62,7 +62,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if bench != nil {
 		bench.repo.Close()
-		os.RemoveAll(bench.dir)
+		if bench.dir != "" {
+			os.RemoveAll(bench.dir)
+		}
 	}
 	os.Exit(code)
 }
@@ -77,6 +79,12 @@ func benchRepo(b *testing.B) *benchSite {
 }
 
 func makeSite(posts, edits int) (*benchSite, error) {
+	if keep := os.Getenv("CHRONICLE_TT_REPO"); keep != "" {
+		// A repository kept between runs (made once by this function).
+		if s, err := openSite(keep); err == nil {
+			return s, nil
+		}
+	}
 	dir, err := os.MkdirTemp("", "timetravel-bench-")
 	if err != nil {
 		return nil, err
@@ -128,7 +136,6 @@ func makeSite(posts, edits int) (*benchSite, error) {
 			fmt.Sprintf("---\nid: seed%06d\ntitle: %s\nslug: %s\nstatus: published\npublished_at: %s\ncreated_at: %s\nupdated_at: %s\ncategories: [cat-%d]\ntags: [%s, %s]\n---\n%s.\n",
 				i, title, slug, at.Format(time.RFC3339), at.Format(time.RFC3339), updated.Format(time.RFC3339), i%10, words[i%40], words[(i/40)%33+40], body.String())
 	}
-	s := &benchSite{dir: dir}
 	commit(base, "Site and categories", func() {
 		file("site/settings.yaml", "title: Benchmark\nlanguage: en\nposts_per_page: 10\n")
 		file("site/profile.yaml", "name: Seed Writer\nbio: Writes *a lot*.\n")
@@ -175,15 +182,24 @@ func makeSite(posts, edits int) (*benchSite, error) {
 	if err := cmd.Wait(); err != nil {
 		return nil, fmt.Errorf("git fast-import: %w", err)
 	}
+	if keep := os.Getenv("CHRONICLE_TT_REPO"); keep != "" {
+		if err := os.Rename(gitDir, keep); err != nil {
+			return nil, err
+		}
+		os.Remove(dir)
+		return openSite(keep)
+	}
+	return openSite(gitDir)
+}
+
+func openSite(gitDir string) (*benchSite, error) {
 	out, err := exec.Command("git", "-C", gitDir, "rev-list", "--first-parent", "--reverse", "main").Output()
 	if err != nil {
 		return nil, err
 	}
-	s.commits = strings.Fields(string(out))
-	for i, ok := range exists {
-		if ok {
-			s.slugs = append(s.slugs, fmt.Sprintf("post-%d", i))
-		}
+	s := &benchSite{commits: strings.Fields(string(out))}
+	if os.Getenv("CHRONICLE_TT_REPO") == "" {
+		s.dir = filepath.Dir(gitDir)
 	}
 	if s.repo, err = repo.Open(gitDir, slog.New(slog.DiscardHandler)); err != nil {
 		return nil, err
