@@ -1,7 +1,11 @@
 package timetravel
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -58,4 +62,45 @@ func TestPastPolicy(t *testing.T) {
 	if got != want {
 		t.Errorf("policy\n%s\nwant\n%s", got, want)
 	}
+}
+
+// Readers at several commits at once, with room for one site: sites are
+// built once per visit, shared, evicted and closed while others are in
+// use, and every answer is whole (run with -race).
+func TestConcurrentVisits(t *testing.T) {
+	s, err := makeSite(30, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.repo.Close(); os.RemoveAll(s.dir) }()
+	h := newBenchHandler(s)
+	h.cache = newCache(1)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 3 {
+				c := s.commits[(g+i)%3*10+20]
+				paths := []string{"/", "/posts/post-3", "/feed.xml"}
+				if g == i {
+					paths = append(paths, "/search?q=harbour")
+				}
+				for _, p := range paths {
+					rec := httptest.NewRecorder()
+					if err := h.Serve(rec, httptest.NewRequest(http.MethodGet, Prefix+c+p, nil)); err != nil {
+						t.Error(err)
+						return
+					}
+					if rec.Code != http.StatusOK && rec.Code != http.StatusNotFound {
+						t.Errorf("%s%s: %d", c, p, rec.Code)
+					}
+					if rec.Code == http.StatusOK && rec.Header().Get("Memento-Datetime") == "" {
+						t.Errorf("%s%s: no Memento-Datetime", c, p)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
