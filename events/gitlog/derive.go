@@ -428,8 +428,7 @@ func (d *Deriver) ReadPost(path string, blob, at repo.Hash) (*content.Post, erro
 		return nil, err
 	}
 	p.Blob = blob.String()
-	if fm, _, err := content.SplitFrontMatter(b); err == nil && d.posts != nil &&
-		strings.Contains("\n"+string(fm), "\ncreated_at:") && strings.Contains("\n"+string(fm), "\nupdated_at:") {
+	if d.posts != nil && !lacks(b, "created_at") && !lacks(b, "updated_at") {
 		d.posts.put(path, blob, p) // dated by itself: the same at any commit
 	}
 	return &p, nil
