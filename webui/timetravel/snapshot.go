@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/events"
-	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/pages"
 	"github.com/chronicle-cms/chronicle/projections/render"
@@ -47,7 +46,7 @@ func build(ctx context.Context, cfg *Config, h repo.Hash, siteWhen time.Time) (*
 	if err != nil {
 		return nil, fmt.Errorf("derive the tree of %s: %w", h, err)
 	}
-	if evs, err = dated(cfg.Repo, h, evs, siteWhen); err != nil {
+	if evs, err = dated(cfg.Deriver, cfg.Repo, h, evs, siteWhen); err != nil {
 		return nil, err
 	}
 	pc := cfg.Pages
@@ -70,18 +69,14 @@ func build(ctx context.Context, cfg *Config, h repo.Hash, siteWhen time.Time) (*
 // dated gives the events of a whole tree the times the live site gave
 // them when they happened, where the site shows a time: the settings',
 // profile's and categories' events are dated by the last commit that
-// changed any of them (the pages' "updated"), and a post file without
-// updated_at by the last commit that changed it (its default).
-func dated(r *repo.Repo, h repo.Hash, evs []events.Event, siteWhen time.Time) ([]events.Event, error) {
+// changed any of them (the pages' "updated"), and a post whose file has
+// no updated_at is read as it was derived at the last commit that
+// changed it (its default is that commit's time, not h's).
+func dated(d *gitlog.Deriver, r *repo.Repo, h repo.Hash, evs []events.Event, siteWhen time.Time) ([]events.Event, error) {
 	c, err := r.ReadCommit(h)
 	if err != nil {
 		return nil, err
 	}
-	var parent repo.Hash
-	if len(c.Parents) > 0 {
-		parent = c.Parents[0]
-	}
-	var touched map[string]bool // the files h itself changed, read when needed
 	// A whole tree's events are all created: only h's own time needs a
 	// look, found in the payload's text before decoding it.
 	hTime := []byte(`"updated_at":"` + c.Author.When.UTC().Format(time.RFC3339Nano) + `"`)
@@ -103,36 +98,21 @@ func dated(r *repo.Repo, h repo.Hash, evs []events.Event, siteWhen time.Time) ([
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", e.ID, err)
 		}
-		d, ok := pl.(events.PostData)
-		if !ok || !d.Post.UpdatedAt.Equal(c.Author.When) {
+		pd, ok := pl.(events.PostData)
+		if !ok || !pd.Post.UpdatedAt.Equal(c.Author.When) {
 			continue
 		}
-		if touched == nil {
-			touched = map[string]bool{}
-			changes, err := r.Diff(parent, h)
-			if err != nil {
-				return nil, err
-			}
-			for _, ch := range changes {
-				touched[ch.Path] = true
-			}
-		}
-		if touched[d.Post.Path] {
-			continue // changed by h: h's time is the live one too
-		}
-		b, _, err := r.ReadFile(h, d.Post.Path)
-		if err != nil {
-			return nil, err
-		}
-		if fm, _, err := content.SplitFrontMatter(b); err != nil || strings.Contains("\n"+string(fm), "\nupdated_at:") {
-			continue // its own date
-		}
-		last, err := r.History(h, d.Post.Path, 1)
+		last, err := r.History(h, pd.Post.Path, 1)
 		if err != nil || len(last) == 0 {
-			return nil, fmt.Errorf("last change of %s: %w", d.Post.Path, err)
+			return nil, fmt.Errorf("last change of %s: %w", pd.Post.Path, err)
 		}
-		d.Post.UpdatedAt = last[0].Author.When.UTC()
-		if evs[i], err = events.Encode(e, d); err != nil {
+		then, err := d.ReadPost(pd.Post.Path, repo.ParseHash(pd.Post.Blob), last[0].Hash)
+		if err != nil || then == nil {
+			return nil, fmt.Errorf("%s as derived at %s: %w", pd.Post.Path, last[0].Hash, err)
+		}
+		then.Revision = last[0].Hash.String()
+		pd.Post = *then
+		if evs[i], err = events.Encode(e, pd); err != nil {
 			return nil, err
 		}
 	}
