@@ -200,13 +200,26 @@ func TestTimeTravelServesThePastAsItWas(t *testing.T) {
 	}
 
 	// A date gives the newest commit at or before it: between two commits
-	// the earlier, at a commit that commit (the last of its second: the
-	// test waited after it); before the first, nothing.
-	between := moments[1].when.Add(500 * time.Millisecond)
+	// the earlier, at a commit that commit (or a later one of the same
+	// second); before the first, nothing.
+	// The oracle: main's first-parent commits and their author times.
+	newestAt := func(at time.Time) string {
+		for _, line := range strings.Split(git(t, s.repoDir(), "log", "--first-parent", "--format=%H %aI", "main"), "\n") {
+			h, when, _ := strings.Cut(line, " ")
+			if w, err := time.Parse(time.RFC3339, when); err == nil && !w.After(at) {
+				return h
+			}
+		}
+		return ""
+	}
+	between := moments[1].when.Add(500 * time.Millisecond) // the test waited 1.1 s after moments[1]
+	if newestAt(between) == moments[2].commit {
+		t.Fatalf("no gap between %s and %s", moments[1].commit, moments[2].commit)
+	}
 	for rev, want := range map[string]string{
-		between.Format(time.RFC3339Nano):                                  moments[1].commit,
-		moments[2].when.Format(time.RFC3339):                              moments[2].commit,
-		moments[2].when.In(time.FixedZone("", 3600)).Format(time.RFC3339): moments[2].commit,
+		between.Format(time.RFC3339Nano):                                  newestAt(between),
+		moments[2].when.Format(time.RFC3339):                              newestAt(moments[2].when),
+		moments[2].when.In(time.FixedZone("", 3600)).Format(time.RFC3339): newestAt(moments[2].when),
 		moments[3].commit[:12]:                                            moments[3].commit,
 		strings.ToUpper(moments[3].commit):                                moments[3].commit,
 	} {
