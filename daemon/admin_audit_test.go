@@ -26,10 +26,15 @@ func TestAdminAuditAndSecurityLogs(t *testing.T) {
 	page := b.get("/admin/audit")
 	mustStatus(t, page, 200)
 	body := string(page.body)
-	for _, want := range []string{"post.created", "Audited post", "category.created", `href="/admin/commits/` + p.Revision + `"`} {
+	for _, want := range []string{"post.created", "Audited post", "category.created", `href="/admin/commits/` + p.Revision + `"`,
+		`href="/admin/at/` + p.Revision + `/"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the audit log lacks %q", want)
 		}
+	}
+	// From an entry, the whole site as it was just after it.
+	if then := b.get("/admin/at/" + p.Revision + "/"); then.status != 200 || !strings.Contains(string(then.body), "Audited post") {
+		t.Errorf("the site after the post's commit: %d", then.status)
 	}
 	only := string(b.get("/admin/audit?type=category.").body)
 	if !strings.Contains(only, "category.created") || strings.Contains(only, "post.created") {

@@ -129,7 +129,7 @@ func (h *handler) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !errors.Is(err, audit.ErrStop) {
 		return err
 	}
-	data := map[string]any{"Filter": f, "Items": items, "Problem": problem,
+	data := map[string]any{"Filter": f, "Items": items, "Problem": problem, "TimeTravel": h.cfg.TimeTravel != nil,
 		"Types": []string{"post.", "category.", "media.", "settings.", "profile.", "site.", "embed."},
 		"CSV":   "/admin/audit/export?" + f.query("format", "csv"), "NDJSON": "/admin/audit/export?" + f.query("format", "ndjson")}
 	if next != "" {
