@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,17 +160,26 @@ func (g *generator) create(n int) {
 // title or categories, as an editor would.
 func (g *generator) edit(p *post, hot bool) {
 	p.p.UpdatedAt = g.tick()
+	// Every edit changes something: the writer commits nothing for an
+	// edit that changes nothing, and such a commit would derive no event.
 	switch k := g.rng.Intn(100); {
 	case hot || k < 80:
 		for range 1 + g.rng.Intn(3) {
-			p.words[g.rng.Intn(len(p.words))] = uint8(g.rng.Intn(len(vocabulary)))
+			i := g.rng.Intn(len(p.words))
+			p.words[i] = uint8((int(p.words[i]) + 1 + g.rng.Intn(len(vocabulary)-1)) % len(vocabulary))
 		}
 	case k < 90:
-		p.p.Tags = g.tags()
+		for old := p.p.Tags; slices.Equal(old, p.p.Tags); {
+			p.p.Tags = g.tags()
+		}
 	case k < 97:
-		p.p.Title = fmt.Sprintf("%s %s %s", capital(g.word()), g.word(), p.p.Slug[strings.LastIndexByte(p.p.Slug, '-')+1:])
+		for old := p.p.Title; old == p.p.Title; {
+			p.p.Title = fmt.Sprintf("%s %s %s", capital(g.word()), g.word(), p.p.Slug[strings.LastIndexByte(p.p.Slug, '-')+1:])
+		}
 	default:
-		p.p.Categories = []string{fmt.Sprintf("cat-%d", g.rng.Intn(g.cfg.Categories))}
+		for old := p.p.Categories[0]; old == p.p.Categories[0]; {
+			p.p.Categories = []string{fmt.Sprintf("cat-%d", g.rng.Intn(g.cfg.Categories))}
+		}
 	}
 	g.write(p, events.PostUpdated, "Update post "+quote(p.p.Title))
 }

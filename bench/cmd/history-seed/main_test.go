@@ -17,7 +17,7 @@ import (
 // subject they name, and the hot post has all its revisions.
 func TestSeedDerives(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "site.git")
-	cfg := config{Posts: 40, Commits: 200, HotRevisions: 30, HotWords: 5000, Words: 100, Categories: 3, Seed: 7}
+	cfg := config{Posts: 60, Commits: 600, HotRevisions: 50, HotWords: 5000, Words: 100, Categories: 3, Seed: 7}
 	inf, err := seed(dir, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +63,13 @@ func TestSeedDerives(t *testing.T) {
 		if got[typ] != n {
 			t.Errorf("%d %s events derived, %d written", got[typ], typ, n)
 		}
+	}
+	total := 0
+	for _, n := range got {
+		total += n
+	}
+	if total != cfg.Commits {
+		t.Errorf("%d events derived from %d commits, want one each", total, cfg.Commits)
 	}
 	if len(got) != len(inf.Types) {
 		t.Errorf("derived types %v, written %v", got, inf.Types)
