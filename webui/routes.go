@@ -189,7 +189,7 @@ func New(cfg Config) http.Handler {
 
 	// The web admin: /admin/….
 	if cfg.Admin != nil && cfg.Admin.Writer != nil {
-		acfg := admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Admin.Writer, Revisions: cfg.Revisions, Activity: cfg.Admin.Activity, Projections: cfg.Admin.Projections, Waiter: cfg.Waiter,
+		acfg := admin.Config{Catalogue: cfg.Catalogue, Writer: cfg.Admin.Writer, Revisions: cfg.Revisions, Commits: cfg.Commits, Undo: cfg.Writer, Activity: cfg.Admin.Activity, Projections: cfg.Admin.Projections, Waiter: cfg.Waiter,
 			Render: cfg.Admin.Render, Sessions: cfg.Admin.Sessions, Auth: authn, Ready: cfg.Ready, Logger: log,
 			Media: adminMedia(cfg.Media), Drafts: cfg.Admin.Drafts, Presence: cfg.Admin.Presence, OIDC: cfg.Admin.OIDC, Audit: cfg.Audit,
 			ExportEvents: api.EventsExport(api.Config{Audit: cfg.Audit, Logger: log}), TimeTravel: cfg.Admin.TimeTravel}

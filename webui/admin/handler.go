@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -57,13 +58,18 @@ func newHandler(cfg Config) *handler {
 		"when":  when,
 		"label": fieldLabel,
 		"short": func(commit string) string { return commit[:min(7, len(commit))] },
+		"firstLine": func(s string) string {
+			line, _, _ := strings.Cut(s, "\n")
+			return line
+		},
 	}
 	layout := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	h.pages = map[string]*template.Template{}
 	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm", "media", "media-item", "media-delete",
 		"accounts", "account", "password", "tokens", "secret",
 		"categories", "category", "category-delete", "settings", "profile",
-		"history", "history-compare", "history-revision", "history-restore"} {
+		"history", "history-compare", "history-revision", "history-restore",
+		"commit", "commit-revert", "rollback"} {
 		h.pages[name] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html"))
 	}
 	// The two logs share their filters (defined in audit.html).

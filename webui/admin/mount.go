@@ -113,6 +113,10 @@ type Config struct {
 	// Revisions is the history its pages show (history.Reader); nil: no
 	// history pages.
 	Revisions Revisions
+	// Commits shows a commit of main (gitlog.GitLog), Undo reverts one
+	// and rolls the site back (command.Writer); nil: those pages are off.
+	Commits Commits
+	Undo    Undo
 	// Activity lists main's newest changes (gitlog.RecentActivity: commit
 	// metadata only, cheap whatever a commit holds); nil: not shown.
 	Activity func(limit int) ([]Activity, error)
@@ -232,6 +236,11 @@ func (h *handler) routes() []route {
 		{http.MethodGet, "/login/oidc", anyone, h.oidcStart},
 		{http.MethodGet, "/audit", signedIn, h.auditLog},
 		{http.MethodGet, "/audit/export", signedIn, export(h.cfg.ExportEvents)},
+		{http.MethodGet, "/commits/{hash}", signedIn, h.commitPage},
+		{http.MethodGet, "/commits/{hash}/revert", signedIn, h.confirmRevert},
+		{http.MethodPost, "/commits/{hash}/revert", signedIn, h.revert},
+		{http.MethodGet, "/rollback", adminOnly, h.rollbackPage},
+		{http.MethodPost, "/rollback", adminOnly, h.rollback},
 		{http.MethodGet, "/security", adminOnly, h.securityLog},
 		{http.MethodGet, "/security/export", adminOnly, export(h.cfg.ExportSecurity)},
 		{http.MethodGet, "/login/oidc/callback", anyone, h.oidcCallback},

@@ -34,7 +34,7 @@ func TestEveryRouteNeedsASignIn(t *testing.T) {
 	signedInRoutes := 0
 	for _, rt := range h.routes() {
 		path := "/admin" + strings.NewReplacer("{id}", "some-post", "{name}", "admin.css", "{slug}", "some-category", "{revision}", "0123456789abcdef0123456789abcdef01234567",
-			"{rev}", "2026-01-01T00:00:00Z", "{path:.*}", "posts/x").Replace(rt.path)
+			"{rev}", "2026-01-01T00:00:00Z", "{path:.*}", "posts/x", "{hash}", "0123456789abcdef0123456789abcdef01234567").Replace(rt.path)
 		req := httptest.NewRequest(rt.method, path, strings.NewReader("title=x"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
