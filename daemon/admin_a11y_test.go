@@ -83,6 +83,7 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 	}
 	accountPages(t, b, pages, forms)
 	historyPages(t, s, b, tok, id, pages, forms)
+	commitPages(t, s, b, tok, pages, forms)
 	return s, b, pages, forms
 }
 
@@ -148,6 +149,17 @@ func TestAdminPagesAreAccessible(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		check(name)
+	}
+	// A commit's long diff line scrolls in the diff's own box, never the
+	// page.
+	var pageOverflow, boxOverflow float64
+	if err := chromedp.Run(ctx, chromedp.Navigate(s.url+pages["commit"]), chromedp.WaitReady(".udiff", chromedp.ByQuery),
+		chromedp.Evaluate(`document.documentElement.scrollWidth - document.documentElement.clientWidth`, &pageOverflow),
+		chromedp.Evaluate(`Math.max(...[...document.querySelectorAll('.udiff')].map(d => d.scrollWidth - d.clientWidth))`, &boxOverflow)); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	if pageOverflow > 0 || boxOverflow <= 0 {
+		t.Errorf("the commit's page is %vpx wider than the window; its widest diff scrolls by %vpx", pageOverflow, boxOverflow)
 	}
 	// A refused save, as the browser shows it.
 	if err := chromedp.Run(ctx, chromedp.Navigate(s.url+pages["editor"]), chromedp.WaitReady("#title", chromedp.ByQuery),

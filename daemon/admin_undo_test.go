@@ -209,3 +209,23 @@ func TestAdminRollback(t *testing.T) {
 		t.Fatal("an editor rolled back")
 	}
 }
+
+// commitPages adds a commit's page (a post edited: removed and added
+// lines, a long line), its revert's confirmation and a refused revert,
+// and the rollback's form and dry run.
+func commitPages(t *testing.T, s *site, b *browser, tok string, pages map[string]string, forms map[string][]byte) {
+	t.Helper()
+	wait := []string{"Prefer", "wait=5"}
+	r := s.do("POST", "/api/v1/posts", tok, postBody(`Diffed <b>post</b>`, "content", "First line.\n\nA line <i>kept</i>.\n"), wait...)
+	mustStatus(t, r, 201)
+	var p apiPost
+	r.json(t, &p)
+	mustStatus(t, s.patch("/api/v1/posts/"+p.ID, tok, map[string]any{"content": "Second line & more.\n\nA line <i>kept</i>.\n\n" + strings.Repeat("A very long line. ", 40) + "\n"}, wait...), 200)
+	edited := git(t, s.repoDir(), "rev-parse", "main")
+	pages["commit"] = "/admin/commits/" + edited
+	pages["commit-revert"] = pages["commit"] + "/revert"
+	pages["rollback"] = "/admin/rollback"
+	pages["rollback-dry-run"] = "/admin/rollback?to=" + p.Revision
+	forms["commit-revert-refused"] = b.post("/admin/commits/"+p.Revision+"/revert", nil).body
+	forms["rollback-refused"] = b.get("/admin/rollback?to=nothex").body
+}
