@@ -176,7 +176,25 @@ func TestAdminRollback(t *testing.T) {
 		}
 	}
 
-	r = b.post("/admin/rollback", url.Values{"to": {then}})
+	// A change after the dry run was shown: the confirmation shows the
+	// list again, as it now is, and rolls nothing back.
+	if seen := inputValue(t, dry.body, "head"); seen != present {
+		t.Errorf("the dry run was worked out on %s, main is %s", seen, present)
+	}
+	var gamma apiPost
+	r = s.do("POST", "/api/v1/posts", tok, postBody("Gamma", "status", "published"), wait...)
+	r.json(t, &gamma)
+	r = b.post("/admin/rollback", url.Values{"to": {then}, "head": {present}})
+	mustStatus(t, r, 409)
+	if c := string(r.body); !strings.Contains(c, "The site changed after the list below was first shown") || !strings.Contains(c, "<code>"+gamma.Path+"</code></td><td>deleted</td>") {
+		t.Errorf("a confirmation of a stale dry run:\n%s", c)
+	}
+	if now := git(t, s.repoDir(), "rev-parse", "main"); now != gamma.Revision {
+		t.Fatal("a stale confirmation rolled back")
+	}
+	present = gamma.Revision
+
+	r = b.post("/admin/rollback", url.Values{"to": {then}, "head": {inputValue(t, r.body, "head")}})
 	mustStatus(t, r, 303)
 	rolled := git(t, s.repoDir(), "rev-parse", "main")
 	if r.header.Get("Location") != "/admin/commits/"+rolled || rolled == present {
@@ -189,6 +207,7 @@ func TestAdminRollback(t *testing.T) {
 		t.Errorf("the rollback's tree %s is not the revision's %s", tree, old)
 	}
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error { return wantStatus("/posts/beta", s.get("/posts/beta"), 404) })
+	mustStatus(t, s.get("/posts/gamma"), 404)
 	mustStatus(t, s.get("/posts/alpha"), 200)
 
 	// Done: nothing left to roll back.

@@ -352,6 +352,15 @@ func (h *handler) rollback(w http.ResponseWriter, r *http.Request) error {
 	if to.IsZero() {
 		return h.rollbackForm(w, r, http.StatusUnprocessableEntity, d)
 	}
+	// The site changed since the dry run was shown: show it again rather
+	// than roll back files the admin did not see listed.
+	if seen := f.Value("head"); seen != "" {
+		plan, err := un.PlanRollback(to)
+		if err == nil && plan.Head.String() != seen {
+			d.Done = "The site changed after the list below was first shown, so nothing was rolled back: here is what rolling back changes now."
+			return h.rollbackForm(w, r, http.StatusConflict, d)
+		}
+	}
 	res, plan, err := un.Rollback(r.Context(), actor(r), to)
 	switch {
 	case errors.Is(err, command.ErrNothingToRollBack):
