@@ -115,7 +115,7 @@ func commitView(r *http.Request, v gitlog.CommitView) commitData {
 	summary, body, _ := strings.Cut(c.Message, "\n")
 	d := commitData{View: v, Hash: c.Hash.String(), Short: c.Hash.String()[:7], Summary: summary, Body: strings.TrimSpace(body)}
 	d.Revert = "/admin/commits/" + d.Hash + "/revert"
-	if a, _ := auth.Principal(r); a.Role == auth.RoleAdmin {
+	if a, _ := auth.Principal(r); adminOnly.allows(a.Role) {
 		d.Rollback = "/admin/rollback?" + url.Values{"to": {d.Hash}}.Encode()
 	}
 	for _, p := range c.Parents {
