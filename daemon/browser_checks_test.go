@@ -19,9 +19,21 @@ import (
 func browserCtx(t *testing.T, timeout time.Duration) (context.Context, func()) {
 	t.Helper()
 	chromium := need(t, "/usr/bin/chromium", "apt-get install chromium")
+	// Not t.TempDir: chromium's helper processes may still write to the
+	// profile for a moment after the browser exits, and t.TempDir fails
+	// the test when it cannot remove a folder at once.
+	profile, err := os.MkdirTemp("", "chronicle-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(profile),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900),
 	}

@@ -92,7 +92,7 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 	// In this order: nothing is written to a store after it is closed, and
 	// NATS outlives everything that publishes or consumes.
 	log, at := logged.String(), -1
-	for _, step := range []string{"shutting down: draining requests", "shutdown: requests drained", "shutdown: outbox and repacker stopped",
+	for _, step := range []string{"shutting down: draining requests", "shutdown: requests drained", "shutdown: outbox, repacker and scheduler stopped",
 		"shutdown: projection consumers stopped", "shutdown: projection stores closed", "shutdown: NATS connection closed",
 		"shutdown: embedded NATS stopped", "shutdown: repository closed"} {
 		i := strings.Index(log, step)
