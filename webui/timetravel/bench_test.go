@@ -25,18 +25,27 @@ import (
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
-// The benchmarks run on a generated site: benchPosts posts of about 400
+// The benchmarks run on a generated site: benchPosts() posts of about 400
 // words in 10 categories (as the API writes them: every date in the front
 // matter), one commit each, then benchEdits more commits editing a post
 // at random (every 500th the settings, every 997th deleting a post). Set
 // CHRONICLE_TT_EDITS for a longer history (the issue's figures: 90000,
 // for 100,000 commits), and CHRONICLE_TT_REPO to keep the repository
-// between runs (at that path).
-const benchPosts = 10000
+// between runs (at that path). Under -short (as `make test` runs every
+// benchmark, to keep them working) the site is small.
+func benchPosts() int {
+	if testing.Short() {
+		return 300
+	}
+	return 10000
+}
 
 func benchEdits() int {
 	if n, err := strconv.Atoi(os.Getenv("CHRONICLE_TT_EDITS")); err == nil && n >= 0 {
 		return n
+	}
+	if testing.Short() {
+		return 300
 	}
 	return 10000
 }
@@ -71,7 +80,7 @@ func TestMain(m *testing.M) {
 
 // site builds the benchmark's repository with git fast-import, once.
 func benchRepo(b *testing.B) *benchSite {
-	benchOnce.Do(func() { bench, benchErr = makeSite(benchPosts, benchEdits()) })
+	benchOnce.Do(func() { bench, benchErr = makeSite(benchPosts(), benchEdits()) })
 	if benchErr != nil {
 		b.Fatal(benchErr)
 	}
@@ -315,7 +324,7 @@ func BenchmarkNextPage(b *testing.B) {
 		case 1:
 			n = rng.Intn(10)
 		default:
-			n = rng.Intn(benchPosts * 3 / 4) // posts that exist at that commit, mostly
+			n = rng.Intn(benchPosts() * 3 / 4) // posts that exist at that commit, mostly
 		}
 		rec := httptest.NewRecorder()
 		if err := h.Serve(rec, httptest.NewRequest(http.MethodGet, Prefix+c+fmt.Sprintf(p, n), nil)); err != nil {
@@ -363,7 +372,7 @@ func BenchmarkLivePost(b *testing.B) {
 	start := cpu()
 	defer reportCPU(b, start)
 	for range b.N {
-		p.Lookup(fmt.Sprintf("/posts/post-%d", rng.Intn(benchPosts*3/4)))
+		p.Lookup(fmt.Sprintf("/posts/post-%d", rng.Intn(benchPosts()*3/4)))
 	}
 }
 
