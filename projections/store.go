@@ -28,6 +28,38 @@ func OpenStore(path string) (*bolt.DB, error) {
 	return db, nil
 }
 
+// Where a projection keeps its checkpoint, as JSON.
+var (
+	MetaBucket    = []byte("meta")
+	CheckpointKey = []byte("checkpoint")
+)
+
+// OpenWithCheckpoint opens a projection's store as OpenStore does,
+// creates its buckets and MetaBucket, and reads the checkpoint stored
+// there into cp (left zero in a new store).
+func OpenWithCheckpoint(path string, cp *Checkpoint, buckets ...[]byte) (*bolt.DB, error) {
+	db, err := OpenStore(path)
+	if err != nil {
+		return nil, err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range append(buckets, MetaBucket) {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		if b := tx.Bucket(MetaBucket).Get(CheckpointKey); b != nil {
+			return json.Unmarshal(b, cp)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}
+
 // PutJSON stores v under key as JSON; a nil v deletes the key.
 func PutJSON[T any](b *bolt.Bucket, key string, v *T) error {
 	if v == nil {

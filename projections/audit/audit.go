@@ -32,8 +32,8 @@ var (
 	bCommits = []byte("commits") // height(8) → commitInfo
 	bHashes  = []byte("hashes")  // commit hash → height(8)
 	bTimes   = []byte("times")   // time(8, ordered) height(8) → nothing
-	bMeta    = []byte("meta")
-	kCP      = []byte("checkpoint")
+	bMeta    = projections.MetaBucket
+	kCP      = projections.CheckpointKey
 )
 
 // Record is one event as the audit log shows it.
@@ -119,26 +119,12 @@ var _ projections.Projection = (*Log)(nil)
 
 // Open opens (or creates) the audit log stored at path.
 func Open(path string) (*Log, error) {
-	db, err := projections.OpenStore(path)
+	l := &Log{}
+	db, err := projections.OpenWithCheckpoint(path, &l.cp, bEvents, bCommits, bHashes, bTimes)
 	if err != nil {
-		return nil, err
-	}
-	l := &Log{db: db}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bEvents, bCommits, bHashes, bTimes, bMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		if b := tx.Bucket(bMeta).Get(kCP); b != nil {
-			return json.Unmarshal(b, &l.cp)
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
+	l.db = db
 	return l, nil
 }
 

@@ -87,26 +87,12 @@ var _ projections.Projection = (*History)(nil)
 
 // Open opens (or creates) the history stored at path.
 func Open(path string) (*History, error) {
-	db, err := projections.OpenStore(path)
+	h := &History{}
+	db, err := projections.OpenWithCheckpoint(path, &h.cp, bRevisions, bCommits, bCounts)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open history: %w", err)
 	}
-	h := &History{db: db}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bRevisions, bCommits, bCounts, bMeta} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		if b := tx.Bucket(bMeta).Get(kCheckpoint); b != nil {
-			return json.Unmarshal(b, &h.cp)
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open history %s: %w", path, err)
-	}
+	h.db = db
 	return h, nil
 }
 
