@@ -356,6 +356,9 @@ func TestDisabledAccountIsRefusedEverywhere(t *testing.T) {
 	if err := clone(pat.Token); err != nil {
 		t.Fatalf("clone before: %v", err)
 	}
+	if err := clone(password); err != nil { // and git remembers the password a while
+		t.Fatalf("clone with the password before: %v", err)
+	}
 
 	page := adm.get("/admin/accounts/edit?email=ed%40example.org")
 	mustStatus(t, page, 200)

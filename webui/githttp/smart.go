@@ -49,14 +49,16 @@ type Handler struct {
 
 // gitCreds remembers verified passwords for a few minutes: a git command
 // makes several requests, and each argon2id check costs a lot on purpose.
-// An entry holds only while the account's password hash is the same.
+// An entry holds only while the account's password hash and credential
+// generation are the same: a reset, a role change or disabling the
+// account ends it at once.
 type gitCreds struct {
 	mu sync.Mutex
 	ok map[[32]byte]time.Time
 }
 
 func (c *gitCreds) key(a auth.Account, password string) [32]byte {
-	return sha256.Sum256([]byte(a.Email + "\x00" + a.PasswordHash + "\x00" + password))
+	return sha256.Sum256([]byte(a.Email + "\x00" + a.PasswordHash + "\x00" + a.Generation + "\x00" + password))
 }
 
 // writeGitError writes e as text, which git shows its user (with the
@@ -202,7 +204,7 @@ func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
 		h.creds.mu.Lock()
 		until, cached := h.creds.ok[key]
 		h.creds.mu.Unlock()
-		if cached && time.Now().Before(until) {
+		if cached && time.Now().Before(until) && !a.Disabled {
 			return a, nil
 		}
 	}
