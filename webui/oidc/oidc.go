@@ -83,7 +83,7 @@ func New(cfg Config) *Client {
 	}
 	if cfg.Name == "" {
 		cfg.Name = "single sign-on"
-		if strings.TrimSuffix(cfg.Issuer, "/") == "https://accounts.google.com" {
+		if (&Client{cfg: cfg}).google() {
 			cfg.Name = "Google"
 		}
 	}
@@ -195,7 +195,16 @@ func (c *Client) Finish(ctx context.Context, f Flow, state, code string) (Identi
 		return Identity{}, refuse("The provider's ID token could not be read.")
 	}
 	email, _ := claims["email"].(string)
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = strings.TrimSpace(email)
+	for _, r := range email {
+		if r >= 0x80 {
+			// Unicode case folding maps some letters onto ASCII ones (the
+			// Kelvin sign onto k): such an address could match another's
+			// account or an allow-list entry.
+			return Identity{}, refuse("This site takes only ASCII email addresses from the provider.")
+		}
+	}
+	email = strings.ToLower(email)
 	if email == "" {
 		return Identity{}, refuse("The provider did not say which email signed in (the email scope is needed).")
 	}
@@ -213,6 +222,11 @@ func (c *Client) Finish(ctx context.Context, f Flow, state, code string) (Identi
 		}
 	}
 	return id, nil
+}
+
+// google reports whether the provider is Google.
+func (c *Client) google() bool {
+	return strings.TrimSuffix(c.cfg.Issuer, "/") == "https://accounts.google.com"
 }
 
 // SignUpRole is the role of an account made at first sign-in, or "".
@@ -241,6 +255,15 @@ func (c *Client) allowed(email string, claims map[string]any) bool {
 	_, domain, _ := strings.Cut(email, "@")
 	hd, _ := claims["hd"].(string) // Google's hosted domain, when there is one
 	for _, d := range c.cfg.AllowedDomains {
+		if c.google() {
+			// A personal Google account can carry a verified address of
+			// any domain (an ex-employee's, say): only the Workspace's
+			// hosted domain says the account is the organisation's.
+			if strings.EqualFold(d, hd) && strings.EqualFold(d, domain) {
+				return true
+			}
+			continue
+		}
 		if strings.EqualFold(d, domain) && (hd == "" || strings.EqualFold(d, hd)) {
 			return true
 		}
