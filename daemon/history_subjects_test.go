@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -100,6 +101,25 @@ func TestRestoreEverySubject(t *testing.T) {
 	s.do("GET", "/api/v1/categories/books", tok, nil).json(t, &c)
 	if c.Name != "Books" {
 		t.Errorf("undeleted category: %+v", c)
+	}
+	// A revision whose picture was deleted since is not restored with a
+	// dangling reference.
+	var pic2 struct{ ID string }
+	r = s.upload(tok, "q.jpg", testJPEG(30, 20))
+	r.json(t, &pic2)
+	var post apiPost
+	r = s.do("POST", "/api/v1/posts", tok, postBody("Pictured", "feature_image", "media:"+pic2.ID), wait...)
+	r.json(t, &post)
+	r = s.do("PUT", "/api/v1/posts/"+post.ID, tok, postBody("Pictured"), append(wait, "If-Match", `"`+post.Blob+`"`)...)
+	mustStatus(t, r, 200)
+	r.json(t, &post)
+	mediaTag := s.do("GET", "/api/v1/media/"+pic2.ID, tok, nil).header.Get("ETag")
+	mustStatus(t, s.do("DELETE", "/api/v1/media/"+pic2.ID, tok, nil, append(wait, "If-Match", mediaTag)...), 204)
+	var prevs struct{ Items []struct{ Revision string } }
+	s.do("GET", "/api/v1/posts/"+post.ID+"/revisions", tok, nil).json(t, &prevs)
+	r = s.do("POST", "/api/v1/posts/"+post.ID+"/restore", tok, map[string]string{"revision": prevs.Items[1].Revision}, "If-Match", `"`+post.Blob+`"`)
+	if d, _ := r.problem(t); r.status != 422 || !strings.Contains(d, "no media") {
+		t.Errorf("restoring a deleted picture's reference: %d %q", r.status, d)
 	}
 	// Settings history is for admins.
 	mustStatus(t, s.do("GET", "/api/v1/settings/revisions", s.token("ed@example.org"), nil), 403)

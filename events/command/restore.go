@@ -45,7 +45,14 @@ func (w *Writer) RestorePost(ctx context.Context, actor Actor, id, ifMatch, rev 
 		if other, taken := w.idx.bySlug[p.Slug]; taken && other != id {
 			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("%q is now used by post %s: change that post's slug first", p.Slug, other)}
 		}
-		if err := w.validate(&p, &old); err != nil {
+		// References are checked as for an edit of the post as it is now
+		// (or, deleted, as if new but keeping its id): a picture deleted
+		// since the revision is not brought back as a dangling one.
+		base := cur
+		if base == nil {
+			base = &content.Post{ID: id}
+		}
+		if err := w.validate(&p, base); err != nil {
 			return nil, err
 		}
 		switch {
