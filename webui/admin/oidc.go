@@ -95,11 +95,21 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if id.Role != "" && auth.Role(id.Role) != a.Role {
 		// The provider's claim decides the role at every sign-in.
 		old := a.Role
-		if a, err = h.cfg.Auth.Accounts.SetRole(a.Email, auth.Role(id.Role)); err != nil {
+		changed, err := h.cfg.Auth.Accounts.SetRoleGuarded(a.Email, auth.Role(id.Role), auth.Guard{KeepAdmin: true})
+		switch {
+		case errors.Is(err, auth.ErrLastAdmin):
+			// The site keeps an admin: this one signs in as it is, and the
+			// security log says why the claim was not followed.
+			h.log.Warn("the provider's role claim would demote the site's last admin; kept", "email", a.Email, "claim", id.Role)
+			h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.RoleChanged, Actor: a.Email, Account: a.Email, Method: seclog.MethodOIDC,
+				Detail: "kept " + string(old) + ": the provider's claim (" + id.Role + ") would leave the site without an admin"})
+		case err != nil:
 			return fmt.Errorf("set the role of %s from the provider: %w", id.Email, err)
+		default:
+			a = changed
+			h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.RoleChanged, Actor: a.Email, Account: a.Email, Method: seclog.MethodOIDC,
+				Detail: string(old) + " → " + string(a.Role) + ", from the provider's claim"})
 		}
-		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.RoleChanged, Actor: a.Email, Account: a.Email, Method: seclog.MethodOIDC,
-			Detail: string(old) + " → " + string(a.Role) + ", from the provider's claim"})
 	}
 	h.cfg.Auth.SignIns.Succeeded(a.Email, addr)
 	if err := h.cfg.Sessions.RenewToken(ctx); err != nil {

@@ -180,7 +180,7 @@ func (s *Store) Add(email, name string, role Role, password string, replace bool
 		case err == nil && !replace:
 			return fmt.Errorf("%s: %w", email, ErrExists)
 		case err == nil:
-			a.CreatedAt = old.CreatedAt
+			a.CreatedAt, a.Disabled = old.CreatedAt, old.Disabled // a reset does not enable a disabled account
 			if name == "" {
 				a.Name = old.Name
 			}

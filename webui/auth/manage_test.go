@@ -238,3 +238,33 @@ func TestTokenLastUsed(t *testing.T) {
 		t.Fatalf("after revoking one of two: %d tokens", len(ts))
 	}
 }
+
+// TestDisableKeepsAnAdminAndSurvivesAReset disables accounts: not the
+// last enabled admin, each time a new generation, and a password reset
+// (user add --reset) does not enable the account again.
+func TestDisableKeepsAnAdminAndSurvivesAReset(t *testing.T) {
+	s := NewStore(t.TempDir(), fast)
+	for _, e := range []string{"ad@example.org", "ed@example.org"} {
+		role := RoleEditor
+		if e == "ad@example.org" {
+			role = RoleAdmin
+		}
+		if _, err := s.Add(e, "", role, "a long passphrase", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetDisabled("ad@example.org", true, Guard{KeepAdmin: true}); !errors.Is(err, ErrLastAdmin) {
+		t.Errorf("disabling the last admin: %v", err)
+	}
+	before, _ := s.Get("ed@example.org")
+	a, err := s.SetDisabled("ed@example.org", true, Guard{KeepAdmin: true})
+	if err != nil || !a.Disabled || a.Generation == before.Generation {
+		t.Fatalf("disable: %+v %v", a, err)
+	}
+	if _, err := s.Authenticate("ed@example.org", "a long passphrase"); !errors.Is(err, ErrDisabled) || !errors.Is(err, ErrBadPassword) {
+		t.Errorf("a disabled account's password: %v", err)
+	}
+	if a, err = s.Add("ed@example.org", "", RoleEditor, "another long passphrase", true); err != nil || !a.Disabled {
+		t.Errorf("a reset enabled the account: %+v %v", a, err)
+	}
+}
