@@ -60,8 +60,20 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	id, err := h.cfg.OIDC.Finish(ctx, flow, q.Get("state"), q.Get("code"))
 	var refusal *oidc.Refusal
 	if errors.As(err, &refusal) {
+		// A callback with no sign-in started in this browser is what a
+		// script calling this open URL sends: it counts against the
+		// address's sign-in budget (past it, 429) and is not recorded, so
+		// it neither fills the security log nor costs an fsync a request.
+		// A refusal of a sign-in this browser started is recorded.
+		if flow.State == "" {
+			if over, wait := h.cfg.Auth.SignIns.TokenFailed(addr); over {
+				w.Header().Set("Retry-After", fmt.Sprint(auth.RetryAfter(wait)))
+				return h.oidcRefused(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many sign-in attempts: try again in %d seconds.", auth.RetryAfter(wait)))
+			}
+		} else {
+			h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.SignInFailed, Account: refusal.Email, Method: seclog.MethodOIDC, Detail: refusal.Reason})
+		}
 		h.log.Info("admin sign-in with the identity provider refused", "reason", refusal.Reason, "addr", addr)
-		h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.SignInFailed, Account: refusal.Email, Method: seclog.MethodOIDC, Detail: refusal.Reason})
 		return h.oidcRefused(w, r, http.StatusUnauthorized, refusal.Reason)
 	}
 	if err != nil {
