@@ -3,7 +3,9 @@ package timetravel
 import (
 	"container/list"
 	"context"
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/chronicle-cms/chronicle/repo"
 )
@@ -13,6 +15,11 @@ import (
 // it. Two requests for the same commit share one build.
 type cache struct {
 	size int
+	// builds bounds the snapshots being built at once: a build holds a
+	// whole site in memory, and a request for yet another commit while
+	// they run waits its turn, then is told to come back (ErrBusy),
+	// rather than start one more.
+	builds chan struct{}
 
 	mu    sync.Mutex
 	slots map[repo.Hash]*slot
@@ -29,8 +36,18 @@ type slot struct {
 	gone   bool // evicted: closed when the last request is done
 }
 
+// maxBuilds is how many snapshots are built at once, and buildWait how
+// long a request for another commit waits for one of them to end.
+const (
+	maxBuilds = 2
+	buildWait = 10 * time.Second
+)
+
+// ErrBusy: as many snapshots as allowed are being built; try again soon.
+var ErrBusy = errors.New("the site at other commits is being built: try again in a few seconds")
+
 func newCache(size int) *cache {
-	return &cache{size: size, slots: map[repo.Hash]*slot{}, lru: list.New()}
+	return &cache{size: size, builds: make(chan struct{}, maxBuilds), slots: map[repo.Hash]*slot{}, lru: list.New()}
 }
 
 // get returns the snapshot of commit h, building it with mk if it is
@@ -38,15 +55,32 @@ func newCache(size int) *cache {
 func (c *cache) get(ctx context.Context, h repo.Hash, mk func() (*snapshot, error)) (*snapshot, func(), error) {
 	c.mu.Lock()
 	s, ok := c.slots[h]
-	if ok {
-		c.lru.MoveToFront(s.elem)
-	} else {
-		s = &slot{commit: h, ready: make(chan struct{})}
-		s.elem = c.lru.PushFront(s)
-		c.slots[h] = s
-		c.evict()
-		go c.fill(s, mk)
+	if !ok {
+		// A new build waits for one of the few build slots (not holding
+		// mu), for a while: past that, the request is told to come back.
+		c.mu.Unlock()
+		wait := time.NewTimer(buildWait)
+		select {
+		case c.builds <- struct{}{}:
+			wait.Stop()
+		case <-ctx.Done():
+			wait.Stop()
+			return nil, nil, ctx.Err()
+		case <-wait.C:
+			return nil, nil, ErrBusy
+		}
+		c.mu.Lock()
+		if s, ok = c.slots[h]; ok {
+			<-c.builds // another request started it meanwhile
+		} else {
+			s = &slot{commit: h, ready: make(chan struct{})}
+			s.elem = c.lru.PushFront(s)
+			c.slots[h] = s
+			c.evict()
+			go c.fill(s, mk)
+		}
 	}
+	c.lru.MoveToFront(s.elem)
 	s.refs++
 	c.mu.Unlock()
 	release := func() { c.release(s) }
@@ -67,6 +101,7 @@ func (c *cache) get(ctx context.Context, h repo.Hash, mk func() (*snapshot, erro
 // next request tries again.
 func (c *cache) fill(s *slot, mk func() (*snapshot, error)) {
 	snap, err := mk()
+	<-c.builds
 	c.mu.Lock()
 	s.snap, s.err = snap, err
 	if err != nil && c.slots[s.commit] == s {

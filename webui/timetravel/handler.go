@@ -93,6 +93,9 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) error {
 	snap, release, err := h.cache.get(r.Context(), l.hash, func() (*snapshot, error) {
 		return build(context.Background(), &h.cfg, l.hash, siteWhen)
 	})
+	if errors.Is(err, ErrBusy) {
+		return httperr.New(http.StatusServiceUnavailable, "%s", ErrBusy).With("Retry-After", "5")
+	}
 	if err != nil {
 		return fmt.Errorf("the site at %s: %w", l.hash, err)
 	}
