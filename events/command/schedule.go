@@ -76,12 +76,17 @@ func (w *Writer) PublishScheduled(ctx context.Context, id string, now time.Time)
 		if err != nil {
 			return nil, err
 		}
-		by := "unknown"
-		if hist, err := w.log.Repo().History(head, e.path, 1); err != nil {
-			return nil, fmt.Errorf("who scheduled post %s: %w", id, err)
-		} else if len(hist) == 1 {
-			if actor, _, _, err := w.deriver.Who(hist[0]); err == nil {
-				by = actor
+		by := e.scheduledBy
+		if by == "" {
+			// Scheduled before this process started: git tells who last
+			// changed the file (a walk back from the head, once).
+			by = "unknown"
+			if hist, err := w.log.Repo().History(head, e.path, 1); err != nil {
+				return nil, fmt.Errorf("who scheduled post %s: %w", id, err)
+			} else if len(hist) == 1 {
+				if actor, _, _, err := w.deriver.Who(hist[0]); err == nil {
+					by = actor
+				}
 			}
 		}
 		b := w.batch(Actor{Name: "Scheduler", Email: SchedulerEmail}, "post/"+id, string(events.PostPublished), "Publish scheduled post "+quote(p.Title),
@@ -123,4 +128,26 @@ func (w *Writer) RunScheduler(ctx context.Context, poll time.Duration, log *slog
 		}
 		t.Stop()
 	}
+}
+
+// headActor is who made the head commit (its pusher, if pushed) when it
+// is the only commit since the index's last sync, else "": who made a
+// change among several commits is not known without walking them.
+// Callers hold mu, before the index moves to head.
+func (w *Writer) headActor(head repo.Hash) (string, error) {
+	if w.idx.actorOf == head {
+		return w.idx.actor, nil
+	}
+	c, err := w.log.Repo().ReadCommit(head)
+	if err != nil {
+		return "", fmt.Errorf("read commit %s: %w", short(head), err)
+	}
+	actor := ""
+	if len(c.Parents) > 0 && c.Parents[0] == w.idx.head && !w.idx.head.IsZero() {
+		if actor, _, _, err = w.deriver.Who(c); err != nil {
+			return "", err
+		}
+	}
+	w.idx.actorOf, w.idx.actor = head, actor
+	return actor, nil
 }

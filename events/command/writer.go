@@ -123,10 +123,16 @@ type indexedPost struct {
 	path, slug, blob string
 	categories       []string
 	due              time.Time // when a scheduled post is to be published; zero otherwise
+	// scheduledBy is who scheduled it, when the index saw it come in
+	// the one commit since the last sync; "" when it came among several
+	// (the first sync, a push of many): the scheduler then asks git.
+	scheduledBy string
 }
 
 type index struct {
 	head       repo.Hash
+	actorOf    repo.Hash // the commit actor was read from (headActor)
+	actor      string
 	posts      map[string]indexedPost  // by id
 	bySlug     map[string]string       // slug → id
 	byPath     map[string]string       // path → id
@@ -209,6 +215,9 @@ func (w *Writer) sync() (repo.Hash, error) {
 			ip := indexedPost{path: ch.Path, slug: p.Slug, blob: ch.New.String(), categories: p.Categories}
 			if p.Status == content.Scheduled && p.PublishedAt != nil {
 				ip.due = *p.PublishedAt
+				if ip.scheduledBy, err = w.headActor(head); err != nil {
+					return head, err
+				}
 			}
 			w.idx.add(p.ID, ip)
 		case strings.HasPrefix(ch.Path, content.MediaDir):
