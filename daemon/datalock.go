@@ -29,11 +29,19 @@ func lockDataDir(dir, command string) (release func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the data directory's lock: %w", err)
 	}
-	for {
+	// A lock just released can still be held for a moment by a copy of
+	// its descriptor in a child being forked elsewhere in the process
+	// (until that child execs), so a refusal is only believed after a
+	// second of asking.
+	for deadline := time.Now().Add(time.Second); ; {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if !errors.Is(err, syscall.EINTR) {
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
 			break
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if errors.Is(err, syscall.EWOULDBLOCK) {
 		holder, _ := os.ReadFile(path)
