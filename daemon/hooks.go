@@ -19,6 +19,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/repo"
 )
@@ -126,7 +127,7 @@ func hookServer(ctx context.Context, path string, writer *command.Writer, kick f
 		var res hookResponse
 		switch req.Hook {
 		case "pre-receive":
-			pr := command.PushRequest{Pusher: req.Pusher, Admin: req.Role == "admin", Env: req.Env, Image: inspectImage}
+			pr := command.PushRequest{Pusher: req.Pusher, Role: policy.Role(req.Role), Env: req.Env, Image: inspectImage}
 			for _, u := range req.Updates {
 				f := strings.Fields(u)
 				if len(f) != 3 {

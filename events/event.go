@@ -48,6 +48,14 @@ const (
 	// The commit's per-file events follow it, so readers that ignore it
 	// still follow the rollback.
 	SiteRolledBack Type = "site.rolled_back"
+
+	// The review of a post: its author submits it (status pending), an
+	// editor sends it back with a note (status draft and review_note)
+	// or approves it, publishing it (PostPublished) or scheduling it.
+	// PostScheduled is any change that makes a post scheduled.
+	PostSubmitted        Type = "post.submitted"
+	PostChangesRequested Type = "post.changes_requested"
+	PostScheduled        Type = "post.scheduled"
 )
 
 // Event is the envelope every event travels in.
@@ -128,7 +136,8 @@ func NewCodec() *Codec {
 	for _, t := range []Type{PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted,
 		CategoryCreated, CategoryUpdated, CategoryDeleted, SettingsChanged, ProfileChanged,
 		MediaUploaded, MediaUpdated, MediaDeleted, EmbedResolved,
-		PostRestored, CategoryRestored, SettingsRestored, ProfileRestored, MediaRestored, SiteRolledBack} {
+		PostRestored, CategoryRestored, SettingsRestored, ProfileRestored, MediaRestored, SiteRolledBack,
+		PostSubmitted, PostChangesRequested, PostScheduled} {
 		c.register(t, 1)
 	}
 	return c

@@ -25,7 +25,8 @@ func (RollbackData) isPayload() {}
 // current schema, as Codec.Decode leaves it.
 func (e *Event) Payload() (Payload, error) {
 	switch e.Type {
-	case PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted, PostRestored:
+	case PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted, PostRestored,
+		PostSubmitted, PostChangesRequested, PostScheduled:
 		return decodePayload[PostData](e)
 	case CategoryCreated, CategoryUpdated, CategoryDeleted, CategoryRestored:
 		return decodePayload[CategoryData](e)

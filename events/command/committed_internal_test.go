@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -19,7 +20,7 @@ func TestPushFollowsTheStricterRules(t *testing.T) {
 		"media id with a dot": {"media/a.b.yaml", "id: a.b\nsha256: " + sha + "\ntype: image/png\next: png\nwidth: 1\nheight: 1\nbytes: 5\n",
 			`"a.b" is not an id`},
 	} {
-		got := checkPushAll(pushFixture(), t.TempDir(), []repo.PushedCommit{commit(1, add(f.path, f.data))}, PushRequest{Pusher: "ed@example.org"}, nil)
+		got := checkPushAll(pushFixture(), t.TempDir(), []repo.PushedCommit{commit(1, add(f.path, f.data))}, PushRequest{Pusher: "ed@example.org", Role: policy.Editor}, nil)
 		if !strings.Contains(strings.Join(got, "\n"), f.want) {
 			t.Errorf("%s: refusals %q lack %q", name, got, f.want)
 		}

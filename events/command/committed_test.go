@@ -15,6 +15,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -117,7 +118,7 @@ func TestNewWritesFollowTheStricterRules(t *testing.T) {
 	l, _ := oldHistory(t)
 	w := command.NewWriter(l, gitlog.NewDeriver(l.Repo(), quiet), quiet, command.WriterConfig{})
 	ctx := context.Background()
-	ed := command.Actor{Name: "Ed", Email: "ed@example.org"}
+	ed := command.Actor{Name: "Ed", Email: "ed@example.org", Role: policy.Admin}
 	var ve *content.ValidationError
 
 	for _, tags := range [][]string{{"Go\tlang"}, {"---"}} {

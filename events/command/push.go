@@ -11,6 +11,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -37,9 +38,9 @@ type PushUpdate struct {
 // PushRequest is what the pre-receive hook hands over.
 type PushRequest struct {
 	Updates []PushUpdate
-	Pusher  string   // the authenticated account
-	Admin   bool     // the pusher may change the settings
-	Env     []string // the hook's environment: the quarantine's object directories
+	Pusher  string      // the authenticated account
+	Role    policy.Role // the pusher's: each changed file is judged by it
+	Env     []string    // the hook's environment: the quarantine's object directories
 	// Image reads what an image is from its bytes, as uploads are read
 	// (upload.Inspect, passed in so that this package and its tests do not
 	// need libvips). Pushed media must agree with it; nil refuses pushed
@@ -60,6 +61,9 @@ func (w *Writer) ValidatePush(ctx context.Context, req PushRequest) ([]string, e
 		// Pushed commits are attributed to the pusher (the note written
 		// below); without one their claims would be believed.
 		return nil, errors.New("a push without an authenticated pusher")
+	}
+	if err := (policy.Actor{Email: req.Pusher, Role: req.Role}).Check(policy.UseGit); err != nil {
+		return []string{err.Error()}, nil
 	}
 	// Everything read from git and the LFS store is read before the
 	// writer's lock, which API writes wait for: only the checks against
@@ -362,12 +366,16 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 		st.categories[c] = true
 	}
 	media := mediaCheck{objects: objects, base: base, final: map[string][]byte{}, touched: map[string]string{}}
+	judge := newPushJudge(idx, policy.Actor{Email: req.Pusher, Role: req.Role})
 	var msgs []string
 	touched := map[string]string{}     // post path → commit that last changed it
 	deletedCats := map[string]string{} // category slug → commit that deleted it
 	for _, c := range commits {
 		refuse := func(format string, args ...any) {
 			msgs = append(msgs, fmt.Sprintf("commit %s: ", short(c.Hash))+fmt.Sprintf(format, args...))
+		}
+		for _, m := range judge.commit(c, st.paths) {
+			refuse("%s", m)
 		}
 		for _, f := range deletionsFirst(c.Changes) {
 			if err := ctx.Err(); err != nil {
@@ -396,9 +404,6 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 				// A deletion is a change like any other: the settings are
 				// the admin's (deleting them resets the site's). Categories
 				// still in use are checked once the whole push is in.
-				if f.Path == content.SettingsPath && !req.Admin {
-					refuse("%s: only an admin may delete the settings; %s is not one", f.Path, req.Pusher)
-				}
 				continue
 			}
 			if err := content.CheckPath(f.Path); err != nil {
@@ -448,10 +453,6 @@ func checkPush(ctx context.Context, idx *index, objects *lfsObjects, commits []r
 				}
 				st.categories[content.CategorySlug(f.Path)] = true
 			case f.Path == content.SettingsPath:
-				if !req.Admin {
-					refuse("%s: only an admin may change the settings; %s is not one", f.Path, req.Pusher)
-					continue
-				}
 				if _, err := content.ParseSettings(f.Data); err != nil {
 					msgs = append(msgs, lines(c, err)...)
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 	"github.com/chronicle-cms/chronicle/repo/lfs"
@@ -83,7 +84,7 @@ func TestPushInspectionDoesNotBlockAPIWrites(t *testing.T) {
 	}
 	pushDone := make(chan error, 1)
 	go func() {
-		refusals, err := w.ValidatePush(context.Background(), command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Image: slow})
+		refusals, err := w.ValidatePush(context.Background(), command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Role: policy.Editor, Image: slow})
 		// The API write moved main: the push cannot land any more, and
 		// says so (git's ref update would refuse it anyway).
 		if err == nil && (len(refusals) != 1 || !strings.Contains(refusals[0], "main moved since you fetched")) {
@@ -94,7 +95,7 @@ func TestPushInspectionDoesNotBlockAPIWrites(t *testing.T) {
 	<-started
 	writeDone := make(chan error, 1)
 	go func() {
-		_, err := w.CreatePost(context.Background(), command.Actor{Email: "api@example.org"}, command.PostInput{Title: "During a push", Status: content.Draft})
+		_, err := w.CreatePost(context.Background(), command.Actor{Email: "api@example.org", Role: policy.Editor}, command.PostInput{Title: "During a push", Status: content.Draft})
 		writeDone <- err
 	}()
 	select {
@@ -122,7 +123,7 @@ func TestPushCheckStopsWhenCancelled(t *testing.T) {
 		cancel()
 		return png(data)
 	}
-	_, err := w.ValidatePush(ctx, command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Image: inspect})
+	_, err := w.ValidatePush(ctx, command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Role: policy.Editor, Image: inspect})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err %v, want context.Canceled", err)
 	}
@@ -137,7 +138,7 @@ func TestPushReadsEachObjectOnce(t *testing.T) {
 	w, _, lfsDir, u := pushOfPictures(t, 3)
 	var calls atomic.Int32
 	count := func(data []byte) (content.ImageInfo, error) { calls.Add(1); return png(data) }
-	req := command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Image: count}
+	req := command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: "ed@example.org", Role: policy.Editor, Image: count}
 	for i := 0; i < 2; i++ {
 		if refusals, err := w.ValidatePush(context.Background(), req); err != nil || len(refusals) > 0 {
 			t.Fatalf("push %d: %v %q", i, err, refusals)
@@ -171,7 +172,7 @@ func TestConcurrentPushesOfOneCommitKeepItsPusher(t *testing.T) {
 		command.WriterConfig{LFSDir: lfsDir, Now: func() time.Time { return now }})
 	push := func(pusher string, u command.PushUpdate) []string {
 		t.Helper()
-		refusals, err := w.ValidatePush(context.Background(), command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: pusher, Image: png})
+		refusals, err := w.ValidatePush(context.Background(), command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: pusher, Role: policy.Editor, Image: png})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +227,7 @@ func TestAPushThatNeverLandedIsReleased(t *testing.T) {
 	w := command.NewWriter(gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet)), gitlog.NewDeriver(r, quiet), quiet,
 		command.WriterConfig{LFSDir: lfsDir, Now: func() time.Time { return now }})
 	req := func(pusher string) command.PushRequest {
-		return command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: pusher, Image: png}
+		return command.PushRequest{Updates: []command.PushUpdate{u}, Pusher: pusher, Role: policy.Editor, Image: png}
 	}
 	if got, err := w.ValidatePush(context.Background(), req("ann@example.org")); err != nil || len(got) > 0 {
 		t.Fatalf("first push: %v %q", err, got)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -12,7 +13,7 @@ import (
 func TestPushMovesAPostBetweenFolders(t *testing.T) {
 	moved := "---\nid: hello1\ntitle: Hello\ncategories: [news]\n---\nBody\n"
 	got := checkPushAll(pushFixture(), t.TempDir(),
-		[]repo.PushedCommit{commit(1, add("posts/2025/hello.md", moved), del("posts/2026/hello.md"))}, PushRequest{Pusher: "ed@example.org"}, nil)
+		[]repo.PushedCommit{commit(1, add("posts/2025/hello.md", moved), del("posts/2026/hello.md"))}, PushRequest{Pusher: "ed@example.org", Role: policy.Editor}, nil)
 	if len(got) > 0 {
 		t.Fatalf("refused: %q", got)
 	}
@@ -23,7 +24,7 @@ func TestPushMovesAPostBetweenFolders(t *testing.T) {
 func TestPushKeepsAnOldPostsID(t *testing.T) {
 	ix := pushFixture()
 	ix.add("hello.world", indexedPost{path: "posts/2025/old.md", slug: "old"})
-	editor := PushRequest{Pusher: "ed@example.org"}
+	editor := PushRequest{Pusher: "ed@example.org", Role: policy.Editor}
 	edit := "---\nid: hello.world\ntitle: Old, edited\n---\nBody\n"
 	if got := checkPushAll(ix, t.TempDir(), []repo.PushedCommit{commit(1, add("posts/2025/old.md", edit))}, editor, nil); len(got) > 0 {
 		t.Fatalf("edit refused: %q", got)

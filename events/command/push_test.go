@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -88,8 +89,8 @@ func commit(n int, files ...repo.PushedFile) repo.PushedCommit {
 func TestCheckPushRefuses(t *testing.T) {
 	post := "---\ntitle: Fine\n---\nBody\n"
 	withMode := func(f repo.PushedFile, m repo.FileMode) repo.PushedFile { f.Mode = m; return f }
-	editor := PushRequest{Pusher: "ed@example.org"}
-	admin := PushRequest{Pusher: "admin@example.org", Admin: true}
+	editor := PushRequest{Pusher: "ed@example.org", Role: policy.Editor}
+	admin := PushRequest{Pusher: "admin@example.org", Role: policy.Admin}
 	for _, tc := range []struct {
 		name    string
 		req     PushRequest
@@ -112,7 +113,7 @@ func TestCheckPushRefuses(t *testing.T) {
 		{"gitlink", editor, []repo.PushedCommit{commit(1, repo.PushedFile{Path: "posts/2026/sub.md", New: blob("c"), Mode: repo.ModeSubmodule})},
 			"posts/2026/sub.md: is a submodule"},
 		{"editor deletes the settings", editor, []repo.PushedCommit{commit(1, del(content.SettingsPath))},
-			"site/settings.yaml: only an admin may delete the settings; ed@example.org is not one"},
+			"site/settings.yaml: your role, editor, may not change the site's settings"},
 		{"admin deletes the settings", admin, []repo.PushedCommit{commit(1, del(content.SettingsPath))}, ""},
 		{"category still used", editor, []repo.PushedCommit{commit(1, del("categories/news.yaml"))},
 			`categories/news.yaml: category "news" is used by 1 post: remove it from them first`},

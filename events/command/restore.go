@@ -11,6 +11,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -55,6 +56,9 @@ func (w *Writer) RestorePost(ctx context.Context, actor Actor, id, ifMatch, rev 
 		if err := w.validate(&p, base); err != nil {
 			return nil, err
 		}
+		if err := actor.policy().Post(cur, &p); err != nil {
+			return nil, err
+		}
 		switch {
 		case cur != nil && cur.Slug == p.Slug:
 			p.Path = cur.Path
@@ -97,6 +101,9 @@ func (w *Writer) RestoreFiles(ctx context.Context, actor Actor, subject, ifMatch
 	at := repo.ParseHash(rev)
 	version := ""
 	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
+		if err := w.mayRestore(actor, subject); err != nil {
+			return nil, err
+		}
 		_, blob, err := w.siteFile(head, files[0])
 		if err != nil {
 			return nil, err
@@ -141,6 +148,27 @@ func (w *Writer) RestoreFiles(ctx context.Context, actor Actor, subject, ifMatch
 	})
 	res.Version = version
 	return res, err
+}
+
+// mayRestore judges a restore of subject (not a post) by actor: the
+// capability changing it takes; for a media item, that it is the
+// actor's (a deleted one is for editors and admins). Callers hold mu.
+func (w *Writer) mayRestore(actor Actor, subject string) error {
+	a := actor.policy()
+	switch kind, id, _ := strings.Cut(subject, "/"); {
+	case kind == "category":
+		return a.Check(policy.EditCategories)
+	case subject == "site/settings":
+		return a.Check(policy.EditSettings)
+	case subject == "site/profile":
+		return a.Check(policy.EditProfile)
+	case kind == "media":
+		if e, live := w.idx.media[id]; live {
+			return a.Media(&content.Media{ID: id, UploadedBy: e.uploadedBy}, nil)
+		}
+		return a.Check(policy.EditAllMedia)
+	}
+	return fmt.Errorf("restore %s: not a subject files are restored for", subject)
 }
 
 // MediaFiles lists the files of media item id at revision rev: its

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -57,10 +58,13 @@ func (e *RevertRefusedError) Error() string {
 // main changed one of the same files the answer is a
 // *RevertConflictError; for a merge or the root commit an
 // *UnrevertableError. What the revert leaves is checked as a push of it
-// would be (admin tells whether actor may change the settings), so the
+// would be (by actor's role), so the
 // API's revert allows exactly what a pushed git revert does; a refusal
 // is a *RevertRefusedError.
-func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash, admin bool) (Written, error) {
+func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash) (Written, error) {
+	if err := actor.policy().Check(policy.Revert); err != nil {
+		return Written{}, err
+	}
 	return w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		r := w.log.Repo()
 		if h.IsZero() || head.IsZero() {
@@ -136,7 +140,7 @@ func (w *Writer) Revert(ctx context.Context, actor Actor, h repo.Hash, admin boo
 		}
 		// Pictures it brings back were checked when first committed: their
 		// facts are in the store's sidecars, so no image reader is needed.
-		problems, err := checkPush(ctx, w.idx, newLFSObjects(w.lfsDir, nil), []repo.PushedCommit{as}, PushRequest{Pusher: actor.Email, Admin: admin}, base)
+		problems, err := checkPush(ctx, w.idx, newLFSObjects(w.lfsDir, nil), []repo.PushedCommit{as}, PushRequest{Pusher: actor.Email, Role: actor.Role}, base)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -88,6 +89,9 @@ func (w *Writer) planRollback(head, to repo.Hash) (RollbackPlan, error) {
 // answer is ErrNothingToRollBack and nothing is committed. The plan
 // returned is the one the commit was made from.
 func (w *Writer) Rollback(ctx context.Context, actor Actor, to repo.Hash) (Written, RollbackPlan, error) {
+	if err := actor.policy().Check(policy.Rollback); err != nil {
+		return Written{}, RollbackPlan{}, err
+	}
 	var plan RollbackPlan
 	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		var err error

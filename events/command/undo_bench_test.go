@@ -92,7 +92,7 @@ func BenchmarkUndo(b *testing.B) {
 	}
 	b.Run("revert-check", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			_, err := w.Revert(context.Background(), ed, oldest, true)
+			_, err := w.Revert(context.Background(), ed, oldest)
 			var ce *command.RevertConflictError
 			if !errors.As(err, &ce) {
 				b.Fatalf("revert of the oldest edit: %v", err)

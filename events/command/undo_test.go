@@ -14,6 +14,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
@@ -34,7 +35,7 @@ func TestRevert(t *testing.T) {
 	before := s.head()
 
 	// The edit of A is the newest change of its file: revertable.
-	res, err := s.w.Revert(ctx, ed, editHash, false)
+	res, err := s.w.Revert(ctx, ed, editHash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestRevert(t *testing.T) {
 	// B's creation, older than the revert but touching other files, is
 	// revertable too: B goes away.
 	created := s.history(b.Path)
-	res, err = s.w.Revert(ctx, ed, created, false)
+	res, err = s.w.Revert(ctx, ed, created)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestRevert(t *testing.T) {
 	// A's creation: the edit and its revert changed A's file since.
 	first := s.history(a.Path)
 	head := s.head()
-	_, err = s.w.Revert(ctx, ed, first, false)
+	_, err = s.w.Revert(ctx, ed, first)
 	var ce *command.RevertConflictError
 	if !errors.As(err, &ce) || len(ce.Later) != 2 || ce.Later[0].Hash != editHash.String() || !slices.Equal(ce.Later[0].Files, []string{a.Path}) ||
 		ce.Later[1].Summary != `Revert "Update post “A”"` {
@@ -76,10 +77,10 @@ func TestRevert(t *testing.T) {
 	root := s.r
 	chain, _ := root.FirstParents(s.head(), repo.ZeroHash)
 	var ue *command.UnrevertableError
-	if _, err := s.w.Revert(ctx, ed, chain[0], false); !errors.As(err, &ue) {
+	if _, err := s.w.Revert(ctx, ed, chain[0]); !errors.As(err, &ue) {
 		t.Errorf("root: %v", err)
 	}
-	if _, err := s.w.Revert(ctx, ed, repo.BlobHash([]byte("no commit")), false); !errors.Is(err, command.ErrNotFound) || !errors.Is(err, command.ErrNotOnMain) {
+	if _, err := s.w.Revert(ctx, ed, repo.BlobHash([]byte("no commit"))); !errors.Is(err, command.ErrNotFound) || !errors.Is(err, command.ErrNotOnMain) {
 		t.Errorf("unknown: %v", err)
 	}
 	// A blob, and a commit on another branch, are no commits of main.
@@ -88,7 +89,7 @@ func TestRevert(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, h := range []repo.Hash{repo.BlobHash([]byte("x")), other} {
-		if _, err := s.w.Revert(ctx, ed, h, false); !errors.Is(err, command.ErrNotOnMain) {
+		if _, err := s.w.Revert(ctx, ed, h); !errors.Is(err, command.ErrNotOnMain) {
 			t.Errorf("%s: %v, want ErrNotOnMain", h, err)
 		}
 	}
@@ -98,7 +99,7 @@ func TestRevert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.w.Revert(ctx, ed, empty, false); !errors.As(err, &ue) {
+	if _, err := s.w.Revert(ctx, ed, empty); !errors.As(err, &ue) {
 		t.Errorf("empty commit: %v", err)
 	}
 	s.unchanged(empty, command.Written{})
@@ -229,10 +230,10 @@ func TestRollback(t *testing.T) {
 // store (its facts recorded there when it was uploaded).
 func TestRevertIsCheckedAsAPush(t *testing.T) {
 	s := newSite(t)
-	refused := func(t *testing.T, h repo.Hash, admin bool, want string) {
+	refused := func(t *testing.T, h repo.Hash, by command.Actor, want string) {
 		t.Helper()
 		before := s.head()
-		_, err := s.w.Revert(ctx, ed, h, admin)
+		_, err := s.w.Revert(ctx, by, h)
 		var re *command.RevertRefusedError
 		if !errors.As(err, &re) || !strings.Contains(strings.Join(re.Problems, "\n"), want) {
 			t.Fatalf("error %v, want a refusal saying %q", err, want)
@@ -248,7 +249,7 @@ func TestRevertIsCheckedAsAPush(t *testing.T) {
 		s.category("news", "News")
 		created := s.head()
 		s.post(command.PostInput{Title: "In the news", Categories: []string{"news"}})
-		refused(t, created, true, `category "news" is used by 1 post`)
+		refused(t, created, ed, `category "news" is used by 1 post`)
 	})
 	t.Run("slug taken", func(t *testing.T) {
 		s := s.in(t)
@@ -262,7 +263,7 @@ func TestRevertIsCheckedAsAPush(t *testing.T) {
 			Changes: []repo.Change{{Path: "posts/notes/mine.md", Data: []byte("---\ntitle: Mine\nslug: taken\n---\nHi.\n")}}}); err != nil {
 			t.Fatal(err)
 		}
-		refused(t, repo.ParseHash(res.Cursor.Commit), true, `slug: "taken" is already used`)
+		refused(t, repo.ParseHash(res.Cursor.Commit), ed, `slug: "taken" is already used`)
 	})
 	t.Run("settings need an admin", func(t *testing.T) {
 		s := s.in(t)
@@ -271,8 +272,8 @@ func TestRevertIsCheckedAsAPush(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := repo.ParseHash(res.Cursor.Commit)
-		refused(t, h, false, "only an admin may")
-		if res, err := s.w.Revert(ctx, ed, h, true); err != nil || len(res.Events) != 1 || res.Events[0].Type != events.SettingsChanged {
+		refused(t, h, command.Actor{Email: "eve@example.org", Role: policy.Editor}, "may not change the site's settings")
+		if res, err := s.w.Revert(ctx, ed, h); err != nil || len(res.Events) != 1 || res.Events[0].Type != events.SettingsChanged {
 			t.Fatalf("an admin's revert of the settings: %v %v", err, res.Events)
 		}
 	})
@@ -296,7 +297,7 @@ func TestRevertIsCheckedAsAPush(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := s.w.Revert(ctx, ed, repo.ParseHash(del.Cursor.Commit), false)
+		res, err := s.w.Revert(ctx, ed, repo.ParseHash(del.Cursor.Commit))
 		if err != nil || !slices.Equal(types(res.Events), []events.Type{events.MediaUploaded}) {
 			t.Fatalf("revert of a deletion: %v %v", err, types(res.Events))
 		}
@@ -307,6 +308,6 @@ func TestRevertIsCheckedAsAPush(t *testing.T) {
 		}
 		os.RemoveAll(s.lfsDir)
 		os.MkdirAll(s.lfsDir, 0o755)
-		refused(t, repo.ParseHash(del.Cursor.Commit), false, "was never uploaded")
+		refused(t, repo.ParseHash(del.Cursor.Commit), ed, "was never uploaded")
 	})
 }

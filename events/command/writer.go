@@ -20,6 +20,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -42,7 +43,13 @@ func (e *ConflictError) Error() string { return e.Field + ": " + e.Detail }
 // Actor is the account a write is made by.
 type Actor struct {
 	Name, Email string
+	// Role is what the account may do: every write is judged by it
+	// (events/policy). No role may do nothing.
+	Role policy.Role
 }
+
+// policy is the actor as the policy judges it.
+func (a Actor) policy() policy.Actor { return policy.Actor{Email: a.Email, Role: a.Role} }
 
 // PostInput is what an editor sets on a post; the rest is derived.
 type PostInput struct {
@@ -58,6 +65,13 @@ type PostInput struct {
 	Gallery      []string
 	EmbedURL     string
 	Meta         content.Meta
+	// Author is whose post it is: empty keeps the post's (on create, the
+	// actor's). Only editors and admins give a post to another account.
+	Author string
+	// ReviewNote is what an editor asks the author to change; it is
+	// kept only on a draft (a post sent back), and only editors and
+	// admins write one.
+	ReviewNote string
 }
 
 // Written is the outcome of a write: the events of its commit and the
@@ -122,6 +136,9 @@ type Writer struct {
 type indexedPost struct {
 	path, slug, blob string
 	categories       []string
+	author           string         // whose post it is, for judging pushes
+	status           content.Status // the same
+	reviewNote       string
 	due              time.Time // when a scheduled post is to be published; zero otherwise
 	// scheduledBy is who scheduled it, when the index saw it come in
 	// the one commit since the last sync; "" when it came among several
@@ -143,10 +160,11 @@ type index struct {
 // indexedMedia is a media item as the deriver reads it: whole metadata
 // from an upload, or a picture added with git (and perhaps a description).
 type indexedMedia struct {
-	blob      string // the version: the metadata file's blob, else the picture's
-	ext       string // the picture's extension: media/<id>.<ext>
-	meta      bool   // media/<id>.yaml exists
-	described bool   // the facts come from the picture, the yaml only describes it
+	blob       string // the version: the metadata file's blob, else the picture's
+	ext        string // the picture's extension: media/<id>.<ext>
+	meta       bool   // media/<id>.yaml exists
+	described  bool   // the facts come from the picture, the yaml only describes it
+	uploadedBy string // who may change it besides editors
 }
 
 // WriterConfig configures a Writer.
@@ -212,7 +230,8 @@ func (w *Writer) sync() (repo.Hash, error) {
 			if _, dup := w.idx.posts[p.ID]; dup {
 				continue
 			}
-			ip := indexedPost{path: ch.Path, slug: p.Slug, blob: ch.New.String(), categories: p.Categories}
+			ip := indexedPost{path: ch.Path, slug: p.Slug, blob: ch.New.String(), categories: p.Categories,
+				author: p.Author, status: p.Status, reviewNote: p.ReviewNote}
 			if p.Status == content.Scheduled && p.PublishedAt != nil {
 				ip.due = *p.PublishedAt
 				if ip.scheduledBy, err = w.headActor(head); err != nil {
@@ -249,7 +268,7 @@ func (w *Writer) sync() (repo.Hash, error) {
 		if err != nil {
 			return head, fmt.Errorf("index media %s: %w", id, err)
 		}
-		w.idx.media[id] = indexedMedia{blob: m.Blob, ext: m.Ext, meta: !meta.IsZero(), described: described}
+		w.idx.media[id] = indexedMedia{blob: m.Blob, ext: m.Ext, meta: !meta.IsZero(), described: described, uploadedBy: m.UploadedBy}
 	}
 	w.idx.head = head
 	return head, nil
@@ -336,8 +355,11 @@ func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Wri
 	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		now := w.now().UTC().Truncate(time.Second)
 		id = w.newPostID()
-		p := content.Post{ID: id, CreatedAt: now, UpdatedAt: now}
+		p := content.Post{ID: id, CreatedAt: now, UpdatedAt: now, Author: actor.Email}
 		in.apply(&p, now)
+		if err := actor.policy().Post(nil, &p); err != nil {
+			return nil, err
+		}
 		if in.Slug == "" {
 			p.Slug = w.freeSlug(content.Slugify(in.Title), id)
 		} else if other, taken := w.idx.bySlug[in.Slug]; taken {
@@ -397,6 +419,9 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 		if p.PublishedAt == nil && p.Status == content.Published {
 			p.PublishedAt = cur.PublishedAt
 		}
+		if err := actor.policy().Post(cur, &p); err != nil {
+			return nil, err
+		}
 		if err := w.validate(&p, cur); err != nil {
 			return nil, err
 		}
@@ -424,13 +449,7 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 		if p.Path != cur.Path {
 			changes = append(changes, repo.Change{Path: cur.Path, Delete: true})
 		}
-		typ := events.PostUpdated
-		switch {
-		case cur.Status != content.Published && p.Status == content.Published:
-			typ = events.PostPublished
-		case cur.Status == content.Published && p.Status != content.Published:
-			typ = events.PostUnpublished
-		}
+		typ := gitlog.PostChange(cur, &p)
 		return w.batch(actor, "post/"+id, string(typ), "Update post "+quote(p.Title), changes...), nil
 	})
 	if err != nil {
@@ -448,6 +467,9 @@ func (w *Writer) DeletePost(ctx context.Context, actor Actor, id, ifMatch string
 	return w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		cur, err := w.current(head, id, ifMatch)
 		if err != nil {
+			return nil, err
+		}
+		if err := actor.policy().Post(cur, nil); err != nil {
 			return nil, err
 		}
 		changes := []repo.Change{{Path: cur.Path, Delete: true}}
@@ -521,6 +543,13 @@ func (in *PostInput) apply(p *content.Post, now time.Time) {
 	p.Categories, p.Tags, p.Gallery = nonNil(content.CategoryRefs(in.Categories)), nonNil(in.Tags), nonNil(in.Gallery)
 	p.FeatureImage, p.EmbedURL, p.Meta = in.FeatureImage, in.EmbedURL, in.Meta
 	p.Content = strings.ReplaceAll(p.Content, "\r\n", "\n")
+	if in.Author != "" {
+		p.Author = in.Author
+	}
+	p.ReviewNote = strings.TrimSpace(strings.ReplaceAll(in.ReviewNote, "\r\n", "\n"))
+	if p.Status != content.Draft {
+		p.ReviewNote = "" // answered: submitted again, or published
+	}
 }
 
 func nonNil(s []string) []string {
@@ -615,6 +644,9 @@ func (w *Writer) PutCategory(ctx context.Context, actor Actor, c content.Categor
 // is none), under the writer's lock as EditPost does; created reports
 // whether it was new. Written.Version is the category's version after.
 func (w *Writer) EditCategory(ctx context.Context, actor Actor, slug, ifMatch string, edit func(cur content.Category, exists bool) (content.Category, error)) (Written, bool, error) {
+	if err := actor.policy().Check(policy.EditCategories); err != nil {
+		return Written{}, false, err
+	}
 	created := false
 	version := ""
 	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
@@ -682,6 +714,9 @@ func (w *Writer) Category(slug string) (content.Category, string, error) {
 
 // DeleteCategory removes a category no post uses.
 func (w *Writer) DeleteCategory(ctx context.Context, actor Actor, slug, ifMatch string) (Written, error) {
+	if err := actor.policy().Check(policy.EditCategories); err != nil {
+		return Written{}, err
+	}
 	return w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		blob, ok := w.idx.categories[slug]
 		if !ok {
@@ -769,6 +804,9 @@ func (w *Writer) EditProfile(ctx context.Context, actor Actor, ifMatch string, e
 // editSiteFile rewrites one site file from its current bytes (nil when
 // absent) under the writer's lock; an unchanged file is not committed.
 func (w *Writer) editSiteFile(ctx context.Context, actor Actor, file, ifMatch, subject string, typ events.Type, summary string, edit func(cur []byte) ([]byte, error)) (Written, error) {
+	if err := actor.policy().Check(siteFileCapability(file)); err != nil {
+		return Written{}, err
+	}
 	version := ""
 	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		cur, blob, err := w.siteFile(head, file)
@@ -870,6 +908,14 @@ func (w *Writer) readSiteFile(file string) ([]byte, string, error) {
 	return w.siteFile(head, file)
 }
 
+// siteFileCapability is what changing a site file takes.
+func siteFileCapability(file string) policy.Capability {
+	if file == content.SettingsPath {
+		return policy.EditSettings
+	}
+	return policy.EditProfile
+}
+
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -883,6 +929,10 @@ func (w *Writer) UploadMedia(ctx context.Context, actor Actor, m content.Media) 
 	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		m.ID = w.newPostID()
 		m.UploadedAt = w.now().UTC().Truncate(time.Second)
+		m.UploadedBy = actor.Email
+		if err := actor.policy().Media(nil, &m); err != nil {
+			return nil, err
+		}
 		if err := content.ValidateMediaText(m.Alt, m.Caption).Err(""); err != nil {
 			return nil, err
 		}
@@ -927,6 +977,9 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		}
 		if cur == nil {
 			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
+		}
+		if err := actor.policy().Media(cur, cur); err != nil {
+			return nil, err
 		}
 		m = *cur
 		if m.Alt, m.Caption, err = edit(m); err != nil {
@@ -982,7 +1035,8 @@ func (w *Writer) mediaDescription(head repo.Hash, id string, e indexedMedia, alt
 		Caption      string     `yaml:"caption,omitempty"`
 		OriginalName string     `yaml:"original_name,omitempty"`
 		UploadedAt   *time.Time `yaml:"uploaded_at,omitempty"`
-	}{ID: id, Alt: alt, Caption: caption, OriginalName: desc.OriginalName}
+		UploadedBy   string     `yaml:"uploaded_by,omitempty"`
+	}{ID: id, Alt: alt, Caption: caption, OriginalName: desc.OriginalName, UploadedBy: desc.UploadedBy}
 	if !desc.UploadedAt.IsZero() {
 		out.UploadedAt = &desc.UploadedAt
 	}
@@ -999,6 +1053,9 @@ func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch strin
 		}
 		if !matches(ifMatch, e.blob) {
 			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
+		}
+		if err := actor.policy().Media(&content.Media{ID: id, UploadedBy: e.uploadedBy}, nil); err != nil {
+			return nil, err
 		}
 		var changes []repo.Change
 		if e.meta {

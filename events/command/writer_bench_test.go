@@ -15,6 +15,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -73,7 +74,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
-				_, err := w.CreatePost(context.Background(), command.Actor{Email: "bench@example.org"},
+				_, err := w.CreatePost(context.Background(), command.Actor{Email: "bench@example.org", Role: policy.Editor},
 					command.PostInput{Title: fmt.Sprintf("Bench %d", i), Content: "Body\n", Categories: []string{"news"}})
 				if err != nil {
 					b.Fatal(err)
@@ -90,7 +91,7 @@ func BenchmarkAppend(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				id := ids[rng.Intn(len(ids))]
 				start := time.Now()
-				_, err := w.UpdatePost(context.Background(), command.Actor{Email: "bench@example.org"}, id, "",
+				_, err := w.UpdatePost(context.Background(), command.Actor{Email: "bench@example.org", Role: policy.Editor}, id, "",
 					command.PostInput{Title: fmt.Sprintf("Edited %d", i), Content: fmt.Sprintf("Edit %d\n", i), Status: content.Published, Categories: []string{"news"}})
 				if err != nil {
 					b.Fatal(err)

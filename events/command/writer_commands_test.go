@@ -16,6 +16,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
@@ -26,7 +27,7 @@ import (
 // committed nothing.
 
 var (
-	ed    = command.Actor{Name: "Ed", Email: "ed@example.org"}
+	ed    = command.Actor{Name: "Ed", Email: "ed@example.org", Role: policy.Admin}
 	clock = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	ctx   = context.Background()
 	// stale is a version no file has.

@@ -9,6 +9,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -31,7 +32,7 @@ func TestInvalidStoredSettingsCountAsDefaults(t *testing.T) {
 	if err != nil || s.Title != content.DefaultSettings().Title {
 		t.Fatalf("settings %+v, %v", s, err)
 	}
-	if _, err := w.EditSettings(context.Background(), command.Actor{Name: "A", Email: "a@example.org"}, "", func(cur content.Settings) (content.Settings, error) {
+	if _, err := w.EditSettings(context.Background(), command.Actor{Name: "A", Email: "a@example.org", Role: policy.Admin}, "", func(cur content.Settings) (content.Settings, error) {
 		cur.Tagline = "Fixed"
 		return cur, nil
 	}); err != nil {

@@ -55,7 +55,7 @@ func TestInvalidPostFilesNameLineAndField(t *testing.T) {
 		{"---\ntitle: x\n", "posts/2026/hello-world.md:1: front matter is not closed"},
 		{"---\ntitle: Hello\npublished_at: tomorrow\n---\n", `posts/2026/hello-world.md:3: published_at: not a date ("tomorrow")`},
 		{"---\ntitle: [a\n---\n", "posts/2026/hello-world.md:2: invalid YAML"},
-		{"---\ntitle: Hello\nstatus: live\n---\n", `posts/2026/hello-world.md:3: status: must be "draft", "published" or "scheduled", not "live"`},
+		{"---\ntitle: Hello\nstatus: live\n---\n", `posts/2026/hello-world.md:3: status: must be "draft", "pending", "scheduled" or "published", not "live"`},
 		{"---\ntitle: Hello\nstatus: scheduled\n---\n", `posts/2026/hello-world.md: published_at: is required for a scheduled post: when to publish it`},
 		{"---\nslug: x\n---\n", "title: is required"},
 		{"---\ntitle: Hello\nslug: ../x\n---\n", `posts/2026/hello-world.md:3: slug: "../x" is not a slug`},

@@ -57,7 +57,11 @@ type Media struct {
 	Caption      string    `json:"caption" yaml:"caption,omitempty"`
 	OriginalName string    `json:"original_name" yaml:"original_name,omitempty"`
 	UploadedAt   time.Time `json:"uploaded_at" yaml:"uploaded_at"`
-	Blob         string    `json:"blob,omitempty" yaml:"-"` // git blob of the metadata file: the version (ETag)
+	// UploadedBy is the account (email) that uploaded it: who may change
+	// it besides editors. Empty for pictures added before uploaders were
+	// recorded, or pushed without a description naming one.
+	UploadedBy string `json:"uploaded_by,omitempty" yaml:"uploaded_by,omitempty"`
+	Blob       string `json:"blob,omitempty" yaml:"-"` // git blob of the metadata file: the version (ETag)
 }
 
 // IsMediaMetaPath reports whether a file is a media item's metadata.
@@ -109,6 +113,9 @@ func parseMedia(file string, data []byte, r rules) (Media, error) {
 		fe.Add("width", 0, "width, height and bytes must be positive")
 	}
 	fe = append(fe, ValidateMediaText(m.Alt, m.Caption)...)
+	if m.UploadedBy != "" && !ValidEmail(m.UploadedBy) {
+		fe.Add("uploaded_by", 0, "%q is not an account's email address", Clip(m.UploadedBy))
+	}
 	return m, fe.Err(file)
 }
 
@@ -203,6 +210,9 @@ func parseMediaMetaRules(file string, data []byte, r rules) (Media, error) {
 		fe.Add("sha256", 0, "type, ext, width, height and bytes are read from the picture: leave them out (or give them all, with sha256)")
 	}
 	fe = append(fe, ValidateMediaText(m.Alt, m.Caption)...)
+	if m.UploadedBy != "" && !ValidEmail(m.UploadedBy) {
+		fe.Add("uploaded_by", 0, "%q is not an account's email address", Clip(m.UploadedBy))
+	}
 	return m, fe.Err(file)
 }
 

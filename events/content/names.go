@@ -221,3 +221,10 @@ func TagName(spellings map[string]int) string {
 	}
 	return best
 }
+
+// ValidEmail is a sanity check of an account's email address (a post's
+// author), not RFC 5322.
+func ValidEmail(e string) bool {
+	at := strings.LastIndexByte(e, '@')
+	return at > 0 && at < len(e)-3 && len(e) <= 254 && !strings.ContainsAny(e, " \t\r\n<>,;\"") && strings.Contains(e[at:], ".")
+}

@@ -20,7 +20,13 @@ const (
 	// Scheduled is a post to be published at its published_at: until
 	// then it is not public anywhere, like a draft.
 	Scheduled Status = "scheduled"
+	// Pending is a post submitted for review: not public, waiting for
+	// an editor to publish or schedule it, or to ask for changes.
+	Pending Status = "pending"
 )
+
+// Public reports whether a post of status s is on the public site.
+func (s Status) Public() bool { return s == Published }
 
 // Post is the full state of a post. Content is Markdown.
 type Post struct {
@@ -39,10 +45,16 @@ type Post struct {
 	Gallery      []string   `json:"gallery"`
 	EmbedURL     string     `json:"embed_url"`
 	Meta         Meta       `json:"meta"`
-	Version      int        `json:"version"`  // set by the catalogue: changes so far
-	Revision     string     `json:"revision"` // commit of the last change
-	Path         string     `json:"path"`     // file in the repository
-	Blob         string     `json:"blob"`     // git blob of the file: the post's ETag
+	// Author is the account (email) the post belongs to: who may change
+	// it besides editors. Empty on posts written before authorship.
+	Author string `json:"author,omitempty"`
+	// ReviewNote is what an editor asked to change when sending a
+	// submitted post back to its author.
+	ReviewNote string `json:"review_note,omitempty"`
+	Version    int    `json:"version"`  // set by the catalogue: changes so far
+	Revision   string `json:"revision"` // commit of the last change
+	Path       string `json:"path"`     // file in the repository
+	Blob       string `json:"blob"`     // git blob of the file: the post's ETag
 }
 
 // Meta overrides the page metadata derived from the post.
@@ -144,6 +156,10 @@ func parsePostRules(data []byte, d FileDefaults, r rules) (Post, error) {
 			p.FeatureImage = scalar(&fe, k.Value, v, line)
 		case "embed_url":
 			p.EmbedURL = scalar(&fe, k.Value, v, line)
+		case "author":
+			p.Author = scalar(&fe, k.Value, v, line)
+		case "review_note":
+			p.ReviewNote = scalar(&fe, k.Value, v, line)
 		case "published_at":
 			published = date(&fe, k.Value, v, line)
 		case "created_at":
@@ -248,13 +264,19 @@ func validatePostRules(p *Post, r rules) FieldErrors {
 		fe.Add("slug", 0, "%q is not a slug: lower-case letters, digits and single hyphens, at most %d characters", Clip(p.Slug), MaxSlug)
 	}
 	switch p.Status {
-	case Draft, Published:
+	case Draft, Published, Pending:
 	case Scheduled:
 		if p.PublishedAt == nil {
 			fe.Add("published_at", 0, "is required for a scheduled post: when to publish it")
 		}
 	default:
-		fe.Add("status", 0, "must be %q, %q or %q, not %q", Draft, Published, Scheduled, Clip(string(p.Status)))
+		fe.Add("status", 0, "must be %q, %q, %q or %q, not %q", Draft, Pending, Scheduled, Published, Clip(string(p.Status)))
+	}
+	if p.Author != "" && !ValidEmail(p.Author) {
+		fe.Add("author", 0, "%q is not an account's email address", Clip(p.Author))
+	}
+	if n := utf8.RuneCountInString(p.ReviewNote); n > MaxText {
+		fe.Add("review_note", 0, "is %d characters long, at most %d allowed", n, MaxText)
 	}
 	if n := utf8.RuneCountInString(p.Excerpt); n > MaxExcerpt {
 		fe.Add("excerpt", 0, "is %d characters long, at most %d allowed", n, MaxExcerpt)
@@ -306,6 +328,8 @@ type postFrontMatter struct {
 	Gallery      []string `yaml:"gallery,omitempty,flow"`
 	EmbedURL     string   `yaml:"embed_url,omitempty"`
 	Meta         *Meta    `yaml:"meta,omitempty"`
+	Author       string   `yaml:"author,omitempty"`
+	ReviewNote   string   `yaml:"review_note,omitempty"`
 }
 
 // MarshalPost renders a post as the file an editor would write.
@@ -315,6 +339,7 @@ func MarshalPost(p *Post) ([]byte, error) {
 		CreatedAt: p.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: p.UpdatedAt.UTC().Format(time.RFC3339),
 		Excerpt: p.Excerpt, Categories: p.Categories, Tags: p.Tags,
 		FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL,
+		Author: p.Author, ReviewNote: p.ReviewNote,
 	}
 	if p.PublishedAt != nil {
 		fm.PublishedAt = p.PublishedAt.UTC().Format(time.RFC3339)

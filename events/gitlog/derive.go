@@ -349,14 +349,7 @@ func (d *Deriver) derive(c repo.Commit, parent repo.Hash, height int64) ([]event
 			prev := *pr.old
 			prev.Content = ""
 			data.Post, data.Previous = *pr.new, &prev
-			switch {
-			case pr.old.Status != content.Published && pr.new.Status == content.Published:
-				e.Type = events.PostPublished
-			case pr.old.Status == content.Published && pr.new.Status != content.Published:
-				e.Type = events.PostUnpublished
-			default:
-				e.Type = events.PostUpdated
-			}
+			e.Type = PostChange(pr.old, pr.new)
 		}
 		if e, err = events.Encode(e, data); err != nil {
 			return nil, err
@@ -379,6 +372,25 @@ func (d *Deriver) derive(c repo.Commit, parent repo.Hash, height int64) ([]event
 		out[i].Schema = d.codec.Schema(out[i].Type)
 	}
 	return out, nil
+}
+
+// PostChange is the event of a change of a post from old to new (both
+// there): a change of status names the step it is, anything else is an
+// update. The writer declares the same type for the commits it makes.
+func PostChange(old, new *content.Post) events.Type {
+	switch {
+	case old.Status != content.Published && new.Status == content.Published:
+		return events.PostPublished
+	case old.Status == content.Published && new.Status != content.Published:
+		return events.PostUnpublished
+	case old.Status != content.Scheduled && new.Status == content.Scheduled:
+		return events.PostScheduled
+	case old.Status != content.Pending && new.Status == content.Pending:
+		return events.PostSubmitted
+	case old.Status == content.Pending && new.Status == content.Draft && new.ReviewNote != "":
+		return events.PostChangesRequested
+	}
+	return events.PostUpdated
 }
 
 // SamePost reports whether a post's file changed in nothing but bytes that

@@ -16,6 +16,7 @@ import (
 var restoredTypes = map[events.Type]events.Type{
 	events.PostCreated: events.PostRestored, events.PostUpdated: events.PostRestored,
 	events.PostPublished: events.PostRestored, events.PostUnpublished: events.PostRestored,
+	events.PostSubmitted: events.PostRestored, events.PostChangesRequested: events.PostRestored, events.PostScheduled: events.PostRestored,
 	events.CategoryCreated: events.CategoryRestored, events.CategoryUpdated: events.CategoryRestored,
 	events.SettingsChanged: events.SettingsRestored, events.ProfileChanged: events.ProfileRestored,
 	events.MediaUploaded: events.MediaRestored, events.MediaUpdated: events.MediaRestored,

@@ -85,19 +85,16 @@ func summarize(r *stored) string {
 	if len(r.Changed) == 0 {
 		what = "rewrote the file, changing nothing"
 	}
-	switch r.Type {
-	case events.PostPublished:
-		if len(r.Changed) <= 1 {
-			return "published"
-		}
-		return "published; " + what
-	case events.PostUnpublished:
-		if len(r.Changed) <= 1 {
-			return "unpublished"
-		}
-		return "unpublished; " + what
+	step := map[events.Type]string{events.PostPublished: "published", events.PostUnpublished: "unpublished",
+		events.PostScheduled: "scheduled", events.PostSubmitted: "submitted for review",
+		events.PostChangesRequested: "changes requested"}[r.Type]
+	switch {
+	case step == "":
+		return what
+	case len(r.Changed) <= 1 || r.Type == events.PostChangesRequested && len(r.Changed) <= 2:
+		return step // the status (and the note asking for changes)
 	}
-	return what
+	return step + "; " + what
 }
 
 // list joins names as a sentence does: "a", "a and b", "a, b and c".

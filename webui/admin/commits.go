@@ -28,7 +28,7 @@ type Commits interface {
 type Undo interface {
 	// Revert undoes commit h in a new commit; admin tells whether the
 	// actor may change what only admins may (the settings).
-	Revert(ctx context.Context, a command.Actor, h repo.Hash, admin bool) (command.Written, error)
+	Revert(ctx context.Context, a command.Actor, h repo.Hash) (command.Written, error)
 	PlanRollback(to repo.Hash) (command.RollbackPlan, error)
 	Rollback(ctx context.Context, a command.Actor, to repo.Hash) (command.Written, command.RollbackPlan, error)
 	CommitAt(t time.Time) (repo.Hash, error)
@@ -210,8 +210,7 @@ func (h *handler) revert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, _ := auth.Principal(r)
-	res, err := un.Revert(r.Context(), actor(r), d.View.Commit.Hash, a.Role == auth.RoleAdmin)
+	res, err := un.Revert(r.Context(), actor(r), d.View.Commit.Hash)
 	var ce *command.RevertConflictError
 	var ue *command.UnrevertableError
 	var re *command.RevertRefusedError

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
 
@@ -85,7 +86,11 @@ func sameNames(names ...string) inputs {
 func (f *form) blame(err error, what string, in inputs) bool {
 	var ve *content.ValidationError
 	var ce *command.ConflictError
+	var pe *policy.Refusal
 	switch {
+	case errors.As(err, &pe):
+		f.fail(in[pe.Field], pe.Reason) // beside the field it is about, else on the form
+		return true
 	case errors.As(err, &ve):
 		for _, fe := range ve.Errors {
 			if input, known := in[fe.Field]; known {
@@ -114,7 +119,7 @@ func (f *form) blame(err error, what string, in inputs) bool {
 // postInputs are the post form's fields.
 func postInputs() inputs {
 	return sameNames("title", "slug", "content", "excerpt", "status", "published_at",
-		"categories", "tags", "feature_image", "gallery", "embed_url", "meta.description", "meta.image")
+		"categories", "tags", "feature_image", "gallery", "embed_url", "meta.description", "meta.image", "author", "review_note")
 }
 
 // readForm reads a posted form of at most limit bytes (a larger one is

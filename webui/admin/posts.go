@@ -280,7 +280,7 @@ func clip(s string) string {
 
 func actor(r *http.Request) command.Actor {
 	a, _ := auth.Principal(r)
-	return command.Actor{Name: a.Name, Email: a.Email}
+	return command.Actor{Name: a.Name, Email: a.Email, Role: a.Role}
 }
 
 func (h *handler) createPost(w http.ResponseWriter, r *http.Request) error {

@@ -12,7 +12,6 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/repo"
-	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
 
@@ -200,8 +199,7 @@ func (h *Handler) revertCommit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, _ := auth.Principal(r)
-	res, err := wr.Revert(r.Context(), wr.actor, hash, a.Role == auth.RoleAdmin)
+	res, err := wr.Revert(r.Context(), wr.actor, hash)
 	var ce *command.RevertConflictError
 	var ue *command.UnrevertableError
 	var re *command.RevertRefusedError

@@ -6,17 +6,24 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
 
 // domainError is how the writer's errors read to an API client (the
-// adapter's Map): a validation error is 422 naming the fields, a conflict
+// adapter's Map): a refusal by the policy is 403, a validation error is 422 naming the fields, a conflict
 // 409 naming its field, a stale version 412, a missing subject 404; nil
 // for any other error.
 func domainError(err error) *httperr.Error {
 	var ve *content.ValidationError
 	var ce *command.ConflictError
+	var pe *policy.Refusal
 	switch {
+	case errors.As(err, &pe):
+		if pe.Field != "" {
+			return httperr.Field(http.StatusForbidden, pe.Field, "%s", pe.Reason)
+		}
+		return httperr.New(http.StatusForbidden, "%s", pe.Reason)
 	case errors.As(err, &ve):
 		e := httperr.New(http.StatusUnprocessableEntity, "%s", ve.Error())
 		for _, f := range ve.Errors {

@@ -70,7 +70,7 @@ type Writer interface {
 	Profile() (content.Profile, string, error)
 
 	// Undoing: a commit, or the whole site back to a revision.
-	Revert(ctx context.Context, a command.Actor, h repo.Hash, admin bool) (command.Written, error)
+	Revert(ctx context.Context, a command.Actor, h repo.Hash) (command.Written, error)
 	PlanRollback(to repo.Hash) (command.RollbackPlan, error)
 	Rollback(ctx context.Context, a command.Actor, to repo.Hash) (command.Written, command.RollbackPlan, error)
 	CommitAt(t time.Time) (repo.Hash, error)
@@ -261,6 +261,6 @@ func (h *Handler) startWrite(r *http.Request) (write, error) {
 }
 
 // actor is who a write is made by, in the log.
-func actor(a auth.Account) command.Actor { return command.Actor{Name: a.Name, Email: a.Email} }
+func actor(a auth.Account) command.Actor { return command.Actor{Name: a.Name, Email: a.Email, Role: a.Role} }
 
 func jsonDecode(b []byte, v any) error { return json.Unmarshal(b, v) }

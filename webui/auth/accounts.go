@@ -26,19 +26,38 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
-// Role is what an account may do.
-type Role string
+// Role is what an account may do: a preset of capabilities
+// (events/policy, where every write is judged).
+type Role = policy.Role
 
 const (
-	RoleAdmin  Role = "admin"  // everything
-	RoleEditor Role = "editor" // content, not settings or accounts
+	RoleContributor = policy.Contributor
+	RoleAuthor      = policy.Author
+	RoleEditor      = policy.Editor
+	RoleAdmin       = policy.Admin
 )
 
-// Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleAdmin || r == RoleEditor }
+// RoleList names every role for a message: "contributor, author, editor
+// or admin".
+func RoleList() string {
+	var b strings.Builder
+	rs := policy.Roles()
+	for i, r := range rs {
+		switch {
+		case i == len(rs)-1:
+			b.WriteString(" or ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		b.WriteString(string(r))
+	}
+	return b.String()
+}
 
 // Account is one person who can sign in.
 type Account struct {
@@ -100,10 +119,7 @@ func NewStore(dir string, p Argon2Params) *Store {
 func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 // ValidEmail is a sanity check, not RFC 5322.
-func ValidEmail(e string) bool {
-	at := strings.LastIndexByte(e, '@')
-	return at > 0 && at < len(e)-3 && len(e) <= 254 && !strings.ContainsAny(e, " \t\r\n<>,;\"") && strings.Contains(e[at:], ".")
-}
+func ValidEmail(e string) bool { return content.ValidEmail(e) }
 
 func (s *Store) path(email string) string {
 	sum := sha256.Sum256([]byte(NormalizeEmail(email)))
@@ -163,7 +179,7 @@ func (s *Store) Add(email, name string, role Role, password string, replace bool
 		return Account{}, fmt.Errorf("%q is not an email address", email)
 	}
 	if !role.Valid() {
-		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
+		return Account{}, fmt.Errorf("role must be %s, not %q", RoleList(), role)
 	}
 	if err := checkPassword(password); err != nil {
 		return Account{}, err
@@ -204,7 +220,7 @@ func (s *Store) AddExternal(email, name string, role Role) (Account, error) {
 		return Account{}, fmt.Errorf("%q is not an email address", email)
 	}
 	if !role.Valid() {
-		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
+		return Account{}, fmt.Errorf("role must be %s, not %q", RoleList(), role)
 	}
 	a := Account{Email: email, Name: name, Role: role, CreatedAt: time.Now().UTC().Truncate(time.Second), Generation: newGeneration()}
 	err := s.locked(func() error {

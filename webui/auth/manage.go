@@ -86,7 +86,7 @@ func (s *Store) List() ([]Account, error) {
 // SetRoleGuarded changes an account's role, as SetRole, if g allows it.
 func (s *Store) SetRoleGuarded(email string, role Role, g Guard) (Account, error) {
 	if !role.Valid() {
-		return Account{}, fmt.Errorf("role must be %q or %q, not %q", RoleAdmin, RoleEditor, role)
+		return Account{}, fmt.Errorf("role must be %s, not %q", RoleList(), role)
 	}
 	var a Account
 	err := s.locked(func() error {
