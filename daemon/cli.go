@@ -117,7 +117,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	}
 	add.Flags().StringVar(&email, "email", "", "email address to sign in with (required)")
 	add.Flags().StringVar(&name, "name", "", "display name")
-	add.Flags().StringVar(&role, "role", "editor", "admin or editor")
+	add.Flags().StringVar(&role, "role", "editor", auth.RoleList())
 	add.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from standard input")
 	add.Flags().BoolVar(&reset, "reset", false, "replace an existing account's password and role")
 	add.MarkFlagRequired("email")
@@ -140,7 +140,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		},
 	}
 	setRole.Flags().StringVar(&roleEmail, "email", "", "the account (required)")
-	setRole.Flags().StringVar(&newRole, "role", "", "admin or editor (required)")
+	setRole.Flags().StringVar(&newRole, "role", "", auth.RoleList()+" (required)")
 	setRole.MarkFlagRequired("email")
 	setRole.MarkFlagRequired("role")
 	var rmEmail string

@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/events/upload"
-	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/ops"
 )
@@ -278,5 +278,15 @@ func (c *Config) oidc() oidc.Config {
 	return oidc.Config{Issuer: c.OIDC.Issuer, ClientID: c.OIDC.ClientID, ClientSecret: c.OIDC.ClientSecret,
 		RedirectURL: c.publicURL() + "/admin/login/oidc/callback", AllowedEmails: c.OIDC.AllowedEmails,
 		AllowedDomains: c.OIDC.AllowedDomains, SignUpRole: c.OIDC.SignUpRole, RoleClaim: c.OIDC.RoleClaim,
-		Roles: []string{string(auth.RoleEditor), string(auth.RoleAdmin)}, Name: c.OIDC.Name}
+		Roles: roleNames(), Name: c.OIDC.Name}
+}
+
+// roleNames are the roles, lowest first, as an identity provider's
+// claim names them.
+func roleNames() []string {
+	var names []string
+	for _, r := range policy.Roles() {
+		names = append(names, string(r))
+	}
+	return names
 }
