@@ -35,7 +35,7 @@ func (w *Writer) RestorePost(ctx context.Context, actor Actor, id, ifMatch, rev 
 			if ifMatch == "" {
 				return nil, fmt.Errorf("post %s: %w", id, ErrNeedsVersion)
 			}
-			c, err := w.current(head, id, ifMatch)
+			c, err := w.currentFor(actor, head, id, ifMatch)
 			if err != nil {
 				return nil, err
 			}

@@ -398,7 +398,7 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 	var unchanged *content.Post
 	res, err := w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
 		unchanged = nil
-		cur, err := w.current(head, id, ifMatch)
+		cur, err := w.currentFor(actor, head, id, ifMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -465,7 +465,7 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 // DeletePost removes a post's file.
 func (w *Writer) DeletePost(ctx context.Context, actor Actor, id, ifMatch string) (Written, error) {
 	return w.command(ctx, func(head repo.Hash) (*gitlog.Batch, error) {
-		cur, err := w.current(head, id, ifMatch)
+		cur, err := w.currentFor(actor, head, id, ifMatch)
 		if err != nil {
 			return nil, err
 		}
@@ -491,6 +491,27 @@ func (w *Writer) Post(id string) (*content.Post, error) {
 		return nil, err
 	}
 	return w.current(head, id, "")
+}
+
+// currentFor is current for actor to change: a post actor may not read
+// is not found, and one it may not change is refused before its version
+// is compared, so a version tells nothing to who may not write.
+func (w *Writer) currentFor(actor Actor, head repo.Hash, id, ifMatch string) (*content.Post, error) {
+	cur, err := w.current(head, id, "")
+	if err != nil {
+		return nil, err
+	}
+	a := actor.policy()
+	if !a.CanRead(cur) {
+		return nil, fmt.Errorf("post %s: %w", id, ErrNotFound)
+	}
+	if err := a.Post(cur, cur); err != nil {
+		return nil, err
+	}
+	if !matches(ifMatch, w.idx.posts[id].blob) {
+		return nil, fmt.Errorf("post %s: %w", id, ErrStale)
+	}
+	return cur, nil
 }
 
 func (w *Writer) current(head repo.Hash, id, ifMatch string) (*content.Post, error) {
@@ -968,6 +989,9 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		if !ok {
 			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
 		}
+		if err := actor.policy().Media(&content.Media{ID: id, UploadedBy: e.uploadedBy}, nil); err != nil {
+			return nil, err
+		}
 		if !matches(ifMatch, e.blob) {
 			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
 		}
@@ -977,9 +1001,6 @@ func (w *Writer) EditMedia(ctx context.Context, actor Actor, id, ifMatch string,
 		}
 		if cur == nil {
 			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
-		}
-		if err := actor.policy().Media(cur, cur); err != nil {
-			return nil, err
 		}
 		m = *cur
 		if m.Alt, m.Caption, err = edit(m); err != nil {
@@ -1051,11 +1072,11 @@ func (w *Writer) DeleteMedia(ctx context.Context, actor Actor, id, ifMatch strin
 		if !ok {
 			return nil, fmt.Errorf("media %s: %w", id, ErrNotFound)
 		}
-		if !matches(ifMatch, e.blob) {
-			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
-		}
 		if err := actor.policy().Media(&content.Media{ID: id, UploadedBy: e.uploadedBy}, nil); err != nil {
 			return nil, err
+		}
+		if !matches(ifMatch, e.blob) {
+			return nil, fmt.Errorf("media %s: %w", id, ErrStale)
 		}
 		var changes []repo.Change
 		if e.meta {
