@@ -1,0 +1,624 @@
+package daemon
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/chronicle-cms/chronicle/events/command"
+	"github.com/chronicle-cms/chronicle/webui"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/gorilla/mux"
+)
+
+// The role × action table: every route of the API and the admin, and
+// every kind of push, tried by each of the four roles and by an
+// anonymous caller. Expectations are written out here, one letter per
+// caller (anonymous, contributor, author, editor, admin):
+//
+//	y  allowed (2xx, or a redirect after an admin form)
+//	n  refused (401, 403, or the admin's sign-in page)
+//	h  hidden (404: a post the caller may not read does not exist for it)
+//
+// Every route the router has must have at least one row, so a route
+// added without deciding who may use it fails here.
+
+// who is one caller of the table.
+type who int
+
+const (
+	asAnon who = iota
+	asContributor
+	asAuthor
+	asEditor
+	asAdmin
+)
+
+var (
+	callers      = []who{asAnon, asContributor, asAuthor, asEditor, asAdmin}
+	callerEmails = []string{"", "co@example.org", "au@example.org", "ed@example.org", "ad@example.org"}
+	callerRoles  = []auth.Role{"", auth.RoleContributor, auth.RoleAuthor, auth.RoleEditor, auth.RoleAdmin}
+)
+
+func (w who) String() string {
+	return [...]string{"anonymous", "contributor", "author", "editor", "admin"}[w]
+}
+
+// matrix is the site the table runs on, with a token for each caller.
+type matrix struct {
+	t   *testing.T
+	s   *site
+	tok [5]string
+	n   int
+}
+
+func newMatrix(t *testing.T) *matrix {
+	data := t.TempDir()
+	for _, w := range callers[1:] {
+		addAccount(t, data, callerEmails[w], callerRoles[w])
+	}
+	m := &matrix{t: t, s: startSite(t, data)}
+	for _, w := range callers[1:] {
+		m.tok[w] = m.s.token(callerEmails[w])
+	}
+	if r := m.s.do("POST", "/api/v1/categories", m.tok[asAdmin], map[string]any{"slug": "news", "name": "News"}, "Prefer", "wait=5"); r.status != 201 {
+		t.Fatalf("category: %d %s", r.status, r.body)
+	}
+	return m
+}
+
+func (m *matrix) next() int { m.n++; return m.n }
+
+// post makes a post of owner's with status (an admin writes it), and
+// returns its id and ETag.
+func (m *matrix) post(owner who, status string) (string, string) {
+	m.t.Helper()
+	body := map[string]any{"title": fmt.Sprintf("Post %d", m.next()), "content": "Some words.", "status": status, "author": callerEmails[owner]}
+	r := m.s.do("POST", "/api/v1/posts", m.tok[asAdmin], body, "Prefer", "wait=5")
+	if r.status != 201 {
+		m.t.Fatalf("make a %s post of %s: %d %s", status, owner, r.status, r.body)
+	}
+	var p struct{ ID string }
+	r.json(m.t, &p)
+	return p.ID, r.header.Get("ETag")
+}
+
+// media uploads a picture as owner (an author or above), and returns its
+// id and ETag.
+func (m *matrix) media(owner who) (string, string) {
+	m.t.Helper()
+	r := m.s.upload(m.tok[owner], fmt.Sprintf("p%d.jpg", m.next()), testJPEG(16+m.n, 12))
+	if r.status != 201 {
+		m.t.Fatalf("upload as %s: %d %s", owner, r.status, r.body)
+	}
+	var p struct{ ID string }
+	r.json(m.t, &p)
+	return p.ID, r.header.Get("ETag")
+}
+
+// category makes a category no post uses, and returns its slug and ETag.
+func (m *matrix) category() (string, string) {
+	m.t.Helper()
+	slug := fmt.Sprintf("topic-%d", m.next())
+	r := m.s.do("POST", "/api/v1/categories", m.tok[asAdmin], map[string]any{"slug": slug, "name": "Topic"}, "Prefer", "wait=5")
+	if r.status != 201 {
+		m.t.Fatalf("category: %d %s", r.status, r.body)
+	}
+	return slug, r.header.Get("ETag")
+}
+
+// firstRevision is the oldest revision of a subject's history.
+func (m *matrix) firstRevision(path string) string {
+	m.t.Helper()
+	r := m.s.do("GET", path+"/revisions?order=oldest&per_page=100", m.tok[asAdmin], nil)
+	var list struct{ Items []struct{ Revision string } }
+	r.json(m.t, &list)
+	if len(list.Items) == 0 {
+		m.t.Fatalf("%s has no revisions: %s", path, r.body)
+	}
+	return list.Items[len(list.Items)-1].Revision
+}
+
+// outcome reads an answer as the table's letter.
+func outcome(status int) byte {
+	switch {
+	case status >= 200 && status < 400:
+		return 'y'
+	case status == 401 || status == 403:
+		return 'n'
+	case status == 404:
+		return 'h'
+	}
+	return '?'
+}
+
+// apiRequest is one request of a row, for one caller.
+type apiRequest struct {
+	path    string
+	body    any
+	headers []string
+}
+
+type apiRow struct {
+	method, route string // the route as routed
+	name          string // what the row tries
+	want          string // a letter per caller: anonymous, contributor, author, editor, admin
+	// req builds the caller's request, making what it needs afresh:
+	// a write allowed to one caller must not spoil the next one's.
+	req func(m *matrix, w who) apiRequest
+}
+
+func path(p string, hs ...string) func(*matrix, who) apiRequest {
+	return func(*matrix, who) apiRequest { return apiRequest{path: p, headers: hs} }
+}
+
+func TestRoleActionTableAPI(t *testing.T) {
+	t.Parallel()
+	m := newMatrix(t)
+	edPub, _ := m.post(asEditor, "published")
+	edDraft, _ := m.post(asEditor, "draft")
+	coDraft, _ := m.post(asContributor, "draft")
+	edPic, _ := m.media(asEditor)
+	wait := []string{"Prefer", "wait=5"}
+	// own makes a post of the caller's (a contributor's for anonymous).
+	own := func(m *matrix, w who, status string) (string, string) {
+		if w == asAnon {
+			w = asContributor
+		}
+		return m.post(w, status)
+	}
+	rows := []apiRow{
+		{"POST", "/api/v1/auth/token", "sign in", "yyyyy", func(m *matrix, w who) apiRequest {
+			if w == asAnon {
+				return apiRequest{path: "/api/v1/auth/token", body: map[string]string{"email": callerEmails[asEditor], "password": password}}
+			}
+			return apiRequest{path: "/api/v1/auth/token", body: map[string]string{"email": callerEmails[w], "password": password}}
+		}},
+		{"GET", "/api/v1/openapi.json", "the API's description", "yyyyy", path("/api/v1/openapi.json")},
+		{"GET", "/api/v1/posts", "list posts", "yyyyy", path("/api/v1/posts")},
+		{"GET", "/api/v1/posts/{id}", "a published post", "yyyyy", path("/api/v1/posts/" + edPub)},
+		{"GET", "/api/v1/posts/{id}", "an editor's draft", "hhhyy", path("/api/v1/posts/" + edDraft)},
+		{"GET", "/api/v1/posts/{id}", "a contributor's draft", "hyhyy", path("/api/v1/posts/" + coDraft)},
+		{"POST", "/api/v1/posts", "a draft", "nyyyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/posts", body: map[string]any{"title": "Mine", "status": "draft"}}
+		}},
+		{"POST", "/api/v1/posts", "a published post", "nnyyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/posts", body: map[string]any{"title": "Mine", "status": "published"}}
+		}},
+		{"POST", "/api/v1/posts", "a post of another account", "nnnyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/posts", body: map[string]any{"title": "Yours", "status": "draft", "author": callerEmails[asEditor]}}
+		}},
+		{"PUT", "/api/v1/posts/{id}", "own draft", "nyyyy", func(m *matrix, w who) apiRequest {
+			id, etag := own(m, w, "draft")
+			return apiRequest{path: "/api/v1/posts/" + id, body: map[string]any{"title": "Changed", "status": "draft"}, headers: []string{"If-Match", etag}}
+		}},
+		{"PUT", "/api/v1/posts/{id}", "an editor's published post", "nnnyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.post(asEditor, "published")
+			return apiRequest{path: "/api/v1/posts/" + id, body: map[string]any{"title": "Changed", "status": "published"}, headers: []string{"If-Match", etag}}
+		}},
+		{"PATCH", "/api/v1/posts/{id}", "publish own draft", "nnyyy", func(m *matrix, w who) apiRequest {
+			id, etag := own(m, w, "draft")
+			return apiRequest{path: "/api/v1/posts/" + id, body: map[string]any{"status": "published"}, headers: []string{"If-Match", etag, "Content-Type", "application/merge-patch+json"}}
+		}},
+		{"PATCH", "/api/v1/posts/{id}", "an editor's draft", "nhhyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.post(asEditor, "draft")
+			return apiRequest{path: "/api/v1/posts/" + id, body: map[string]any{"title": "Changed"}, headers: []string{"If-Match", etag, "Content-Type", "application/merge-patch+json"}}
+		}},
+		{"PATCH", "/api/v1/posts/{id}", "give own post to another", "nnnyy", func(m *matrix, w who) apiRequest {
+			id, etag := own(m, w, "draft")
+			return apiRequest{path: "/api/v1/posts/" + id, body: map[string]any{"author": callerEmails[asAdmin]}, headers: []string{"If-Match", etag, "Content-Type", "application/merge-patch+json"}}
+		}},
+		{"DELETE", "/api/v1/posts/{id}", "own draft", "nyyyy", func(m *matrix, w who) apiRequest {
+			id, etag := own(m, w, "draft")
+			return apiRequest{path: "/api/v1/posts/" + id, headers: []string{"If-Match", etag}}
+		}},
+		{"DELETE", "/api/v1/posts/{id}", "own published post", "nnyyy", func(m *matrix, w who) apiRequest {
+			id, etag := own(m, w, "published")
+			return apiRequest{path: "/api/v1/posts/" + id, headers: []string{"If-Match", etag}}
+		}},
+		{"DELETE", "/api/v1/posts/{id}", "an editor's published post", "nnnyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.post(asEditor, "published")
+			return apiRequest{path: "/api/v1/posts/" + id, headers: []string{"If-Match", etag}}
+		}},
+		{"POST", "/api/v1/posts/{id}/submit", "submit own draft", "nyyyy", func(m *matrix, w who) apiRequest {
+			id, etag := own(m, w, "draft")
+			return apiRequest{path: "/api/v1/posts/" + id + "/submit", headers: []string{"If-Match", etag}}
+		}},
+		{"POST", "/api/v1/posts/{id}/request-changes", "a contributor's submitted post", "nnnyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.post(asContributor, "pending")
+			return apiRequest{path: "/api/v1/posts/" + id + "/request-changes", body: map[string]string{"note": "Shorter, please."}, headers: []string{"If-Match", etag}}
+		}},
+		{"POST", "/api/v1/posts/{id}/approve", "a contributor's submitted post", "nnnyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.post(asContributor, "pending")
+			return apiRequest{path: "/api/v1/posts/" + id + "/approve", body: map[string]string{}, headers: []string{"If-Match", etag}}
+		}},
+		{"GET", "/api/v1/posts/{id}/revisions", "own draft's", "nyyyy", func(m *matrix, w who) apiRequest {
+			id, _ := own(m, w, "draft")
+			return apiRequest{path: "/api/v1/posts/" + id + "/revisions"}
+		}},
+		{"GET", "/api/v1/posts/{id}/revisions", "an editor's draft's", "nhhyy", path("/api/v1/posts/" + edDraft + "/revisions")},
+		{"GET", "/api/v1/posts/{id}/revisions/{revision}", "an editor's draft's first", "nhhyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/posts/" + edDraft + "/revisions/" + m.firstRevision("/api/v1/posts/"+edDraft)}
+		}},
+		{"GET", "/api/v1/posts/{id}/diff", "an editor's draft's", "nhhyy", path("/api/v1/posts/" + edDraft + "/diff")},
+		{"POST", "/api/v1/posts/{id}/restore", "own draft", "nyyyy", func(m *matrix, w who) apiRequest {
+			id, etag := own(m, w, "draft")
+			first := m.firstRevision("/api/v1/posts/" + id)
+			r := m.s.do("PATCH", "/api/v1/posts/"+id, m.tok[asAdmin], map[string]any{"title": "Changed"}, "If-Match", etag, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5")
+			return apiRequest{path: "/api/v1/posts/" + id + "/restore", body: map[string]string{"revision": first}, headers: []string{"If-Match", r.header.Get("ETag")}}
+		}},
+		{"GET", "/api/v1/categories", "list", "yyyyy", path("/api/v1/categories")},
+		{"GET", "/api/v1/categories/{slug}", "one", "yyyyy", path("/api/v1/categories/news")},
+		{"POST", "/api/v1/categories", "create", "nnnyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/categories", body: map[string]string{"slug": fmt.Sprintf("new-%d", m.next()), "name": "New"}}
+		}},
+		{"PUT", "/api/v1/categories/{slug}", "replace", "nnnyy", func(m *matrix, w who) apiRequest {
+			slug, etag := m.category()
+			return apiRequest{path: "/api/v1/categories/" + slug, body: map[string]string{"name": "Renamed"}, headers: []string{"If-Match", etag}}
+		}},
+		{"PATCH", "/api/v1/categories/{slug}", "rename", "nnnyy", func(m *matrix, w who) apiRequest {
+			slug, etag := m.category()
+			return apiRequest{path: "/api/v1/categories/" + slug, body: map[string]string{"name": "Renamed"}, headers: []string{"If-Match", etag, "Content-Type", "application/merge-patch+json"}}
+		}},
+		{"DELETE", "/api/v1/categories/{slug}", "delete", "nnnyy", func(m *matrix, w who) apiRequest {
+			slug, etag := m.category()
+			return apiRequest{path: "/api/v1/categories/" + slug, headers: []string{"If-Match", etag}}
+		}},
+		{"GET", "/api/v1/categories/{slug}/revisions", "list", "nnnyy", path("/api/v1/categories/news/revisions")},
+		{"GET", "/api/v1/categories/{slug}/revisions/{revision}", "the first", "nnnyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/categories/news/revisions/" + m.firstRevision("/api/v1/categories/news")}
+		}},
+		{"GET", "/api/v1/categories/{slug}/diff", "diff", "nnnyy", path("/api/v1/categories/news/diff")},
+		{"POST", "/api/v1/categories/{slug}/restore", "restore", "nnnyy", func(m *matrix, w who) apiRequest {
+			slug, etag := m.category()
+			first := m.firstRevision("/api/v1/categories/" + slug)
+			r := m.s.do("PATCH", "/api/v1/categories/"+slug, m.tok[asAdmin], map[string]any{"name": "Renamed"}, "If-Match", etag, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5")
+			return apiRequest{path: "/api/v1/categories/" + slug + "/restore", body: map[string]string{"revision": first}, headers: []string{"If-Match", r.header.Get("ETag")}}
+		}},
+		{"GET", "/api/v1/tags", "list", "yyyyy", path("/api/v1/tags")},
+		{"GET", "/api/v1/search", "search", "yyyyy", path("/api/v1/search?q=words")},
+		{"GET", "/api/v1/settings", "read", "nnnny", path("/api/v1/settings")},
+		{"PUT", "/api/v1/settings", "replace", "nnnny", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/settings", body: map[string]any{"title": fmt.Sprintf("Site %d", m.next()), "language": "en", "posts_per_page": 10}}
+		}},
+		{"PATCH", "/api/v1/settings", "change the title", "nnnny", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/settings", body: map[string]any{"title": fmt.Sprintf("Site %d", m.next())}, headers: []string{"Content-Type", "application/merge-patch+json"}}
+		}},
+		{"GET", "/api/v1/settings/revisions", "list", "nnnny", path("/api/v1/settings/revisions")},
+		{"GET", "/api/v1/settings/revisions/{revision}", "the first", "nnnny", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/settings/revisions/" + m.firstRevision("/api/v1/settings")}
+		}},
+		{"GET", "/api/v1/settings/diff", "diff", "nnnny", path("/api/v1/settings/diff")},
+		{"POST", "/api/v1/settings/restore", "restore", "nnnny", func(m *matrix, w who) apiRequest {
+			r := m.s.do("PATCH", "/api/v1/settings", m.tok[asAdmin], map[string]any{"title": fmt.Sprintf("Site %d", m.next())}, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5")
+			return apiRequest{path: "/api/v1/settings/restore", body: map[string]string{"revision": m.firstRevision("/api/v1/settings")}, headers: []string{"If-Match", r.header.Get("ETag")}}
+		}},
+		{"GET", "/api/v1/profile", "read", "yyyyy", path("/api/v1/profile")},
+		{"PUT", "/api/v1/profile", "replace", "nnnyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/profile", body: map[string]any{"name": fmt.Sprintf("Ada %d", m.next())}}
+		}},
+		{"PATCH", "/api/v1/profile", "rename", "nnnyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/profile", body: map[string]any{"name": fmt.Sprintf("Ada %d", m.next())}, headers: []string{"Content-Type", "application/merge-patch+json"}}
+		}},
+		{"GET", "/api/v1/profile/revisions", "list", "nnnyy", path("/api/v1/profile/revisions")},
+		{"GET", "/api/v1/profile/revisions/{revision}", "the first", "nnnyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/profile/revisions/" + m.firstRevision("/api/v1/profile")}
+		}},
+		{"GET", "/api/v1/profile/diff", "diff", "nnnyy", path("/api/v1/profile/diff")},
+		{"POST", "/api/v1/profile/restore", "restore", "nnnyy", func(m *matrix, w who) apiRequest {
+			r := m.s.do("PATCH", "/api/v1/profile", m.tok[asAdmin], map[string]any{"name": fmt.Sprintf("Ada %d", m.next())}, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5")
+			return apiRequest{path: "/api/v1/profile/restore", body: map[string]string{"revision": m.firstRevision("/api/v1/profile")}, headers: []string{"If-Match", r.header.Get("ETag")}}
+		}},
+		{"GET", "/api/v1/media", "list", "nyyyy", path("/api/v1/media")},
+		{"GET", "/api/v1/media/{id}", "one", "yyyyy", path("/api/v1/media/" + edPic)},
+		{"POST", "/api/v1/media", "upload", "nnyyy", func(m *matrix, w who) apiRequest {
+			var b bytes.Buffer
+			mw := multipart.NewWriter(&b)
+			fw, _ := mw.CreateFormFile("file", "up.jpg")
+			fw.Write(testJPEG(20+m.next(), 10))
+			mw.Close()
+			return apiRequest{path: "/api/v1/media", body: b.Bytes(), headers: []string{"Content-Type", mw.FormDataContentType()}}
+		}},
+		{"PUT", "/api/v1/media/{id}", "own upload", "nnyyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.media(max(w, asAuthor))
+			return apiRequest{path: "/api/v1/media/" + id, body: map[string]string{"alt": "A picture"}, headers: []string{"If-Match", etag}}
+		}},
+		{"PATCH", "/api/v1/media/{id}", "an editor's upload", "nnnyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.media(asEditor)
+			return apiRequest{path: "/api/v1/media/" + id, body: map[string]string{"alt": "A picture"}, headers: []string{"If-Match", etag, "Content-Type", "application/merge-patch+json"}}
+		}},
+		{"DELETE", "/api/v1/media/{id}", "own upload", "nnyyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.media(max(w, asAuthor))
+			return apiRequest{path: "/api/v1/media/" + id, headers: []string{"If-Match", etag}}
+		}},
+		{"DELETE", "/api/v1/media/{id}", "an editor's upload", "nnnyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.media(asEditor)
+			return apiRequest{path: "/api/v1/media/" + id, headers: []string{"If-Match", etag}}
+		}},
+		{"GET", "/api/v1/media/{id}/revisions", "list", "nnnyy", path("/api/v1/media/" + edPic + "/revisions")},
+		{"GET", "/api/v1/media/{id}/revisions/{revision}", "the first", "nnnyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/media/" + edPic + "/revisions/" + m.firstRevision("/api/v1/media/"+edPic)}
+		}},
+		{"GET", "/api/v1/media/{id}/diff", "diff", "nnnyy", path("/api/v1/media/" + edPic + "/diff")},
+		{"POST", "/api/v1/media/{id}/restore", "own upload", "nnyyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.media(max(w, asAuthor))
+			first := m.firstRevision("/api/v1/media/" + id)
+			r := m.s.do("PATCH", "/api/v1/media/"+id, m.tok[asAdmin], map[string]any{"alt": "Changed"}, "If-Match", etag, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5")
+			return apiRequest{path: "/api/v1/media/" + id + "/restore", body: map[string]string{"revision": first}, headers: []string{"If-Match", r.header.Get("ETag")}}
+		}},
+		{"GET", "/api/v1/events", "the audit log", "nnnyy", path("/api/v1/events")},
+		{"GET", "/api/v1/security-events", "the security log", "nnnny", path("/api/v1/security-events")},
+		{"GET", "/api/v1/commits/{hash}", "a commit", "nnnyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/commits/" + m.firstRevision("/api/v1/posts/"+edPub)}
+		}},
+		{"POST", "/api/v1/commits/{hash}/revert", "revert a change", "nnnyy", func(m *matrix, w who) apiRequest {
+			id, etag := m.post(asEditor, "draft")
+			r := m.s.do("PATCH", "/api/v1/posts/"+id, m.tok[asAdmin], map[string]any{"title": "Changed"}, "If-Match", etag, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5")
+			var p struct{ Revision string }
+			r.json(m.t, &p)
+			return apiRequest{path: "/api/v1/commits/" + p.Revision + "/revert"}
+		}},
+		{"POST", "/api/v1/site/rollback", "a dry run", "nnnny", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/site/rollback", body: map[string]any{"to": m.firstRevision("/api/v1/posts/" + edPub), "dry_run": true}}
+		}},
+		{"GET", "/api/v1/tokens", "own tokens", "nyyyy", path("/api/v1/tokens")},
+		{"POST", "/api/v1/tokens", "a personal access token", "nyyyy", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/tokens", body: map[string]string{"name": "laptop"}}
+		}},
+		{"DELETE", "/api/v1/tokens/{id}", "own token", "nyyyy", func(m *matrix, w who) apiRequest {
+			tw := max(w, asContributor)
+			r := m.s.do("POST", "/api/v1/tokens", m.tok[tw], map[string]string{"name": "spare"})
+			var tk struct{ ID string }
+			r.json(m.t, &tk)
+			return apiRequest{path: "/api/v1/tokens/" + tk.ID}
+		}},
+		{"GET", "/api/v1/accounts", "list", "nnnny", path("/api/v1/accounts")},
+		{"POST", "/api/v1/accounts", "add", "nnnny", func(m *matrix, w who) apiRequest {
+			return apiRequest{path: "/api/v1/accounts", body: map[string]string{"email": fmt.Sprintf("new%d@example.org", m.next()), "role": "author", "password": "a long enough passphrase"}}
+		}},
+		{"GET", "/api/v1/accounts/{email}", "one", "nnnny", path("/api/v1/accounts/" + callerEmails[asAuthor])},
+		{"PATCH", "/api/v1/accounts/{email}", "change a role", "nnnny", func(m *matrix, w who) apiRequest {
+			email := fmt.Sprintf("new%d@example.org", m.next())
+			addAccount(m.t, m.s.data, email, auth.RoleContributor)
+			return apiRequest{path: "/api/v1/accounts/" + email, body: map[string]string{"role": "author"}, headers: []string{"Content-Type", "application/merge-patch+json"}}
+		}},
+		{"DELETE", "/api/v1/accounts/{email}", "remove", "nnnny", func(m *matrix, w who) apiRequest {
+			email := fmt.Sprintf("new%d@example.org", m.next())
+			addAccount(m.t, m.s.data, email, auth.RoleContributor)
+			return apiRequest{path: "/api/v1/accounts/" + email}
+		}},
+	}
+	_ = wait
+	covered := map[string]bool{}
+	for _, row := range rows {
+		covered[row.method+" "+row.route] = true
+		var got []byte
+		for _, w := range callers {
+			rq := row.req(m, w)
+			r := m.s.do(row.method, rq.path, m.tok[w], rq.body, append(rq.headers, "Prefer", "wait=5")...)
+			o := outcome(r.status)
+			got = append(got, o)
+			if o != row.want[w] {
+				t.Errorf("%s %s (%s) as %s: %d %s, want %c", row.method, row.route, row.name, w, r.status, clip(r.body), row.want[w])
+			}
+		}
+		t.Logf("%-7s %-45s %-32s %s", row.method, row.route, row.name, got)
+	}
+	var missing []string
+	for _, ep := range routedEndpoints(t, "/api/v1/") {
+		if !covered[ep] {
+			missing = append(missing, ep)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("routes with no row in the table (decide who may use them): %s", strings.Join(missing, ", "))
+	}
+}
+
+func clip(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
+
+var routeVar = regexp.MustCompile(`\{[^}:]+:[^}]*\}`)
+
+// routedEndpoints lists "METHOD /path/{var}" for every route of the
+// daemon's router under prefix, read from the router itself.
+func routedEndpoints(t *testing.T, prefix string) []string {
+	t.Helper()
+	var out []string
+	for _, ep := range daemonEndpoints(t) {
+		if strings.HasPrefix(ep.path, prefix) && ep.method != "HEAD" {
+			out = append(out, ep.method+" "+ep.path)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// git over HTTP, as each caller: clone, push what each role may and may
+// not, and Git LFS.
+func TestRoleActionTableGit(t *testing.T) {
+	t.Parallel()
+	m := newMatrix(t)
+	edPub, _ := m.post(asEditor, "published")
+	_ = edPub
+	secrets := [5]string{"", password, password, password, password}
+	clones := [5]string{}
+	var cloneGot []byte
+	for _, w := range callers {
+		dir := filepath.Join(t.TempDir(), "site")
+		remote := m.s.url + "/git/site.git"
+		if w != asAnon {
+			remote = m.s.remote(callerEmails[w], secrets[w])
+		}
+		out, err := gitTry(t, filepath.Dir(dir), "clone", "-q", remote, dir)
+		o := byte('y')
+		if err != nil {
+			o = 'n'
+			if w != asAnon && w != asContributor {
+				t.Errorf("clone as %s: %v\n%s", w, err, out)
+			}
+		} else {
+			clones[w] = dir
+		}
+		cloneGot = append(cloneGot, o)
+	}
+	if string(cloneGot) != "nnyyy" {
+		t.Errorf("clone: %s, want nnyyy", cloneGot)
+	}
+	if !strings.Contains(mustFail(t, clones, m, asContributor), "contributor") {
+		t.Error("a contributor's refused clone does not say why")
+	}
+	type pushCase struct {
+		name   string
+		change func(dir string, w who) string // edits the clone; returns the file that a refusal names
+		want   string                         // author, editor, admin: y or n
+	}
+	postFile := func(dir, id string) string {
+		var found string
+		filepath.WalkDir(filepath.Join(dir, "posts"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, _ := os.ReadFile(p); bytes.Contains(b, []byte("id: "+id+"\n")) {
+					found = p
+				}
+			}
+			return nil
+		})
+		if found == "" {
+			t.Fatalf("no file of post %s in %s", id, dir)
+		}
+		return found
+	}
+	rel := func(dir, p string) string { r, _ := filepath.Rel(dir, p); return filepath.ToSlash(r) }
+	cases := []pushCase{
+		{"a new post of one's own", func(dir string, w who) string {
+			p := filepath.Join(dir, "posts", "2026", fmt.Sprintf("mine-%d.md", m.next()))
+			write(t, p, "---\ntitle: Mine\nstatus: published\nauthor: "+callerEmails[w]+"\n---\nHello.\n")
+			return rel(dir, p)
+		}, "yyy"},
+		{"a new post naming nobody", func(dir string, w who) string {
+			p := filepath.Join(dir, "posts", "2026", fmt.Sprintf("nobody-%d.md", m.next()))
+			write(t, p, "---\ntitle: Nobody's\n---\nHello.\n")
+			return rel(dir, p)
+		}, "nyy"},
+		{"an editor's post changed", func(dir string, w who) string {
+			p := postFile(dir, edPub)
+			b, _ := os.ReadFile(p)
+			write(t, p, strings.Replace(string(b), "Some words.", fmt.Sprintf("Other words %d.", m.next()), 1))
+			return rel(dir, p)
+		}, "nyy"},
+		{"a category", func(dir string, w who) string {
+			p := filepath.Join(dir, "categories", fmt.Sprintf("pushed-%d.yaml", m.next()))
+			write(t, p, "name: Pushed\n")
+			return rel(dir, p)
+		}, "nyy"},
+		{"the profile", func(dir string, w who) string {
+			p := filepath.Join(dir, "site", "profile.yaml")
+			write(t, p, fmt.Sprintf("name: Pushed %d\n", m.next()))
+			return rel(dir, p)
+		}, "nyy"},
+		{"the settings", func(dir string, w who) string {
+			p := filepath.Join(dir, "site", "settings.yaml")
+			write(t, p, fmt.Sprintf("title: Pushed %d\nlanguage: en\nposts_per_page: 10\n", m.next()))
+			return rel(dir, p)
+		}, "nny"},
+	}
+	for _, pc := range cases {
+		var got []byte
+		for i, w := range []who{asAuthor, asEditor, asAdmin} {
+			dir := clones[w]
+			git(t, dir, "pull", "-q", "--rebase")
+			file := pc.change(dir, w)
+			git(t, dir, "add", "-A")
+			git(t, dir, "commit", "-qm", pc.name)
+			out, err := gitTry(t, dir, "push", "-q", "origin", "HEAD:main")
+			o := byte('y')
+			if err != nil {
+				o = 'n'
+				if !strings.Contains(out, "remote:") || !strings.Contains(out, file) {
+					t.Errorf("push of %s as %s refused without a remote: line naming %s:\n%s", pc.name, w, file, out)
+				}
+				git(t, dir, "reset", "-q", "--hard", "origin/main")
+			}
+			got = append(got, o)
+			if o != pc.want[i] {
+				t.Errorf("push of %s as %s: %c, want %c\n%s", pc.name, w, o, pc.want[i], out)
+			}
+		}
+		t.Logf("push %-28s %s", pc.name, got)
+	}
+	// Git LFS: the batch endpoint, asked to upload, as each caller.
+	var lfsGot []byte
+	for _, w := range callers {
+		req, _ := http.NewRequest("POST", m.s.url+"/git/site.git/info/lfs/objects/batch",
+			strings.NewReader(`{"operation":"upload","transfers":["basic"],"objects":[{"oid":"`+strings.Repeat("ab", 32)+`","size":10}]}`))
+		req.Header.Set("Accept", "application/vnd.git-lfs+json")
+		req.Header.Set("Content-Type", "application/vnd.git-lfs+json")
+		if w != asAnon {
+			req.SetBasicAuth(callerEmails[w], password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		lfsGot = append(lfsGot, outcome(resp.StatusCode))
+	}
+	if string(lfsGot) != "nnyyy" {
+		t.Errorf("LFS upload batch: %s, want nnyyy", lfsGot)
+	}
+}
+
+// mustFail is what git says to w's refused clone.
+func mustFail(t *testing.T, clones [5]string, m *matrix, w who) string {
+	out, err := gitTry(t, t.TempDir(), "clone", "-q", m.s.remote(callerEmails[w], password), "x")
+	if err == nil {
+		t.Errorf("%s cloned", w)
+	}
+	return out
+}
+
+type endpoint struct{ method, path string }
+
+// daemonEndpoints are the routes of the web layer with every area on, as
+// serve mounts them, read by walking the router.
+func daemonEndpoints(t *testing.T) []endpoint {
+	t.Helper()
+	dir := t.TempDir()
+	tokens, err := auth.LoadTokens(filepath.Join(dir, "token.key"), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w *command.Writer // never called: the router is only walked
+	h := webui.New(webui.Config{Writer: w, Git: &webui.GitConfig{Root: dir}, Media: &webui.MediaConfig{Store: dir},
+		Accounts: auth.NewStore(filepath.Join(dir, "accounts"), cheapHash), Tokens: tokens,
+		Admin: &webui.AdminConfig{Writer: w, Sessions: scs.New()}})
+	var out []endpoint
+	err = h.(*webui.Router).Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		tmpl, err1 := route.GetPathTemplate()
+		methods, err2 := route.GetMethods()
+		if err1 != nil || err2 != nil {
+			return nil // a subrouter's prefix, not an endpoint
+		}
+		for _, m := range methods {
+			out = append(out, endpoint{m, tmpl})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
