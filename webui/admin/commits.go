@@ -11,6 +11,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/projections/audit"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -114,8 +115,11 @@ func commitView(r *http.Request, v gitlog.CommitView) commitData {
 	c := v.Commit
 	summary, body, _ := strings.Cut(c.Message, "\n")
 	d := commitData{View: v, Hash: c.Hash.String(), Short: c.Hash.String()[:7], Summary: summary, Body: strings.TrimSpace(body)}
-	d.Revert = "/admin/commits/" + d.Hash + "/revert"
-	if a, _ := auth.Principal(r); adminOnly.allows(a.Role) {
+	a, _ := auth.Principal(r)
+	if a.Role.Can(policy.Revert) {
+		d.Revert = "/admin/commits/" + d.Hash + "/revert"
+	}
+	if a.Role.Can(policy.Rollback) {
 		d.Rollback = "/admin/rollback?" + url.Values{"to": {d.Hash}}.Encode()
 	}
 	for _, p := range c.Parents {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 	"github.com/gorilla/mux"
@@ -31,6 +32,9 @@ type handler struct {
 	err    httperr.Adapter
 	pages  map[string]*template.Template
 	assets map[string]asset // by name
+	// pageAccess is who may open each page (GET route without
+	// variables), from routes(): the navigation links only those.
+	pageAccess map[string]access
 }
 
 // asset is a static file, addressed by a checksummed URL so it can be
@@ -42,7 +46,12 @@ type asset struct {
 }
 
 func newHandler(cfg Config) *handler {
-	h := &handler{cfg: cfg, log: cfg.Logger, assets: map[string]asset{}}
+	h := &handler{cfg: cfg, log: cfg.Logger, assets: map[string]asset{}, pageAccess: map[string]access{}}
+	for _, rt := range h.routes() {
+		if rt.method == http.MethodGet && !strings.Contains(rt.path, "{") {
+			h.pageAccess["/admin"+rt.path] = rt.access
+		}
+	}
 	entries, err := fs.ReadDir(staticFS, "static")
 	if err != nil {
 		panic(err) // embedded at build time
@@ -89,7 +98,15 @@ type page struct {
 	FlashLink *flashLink
 	Form      *form
 	Data      any
+	may       func(path string) bool
 }
+
+// May reports whether the account may open the admin page at path (the
+// navigation shows only those).
+func (p page) May(path string) bool { return p.may != nil && p.may(path) }
+
+// Can reports whether the account's role has capability c.
+func (p page) Can(c policy.Capability) bool { return p.Account.Role.Can(c) }
 
 // render writes a whole page with status.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) error {
@@ -98,6 +115,10 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	if a, ok := auth.Principal(r); ok {
 		p.Account = a
+	}
+	p.may = func(path string) bool {
+		acc, ok := h.pageAccess[path]
+		return ok && p.Account.Email != "" && acc.check(p.Account) == nil
 	}
 	if p.Flash == "" && h.cfg.Sessions.Exists(r.Context(), flashKey) {
 		p.Flash = h.cfg.Sessions.PopString(r.Context(), flashKey)

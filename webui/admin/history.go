@@ -60,8 +60,9 @@ func (h *handler) revisions() (Revisions, error) {
 }
 
 // postOf finds the post's history; a post never saved has none, a
-// deleted one keeps its own.
-func (h *handler) postOf(rs Revisions, id string) (postHistory, error) {
+// deleted one keeps its own. An account that may not read the post (as
+// it is, or was last) is told there is none, as the editor tells it.
+func (h *handler) postOf(r *http.Request, rs Revisions, id string) (postHistory, error) {
 	ph := postHistory{ID: id, Base: "/admin/posts/" + url.PathEscape(id) + "/history"}
 	p, err := rs.Revisions("post/"+id, 1, 1)
 	if err != nil {
@@ -74,6 +75,9 @@ func (h *handler) postOf(rs Revisions, id string) (postHistory, error) {
 	var last content.Post
 	if err := json.Unmarshal(ph.Latest.State, &last); err != nil {
 		return ph, fmt.Errorf("history of post %s: %w", id, err)
+	}
+	if !asker(r).CanRead(&last) {
+		return ph, httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
 	}
 	ph.Title = last.Title
 	if ph.Latest.Deleted {
@@ -134,7 +138,7 @@ func (h *handler) historyPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := pathVar(r, "id")
-	ph, err := h.postOf(rs, id)
+	ph, err := h.postOf(r, rs, id)
 	if err != nil {
 		return err
 	}
@@ -208,7 +212,7 @@ func (h *handler) compare(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := pathVar(r, "id")
-	ph, err := h.postOf(rs, id)
+	ph, err := h.postOf(r, rs, id)
 	if err != nil {
 		return err
 	}
@@ -270,7 +274,7 @@ func (h *handler) revisionPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := pathVar(r, "id")
-	ph, err := h.postOf(rs, id)
+	ph, err := h.postOf(r, rs, id)
 	if err != nil {
 		return err
 	}
@@ -316,7 +320,7 @@ func (h *handler) restorePage(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	id := pathVar(r, "id")
-	ph, err := h.postOf(rs, id)
+	ph, err := h.postOf(r, rs, id)
 	if err != nil {
 		return err
 	}
@@ -368,6 +372,9 @@ func (h *handler) restore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if _, err := h.postOf(r, rs, id); err != nil {
+		return err
+	}
 	rev, old, err := h.revisionOf(rs, id, pathVar(r, "revision"))
 	if err != nil {
 		return err
@@ -407,7 +414,7 @@ func (h *handler) deletedPost(w http.ResponseWriter, r *http.Request, id string)
 	if h.cfg.Revisions == nil {
 		return false
 	}
-	ph, err := h.postOf(h.cfg.Revisions, id)
+	ph, err := h.postOf(r, h.cfg.Revisions, id)
 	if err != nil || ph.Deleted == nil {
 		return false
 	}

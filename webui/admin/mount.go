@@ -19,6 +19,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/repo/autosave"
@@ -151,7 +152,7 @@ type Config struct {
 	// before it redirects (default 3 s).
 	WaitAfterWrite time.Duration
 	// TimeTravel serves the public site as it was at a commit under
-	// /admin/at/{rev}/… (webui/timetravel), for editors and admins; nil:
+	// /admin/at/{rev}/… (webui/timetravel), for roles that may read all; nil:
 	// not served.
 	TimeTravel httperr.HandlerFunc
 }
@@ -170,29 +171,48 @@ type route struct {
 	fn           httperr.HandlerFunc
 }
 
-// access is who may use an admin route.
-type access int
+// access is who may use an admin route: anyone, any signed-in account,
+// or an account whose role has a capability (policy decides which roles
+// have it).
+type access struct {
+	open  bool              // anyone: the sign-in page and the assets
+	needs policy.Capability // "": any signed-in account
+}
 
-const (
-	anyone    access = iota // the sign-in page and the assets
-	signedIn                // any account
-	editors                 // an account of role editor or above: history, time travel
-	adminOnly               // an account of role admin: the site's settings, accounts
+var (
+	anyone   = access{open: true}
+	signedIn = access{}
 )
 
-// allows reports whether an account of role may use a route of access
-// a: the one place the admin decides it (today every account is an
-// editor or an admin).
-func (a access) allows(role auth.Role) bool {
-	switch a {
-	case anyone, signedIn:
-		return true
-	case editors:
-		return role == auth.RoleEditor || role == auth.RoleAdmin
-	case adminOnly:
-		return role == auth.RoleAdmin
+// can is the access of a route that needs capability c.
+func can(c policy.Capability) access { return access{needs: c} }
+
+// check refuses an account that a does not let in (after requireSignIn),
+// saying what its role may not do.
+func (a access) check(who auth.Account) error {
+	if a.open || a.needs == "" {
+		return nil
 	}
-	return false
+	return policy.Actor{Email: who.Email, Role: who.Role}.Check(a.needs)
+}
+
+// Route is one admin route as a test enumerates it: its method, its
+// path (under /admin, with gorilla/mux's variables) and who may use it.
+// A route that is neither Open nor Needs a capability is open to any
+// signed-in account; the writer still judges what it changes.
+type Route struct {
+	Method, Path string
+	Open         bool
+	Needs        policy.Capability
+}
+
+// Routes lists every admin route, from the one table Mount routes.
+func Routes() []Route {
+	var out []Route
+	for _, rt := range (&handler{}).routes() {
+		out = append(out, Route{Method: rt.method, Path: "/admin" + rt.path, Open: rt.access.open, Needs: rt.access.needs})
+	}
+	return out
 }
 
 // Mount routes the admin on r at /admin/, with its own middleware:
@@ -228,28 +248,32 @@ func Mount(r *mux.Router, cfg Config) {
 	}))))
 }
 
-// routes lists every admin route.
+// routes lists every admin route and who may use it: the one place an
+// admin route's access is declared. Pages that change content whose
+// owner matters (posts, media) are open to every account that may write
+// at all; the writer judges each change (policy.Actor.Post, Media) and
+// its refusal is shown on the form.
 func (h *handler) routes() []route {
 	return []route{
 		{http.MethodGet, "/login", anyone, h.loginPage},
 		{http.MethodPost, "/login", anyone, h.login},
 		{http.MethodGet, "/login/oidc", anyone, h.oidcStart},
-		{http.MethodGet, "/audit", signedIn, h.auditLog},
-		{http.MethodGet, "/audit/export", signedIn, export(h.cfg.ExportEvents)},
-		{http.MethodGet, "/commits/{hash}", editors, h.commitPage},
-		{http.MethodGet, "/commits/{hash}/revert", editors, h.confirmRevert},
-		{http.MethodPost, "/commits/{hash}/revert", editors, h.revert},
-		{http.MethodGet, "/rollback", adminOnly, h.rollbackPage},
-		{http.MethodPost, "/rollback", adminOnly, h.rollback},
-		{http.MethodGet, "/security", adminOnly, h.securityLog},
-		{http.MethodGet, "/security/export", adminOnly, export(h.cfg.ExportSecurity)},
+		{http.MethodGet, "/audit", can(policy.ReadAll), h.auditLog},
+		{http.MethodGet, "/audit/export", can(policy.ReadAll), export(h.cfg.ExportEvents)},
+		{http.MethodGet, "/commits/{hash}", can(policy.ReadAll), h.commitPage},
+		{http.MethodGet, "/commits/{hash}/revert", can(policy.ReadAll), h.confirmRevert},
+		{http.MethodPost, "/commits/{hash}/revert", can(policy.Revert), h.revert},
+		{http.MethodGet, "/rollback", can(policy.Rollback), h.rollbackPage},
+		{http.MethodPost, "/rollback", can(policy.Rollback), h.rollback},
+		{http.MethodGet, "/security", can(policy.ManageAccounts), h.securityLog},
+		{http.MethodGet, "/security/export", can(policy.ManageAccounts), export(h.cfg.ExportSecurity)},
 		{http.MethodGet, "/login/oidc/callback", anyone, h.oidcCallback},
 		{http.MethodGet, "/static/{name}", anyone, h.static},
 		{http.MethodPost, "/logout", signedIn, h.logout},
 		{http.MethodGet, "/", signedIn, h.dashboard},
 		{http.MethodGet, "/posts", signedIn, h.posts},
-		{http.MethodGet, "/posts/new", signedIn, h.newPost},
-		{http.MethodPost, "/posts", signedIn, h.createPost},
+		{http.MethodGet, "/posts/new", can(policy.WriteOwnPosts), h.newPost},
+		{http.MethodPost, "/posts", can(policy.WriteOwnPosts), h.createPost},
 		{http.MethodGet, "/posts/{id}", signedIn, h.editPost},
 		{http.MethodPost, "/posts/{id}", signedIn, h.updatePost},
 		{http.MethodPost, "/posts/{id}/delete", signedIn, h.deletePost},
@@ -263,33 +287,33 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/posts/{id}/presence", signedIn, h.presence},
 		{http.MethodPost, "/drafts/{key}/discard", signedIn, h.discardDraft},
 		{http.MethodGet, "/media", signedIn, h.mediaLibrary},
-		{http.MethodPost, "/media", signedIn, h.uploadMedia},
+		{http.MethodPost, "/media", can(policy.UploadMedia), h.uploadMedia},
 		{http.MethodGet, "/media/{id}", signedIn, h.editMedia},
-		{http.MethodPost, "/media/{id}", signedIn, h.updateMedia},
-		{http.MethodPost, "/media/{id}/delete", signedIn, h.deleteMedia},
+		{http.MethodPost, "/media/{id}", can(policy.UploadMedia), h.updateMedia},
+		{http.MethodPost, "/media/{id}/delete", can(policy.UploadMedia), h.deleteMedia},
 		{http.MethodGet, "/password", signedIn, h.password},
 		{http.MethodPost, "/password", signedIn, h.changePassword},
 		{http.MethodGet, "/tokens", signedIn, h.tokens},
 		{http.MethodPost, "/tokens", signedIn, h.createToken},
 		{http.MethodPost, "/tokens/{id}/revoke", signedIn, h.revokeToken},
-		{http.MethodGet, "/accounts", adminOnly, h.accounts},
-		{http.MethodPost, "/accounts", adminOnly, h.addAccount},
-		{http.MethodGet, "/accounts/edit", adminOnly, h.editAccount},
-		{http.MethodPost, "/accounts/role", adminOnly, h.setRole},
-		{http.MethodPost, "/accounts/password", adminOnly, h.resetPassword},
-		{http.MethodPost, "/accounts/remove", adminOnly, h.removeAccount},
-		{http.MethodPost, "/accounts/disable", adminOnly, h.disableAccount},
-		{http.MethodGet, "/categories", signedIn, h.categories},
-		{http.MethodPost, "/categories", signedIn, h.createCategory},
-		{http.MethodGet, "/categories/{slug}", signedIn, h.editCategory},
-		{http.MethodPost, "/categories/{slug}", signedIn, h.updateCategory},
-		{http.MethodPost, "/categories/{slug}/delete", signedIn, h.deleteCategory},
-		{http.MethodGet, "/settings", adminOnly, h.settings},
-		{http.MethodPost, "/settings", adminOnly, h.saveSettings},
-		{http.MethodGet, "/profile", signedIn, h.profile},
-		{http.MethodPost, "/profile", signedIn, h.saveProfile},
-		{http.MethodGet, "/at/{rev}", editors, h.timeTravel},
-		{http.MethodGet, "/at/{rev}/{path:.*}", editors, h.timeTravel},
+		{http.MethodGet, "/accounts", can(policy.ManageAccounts), h.accounts},
+		{http.MethodPost, "/accounts", can(policy.ManageAccounts), h.addAccount},
+		{http.MethodGet, "/accounts/edit", can(policy.ManageAccounts), h.editAccount},
+		{http.MethodPost, "/accounts/role", can(policy.ManageAccounts), h.setRole},
+		{http.MethodPost, "/accounts/password", can(policy.ManageAccounts), h.resetPassword},
+		{http.MethodPost, "/accounts/remove", can(policy.ManageAccounts), h.removeAccount},
+		{http.MethodPost, "/accounts/disable", can(policy.ManageAccounts), h.disableAccount},
+		{http.MethodGet, "/categories", can(policy.EditCategories), h.categories},
+		{http.MethodPost, "/categories", can(policy.EditCategories), h.createCategory},
+		{http.MethodGet, "/categories/{slug}", can(policy.EditCategories), h.editCategory},
+		{http.MethodPost, "/categories/{slug}", can(policy.EditCategories), h.updateCategory},
+		{http.MethodPost, "/categories/{slug}/delete", can(policy.EditCategories), h.deleteCategory},
+		{http.MethodGet, "/settings", can(policy.EditSettings), h.settings},
+		{http.MethodPost, "/settings", can(policy.EditSettings), h.saveSettings},
+		{http.MethodGet, "/profile", can(policy.EditProfile), h.profile},
+		{http.MethodPost, "/profile", can(policy.EditProfile), h.saveProfile},
+		{http.MethodGet, "/at/{rev}", can(policy.ReadAll), h.timeTravel},
+		{http.MethodGet, "/at/{rev}/{path:.*}", can(policy.ReadAll), h.timeTravel},
 	}
 }
 
@@ -301,13 +325,13 @@ func (h *handler) timeTravel(w http.ResponseWriter, r *http.Request) error {
 	return h.cfg.TimeTravel(w, r)
 }
 
-// requireAccess refuses an account that level does not allow (after
-// requireSignIn).
+// requireAccess refuses an account that level does not let in (after
+// requireSignIn), saying what its role may not do.
 func requireAccess(level access, next httperr.HandlerFunc) httperr.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if a, _ := auth.Principal(r); !level.allows(a.Role) {
-			who := map[access]string{editors: "an editor or an admin", adminOnly: "an admin"}[level]
-			return httperr.New(http.StatusForbidden, "only %s may open this page; your account is %s", who, a.Role)
+		a, _ := auth.Principal(r)
+		if err := level.check(a); err != nil {
+			return httperr.New(http.StatusForbidden, "This page is not open to your account: %s.", err)
 		}
 		return next(w, r)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/repo/autosave"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -276,6 +277,12 @@ func clip(s string) string {
 		return string(r[:60]) + "…"
 	}
 	return s
+}
+
+// asker is the signed-in account as policy judges it.
+func asker(r *http.Request) policy.Actor {
+	a, _ := auth.Principal(r)
+	return policy.Actor{Email: a.Email, Role: a.Role}
 }
 
 func actor(r *http.Request) command.Actor {
