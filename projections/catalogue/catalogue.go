@@ -333,6 +333,9 @@ type Query struct {
 	Sort    Sort
 	Page    int // from 1
 	PerPage int
+	// Visible, when set, keeps only the posts it accepts (the admin:
+	// those the account may read).
+	Visible func(*content.Post) bool
 }
 
 // Sort orders a post list.
@@ -382,6 +385,9 @@ func (c *Catalogue) Posts(q Query) ([]content.Post, int) {
 	}
 	words := strings.Fields(strings.ToLower(q.Search))
 	keep := func(p *content.Post) bool {
+		if q.Visible != nil && !q.Visible(p) {
+			return false
+		}
 		if q.Status != "" && p.Status != q.Status {
 			return false
 		}
