@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 	"github.com/chronicle-cms/chronicle/webui/seclog"
@@ -41,11 +42,36 @@ func checkNewPassword(f *form, field, pw string) {
 // accountsData is what the accounts page shows besides its form.
 type accountsData struct {
 	Accounts []auth.Account
-	Roles    []auth.Role
+	Roles    []roleChoice
 	Rule     string
 }
 
-var roles = []auth.Role{auth.RoleEditor, auth.RoleAdmin}
+// roleChoice is a role as the role select offers it: what it may do,
+// in a line.
+type roleChoice struct {
+	Role        auth.Role
+	Description string
+}
+
+// roleLines say what each role may do (policy's presets, in words).
+var roleLines = map[policy.Role]string{
+	policy.Contributor: "writes posts as drafts and submits them for review; publishes nothing",
+	policy.Author:      "writes and publishes own posts, uploads media, uses git",
+	policy.Editor:      "all content: every post and upload, reviews, categories, profile, history, reverts",
+	policy.Admin:       "everything an editor does, and the site's settings, accounts and rollbacks",
+}
+
+// roles are every role, least first.
+func roles() []roleChoice {
+	var out []roleChoice
+	for _, r := range policy.Roles() {
+		out = append(out, roleChoice{Role: r, Description: roleLines[r]})
+	}
+	return out
+}
+
+// roleProblem is what a role select says of a role it does not know.
+const roleProblem = "Choose a role: contributor, author, editor or admin."
 
 func (h *handler) accountsPage(w http.ResponseWriter, r *http.Request, status int, f *form) error {
 	list, err := h.cfg.Auth.Accounts.List()
@@ -53,7 +79,7 @@ func (h *handler) accountsPage(w http.ResponseWriter, r *http.Request, status in
 		return fmt.Errorf("list accounts: %w", err)
 	}
 	return h.render(w, r, status, "accounts", page{Title: "Accounts", Section: "accounts", Form: f,
-		Data: accountsData{Accounts: list, Roles: roles, Rule: passwordRule}})
+		Data: accountsData{Accounts: list, Roles: roles(), Rule: passwordRule}})
 }
 
 // accounts lists the accounts, with the form to add one.
@@ -98,7 +124,7 @@ func (h *handler) addAccount(w http.ResponseWriter, r *http.Request) error {
 		f.fail("name", fmt.Sprintf("A name has at most %d characters; this one has %d.", maxName, n))
 	}
 	if !role.Valid() {
-		f.fail("role", "Choose editor or admin.")
+		f.fail("role", roleProblem)
 	}
 	generated := pw == ""
 	if generated {
@@ -138,7 +164,7 @@ type accountData struct {
 	Account   auth.Account
 	Self      bool // the account signed in
 	LastAdmin bool // the site's only admin
-	Roles     []auth.Role
+	Roles     []roleChoice
 	Rule      string
 }
 
@@ -158,7 +184,7 @@ func (h *handler) accountPage(w http.ResponseWriter, r *http.Request, status int
 		f.values.Set("version", a.Generation)
 	}
 	return h.render(w, r, status, "account", page{Title: a.Email, Section: "accounts", Form: f, Data: accountData{
-		Account: a, Self: a.Email == me.Email, LastAdmin: last, Roles: roles, Rule: passwordRule}})
+		Account: a, Self: a.Email == me.Email, LastAdmin: last, Roles: roles(), Rule: passwordRule}})
 }
 
 // lastAdmin reports whether a is the site's only admin.
@@ -268,7 +294,7 @@ func (h *handler) setRole(w http.ResponseWriter, r *http.Request) error {
 	}
 	role := auth.Role(f.Value("role"))
 	if !role.Valid() {
-		f.fail("role", "Choose editor or admin.")
+		f.fail("role", roleProblem)
 		return h.accountPage(w, r, http.StatusUnprocessableEntity, a, f)
 	}
 	if stop, err := h.lacksVersion(w, r, a, f); stop {

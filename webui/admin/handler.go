@@ -74,7 +74,7 @@ func newHandler(cfg Config) *handler {
 	}
 	layout := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/fields.html"))
 	h.pages = map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "posts", "editor", "error", "confirm", "media", "media-item", "media-delete",
+	for _, name := range []string{"login", "dashboard", "posts", "editor", "review", "error", "confirm", "media", "media-item", "media-delete",
 		"accounts", "account", "password", "tokens", "secret",
 		"categories", "category", "category-delete", "settings", "profile",
 		"history", "history-compare", "history-revision", "history-restore",

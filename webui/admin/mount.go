@@ -277,6 +277,8 @@ func (h *handler) routes() []route {
 		{http.MethodGet, "/posts/{id}", signedIn, h.editPost},
 		{http.MethodPost, "/posts/{id}", signedIn, h.updatePost},
 		{http.MethodPost, "/posts/{id}/delete", signedIn, h.deletePost},
+		{http.MethodPost, "/posts/{id}/review", can(policy.EditAllPosts), h.review},
+		{http.MethodGet, "/review", can(policy.EditAllPosts), h.reviewQueue},
 		{http.MethodGet, "/posts/{id}/history", signedIn, h.historyPage},
 		{http.MethodGet, "/posts/{id}/history/compare", signedIn, h.compare}, // before {revision}, which would take it
 		{http.MethodGet, "/posts/{id}/history/{revision}", signedIn, h.revisionPage},

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,11 +46,13 @@ func (h *handler) posts(w http.ResponseWriter, r *http.Request) error {
 	q := listQuery{Q: strings.TrimSpace(v.Get("q")), Status: v.Get("status"), Category: v.Get("category"), Tag: v.Get("tag"), Sort: v.Get("sort")}
 	q.Page, _ = strconv.Atoi(v.Get("page"))
 	q.Page = max(q.Page, 1)
-	if q.Status != "" && q.Status != string(content.Draft) && q.Status != string(content.Published) && q.Status != string(content.Scheduled) {
+	switch content.Status(q.Status) {
+	case content.Draft, content.Pending, content.Published, content.Scheduled:
+	default:
 		q.Status = ""
 	}
 	list, total := h.cfg.Catalogue.Posts(catalogue.Query{Status: content.Status(q.Status), Category: q.Category, Tag: q.Tag,
-		Search: q.Q, Sort: catalogue.Sort(q.Sort), Page: q.Page, PerPage: perPage})
+		Search: q.Q, Sort: catalogue.Sort(q.Sort), Page: q.Page, PerPage: perPage, Visible: readable(r)})
 	pages := max(1, int(math.Ceil(float64(total)/perPage)))
 	pg := &pager{Page: q.Page, Pages: pages}
 	link := func(n int) string {
@@ -80,6 +83,13 @@ func (h *handler) posts(w http.ResponseWriter, r *http.Request) error {
 		"Posts": list, "Total": total, "Query": q, "Pager": pg, "Categories": h.cfg.Catalogue.Categories(), "Tags": h.cfg.Catalogue.Tags()}})
 }
 
+// readable keeps the posts the signed-in account may read: its own and
+// the published ones, or every post for a role that reads all.
+func readable(r *http.Request) func(*content.Post) bool {
+	a := asker(r)
+	return func(p *content.Post) bool { return a.CanRead(p) }
+}
+
 // editorData is what the editor page shows besides the form.
 type editorData struct {
 	New        bool
@@ -101,6 +111,33 @@ type editorData struct {
 	// MediaMaxBytes is the largest picture the text takes by paste or
 	// drop (the media library's limit); 0: no media library.
 	MediaMaxBytes int64
+	Statuses      []choice // the statuses the account may give the post
+	Publish       bool     // the account may publish it (else it submits it for review)
+	// Authors are the accounts an editor may give the post to; nil: the
+	// account may not change the post's author (the field is not shown).
+	Authors []choice
+	Post    *content.Post // the post as saved; nil while new
+	Mine    bool          // the post is the account's own
+	Review  *reviewView   // an editor's review of a pending post
+}
+
+// choice is one option of a select.
+type choice struct{ Value, Label string }
+
+// reviewView is the review form an editor gets on a pending post, with
+// what was wrong with the last try.
+type reviewView struct {
+	Action, Version string
+	Note, At        string
+	Problems        map[string]string // by input: review_note, publish_at; "" the form
+}
+
+// Problem is the input's message, nil if it has none.
+func (v *reviewView) Problem(name string) *problem {
+	if m, ok := v.Problems[name]; ok {
+		return &problem{ID: name, Message: m}
+	}
+	return nil
 }
 
 func (h *handler) editor(w http.ResponseWriter, r *http.Request, status int, f *form, id string) error {
@@ -128,6 +165,7 @@ func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, 
 	if id != "" && h.cfg.Revisions != nil {
 		d.History = "/admin/posts/" + url.PathEscape(id) + "/history"
 	}
+	h.byRole(r, f, id, &d)
 	if id != "" && h.cfg.Presence != nil {
 		d.Others = h.othersEditing(r, id)
 		d.Presence = "/admin/posts/" + url.PathEscape(id) + "/presence"
@@ -144,6 +182,67 @@ func (h *handler) editorPage(r *http.Request, f *form, id string, d editorData, 
 		title, section = "New post", "new"
 	}
 	return page{Title: title, Section: section, Form: f, Data: d, Flash: flash}
+}
+
+// byRole fills what the editor offers the account: the statuses it may
+// give the post, the author field (editors), the review form (editors,
+// on a pending post). The writer still judges the save.
+func (h *handler) byRole(r *http.Request, f *form, id string, d *editorData) {
+	me := asker(r)
+	d.Publish = me.Role.Can(policy.PublishOwnPosts)
+	d.Statuses = []choice{{string(content.Draft), "Draft"}, {string(content.Pending), "Submitted for review"}}
+	if d.Publish {
+		d.Statuses = append(d.Statuses, choice{string(content.Published), "Published"},
+			choice{string(content.Scheduled), "Scheduled: published at the date below"})
+	}
+	if cur := f.Value("status"); cur != "" && !slices.ContainsFunc(d.Statuses, func(c choice) bool { return c.Value == cur }) {
+		d.Statuses = append(d.Statuses, choice{cur, cur}) // as it is, though the account may not choose it
+	}
+	if id != "" {
+		if p, ok := h.cfg.Catalogue.Post(id); ok {
+			d.Post, d.Mine = &p, me.Owns(&p)
+			if p.Status == content.Pending && me.Role.Can(policy.EditAllPosts) && d.Review == nil {
+				d.Review = &reviewView{Version: p.Blob}
+			}
+			if d.Review != nil {
+				d.Review.Action = "/admin/posts/" + url.PathEscape(id) + "/review"
+			}
+		}
+	}
+	if me.Role.Can(policy.EditAllPosts) {
+		if id == "" && f.Value("author") == "" {
+			f.values.Set("author", me.Email) // a new post is the writer's unless given to another
+		}
+		d.Authors = h.authorChoices(f.Value("author"))
+	}
+}
+
+// authorChoices are the accounts a post may be given to, the current
+// author first among them even if it has no account (any more).
+func (h *handler) authorChoices(cur string) []choice {
+	var out []choice
+	if cur == "" {
+		out = append(out, choice{"", "(nobody: keep as it is)"})
+	}
+	seen := false
+	if h.cfg.Auth != nil {
+		list, err := h.cfg.Auth.Accounts.List()
+		if err != nil {
+			h.log.Warn("the editor's author choices could not be read", "err", err)
+		}
+		for _, a := range list {
+			label := a.Email
+			if a.Name != "" {
+				label = a.Name + " (" + a.Email + ")"
+			}
+			out = append(out, choice{a.Email, label + ", " + string(a.Role)})
+			seen = seen || a.Email == cur
+		}
+	}
+	if cur != "" && !seen {
+		out = append([]choice{{cur, cur + " (no account)"}}, out...)
+	}
+	return out
 }
 
 // newPost opens an empty editor with a fresh draft key, or the draft
@@ -173,6 +272,9 @@ func (h *handler) editPost(w http.ResponseWriter, r *http.Request) error {
 		}
 		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
 	}
+	if !asker(r).CanRead(&p) {
+		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id)) // as if it did not exist
+	}
 	f := postForm(&p)
 	key := postDraftKey(id)
 	f.values.Set("draft_key", key)
@@ -196,7 +298,7 @@ func postForm(p *content.Post) *form {
 	v := url.Values{"title": {p.Title}, "slug": {p.Slug}, "content": {p.Content}, "excerpt": {p.Excerpt}, "status": {string(p.Status)},
 		"tags": {strings.Join(p.Tags, ", ")}, "feature_image": {p.FeatureImage}, "gallery": {strings.Join(p.Gallery, "\n")},
 		"embed_url": {p.EmbedURL}, "meta.description": {p.Meta.Description}, "meta.image": {p.Meta.Image}, "version": {p.Blob},
-		"categories": p.Categories}
+		"categories": p.Categories, "author": {p.Author}}
 	if p.PublishedAt != nil {
 		v.Set("published_at", p.PublishedAt.UTC().Format(dateLayout))
 	}
@@ -222,12 +324,15 @@ func readPostForm(w http.ResponseWriter, r *http.Request) (*form, command.PostIn
 		Excerpt: normalizeNewlines(f.Value("excerpt")), Status: content.Status(f.Value("status")), Categories: r.PostForm["categories"],
 		Tags: splitList(f.Value("tags"), ","), FeatureImage: strings.TrimSpace(f.Value("feature_image")),
 		Gallery: splitList(f.Value("gallery"), "\n"), EmbedURL: strings.TrimSpace(f.Value("embed_url")),
-		Meta: content.Meta{Description: normalizeNewlines(f.Value("meta.description")), Image: strings.TrimSpace(f.Value("meta.image"))}}
+		Meta:   content.Meta{Description: normalizeNewlines(f.Value("meta.description")), Image: strings.TrimSpace(f.Value("meta.image"))},
+		Author: strings.TrimSpace(f.Value("author"))}
 	switch r.PostForm.Get("action") {
 	case "publish":
 		in.Status = content.Published
 	case "unpublish":
 		in.Status = content.Draft
+	case "submit":
+		in.Status = content.Pending
 	}
 	if in.Status == "" {
 		in.Status = content.Draft
@@ -317,6 +422,9 @@ func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if p, ok := h.cfg.Catalogue.Post(id); ok && !asker(r).CanRead(&p) {
+		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
+	}
 	if r.PostForm.Get("action") == "preview" || f.failed() {
 		return h.editor(w, r, statusOf(f), f, id)
 	}
@@ -337,6 +445,9 @@ func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 		if in.PublishedAt != nil && cur.PublishedAt != nil && cur.PublishedAt.UTC().Truncate(time.Minute).Equal(*in.PublishedAt) {
 			in.PublishedAt = cur.PublishedAt
 		}
+		// The form does not carry the review note: a save keeps it
+		// (the writer drops it once the post is no longer a draft).
+		in.ReviewNote = cur.ReviewNote
 		return in, nil
 	})
 	if err != nil {
@@ -360,6 +471,8 @@ func (h *handler) updatePost(w http.ResponseWriter, r *http.Request) error {
 		msg = "Published."
 	case r.PostForm.Get("action") == "unpublish":
 		msg = "Unpublished: it is a draft again."
+	case r.PostForm.Get("action") == "submit":
+		msg = "Submitted for review: an editor will publish it or send it back with a note."
 	case len(res.Events) == 0:
 		msg = "No changes to save."
 	}
@@ -377,7 +490,7 @@ func (h *handler) deletePost(w http.ResponseWriter, r *http.Request) error {
 		return httperr.New(http.StatusBadRequest, "the form could not be read")
 	}
 	p, ok := h.cfg.Catalogue.Post(id)
-	if !ok {
+	if !ok || !asker(r).CanRead(&p) {
 		return httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
 	}
 	version := r.PostForm.Get("version")
@@ -388,6 +501,9 @@ func (h *handler) deletePost(w http.ResponseWriter, r *http.Request) error {
 			"Button": "Delete post", "Back": "/admin/posts/" + url.PathEscape(id)}})
 	}
 	res, err := h.cfg.Writer.DeletePost(r.Context(), actor(r), id, version)
+	if refusal := (*policy.Refusal)(nil); errors.As(err, &refusal) {
+		return httperr.New(http.StatusForbidden, "Not deleted: %s.", refusal.Reason)
+	}
 	if errors.Is(err, command.ErrStale) {
 		h.flash(r, "Not deleted: someone saved this post after you opened it. Here it is as it is now.")
 		http.Redirect(w, r, "/admin/posts/"+url.PathEscape(id), http.StatusSeeOther)
@@ -425,6 +541,8 @@ func statusOf(f *form, err ...error) int {
 		return http.StatusPreconditionFailed
 	case len(err) > 0 && errors.As(err[0], new(*command.ConflictError)):
 		return http.StatusConflict
+	case len(err) > 0 && errors.Is(err[0], policy.ErrForbidden):
+		return http.StatusForbidden
 	case f.failed():
 		return http.StatusUnprocessableEntity
 	}
