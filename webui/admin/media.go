@@ -16,6 +16,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
@@ -296,6 +297,9 @@ func (h *handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 		}
 		res, m, err := h.cfg.Writer.UploadMedia(r.Context(), actor(r), content.Media{SHA256: f.info.SHA256, Type: f.info.Type,
 			Ext: f.info.Ext, Width: f.info.Width, Height: f.info.Height, Bytes: f.info.Bytes, Alt: alt, Caption: caption, OriginalName: f.name})
+		if refusal := (*policy.Refusal)(nil); errors.As(err, &refusal) {
+			return refuse(http.StatusForbidden, "", "Not uploaded: "+refusal.Reason+".")
+		}
 		if err != nil {
 			return fmt.Errorf("commit upload %s: %w", f.name, err)
 		}
@@ -352,7 +356,7 @@ type mediaItemData struct {
 
 func (h *handler) mediaItem(w http.ResponseWriter, r *http.Request, status int, f *form, m content.Media) error {
 	return h.render(w, r, status, "media-item", page{Title: "Picture " + firstOf(m.OriginalName, m.ID), Section: "media", Form: f,
-		Data: mediaItemData{Item: card(m), UsedIn: h.usedIn(m.ID)}})
+		Data: mediaItemData{Item: card(m), UsedIn: h.usedIn(r, m.ID)}})
 }
 
 func (h *handler) findMedia(id string) (content.Media, error) {
@@ -397,7 +401,11 @@ func (h *handler) updateMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, _, err := h.cfg.Writer.UpdateMedia(r.Context(), actor(r), id, version, alt, caption)
 	var ve *content.ValidationError
+	var refusal *policy.Refusal
 	switch {
+	case errors.As(err, &refusal):
+		f.fail("", "Not saved: "+refusal.Reason+".")
+		return h.mediaItem(w, r, http.StatusForbidden, f, m)
 	case errors.Is(err, command.ErrNotFound):
 		return httperr.New(http.StatusNotFound, "there is no picture with id %q (deleted meanwhile?)", clip(id))
 	case errors.Is(err, command.ErrStale):
@@ -441,10 +449,15 @@ func (h *handler) deleteMedia(w http.ResponseWriter, r *http.Request) error {
 	version := r.PostForm.Get("version")
 	if r.PostForm.Get("confirm") != "yes" {
 		return h.render(w, r, http.StatusOK, "media-delete", page{Title: "Delete picture?", Section: "media", Data: map[string]any{
-			"Item": card(m), "UsedIn": h.usedIn(id), "Version": version}})
+			"Item": card(m), "UsedIn": h.usedIn(r, id), "Version": version}})
 	}
 	res, err := h.cfg.Writer.DeleteMedia(r.Context(), actor(r), id, version)
+	var refusal *policy.Refusal
 	switch {
+	case errors.As(err, &refusal):
+		f := newForm(url.Values{"alt": {m.Alt}, "caption": {m.Caption}, "version": {m.Blob}})
+		f.fail("", "Not deleted: "+refusal.Reason+".")
+		return h.mediaItem(w, r, http.StatusForbidden, f, m)
 	case errors.Is(err, command.ErrStale):
 		h.flash(r, "Not deleted: someone changed this picture after you opened it. Here it is as it is now.")
 		http.Redirect(w, r, "/admin/media/"+url.PathEscape(id), http.StatusSeeOther)
@@ -461,9 +474,9 @@ func (h *handler) deleteMedia(w http.ResponseWriter, r *http.Request) error {
 
 // usedIn lists the posts (drafts too) that show a picture: in their text,
 // as feature image, in their gallery or as their social card image.
-func (h *handler) usedIn(id string) []content.Post {
+func (h *handler) usedIn(r *http.Request, id string) []content.Post {
 	ref := regexp.MustCompile(regexp.QuoteMeta(content.MediaRefPrefix+id) + `(?:[^A-Za-z0-9_-]|$)`)
-	all, _ := h.cfg.Catalogue.Posts(catalogue.Query{Page: 1, PerPage: math.MaxInt32})
+	all, _ := h.cfg.Catalogue.Posts(catalogue.Query{Page: 1, PerPage: math.MaxInt32, Visible: readable(r)})
 	var out []content.Post
 	for _, p := range all {
 		used := ref.MatchString(p.Content) || ref.MatchString(p.FeatureImage) || ref.MatchString(p.Meta.Image)
