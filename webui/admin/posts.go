@@ -209,10 +209,10 @@ func (h *handler) byRole(r *http.Request, f *form, id string, d *editorData) {
 			}
 		}
 	}
+	if id == "" && f.Value("author") == "" {
+		f.values.Set("author", me.Email) // a new post is the writer's unless given to another
+	}
 	if me.Role.Can(policy.EditAllPosts) {
-		if id == "" && f.Value("author") == "" {
-			f.values.Set("author", me.Email) // a new post is the writer's unless given to another
-		}
 		d.Authors = h.authorChoices(f.Value("author"))
 	}
 }
