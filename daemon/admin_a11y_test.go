@@ -84,6 +84,7 @@ func adminSite(t *testing.T) (s *site, b *browser, pages map[string]string, form
 	accountPages(t, b, pages, forms)
 	historyPages(t, s, b, tok, id, pages, forms)
 	commitPages(t, s, b, tok, pages, forms)
+	reviewPages(t, s, b, pages, forms)
 	return s, b, pages, forms
 }
 

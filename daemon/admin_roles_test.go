@@ -319,3 +319,31 @@ func TestAdminPostAuthor(t *testing.T) {
 		t.Error("the refused reassignment committed")
 	}
 }
+
+// reviewPages adds the review's pages to the admin's checked pages: the
+// queue, a pending post with the review form (and refused), a post sent
+// back with a note, and a contributor's editor.
+func reviewPages(t *testing.T, s *site, b *browser, pages map[string]string, forms map[string][]byte) {
+	t.Helper()
+	pending := createdID(t, b.post("/admin/posts", url.Values{"title": {`Waiting <i>review</i> & "more"`}, "content": {"Text."}, "action": {"submit"}}))
+	back := createdID(t, b.post("/admin/posts", url.Values{"title": {"Sent back"}, "content": {"Text."}, "action": {"submit"}}))
+	version := inputValue(t, b.get("/admin/posts/"+back).body, "version")
+	mustStatus(t, b.post("/admin/posts/"+back+"/review", url.Values{"version": {version}, "decision": {"changes"},
+		"review_note": {"Say <b>more</b> & \"better\".\nSecond line."}}), http.StatusSeeOther)
+	pages["review"] = "/admin/review"
+	pages["editor-pending"] = "/admin/posts/" + pending
+	pages["editor-note"] = "/admin/posts/" + back
+	pages["posts-pending"] = "/admin/posts?status=pending"
+	version = inputValue(t, b.get("/admin/posts/"+pending).body, "version")
+	forms["review-refused"] = b.post("/admin/posts/"+pending+"/review", url.Values{"version": {version}, "decision": {"schedule"}, "publish_at": {"soon"}}).body
+	mustStatus(t, b.post("/admin/accounts", url.Values{"email": {"con@example.org"}, "role": {"contributor"}, "password": {"a long enough password"}}),
+		http.StatusSeeOther)
+	con := s.browser()
+	con.signIn("con@example.org", "a long enough password")
+	mine := createdID(t, con.post("/admin/posts", url.Values{"title": {"A contributor's"}, "content": {"x"}, "status": {"draft"}}))
+	forms["editor-contributor"] = con.get("/admin/posts/" + mine).body
+	forms["editor-contributor-refused"] = con.post("/admin/posts/"+mine, url.Values{"title": {"A contributor's"}, "content": {"x"}, "status": {"published"},
+		"version": {inputValue(t, forms["editor-contributor"], "version")}}).body
+	forms["dashboard-contributor"] = con.get("/admin/").body
+	forms["refused-page"] = con.get("/admin/settings").body
+}
