@@ -92,7 +92,7 @@ func (h *handler) autosave(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else if id, ok := strings.CutPrefix(key, postDraftPrefix); !ok {
 		return httperr.New(http.StatusBadRequest, "%q names no draft", clip(key))
-	} else if _, ok := h.cfg.Catalogue.Post(id); !ok {
+	} else if p, ok := h.cfg.Catalogue.Post(id); !ok || !asker(r).CanRead(&p) {
 		return httperr.New(http.StatusNotFound, "there is no post %q to keep a draft of", clip(id))
 	}
 	d := autosave.Draft{Fields: map[string][]string{}, Base: r.PostForm.Get("version")}

@@ -36,7 +36,7 @@ func (h *handler) presence(w http.ResponseWriter, r *http.Request) error {
 		Since string `json:"since"`
 	}
 	id := pathVar(r, "id")
-	if _, ok := h.cfg.Catalogue.Post(id); !ok {
+	if p, ok := h.cfg.Catalogue.Post(id); !ok || !asker(r).CanRead(&p) {
 		return httperr.New(http.StatusNotFound, "there is no post %q", clip(id))
 	}
 	out := []editing{}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/session"
 )
@@ -59,5 +60,46 @@ func TestEveryRouteNeedsASignIn(t *testing.T) {
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/no-such-page", nil))
 	if rec.Code != http.StatusSeeOther {
 		t.Errorf("unknown admin page, anonymous: %d", rec.Code)
+	}
+}
+
+// Routes lists every route from the one table, with what it needs: a
+// test can enumerate them, and the ones below are as the roles say.
+func TestRoutesSayWhatTheyNeed(t *testing.T) {
+	need := map[string]Route{}
+	for _, rt := range Routes() {
+		if !strings.HasPrefix(rt.Path, "/admin/") {
+			t.Errorf("%s %s is not under /admin/", rt.Method, rt.Path)
+		}
+		if rt.Open && rt.Needs != "" {
+			t.Errorf("%s %s is open to anyone yet needs %s", rt.Method, rt.Path, rt.Needs)
+		}
+		key := rt.Method + " " + rt.Path
+		if _, dup := need[key]; dup {
+			t.Errorf("%s is listed twice", key)
+		}
+		need[key] = rt
+	}
+	for key, want := range map[string]policy.Capability{
+		"GET /admin/categories": policy.EditCategories, "POST /admin/categories/{slug}/delete": policy.EditCategories,
+		"GET /admin/settings": policy.EditSettings, "GET /admin/profile": policy.EditProfile,
+		"GET /admin/accounts": policy.ManageAccounts, "GET /admin/security": policy.ManageAccounts,
+		"GET /admin/audit": policy.ReadAll, "GET /admin/commits/{hash}": policy.ReadAll, "POST /admin/commits/{hash}/revert": policy.Revert,
+		"GET /admin/at/{rev}": policy.ReadAll, "POST /admin/rollback": policy.Rollback,
+		"POST /admin/media": policy.UploadMedia, "POST /admin/media/{id}/delete": policy.UploadMedia, "GET /admin/media": "",
+		"POST /admin/posts": policy.WriteOwnPosts, "POST /admin/posts/{id}": "", "GET /admin/posts/{id}/history": "",
+		"GET /admin/review": policy.EditAllPosts, "POST /admin/posts/{id}/review": policy.EditAllPosts,
+	} {
+		rt, ok := need[key]
+		if !ok {
+			t.Errorf("no route %s", key)
+			continue
+		}
+		if rt.Open || rt.Needs != want {
+			t.Errorf("%s needs %q (open %v), want %q", key, rt.Needs, rt.Open, want)
+		}
+	}
+	if !need["GET /admin/login"].Open || !need["GET /admin/static/{name}"].Open {
+		t.Error("the sign-in page and the assets are not open to anyone")
 	}
 }
