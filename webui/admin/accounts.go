@@ -187,9 +187,10 @@ func (h *handler) accountPage(w http.ResponseWriter, r *http.Request, status int
 		Account: a, Self: a.Email == me.Email, LastAdmin: last, Roles: roles(), Rule: passwordRule}})
 }
 
-// lastAdmin reports whether a is the site's only admin.
+// lastAdmin reports whether a is the site's only admin: the only
+// account that may manage accounts.
 func (h *handler) lastAdmin(a auth.Account) (bool, error) {
-	if a.Role != auth.RoleAdmin {
+	if !a.Role.Can(policy.ManageAccounts) {
 		return false, nil
 	}
 	list, err := h.cfg.Auth.Accounts.List()
@@ -197,7 +198,7 @@ func (h *handler) lastAdmin(a auth.Account) (bool, error) {
 		return false, fmt.Errorf("list accounts: %w", err)
 	}
 	for _, o := range list {
-		if o.Role == auth.RoleAdmin && o.Email != a.Email {
+		if o.Role.Can(policy.ManageAccounts) && o.Email != a.Email {
 			return false, nil
 		}
 	}
@@ -319,8 +320,8 @@ func (h *handler) setRole(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	to := accountURL(a.Email)
-	if by.Email == a.Email && role != auth.RoleAdmin {
-		to = "/admin/" // this page is for admins only
+	if by.Email == a.Email && !role.Can(policy.ManageAccounts) {
+		to = "/admin/" // this page is no longer the account's to see
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
