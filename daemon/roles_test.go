@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -622,3 +623,283 @@ func daemonEndpoints(t *testing.T) []endpoint {
 	}
 	return out
 }
+
+// adminRow is one admin route tried by every caller, in a browser
+// signed in as that caller (none for anonymous).
+type adminRow struct {
+	method, route string
+	name          string
+	want          string
+	// req sends the caller's request with its browser, making what it
+	// needs afresh.
+	req func(m *matrix, w who, b *browser) response
+}
+
+// browsers are the callers' signed-in browsers, made when first asked.
+type browsers struct {
+	m  *matrix
+	bs [5]*browser
+}
+
+func (bs *browsers) of(w who) *browser {
+	if bs.bs[w] == nil {
+		bs.bs[w] = bs.m.s.browser()
+		if w != asAnon {
+			bs.bs[w].signIn(callerEmails[w], password)
+		}
+	}
+	return bs.bs[w]
+}
+
+// adminOutcome reads an admin answer as the table's letter: the sign-in
+// page (or a redirect to it) is a refusal.
+func adminOutcome(r response) byte {
+	if r.status == http.StatusSeeOther && strings.HasPrefix(r.header.Get("Location"), "/admin/login") {
+		return 'n'
+	}
+	return outcome(r.status)
+}
+
+// blob is a post's version as the admin's forms carry it.
+func (m *matrix) blob(id string) string {
+	m.t.Helper()
+	r := m.s.do("GET", "/api/v1/posts/"+id, m.tok[asAdmin], nil)
+	var p struct{ Blob string }
+	r.json(m.t, &p)
+	return p.Blob
+}
+
+func get(p string) func(*matrix, who, *browser) response {
+	return func(_ *matrix, _ who, b *browser) response { return b.get(p) }
+}
+
+func TestRoleActionTableAdmin(t *testing.T) {
+	t.Parallel()
+	m := newMatrix(t)
+	bs := &browsers{m: m}
+	edPub, _ := m.post(asEditor, "published")
+	edDraft, _ := m.post(asEditor, "draft")
+	edPic, _ := m.media(asEditor)
+	edDraftFirst := m.firstRevision("/api/v1/posts/" + edDraft)
+	own := func(w who, status string) string {
+		id, _ := m.post(max(w, asContributor), status)
+		return id
+	}
+	form := func(kv ...string) url.Values {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
+	newAccount := func() string {
+		email := fmt.Sprintf("new%d@example.org", m.next())
+		addAccount(t, m.s.data, email, auth.RoleContributor)
+		return email
+	}
+	rows := []adminRow{
+		{"GET", "/admin", "the way to /admin/", "yyyyy", get("/admin")},
+		{"GET", "/admin/login", "the sign-in page", "yyyyy", get("/admin/login")},
+		{"POST", "/admin/login", "sign in", "yyyyy", func(m *matrix, w who, _ *browser) response {
+			return m.s.browser().post("/admin/login", form("email", callerEmails[max(w, asContributor)], "password", password))
+		}},
+		{"GET", "/admin/login/oidc", "no provider configured", "hhhhh", get("/admin/login/oidc")},
+		{"GET", "/admin/login/oidc/callback", "no provider configured", "hhhhh", get("/admin/login/oidc/callback?state=x&code=y")},
+		{"GET", "/admin/static/{name}", "the style sheet", "yyyyy", get("/admin/static/admin.css")},
+		{"GET", "/admin/", "the dashboard", "nyyyy", get("/admin/")},
+		{"GET", "/admin/posts", "the posts", "nyyyy", get("/admin/posts")},
+		{"GET", "/admin/posts/new", "a new post's form", "nyyyy", get("/admin/posts/new")},
+		{"POST", "/admin/posts", "a draft", "nyyyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/posts", form("title", "Mine", "content", "Words.", "status", "draft"))
+		}},
+		{"POST", "/admin/posts", "a published post", "nnyyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/posts", form("title", "Mine", "content", "Words.", "status", "published"))
+		}},
+		{"GET", "/admin/posts/{id}", "an editor's published post", "nyyyy", get("/admin/posts/" + edPub)},
+		{"GET", "/admin/posts/{id}", "an editor's draft", "nhhyy", get("/admin/posts/" + edDraft)},
+		{"POST", "/admin/posts/{id}", "own draft", "nyyyy", func(m *matrix, w who, b *browser) response {
+			id := own(w, "draft")
+			return b.post("/admin/posts/"+id, form("title", "Changed", "content", "Words.", "status", "draft", "version", m.blob(id), "author", callerEmails[max(w, asContributor)]))
+		}},
+		{"POST", "/admin/posts/{id}", "an editor's published post", "nnnyy", func(m *matrix, w who, b *browser) response {
+			id, _ := m.post(asEditor, "published")
+			return b.post("/admin/posts/"+id, form("title", "Changed", "content", "Words.", "status", "published", "version", m.blob(id), "author", callerEmails[asEditor]))
+		}},
+		{"POST", "/admin/posts/{id}/delete", "own draft", "nyyyy", func(m *matrix, w who, b *browser) response {
+			id := own(w, "draft")
+			return b.post("/admin/posts/"+id+"/delete", form("version", m.blob(id), "confirm", "yes"))
+		}},
+		{"POST", "/admin/posts/{id}/delete", "an editor's published post", "nnnyy", func(m *matrix, w who, b *browser) response {
+			id, _ := m.post(asEditor, "published")
+			return b.post("/admin/posts/"+id+"/delete", form("version", m.blob(id), "confirm", "yes"))
+		}},
+		{"POST", "/admin/posts/{id}/review", "request changes", "nnnyy", func(m *matrix, w who, b *browser) response {
+			id, _ := m.post(asContributor, "pending")
+			return b.post("/admin/posts/"+id+"/review", form("decision", "changes", "review_note", "Shorter, please.", "version", m.blob(id)))
+		}},
+		{"GET", "/admin/review", "the review queue", "nnnyy", get("/admin/review")},
+		{"GET", "/admin/posts/{id}/history", "an editor's draft's", "nhhyy", get("/admin/posts/" + edDraft + "/history")},
+		{"GET", "/admin/posts/{id}/history", "own draft's", "nyyyy", func(m *matrix, w who, b *browser) response {
+			return b.get("/admin/posts/" + own(w, "draft") + "/history")
+		}},
+		{"GET", "/admin/posts/{id}/history/compare", "an editor's draft's", "nhhyy", get("/admin/posts/" + edDraft + "/history/compare?from=" + edDraftFirst + "&to=" + edDraftFirst)},
+		{"GET", "/admin/posts/{id}/history/{revision}", "an editor's draft's", "nhhyy", get("/admin/posts/" + edDraft + "/history/" + edDraftFirst)},
+		{"GET", "/admin/posts/{id}/history/{revision}/restore", "an editor's draft's", "nhhyy", get("/admin/posts/" + edDraft + "/history/" + edDraftFirst + "/restore")},
+		{"POST", "/admin/posts/{id}/history/{revision}/restore", "own draft", "nyyyy", func(m *matrix, w who, b *browser) response {
+			id, etag := own2(m, w)
+			first := m.firstRevision("/api/v1/posts/" + id)
+			m.s.do("PATCH", "/api/v1/posts/"+id, m.tok[asAdmin], map[string]any{"title": "Changed"}, "If-Match", etag, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5")
+			return b.post("/admin/posts/"+id+"/history/"+first+"/restore", form("version", m.blob(id)))
+		}},
+		{"POST", "/admin/preview", "a preview", "nyyyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/preview", form("content", "*Hi*"))
+		}},
+		{"POST", "/admin/autosave", "a new post's draft", "nyyyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/autosave", form("draft_key", fmt.Sprintf("new-%d", m.next()), "title", "Unsaved", "content", "x"))
+		}},
+		{"POST", "/admin/posts/{id}/presence", "on an editor's draft", "nhhyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/posts/"+edDraft+"/presence", nil)
+		}},
+		{"POST", "/admin/drafts/{key}/discard", "own unsaved draft", "nyyyy", func(m *matrix, w who, b *browser) response {
+			key := fmt.Sprintf("new-%d", m.next())
+			if w != asAnon {
+				mustStatus(t, b.post("/admin/autosave", form("draft_key", key, "title", "Unsaved", "content", "x")), 200)
+			}
+			return b.post("/admin/drafts/"+key+"/discard", nil)
+		}},
+		{"GET", "/admin/media", "the library", "nyyyy", get("/admin/media")},
+		{"POST", "/admin/media", "an upload", "nnyyy", func(m *matrix, w who, b *browser) response {
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			fw, _ := mw.CreateFormFile("file", "up.jpg")
+			fw.Write(testJPEG(30+m.next(), 10))
+			mw.Close()
+			req, _ := http.NewRequest("POST", m.s.url+"/admin/media", &body)
+			req.Header.Set("Content-Type", mw.FormDataContentType())
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			req.Header.Set("Origin", m.s.url)
+			return b.send(req)
+		}},
+		{"GET", "/admin/media/{id}", "an editor's upload", "nyyyy", get("/admin/media/" + edPic)},
+		{"POST", "/admin/media/{id}", "own upload", "nnyyy", func(m *matrix, w who, b *browser) response {
+			id, etag := m.media(max(w, asAuthor))
+			return b.post("/admin/media/"+id, form("alt", "A picture", "version", strings.Trim(etag, `"`)))
+		}},
+		{"POST", "/admin/media/{id}", "an editor's upload", "nnnyy", func(m *matrix, w who, b *browser) response {
+			id, etag := m.media(asEditor)
+			return b.post("/admin/media/"+id, form("alt", "A picture", "version", strings.Trim(etag, `"`)))
+		}},
+		{"POST", "/admin/media/{id}/delete", "an editor's upload", "nnnyy", func(m *matrix, w who, b *browser) response {
+			id, etag := m.media(asEditor)
+			return b.post("/admin/media/"+id+"/delete", form("version", strings.Trim(etag, `"`), "confirm", "yes"))
+		}},
+		{"GET", "/admin/password", "own password's form", "nyyyy", get("/admin/password")},
+		{"GET", "/admin/tokens", "own tokens", "nyyyy", get("/admin/tokens")},
+		{"POST", "/admin/tokens", "a token", "nyyyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/tokens", form("name", "laptop"))
+		}},
+		{"POST", "/admin/tokens/{id}/revoke", "own token", "nyyyy", func(m *matrix, w who, b *browser) response {
+			r := m.s.do("POST", "/api/v1/tokens", m.tok[max(w, asContributor)], map[string]string{"name": "spare"})
+			var tk struct{ ID string }
+			r.json(m.t, &tk)
+			return b.post("/admin/tokens/"+tk.ID+"/revoke", form("confirm", "yes"))
+		}},
+		{"GET", "/admin/accounts", "the accounts", "nnnny", get("/admin/accounts")},
+		{"POST", "/admin/accounts", "add one", "nnnny", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/accounts", form("email", fmt.Sprintf("new%d@example.org", m.next()), "role", "author", "password", "a long enough passphrase"))
+		}},
+		{"GET", "/admin/accounts/edit", "one", "nnnny", func(m *matrix, w who, b *browser) response {
+			return b.get("/admin/accounts/edit?email=" + url.QueryEscape(callerEmails[asAuthor]))
+		}},
+		{"POST", "/admin/accounts/role", "change a role", "nnnny", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/accounts/role", form("email", newAccount(), "role", "author"))
+		}},
+		{"POST", "/admin/accounts/password", "reset a password", "nnnny", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/accounts/password", form("email", newAccount(), "password", "another long passphrase"))
+		}},
+		{"POST", "/admin/accounts/remove", "remove one", "nnnny", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/accounts/remove", form("email", newAccount(), "confirm", "yes"))
+		}},
+		{"POST", "/admin/accounts/disable", "disable one", "nnnny", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/accounts/disable", form("email", newAccount(), "action", "disable"))
+		}},
+		{"GET", "/admin/categories", "the categories", "nnnyy", get("/admin/categories")},
+		{"POST", "/admin/categories", "add one", "nnnyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/categories", form("name", "Added", "slug", fmt.Sprintf("added-%d", m.next())))
+		}},
+		{"GET", "/admin/categories/{slug}", "one", "nnnyy", get("/admin/categories/news")},
+		{"POST", "/admin/categories/{slug}", "rename one", "nnnyy", func(m *matrix, w who, b *browser) response {
+			slug, etag := m.category()
+			return b.post("/admin/categories/"+slug, form("name", "Renamed", "version", strings.Trim(etag, `"`)))
+		}},
+		{"POST", "/admin/categories/{slug}/delete", "delete one", "nnnyy", func(m *matrix, w who, b *browser) response {
+			slug, etag := m.category()
+			return b.post("/admin/categories/"+slug+"/delete", form("version", strings.Trim(etag, `"`), "confirm", "yes"))
+		}},
+		{"GET", "/admin/settings", "the settings", "nnnny", get("/admin/settings")},
+		{"POST", "/admin/settings", "save them", "nnnny", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/settings", form("title", fmt.Sprintf("Site %d", m.next()), "language", "en", "posts_per_page", "10"))
+		}},
+		{"GET", "/admin/profile", "the profile", "nnnyy", get("/admin/profile")},
+		{"POST", "/admin/profile", "save it", "nnnyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/profile", form("name", fmt.Sprintf("Ada %d", m.next())))
+		}},
+		{"GET", "/admin/audit", "the audit log", "nnnyy", get("/admin/audit")},
+		{"GET", "/admin/audit/export", "its export", "nnnyy", get("/admin/audit/export?format=csv")},
+		{"GET", "/admin/security", "the security log", "nnnny", get("/admin/security")},
+		{"GET", "/admin/security/export", "its export", "nnnny", get("/admin/security/export?format=csv")},
+		{"GET", "/admin/commits/{hash}", "a commit", "nnnyy", get("/admin/commits/" + edDraftFirst)},
+		{"GET", "/admin/commits/{hash}/revert", "its confirmation", "nnnyy", get("/admin/commits/" + edDraftFirst + "/revert")},
+		{"POST", "/admin/commits/{hash}/revert", "revert a change", "nnnyy", func(m *matrix, w who, b *browser) response {
+			id, etag := m.post(asEditor, "draft")
+			r := m.s.do("PATCH", "/api/v1/posts/"+id, m.tok[asAdmin], map[string]any{"title": "Changed"}, "If-Match", etag, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5")
+			var p struct{ Revision string }
+			r.json(m.t, &p)
+			return b.post("/admin/commits/"+p.Revision+"/revert", nil)
+		}},
+		{"GET", "/admin/rollback", "its form", "nnnny", get("/admin/rollback?to=" + edDraftFirst)},
+		{"POST", "/admin/rollback", "roll back", "nnnny", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/rollback", form("to", edDraftFirst))
+		}},
+		{"GET", "/admin/at/{rev}", "the site as it was", "nnnyy", get("/admin/at/" + edDraftFirst)},
+		{"GET", "/admin/at/{rev}/{path:.*}", "a page as it was", "nnnyy", get("/admin/at/" + edDraftFirst + "/feed.xml")},
+		// Last: these end the browser's session or change its password.
+		{"POST", "/admin/password", "change own password", "nyyyy", func(m *matrix, w who, b *browser) response {
+			return b.post("/admin/password", form("current_password", password, "new_password", "my new long passphrase", "new_password_again", "my new long passphrase"))
+		}},
+		{"POST", "/admin/logout", "sign out", "nyyyy", func(m *matrix, w who, b *browser) response {
+			b = m.s.browser()
+			if w != asAnon {
+				b.signIn(callerEmails[w], "my new long passphrase")
+			}
+			return b.post("/admin/logout", nil)
+		}},
+	}
+	covered := map[string]bool{}
+	for _, row := range rows {
+		covered[row.method+" "+row.route] = true
+		var got []byte
+		for _, w := range callers {
+			r := row.req(m, w, bs.of(w))
+			o := adminOutcome(r)
+			got = append(got, o)
+			if o != row.want[w] {
+				t.Errorf("%s %s (%s) as %s: %d %s %s, want %c", row.method, row.route, row.name, w, r.status, r.header.Get("Location"), clip(r.body), row.want[w])
+			}
+		}
+		t.Logf("%-5s %-45s %-30s %s", row.method, row.route, row.name, got)
+	}
+	var missing []string
+	for _, ep := range routedEndpoints(t, "/admin") {
+		if !covered[ep] {
+			missing = append(missing, ep)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("admin routes with no row in the table (decide who may use them): %s", strings.Join(missing, ", "))
+	}
+}
+
+// own2 makes a draft of w's (a contributor's for anonymous) and returns
+// its id and ETag.
+func own2(m *matrix, w who) (string, string) { return m.post(max(w, asContributor), "draft") }
