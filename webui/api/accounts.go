@@ -95,7 +95,7 @@ func (h *Handler) createAccount(w http.ResponseWriter, r *http.Request) error {
 		return httperr.Field(http.StatusUnprocessableEntity, "email", "is not an email address")
 	}
 	if !req.Role.Valid() {
-		return httperr.Field(http.StatusUnprocessableEntity, "role", "must be %q or %q", auth.RoleEditor, auth.RoleAdmin)
+		return httperr.Field(http.StatusUnprocessableEntity, "role", "must be %s, not %q", auth.RoleList(), params.Clip(string(req.Role)))
 	}
 	if len([]rune(req.Name)) > 200 {
 		return httperr.Field(http.StatusUnprocessableEntity, "name", "at most 200 characters")
@@ -149,7 +149,7 @@ func (h *Handler) patchAccount(w http.ResponseWriter, r *http.Request) error {
 	g := auth.Guard{Generation: match, KeepAdmin: true}
 	if req.Role != nil {
 		if !req.Role.Valid() {
-			return httperr.Field(http.StatusUnprocessableEntity, "role", "must be %q or %q", auth.RoleEditor, auth.RoleAdmin)
+			return httperr.Field(http.StatusUnprocessableEntity, "role", "must be %s, not %q", auth.RoleList(), params.Clip(string(*req.Role)))
 		}
 		if *req.Role != a.Role {
 			old := a.Role

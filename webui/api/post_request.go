@@ -24,6 +24,11 @@ type postRequest struct {
 	Gallery      []string      `json:"gallery"`
 	EmbedURL     string        `json:"embed_url"`
 	Meta         *content.Meta `json:"meta"`
+	// Author: empty keeps the post's (on create, the caller's); only
+	// editors give a post to another account (the writer judges).
+	Author string `json:"author"`
+	// ReviewNote: what an editor asks to change; kept on drafts only.
+	ReviewNote string `json:"review_note"`
 }
 
 // decodePost reads a post body and turns it into the writer's input.
@@ -38,7 +43,8 @@ func (h *Handler) decodePost(w http.ResponseWriter, r *http.Request) (command.Po
 func (p *postRequest) input() (command.PostInput, error) {
 	in := command.PostInput{Title: p.Title, Slug: p.Slug, Content: p.Content, Excerpt: p.Excerpt,
 		Status: content.Status(p.Status), Categories: p.Categories, Tags: p.Tags,
-		FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL}
+		FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL,
+		Author: p.Author, ReviewNote: p.ReviewNote}
 	if p.Meta != nil {
 		in.Meta = *p.Meta
 	}
@@ -71,4 +77,10 @@ func presentPost(p *content.Post) {
 			*l = []string{}
 		}
 	}
+}
+
+// anonymous hides from a reader without a token what is not public
+// about a post: whose it is (an account's email) and its review.
+func anonymous(p *content.Post) {
+	p.Author, p.ReviewNote = "", ""
 }

@@ -55,7 +55,8 @@ func (h *Handler) patchPost(w http.ResponseWriter, r *http.Request) error {
 // requestOf is a post's editable fields as a PUT body would send them.
 func requestOf(p *content.Post) postRequest {
 	req := postRequest{Title: p.Title, Slug: p.Slug, Content: p.Content, Excerpt: p.Excerpt, Status: string(p.Status),
-		Categories: p.Categories, Tags: p.Tags, FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL}
+		Categories: p.Categories, Tags: p.Tags, FeatureImage: p.FeatureImage, Gallery: p.Gallery, EmbedURL: p.EmbedURL,
+		Author: p.Author, ReviewNote: p.ReviewNote}
 	if p.PublishedAt != nil {
 		s := p.PublishedAt.UTC().Format(time.RFC3339)
 		req.PublishedAt = &s

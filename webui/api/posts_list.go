@@ -19,7 +19,9 @@ type postList struct {
 }
 
 // listPosts pages through posts, newest first. Without a token only
-// published posts are listed.
+// published posts are listed; with one, also the unpublished posts the
+// policy lets the account read (its own; every one for editors), so a
+// status filter such as pending (the review queue) lists only those.
 func (h *Handler) listPosts(w http.ResponseWriter, r *http.Request) error {
 	q := catalogue.Query{Status: content.Status(r.URL.Query().Get("status")),
 		Category: r.URL.Query().Get("category"), Tag: r.URL.Query().Get("tag")}
@@ -32,15 +34,18 @@ func (h *Handler) listPosts(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch q.Status {
 	case "", content.Published:
-	case content.Draft, content.Scheduled:
+	case content.Draft, content.Scheduled, content.Pending:
 	default:
-		return httperr.Field(http.StatusBadRequest, "status", "must be %q, %q or %q", content.Draft, content.Published, content.Scheduled)
+		return httperr.Field(http.StatusBadRequest, "status", "must be %q, %q, %q or %q", content.Draft, content.Pending, content.Scheduled, content.Published)
 	}
-	if _, ok := auth.Principal(r); !ok {
+	a, signedIn := auth.Principal(r)
+	if !signedIn {
 		if q.Status != content.Published && q.Status != "" {
-			return auth.Unauthorized("listing drafts and scheduled posts needs an API token")
+			return auth.Unauthorized("listing drafts, pending and scheduled posts needs an API token")
 		}
 		q.Status = content.Published
+	} else {
+		q.Visible = a.Actor().CanRead
 	}
 	items, total := h.cfg.Catalogue.Posts(q)
 	if items == nil {
@@ -48,6 +53,9 @@ func (h *Handler) listPosts(w http.ResponseWriter, r *http.Request) error {
 	}
 	for i := range items {
 		presentPost(&items[i])
+		if !signedIn {
+			anonymous(&items[i])
+		}
 	}
 	return writeJSON(w, http.StatusOK, postList{Items: items, Page: q.Page, PerPage: q.PerPage, Total: total,
 		TotalPages: (total + q.PerPage - 1) / q.PerPage})

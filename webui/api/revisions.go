@@ -14,6 +14,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/command"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/history"
+	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 	"github.com/chronicle-cms/chronicle/webui/params"
 )
@@ -342,4 +343,47 @@ func jsonOf(v any) (json.RawMessage, error) {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
 	return b, nil
+}
+
+// postReadable lets through to next only a caller the policy lets read
+// the post: the post as it is now, or for a deleted post as its last
+// revision left it, of which only its author (and editors) may read the
+// history. To anyone else the post's history does not exist.
+func (h *Handler) postReadable(next apiFunc) apiFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		a, _ := auth.Principal(r)
+		id := mux.Vars(r)["id"]
+		if p, ok := h.cfg.Catalogue.Post(id); ok {
+			if !a.Actor().CanRead(&p) {
+				return httperr.New(http.StatusNotFound, "no post with id %q", params.Clip(id))
+			}
+			return next(w, r)
+		}
+		rs, err := h.revisions()
+		if err != nil {
+			return err
+		}
+		pg, err := rs.Revisions(postKind.subject(r), 1, 1)
+		if err != nil {
+			return err
+		}
+		if len(pg.Items) == 0 {
+			return httperr.New(http.StatusNotFound, "post/%s has no history", params.Clip(id))
+		}
+		e, err := rs.State(pg.Items[0])
+		if err != nil {
+			return err
+		}
+		state, err := stateOf(&e)
+		if err != nil {
+			return err
+		}
+		last, _ := state.(content.Post)
+		// Deleted, it is no one's to read but its author's and editors':
+		// whatever its status was, a post without one is not public.
+		if !a.Actor().CanRead(&content.Post{Author: last.Author}) {
+			return httperr.New(http.StatusNotFound, "post/%s has no history", params.Clip(id))
+		}
+		return next(w, r)
+	}
 }

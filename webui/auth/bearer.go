@@ -11,17 +11,51 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
 
-// Access is who may call a route.
-type Access int
+// Access is who may call a route: anyone, any signed-in account, or an
+// account whose role has a capability (Need). The capability is judged
+// by the policy, never here.
+type Access string
 
 const (
-	Public Access = iota // anyone; a valid token may still widen what is seen
-	Editor               // role editor or admin
-	Admin                // role admin
+	Public   Access = ""          // anyone; a valid token may still widen what is seen
+	SignedIn Access = "signed-in" // any account, whatever its role
 )
+
+// Need is the access of a route that needs capability c.
+func Need(c policy.Capability) Access { return Access("need:" + string(c)) }
+
+// Capability is the capability a needs, if it needs one.
+func (a Access) Capability() (policy.Capability, bool) {
+	c, ok := strings.CutPrefix(string(a), "need:")
+	return policy.Capability(c), ok
+}
+
+// String says who a admits: "public", "signed-in" or the capability.
+func (a Access) String() string {
+	if c, ok := a.Capability(); ok {
+		return string(c)
+	}
+	if a == Public {
+		return "public"
+	}
+	return string(a)
+}
+
+// Actor is the account as the policy sees it.
+func (a Account) Actor() policy.Actor { return policy.Actor{Email: a.Email, Role: a.Role} }
+
+// Permit refuses a with a 403 that says what its role may not do, if
+// its role lacks c.
+func Permit(a Account, c policy.Capability) error {
+	if err := a.Actor().Check(c); err != nil {
+		return httperr.New(http.StatusForbidden, "%s", err.Error())
+	}
+	return nil
+}
 
 // Authenticator signs requests in, for every area: bearer tokens for the
 // API (and the admin to come), and the one sign-in policy (SignIns) with
@@ -147,11 +181,10 @@ func (au *Authenticator) Guard(level Access, next http.Handler) httperr.HandlerF
 		if !ok && level != Public {
 			return Unauthorized("this needs an API token (from POST /api/v1/auth/token) or a personal access token, as \"Authorization: Bearer <token>\"")
 		}
-		if level == Admin && a.Role != RoleAdmin {
-			return httperr.New(http.StatusForbidden, "only an admin may do this; %s is %s", a.Email, a.Role)
-		}
-		if level == Editor && !a.Role.Valid() {
-			return httperr.New(http.StatusForbidden, "this needs role editor or admin")
+		if c, need := level.Capability(); need {
+			if err := Permit(a, c); err != nil {
+				return err
+			}
 		}
 		if ok {
 			r = WithPrincipal(r, a)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/repo/lfs"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -75,6 +76,11 @@ func (h *Handler) lfsBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || (req.Operation != "download" && req.Operation != "upload") {
 		return httperr.New(http.StatusUnprocessableEntity, "send a batch request with operation download or upload")
+	}
+	if a, _ := auth.Principal(r); req.Operation == "upload" {
+		if err := auth.Permit(a, policy.UploadMedia); err != nil {
+			return err
+		}
 	}
 	// Links come from the configured public URL, never from the request's
 	// Host: a forged Host would send the client's credentials (the header

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
 
@@ -21,6 +22,6 @@ func Mount(r *mux.Router, cfg Config) {
 	if cfg.Media != nil {
 		r.Handle("/git/site.git/info/lfs/objects/batch", h.lfs.Handle(h.signedIn(h.lfsBatch))).Methods(http.MethodPost)
 		r.Handle("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.lfs.Handle(h.signedIn(h.lfsObjectGet))).Methods(http.MethodGet)
-		r.Handle("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.lfs.Handle(h.signedIn(h.lfsObjectPut))).Methods(http.MethodPut)
+		r.Handle("/git/site.git/info/lfs/objects/{oid:[0-9a-f]{64}}", h.lfs.Handle(h.signedIn(h.lfsObjectPut, policy.UploadMedia))).Methods(http.MethodPut)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 )
@@ -72,7 +73,7 @@ func writeGitError(w http.ResponseWriter, r *http.Request, e *httperr.Error) {
 }
 
 // gitHTTP serves clone, fetch and push through git http-backend: only the
-// smart protocol's endpoints, only for editors and admins.
+// smart protocol's endpoints, only for roles that may use git.
 func (h *Handler) gitHTTP(w http.ResponseWriter, r *http.Request) error {
 	rest := strings.TrimPrefix(r.URL.Path, "/git/site.git")
 	service := ""
@@ -89,8 +90,11 @@ func (h *Handler) gitHTTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !a.Role.Valid() {
-		return httperr.New(http.StatusForbidden, "this account may not use git")
+	// A clone holds every file, drafts of others included: only roles
+	// that may read them use git; pushed files are judged one by one by
+	// the writer's pre-receive check.
+	if err := auth.Permit(a, policy.UseGit); err != nil {
+		return err
 	}
 	if r.Method == http.MethodPost && r.ContentLength > h.cfg.MaxPush {
 		// Refused on its declared length, before a byte is read: only
@@ -233,12 +237,18 @@ func (h *Handler) gitAuth(r *http.Request) (auth.Account, error) {
 }
 
 // signedIn signs a Git LFS request in before next runs, which finds the
-// account with auth.Principal.
-func (h *Handler) signedIn(next httperr.HandlerFunc) httperr.HandlerFunc {
+// account with auth.Principal: an account whose role may use git and has
+// every capability in need.
+func (h *Handler) signedIn(next httperr.HandlerFunc, need ...policy.Capability) httperr.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		a, err := h.gitAuth(r)
 		if err != nil {
 			return err
+		}
+		for _, c := range append([]policy.Capability{policy.UseGit}, need...) {
+			if err := auth.Permit(a, c); err != nil {
+				return err
+			}
 		}
 		return next(w, auth.WithPrincipal(r, a))
 	}
