@@ -158,7 +158,7 @@ func TestGitCLICommitBecomesEvents(t *testing.T) {
 	work := filepath.Join(t.TempDir(), "work")
 	git(t, ".", "clone", "-q", s.repoDir(), work)
 	os.MkdirAll(filepath.Join(work, "posts", "notes"), 0o755)
-	os.WriteFile(filepath.Join(work, "posts", "notes", "by-hand.md"), []byte("---\ntitle: By hand\ncategories: [news]\n---\nWritten in vim.\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "posts", "notes", "by-hand.md"), []byte("---\ntitle: By hand\nauthor: hand@example.org\ncategories: [news]\n---\nWritten in vim.\n"), 0o644)
 	git(t, work, "add", ".")
 	git(t, work, "commit", "-q", "-m", "Add a post by hand")
 	git(t, work, "push", "-q", "origin", "HEAD:main")
@@ -205,7 +205,7 @@ func TestGitCLICommitBecomesEvents(t *testing.T) {
 	}
 
 	// Editing by hand then through the API: both are post.updated.
-	os.WriteFile(filepath.Join(work, "posts", "notes", "by-hand.md"), []byte("---\ntitle: By hand, edited\ncategories: [news]\n---\nWritten in vim.\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "posts", "notes", "by-hand.md"), []byte("---\ntitle: By hand, edited\nauthor: hand@example.org\ncategories: [news]\n---\nWritten in vim.\n"), 0o644)
 	git(t, work, "commit", "-q", "-am", "Edit by hand")
 	git(t, work, "push", "-q", "origin", "HEAD:main")
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {

@@ -197,7 +197,7 @@ func TestRefusedPushesChangeNothing(t *testing.T) {
 		{"30 MiB file", func() { write(t, filepath.Join(work, "posts/2026/huge.md"), "---\ntitle: Huge\n---\n"+big) },
 			nil, "posts/2026/huge.md: is 30.0 MiB, at most 2.0 MiB allowed"},
 		{"editor changes settings", func() { write(t, filepath.Join(work, "site/settings.yaml"), "title: Mine now\n") },
-			nil, "site/settings.yaml: only an admin may change the settings; ed@example.org is not one"},
+			nil, "site/settings.yaml: your role, editor, may not change the site's settings"},
 		{"LFS pointer without its object", func() {
 			write(t, filepath.Join(work, "media/photo.jpg"), "version https://git-lfs.github.com/spec/v1\noid sha256:"+strings.Repeat("ab", 32)+"\nsize 12345\n")
 		}, nil, "media/photo.jpg: LFS object sha256:abababababab (12345 bytes) was never uploaded"},

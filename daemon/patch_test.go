@@ -99,7 +99,7 @@ func TestPatchChangesOnlyWhatItNames(t *testing.T) {
 		{"unknown category", "/api/v1/categories/sport", ed, mergePatch, map[string]any{"name": "x"}, 404, "", "not found"},
 		{"category name removed", "/api/v1/categories/news", ed, mergePatch, map[string]any{"name": nil}, 422, "name", "is required"},
 		{"category slug", "/api/v1/categories/news", ed, mergePatch, map[string]any{"slug": "x"}, 400, "slug", "unknown field"},
-		{"settings by an editor", "/api/v1/settings", ed, mergePatch, map[string]any{"title": "Mine"}, 403, "", "only an admin"},
+		{"settings by an editor", "/api/v1/settings", ed, mergePatch, map[string]any{"title": "Mine"}, 403, "", "your role, editor, may not change the site's settings"},
 		{"bad settings", "/api/v1/settings", admin, mergePatch, map[string]any{"posts_per_page": 0}, 422, "posts_per_page", "between 1 and 100"},
 		{"settings type", "/api/v1/settings", admin, mergePatch, map[string]any{"analytics": "G-1"}, 400, "analytics", "must be an object"},
 		{"bad profile link", "/api/v1/profile", ed, mergePatch, map[string]any{"links": []map[string]string{{"name": "x", "url": "javascript:alert(1)"}}}, 422, "links[0].url", "not an http or https URL"},

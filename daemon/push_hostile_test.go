@@ -187,7 +187,7 @@ func TestHostilePushesAreRefused(t *testing.T) {
 		{"executable", func() string { return one(entry{"100755", "posts/2026/run.md", post("Run")}) }, "posts/2026/run.md: is executable"},
 		{"gitlink", func() string { return one(entry{"160000", "posts/2026/sub.md", main()}) }, "posts/2026/sub.md: is a submodule"},
 		{"editor deletes the settings", func() string { return one(entry{"", "site/settings.yaml", ""}) },
-			"site/settings.yaml: only an admin may delete the settings; ed@example.org is not one"},
+			"site/settings.yaml: your role, editor, may not change the site's settings"},
 		{"deleting a category in use", func() string { return one(entry{"", "categories/news.yaml", ""}) },
 			`categories/news.yaml: category "news" is used by 1 post: remove it from them first`},
 		{"media metadata claims HTML", func() string {
