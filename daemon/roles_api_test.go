@@ -78,6 +78,9 @@ func TestAuthorWritesOwnPostsThroughAPI(t *testing.T) {
 	if mine.Status != "published" {
 		t.Fatalf("status after publishing: %s", mine.Status)
 	}
+	if r := s.do("POST", "/api/v1/posts/"+mine.ID+"/submit", aria, nil); r.status != 409 {
+		t.Fatalf("submitting a published post: %d, want 409: %s", r.status, r.body)
+	}
 
 	r = s.do("PATCH", "/api/v1/posts/"+edPost.ID, aria, `{"title":"Taken over"}`, "Content-Type", "application/merge-patch+json")
 	wantRefusal(t, "author edits the editor's post", r, "", "ed@example.org")

@@ -21,9 +21,13 @@ import (
 // post.changes_requested, post.published or post.scheduled), judged by
 // the policy like any edit.
 
-// submitPost sends a post for review.
+// submitPost sends a draft for review. A published or scheduled post is
+// not submitted: that would take it off the site unasked.
 func (h *Handler) submitPost(w http.ResponseWriter, r *http.Request) error {
 	return h.reviewStep(w, r, func(cur content.Post) (command.PostInput, error) {
+		if cur.Status != content.Draft && cur.Status != content.Pending {
+			return command.PostInput{}, &command.ConflictError{Field: "status", Detail: fmt.Sprintf("the post is %s: only a draft is submitted for review", cur.Status)}
+		}
 		in, err := inputOf(&cur)
 		in.Status = content.Pending
 		return in, err
