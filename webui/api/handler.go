@@ -261,6 +261,8 @@ func (h *Handler) startWrite(r *http.Request) (write, error) {
 }
 
 // actor is who a write is made by, in the log.
-func actor(a auth.Account) command.Actor { return command.Actor{Name: a.Name, Email: a.Email, Role: a.Role} }
+func actor(a auth.Account) command.Actor {
+	return command.Actor{Name: a.Name, Email: a.Email, Role: a.Role}
+}
 
 func jsonDecode(b []byte, v any) error { return json.Unmarshal(b, v) }
