@@ -67,7 +67,10 @@ func newMatrix(t *testing.T) *matrix {
 	for _, w := range callers[1:] {
 		addAccount(t, data, callerEmails[w], callerRoles[w])
 	}
-	m := &matrix{t: t, s: startSite(t, data)}
+	// Each caller signs in from an address of its own (named by a proxy
+	// the site trusts), so that the table's many sign-ins stay within
+	// each address's budget.
+	m := &matrix{t: t, s: startSite(t, data, func(c *Config) { c.TrustedProxies = []string{"127.0.0.1/32"} })}
 	for _, w := range callers[1:] {
 		m.tok[w] = m.s.token(callerEmails[w])
 	}
@@ -168,8 +171,14 @@ func TestRoleActionTableAPI(t *testing.T) {
 	edPub, _ := m.post(asEditor, "published")
 	edDraft, _ := m.post(asEditor, "draft")
 	coDraft, _ := m.post(asContributor, "draft")
-	edPic, _ := m.media(asEditor)
-	wait := []string{"Prefer", "wait=5"}
+	edPic, edPicTag := m.media(asEditor)
+	// A second revision of each subject whose diff the table asks for.
+	mustStatus(t, m.s.do("PATCH", "/api/v1/posts/"+edDraft, m.tok[asAdmin], map[string]any{"content": "Other words."},
+		"Content-Type", "application/merge-patch+json", "Prefer", "wait=5"), 200)
+	mustStatus(t, m.s.do("PATCH", "/api/v1/categories/news", m.tok[asAdmin], map[string]any{"description": "What happens."},
+		"Content-Type", "application/merge-patch+json", "Prefer", "wait=5"), 200)
+	mustStatus(t, m.s.do("PATCH", "/api/v1/media/"+edPic, m.tok[asAdmin], map[string]any{"alt": "A picture"},
+		"If-Match", edPicTag, "Content-Type", "application/merge-patch+json", "Prefer", "wait=5"), 200)
 	// own makes a post of the caller's (a contributor's for anonymous).
 	own := func(m *matrix, w who, status string) (string, string) {
 		if w == asAnon {
@@ -398,7 +407,6 @@ func TestRoleActionTableAPI(t *testing.T) {
 			return apiRequest{path: "/api/v1/accounts/" + email}
 		}},
 	}
-	_ = wait
 	covered := map[string]bool{}
 	for _, row := range rows {
 		covered[row.method+" "+row.route] = true
@@ -425,12 +433,20 @@ func TestRoleActionTableAPI(t *testing.T) {
 	}
 }
 
+// clip is the gist of an answer's body for a failure's message: an HTML
+// page's text without its head and tags.
 func clip(b []byte) string {
-	if len(b) > 300 {
-		return string(b[:300]) + "…"
+	s := string(b)
+	if i := strings.Index(s, "</head>"); i >= 0 {
+		s = strings.Join(strings.Fields(htmlTag.ReplaceAllString(s[i:], " ")), " ")
 	}
-	return string(b)
+	if len(s) > 400 {
+		return s[:400] + "…"
+	}
+	return s
 }
+
+var htmlTag = regexp.MustCompile(`<[^>]*>`)
 
 var routeVar = regexp.MustCompile(`\{[^}:]+:[^}]*\}`)
 
@@ -517,7 +533,7 @@ func TestRoleActionTableGit(t *testing.T) {
 		{"an editor's post changed", func(dir string, w who) string {
 			p := postFile(dir, edPub)
 			b, _ := os.ReadFile(p)
-			write(t, p, strings.Replace(string(b), "Some words.", fmt.Sprintf("Other words %d.", m.next()), 1))
+			write(t, p, string(b)+fmt.Sprintf("\nMore words %d.\n", m.next()))
 			return rel(dir, p)
 		}, "nyy"},
 		{"a category", func(dir string, w who) string {
@@ -643,7 +659,7 @@ type browsers struct {
 
 func (bs *browsers) of(w who) *browser {
 	if bs.bs[w] == nil {
-		bs.bs[w] = bs.m.s.browser()
+		bs.bs[w] = bs.m.browser(w)
 		if w != asAnon {
 			bs.bs[w].signIn(callerEmails[w], password)
 		}
@@ -651,10 +667,27 @@ func (bs *browsers) of(w who) *browser {
 	return bs.bs[w]
 }
 
+// browser is a new browser of w's, coming from w's own address.
+func (m *matrix) browser(w who) *browser {
+	b := m.s.browser()
+	b.client.Transport = forwardedFor{addr: fmt.Sprintf("192.0.2.%d", 10+w)}
+	return b
+}
+
+// forwardedFor sends requests as a trusted proxy would for a client at addr.
+type forwardedFor struct{ addr string }
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 // adminOutcome reads an admin answer as the table's letter: the sign-in
 // page (or a redirect to it) is a refusal.
 func adminOutcome(r response) byte {
-	if r.status == http.StatusSeeOther && strings.HasPrefix(r.header.Get("Location"), "/admin/login") {
+	loc := r.header.Get("Location")
+	if r.status == http.StatusSeeOther && strings.HasPrefix(loc, "/admin/login") && !strings.HasPrefix(loc, "/admin/login?out=1") { // (signed out: done)
 		return 'n'
 	}
 	return outcome(r.status)
@@ -692,16 +725,18 @@ func TestRoleActionTableAdmin(t *testing.T) {
 		}
 		return v
 	}
-	newAccount := func() string {
+	// newAccount makes a contributor's account and returns its email and
+	// version, as the admin's account forms carry it.
+	newAccount := func() (string, string) {
 		email := fmt.Sprintf("new%d@example.org", m.next())
 		addAccount(t, m.s.data, email, auth.RoleContributor)
-		return email
+		return email, inputValue(t, bs.of(asAdmin).get("/admin/accounts/edit?email="+url.QueryEscape(email)).body, "version")
 	}
 	rows := []adminRow{
 		{"GET", "/admin", "the way to /admin/", "yyyyy", get("/admin")},
 		{"GET", "/admin/login", "the sign-in page", "yyyyy", get("/admin/login")},
 		{"POST", "/admin/login", "sign in", "yyyyy", func(m *matrix, w who, _ *browser) response {
-			return m.s.browser().post("/admin/login", form("email", callerEmails[max(w, asContributor)], "password", password))
+			return m.browser(w).post("/admin/login", form("email", callerEmails[max(w, asContributor)], "password", password))
 		}},
 		{"GET", "/admin/login/oidc", "no provider configured", "hhhhh", get("/admin/login/oidc")},
 		{"GET", "/admin/login/oidc/callback", "no provider configured", "hhhhh", get("/admin/login/oidc/callback?state=x&code=y")},
@@ -812,16 +847,20 @@ func TestRoleActionTableAdmin(t *testing.T) {
 			return b.get("/admin/accounts/edit?email=" + url.QueryEscape(callerEmails[asAuthor]))
 		}},
 		{"POST", "/admin/accounts/role", "change a role", "nnnny", func(m *matrix, w who, b *browser) response {
-			return b.post("/admin/accounts/role", form("email", newAccount(), "role", "author"))
+			email, version := newAccount()
+			return b.post("/admin/accounts/role", form("email", email, "role", "author", "version", version))
 		}},
 		{"POST", "/admin/accounts/password", "reset a password", "nnnny", func(m *matrix, w who, b *browser) response {
-			return b.post("/admin/accounts/password", form("email", newAccount(), "password", "another long passphrase"))
+			email, version := newAccount()
+			return b.post("/admin/accounts/password", form("email", email, "password", "another long passphrase", "version", version))
 		}},
 		{"POST", "/admin/accounts/remove", "remove one", "nnnny", func(m *matrix, w who, b *browser) response {
-			return b.post("/admin/accounts/remove", form("email", newAccount(), "confirm", "yes"))
+			email, version := newAccount()
+			return b.post("/admin/accounts/remove", form("email", email, "confirm", "yes", "version", version))
 		}},
 		{"POST", "/admin/accounts/disable", "disable one", "nnnny", func(m *matrix, w who, b *browser) response {
-			return b.post("/admin/accounts/disable", form("email", newAccount(), "action", "disable"))
+			email, version := newAccount()
+			return b.post("/admin/accounts/disable", form("email", email, "action", "disable", "version", version))
 		}},
 		{"GET", "/admin/categories", "the categories", "nnnyy", get("/admin/categories")},
 		{"POST", "/admin/categories", "add one", "nnnyy", func(m *matrix, w who, b *browser) response {
@@ -842,7 +881,8 @@ func TestRoleActionTableAdmin(t *testing.T) {
 		}},
 		{"GET", "/admin/profile", "the profile", "nnnyy", get("/admin/profile")},
 		{"POST", "/admin/profile", "save it", "nnnyy", func(m *matrix, w who, b *browser) response {
-			return b.post("/admin/profile", form("name", fmt.Sprintf("Ada %d", m.next())))
+			version := strings.Trim(m.s.do("GET", "/api/v1/profile", "", nil).header.Get("ETag"), `"`)
+			return b.post("/admin/profile", form("name", fmt.Sprintf("Ada %d", m.next()), "version", version))
 		}},
 		{"GET", "/admin/audit", "the audit log", "nnnyy", get("/admin/audit")},
 		{"GET", "/admin/audit/export", "its export", "nnnyy", get("/admin/audit/export?format=csv")},
@@ -868,11 +908,7 @@ func TestRoleActionTableAdmin(t *testing.T) {
 			return b.post("/admin/password", form("current_password", password, "new_password", "my new long passphrase", "new_password_again", "my new long passphrase"))
 		}},
 		{"POST", "/admin/logout", "sign out", "nyyyy", func(m *matrix, w who, b *browser) response {
-			b = m.s.browser()
-			if w != asAnon {
-				b.signIn(callerEmails[w], "my new long passphrase")
-			}
-			return b.post("/admin/logout", nil)
+			return b.post("/admin/logout", nil) // the session goes on after a change of its own password
 		}},
 	}
 	covered := map[string]bool{}

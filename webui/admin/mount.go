@@ -228,9 +228,11 @@ func Mount(r *mux.Router, cfg Config) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.err.Write(w, r, httperr.New(http.StatusForbidden, "this form was sent from another site: the change was not made"))
 	}))
+	// Before the subrouter, whose prefix would otherwise take /admin and
+	// answer it 404.
+	r.Handle("/admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently)).Methods(http.MethodGet, http.MethodHead)
 	sub := r.PathPrefix("/admin").Subrouter()
 	sub.Use(securityHeaders, cfg.Sessions.LoadAndSave, cop.Handler) // the refusal page is a page of the session
-	r.Handle("/admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently)).Methods(http.MethodGet, http.MethodHead)
 	for _, rt := range h.routes() {
 		fn := rt.fn
 		if rt.access != anyone {
