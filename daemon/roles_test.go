@@ -401,6 +401,13 @@ func TestRoleActionTableAPI(t *testing.T) {
 			addAccount(m.t, m.s.data, email, auth.RoleContributor)
 			return apiRequest{path: "/api/v1/accounts/" + email, body: map[string]string{"role": "author"}, headers: []string{"Content-Type", "application/merge-patch+json"}}
 		}},
+		{"GET", "/api/v1/accounts/{email}/tokens", "an author's tokens", "nnnny", path("/api/v1/accounts/" + callerEmails[asAuthor] + "/tokens")},
+		{"DELETE", "/api/v1/accounts/{email}/tokens/{id}", "an author's token", "nnnny", func(m *matrix, w who) apiRequest {
+			r := m.s.do("POST", "/api/v1/tokens", m.tok[asAuthor], map[string]string{"name": "lost laptop"})
+			var tk struct{ ID string }
+			r.json(m.t, &tk)
+			return apiRequest{path: "/api/v1/accounts/" + callerEmails[asAuthor] + "/tokens/" + tk.ID}
+		}},
 		{"DELETE", "/api/v1/accounts/{email}", "remove", "nnnny", func(m *matrix, w who) apiRequest {
 			email := fmt.Sprintf("new%d@example.org", m.next())
 			addAccount(m.t, m.s.data, email, auth.RoleContributor)
@@ -862,6 +869,12 @@ func TestRoleActionTableAdmin(t *testing.T) {
 			email, version := newAccount()
 			return b.post("/admin/accounts/disable", form("email", email, "action", "disable", "version", version))
 		}},
+		{"POST", "/admin/accounts/tokens/revoke", "an author's token", "nnnny", func(m *matrix, w who, b *browser) response {
+			r := m.s.do("POST", "/api/v1/tokens", m.tok[asAuthor], map[string]string{"name": "lost laptop"})
+			var tk struct{ ID string }
+			r.json(m.t, &tk)
+			return b.post("/admin/accounts/tokens/revoke", form("email", callerEmails[asAuthor], "id", tk.ID, "confirm", "yes"))
+		}},
 		{"GET", "/admin/categories", "the categories", "nnnyy", get("/admin/categories")},
 		{"POST", "/admin/categories", "add one", "nnnyy", func(m *matrix, w who, b *browser) response {
 			return b.post("/admin/categories", form("name", "Added", "slug", fmt.Sprintf("added-%d", m.next())))
@@ -939,3 +952,43 @@ func TestRoleActionTableAdmin(t *testing.T) {
 // own2 makes a draft of w's (a contributor's for anonymous) and returns
 // its id and ETag.
 func own2(m *matrix, w who) (string, string) { return m.post(max(w, asContributor), "draft") }
+
+// An admin revokes another account's personal access token (a lost
+// laptop): through the API and the admin, refused from the next request.
+func TestAdminRevokesAnotherAccountsToken(t *testing.T) {
+	t.Parallel()
+	m := newMatrix(t)
+	pat := func() (id, secret string) {
+		r := m.s.do("POST", "/api/v1/tokens", m.tok[asAuthor], map[string]string{"name": "laptop"})
+		var tk struct{ ID, Token string }
+		r.json(t, &tk)
+		mustStatus(t, m.s.do("GET", "/api/v1/tokens", tk.Token, nil), 200)
+		return tk.ID, tk.Token
+	}
+	id, secret := pat()
+	r := m.s.do("GET", "/api/v1/accounts/"+callerEmails[asAuthor]+"/tokens", m.tok[asAdmin], nil)
+	if r.status != 200 || !strings.Contains(string(r.body), id) || strings.Contains(string(r.body), secret) {
+		t.Fatalf("an admin's list of the author's tokens: %d %s", r.status, r.body)
+	}
+	mustStatus(t, m.s.do("DELETE", "/api/v1/accounts/"+callerEmails[asAuthor]+"/tokens/"+id, m.tok[asAdmin], nil), 204)
+	mustStatus(t, m.s.do("GET", "/api/v1/tokens", secret, nil), 401)
+	mustStatus(t, m.s.do("DELETE", "/api/v1/accounts/"+callerEmails[asAuthor]+"/tokens/"+id, m.tok[asAdmin], nil), 404)
+
+	id, secret = pat()
+	b := m.browser(asAdmin)
+	b.signIn(callerEmails[asAdmin], password)
+	page := b.get("/admin/accounts/edit?email=" + url.QueryEscape(callerEmails[asAuthor]))
+	if !strings.Contains(string(page.body), `name="id" value="`+id+`"`) {
+		t.Fatalf("the account's page does not list its token %s", id)
+	}
+	confirm := b.post("/admin/accounts/tokens/revoke", url.Values{"email": {callerEmails[asAuthor]}, "id": {id}})
+	mustStatus(t, m.s.do("GET", "/api/v1/tokens", secret, nil), 200) // not before it is confirmed
+	if confirm.status != 200 || !strings.Contains(string(confirm.body), "Revoke the token") {
+		t.Fatalf("no confirmation: %d %s", confirm.status, clip(confirm.body))
+	}
+	done := b.post("/admin/accounts/tokens/revoke", url.Values{"email": {callerEmails[asAuthor]}, "id": {id}, "confirm": {"yes"}})
+	if done.status != 303 {
+		t.Fatalf("revoke: %d %s", done.status, clip(done.body))
+	}
+	mustStatus(t, m.s.do("GET", "/api/v1/tokens", secret, nil), 401)
+}

@@ -162,7 +162,8 @@ func accountURL(email string) string { return "/admin/accounts/edit?email=" + ur
 // accountData is what one account's page shows besides its form.
 type accountData struct {
 	Account   auth.Account
-	Self      bool // the account signed in
+	Tokens    []auth.PersonalToken // its personal access tokens (no secrets)
+	Self      bool                 // the account signed in
 	LastAdmin bool // the site's only admin
 	Roles     []roleChoice
 	Rule      string
@@ -183,8 +184,12 @@ func (h *handler) accountPage(w http.ResponseWriter, r *http.Request, status int
 	if !f.values.Has("version") {
 		f.values.Set("version", a.Generation)
 	}
+	tokens, err := h.cfg.Auth.Accounts.Tokens(a.Email)
+	if err != nil {
+		return fmt.Errorf("list the tokens of %s: %w", a.Email, err)
+	}
 	return h.render(w, r, status, "account", page{Title: a.Email, Section: "accounts", Form: f, Data: accountData{
-		Account: a, Self: a.Email == me.Email, LastAdmin: last, Roles: roles(), Rule: passwordRule}})
+		Account: a, Tokens: tokens, Self: a.Email == me.Email, LastAdmin: last, Roles: roles(), Rule: passwordRule}})
 }
 
 // lastAdmin reports whether a is the site's only admin: the only

@@ -307,6 +307,7 @@ func (h *handler) routes() []route {
 		{http.MethodPost, "/accounts/password", can(policy.ManageAccounts), h.resetPassword},
 		{http.MethodPost, "/accounts/remove", can(policy.ManageAccounts), h.removeAccount},
 		{http.MethodPost, "/accounts/disable", can(policy.ManageAccounts), h.disableAccount},
+		{http.MethodPost, "/accounts/tokens/revoke", can(policy.ManageAccounts), h.revokeAccountToken},
 		{http.MethodGet, "/categories", can(policy.EditCategories), h.categories},
 		{http.MethodPost, "/categories", can(policy.EditCategories), h.createCategory},
 		{http.MethodGet, "/categories/{slug}", can(policy.EditCategories), h.editCategory},

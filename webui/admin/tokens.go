@@ -70,7 +70,33 @@ func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	me, _ := auth.Principal(r)
 	id := pathVar(r, "id")
-	ts, err := h.cfg.Auth.Accounts.Tokens(me.Email)
+	return h.revokeTokenOf(w, r, me.Email, id, "/admin/tokens/"+url.PathEscape(id)+"/revoke", nil, "/admin/tokens")
+}
+
+// revokeAccountToken revokes another account's personal access token,
+// for an admin (a lost laptop, a leaked script).
+func (h *handler) revokeAccountToken(w http.ResponseWriter, r *http.Request) error {
+	if err := parseSmallForm(w, r); err != nil {
+		return err
+	}
+	a, err := h.lookUp(r.PostForm.Get("email"))
+	if err != nil {
+		return err
+	}
+	id := r.PostForm.Get("id")
+	return h.revokeTokenOf(w, r, a.Email, id, "/admin/accounts/tokens/revoke", map[string]string{"email": a.Email, "id": id},
+		"/admin/accounts/edit?email="+url.QueryEscape(a.Email))
+}
+
+// revokeTokenOf revokes email's token id once confirmed (the form is
+// action with fields), then goes back.
+func (h *handler) revokeTokenOf(w http.ResponseWriter, r *http.Request, email, id, action string, fields map[string]string, back string) error {
+	me, _ := auth.Principal(r)
+	whose := "you have"
+	if email != me.Email {
+		whose = email + " has"
+	}
+	ts, err := h.cfg.Auth.Accounts.Tokens(email)
 	if err != nil {
 		return fmt.Errorf("list tokens: %w", err)
 	}
@@ -82,24 +108,26 @@ func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if !found {
-		return httperr.New(http.StatusNotFound, "you have no token %q (revoked already?)", clip(id))
+		return httperr.New(http.StatusNotFound, "%s no token %q (revoked already?)", whose, clip(id))
 	}
 	if r.PostForm.Get("confirm") != "yes" {
+		if fields == nil {
+			fields = map[string]string{}
+		}
 		return h.render(w, r, http.StatusOK, "confirm", page{Title: "Revoke token?", Section: "tokens", Data: map[string]any{
 			"Question": fmt.Sprintf("Revoke the token “%s”? Whatever uses it (git, scripts) is refused from now on.", name),
-			"Action":   "/admin/tokens/" + url.PathEscape(id) + "/revoke", "Fields": map[string]string{},
-			"Button": "Revoke token", "Back": "/admin/tokens"}})
+			"Action":   action, "Fields": fields, "Button": "Revoke token", "Back": back}})
 	}
-	err = h.cfg.Auth.Accounts.RevokeToken(me.Email, id)
+	err = h.cfg.Auth.Accounts.RevokeToken(email, id)
 	if errors.Is(err, auth.ErrBadToken) {
-		return httperr.New(http.StatusNotFound, "you have no token %q (revoked already?)", clip(id))
+		return httperr.New(http.StatusNotFound, "%s no token %q (revoked already?)", whose, clip(id))
 	}
 	if err != nil {
 		return fmt.Errorf("revoke a token: %w", err)
 	}
-	h.log.Info("personal access token revoked in the admin", "email", me.Email, "token", id)
-	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.TokenRevoked, Account: me.Email, Detail: id + " " + name})
+	h.log.Info("personal access token revoked in the admin", "email", email, "by", me.Email, "token", id)
+	h.cfg.Auth.Record(r, "admin", seclog.Event{Type: seclog.TokenRevoked, Account: email, Detail: id + " " + name})
 	h.flash(r, fmt.Sprintf("Revoked the token “%s”.", name))
-	http.Redirect(w, r, "/admin/tokens", http.StatusSeeOther)
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }

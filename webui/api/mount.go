@@ -102,6 +102,8 @@ func routes(h *Handler) []route {
 		{http.MethodGet, "/accounts/{email}", auth.Need(policy.ManageAccounts), h.getAccount},
 		{http.MethodPatch, "/accounts/{email}", auth.Need(policy.ManageAccounts), h.patchAccount},
 		{http.MethodDelete, "/accounts/{email}", auth.Need(policy.ManageAccounts), h.deleteAccount},
+		{http.MethodGet, "/accounts/{email}/tokens", auth.Need(policy.ManageAccounts), h.listAccountTokens},
+		{http.MethodDelete, "/accounts/{email}/tokens/{id}", auth.Need(policy.ManageAccounts), h.revokeAccountToken},
 		{http.MethodGet, "/openapi.json", auth.Public, h.openAPI},
 	}
 }

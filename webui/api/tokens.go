@@ -23,7 +23,21 @@ type patView struct {
 // listTokens lists the caller's personal access tokens (never secrets).
 func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) error {
 	a, _ := auth.Principal(r)
-	ts, err := h.cfg.Auth.Accounts.Tokens(a.Email)
+	return h.writeTokens(w, a.Email)
+}
+
+// listAccountTokens lists another account's personal access tokens, for
+// an admin (never secrets).
+func (h *Handler) listAccountTokens(w http.ResponseWriter, r *http.Request) error {
+	a, err := h.cfg.Auth.Accounts.Get(mux.Vars(r)["email"])
+	if err != nil {
+		return accountError(err, mux.Vars(r)["email"])
+	}
+	return h.writeTokens(w, a.Email)
+}
+
+func (h *Handler) writeTokens(w http.ResponseWriter, email string) error {
+	ts, err := h.cfg.Auth.Accounts.Tokens(email)
 	if err != nil {
 		return err
 	}
@@ -60,15 +74,29 @@ func (h *Handler) createPAT(w http.ResponseWriter, r *http.Request) error {
 // revokeToken deletes one of the caller's tokens; it is refused at once.
 func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	a, _ := auth.Principal(r)
+	return h.revoke(w, r, a.Email)
+}
+
+// revokeAccountToken revokes another account's personal access token,
+// for an admin: refused from the next request on.
+func (h *Handler) revokeAccountToken(w http.ResponseWriter, r *http.Request) error {
+	a, err := h.cfg.Auth.Accounts.Get(mux.Vars(r)["email"])
+	if err != nil {
+		return accountError(err, mux.Vars(r)["email"])
+	}
+	return h.revoke(w, r, a.Email)
+}
+
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, email string) error {
 	id := mux.Vars(r)["id"]
-	err := h.cfg.Auth.Accounts.RevokeToken(a.Email, id)
+	err := h.cfg.Auth.Accounts.RevokeToken(email, id)
 	if errors.Is(err, auth.ErrBadToken) {
 		return httperr.New(http.StatusNotFound, "no such token")
 	}
 	if err != nil {
 		return err
 	}
-	h.cfg.Auth.Record(r, "api", seclog.Event{Type: seclog.TokenRevoked, Account: a.Email, Detail: id})
+	h.cfg.Auth.Record(r, "api", seclog.Event{Type: seclog.TokenRevoked, Account: email, Detail: id})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

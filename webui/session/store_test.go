@@ -82,6 +82,7 @@ func TestBoltStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reopened.Close()
+	reopened.now = s.now // the test's clock, not the day it runs on
 	if b, ok, _ := reopened.Find(token); !ok || string(b) != "d" {
 		t.Fatal("a session did not survive reopening the store")
 	}
