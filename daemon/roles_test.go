@@ -256,6 +256,7 @@ func TestRoleActionTableAPI(t *testing.T) {
 			return apiRequest{path: "/api/v1/posts/" + id + "/revisions"}
 		}},
 		{"GET", "/api/v1/posts/{id}/revisions", "an editor's draft's", "nhhyy", path("/api/v1/posts/" + edDraft + "/revisions")},
+		{"GET", "/api/v1/posts/{id}/revisions", "an editor's published post's", "nnnyy", path("/api/v1/posts/" + edPub + "/revisions")},
 		{"GET", "/api/v1/posts/{id}/revisions/{revision}", "an editor's draft's first", "nhhyy", func(m *matrix, w who) apiRequest {
 			return apiRequest{path: "/api/v1/posts/" + edDraft + "/revisions/" + m.firstRevision("/api/v1/posts/"+edDraft)}
 		}},
@@ -781,6 +782,7 @@ func TestRoleActionTableAdmin(t *testing.T) {
 		}},
 		{"GET", "/admin/review", "the review queue", "nnnyy", get("/admin/review")},
 		{"GET", "/admin/posts/{id}/history", "an editor's draft's", "nhhyy", get("/admin/posts/" + edDraft + "/history")},
+		{"GET", "/admin/posts/{id}/history", "an editor's published post's", "nnnyy", get("/admin/posts/" + edPub + "/history")},
 		{"GET", "/admin/posts/{id}/history", "own draft's", "nyyyy", func(m *matrix, w who, b *browser) response {
 			return b.get("/admin/posts/" + own(w, "draft") + "/history")
 		}},

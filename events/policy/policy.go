@@ -153,6 +153,13 @@ func (a Actor) CanRead(p *content.Post) bool {
 	return p.Status.Public() || a.Role.Can(ReadAll) || a.Role.Can(WriteOwnPosts) && a.Owns(p)
 }
 
+// CanReadHistory reports whether a may read p's history: its earlier
+// states (drafts, review notes) are for its author, editors and admins,
+// even once the post itself is public.
+func (a Actor) CanReadHistory(p *content.Post) bool {
+	return a.Role.Can(ReadAll) || a.Role.Can(WriteOwnPosts) && a.Owns(p)
+}
+
 // Post judges a change of a post from cur to next: cur nil creates it,
 // next nil deletes it. Editors and admins may make any change; authors
 // change their own posts; contributors their own unpublished ones, and

@@ -152,6 +152,11 @@ func TestCanRead(t *testing.T) {
 			if got := a.CanRead(&tc.p); got != tc.want[i] {
 				t.Errorf("%q reads a %s post of %q: %v, want %v", a.Role, tc.p.Status, tc.p.Author, got, tc.want[i])
 			}
+			// Its history: the author's, editors' and admins', whatever its status.
+			wantHistory := i >= 3 || i > 0 && tc.p.Author == me
+			if got := a.CanReadHistory(&tc.p); got != wantHistory {
+				t.Errorf("%q reads the history of a %s post of %q: %v, want %v", a.Role, tc.p.Status, tc.p.Author, got, wantHistory)
+			}
 		}
 	}
 }

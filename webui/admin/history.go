@@ -79,6 +79,9 @@ func (h *handler) postOf(r *http.Request, rs Revisions, id string) (postHistory,
 	if !asker(r).CanRead(&last) {
 		return ph, httperr.New(http.StatusNotFound, "there is no post with id %q", clip(id))
 	}
+	if !asker(r).CanReadHistory(&last) {
+		return ph, httperr.New(http.StatusForbidden, "a post's history is for its author, editors and admins")
+	}
 	ph.Title = last.Title
 	if ph.Latest.Deleted {
 		ph.Deleted = &ph.Latest

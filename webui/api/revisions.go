@@ -357,6 +357,9 @@ func (h *Handler) postReadable(next apiFunc) apiFunc {
 			if !a.Actor().CanRead(&p) {
 				return httperr.New(http.StatusNotFound, "no post with id %q", params.Clip(id))
 			}
+			if !a.Actor().CanReadHistory(&p) {
+				return httperr.New(http.StatusForbidden, "a post's history is for its author, editors and admins")
+			}
 			return next(w, r)
 		}
 		rs, err := h.revisions()
@@ -381,7 +384,7 @@ func (h *Handler) postReadable(next apiFunc) apiFunc {
 		last, _ := state.(content.Post)
 		// Deleted, it is no one's to read but its author's and editors':
 		// whatever its status was, a post without one is not public.
-		if !a.Actor().CanRead(&content.Post{Author: last.Author}) {
+		if !a.Actor().CanReadHistory(&content.Post{Author: last.Author}) {
 			return httperr.New(http.StatusNotFound, "post/%s has no history", params.Clip(id))
 		}
 		return next(w, r)
