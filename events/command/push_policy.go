@@ -43,6 +43,15 @@ func (j *pushJudge) post(id string) *content.Post {
 	return &content.Post{ID: id, Author: ip.author, Status: ip.status, ReviewNote: ip.reviewNote}
 }
 
+// idAt is the id of the post file path held before the commit being
+// judged: as an earlier commit of the push left it, else as on main.
+func (j *pushJudge) idAt(path string, pushed map[string]content.Post) string {
+	if p, ok := pushed[path]; ok {
+		return p.ID
+	}
+	return j.idx.byPath[path]
+}
+
 func (j *pushJudge) owner(id string) mediaOwner {
 	if m, ok := j.media[id]; ok {
 		return m
@@ -67,22 +76,26 @@ func (j *pushJudge) commit(c repo.PushedCommit, pushed map[string]content.Post) 
 	for _, f := range deletionsFirst(c.Changes) {
 		switch {
 		case content.IsPostPath(f.Path):
+			held := j.idAt(f.Path, pushed) // the post the file was before this commit
 			if f.New.IsZero() {
-				id := ""
-				if p, ok := pushed[f.Path]; ok {
-					id = p.ID
-				} else if i, ok := j.idx.byPath[f.Path]; ok {
-					id = i
-				}
-				if cur := j.post(id); cur != nil {
+				if cur := j.post(held); cur != nil {
 					say(f.Path, a.Post(cur, nil))
-					j.posts[id] = nil
+					j.posts[held] = nil
 				}
 				continue
 			}
 			p, err := content.ParseCommittedPost(f.Data, content.FileDefaults{Path: f.Path})
 			if err != nil {
 				continue // refused as invalid by the checks that follow
+			}
+			if held != "" && held != p.ID {
+				// A file rewritten under another id ends the post it was:
+				// judged as that post's deletion, or anyone could replace
+				// another's post by changing the id in its file.
+				if old := j.post(held); old != nil {
+					say(f.Path, a.Post(old, nil))
+					j.posts[held] = nil
+				}
 			}
 			cur := j.post(p.ID)
 			if p.Author == "" && !a.Role.Can(policy.EditAllPosts) && (cur == nil || cur.Author == a.Email) {

@@ -64,6 +64,11 @@ func TestPushJudgedByRole(t *testing.T) {
 			map[role]string{policy.Contributor: `posts/2026/new.md: author: add "author: au@example.org"`, policy.Author: `posts/2026/new.md: author: add "author: au@example.org"`}},
 		{"new post naming another", []repo.PushedCommit{commit(1, add("posts/2026/new.md", post("new1", "new", ed, "draft")))},
 			map[role]string{policy.Contributor: "posts/2026/new.md: author: must be you", policy.Author: "posts/2026/new.md: author: must be you"}},
+		{"another's post rewritten under a new id", []repo.PushedCommit{commit(1, add("posts/2026/theirs.md", post("hijack1", "theirs", au, "draft")))},
+			map[role]string{policy.Contributor: "posts/2026/theirs.md: this post is ed@example.org's", policy.Author: "posts/2026/theirs.md: this post is ed@example.org's"}},
+		{"own id moved into another's file", []repo.PushedCommit{commit(1, del("posts/2026/mine.md"), add("posts/2026/theirs.md", post("mine1", "theirs", au, "draft")))},
+			map[role]string{policy.Contributor: "posts/2026/theirs.md: this post is ed@example.org's", policy.Author: "posts/2026/theirs.md: this post is ed@example.org's"}},
+		{"own post rewritten under a new id", []repo.PushedCommit{commit(1, add("posts/2026/mine.md", post("renewed1", "mine", au, "draft")))}, nil},
 		{"own post moved", []repo.PushedCommit{commit(1, del("posts/2026/mine.md"), add("posts/2025/mine.md", post("mine1", "mine", au, "draft")))}, nil},
 		{"given away, then changed", []repo.PushedCommit{
 			commit(1, add("posts/2026/mine.md", post("mine1", "mine", ed, "draft"))),
