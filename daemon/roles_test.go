@@ -994,3 +994,52 @@ func TestAdminRevokesAnotherAccountsToken(t *testing.T) {
 	}
 	mustStatus(t, m.s.do("GET", "/api/v1/tokens", secret, nil), 401)
 }
+
+// What an account may not read leaks through nothing else: tags of
+// others' drafts, a slug's owner, an uploader's email, a deleted post's
+// revisions.
+func TestNothingOfOthersDraftsLeaks(t *testing.T) {
+	t.Parallel()
+	m := newMatrix(t)
+	r := m.s.do("POST", "/api/v1/posts", m.tok[asEditor], map[string]any{"title": "Acquisition", "slug": "acquisition-acme",
+		"tags": []string{"acquisition-acme"}, "status": "draft"}, "Prefer", "wait=5")
+	mustStatus(t, r, 201)
+	var draft struct{ ID string }
+	r.json(t, &draft)
+	tags := func(who who) string { return string(m.s.do("GET", "/api/v1/tags", m.tok[who], nil).body) }
+	if strings.Contains(tags(asContributor), "acquisition") || strings.Contains(tags(asAuthor), "acquisition") || strings.Contains(tags(asAnon), "acquisition") {
+		t.Error("a tag only an editor's draft carries is listed to those who may not read the draft")
+	}
+	if !strings.Contains(tags(asEditor), "acquisition") {
+		t.Error("the editor's own tag is not listed to editors")
+	}
+	b := m.browser(asContributor)
+	b.signIn(callerEmails[asContributor], password)
+	if strings.Contains(string(b.get("/admin/posts").body), "acquisition") {
+		t.Error("the admin's posts page offers a contributor a tag of an editor's draft")
+	}
+	// A slug taken by a draft the caller may not read: taken, but whose is not said.
+	r = m.s.do("POST", "/api/v1/posts", m.tok[asContributor], map[string]any{"title": "Mine", "slug": "acquisition-acme"})
+	if r.status != 409 || strings.Contains(string(r.body), draft.ID) {
+		t.Errorf("a contributor's taken slug: %d %s", r.status, r.body)
+	}
+	if r := m.s.do("POST", "/api/v1/posts", m.tok[asAdmin], map[string]any{"title": "Mine", "slug": "acquisition-acme"}); r.status != 409 || !strings.Contains(string(r.body), draft.ID) {
+		t.Errorf("an admin's taken slug does not name the post: %d %s", r.status, r.body)
+	}
+	// An uploader's email is for signed-in callers.
+	pic, _ := m.media(asAuthor)
+	if body := string(m.s.do("GET", "/api/v1/media/"+pic, "", nil).body); strings.Contains(body, callerEmails[asAuthor]) {
+		t.Errorf("an anonymous caller reads the uploader: %s", body)
+	}
+	if body := string(m.s.do("GET", "/api/v1/media/"+pic, m.tok[asContributor], nil).body); !strings.Contains(body, callerEmails[asAuthor]) {
+		t.Errorf("a signed-in caller does not read the uploader: %s", body)
+	}
+	// A deleted draft of the editor's: its restore says nothing to a contributor.
+	first := m.firstRevision("/api/v1/posts/" + draft.ID)
+	etag := m.s.do("GET", "/api/v1/posts/"+draft.ID, m.tok[asEditor], nil).header.Get("ETag")
+	mustStatus(t, m.s.do("DELETE", "/api/v1/posts/"+draft.ID, m.tok[asEditor], nil, "If-Match", etag, "Prefer", "wait=5"), 204)
+	r = m.s.do("POST", "/api/v1/posts/"+draft.ID+"/restore", m.tok[asContributor], map[string]string{"revision": first})
+	if r.status != 404 || strings.Contains(string(r.body), "acquisition") {
+		t.Errorf("a contributor's restore of an editor's deleted draft: %d %s", r.status, r.body)
+	}
+}

@@ -43,6 +43,11 @@ func (w *Writer) RestorePost(ctx context.Context, actor Actor, id, ifMatch, rev 
 		}
 		p := old
 		p.ID, p.Version, p.Revision, p.Blob = id, 0, "", ""
+		// Judged before anything is checked against the site, so a
+		// refused caller learns nothing from the checks' answers.
+		if err := actor.policy().Post(cur, &p); err != nil {
+			return nil, err
+		}
 		if other, taken := w.idx.bySlug[p.Slug]; taken && other != id {
 			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("%q is now used by post %s: change that post's slug first", p.Slug, other)}
 		}
@@ -54,9 +59,6 @@ func (w *Writer) RestorePost(ctx context.Context, actor Actor, id, ifMatch, rev 
 			base = &content.Post{ID: id}
 		}
 		if err := w.validate(&p, base); err != nil {
-			return nil, err
-		}
-		if err := actor.policy().Post(cur, &p); err != nil {
 			return nil, err
 		}
 		switch {

@@ -363,7 +363,7 @@ func (w *Writer) CreatePost(ctx context.Context, actor Actor, in PostInput) (Wri
 		if in.Slug == "" {
 			p.Slug = w.freeSlug(content.Slugify(in.Title), id)
 		} else if other, taken := w.idx.bySlug[in.Slug]; taken {
-			return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("%q is already used by post %s", in.Slug, other)}
+			return nil, w.slugTaken(actor, in.Slug, other)
 		}
 		if err := w.validate(&p, nil); err != nil {
 			return nil, err
@@ -410,7 +410,7 @@ func (w *Writer) EditPost(ctx context.Context, actor Actor, id, ifMatch string, 
 		p := *cur
 		if in.Slug != "" && in.Slug != cur.Slug {
 			if other, taken := w.idx.bySlug[in.Slug]; taken && other != id {
-				return nil, &ConflictError{Field: "slug", Detail: fmt.Sprintf("%q is already used by post %s", in.Slug, other)}
+				return nil, w.slugTaken(actor, in.Slug, other)
 			}
 			p.Slug = in.Slug
 		}
@@ -491,6 +491,17 @@ func (w *Writer) Post(id string) (*content.Post, error) {
 		return nil, err
 	}
 	return w.current(head, id, "")
+}
+
+// slugTaken is the conflict of a slug post other has: named to whom may
+// read it, else only "taken", so a slug tells nothing of others' drafts.
+// Callers hold mu.
+func (w *Writer) slugTaken(actor Actor, slug, other string) error {
+	e := w.idx.posts[other]
+	if actor.policy().CanRead(&content.Post{Author: e.author, Status: e.status}) {
+		return &ConflictError{Field: "slug", Detail: fmt.Sprintf("%q is already used by post %s", slug, other)}
+	}
+	return &ConflictError{Field: "slug", Detail: fmt.Sprintf("%q is taken: choose another", slug)}
 }
 
 // currentFor is current for actor to change: a post actor may not read

@@ -483,12 +483,31 @@ func (c *Catalogue) Tags() []Tag {
 	if t := c.tags.Load(); t != nil {
 		return slices.Clone(*t)
 	}
+	out := c.tagsOf(nil)
+	c.tags.CompareAndSwap(nil, &out) // under the read lock: no post changed meanwhile
+	return slices.Clone(out)
+}
+
+// TagsVisible is Tags counted over only the posts visible accepts (what
+// an account may read): a tag only others' drafts carry is not listed.
+func (c *Catalogue) TagsVisible(visible func(*content.Post) bool) []Tag {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.tagsOf(visible)
+}
+
+// tagsOf counts the tags of the posts visible accepts (nil: all).
+// Callers hold mu.
+func (c *Catalogue) tagsOf(visible func(*content.Post) bool) []Tag {
 	type acc struct {
 		Tag
 		names map[string]int
 	}
 	m := map[string]*acc{}
 	for _, p := range c.posts {
+		if visible != nil && !visible(p) {
+			continue
+		}
 		for _, t := range p.Tags {
 			s := content.Slugify(t)
 			a := m[s]
@@ -509,8 +528,7 @@ func (c *Catalogue) Tags() []Tag {
 		out = append(out, a.Tag)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
-	c.tags.CompareAndSwap(nil, &out) // under the read lock: no post changed meanwhile
-	return slices.Clone(out)
+	return out
 }
 
 // Settings returns the site settings.

@@ -36,6 +36,7 @@ type Catalogue interface {
 	Categories() []content.Category
 	Category(slug string) (content.Category, bool)
 	Tags() []catalogue.Tag
+	TagsVisible(visible func(*content.Post) bool) []catalogue.Tag
 	Media(id string) (content.Media, bool)
 	MediaList(page, perPage int) ([]content.Media, int)
 }

@@ -80,7 +80,7 @@ func (h *handler) posts(w http.ResponseWriter, r *http.Request) error {
 		pg = nil
 	}
 	return h.render(w, r, http.StatusOK, "posts", page{Title: "Posts", Section: "posts", Data: map[string]any{
-		"Posts": list, "Total": total, "Query": q, "Pager": pg, "Categories": h.cfg.Catalogue.Categories(), "Tags": h.cfg.Catalogue.Tags()}})
+		"Posts": list, "Total": total, "Query": q, "Pager": pg, "Categories": h.cfg.Catalogue.Categories(), "Tags": h.cfg.Catalogue.TagsVisible(readable(r))}})
 }
 
 // readable keeps the posts the signed-in account may read: its own and

@@ -6,6 +6,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/events/content"
+	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 	"github.com/chronicle-cms/chronicle/webui/params"
 )
@@ -15,6 +16,9 @@ func (h *Handler) getMedia(w http.ResponseWriter, r *http.Request) error {
 	m, ok := h.cfg.Catalogue.Media(mux.Vars(r)["id"])
 	if !ok {
 		return httperr.New(http.StatusNotFound, "no media %q", params.Clip(mux.Vars(r)["id"]))
+	}
+	if _, ok := auth.Principal(r); !ok {
+		m.UploadedBy = "" // an account's email is not public
 	}
 	return writeMedia(w, http.StatusOK, m)
 }

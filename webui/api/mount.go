@@ -80,7 +80,7 @@ func routes(h *Handler) []route {
 		{http.MethodPost, "/posts/{id}/submit", auth.Need(policy.WriteOwnPosts), h.submitPost},
 		{http.MethodPost, "/posts/{id}/request-changes", auth.Need(policy.EditAllPosts), h.requestChanges},
 		{http.MethodPost, "/posts/{id}/approve", auth.Need(policy.EditAllPosts), h.approvePost},
-		{http.MethodPost, "/posts/{id}/restore", auth.Need(policy.WriteOwnPosts), h.restore(postKind)},
+		{http.MethodPost, "/posts/{id}/restore", auth.Need(policy.WriteOwnPosts), h.postReadable(h.restore(postKind))},
 		{http.MethodGet, "/categories/{slug}/revisions", auth.Need(policy.ReadAll), h.listRevisions(categoryKind)},
 		{http.MethodGet, "/categories/{slug}/revisions/{revision}", auth.Need(policy.ReadAll), h.getRevision(categoryKind)},
 		{http.MethodGet, "/categories/{slug}/diff", auth.Need(policy.ReadAll), h.diffRevisions(categoryKind)},
