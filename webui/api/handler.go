@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -212,23 +211,13 @@ func ifMatch(r *http.Request) (string, error) {
 }
 
 // preferWait reads "Prefer: wait=N" (RFC 7240), capped at 30 seconds.
-func preferWait(r *http.Request) time.Duration {
-	for _, pref := range r.Header.Values("Prefer") {
-		for _, part := range strings.Split(pref, ",") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && strings.EqualFold(k, "wait") {
-				if n, err := strconv.Atoi(strings.Trim(v, `"`)); err == nil && n > 0 {
-					return time.Duration(min(n, 30)) * time.Second
-				}
-			}
-		}
-	}
-	return 0
-}
+func preferWait(r *http.Request) time.Duration { return PreferWait(r.Header) }
 
-// afterWrite waits, if the client asked, until the projections applied the
-// write, and says so with Preference-Applied.
+// afterWrite tells where the write is in the log (CursorHeader) and
+// waits, if the client asked, until the projections applied it, saying so
+// with Preference-Applied.
 func (h *Handler) afterWrite(w http.ResponseWriter, r *http.Request, res command.Written) {
+	w.Header().Set(CursorHeader, FormatCursor(res.Cursor))
 	d := preferWait(r)
 	if d == 0 || h.cfg.Waiter == nil {
 		return
