@@ -28,6 +28,7 @@ type Config struct {
 	PublicURL          string // the site's address for links in feeds and metadata, until the settings give one
 	NatsURL            string // empty: run an embedded server
 	ReadOnly           bool   // a read node: no repository, consume the stream only
+	WriterURL          string // a read node's writer, where it forwards writes; empty: it refuses them
 	Node               string // names this node's consumers on a shared NATS
 	TokenTTL           time.Duration
 	ReconcileInterval  time.Duration
@@ -145,6 +146,21 @@ func (c *Config) trustedProxies() []netip.Prefix {
 	return out
 }
 
+// writer parses --writer-url: an http or https URL with a host, no
+// credentials (the writer judges each forwarded request by its own), no
+// query; nil when unset.
+func (c *Config) writer() (*url.URL, error) {
+	if c.WriterURL == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(c.WriterURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("--writer-url: %q is not the writer's base URL such as http://10.0.0.1:8080", c.WriterURL)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
+}
+
 // metrics is who may read /metrics.
 func (c *Config) metrics() ops.MetricsConfig {
 	allow := []netip.Prefix{}
@@ -184,6 +200,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", "", "the site's public address, for feeds, canonical and Git LFS links (feeds and pages use settings.base_url once set; default: http://<addr>, localhost for a wildcard address)")
 	fs.StringVar(&c.NatsURL, "nats-url", "", "external NATS server URL (default: an embedded server)")
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
+	fs.StringVar(&c.WriterURL, "writer-url", "", "on a read node, the writer's base URL (e.g. http://10.0.0.1:8080): API writes, the admin, git pushes and LFS uploads sent to this node are forwarded there (default: refused with a 503)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
 	fs.IntVar(&c.ImageWorkers, "image-workers", 2, "images the media projection processes at once (bounds memory)")
 	fs.IntVar(&c.MediaMaxMiB, "media-max-mib", upload.DefaultMaxMiB, "largest upload, MiB")
@@ -238,6 +255,14 @@ func (c *Config) validate() error {
 	}
 	if c.ReadOnly && c.NatsURL == "" {
 		errs = append(errs, errors.New("--read-only needs --nats-url: a read node consumes a shared stream"))
+	}
+	if c.WriterURL != "" {
+		if !c.ReadOnly {
+			errs = append(errs, errors.New("--writer-url is for a read node (--read-only): a writer takes its writes itself"))
+		}
+		if _, err := c.writer(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.NatsURL != "" && c.Node == "" {
 		h, _ := os.Hostname()

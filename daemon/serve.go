@@ -34,6 +34,7 @@ import (
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/admin"
 	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/forward"
 	"github.com/chronicle-cms/chronicle/webui/front"
 	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/session"
@@ -219,6 +220,10 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer security.Close()
 	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Media: &webui.MediaConfig{Store: cfg.lfsDir(), Variants: rs.media,
 		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: upload.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Audit: rs.audit, Security: security, Registry: reg, Metrics: cfg.metrics(), TrustedProxies: cfg.trustedProxies(), Logger: log}
+	if cfg.ReadOnly {
+		wu, _ := cfg.writer() // validated
+		wcfg.Forward = &forward.Config{Writer: wu, Waiter: readiness, Logger: log.With("component", "forward")}
+	}
 	if writer != nil {
 		wcfg.Writer, wcfg.Commits = writer, gitLog
 		wcfg.Revisions = history.Reader{History: rs.history, Events: gitLog.EventsAt}
@@ -297,7 +302,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "embedded_nats", cfg.NatsURL == "", "read_only", cfg.ReadOnly,
+	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "embedded_nats", cfg.NatsURL == "", "read_only", cfg.ReadOnly, "writer_url", cfg.WriterURL,
 		"max_conns", maxConns, "max_conns_per_client", cfg.MaxConnsPerClient)
 	if ready != nil {
 		ready <- ln.Addr().String()

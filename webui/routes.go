@@ -24,6 +24,7 @@ import (
 	"github.com/chronicle-cms/chronicle/webui/admin"
 	"github.com/chronicle-cms/chronicle/webui/api"
 	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/forward"
 	"github.com/chronicle-cms/chronicle/webui/front"
 	"github.com/chronicle-cms/chronicle/webui/githttp"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
@@ -67,6 +68,10 @@ type Config struct {
 	// Security is the security log: account events are recorded to it and
 	// admins read it; nil: none.
 	Security SecurityLog
+	// Forward, on a read node, takes what only the writer answers (API
+	// writes, the admin, git and LFS): sent to the writer, or refused
+	// when its URL is unknown (webui/forward). nil: not taken.
+	Forward *forward.Config
 }
 
 // SecurityLog is the security log as the web layer uses it: written by
@@ -172,6 +177,16 @@ func New(cfg Config) http.Handler {
 
 	// Operations: /healthz, /readyz, /metrics.
 	ops.Mount(r, ops.Config{Ready: cfg.Ready, Registry: cfg.Registry, Metrics: cfg.Metrics})
+
+	// On a read node, before the areas it stands in for: writes, the
+	// admin and git go to the writer.
+	if cfg.Forward != nil {
+		fc := *cfg.Forward
+		if fc.Logger == nil {
+			fc.Logger = log
+		}
+		forward.Mount(r, fc)
+	}
 
 	// Git over smart HTTP (clone, fetch, push) and Git LFS: /git/site.git/….
 	if cfg.Git != nil {
