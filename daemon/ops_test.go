@@ -113,6 +113,32 @@ func TestSIGTERMShutsDownInOrder(t *testing.T) {
 // nats-server): a writer node and a read-only node both serve the post.
 func TestExternalNATS(t *testing.T) {
 	t.Parallel()
+	url := startNATSServer(t)
+
+	wdata, rdata := t.TempDir(), t.TempDir()
+	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
+	w := startSite(t, wdata, onNATS(url, "writer"))
+	r := startSite(t, rdata, readNode(url, "reader", ""))
+	tok := w.token("ann@example.org")
+	res := w.do("POST", "/api/v1/posts", tok, postBody("Everywhere", "status", "published"), "Prefer", "wait=5")
+	mustStatus(t, res, 201)
+	var p apiPost
+	res.json(t, &p)
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		return wantStatus("read node: /api/v1/posts/"+p.ID, r.do("GET", "/api/v1/posts/"+p.ID, "", nil), 200)
+	})
+	// The read node has no repository and refuses writes clearly.
+	addAccount(t, rdata, "ann@example.org", auth.RoleEditor)
+	mustStatus(t, r.do("POST", "/api/v1/posts", r.token("ann@example.org"), postBody("Nope")), 503)
+	if _, err := os.Stat(filepath.Join(rdata, "site.git")); !os.IsNotExist(err) {
+		t.Fatalf("read node created a repository: %v", err)
+	}
+}
+
+// startNATSServer starts Debian's nats-server with JetStream on a free
+// loopback port, for as long as the test runs, and returns its URL.
+func startNATSServer(t testing.TB) string {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -132,7 +158,6 @@ func TestExternalNATS(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ns.Process.Kill(); ns.Wait() })
-	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
@@ -140,25 +165,18 @@ func TestExternalNATS(t *testing.T) {
 		}
 		return c.Close()
 	})
+	return fmt.Sprintf("nats://127.0.0.1:%d", port)
+}
 
-	wdata, rdata := t.TempDir(), t.TempDir()
-	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
-	w := startSite(t, wdata, func(c *Config) { c.NatsURL, c.Node = url, "writer" })
-	r := startSite(t, rdata, func(c *Config) { c.NatsURL, c.Node, c.ReadOnly = url, "reader", true })
-	tok := w.token("ann@example.org")
-	res := w.do("POST", "/api/v1/posts", tok, postBody("Everywhere", "status", "published"), "Prefer", "wait=5")
-	mustStatus(t, res, 201)
-	var p apiPost
-	res.json(t, &p)
-	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
-		return wantStatus("read node: /api/v1/posts/"+p.ID, r.do("GET", "/api/v1/posts/"+p.ID, "", nil), 200)
-	})
-	// The read node has no repository and refuses writes clearly.
-	addAccount(t, rdata, "ann@example.org", auth.RoleEditor)
-	mustStatus(t, r.do("POST", "/api/v1/posts", r.token("ann@example.org"), postBody("Nope")), 503)
-	if _, err := os.Stat(filepath.Join(rdata, "site.git")); !os.IsNotExist(err) {
-		t.Fatalf("read node created a repository: %v", err)
-	}
+// onNATS makes a site a node of the NATS server at url, named node.
+func onNATS(url, node string) func(*Config) {
+	return func(c *Config) { c.NatsURL, c.Node = url, node }
+}
+
+// readNode makes a site a read node of the NATS server at url,
+// forwarding writes to writerURL ("": refusing them).
+func readNode(url, node, writerURL string) func(*Config) {
+	return func(c *Config) { c.NatsURL, c.Node, c.ReadOnly, c.WriterURL = url, node, true, writerURL }
 }
 
 // syncBuffer is a bytes.Buffer safe to write from a process's output
