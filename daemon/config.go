@@ -154,7 +154,11 @@ func (c *Config) writer() (*url.URL, error) {
 		return nil, nil
 	}
 	u, err := url.Parse(c.WriterURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err == nil && u.User != nil {
+		// Not echoed: it holds a secret. Each request carries its own.
+		return nil, errors.New("--writer-url: the writer's base URL takes no credentials; the writer checks each forwarded request's own")
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("--writer-url: %q is not the writer's base URL such as http://10.0.0.1:8080", c.WriterURL)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")

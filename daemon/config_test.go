@@ -38,3 +38,20 @@ func TestPublicURL(t *testing.T) {
 		}
 	}
 }
+
+func TestWriterURLIsForReadNodes(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{DataDir: "d", WriterURL: "http://10.0.0.1:8080"}, "--writer-url is for a read node"},
+		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterURL: "ftp://10.0.0.1"}, "not the writer's base URL"},
+		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterURL: "http://ann:pw@10.0.0.1"}, "takes no credentials"},
+		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterURL: "http://10.0.0.1:8080/"}, ""},
+	} {
+		err := tc.cfg.validate()
+		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want))) {
+			t.Errorf("%+v: %v, want %q", tc.cfg.WriterURL, err, tc.want)
+		}
+	}
+}
