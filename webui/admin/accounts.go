@@ -164,7 +164,7 @@ type accountData struct {
 	Account   auth.Account
 	Tokens    []auth.PersonalToken // its personal access tokens (no secrets)
 	Self      bool                 // the account signed in
-	LastAdmin bool // the site's only admin
+	LastAdmin bool                 // the site's only admin
 	Roles     []roleChoice
 	Rule      string
 }
