@@ -25,11 +25,14 @@ import (
 type Config struct {
 	DataDir            string
 	Addr               string
-	PublicURL          string // the site's address for links in feeds and metadata, until the settings give one
-	NatsURL            string // empty: run an embedded server
-	ReadOnly           bool   // a read node: no repository, consume the stream only
-	WriterURL          string // a read node's writer, where it forwards writes; empty: it refuses them
-	Node               string // names this node's consumers on a shared NATS
+	PublicURL          string        // the site's address for links in feeds and metadata, until the settings give one
+	NatsURL            string        // empty: run an embedded server
+	ReadOnly           bool          // a read node: no repository, consume the stream only
+	WriterURL          string        // a read node's writer, where it forwards writes; empty: it refuses them
+	NatsReplicas       int           // servers of a JetStream cluster that hold the stream and buckets (1, 3 or 5)
+	StreamMaxAge       time.Duration // the events stream keeps events this long (0: forever)
+	StreamMaxBytes     int64         // and at most this many bytes (0: no bound)
+	Node               string        // names this node's consumers on a shared NATS
 	TokenTTL           time.Duration
 	ReconcileInterval  time.Duration
 	RepackInterval     time.Duration
@@ -204,6 +207,9 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.PublicURL, "public-url", "", "the site's public address, for feeds, canonical and Git LFS links (feeds and pages use settings.base_url once set; default: http://<addr>, localhost for a wildcard address)")
 	fs.StringVar(&c.NatsURL, "nats-url", "", "external NATS server URL (default: an embedded server)")
 	fs.BoolVar(&c.ReadOnly, "read-only", false, "serve as a read node of an external NATS cluster (needs --nats-url)")
+	fs.IntVar(&c.NatsReplicas, "nats-replicas", 1, "with an external NATS cluster: how many of its servers hold the events stream and the buckets (1, 3 or 5; 3 survives one server lost)")
+	fs.DurationVar(&c.StreamMaxAge, "stream-max-age", 0, "drop events older than this from the stream (0: keep them; a node that needs dropped events rebuilds from the writer's repository)")
+	fs.Int64Var(&c.StreamMaxBytes, "stream-max-bytes", 0, "keep at most this many bytes of events in the stream (0: no bound)")
 	fs.StringVar(&c.WriterURL, "writer-url", "", "on a read node, the writer's base URL (e.g. http://10.0.0.1:8080): API writes, the admin, git pushes and LFS uploads sent to this node are forwarded there (default: refused with a 503)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
 	fs.IntVar(&c.ImageWorkers, "image-workers", 2, "images the media projection processes at once (bounds memory)")
@@ -256,6 +262,17 @@ func (c *Config) validate() error {
 		if err := c.oidc().Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("--oidc-*: %w", err))
 		}
+	}
+	switch c.NatsReplicas {
+	case 0, 1, 3, 5: // 0: the default, 1
+	default:
+		errs = append(errs, fmt.Errorf("--nats-replicas must be 1, 3 or 5, not %d", c.NatsReplicas))
+	}
+	if c.NatsReplicas > 1 && c.NatsURL == "" {
+		errs = append(errs, errors.New("--nats-replicas above 1 needs --nats-url: the embedded server is one server"))
+	}
+	if c.StreamMaxAge < 0 || c.StreamMaxBytes < 0 {
+		errs = append(errs, errors.New("--stream-max-age and --stream-max-bytes may not be negative"))
 	}
 	if c.ReadOnly && c.NatsURL == "" {
 		errs = append(errs, errors.New("--read-only needs --nats-url: a read node consumes a shared stream"))

@@ -102,12 +102,18 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	stream, err := bus.EnsureStream(sctx, js, 1)
+	var stream jetstream.Stream
+	streamCfg := bus.StreamConfig{Replicas: cfg.NatsReplicas, MaxAge: cfg.StreamMaxAge, MaxBytes: cfg.StreamMaxBytes}
+	if cfg.ReadOnly {
+		stream, err = bus.OpenStream(sctx, js, streamCfg)
+	} else {
+		stream, err = bus.EnsureStream(sctx, js, streamCfg)
+	}
 	if err != nil {
 		cancel()
 		return err
 	}
-	bodies, err := bus.OpenBodies(sctx, js, bus.BodiesConfig{Replicas: 1, MaxPayload: nc.MaxPayload()})
+	bodies, err := bus.OpenBodies(sctx, js, bus.BodiesConfig{Replicas: cfg.NatsReplicas, MaxPayload: nc.MaxPayload(), Existing: cfg.ReadOnly})
 	cancel()
 	if err != nil {
 		return err

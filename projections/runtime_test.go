@@ -51,7 +51,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := bus.EnsureStream(context.Background(), js, 1)
+	s, err := bus.EnsureStream(context.Background(), js, bus.StreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

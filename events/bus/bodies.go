@@ -49,18 +49,34 @@ type BodiesConfig struct {
 	// MaxInline, if positive and smaller, lowers the size above which a
 	// body is carried by reference (tests use it).
 	MaxInline int
+	// Existing opens the store as it is and never changes it (a read
+	// node), creating it as configured only if it does not exist yet.
+	Existing bool
 }
 
 // OpenBodies creates or opens the bodies' object store.
 func OpenBodies(ctx context.Context, js jetstream.JetStream, cfg BodiesConfig) (*Bodies, error) {
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	osc := jetstream.ObjectStoreConfig{
 		Bucket:      BodiesBucket,
 		Description: "Chronicle events too large for one message of the events stream",
 		Storage:     jetstream.FileStorage,
 		Replicas:    max(cfg.Replicas, 1),
-	})
+	}
+	var obs jetstream.ObjectStore
+	var err error
+	if cfg.Existing {
+		obs, err = js.ObjectStore(ctx, BodiesBucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+			obs, err = js.CreateObjectStore(ctx, osc)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) || errors.Is(err, jetstream.ErrBucketExists) {
+				obs, err = js.ObjectStore(ctx, BodiesBucket) // the writer made it meanwhile
+			}
+		}
+	} else {
+		obs, err = js.CreateOrUpdateObjectStore(ctx, osc)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("create object store %s: %w", BodiesBucket, err)
+		return nil, fmt.Errorf("open object store %s: %w", BodiesBucket, err)
 	}
 	inline := int(cfg.MaxPayload) - headroom
 	if cfg.MaxPayload <= 0 {

@@ -38,24 +38,61 @@ const (
 // for a writer that was cut off mid-commit and comes back much later.
 const DuplicateWindow = 24 * time.Hour
 
-// EnsureStream creates or updates the events stream.
-func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.Stream, error) {
-	if replicas < 1 {
-		replicas = 1
+// StreamConfig is how the events stream is kept.
+type StreamConfig struct {
+	// Replicas is how many servers of a JetStream cluster hold the
+	// stream (1, 3 or 5); default 1.
+	Replicas int
+	// MaxAge and MaxBytes bound what the stream keeps (0: no bound);
+	// older events are dropped, and a node that needs them bootstraps
+	// from the writer's repository instead.
+	MaxAge   time.Duration
+	MaxBytes int64
+}
+
+// EnsureStream creates or updates the events stream. Only the writer
+// calls it: a read node opens the stream as it is (OpenStream), so that
+// no node but the writer changes how it is kept.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
+	s, err := js.CreateOrUpdateStream(ctx, cfg.stream())
+	if err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", StreamName, err)
 	}
-	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	return s, nil
+}
+
+// OpenStream opens the events stream as it is, creating it as cfg says
+// only if it does not exist yet (a read node started before the writer).
+func OpenStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
+	s, err := js.Stream(ctx, StreamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = js.CreateStream(ctx, cfg.stream())
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = js.Stream(ctx, StreamName) // the writer made it meanwhile
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open stream %s: %w", StreamName, err)
+	}
+	return s, nil
+}
+
+func (cfg StreamConfig) stream() jetstream.StreamConfig {
+	maxBytes := cfg.MaxBytes
+	if maxBytes <= 0 {
+		maxBytes = -1
+	}
+	return jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "Chronicle content events, derived from the git history of main",
 		Subjects:    []string{SubjectPrefix + ">"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Duplicates:  DuplicateWindow,
-		Replicas:    replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create stream %s: %w", StreamName, err)
+		Replicas:    max(cfg.Replicas, 1),
+		MaxAge:      cfg.MaxAge,
+		MaxBytes:    maxBytes,
 	}
-	return s, nil
 }
 
 // Message turns an event into a stream message.

@@ -85,7 +85,7 @@ func connect(t *testing.T, ns *server.Server) (*nats.Conn, jetstream.JetStream, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := bus.EnsureStream(context.Background(), js, 1)
+	s, err := bus.EnsureStream(context.Background(), js, bus.StreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
