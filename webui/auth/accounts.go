@@ -10,25 +10,19 @@ package auth
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
 
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/policy"
-	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // Role is what an account may do: a preset of capabilities
@@ -88,12 +82,13 @@ var (
 	ErrExists = errors.New("account exists")
 )
 
-// Store keeps accounts as files in a folder.
+// Store keeps accounts and their personal access tokens: in files in a
+// folder (NewStore), or in a JetStream key-value bucket shared by every
+// node (NewKVStore). It makes every decision; its records only keep.
 type Store struct {
-	dir    string
+	rec    records
 	params Argon2Params
 	sem    chan struct{} // caps concurrent hashing: each takes Memory KiB
-	mu     sync.Mutex    // with the lock file, serialises changes (lock.go)
 }
 
 // Argon2Params tune the password hash; the defaults follow RFC 9106's
@@ -108,11 +103,13 @@ type Argon2Params struct {
 var DefaultArgon2 = Argon2Params{Time: 3, Memory: 64 * 1024, Threads: 2}
 
 // NewStore returns the store in dir.
-func NewStore(dir string, p Argon2Params) *Store {
+func NewStore(dir string, p Argon2Params) *Store { return newStore(&fileRecords{dir: dir}, p) }
+
+func newStore(rec records, p Argon2Params) *Store {
 	if p == (Argon2Params{}) {
 		p = DefaultArgon2
 	}
-	return &Store{dir: dir, params: p, sem: make(chan struct{}, max(1, runtime.NumCPU()))}
+	return &Store{rec: rec, params: p, sem: make(chan struct{}, max(1, runtime.NumCPU()))}
 }
 
 // NormalizeEmail is the form emails are compared in.
@@ -121,49 +118,8 @@ func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 // ValidEmail is a sanity check, not RFC 5322.
 func ValidEmail(e string) bool { return content.ValidEmail(e) }
 
-func (s *Store) path(email string) string {
-	sum := sha256.Sum256([]byte(NormalizeEmail(email)))
-	return filepath.Join(s.dir, hex.EncodeToString(sum[:16])+".json")
-}
-
 // Get reads an account.
-func (s *Store) Get(email string) (Account, error) {
-	a, err := s.read(s.path(email))
-	if err != nil {
-		return Account{}, err
-	}
-	if NormalizeEmail(a.Email) != NormalizeEmail(email) {
-		return Account{}, ErrNoAccount
-	}
-	return a, nil
-}
-
-// read reads the account file at path.
-func (s *Store) read(path string) (Account, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return Account{}, ErrNoAccount
-	}
-	if err != nil {
-		return Account{}, fmt.Errorf("read account: %w", err)
-	}
-	var a Account
-	if err := json.Unmarshal(b, &a); err != nil {
-		return Account{}, fmt.Errorf("read account: %w", err)
-	}
-	return a, nil
-}
-
-func (s *Store) write(a Account) error {
-	b, err := json.MarshalIndent(a, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(s.path(a.Email), b, 0o600); err != nil {
-		return fmt.Errorf("write account: %w", err)
-	}
-	return nil
-}
+func (s *Store) Get(email string) (Account, error) { return s.rec.get(email) }
 
 func newGeneration() string {
 	b := make([]byte, 8)
@@ -188,22 +144,22 @@ func (s *Store) Add(email, name string, role Role, password string, replace bool
 		return Account{}, fmt.Errorf("%s: %w", email, ErrExists)
 	}
 	// The slow hash is made before taking the lock.
-	a := Account{Email: email, Name: name, Role: role, PasswordHash: s.hash(password),
+	base := Account{Email: email, Name: name, Role: role, PasswordHash: s.hash(password),
 		CreatedAt: time.Now().UTC().Truncate(time.Second), Generation: newGeneration()}
-	err := s.locked(func() error {
-		old, err := s.Get(email)
+	var a Account
+	err := s.rec.change(email, func(t *txn) error {
+		a = base
 		switch {
-		case err == nil && !replace:
+		case t.Exists && !replace:
 			return fmt.Errorf("%s: %w", email, ErrExists)
-		case err == nil:
-			a.CreatedAt, a.Disabled = old.CreatedAt, old.Disabled // a reset does not enable a disabled account
+		case t.Exists:
+			a.CreatedAt, a.Disabled = t.Account.CreatedAt, t.Account.Disabled // a reset does not enable a disabled account
 			if name == "" {
-				a.Name = old.Name
+				a.Name = t.Account.Name
 			}
-		case !errors.Is(err, ErrNoAccount):
-			return err
 		}
-		return s.write(a)
+		t.Put(a)
+		return nil
 	})
 	if err != nil {
 		return Account{}, err
@@ -223,13 +179,12 @@ func (s *Store) AddExternal(email, name string, role Role) (Account, error) {
 		return Account{}, fmt.Errorf("role must be %s, not %q", RoleList(), role)
 	}
 	a := Account{Email: email, Name: name, Role: role, CreatedAt: time.Now().UTC().Truncate(time.Second), Generation: newGeneration()}
-	err := s.locked(func() error {
-		if _, err := s.Get(email); err == nil {
+	err := s.rec.change(email, func(t *txn) error {
+		if t.Exists {
 			return fmt.Errorf("%s: %w", email, ErrExists)
-		} else if !errors.Is(err, ErrNoAccount) {
-			return err
 		}
-		return s.write(a)
+		t.Put(a)
+		return nil
 	})
 	if err != nil {
 		return Account{}, err

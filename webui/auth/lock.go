@@ -8,7 +8,7 @@ import (
 	"syscall"
 )
 
-// Every change to an account's files (its account file, its token file)
+// Every change to an account's files (fileRecords) (its account file, its token file)
 // reads, changes and writes back under one lock: the store's mutex within
 // this process, and an exclusive flock(2) on <accounts>/.lock between
 // processes, so the daemon and `chronicle user|token …` run at the same
@@ -17,7 +17,9 @@ import (
 
 // Prepare creates the accounts folder, private to the daemon's user (0700),
 // and tightens an existing one.
-func (s *Store) Prepare() error { return PrivateDir(s.dir) }
+func (s *Store) Prepare() error { return s.rec.prepare() }
+
+func (s *fileRecords) prepare() error { return PrivateDir(s.dir) }
 
 // PrivateDir creates dir with mode 0700, or tightens it to 0700 if it
 // exists with more.
@@ -38,10 +40,10 @@ func PrivateDir(dir string) error {
 }
 
 // locked runs fn holding the account files' lock.
-func (s *Store) locked(fn func() error) error {
+func (s *fileRecords) locked(fn func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.Prepare(); err != nil {
+	if err := s.prepare(); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)

@@ -4,12 +4,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // What the web admin needs to manage accounts: a list, a password change
@@ -35,20 +31,22 @@ type Guard struct {
 	KeepAdmin bool
 }
 
-// check reports why g refuses changing a (to role, "" for removing it).
-func (s *Store) check(g Guard, a Account, role Role) error {
+// check reports why g refuses changing the account of t (to role, ""
+// for removing or disabling it).
+func check(g Guard, t *txn, role Role) error {
+	a := t.Account
 	if g.Generation != "" && g.Generation != a.Generation {
 		return fmt.Errorf("%s: %w", a.Email, ErrStale)
 	}
-	if !g.KeepAdmin || a.Role != RoleAdmin || role == RoleAdmin {
+	if !g.KeepAdmin || !enabledAdmin(a) || role == RoleAdmin {
 		return nil
 	}
-	all, err := s.List()
+	admins, err := t.Admins()
 	if err != nil {
 		return err
 	}
-	for _, o := range all {
-		if o.Role == RoleAdmin && !o.Disabled && o.Email != a.Email {
+	for _, o := range admins {
+		if o != a.Email {
 			return nil
 		}
 	}
@@ -57,27 +55,12 @@ func (s *Store) check(g Guard, a Account, role Role) error {
 
 // List returns every account, by email, without password hashes.
 func (s *Store) List() ([]Account, error) {
-	files, err := filepath.Glob(filepath.Join(s.dir, "*.json"))
+	out, err := s.rec.list()
 	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
+		return nil, err
 	}
-	var out []Account
-	for _, f := range files {
-		if strings.HasSuffix(f, ".tokens.json") {
-			continue
-		}
-		a, err := s.read(f)
-		if errors.Is(err, ErrNoAccount) {
-			continue // removed meanwhile
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list accounts: %s: %w", filepath.Base(f), err)
-		}
-		if s.path(a.Email) != f {
-			continue // not an account file this store wrote
-		}
-		a.PasswordHash = ""
-		out = append(out, a)
+	for i := range out {
+		out[i].PasswordHash = ""
 	}
 	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.Email, b.Email) })
 	return out, nil
@@ -89,16 +72,17 @@ func (s *Store) SetRoleGuarded(email string, role Role, g Guard) (Account, error
 		return Account{}, fmt.Errorf("role must be %s, not %q", RoleList(), role)
 	}
 	var a Account
-	err := s.locked(func() error {
-		var err error
-		if a, err = s.Get(email); err != nil {
+	err := s.rec.change(email, func(t *txn) error {
+		if !t.Exists {
+			return ErrNoAccount
+		}
+		if err := check(g, t, role); err != nil {
 			return err
 		}
-		if err := s.check(g, a, role); err != nil {
-			return err
-		}
+		a = t.Account
 		a.Role, a.Generation = role, newGeneration()
-		return s.write(a)
+		t.Put(a)
+		return nil
 	})
 	return a, err
 }
@@ -110,44 +94,39 @@ func (s *Store) SetRoleGuarded(email string, role Role, g Guard) (Account, error
 // under KeepAdmin.
 func (s *Store) SetDisabled(email string, disabled bool, g Guard) (Account, error) {
 	var a Account
-	err := s.locked(func() error {
-		var err error
-		if a, err = s.Get(email); err != nil {
-			return err
+	err := s.rec.change(email, func(t *txn) error {
+		if !t.Exists {
+			return ErrNoAccount
 		}
+		a = t.Account
 		role := a.Role
 		if disabled {
 			role = "" // as if it were removed
 		}
-		if err := s.check(g, a, role); err != nil {
+		if err := check(g, t, role); err != nil {
 			return err
 		}
 		if a.Disabled == disabled {
-			return nil
+			return errNoChange
 		}
 		a.Disabled, a.Generation = disabled, newGeneration()
-		return s.write(a)
+		t.Put(a)
+		return nil
 	})
 	return a, err
 }
 
 // RemoveGuarded removes an account, as Remove, if g allows it.
 func (s *Store) RemoveGuarded(email string, g Guard) error {
-	return s.locked(func() error {
-		a, err := s.Get(email)
-		if err != nil {
+	return s.rec.change(email, func(t *txn) error {
+		if !t.Exists {
+			return ErrNoAccount
+		}
+		if err := check(g, t, ""); err != nil {
 			return err
 		}
-		if err := s.check(g, a, ""); err != nil {
-			return err
-		}
-		if err := os.Remove(s.tokensPath(email)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove tokens: %w", err)
-		}
-		if err := os.Remove(s.path(email)); err != nil {
-			return fmt.Errorf("remove account: %w", err)
-		}
-		return atomicfile.SyncDir(s.dir)
+		t.Remove()
+		return nil
 	})
 }
 
@@ -160,16 +139,17 @@ func (s *Store) SetPassword(email, password string, g Guard) (Account, error) {
 	}
 	hash := s.hash(password) // the slow hash, before taking the lock
 	var a Account
-	err := s.locked(func() error {
-		var err error
-		if a, err = s.Get(email); err != nil {
+	err := s.rec.change(email, func(t *txn) error {
+		if !t.Exists {
+			return ErrNoAccount
+		}
+		if err := check(g, t, t.Account.Role); err != nil {
 			return err
 		}
-		if err := s.check(g, a, a.Role); err != nil {
-			return err
-		}
+		a = t.Account
 		a.PasswordHash, a.Generation = hash, newGeneration()
-		return s.write(a)
+		t.Put(a)
+		return nil
 	})
 	return a, err
 }

@@ -26,7 +26,7 @@ func TestList(t *testing.T) {
 	}
 	// Not account files: a stray file and one whose name is not its email's.
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
-	b, _ := os.ReadFile(s.path("zed@example.org"))
+	b, _ := os.ReadFile(s.rec.(*fileRecords).path("zed@example.org"))
 	os.WriteFile(filepath.Join(dir, "0123456789abcdef0123456789abcdef.json"), b, 0o600)
 
 	l, err := s.List()
@@ -215,12 +215,12 @@ func TestTokenLastUsed(t *testing.T) {
 		t.Fatal("API use (FindToken) not recorded")
 	}
 	// Within UsedEvery, a use writes nothing.
-	before, _ := os.ReadFile(s.tokensPath("ann@example.org"))
+	before, _ := os.ReadFile(s.rec.(*fileRecords).tokensPath("ann@example.org"))
 	for range 3 {
 		s.CheckToken("ann@example.org", gitSecret)
 		s.FindToken(apiSecret)
 	}
-	if after, _ := os.ReadFile(s.tokensPath("ann@example.org")); string(after) != string(before) {
+	if after, _ := os.ReadFile(s.rec.(*fileRecords).tokensPath("ann@example.org")); string(after) != string(before) {
 		t.Fatal("uses within the hour rewrote the token file")
 	}
 	// A use checked before a revocation and recorded after it.

@@ -6,15 +6,11 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/chronicle-cms/chronicle/repo/atomicfile"
 )
 
 // TokenPrefix starts every personal access token, so they are easy to
@@ -44,33 +40,6 @@ var ErrBadToken = errors.New("unknown or revoked token")
 // ErrBadToken to every caller that does not ask.
 var ErrTokenDisabled = fmt.Errorf("the token's account is disabled: %w", ErrBadToken)
 
-func (s *Store) tokensPath(email string) string {
-	return strings.TrimSuffix(s.path(email), ".json") + ".tokens.json"
-}
-
-func (s *Store) readTokens(email string) ([]PersonalToken, error) {
-	b, err := os.ReadFile(s.tokensPath(email))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read tokens: %w", err)
-	}
-	var ts []PersonalToken
-	if err := json.Unmarshal(b, &ts); err != nil {
-		return nil, fmt.Errorf("read tokens: %w", err)
-	}
-	return ts, nil
-}
-
-func (s *Store) writeTokens(email string, ts []PersonalToken) error {
-	b, err := json.MarshalIndent(ts, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(s.tokensPath(email), b, 0o600)
-}
-
 // CreateToken makes a personal access token for an account and returns
 // its secret, which is not kept.
 func (s *Store) CreateToken(email, name string) (PersonalToken, string, error) {
@@ -88,17 +57,15 @@ func (s *Store) CreateToken(email, name string) (PersonalToken, string, error) {
 	plain := TokenPrefix + t.ID + "_" + base64.RawURLEncoding.EncodeToString(secret)
 	sum := sha256.Sum256([]byte(plain))
 	t.Hash = hex.EncodeToString(sum[:])
-	err = s.locked(func() error {
-		if _, err := s.Get(a.Email); err != nil {
-			return err // removed meanwhile
+	err = s.rec.change(a.Email, func(tx *txn) error {
+		if !tx.Exists {
+			return ErrNoAccount // removed meanwhile
 		}
-		ts, err := s.readTokens(a.Email)
+		ts, err := tx.Tokens()
 		if err != nil {
 			return err
 		}
-		if err := s.writeTokens(a.Email, append(ts, t)); err != nil {
-			return fmt.Errorf("write tokens: %w", err)
-		}
+		tx.PutTokens(append(slices.Clone(ts), t))
 		return nil
 	})
 	if err != nil {
@@ -108,20 +75,18 @@ func (s *Store) CreateToken(email, name string) (PersonalToken, string, error) {
 }
 
 // Tokens lists an account's tokens (without secrets).
-func (s *Store) Tokens(email string) ([]PersonalToken, error) { return s.readTokens(email) }
+func (s *Store) Tokens(email string) ([]PersonalToken, error) { return s.rec.tokens(email) }
 
 // RevokeToken deletes a token; from then on it is refused.
 func (s *Store) RevokeToken(email, id string) error {
-	return s.locked(func() error {
-		ts, err := s.readTokens(email)
+	return s.rec.change(email, func(tx *txn) error {
+		ts, err := tx.Tokens()
 		if err != nil {
 			return err
 		}
 		for i, t := range ts {
 			if t.ID == id {
-				if err := s.writeTokens(email, append(ts[:i], ts[i+1:]...)); err != nil {
-					return fmt.Errorf("write tokens: %w", err)
-				}
+				tx.PutTokens(slices.Delete(slices.Clone(ts), i, i+1))
 				return nil
 			}
 		}
@@ -162,22 +127,24 @@ func (s *Store) used(email string, t PersonalToken) {
 	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < UsedEvery {
 		return
 	}
-	_ = s.locked(func() error { // best effort, see above
-		ts, err := s.readTokens(email)
+	_ = s.rec.change(email, func(tx *txn) error { // best effort, see above
+		cur, err := tx.Tokens()
 		if err != nil {
 			return err
 		}
+		ts := slices.Clone(cur)
 		for i := range ts {
 			if ts[i].ID != t.ID {
 				continue
 			}
 			if ts[i].LastUsedAt != nil && now.Sub(*ts[i].LastUsedAt) < UsedEvery {
-				return nil // recorded meanwhile
+				return errNoChange // recorded meanwhile
 			}
 			ts[i].LastUsedAt = &now
-			return s.writeTokens(email, ts)
+			tx.PutTokens(ts)
+			return nil
 		}
-		return nil // revoked meanwhile: it stays revoked
+		return errNoChange // revoked meanwhile: it stays revoked
 	})
 }
 
@@ -192,7 +159,7 @@ func (s *Store) CheckToken(email, plain string) (Account, error) {
 	if !ok {
 		return Account{}, ErrBadToken
 	}
-	ts, err := s.readTokens(a.Email)
+	ts, err := s.rec.tokens(a.Email)
 	if err != nil {
 		return Account{}, err
 	}
@@ -208,47 +175,23 @@ func (s *Store) CheckToken(email, plain string) (Account, error) {
 }
 
 // FindToken returns the account a personal access token belongs to when
-// only the token is known (an API bearer token). It reads every account's
-// token file, each a few hundred bytes: sites have few accounts.
+// only the token is known (an API bearer token).
 func (s *Store) FindToken(plain string) (Account, error) {
 	id, ok := tokenID(plain)
 	if !ok {
 		return Account{}, ErrBadToken
 	}
-	files, err := filepath.Glob(filepath.Join(s.dir, "*.tokens.json"))
+	a, ts, err := s.rec.findToken(id)
 	if err != nil {
-		return Account{}, fmt.Errorf("find token: %w", err)
+		return Account{}, err
 	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if errors.Is(err, os.ErrNotExist) {
-			continue // removed meanwhile
-		}
-		if err != nil {
-			return Account{}, fmt.Errorf("find token: %w", err)
-		}
-		if !strings.Contains(string(b), `"`+id+`"`) {
-			continue
-		}
-		var ts []PersonalToken
-		if err := json.Unmarshal(b, &ts); err != nil {
-			return Account{}, fmt.Errorf("find token: read %s: %w", filepath.Base(f), err)
-		}
-		t, ok := match(ts, id, plain)
-		if !ok {
-			continue
-		}
-		a, err := s.read(strings.TrimSuffix(f, ".tokens.json") + ".json")
-		if errors.Is(err, ErrNoAccount) || err == nil && s.path(a.Email) != strings.TrimSuffix(f, ".tokens.json")+".json" {
-			return Account{}, ErrBadToken
-		}
-		if err == nil && a.Disabled {
-			return Account{}, ErrTokenDisabled
-		}
-		if err == nil {
-			s.used(a.Email, t)
-		}
-		return a, err
+	t, ok := match(ts, id, plain)
+	if !ok {
+		return Account{}, ErrBadToken
 	}
-	return Account{}, ErrBadToken
+	if a.Disabled {
+		return Account{}, ErrTokenDisabled
+	}
+	s.used(a.Email, t)
+	return a, nil
 }
