@@ -82,6 +82,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	cfg.bindServe(serve.Flags())
 
 	user := &cobra.Command{Use: "user", Short: "Manage accounts"}
+	cfg.bindSharedState(user.PersistentFlags())
 	var email, name, role string
 	var fromStdin, reset bool
 	add := &cobra.Command{
@@ -97,7 +98,11 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 				return fmt.Errorf("read password: %w", err)
 			}
 			pw = strings.TrimRight(pw, "\r\n")
-			store := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
+			store, closeStore, err := openAccounts(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
 			old, existed := store.Get(email)
 			a, err := store.Add(email, name, auth.Role(role), pw, reset)
 			if err != nil {
@@ -128,7 +133,11 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Short:   "Change an account's role; its API tokens stop working at once (works while the daemon runs)",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			store := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
+			store, closeStore, err := openAccounts(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
 			old, _ := store.Get(roleEmail)
 			a, err := store.SetRole(roleEmail, auth.Role(newRole))
 			if err != nil {
@@ -149,7 +158,12 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Short: "Remove an account and its personal access tokens; nothing it signed in with works any more",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).Remove(rmEmail); err != nil {
+			store, closeStore, err := openAccounts(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			if err := store.Remove(rmEmail); err != nil {
 				return fmt.Errorf("%s: %w", auth.NormalizeEmail(rmEmail), err)
 			}
 			recordCLI(cfg, stderr, seclog.Event{Type: seclog.AccountRemoved, Account: auth.NormalizeEmail(rmEmail)})
@@ -164,7 +178,12 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Short: "List the accounts: email, role, whether disabled, how they sign in",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			all, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).List()
+			store, closeStore, err := openAccounts(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			all, err := store.List()
 			if err != nil {
 				return err
 			}
@@ -238,13 +257,19 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	}
 
 	token := &cobra.Command{Use: "token", Short: "Manage personal access tokens (for git over HTTP and scripts)"}
+	cfg.bindSharedState(token.PersistentFlags())
 	var tokEmail, tokName, tokID string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Make a token; it is printed once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			t, secret, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).CreateToken(tokEmail, tokName)
+			store, closeStore, err := openAccounts(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			t, secret, err := store.CreateToken(tokEmail, tokName)
 			if errors.Is(err, auth.ErrNoAccount) {
 				return fmt.Errorf("%w: %s has no account in %s yet: make it first with `chronicle --data %s user add --email %s --role editor --password-stdin`",
 					err, auth.NormalizeEmail(tokEmail), cfg.DataDir, cfg.DataDir, auth.NormalizeEmail(tokEmail))
@@ -266,7 +291,12 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Short: "Revoke a token; it is refused at once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).RevokeToken(tokEmail, tokID); err != nil {
+			store, closeStore, err := openAccounts(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			if err := store.RevokeToken(tokEmail, tokID); err != nil {
 				return err
 			}
 			recordCLI(cfg, stderr, seclog.Event{Type: seclog.TokenRevoked, Account: auth.NormalizeEmail(tokEmail), Detail: tokID})
@@ -282,7 +312,12 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		Short: "List an account's tokens",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ts, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).Tokens(tokEmail)
+			store, closeStore, err := openAccounts(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			ts, err := store.Tokens(tokEmail)
 			if err != nil {
 				return err
 			}
@@ -402,7 +437,12 @@ func disableCommand(cfg *Config, stdout, stderr io.Writer, disable bool) *cobra.
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}).SetDisabled(email, disable, auth.Guard{KeepAdmin: true})
+			store, closeStore, err := openAccounts(cmd.Context(), *cfg)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			a, err := store.SetDisabled(email, disable, auth.Guard{KeepAdmin: true})
 			if err != nil {
 				return fmt.Errorf("%s: %w", auth.NormalizeEmail(email), err)
 			}

@@ -212,6 +212,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer stopWorkers()
 
 	accounts := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
+	if cfg.NatsURL != "" { // shared by every node (shared.go)
+		if accounts, err = sharedAccounts(ctx, cfg, js, log); err != nil {
+			return err
+		}
+	}
 	if err := accounts.Prepare(); err != nil { // 0700, tightened if it was not
 		return err
 	}

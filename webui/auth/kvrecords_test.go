@@ -1,0 +1,232 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// kvStores starts an in-process nats-server (the embedded mode's) and
+// returns n stores on the accounts bucket, each with its own connection,
+// as n nodes would have.
+func kvStores(t *testing.T, n int) []*Store {
+	t.Helper()
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	var out []*Store
+	for range n {
+		nc, err := nats.Connect(ns.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := NewKVStore(context.Background(), js, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// What one node changes, another sees on its next read: an account, a
+// password, a disabled account, a token made and revoked, a removal.
+func TestKVStoreSharedByNodes(t *testing.T) {
+	s := kvStores(t, 2)
+	a, b := s[0], s[1]
+	if _, err := a.Add("Ann@Example.org", "Ann", RoleEditor, "correct horse battery", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Add("ann@example.org", "", RoleAdmin, "another password!", false); !errors.Is(err, ErrExists) {
+		t.Fatalf("adding it again on the other node: %v, want ErrExists", err)
+	}
+	got, err := b.Authenticate("ann@example.org", "correct horse battery")
+	if err != nil || got.Role != RoleEditor || got.Name != "Ann" {
+		t.Fatalf("the other node signs in %+v, %v", got, err)
+	}
+	tok, plain, err := a.CreateToken("ann@example.org", "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc, err := b.FindToken(plain); err != nil || acc.Email != "ann@example.org" {
+		t.Fatalf("the other node finds the token: %+v, %v", acc, err)
+	}
+	if _, err := b.CheckToken("ann@example.org", plain); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.FindToken(plain[:len(plain)-1] + "x"); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("an altered token: %v", err)
+	}
+	if _, err := a.SetDisabled("ann@example.org", true, Guard{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Authenticate("ann@example.org", "correct horse battery"); !errors.Is(err, ErrDisabled) {
+		t.Fatalf("disabled on one node, the other signs in: %v", err)
+	}
+	if _, err := b.FindToken(plain); !errors.Is(err, ErrTokenDisabled) {
+		t.Fatalf("disabled on one node, the other takes its token: %v", err)
+	}
+	if _, err := a.SetDisabled("ann@example.org", false, Guard{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RevokeToken("ann@example.org", tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.FindToken(plain); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("revoked on one node, the other takes it: %v", err)
+	}
+	if l, err := a.List(); err != nil || len(l) != 1 || l[0].PasswordHash != "" {
+		t.Fatalf("list: %+v, %v", l, err)
+	}
+	if _, plain, err = a.CreateToken("ann@example.org", "ci"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Remove("ann@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Get("ann@example.org"); !errors.Is(err, ErrNoAccount) {
+		t.Fatalf("removed on one node, the other has it: %v", err)
+	}
+	if _, err := a.Add("ann@example.org", "", RoleAuthor, "correct horse battery", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.FindToken(plain); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("a removed account's token signs in the account made again: %v", err)
+	}
+}
+
+// Two nodes change one account at once, each deciding on the generation
+// it saw: one change wins, the other is refused as stale, every round.
+func TestKVStoreConcurrentGuardedChanges(t *testing.T) {
+	s := kvStores(t, 2)
+	for round := range 10 {
+		a, err := s[0].Add("bob@example.org", "", RoleAuthor, "correct horse battery", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		start := make(chan struct{})
+		for i, role := range []Role{RoleEditor, RoleContributor} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = s[i].SetRoleGuarded("bob@example.org", role, Guard{Generation: a.Generation})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, ErrStale):
+				t.Fatalf("round %d: %v, want ErrStale", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d changes won (%v), want 1", round, won, errs)
+		}
+	}
+}
+
+// Two admins demote each other from two nodes at once: the site keeps
+// one admin, every round.
+func TestKVStoreKeepsTheLastAdmin(t *testing.T) {
+	s := kvStores(t, 2)
+	emails := []string{"ann@example.org", "bob@example.org"}
+	for round := range 10 {
+		for _, e := range emails {
+			if _, err := s[0].Add(e, "", RoleAdmin, "correct horse battery", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		start := make(chan struct{})
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if round%2 == 0 {
+					_, errs[i] = s[i].SetRoleGuarded(emails[i], RoleEditor, Guard{KeepAdmin: true})
+				} else {
+					_, errs[i] = s[i].SetDisabled(emails[i], true, Guard{KeepAdmin: true})
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		l, err := s[1].List()
+		if err != nil {
+			t.Fatal(err)
+		}
+		admins := 0
+		for _, a := range l {
+			if enabledAdmin(a) {
+				admins++
+			}
+		}
+		if admins != 1 || (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("round %d: %d admins left, errors %v", round, admins, errs)
+		}
+		for _, err := range errs {
+			if err != nil && !errors.Is(err, ErrLastAdmin) {
+				t.Fatalf("round %d: %v, want ErrLastAdmin", round, err)
+			}
+		}
+		for _, e := range emails { // both admins again, enabled
+			if _, err := s[0].SetDisabled(e, false, Guard{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// A node's files are copied once into the shared store, tokens and all.
+func TestKVStoreImportsFiles(t *testing.T) {
+	files := NewStore(t.TempDir(), fast)
+	if _, err := files.Add("cy@example.org", "Cy", RoleAdmin, "correct horse battery", false); err != nil {
+		t.Fatal(err)
+	}
+	_, plain, err := files.CreateToken("cy@example.org", "git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := kvStores(t, 1)[0]
+	for want := range []int{1, 0} {
+		n, err := kv.Import(files)
+		if err != nil || n != 1-want {
+			t.Fatalf("import %d: %d, %v", want, n, err)
+		}
+	}
+	if a, err := kv.FindToken(plain); err != nil || a.Email != "cy@example.org" {
+		t.Fatalf("imported token: %+v, %v", a, err)
+	}
+	if _, err := kv.Authenticate("cy@example.org", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.SetRoleGuarded("cy@example.org", RoleEditor, Guard{KeepAdmin: true}); !errors.Is(err, ErrLastAdmin) {
+		t.Fatalf("demoting the only (imported) admin: %v", err)
+	}
+}
