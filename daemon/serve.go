@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -238,18 +237,15 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if writer != nil {
 		wcfg.Writer, wcfg.Commits = writer, gitLog
 		wcfg.Revisions = history.Reader{History: rs.history, Events: gitLog.EventsAt}
-		if err := auth.PrivateDir(filepath.Dir(cfg.sessionsFile())); err != nil {
-			return err
-		}
 		presence, err := session.OpenPresence(ctx, js, time.Minute)
 		if err != nil {
 			return err
 		}
-		sessions, err := session.OpenBolt(cfg.sessionsFile(), time.Hour)
+		sessions, closeSessions, err := openSessions(ctx, cfg, js) // shared.go
 		if err != nil {
 			return err
 		}
-		defer sessions.Close()
+		defer closeSessions()
 		wcfg.Admin = &webui.AdminConfig{Writer: writer, Render: func(src string) (template.HTML, string) {
 			d := rs.md.Markdown(src)
 			return template.HTML(d.HTML), d.Summary

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/pflag"
 
 	"github.com/chronicle-cms/chronicle/webui/auth"
+	"github.com/chronicle-cms/chronicle/webui/session"
 )
 
 // State a second node needs (DESIGN 12): with --nats-url, accounts and
@@ -69,4 +73,22 @@ func openAccounts(ctx context.Context, cfg Config) (s *auth.Store, close func(),
 		return nil, nil, err
 	}
 	return s, nc.Close, nil
+}
+
+// openSessions is the admin's session store: the shared bucket with
+// --nats-url (a session made on one node is good on every other), else
+// a bbolt file in the data directory. close closes it.
+func openSessions(ctx context.Context, cfg Config, js jetstream.JetStream) (s scs.Store, close func() error, err error) {
+	if cfg.NatsURL != "" {
+		kv, err := session.OpenKV(ctx, js, session.DefaultLifetime)
+		return kv, func() error { return nil }, err
+	}
+	if err := auth.PrivateDir(filepath.Dir(cfg.sessionsFile())); err != nil {
+		return nil, nil, err
+	}
+	b, err := session.OpenBolt(cfg.sessionsFile(), time.Hour)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, b.Close, nil
 }
