@@ -329,7 +329,21 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	}
 	list.Flags().StringVar(&tokEmail, "email", "", "the account (required)")
 	list.MarkFlagRequired("email")
-	token.AddCommand(create, revoke, list)
+	rotate := &cobra.Command{
+		Use:   "rotate-key",
+		Short: "Sign API tokens with a new key from now on; tokens signed by the old one stay good until they expire (needs --nats-url)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			kid, err := rotateKey(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "API tokens are signed with key %s from now on\n", kid)
+			return nil
+		},
+	}
+	rotate.Flags().DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens, as the daemons have it: keys retired longer ago are dropped")
+	token.AddCommand(create, revoke, list, rotate)
 	root.AddCommand(serve, user, token, rebuild, versionCmd, probe, hook)
 	return root
 }

@@ -219,7 +219,12 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if err := accounts.Prepare(); err != nil { // 0700, tightened if it was not
 		return err
 	}
-	tokens, err := auth.LoadTokens(cfg.tokenKeyFile(), cfg.TokenTTL)
+	var tokens *auth.Tokens
+	if cfg.NatsURL != "" { // the key set every node shares
+		tokens, err = auth.NewKVTokens(ctx, js, cfg.tokenKeyFile(), cfg.TokenTTL)
+	} else {
+		tokens, err = auth.LoadTokens(cfg.tokenKeyFile(), cfg.TokenTTL)
+	}
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -91,4 +92,25 @@ func openSessions(ctx context.Context, cfg Config, js jetstream.JetStream) (s sc
 		return nil, nil, err
 	}
 	return b, b.Close, nil
+}
+
+// rotateKey makes a new API token signing key in the shared key set.
+func rotateKey(ctx context.Context, cfg Config) (string, error) {
+	if cfg.NatsURL == "" {
+		return "", errors.New("rotating the token key needs --nats-url: the key set is shared through NATS")
+	}
+	nc, err := nats.Connect(cfg.NatsURL, nats.Name("chronicle-cli"))
+	if err != nil {
+		return "", fmt.Errorf("connect to %s: %w", cfg.NatsURL, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return "", err
+	}
+	tokens, err := auth.NewKVTokens(ctx, js, cfg.tokenKeyFile(), cfg.TokenTTL)
+	if err != nil {
+		return "", err
+	}
+	return tokens.RotateKey(ctx)
 }

@@ -57,7 +57,7 @@ func TestTokens(t *testing.T) {
 		t.Fatalf("check with the reloaded key: %+v %v", c, err)
 	}
 	sign := func(m jwt.SigningMethod, c Claims) string {
-		s, err := jwt.NewWithClaims(m, c).SignedString(tk.key)
+		s, err := jwt.NewWithClaims(m, c).SignedString(tk.keys.(staticKeys).Keys[0].Secret)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -17,6 +18,20 @@ import (
 // as n nodes would have.
 func kvStores(t *testing.T, n int) []*Store {
 	t.Helper()
+	var out []*Store
+	for _, js := range natsNodes(t, n) {
+		s, err := NewKVStore(context.Background(), js, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// natsNodes starts an in-process nats-server and returns n connections to it.
+func natsNodes(t *testing.T, n int) []jetstream.JetStream {
+	t.Helper()
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +41,7 @@ func kvStores(t *testing.T, n int) []*Store {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server did not start")
 	}
-	var out []*Store
+	var out []jetstream.JetStream
 	for range n {
 		nc, err := nats.Connect(ns.ClientURL())
 		if err != nil {
@@ -37,11 +52,7 @@ func kvStores(t *testing.T, n int) []*Store {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := NewKVStore(context.Background(), js, fast)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
+		out = append(out, js)
 	}
 	return out
 }
@@ -228,5 +239,65 @@ func TestKVStoreImportsFiles(t *testing.T) {
 	}
 	if _, err := kv.SetRoleGuarded("cy@example.org", RoleEditor, Guard{KeepAdmin: true}); !errors.Is(err, ErrLastAdmin) {
 		t.Fatalf("demoting the only (imported) admin: %v", err)
+	}
+}
+
+// Two nodes share the token keys: each checks what the other issued,
+// before and after a rotation; the old key still checks its tokens, new
+// ones name the new key; a key retired longer than a token lives is
+// dropped at the next rotation.
+func TestKVTokensRotate(t *testing.T) {
+	js := natsNodes(t, 2)
+	ctx := context.Background()
+	var tk []*Tokens
+	for _, j := range js {
+		x, err := NewKVTokens(ctx, j, t.TempDir()+"/none", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk = append(tk, x)
+	}
+	ann := Account{Email: "ann@example.org", Role: RoleEditor}
+	old, _, err := tk[0].Issue(ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk[1].Check(old); err != nil {
+		t.Fatalf("the other node checks a token: %v", err)
+	}
+	kid, err := tk[1].RotateKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tk {
+		if _, err := tk[i].Check(old); err != nil {
+			t.Fatalf("node %d after the rotation, an old token: %v", i, err)
+		}
+	}
+	tk[0].fetched = time.Now() // as if node 0 had just read the set: a token with the new kid makes it read again
+	fresh, _, err := tk[1].Issue(ann)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, _, _ := jwt.NewParser().ParseUnverified(fresh, &Claims{})
+	if parsed.Header["kid"] != kid {
+		t.Fatalf("a new token is signed by %v, want the new key %s", parsed.Header["kid"], kid)
+	}
+	if _, err := tk[0].Check(fresh); err != nil {
+		t.Fatalf("the other node checks a token of the new key: %v", err)
+	}
+	// An hour and more later, the next rotation drops the first key.
+	later := time.Now().Add(2 * time.Hour)
+	tk[1].now = func() time.Time { return later }
+	if _, err := tk[1].RotateKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	set, err := tk[0].keys.load()
+	if err != nil || len(set.Keys) != 2 {
+		t.Fatalf("after two rotations: %d keys, %v; want 2", len(set.Keys), err)
+	}
+	tk[0].fetched = time.Time{} // past refreshKeys
+	if _, err := tk[0].Check(old); !errors.Is(err, ErrInvalidToken) && !errors.Is(err, ErrExpired) {
+		t.Fatalf("a token of a dropped key: %v", err)
 	}
 }

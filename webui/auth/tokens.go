@@ -2,10 +2,12 @@ package auth
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -40,21 +42,108 @@ var (
 	ErrInvalidToken = errors.New("invalid token")
 )
 
-// Tokens issues and checks HS256 API tokens.
+// Tokens issues and checks HS256 API tokens. Its keys are a set: one
+// signs, the others (retired by a rotation) still verify the tokens they
+// signed until those expire; a token names its key in the "kid" header.
 type Tokens struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
+	keys keySource
+	ttl  time.Duration
+	now  func() time.Time
+
+	mu      sync.Mutex
+	set     KeySet
+	fetched time.Time
+}
+
+// Key is one HS256 key.
+type Key struct {
+	ID     string `json:"id"`
+	Secret []byte `json:"secret"`
+	// Retired is when the key stopped signing; it verifies until the
+	// tokens it signed have expired.
+	Retired time.Time `json:"retired,omitzero"`
+}
+
+// KeySet is the keys tokens are checked with, and which one signs.
+type KeySet struct {
+	Signing string `json:"signing"`
+	Keys    []Key  `json:"keys"`
+}
+
+func (ks KeySet) key(id string) (Key, bool) {
+	for _, k := range ks.Keys {
+		if k.ID == id {
+			return k, true
+		}
+	}
+	return Key{}, false
+}
+
+// keySource is where a Tokens reads its key set: a file on one node, a
+// key-value bucket every node shares.
+type keySource interface{ load() (KeySet, error) }
+
+type staticKeys KeySet
+
+func (s staticKeys) load() (KeySet, error) { return KeySet(s), nil }
+
+// refreshKeys is how long a key set read is used before it is read again
+// (sooner when a token names a key not in it: another node rotated).
+const refreshKeys = 10 * time.Second
+
+// keySet returns the key set, read again if it is old or lacks kid.
+func (t *Tokens) keySet(kid string) (KeySet, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, known := t.set.key(kid)
+	if t.fetched.IsZero() || time.Since(t.fetched) > refreshKeys || kid != "" && !known {
+		set, err := t.keys.load()
+		if err != nil {
+			return KeySet{}, err
+		}
+		t.set, t.fetched = set, time.Now()
+	}
+	return t.set, nil
+}
+
+func newKey() (Key, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return Key{}, err
+	}
+	id := make([]byte, 6)
+	rand.Read(id)
+	return Key{ID: fmt.Sprintf("%x", id), Secret: b}, nil
+}
+
+// fileKeyID names the key of a token.key file, the same on every read.
+func fileKeyID(key []byte) string {
+	sum := sha256.Sum256(key)
+	return fmt.Sprintf("f%x", sum[:5])
 }
 
 // LoadTokens reads the signing key from keyFile, creating a random one on
 // first use. The key never leaves the data directory; its folder is made
 // private (0700), and tightened if it exists.
 func LoadTokens(keyFile string, ttl time.Duration) (*Tokens, error) {
+	key, err := readKeyFile(keyFile, true)
+	if err != nil {
+		return nil, err
+	}
+	id := fileKeyID(key)
+	return newTokens(staticKeys{Signing: id, Keys: []Key{{ID: id, Secret: key}}}, ttl), nil
+}
+
+// readKeyFile reads a token.key, creating it if create; nil if it does
+// not exist and create is false.
+func readKeyFile(keyFile string, create bool) ([]byte, error) {
+	key, err := os.ReadFile(keyFile)
+	if errors.Is(err, os.ErrNotExist) && !create {
+		return nil, nil
+	}
 	if err := PrivateDir(filepath.Dir(keyFile)); err != nil {
 		return nil, err
 	}
-	key, err := os.ReadFile(keyFile)
 	if errors.Is(err, os.ErrNotExist) {
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
@@ -69,10 +158,14 @@ func LoadTokens(keyFile string, ttl time.Duration) (*Tokens, error) {
 	if len(key) < 32 {
 		return nil, fmt.Errorf("token key %s is too short", keyFile)
 	}
+	return key, nil
+}
+
+func newTokens(src keySource, ttl time.Duration) *Tokens {
 	if ttl <= 0 {
 		ttl = time.Hour
 	}
-	return &Tokens{key: key, ttl: ttl, now: time.Now}, nil
+	return &Tokens{keys: src, ttl: ttl, now: time.Now}
 }
 
 // Issue returns a token for a and its expiry.
@@ -86,7 +179,17 @@ func (t *Tokens) Issue(a Account) (string, time.Time, error) {
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 		ID: fmt.Sprintf("%x", jti),
 	}}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.key)
+	set, err := t.keySet("")
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	k, ok := set.key(set.Signing)
+	if !ok {
+		return "", time.Time{}, fmt.Errorf("the signing key %s is not in the key set", set.Signing)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	tok.Header["kid"] = k.ID
+	s, err := tok.SignedString(k.Secret)
 	return s, exp, err
 }
 
@@ -95,7 +198,7 @@ func (t *Tokens) Issue(a Account) (string, time.Time, error) {
 // whose signature and claims are otherwise good) or ErrInvalidToken.
 func (t *Tokens) Check(token string) (*Claims, error) {
 	var c Claims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.key, nil },
+	_, err := jwt.ParseWithClaims(token, &c, t.verifyKey,
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(Issuer), jwt.WithAudience(Audience),
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithTimeFunc(t.now), jwt.WithLeeway(5*time.Second))
@@ -115,3 +218,22 @@ func (t *Tokens) Check(token string) (*Claims, error) {
 
 // Now is the tokens' clock.
 func (t *Tokens) Now() time.Time { return t.now() }
+
+// verifyKey is the key a token names in its "kid" header; a token
+// without one (issued before keys had ids) is checked with the signing
+// key.
+func (t *Tokens) verifyKey(tok *jwt.Token) (any, error) {
+	kid, _ := tok.Header["kid"].(string)
+	set, err := t.keySet(kid)
+	if err != nil {
+		return nil, err
+	}
+	if kid == "" {
+		kid = set.Signing
+	}
+	k, ok := set.key(kid)
+	if !ok {
+		return nil, fmt.Errorf("unknown key %q", kid)
+	}
+	return k.Secret, nil
+}

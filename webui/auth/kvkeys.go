@@ -1,0 +1,118 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// KeysBucket is the JetStream key-value bucket of the API tokens' keys
+// shared by every node of a site on an external NATS.
+const KeysBucket = "CHRONICLE_KEYS"
+
+const keySetKey = "jwt"
+
+// kvKeys keeps the key set in one entry of the keys bucket: every node
+// signs and verifies with it, and a rotation is one compare-and-swap.
+type kvKeys struct{ kv jetstream.KeyValue }
+
+func (k kvKeys) get(ctx context.Context) (KeySet, uint64, error) {
+	e, err := k.kv.Get(ctx, keySetKey)
+	if err != nil {
+		return KeySet{}, 0, err
+	}
+	var set KeySet
+	if err := json.Unmarshal(e.Value(), &set); err != nil {
+		return KeySet{}, 0, fmt.Errorf("read the token keys: %w", err)
+	}
+	return set, e.Revision(), nil
+}
+
+func (k kvKeys) load() (KeySet, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	set, _, err := k.get(ctx)
+	if err != nil {
+		return KeySet{}, fmt.Errorf("read the token keys: %w", err)
+	}
+	return set, nil
+}
+
+// NewKVTokens returns tokens whose keys are in the keys bucket of js,
+// creating the bucket, and the set on first use: with the key of
+// keyFile if this node has one (tokens it issued stay good), else a new
+// one.
+func NewKVTokens(ctx context.Context, js jetstream.JetStream, keyFile string, ttl time.Duration) (*Tokens, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: KeysBucket, History: 1,
+		Storage: jetstream.FileStorage, Description: "the keys API tokens are signed and checked with"})
+	if err != nil {
+		return nil, fmt.Errorf("open the token keys bucket: %w", err)
+	}
+	src := kvKeys{kv}
+	if _, _, err := src.get(ctx); errors.Is(err, jetstream.ErrKeyNotFound) {
+		first, err := newKey()
+		if err != nil {
+			return nil, err
+		}
+		if secret, err := readKeyFile(keyFile, false); err != nil {
+			return nil, err
+		} else if secret != nil {
+			first = Key{ID: fileKeyID(secret), Secret: secret}
+		}
+		b, _ := json.Marshal(KeySet{Signing: first.ID, Keys: []Key{first}})
+		if _, err := kv.Create(ctx, keySetKey, b); err != nil && !conflict(err) {
+			return nil, fmt.Errorf("write the token keys: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read the token keys: %w", err)
+	}
+	return newTokens(src, ttl), nil
+}
+
+// RotateKey makes a new key the signing one. The key it replaces, and
+// any retired earlier, keep verifying the tokens they signed until those
+// have expired (ttl, the tokens' life, after the key retired); then
+// they are dropped. It returns the new key's id.
+func (t *Tokens) RotateKey(ctx context.Context) (string, error) {
+	src, ok := t.keys.(kvKeys)
+	if !ok {
+		return "", errors.New("rotating the token key needs the shared key set (--nats-url)")
+	}
+	next, err := newKey()
+	if err != nil {
+		return "", err
+	}
+	for range maxAttempts {
+		set, rev, err := src.get(ctx)
+		if err != nil {
+			return "", fmt.Errorf("read the token keys: %w", err)
+		}
+		now := t.now().UTC()
+		keys := slices.DeleteFunc(slices.Clone(set.Keys), func(k Key) bool {
+			return !k.Retired.IsZero() && now.Sub(k.Retired) > t.ttl+time.Minute // past every token's expiry and the leeway
+		})
+		for i := range keys {
+			if keys[i].ID == set.Signing {
+				keys[i].Retired = now
+			}
+		}
+		b, _ := json.Marshal(KeySet{Signing: next.ID, Keys: append(keys, next)})
+		_, err = src.kv.Update(ctx, keySetKey, b, rev)
+		if conflict(err) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("write the token keys: %w", err)
+		}
+		t.mu.Lock()
+		t.fetched = time.Time{} // read at once
+		t.mu.Unlock()
+		return next.ID, nil
+	}
+	return "", errors.New("rotate the token key: lost to other rotations")
+}
