@@ -43,7 +43,8 @@ func (k kvKeys) load() (KeySet, error) {
 	return set, nil
 }
 
-// NewKVTokens returns tokens whose keys are in the keys bucket of js,
+// NewKVTokens returns tokens whose keys are in the keys bucket of js
+// (followed until ctx ends),
 // creating the bucket, and the set on first use: with the key of
 // keyFile if this node has one (tokens it issued stay good), else a new
 // one.
@@ -71,7 +72,34 @@ func NewKVTokens(ctx context.Context, js jetstream.JetStream, keyFile string, tt
 	} else if err != nil {
 		return nil, fmt.Errorf("read the token keys: %w", err)
 	}
-	return newTokens(src, ttl), nil
+	t := newTokens(src, ttl)
+	// Every node learns a rotation as it is made (the set is also read
+	// again every refreshKeys, and when a token names a key not in it).
+	w, err := kv.Watch(ctx, keySetKey)
+	if err != nil {
+		return nil, fmt.Errorf("watch the token keys: %w", err)
+	}
+	go func() {
+		defer w.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				var set KeySet
+				if e == nil || json.Unmarshal(e.Value(), &set) != nil {
+					continue
+				}
+				t.mu.Lock()
+				t.set, t.fetched = set, time.Now()
+				t.mu.Unlock()
+			}
+		}
+	}()
+	return t, nil
 }
 
 // RotateKey makes a new key the signing one. The key it replaces, and
