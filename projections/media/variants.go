@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/h2non/bimg"
@@ -28,12 +29,21 @@ const Name = "media"
 // Widths are the variant widths; an image is never enlarged.
 var Widths = []int{320, 640, 1024, 1600, 2400}
 
+// Originals finds an original on this node's disk by its SHA-256,
+// fetching it first where it lives elsewhere (a read node's originals are
+// in the writer's Object Store). An original not found anywhere is an
+// error wrapping fs.ErrNotExist.
+type Originals interface {
+	Path(ctx context.Context, sha256 string) (string, error)
+}
+
 // Config configures the variants projection.
 type Config struct {
-	Store   string // originals, by SHA-256 (the LFS store)
-	Dir     string // variants: <Dir>/<sha256>/w<width>.<ext>
-	Workers int    // images processed at once; bounds memory and CPU (default 2)
-	Logger  *slog.Logger
+	Store     string    // originals, by SHA-256 (the LFS store), when Originals is nil
+	Originals Originals // where originals come from; nil: the LFS store in Store
+	Dir       string    // variants: <Dir>/<sha256>/w<width>.<ext>
+	Workers   int       // images processed at once; bounds memory and CPU (default 2)
+	Logger    *slog.Logger
 }
 
 // Variants builds the resized images of every upload. Variants are keyed
@@ -56,6 +66,9 @@ func OpenVariants(cfg Config) (*Variants, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Originals == nil {
+		cfg.Originals = lfs.Local(cfg.Store)
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
@@ -122,7 +135,7 @@ func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections
 			defer wg.Done()
 			v.sem <- struct{}{}
 			defer func() { <-v.sem }()
-			err := v.Build(sha, typ)
+			err := v.Build(ctx, sha, typ)
 			if errors.Is(err, errUnusable) {
 				// The bytes will never make variants (history from before
 				// uploads were checked, or a libvips that cannot read
@@ -154,10 +167,17 @@ func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections
 
 // Variant is one built file.
 type Variant struct {
-	Width  int
-	Format string // jpg, png, webp, avif
-	Path   string
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"` // jpg, png, webp, avif
+	Path   string `json:"-"`
+	File   string `json:"file"` // its name in the original's folder: w640.webp
 }
+
+// manifest lists an original's variants once all are built: List reads
+// it, and so names only variants that exist whole, with their real
+// dimensions (libvips rounds the height).
+const manifest = "variants.json"
 
 // Formats a variant set is made in, for an original of type typ.
 func formats(typ string) []bimg.ImageType {
@@ -177,13 +197,17 @@ var errUnusable = errors.New("the original cannot be made into variants")
 
 // Build makes the variant set of one original, if it is not made yet. An
 // error that is errUnusable is about the bytes, and permanent.
-func (v *Variants) Build(sha, typ string) error {
+func (v *Variants) Build(ctx context.Context, sha, typ string) error {
 	dir := filepath.Join(v.cfg.Dir, sha)
 	done := filepath.Join(dir, ".done")
 	if _, err := os.Stat(done); err == nil {
 		return nil
 	}
-	orig, err := os.ReadFile(lfs.ObjectPath(v.cfg.Store, sha))
+	path, err := v.cfg.Originals.Path(ctx, sha)
+	if err != nil {
+		return err
+	}
+	orig, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
@@ -205,6 +229,7 @@ func (v *Variants) Build(sha, typ string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	built := []Variant{}
 	for _, w := range Widths {
 		if w >= size.Width {
 			break
@@ -218,10 +243,20 @@ func (v *Variants) Build(sha, typ string) error {
 			if f == bimg.WEBP {
 				out = StripWebPMetadata(out) // libvips keeps EXIF in WebP (libvips issue 3340)
 			}
-			if err := atomicfile.Write(filepath.Join(dir, fmt.Sprintf("w%d.%s", w, ext(f))), out, 0o644); err != nil {
+			got, err := bimg.Size(out)
+			if err != nil {
+				return fmt.Errorf("%w: %d px %s: %w", errUnusable, w, bimg.ImageTypeName(f), err)
+			}
+			name := fmt.Sprintf("w%d.%s", w, ext(f))
+			if err := atomicfile.Write(filepath.Join(dir, name), out, 0o644); err != nil {
 				return err
 			}
+			built = append(built, Variant{Width: got.Width, Height: got.Height, Format: ext(f), File: name})
 		}
+	}
+	b, _ := json.Marshal(built)
+	if err := atomicfile.Write(filepath.Join(dir, manifest), b, 0o644); err != nil {
+		return err
 	}
 	return atomicfile.Write(done, nil, 0o644)
 }
@@ -233,14 +268,33 @@ func ext(f bimg.ImageType) string {
 	return bimg.ImageTypeName(f)
 }
 
-// List returns the variants built for an original, narrowest first.
+// List returns the variants built for an original, narrowest first:
+// none until the whole set is built (the original serves meanwhile).
 func (v *Variants) List(sha string) []Variant {
+	if len(sha) != 64 || strings.ContainsAny(sha, "/\\.") {
+		return nil
+	}
+	dir := filepath.Join(v.cfg.Dir, sha)
 	var out []Variant
+	if b, err := os.ReadFile(filepath.Join(dir, manifest)); err == nil && json.Unmarshal(b, &out) == nil {
+		for i := range out {
+			out[i].Path = filepath.Join(dir, out[i].File)
+		}
+		return out
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".done")); err != nil {
+		return nil
+	}
+	// Built before manifests: the files say what they are.
 	for _, w := range Widths {
 		for _, f := range []string{"jpg", "png", "webp", "avif"} {
-			p := filepath.Join(v.cfg.Dir, sha, fmt.Sprintf("w%d.%s", w, f))
-			if _, err := os.Stat(p); err == nil {
-				out = append(out, Variant{Width: w, Format: f, Path: p})
+			name := fmt.Sprintf("w%d.%s", w, f)
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				continue
+			}
+			if size, err := bimg.Size(b); err == nil {
+				out = append(out, Variant{Width: size.Width, Height: size.Height, Format: f, File: name, Path: filepath.Join(dir, name)})
 			}
 		}
 	}

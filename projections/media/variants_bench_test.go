@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -67,7 +68,7 @@ func BenchmarkVariantSet(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		if err := v.Build(sha, "image/jpeg"); err != nil {
+		if err := v.Build(context.Background(), sha, "image/jpeg"); err != nil {
 			b.Fatal(err)
 		}
 		ours = append(ours, time.Since(start))

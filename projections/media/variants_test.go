@@ -85,6 +85,9 @@ func TestVariantsAreUprightSizedAndStripped(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", vr.Path, err)
 		}
+		if size.Height != vr.Height {
+			t.Errorf("%s: listed %d high, the file is %d", filepath.Base(vr.Path), vr.Height, size.Height)
+		}
 		if size.Width != vr.Width || size.Height <= size.Width {
 			t.Errorf("%s: %d×%d, want %d wide and upright (portrait)", filepath.Base(vr.Path), size.Width, size.Height, vr.Width)
 		}

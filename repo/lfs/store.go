@@ -4,8 +4,11 @@
 package lfs
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -104,4 +107,56 @@ func Store(store, oid, tmp string) error {
 		return os.Remove(tmp)
 	}
 	return atomicfile.SyncDir(filepath.Dir(dst))
+}
+
+// Local is the store in a folder as a source of originals: today's single
+// node, where every original is on this disk.
+type Local string
+
+// Path returns where the object is, or an error wrapping fs.ErrNotExist.
+func (s Local) Path(_ context.Context, oid string) (string, error) {
+	if !validOID(oid) {
+		return "", fmt.Errorf("object %q: %w", oid, fs.ErrNotExist)
+	}
+	p := ObjectPath(string(s), oid)
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", err
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("object %s: %w", oid, fs.ErrNotExist)
+	}
+	return p, nil
+}
+
+// validOID reports whether oid is a SHA-256 in lower-case hex, as the
+// store names its objects.
+func validOID(oid string) bool {
+	if len(oid) != 64 {
+		return false
+	}
+	for _, c := range oid {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Walk calls fn with the id of every object in the store.
+func Walk(store string, fn func(oid string) error) error {
+	root := filepath.Join(store, "objects")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() && validOID(d.Name()) {
+			return fn(d.Name())
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
 }
