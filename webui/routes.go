@@ -108,10 +108,11 @@ type GitConfig struct {
 
 // MediaConfig sets up uploads and media serving.
 type MediaConfig struct {
-	Store    string        // the LFS store: originals by SHA-256
-	Variants site.Variants // built variants; nil: originals only
-	MaxBytes int64         // one upload; default upload.DefaultMaxMiB
-	Limits   upload.Limits // pixels; default upload.DefaultLimits
+	Store     string         // the LFS store: originals by SHA-256
+	Originals site.Originals // where originals are read from; nil: the LFS store in Store
+	Variants  site.Variants  // built variants; nil: originals only
+	MaxBytes  int64          // one upload; default upload.DefaultMaxMiB
+	Limits    upload.Limits  // pixels; default upload.DefaultLimits
 }
 
 // WithDefaults returns cfg with every default filled in: the one place
@@ -221,7 +222,7 @@ func New(cfg Config) http.Handler {
 		ac.Security = cfg.Security
 	}
 	if cfg.Media != nil {
-		ac.Media = &api.MediaConfig{Store: cfg.Media.Store, MaxBytes: cfg.Media.MaxBytes, Limits: cfg.Media.Limits}
+		ac.Media = &api.MediaConfig{Store: cfg.Media.Store, MaxBytes: cfg.Media.MaxBytes, Limits: cfg.Media.Limits, Variants: cfg.Media.Variants}
 	}
 	api.Mount(r.PathPrefix("/api/v1").Subrouter(), ac)
 
@@ -232,7 +233,7 @@ func New(cfg Config) http.Handler {
 	}
 	sc := site.Config{Pages: cfg.Pages, Search: cfg.Search, Logger: log}
 	if cfg.Media != nil {
-		sc.Media = &site.MediaConfig{Store: cfg.Media.Store, Catalog: cfg.Catalogue, Variants: cfg.Media.Variants}
+		sc.Media = &site.MediaConfig{Store: cfg.Media.Store, Originals: cfg.Media.Originals, Catalog: cfg.Catalogue, Variants: cfg.Media.Variants}
 	}
 	site.Mount(r, sc)
 	fastObs := obs.httpDur.WithLabelValues(http.MethodGet, "(rendered page)", "2xx")

@@ -22,6 +22,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections/catalogue"
+	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
@@ -87,6 +88,12 @@ type MediaConfig struct {
 	Store    string        // the LFS store: originals by SHA-256
 	MaxBytes int64         // one upload
 	Limits   upload.Limits // pixels
+	Variants Variants      // built variants, listed with each item; nil: none listed
+}
+
+// Variants lists the variants built for an original, narrowest first.
+type Variants interface {
+	List(sha256 string) []media.Variant
 }
 
 // Config is what the API needs. Only Catalogue, Auth and Logger are

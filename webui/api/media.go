@@ -20,7 +20,7 @@ func (h *Handler) getMedia(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := auth.Principal(r); !ok {
 		m.UploadedBy = "" // an account's email is not public
 	}
-	return writeMedia(w, http.StatusOK, m)
+	return h.writeMedia(w, http.StatusOK, m)
 }
 
 // listMedia pages through uploads, newest first.
@@ -36,7 +36,7 @@ func (h *Handler) listMedia(w http.ResponseWriter, r *http.Request) error {
 	items, total := h.cfg.Catalogue.MediaList(page, per)
 	out := []mediaOut{}
 	for _, m := range items {
-		out = append(out, mediaJSON(m))
+		out = append(out, h.mediaJSON(m))
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"items": out, "page": page, "per_page": per, "total": total,
 		"total_pages": (total + per - 1) / per})
@@ -64,7 +64,7 @@ func (h *Handler) updateMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.afterWrite(w, r, res)
-	return writeMedia(w, http.StatusOK, m)
+	return h.writeMedia(w, http.StatusOK, m)
 }
 
 // patchMedia changes alt text or caption as a JSON Merge Patch says.
@@ -82,7 +82,7 @@ func (h *Handler) patchMedia(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.afterWrite(w, r, res)
-	return writeMedia(w, http.StatusOK, m)
+	return h.writeMedia(w, http.StatusOK, m)
 }
 
 // deleteMedia removes a media item from the site.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/command"
@@ -82,7 +83,7 @@ func (h *Handler) uploadMedia(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.afterWrite(w, r, res)
 	w.Header().Set("Location", "/api/v1/media/"+m.ID)
-	return writeMedia(w, http.StatusCreated, mediaVersion(res, m))
+	return h.writeMedia(w, http.StatusCreated, mediaVersion(res, m))
 }
 
 func uploadReadProblem(err error, max int64) error {
@@ -105,18 +106,48 @@ func mediaVersion(res command.Written, m content.Media) content.Media {
 	return m
 }
 
-func writeMedia(w http.ResponseWriter, status int, m content.Media) error {
+func (h *Handler) writeMedia(w http.ResponseWriter, status int, m content.Media) error {
 	if m.Blob != "" {
 		w.Header().Set("ETag", etag(m.Blob))
 	}
-	return writeJSON(w, status, mediaJSON(m))
+	return writeJSON(w, status, h.mediaJSON(m))
 }
 
 type mediaOut struct {
 	content.Media
-	URL string `json:"url"`
+	URL      string       `json:"url"`
+	Variants []variantOut `json:"variants"`
 }
 
-func mediaJSON(m content.Media) mediaOut {
-	return mediaOut{Media: m, URL: "/media/" + m.ID + "/original"}
+// variantOut is one built variant, as WordPress's media_details.sizes
+// gives them: what a client needs to choose one without guessing.
+type variantOut struct {
+	Name   string `json:"name"` // w640: the width asked for
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"` // jpg, png, webp, avif
+	Type   string `json:"type"`
+	URL    string `json:"url"`
+}
+
+var variantTypes = map[string]string{"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
+
+// mediaJSON is an item as the API shows it, with the variants built so
+// far (none until the whole set is: the original serves meanwhile).
+func (h *Handler) mediaJSON(m content.Media) mediaOut {
+	out := mediaBase(m)
+	if h.cfg.Media == nil || h.cfg.Media.Variants == nil {
+		return out
+	}
+	for _, v := range h.cfg.Media.Variants.List(m.SHA256) {
+		name, _, _ := strings.Cut(v.File, ".")
+		out.Variants = append(out.Variants, variantOut{Name: name, Width: v.Width, Height: v.Height, Format: v.Format,
+			Type: variantTypes[v.Format], URL: "/media/" + m.ID + "/" + v.File})
+	}
+	return out
+}
+
+// mediaBase is an item without its variants.
+func mediaBase(m content.Media) mediaOut {
+	return mediaOut{Media: m, URL: "/media/" + m.ID + "/original", Variants: []variantOut{}}
 }

@@ -332,7 +332,7 @@ func present(rev history.Revision, state any) any {
 		presentPost(&s)
 		return s
 	case content.Media:
-		return mediaJSON(s)
+		return mediaBase(s) // a past state: its variants are not listed
 	}
 	return state
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chronicle-cms/chronicle/projections/media"
-	"github.com/chronicle-cms/chronicle/repo/lfs"
 )
 
 // siteMedia serves a media item. Variants are built by the media
@@ -22,7 +21,7 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	path, ctype := lfs.ObjectPath(h.cfg.Media.Store, m.SHA256), m.Type
+	path, ctype := "", m.Type
 	if !imageTypes[ctype] {
 		// The metadata's type is what the bytes are served as, from the
 		// site's own origin: only ever an image type (never text/html or a
@@ -38,6 +37,16 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		if !strings.Contains(variant, ".") {
 			w.Header().Set("Vary", "Accept")
+		}
+	}
+	var err error
+	if path == "" {
+		// On a read node the original may first come from the writer's
+		// Object Store.
+		if path, err = h.originals.Path(r.Context(), m.SHA256); err != nil {
+			h.log.Error("media original unavailable", "id", m.ID, "sha256", m.SHA256, "err", err)
+			h.notFound(w, r)
+			return
 		}
 	}
 	f, err := os.Open(path)

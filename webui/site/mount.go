@@ -7,6 +7,7 @@
 package site
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/projections/pages"
+	"github.com/chronicle-cms/chronicle/repo/lfs"
 	"github.com/chronicle-cms/chronicle/webui/httperr"
 	"github.com/chronicle-cms/chronicle/webui/params"
 )
@@ -41,11 +43,18 @@ type Variants interface {
 	List(sha256 string) []media.Variant
 }
 
+// Originals finds an original on this node's disk by its SHA-256,
+// fetching it first if it lives elsewhere.
+type Originals interface {
+	Path(ctx context.Context, sha256 string) (string, error)
+}
+
 // MediaConfig says where media are served from.
 type MediaConfig struct {
-	Store    string      // the LFS store: originals by SHA-256
-	Catalog  MediaLookup // the media items
-	Variants Variants    // built variants; nil: originals only
+	Store     string      // the LFS store: originals by SHA-256, when Originals is nil
+	Originals Originals   // nil: the LFS store in Store
+	Catalog   MediaLookup // the media items
+	Variants  Variants    // built variants; nil: originals only
 }
 
 // Config is what the site needs; Pages and Logger are required.
@@ -58,14 +67,21 @@ type Config struct {
 
 // Handler holds the dependencies of the site's handlers.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
-	err httperr.Adapter
+	cfg       Config
+	originals Originals
+	log       *slog.Logger
+	err       httperr.Adapter
 }
 
 // Mount routes the site on r, the root router (the site owns its 404).
 func Mount(r *mux.Router, cfg Config) {
 	h := &Handler{cfg: cfg, log: cfg.Logger}
+	if cfg.Media != nil {
+		h.originals = cfg.Media.Originals
+		if h.originals == nil {
+			h.originals = lfs.Local(cfg.Media.Store)
+		}
+	}
 	h.err = httperr.Adapter{Log: cfg.Logger, Render: h.searchErrorPage}
 	get := []string{http.MethodGet, http.MethodHead}
 	page := http.HandlerFunc(h.sitePage)
