@@ -41,6 +41,7 @@ type Outbox struct {
 	js       jetstream.JetStream
 	stream   jetstream.Stream
 	bodies   *Bodies
+	before   func(context.Context, events.Event) error
 	logger   *slog.Logger
 	interval time.Duration
 	ackWait  time.Duration
@@ -63,6 +64,10 @@ type OutboxConfig struct {
 	// Bodies carries events too large for a message; nil: every event
 	// goes inline, and one too large fails to publish.
 	Bodies *Bodies
+	// BeforePublish, if set, runs before each event is published, so what
+	// the event refers to (a media original) is shared before any node
+	// sees it; its error fails the pass, which the next one retries.
+	BeforePublish func(ctx context.Context, e events.Event) error
 }
 
 // NewOutbox returns an outbox from l to the stream.
@@ -73,7 +78,7 @@ func NewOutbox(l Log, js jetstream.JetStream, s jetstream.Stream, logger *slog.L
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 10 * time.Second
 	}
-	return &Outbox{log: l, js: js, stream: s, bodies: cfg.Bodies, logger: logger, interval: cfg.Interval, ackWait: cfg.AckWait,
+	return &Outbox{log: l, js: js, stream: s, bodies: cfg.Bodies, before: cfg.BeforePublish, logger: logger, interval: cfg.Interval, ackWait: cfg.AckWait,
 		kick: make(chan struct{}, 1)}
 }
 
@@ -225,6 +230,11 @@ func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 		return nil
 	}
 	return errors.Join(o.log.Read(ctx, c, func(e events.Event) error {
+		if o.before != nil {
+			if err := o.before(ctx, e); err != nil {
+				return fmt.Errorf("before publishing event %s: %w", e.ID, err)
+			}
+		}
 		m, err := o.message(ctx, &e)
 		if err != nil {
 			return err
