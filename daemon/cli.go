@@ -365,7 +365,7 @@ func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.L
 	if err != nil {
 		return err
 	}
-	rs, err := openReadSide(cfg, log)
+	rs, err := openReadSide(cfg, log, nil)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,7 @@ type Config struct {
 	LogLevel           string
 	LogFormat          string
 	ImageWorkers       int      // images processed at once by the media projection
+	MediaCacheMiB      int      // a read node's cache of originals fetched from the Object Store
 	MediaMaxMiB        int      // one upload
 	MediaMaxMegapixels int      // one image
 	MediaMaxSide       int      // pixels, either dimension
@@ -213,6 +214,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.WriterURL, "writer-url", "", "on a read node, the writer's base URL (e.g. http://10.0.0.1:8080): API writes, the admin, git pushes and LFS uploads sent to this node are forwarded there (default: refused with a 503)")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
 	fs.IntVar(&c.ImageWorkers, "image-workers", 2, "images the media projection processes at once (bounds memory)")
+	fs.IntVar(&c.MediaCacheMiB, "media-cache-mib", 1024, "on a read node, disk kept for the media originals fetched from the writer's Object Store, MiB")
 	fs.IntVar(&c.MediaMaxMiB, "media-max-mib", upload.DefaultMaxMiB, "largest upload, MiB")
 	fs.IntVar(&c.MediaMaxMegapixels, "media-max-megapixels", upload.DefaultMaxMegapixels, "most pixels in an uploaded image, millions")
 	fs.IntVar(&c.MediaMaxSide, "media-max-side", upload.DefaultMaxSide, "longest side of an uploaded image, pixels")

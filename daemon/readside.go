@@ -26,8 +26,10 @@ type readSide struct {
 	audit     *audit.Log
 }
 
-// openReadSide opens the projections' stores in the data directory.
-func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
+// openReadSide opens the projections' stores in the data directory;
+// variants are built from originals (nil: the LFS store in the data
+// directory).
+func openReadSide(cfg Config, log *slog.Logger, originals media.Originals) (*readSide, error) {
 	if msg := cfg.publicURLWarning(); msg != "" && cfg.Addr != "" { // serving (rebuild has no address)
 		log.Warn(msg)
 	}
@@ -49,7 +51,7 @@ func openReadSide(cfg Config, log *slog.Logger) (*readSide, error) {
 		rs.close()
 		return nil, err
 	}
-	if rs.media, err = media.OpenVariants(media.Config{Store: cfg.lfsDir(), Dir: cfg.variantsDir(), Workers: cfg.ImageWorkers,
+	if rs.media, err = media.OpenVariants(media.Config{Store: cfg.lfsDir(), Originals: originals, Dir: cfg.variantsDir(), Workers: cfg.ImageWorkers,
 		Logger: log.With("component", "media")}); err != nil {
 		rs.close()
 		return nil, fmt.Errorf("open media variants: %w", err)

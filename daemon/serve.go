@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,9 +26,11 @@ import (
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/history"
+	"github.com/chronicle-cms/chronicle/projections/media"
 	"github.com/chronicle-cms/chronicle/projections/reactors/embeds"
 	"github.com/chronicle-cms/chronicle/repo"
 	"github.com/chronicle-cms/chronicle/repo/autosave"
+	"github.com/chronicle-cms/chronicle/repo/lfs/objectstore"
 	"github.com/chronicle-cms/chronicle/webui"
 	"github.com/chronicle-cms/chronicle/webui/admin"
 	"github.com/chronicle-cms/chronicle/webui/auth"
@@ -113,13 +114,29 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		return err
 	}
 	bodies, err := bus.OpenBodies(sctx, js, bus.BodiesConfig{Replicas: cfg.NatsReplicas, MaxPayload: nc.MaxPayload(), Existing: cfg.ReadOnly})
-	cancel()
 	if err != nil {
+		cancel()
 		return err
 	}
+	// Media originals, shared through an Object Store on a cluster: the
+	// writer puts them, read nodes fetch them into a cache of their own.
+	var (
+		shared    *objectstore.Store
+		originals media.Originals // nil: this node's LFS store
+	)
+	if cfg.NatsURL != "" {
+		if shared, err = objectstore.Open(sctx, js, 1); err != nil {
+			cancel()
+			return err
+		}
+		if cfg.ReadOnly {
+			originals = objectstore.NewCache(shared, cfg.mediaCacheDir(), int64(cfg.MediaCacheMiB)<<20)
+		}
+	}
+	cancel()
 
 	// The read side.
-	rs, err := openReadSide(cfg, log)
+	rs, err := openReadSide(cfg, log, originals)
 	if err != nil {
 		return err
 	}
@@ -134,7 +151,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chronicle_append_duration_seconds",
 			Help: "Time to commit a write durably, from command to moved ref.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)})
 		reg.MustRegister(appended, latency)
-		outbox = bus.NewOutbox(gitLog, js, stream, log.With("component", "outbox"), bus.OutboxConfig{Interval: cfg.ReconcileInterval, Bodies: bodies})
+		ocfg := bus.OutboxConfig{Interval: cfg.ReconcileInterval, Bodies: bodies}
+		if shared != nil {
+			ocfg.BeforePublish = shareOriginals(shared, cfg.lfsDir(), log.With("component", "outbox"))
+		}
+		outbox = bus.NewOutbox(gitLog, js, stream, log.With("component", "outbox"), ocfg)
 		writer = command.NewWriter(gitLog, gitlog.NewDeriver(r, log.With("component", "writer"), pictures(cfg)), log.With("component", "writer"),
 			command.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
 				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
@@ -171,15 +192,10 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 		target = c
 	}
-	// The projections, and the embeds reactor, on the writer node only:
-	// it records what it resolves as commits. Variants run there only
-	// too, for now: the originals live in the writer's LFS store, which a read node does not
-	// have (a missing original stops the media projection, rightly, on
-	// the writer).
+	// The projections (a read node builds its own variants, from the
+	// originals in the Object Store), and the embeds reactor, on the
+	// writer node only: it records what it resolves as commits.
 	ps := rs.all()
-	if cfg.ReadOnly {
-		ps = slices.DeleteFunc(ps, func(p projections.Projection) bool { return p == projections.Projection(rs.media) })
-	}
 	if writer != nil {
 		resolver := embeds.NewResolver(embeds.Config{AllowPrivate: cfg.EmbedsAllowPrivate})
 		ep, err := embeds.New(cfg.embedsFile(), resolver, writer, log.With("component", "embeds"))
@@ -206,6 +222,13 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		// Scheduled posts are published by the writer at their time, with
 		// no request needed; those due while the daemon was down, now.
 		go func() { defer wg.Done(); writer.RunScheduler(workers, time.Second, log.With("component", "scheduler")) }()
+		if shared != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				backfillOriginals(workers, shared, cfg.lfsDir(), log.With("component", "media"))
+			}()
+		}
 	}
 	defer func() { wg.Wait(); log.Info("shutdown: outbox, repacker and scheduler stopped") }()
 	defer stopWorkers()
@@ -238,6 +261,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if cfg.ReadOnly {
 		wu, _ := cfg.writer() // validated
 		wcfg.Forward = &forward.Config{Writer: wu, Waiter: readiness, Logger: log.With("component", "forward")}
+	}
+	if originals != nil {
+		wcfg.Media.Originals = originals
 	}
 	if writer != nil {
 		wcfg.Writer, wcfg.Commits = writer, gitLog
