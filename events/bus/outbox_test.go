@@ -541,3 +541,56 @@ func TestStaleOutboxBeyondTheDuplicateWindow(t *testing.T) {
 	})
 	sameIDs(t, stream, s.log)
 }
+
+// BeforePublish runs before each event is published, in order; while it
+// fails, that event and the ones after it wait, and none is lost.
+func TestOutboxRunsBeforePublishFirst(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns := runServer(t, t.TempDir(), 0)
+	_, js, stream := connect(t, ns)
+	s := newSite(t)
+	a, b := s.post(t, "a", "first"), s.post(t, "b", "second")
+	var mu sync.Mutex
+	refuse := "b"
+	var seen []string
+	before := func(_ context.Context, e events.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasPrefix(e.ID, refuse) {
+			return errors.New("its original is not shared yet")
+		}
+		// The stream holds none of this event or those after it.
+		if n := count(t, stream); n > uint64(len(seen)) {
+			t.Errorf("%d events published before %s, want at most %d", n, e.ID, len(seen))
+		}
+		seen = append(seen, e.ID)
+		return nil
+	}
+	refuse = b.Commit
+	o := bus.NewOutbox(s.log, js, stream, quiet, bus.OutboxConfig{Interval: 50 * time.Millisecond, BeforePublish: before})
+	go o.Run(ctx)
+	eventstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if o.Failure() == nil || count(t, stream) != 1 {
+			return fmt.Errorf("failure %v, %d messages", o.Failure(), count(t, stream))
+		}
+		return nil
+	})
+	if o.Published() != a {
+		t.Fatalf("published up to %+v, want %+v", o.Published(), a)
+	}
+	mu.Lock()
+	refuse = "none"
+	mu.Unlock()
+	eventstest.CheckFor(t, 10*time.Second, 10*time.Millisecond, func() error {
+		if o.Failure() != nil || count(t, stream) != 2 {
+			return fmt.Errorf("failure %v, %d messages", o.Failure(), count(t, stream))
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 {
+		t.Fatalf("before ran for %v", seen)
+	}
+}
