@@ -2,10 +2,12 @@ package daemon
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -202,4 +204,54 @@ func TestReadNodesServeMediaFromTheObjectStore(t *testing.T) {
 	late := startSite(t, t.TempDir(), func(c *Config) { c.NatsURL, c.Node, c.ReadOnly = url, "late", true }) // ready: variants built
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, same(late))
 	t.Logf("a read node started after the upload: serving it %s after its start", time.Since(start).Round(time.Millisecond))
+}
+
+// A picture pushed with git-lfs enters the writer's LFS store by the LFS
+// API, not by an upload: a read node serves it and its variants too.
+func TestReadNodeServesAPicturePushedWithGitLFS(t *testing.T) {
+	t.Parallel()
+	need(t, "git-lfs", "apt-get install git-lfs")
+	url := mediaNATS(t)
+	wdata := t.TempDir()
+	addAccount(t, wdata, "ed@example.org", auth.RoleEditor)
+	w := startSite(t, wdata, publicAddr(t), func(c *Config) { c.NatsURL, c.Node = url, "writer" })
+	rd := startSite(t, t.TempDir(), func(c *Config) { c.NatsURL, c.Node, c.ReadOnly = url, "reader", true })
+	// An upload first: the repository then tracks media with LFS.
+	mustStatus(t, w.upload(w.token("ed@example.org"), "first.jpg", testJPEG(60, 40)), 201)
+
+	work := filepath.Join(t.TempDir(), "w")
+	if out, err := gitTry(t, ".", "clone", "-q", w.remote("ed@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	if out, err := gitTry(t, work, "lfs", "install", "--local"); err != nil {
+		t.Fatalf("git lfs install: %v\n%s", err, out)
+	}
+	pic := testJPEG(400, 300)
+	sum := fmt.Sprintf("%x", sha256.Sum256(pic))
+	id := "fromgit0000000000000000002"
+	os.WriteFile(filepath.Join(work, "media", id+".jpg"), pic, 0o644)
+	write(t, filepath.Join(work, "media", id+".yaml"), fmt.Sprintf("id: %s\nsha256: %s\ntype: image/jpeg\next: jpg\nwidth: 400\nheight: 300\nbytes: %d\nalt: Pushed\nuploaded_at: 2026-11-21T10:00:00Z\n", id, sum, len(pic)))
+	gitTry(t, work, "add", "-A")
+	if out, err := gitTry(t, work, "commit", "-q", "-m", "a picture by git"); err != nil {
+		t.Fatalf("commit: %v\n%s", err, out)
+	}
+	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push with git-lfs: %v\n%s", err, out)
+	}
+	paths := []string{"/media/" + id + "/original", "/media/" + id + "/w320.jpg"}
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		for _, p := range paths {
+			want, got := w.get(p), rd.get(p)
+			if want.status != 200 || got.status != 200 || !bytes.Equal(got.body, want.body) {
+				return fmt.Errorf("%s: writer %d, read node %d, equal bytes: %t", p, want.status, got.status, bytes.Equal(got.body, want.body))
+			}
+			if got.header.Get("Content-Type") != "image/jpeg" {
+				return fmt.Errorf("%s: %s", p, got.header.Get("Content-Type"))
+			}
+		}
+		return nil
+	})
+	if got := rd.get(paths[0]); !bytes.Equal(got.body, pic) {
+		t.Fatal("the read node's original differs from the pushed picture")
+	}
 }
