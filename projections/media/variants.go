@@ -285,7 +285,8 @@ func (v *Variants) List(sha string) []Variant {
 	if _, err := os.Stat(filepath.Join(dir, ".done")); err != nil {
 		return nil
 	}
-	// Built before manifests: the files say what they are.
+	// Built before manifests: the files say what they are, read once and
+	// remembered in a manifest.
 	for _, w := range Widths {
 		for _, f := range []string{"jpg", "png", "webp", "avif"} {
 			name := fmt.Sprintf("w%d.%s", w, f)
@@ -296,6 +297,11 @@ func (v *Variants) List(sha string) []Variant {
 			if size, err := bimg.Size(b); err == nil {
 				out = append(out, Variant{Width: size.Width, Height: size.Height, Format: f, File: name, Path: filepath.Join(dir, name)})
 			}
+		}
+	}
+	if b, err := json.Marshal(out); err == nil {
+		if err := atomicfile.Write(filepath.Join(dir, manifest), b, 0o644); err != nil {
+			v.cfg.Logger.Warn("could not remember the variants built", "sha256", sha, "err", err)
 		}
 	}
 	return out

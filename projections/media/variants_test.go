@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -100,6 +101,16 @@ func TestVariantsAreUprightSizedAndStripped(t *testing.T) {
 		if md, err := bimg.Metadata(out); err == nil && md.Orientation > 1 {
 			t.Errorf("%s has orientation %d", filepath.Base(vr.Path), md.Orientation)
 		}
+	}
+	// Variants built before manifests are listed alike, from the files.
+	if err := os.Remove(filepath.Join(dir, sha, manifest)); err != nil {
+		t.Fatal(err)
+	}
+	if again := v.List(sha); fmt.Sprint(again) != fmt.Sprint(got) {
+		t.Fatalf("without a manifest: %+v, with one: %+v", again, got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sha, manifest)); err != nil {
+		t.Fatalf("the files were not remembered in a manifest: %v", err)
 	}
 	if v.Checkpoint() != cp {
 		t.Fatalf("checkpoint %+v", v.Checkpoint())

@@ -1,6 +1,8 @@
 package site
 
 import (
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"strconv"
@@ -45,7 +47,15 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 		// Object Store.
 		if path, err = h.originals.Path(r.Context(), m.SHA256); err != nil {
 			h.log.Error("media original unavailable", "id", m.ID, "sha256", m.SHA256, "err", err)
-			h.notFound(w, r)
+			if errors.Is(err, fs.ErrNotExist) {
+				h.notFound(w, r)
+				return
+			}
+			// Not fetched (NATS away, a timeout): a passing failure, not
+			// an answer for caches to keep.
+			w.Header().Set("Retry-After", "5")
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "503 Service Unavailable: this picture cannot be read just now", http.StatusServiceUnavailable)
 			return
 		}
 	}
