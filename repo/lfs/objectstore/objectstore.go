@@ -32,9 +32,12 @@ const Bucket = "chronicle-media"
 type Store struct {
 	obs jetstream.ObjectStore
 
-	mu    sync.Mutex          // one put at a time: never the same object twice at once
-	known map[string]struct{} // objects known to be in the bucket, whole
+	mu sync.Mutex // one put at a time: never the same object twice at once
 }
+
+// putTimeout bounds one put, so a NATS that stops answering fails the
+// outbox's pass (which retries) instead of holding it for ever.
+const putTimeout = 2 * time.Minute
 
 // Open opens the bucket, creating it if no node has yet.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
@@ -52,7 +55,7 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("open object store %s: %w", Bucket, err)
 	}
-	return &Store{obs: obs, known: map[string]struct{}{}}, nil
+	return &Store{obs: obs}, nil
 }
 
 // Put copies the object oid of the LFS store in dir into the bucket,
@@ -60,9 +63,8 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 func (s *Store) Put(ctx context.Context, dir, oid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.known[oid]; ok {
-		return nil
-	}
+	ctx, cancel := context.WithTimeout(ctx, putTimeout)
+	defer cancel()
 	path, err := lfs.Local(dir).Path(ctx, oid)
 	if err != nil {
 		return err
@@ -86,7 +88,6 @@ func (s *Store) Put(ctx context.Context, dir, oid string) error {
 	default:
 		return fmt.Errorf("look up original %s: %w", oid[:12], err)
 	}
-	s.known[oid] = struct{}{}
 	return nil
 }
 

@@ -72,8 +72,15 @@ func TestOriginalsReachAnotherNodesCache(t *testing.T) {
 	if err := writer.Put(ctx, lfsDir, a); err != nil {
 		t.Fatal(err)
 	}
-	if err := writer.Put(ctx, lfsDir, a); err != nil { // again: harmless
+	first, err := writer.obs.GetInfo(ctx, a)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := writer.Put(ctx, lfsDir, a); err != nil { // again: nothing sent
+		t.Fatal(err)
+	}
+	if again, err := writer.obs.GetInfo(ctx, a); err != nil || again.NUID != first.NUID {
+		t.Fatalf("putting the same original again stored it again (%v)", err)
 	}
 	// Stored before sharing began: the backfill shares it.
 	if n, err := writer.Backfill(ctx, lfsDir); err != nil || n != 2 {
