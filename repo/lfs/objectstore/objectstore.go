@@ -125,6 +125,11 @@ func NewCache(s *Store, dir string, maxBytes int64) *Cache {
 	if maxBytes <= 0 {
 		maxBytes = 1 << 30
 	}
+	// Fetches a crash interrupted.
+	partial, _ := filepath.Glob(filepath.Join(dir, "*", ".fetch-*"))
+	for _, p := range partial {
+		os.Remove(p)
+	}
 	return &Cache{store: s, dir: dir, maxBytes: maxBytes, fetching: map[string]*fetch{}}
 }
 
