@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,50 +111,17 @@ func TestMediaAPIListsVariants(t *testing.T) {
 	}
 }
 
-// mediaNATS starts Debian's nats-server with JetStream for one test and
-// returns its URL.
-func mediaNATS(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("nats-server is not installed: .ci/run installs Debian's nats-server")
-		}
-		t.Skip("nats-server not installed (apt-get install nats-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	ns := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", t.TempDir())
-	ns.Stderr = testWriter{t}
-	if err := ns.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Process.Kill(); ns.Wait() })
-	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			return fmt.Errorf("nats-server not listening yet: %w", err)
-		}
-		return c.Close()
-	})
-	return fmt.Sprintf("nats://127.0.0.1:%d", port)
-}
-
 // A picture uploaded on the writer is served by read nodes, which have
 // no LFS store of their own: they fetch the original from the Object
 // Store and build their variants themselves — one following along, and
 // one started after the upload.
 func TestReadNodesServeMediaFromTheObjectStore(t *testing.T) {
 	t.Parallel()
-	url := mediaNATS(t)
+	url := startNATSServer(t)
 	wdata := t.TempDir()
 	addAccount(t, wdata, "ed@example.org", auth.RoleEditor)
-	w := startSite(t, wdata, func(c *Config) { c.NatsURL, c.Node = url, "writer" })
-	early := startSite(t, t.TempDir(), func(c *Config) { c.NatsURL, c.Node, c.ReadOnly = url, "early", true })
+	w := startSite(t, wdata, onNATS(url, "writer"))
+	early := startSite(t, t.TempDir(), readNode(url, "early", ""))
 
 	photo := testJPEG(700, 450)
 	start := time.Now()
@@ -201,7 +166,7 @@ func TestReadNodesServeMediaFromTheObjectStore(t *testing.T) {
 	t.Logf("read node serving the picture and its variants %s after the upload was sent", time.Since(start).Round(time.Millisecond))
 
 	start = time.Now()
-	late := startSite(t, t.TempDir(), func(c *Config) { c.NatsURL, c.Node, c.ReadOnly = url, "late", true }) // ready: variants built
+	late := startSite(t, t.TempDir(), readNode(url, "late", "")) // ready: variants built
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, same(late))
 	t.Logf("a read node started after the upload: serving it %s after its start", time.Since(start).Round(time.Millisecond))
 }
@@ -211,11 +176,11 @@ func TestReadNodesServeMediaFromTheObjectStore(t *testing.T) {
 func TestReadNodeServesAPicturePushedWithGitLFS(t *testing.T) {
 	t.Parallel()
 	need(t, "git-lfs", "apt-get install git-lfs")
-	url := mediaNATS(t)
+	url := startNATSServer(t)
 	wdata := t.TempDir()
 	addAccount(t, wdata, "ed@example.org", auth.RoleEditor)
-	w := startSite(t, wdata, publicAddr(t), func(c *Config) { c.NatsURL, c.Node = url, "writer" })
-	rd := startSite(t, t.TempDir(), func(c *Config) { c.NatsURL, c.Node, c.ReadOnly = url, "reader", true })
+	w := startSite(t, wdata, publicAddr(t), onNATS(url, "writer"))
+	rd := startSite(t, t.TempDir(), readNode(url, "reader", ""))
 	// An upload first: the repository then tracks media with LFS.
 	mustStatus(t, w.upload(w.token("ed@example.org"), "first.jpg", testJPEG(60, 40)), 201)
 
