@@ -125,7 +125,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		originals media.Originals // nil: this node's LFS store
 	)
 	if cfg.NatsURL != "" {
-		if shared, err = objectstore.Open(sctx, js, 1); err != nil {
+		if shared, err = objectstore.Open(sctx, js, cfg.NatsReplicas); err != nil {
 			cancel()
 			return err
 		}
@@ -244,7 +244,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 	var tokens *auth.Tokens
 	if cfg.NatsURL != "" { // the key set every node shares
-		tokens, err = auth.NewKVTokens(ctx, js, cfg.tokenKeyFile(), cfg.TokenTTL)
+		tokens, err = auth.NewKVTokens(ctx, js, cfg.tokenKeyFile(), cfg.TokenTTL, cfg.NatsReplicas)
 	} else {
 		tokens, err = auth.LoadTokens(cfg.tokenKeyFile(), cfg.TokenTTL)
 	}
@@ -268,7 +268,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if writer != nil {
 		wcfg.Writer, wcfg.Commits = writer, gitLog
 		wcfg.Revisions = history.Reader{History: rs.history, Events: gitLog.EventsAt}
-		presence, err := session.OpenPresence(ctx, js, time.Minute)
+		presence, err := session.OpenPresence(ctx, js, time.Minute, cfg.NatsReplicas)
 		if err != nil {
 			return err
 		}

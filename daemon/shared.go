@@ -32,7 +32,7 @@ func (c *Config) bindSharedState(fs *pflag.FlagSet) {
 // a shared store (the bucket holds no account) it copies this node's
 // account files into it, once, and says so.
 func sharedAccounts(ctx context.Context, cfg Config, js jetstream.JetStream, log *slog.Logger) (*auth.Store, error) {
-	s, err := auth.NewKVStore(ctx, js, auth.Argon2Params{})
+	s, err := auth.NewKVStore(ctx, js, auth.Argon2Params{}, cfg.NatsReplicas)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func openAccounts(ctx context.Context, cfg Config) (s *auth.Store, close func(),
 // a bbolt file in the data directory. close closes it.
 func openSessions(ctx context.Context, cfg Config, js jetstream.JetStream) (s scs.Store, close func() error, err error) {
 	if cfg.NatsURL != "" {
-		kv, err := session.OpenKV(ctx, js, session.DefaultLifetime)
+		kv, err := session.OpenKV(ctx, js, session.DefaultLifetime, cfg.NatsReplicas)
 		return kv, func() error { return nil }, err
 	}
 	if err := auth.PrivateDir(filepath.Dir(cfg.sessionsFile())); err != nil {
@@ -108,7 +108,7 @@ func rotateKey(ctx context.Context, cfg Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tokens, err := auth.NewKVTokens(ctx, js, cfg.tokenKeyFile(), cfg.TokenTTL)
+	tokens, err := auth.NewKVTokens(ctx, js, cfg.tokenKeyFile(), cfg.TokenTTL, cfg.NatsReplicas)
 	if err != nil {
 		return "", err
 	}

@@ -192,3 +192,22 @@ func (n *natsLogger) Fatalf(f string, a ...any)  { n.l.Error(fmt.Sprintf(f, a...
 func (n *natsLogger) Errorf(f string, a ...any)  { n.l.Error(fmt.Sprintf(f, a...)) }
 func (n *natsLogger) Debugf(f string, a ...any)  { n.l.Debug(fmt.Sprintf(f, a...)) }
 func (n *natsLogger) Tracef(f string, a ...any)  {}
+
+// OpenKeyValue opens the key-value bucket cfg names as it is, creating it
+// as cfg says only if no node has yet. It never changes an existing
+// bucket, so nodes started with other defaults cannot change how the
+// site's shared state is kept (its replicas, its TTL).
+func OpenKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	cfg.Replicas = max(cfg.Replicas, 1)
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, cfg.Bucket) // another node was first
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open the key-value bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}

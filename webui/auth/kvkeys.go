@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -48,8 +49,8 @@ func (k kvKeys) load() (KeySet, error) {
 // creating the bucket, and the set on first use: with the key of
 // keyFile if this node has one (tokens it issued stay good), else a new
 // one.
-func NewKVTokens(ctx context.Context, js jetstream.JetStream, keyFile string, ttl time.Duration) (*Tokens, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: KeysBucket, History: 1,
+func NewKVTokens(ctx context.Context, js jetstream.JetStream, keyFile string, ttl time.Duration, replicas int) (*Tokens, error) {
+	kv, err := bus.OpenKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: KeysBucket, History: 1, Replicas: replicas,
 		Storage: jetstream.FileStorage, Description: "the keys API tokens are signed and checked with"})
 	if err != nil {
 		return nil, fmt.Errorf("open the token keys bucket: %w", err)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -49,8 +50,8 @@ const adminsKey = "admins"
 
 // NewKVStore returns a store in the accounts bucket of js, creating the
 // bucket if needed.
-func NewKVStore(ctx context.Context, js jetstream.JetStream, p Argon2Params) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: AccountsBucket, History: 1,
+func NewKVStore(ctx context.Context, js jetstream.JetStream, p Argon2Params, replicas int) (*Store, error) {
+	kv, err := bus.OpenKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: AccountsBucket, History: 1, Replicas: replicas,
 		Storage: jetstream.FileStorage, Description: "accounts and their personal access tokens"})
 	if err != nil {
 		return nil, fmt.Errorf("open the accounts bucket: %w", err)

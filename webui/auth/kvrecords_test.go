@@ -20,7 +20,7 @@ func kvStores(t *testing.T, n int) []*Store {
 	t.Helper()
 	var out []*Store
 	for _, js := range natsNodes(t, n) {
-		s, err := NewKVStore(context.Background(), js, fast)
+		s, err := NewKVStore(context.Background(), js, fast, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +251,7 @@ func TestKVTokensRotate(t *testing.T) {
 	ctx := context.Background()
 	var tk []*Tokens
 	for _, j := range js {
-		x, err := NewKVTokens(ctx, j, t.TempDir()+"/none", time.Hour)
+		x, err := NewKVTokens(ctx, j, t.TempDir()+"/none", time.Hour, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -29,8 +30,8 @@ type KVStore struct {
 
 // OpenKV opens (creating if needed) the sessions bucket; entries live at
 // most maxAge (the manager's Lifetime) after their last write.
-func OpenKV(ctx context.Context, js jetstream.JetStream, maxAge time.Duration) (*KVStore, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: SessionsBucket, TTL: maxAge, History: 1,
+func OpenKV(ctx context.Context, js jetstream.JetStream, maxAge time.Duration, replicas int) (*KVStore, error) {
+	kv, err := bus.OpenKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: SessionsBucket, TTL: maxAge, History: 1, Replicas: replicas,
 		Storage: jetstream.FileStorage, Description: "the admin's signed-in sessions, by token digest"})
 	if err != nil {
 		return nil, fmt.Errorf("open the sessions bucket: %w", err)

@@ -36,7 +36,7 @@ func TestKVStoreSharedByNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := OpenKV(ctx, js, time.Hour)
+		s, err := OpenKV(ctx, js, time.Hour, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/events/bus"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -36,8 +37,8 @@ type Presence struct {
 
 // OpenPresence opens (creating if needed) the bucket; entries expire ttl
 // after their last heartbeat.
-func OpenPresence(ctx context.Context, js jetstream.JetStream, ttl time.Duration) (*Presence, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: PresenceBucket, TTL: ttl, History: 1,
+func OpenPresence(ctx context.Context, js jetstream.JetStream, ttl time.Duration, replicas int) (*Presence, error) {
+	kv, err := bus.OpenKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: PresenceBucket, TTL: ttl, History: 1, Replicas: replicas,
 		Storage: jetstream.MemoryStorage, MaxBytes: 16 << 20, Description: "who has which post open in the admin's editor"})
 	if err != nil {
 		return nil, fmt.Errorf("open the presence bucket: %w", err)

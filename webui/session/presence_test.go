@@ -37,7 +37,7 @@ func TestPresence(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := OpenPresence(ctx, js, time.Second)
+		p, err := OpenPresence(ctx, js, time.Second, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
