@@ -1,0 +1,370 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chronicle-cms/chronicle/events/eventstest"
+	"github.com/chronicle-cms/chronicle/webui/auth"
+)
+
+// natsCluster is a JetStream cluster of Debian's nats-server processes,
+// routed to each other on loopback.
+type natsCluster struct {
+	t     *testing.T
+	bin   string
+	ports []int // client ports
+	confs []string
+	procs []*exec.Cmd
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startNATSCluster starts n servers and waits until JetStream has a
+// leader (the cluster answers for its account).
+func startNATSCluster(t *testing.T, n int) *natsCluster {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nats-server is not installed: .ci/run installs Debian's nats-server")
+		}
+		t.Skip("nats-server not installed (apt-get install nats-server)")
+	}
+	c := &natsCluster{t: t, bin: bin}
+	routes := make([]int, n)
+	for i := range n {
+		c.ports = append(c.ports, freePort(t))
+		routes[i] = freePort(t)
+	}
+	dir := t.TempDir()
+	for i := range n {
+		var rs []string
+		for j := range n {
+			if j != i {
+				rs = append(rs, fmt.Sprintf("nats-route://127.0.0.1:%d", routes[j]))
+			}
+		}
+		conf := filepath.Join(dir, fmt.Sprintf("n%d.conf", i+1))
+		write(t, conf, fmt.Sprintf(`server_name: n%d
+listen: 127.0.0.1:%d
+jetstream { store_dir: %q }
+cluster {
+  name: chronicle
+  listen: 127.0.0.1:%d
+  routes: [%s]
+}
+`, i+1, c.ports[i], filepath.Join(dir, fmt.Sprintf("store%d", i+1)), routes[i], strings.Join(rs, ", ")))
+		c.confs = append(c.confs, conf)
+		c.procs = append(c.procs, nil)
+		c.start(i)
+	}
+	t.Cleanup(func() {
+		for _, p := range c.procs {
+			if p != nil {
+				p.Process.Kill()
+				p.Wait()
+			}
+		}
+	})
+	eventstest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
+		nc, err := nats.Connect(c.urls(), nats.Timeout(time.Second))
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err = js.AccountInfo(ctx)
+		return err
+	})
+	return c
+}
+
+func (c *natsCluster) start(i int) {
+	p := exec.Command(c.bin, "-c", c.confs[i])
+	p.Stderr = testWriter{c.t}
+	if err := p.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.procs[i] = p
+}
+
+// kill stops server i with SIGKILL.
+func (c *natsCluster) kill(i int) {
+	c.procs[i].Process.Kill()
+	c.procs[i].Wait()
+	c.procs[i] = nil
+}
+
+// urls names every server, for clients that fail over between them.
+func (c *natsCluster) urls() string {
+	var us []string
+	for _, p := range c.ports {
+		us = append(us, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	return strings.Join(us, ",")
+}
+
+// clusterSite is one writer and two read nodes on a 3-server cluster,
+// each a process of the chronicle command (this test binary run as it).
+type clusterSite struct {
+	nats    *natsCluster
+	writer  *site
+	readers []*site
+	tok     string
+}
+
+func startClusterSite(t *testing.T) *clusterSite {
+	t.Helper()
+	c := &clusterSite{nats: startNATSCluster(t, 3)}
+	wdata := t.TempDir()
+	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
+	addAccount(t, wdata, "root@example.org", auth.RoleAdmin)
+	c.writer, _ = startProcess(t, wdata, "--nats-url", c.nats.urls(), "--nats-replicas", "3", "--node", "writer")
+	for i := range 2 {
+		r, _ := startProcess(t, t.TempDir(), "--read-only", "--nats-url", c.nats.urls(), "--nats-replicas", "3",
+			"--node", fmt.Sprintf("reader%d", i+1), "--writer-url", c.writer.url)
+		c.readers = append(c.readers, r)
+	}
+	c.tok = c.writer.token("ann@example.org")
+	return c
+}
+
+// visible waits until every read node answers path with a page holding
+// text, and returns how long the slowest took from start.
+func (c *clusterSite) visible(t *testing.T, start time.Time, path, text string) time.Duration {
+	t.Helper()
+	var slowest time.Duration
+	for i, r := range c.readers {
+		eventstest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
+			resp, err := http.Get(r.url + path)
+			if err != nil {
+				return err
+			}
+			b := readAll(resp)
+			if resp.StatusCode != 200 || !strings.Contains(b, text) {
+				return fmt.Errorf("read node %d: %s: %d, without %q", i+1, path, resp.StatusCode, text)
+			}
+			return nil
+		})
+		slowest = max(slowest, time.Since(start))
+	}
+	return slowest
+}
+
+func readAll(resp *http.Response) string {
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}
+
+// A writer and two read nodes on a real 3-server JetStream cluster: what
+// the writer takes reaches both read nodes' pages, search, feeds and
+// media; writes sent to a read node reach the writer; sessions and
+// accounts are the cluster's, not a node's.
+func TestClusterWriterAndReadNodes(t *testing.T) {
+	t.Parallel()
+	c := startClusterSite(t)
+
+	start := time.Now()
+	r := c.writer.do("POST", "/api/v1/posts", c.tok, postBody("Clustered words", "status", "published", "content", "A post about quartzite."))
+	mustStatus(t, r, 201)
+	var p apiPost
+	r.json(t, &p)
+	var took []time.Duration
+	for _, w := range []struct{ path, text string }{
+		{"/posts/" + p.Slug, "Clustered words"}, {"/", "Clustered words"}, {"/feed.xml", "Clustered words"},
+		{"/feed.json", "Clustered words"}, {"/sitemap.xml", p.Slug}, {"/api/v1/search?q=quartzite", p.ID},
+	} {
+		took = append(took, c.visible(t, start, w.path, w.text))
+	}
+	t.Logf("post acknowledged by the writer → on both read nodes: slowest page %v (post, home, feeds, sitemap, search)", slowest(took))
+	if worst := slowest(took); worst > time.Second {
+		t.Errorf("a post took %v to reach every read node's pages, want within a second", worst)
+	}
+
+	// The settings (an admin's write): the site's title on every page.
+	start = time.Now()
+	mustStatus(t, c.writer.do("PATCH", "/api/v1/settings", c.writer.token("root@example.org"), map[string]any{"title": "Quartz Weekly"},
+		"Content-Type", "application/merge-patch+json"), 200)
+	if d := c.visible(t, start, "/", "Quartz Weekly"); d > time.Second {
+		t.Errorf("the settings took %v to reach every read node, want within a second", d)
+	}
+
+	// A picture: its variants are built by each read node from the
+	// original the writer shared.
+	start = time.Now()
+	up := c.writer.upload(c.tok, "rock.jpg", testJPEG(900, 600))
+	mustStatus(t, up, 201)
+	var m struct{ ID string }
+	up.json(t, &m)
+	d := c.visible(t, start, "/media/"+m.ID+"/w640", "")
+	t.Logf("picture uploaded (the writer's answer waits for its own variants) → /media/<id>/w640 on both read nodes: %v", d)
+
+	// A write sent to a read node is the writer's.
+	r = c.readers[0].do("POST", "/api/v1/posts", c.tok, postBody("Sent to a reader"), "Prefer", "wait=5")
+	mustStatus(t, r, 201)
+	r.json(t, &p)
+	mustStatus(t, c.writer.do("GET", "/api/v1/posts/"+p.ID, c.tok, nil), 200)
+	mustStatus(t, c.readers[0].do("GET", "/api/v1/posts/"+p.ID, c.tok, nil), 200) // read your write, on that node
+
+	// A session made through one node works through the other.
+	b := c.readers[0].browser()
+	b.signIn("ann@example.org", password)
+	jar := b.client.Jar
+	u0, _ := url.Parse(c.readers[0].url + "/admin/")
+	u1, _ := url.Parse(c.readers[1].url + "/admin/")
+	jar.SetCookies(u1, jar.Cookies(u0))
+	if r := c.readers[1].browserWith(jar).get("/admin/"); r.status != 200 || !strings.Contains(string(r.body), "ann@example.org") {
+		t.Errorf("a session made on read node 1, on read node 2: %d", r.status)
+	}
+
+	// A disabled account is refused on every node at once.
+	root := c.writer.token("root@example.org")
+	mustStatus(t, c.writer.do("PATCH", "/api/v1/accounts/ann@example.org", root, map[string]any{"disabled": true},
+		"Content-Type", "application/merge-patch+json"), 200)
+	for i, n := range append([]*site{c.writer}, c.readers...) {
+		if r := n.do("GET", "/api/v1/tokens", c.tok, nil); r.status != 401 {
+			t.Errorf("node %d: a disabled account's token answered %d, want 401", i, r.status)
+		}
+	}
+}
+
+// browserWith is a browser of s that keeps its cookies in jar.
+func (s *site) browserWith(jar http.CookieJar) *browser {
+	b := s.browser()
+	b.client.Jar = jar
+	return b
+}
+
+func slowest(ds []time.Duration) time.Duration {
+	var m time.Duration
+	for _, d := range ds {
+		m = max(m, d)
+	}
+	return m
+}
+
+// One NATS server of three is killed during 300 concurrent writes and
+// started again later: every acknowledged write is on both read nodes,
+// exactly once. (Drafts: what is tested is the stream, not how fast
+// three nodes re-render the home page 300 times.)
+func TestClusterLosesNoWriteWhenANATSServerDies(t *testing.T) {
+	t.Parallel()
+	c := startClusterSite(t)
+	const total, workers, killAfter = 300, 16, 60
+	var (
+		mu     sync.Mutex
+		acked  = map[string]string{}
+		jobs   = make(chan int)
+		wg     sync.WaitGroup
+		once   sync.Once
+		client = &http.Client{Timeout: 20 * time.Second}
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				title := fmt.Sprintf("Cluster write %d", i)
+				req, _ := http.NewRequest("POST", c.writer.url+"/api/v1/posts", strings.NewReader(fmt.Sprintf(`{"title":%q}`, title)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+c.tok)
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				var p apiPost
+				if resp.StatusCode == 201 && decodeBody(resp, &p) == nil {
+					mu.Lock()
+					acked[p.ID] = title
+					n := len(acked)
+					mu.Unlock()
+					if n == killAfter {
+						once.Do(func() { t.Logf("killing NATS server 2 after %d writes", n); c.nats.kill(1) })
+					}
+				} else {
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	began := time.Now()
+	for i := range total {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	t.Logf("%d of %d writes acknowledged in %v; NATS server 2 was killed after %d", len(acked), total, time.Since(began).Round(time.Millisecond), killAfter)
+	if len(acked) < total*9/10 {
+		t.Errorf("only %d of %d writes were acknowledged with one server of three down", len(acked), total)
+	}
+	c.nats.start(1)
+	began = time.Now()
+	defer func() { t.Logf("both read nodes had every acknowledged write %v after the server was started again", time.Since(began).Round(time.Millisecond)) }()
+	for i, r := range c.readers {
+		eventstest.CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
+			seen := map[string]int{}
+			for page := 1; ; page++ {
+				var l struct {
+					Items []apiPost
+					Total int
+				}
+				r.do("GET", fmt.Sprintf("/api/v1/posts?status=draft&per_page=100&page=%d", page), c.tok, nil).json(t, &l)
+				for _, p := range l.Items {
+					seen[p.ID]++
+				}
+				if len(l.Items) < 100 {
+					break
+				}
+			}
+			var missing, twice []string
+			for id := range acked {
+				if seen[id] == 0 {
+					missing = append(missing, id)
+				}
+			}
+			for id, n := range seen {
+				if n > 1 {
+					twice = append(twice, id)
+				}
+			}
+			sort.Strings(missing)
+			if len(missing) > 0 || len(twice) > 0 {
+				return fmt.Errorf("read node %d: %d acknowledged posts missing, %d listed twice", i+1, len(missing), len(twice))
+			}
+			return nil
+		})
+	}
+}
