@@ -332,7 +332,9 @@ func TestClusterLosesNoWriteWhenANATSServerDies(t *testing.T) {
 	}
 	c.nats.start(1)
 	began = time.Now()
-	defer func() { t.Logf("both read nodes had every acknowledged write %v after the server was started again", time.Since(began).Round(time.Millisecond)) }()
+	defer func() {
+		t.Logf("both read nodes had every acknowledged write %v after the server was started again", time.Since(began).Round(time.Millisecond))
+	}()
 	for i, r := range c.readers {
 		eventstest.CheckFor(t, 60*time.Second, 100*time.Millisecond, func() error {
 			seen := map[string]int{}
