@@ -25,7 +25,7 @@ import (
 // natsCluster is a JetStream cluster of Debian's nats-server processes,
 // routed to each other on loopback.
 type natsCluster struct {
-	t     *testing.T
+	t     testing.TB
 	bin   string
 	ports []int // client ports
 	confs []string
@@ -44,7 +44,7 @@ func freePort(t testing.TB) int {
 
 // startNATSCluster starts n servers and waits until JetStream has a
 // leader (the cluster answers for its account).
-func startNATSCluster(t *testing.T, n int) *natsCluster {
+func startNATSCluster(t testing.TB, n int) *natsCluster {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
@@ -135,20 +135,22 @@ type clusterSite struct {
 	nats    *natsCluster
 	writer  *site
 	readers []*site
+	procs   []*exec.Cmd // the writer's, then the read nodes'
 	tok     string
 }
 
-func startClusterSite(t *testing.T) *clusterSite {
+func startClusterSite(t testing.TB, extra ...string) *clusterSite {
 	t.Helper()
 	c := &clusterSite{nats: startNATSCluster(t, 3)}
 	wdata := t.TempDir()
 	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
 	addAccount(t, wdata, "root@example.org", auth.RoleAdmin)
-	c.writer, _ = startProcess(t, wdata, "--nats-url", c.nats.urls(), "--nats-replicas", "3", "--node", "writer")
+	w, cmd := startProcess(t, wdata, append([]string{"--nats-url", c.nats.urls(), "--nats-replicas", "3", "--node", "writer"}, extra...)...)
+	c.writer, c.procs = w, append(c.procs, cmd)
 	for i := range 2 {
-		r, _ := startProcess(t, t.TempDir(), "--read-only", "--nats-url", c.nats.urls(), "--nats-replicas", "3",
-			"--node", fmt.Sprintf("reader%d", i+1), "--writer-url", c.writer.url)
-		c.readers = append(c.readers, r)
+		r, cmd := startProcess(t, t.TempDir(), append([]string{"--read-only", "--nats-url", c.nats.urls(), "--nats-replicas", "3",
+			"--node", fmt.Sprintf("reader%d", i+1), "--writer-url", c.writer.url}, extra...)...)
+		c.readers, c.procs = append(c.readers, r), append(c.procs, cmd)
 	}
 	c.tok = c.writer.token("ann@example.org")
 	return c

@@ -18,14 +18,14 @@ import (
 )
 
 // startProcess runs the daemon as a child process and waits until ready.
-func startProcess(t *testing.T, data string, extra ...string) (*site, *exec.Cmd) {
+func startProcess(t testing.TB, data string, extra ...string) (*site, *exec.Cmd) {
 	t.Helper()
 	return startProcessLogging(t, data, testWriter{t}, extra...)
 }
 
 // startProcessLogging is startProcess with the daemon's log going to
 // stderr; extra flags come last, so they win.
-func startProcessLogging(t *testing.T, data string, stderr io.Writer, extra ...string) (*site, *exec.Cmd) {
+func startProcessLogging(t testing.TB, data string, stderr io.Writer, extra ...string) (*site, *exec.Cmd) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
