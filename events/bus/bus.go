@@ -82,13 +82,19 @@ func (cfg StreamConfig) stream() jetstream.StreamConfig {
 	if maxBytes <= 0 {
 		maxBytes = -1
 	}
+	// The server refuses a duplicate window longer than the stream keeps
+	// its messages.
+	dups := DuplicateWindow
+	if cfg.MaxAge > 0 {
+		dups = min(dups, cfg.MaxAge)
+	}
 	return jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "Chronicle content events, derived from the git history of main",
 		Subjects:    []string{SubjectPrefix + ">"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
-		Duplicates:  DuplicateWindow,
+		Duplicates:  dups,
 		Replicas:    max(cfg.Replicas, 1),
 		MaxAge:      cfg.MaxAge,
 		MaxBytes:    maxBytes,
