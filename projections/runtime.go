@@ -113,11 +113,17 @@ func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Lo
 		cfg.MaxBackoff = max(30*time.Second, cfg.Backoff)
 	}
 	reg := cfg.Registry
+	// On a cluster each node's series say which node they are, so that
+	// a dashboard fed by all of them shows each node's lag.
+	var node prometheus.Labels
+	if cfg.Node != "" {
+		node = prometheus.Labels{"node": cfg.Node}
+	}
 	rt := &Runtime{js: js, stream: stream, bodies: cfg.Bodies, logger: logger, codec: events.NewCodec(), node: cfg.Node,
 		backoff: [2]time.Duration{cfg.Backoff, cfg.MaxBackoff},
-		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chronicle_projection_lag_events",
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chronicle_projection_lag_events", ConstLabels: node,
 			Help: "Events in the stream not yet applied by a projection."}, []string{"projection"}),
-		applied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chronicle_projection_events_applied_total",
+		applied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chronicle_projection_events_applied_total", ConstLabels: node,
 			Help: "Events applied by a projection."}, []string{"projection"})}
 	if reg != nil {
 		reg.MustRegister(rt.lag, rt.applied)
@@ -134,13 +140,15 @@ func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Lo
 func (rt *Runtime) Start(ctx context.Context) error {
 	for _, r := range rt.runners {
 		cons, start, err := rt.consumer(ctx, r)
-		if err != nil {
+		if err != nil && !errors.Is(err, ErrGap) {
 			return err
 		}
+		// A gap is the node's state, not a failure to start: the
+		// projection halts there, saying why, until it is rebuilt.
 		rt.wg.Add(1)
 		go func() {
 			defer rt.wg.Done()
-			rt.run(ctx, r, cons, start)
+			rt.run(ctx, r, cons, start, err)
 		}()
 	}
 	rt.wg.Add(1)
@@ -168,6 +176,10 @@ func (rt *Runtime) consumerName(r *runner) string {
 // recreated from git, or the last batch failed.
 func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer, uint64, error) {
 	cp := r.checkpoint()
+	// Events dropped by the stream's retention would be skipped.
+	if err := Missing(ctx, rt.stream, cp); err != nil {
+		return nil, 0, err
+	}
 	info, err := rt.stream.Info(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("stream info: %w", err)
@@ -175,13 +187,23 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 	// Without a usable checkpoint, from the stream's first message, which
 	// need not be 1 (a purged or limited stream).
 	start := max(info.State.FirstSeq, 1)
+	found := false
 	if cp.Seq > 0 {
 		if m, err := rt.stream.GetMsg(ctx, cp.Seq); err == nil {
 			if c, err := bus.CursorOf(m.Header); err == nil && c == cp.Cursor {
-				start = cp.Seq + 1
+				start, found = cp.Seq+1, true
 			}
 		}
 	}
+	if !found && cp.Cursor.Height > 0 && info.State.Msgs > 0 {
+		// A position without its sequence (built from git): just after
+		// it, rather than reading and skipping all before.
+		start = seqAfter(ctx, rt.stream, cp, start, info.State.LastSeq)
+	}
+	// Everything before start is applied or not needed: not lag.
+	r.mu.Lock()
+	r.seen = max(r.seen, start-1)
+	r.mu.Unlock()
 	name := rt.consumerName(r)
 	if err := rt.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, 0, fmt.Errorf("reset consumer %s: %w", name, err)
@@ -207,9 +229,8 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 // consumer; after a backoff (doubling while failures follow each other,
 // reset once events apply) a new one starts after the checkpoint. Each
 // failure is logged once, with the wait before the next try.
-func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer, start uint64) {
+func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer, start uint64, err error) {
 	wait := time.Duration(0)
-	var err error
 	for {
 		if cons != nil {
 			before := r.checkpoint()
@@ -533,23 +554,33 @@ func (rt *Runtime) Positions() map[string]Checkpoint {
 	return out
 }
 
+// Lag measures now how many events of the stream each projection has
+// not applied (its gauge is updated too).
+func (rt *Runtime) Lag(ctx context.Context) (map[string]uint64, error) {
+	info, err := rt.stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stream info: %w", err)
+	}
+	out := make(map[string]uint64, len(rt.runners))
+	for _, r := range rt.runners {
+		r.mu.Lock()
+		at := max(r.cp.Seq, r.seen)
+		r.behind = 0
+		if info.State.LastSeq > at {
+			r.behind = info.State.LastSeq - at
+		}
+		out[r.p.Name()] = r.behind
+		r.mu.Unlock()
+		rt.lag.WithLabelValues(r.p.Name()).Set(float64(out[r.p.Name()]))
+	}
+	return out, nil
+}
+
 func (rt *Runtime) measureLag(ctx context.Context) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
-		if info, err := rt.stream.Info(ctx); err == nil {
-			for _, r := range rt.runners {
-				r.mu.Lock()
-				at := max(r.cp.Seq, r.seen)
-				r.behind = 0
-				if info.State.LastSeq > at {
-					r.behind = info.State.LastSeq - at
-				}
-				lag := float64(r.behind)
-				r.mu.Unlock()
-				rt.lag.WithLabelValues(r.p.Name()).Set(lag)
-			}
-		}
+		rt.Lag(ctx) // a failure shows as the last measure kept
 		select {
 		case <-ctx.Done():
 			return
