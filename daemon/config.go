@@ -29,6 +29,9 @@ type Config struct {
 	NatsURL            string        // empty: run an embedded server
 	ReadOnly           bool          // a read node: no repository, consume the stream only
 	WriterURL          string        // a read node's writer, where it forwards writes; empty: it refuses them
+	WriterAccount      string        // a read node's account on the writer, to clone its repository when the stream lacks events
+	WriterToken        string        // that account's personal access token
+	ReadyMaxLag        int           // a read node is ready while its projections are at most this many events behind the stream
 	NatsReplicas       int           // servers of a JetStream cluster that hold the stream and buckets (1, 3 or 5)
 	StreamMaxAge       time.Duration // the events stream keeps events this long (0: forever)
 	StreamMaxBytes     int64         // and at most this many bytes (0: no bound)
@@ -68,6 +71,7 @@ type OIDCConfig struct {
 // Paths inside the data directory.
 func (c *Config) repoDir() string      { return filepath.Join(c.DataDir, "site.git") }
 func (c *Config) natsDir() string      { return filepath.Join(c.DataDir, "nats") }
+func (c *Config) bootstrapDir() string { return filepath.Join(c.DataDir, "bootstrap.git") }
 func (c *Config) accountsDir() string  { return filepath.Join(c.DataDir, "accounts") }
 func (c *Config) tokenKeyFile() string { return filepath.Join(c.DataDir, "secrets", "token.key") }
 func (c *Config) sessionsFile() string { return filepath.Join(c.DataDir, "secrets", "sessions.db") }
@@ -212,6 +216,9 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.StreamMaxAge, "stream-max-age", 0, "drop events older than this from the stream (0: keep them; a node that needs dropped events rebuilds from the writer's repository)")
 	fs.Int64Var(&c.StreamMaxBytes, "stream-max-bytes", 0, "keep at most this many bytes of events in the stream (0: no bound)")
 	fs.StringVar(&c.WriterURL, "writer-url", "", "on a read node, the writer's base URL (e.g. http://10.0.0.1:8080): API writes, the admin, git pushes and LFS uploads sent to this node are forwarded there (default: refused with a 503)")
+	fs.StringVar(&c.WriterAccount, "writer-account", "", "on a read node, the email of an account on the writer whose role may use git: with --writer-token, the node clones the writer's repository when it needs events the stream no longer holds")
+	fs.StringVar(&c.WriterToken, "writer-token", "", "that account's personal access token (chronicle token create; better from CHRONICLE_WRITER_TOKEN)")
+	fs.IntVar(&c.ReadyMaxLag, "ready-max-lag", 100, "on a read node, /readyz answers 503 while a projection is more than this many events behind the stream")
 	fs.StringVar(&c.Node, "node", "", "node name for this node's consumers on a shared NATS (default: the host name when --nats-url is set)")
 	fs.IntVar(&c.ImageWorkers, "image-workers", 2, "images the media projection processes at once (bounds memory)")
 	fs.IntVar(&c.MediaCacheMiB, "media-cache-mib", 1024, "on a read node, disk kept for the media originals fetched from the writer's Object Store, MiB")
@@ -286,6 +293,12 @@ func (c *Config) validate() error {
 		if _, err := c.writer(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if (c.WriterAccount != "" || c.WriterToken != "") && (c.WriterAccount == "" || c.WriterToken == "" || c.WriterURL == "") {
+		errs = append(errs, errors.New("--writer-account and --writer-token go together, with --writer-url: they let a read node clone the writer's repository"))
+	}
+	if c.ReadyMaxLag < 0 {
+		errs = append(errs, errors.New("--ready-max-lag may not be negative"))
 	}
 	if c.NatsURL != "" && c.Node == "" {
 		h, _ := os.Hostname()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,17 +20,45 @@ import (
 // nothing holds events back from readers: the outbox publishing (on the
 // writer) and every projection running. A write waited for is answered at
 // once, with the reason, when something does.
+//
+// A read node is also ready only while each projection is at most maxLag
+// events behind the stream, measured at each check: a node left behind
+// (a slow disk, a lost connection) leaves the load balancer's pool until
+// it caught up, rather than serve an old site.
 type readiness struct {
 	rt     *projections.Runtime
 	outbox *bus.Outbox // nil on a read node
 	target events.Cursor
 	log    *slog.Logger
+	// On a read node: its lag is measured (maxLag is the bound), and
+	// blocked, if not nil, is why it cannot start at all.
+	readNode bool
+	maxLag   uint64
+	blocked  error
 
 	caughtUp atomic.Bool
+	lagged   atomic.Bool // the last check found the node lagging (logged once per episode)
 }
 
 // Check is nil when the node is ready, else why it is not.
 func (r *readiness) Check() error {
+	if r.blocked != nil {
+		return r.blocked
+	}
+	if r.readNode {
+		if err := r.heldBack(time.Second); err != nil {
+			return err
+		}
+		if err := r.lagging(); err != nil {
+			if r.lagged.CompareAndSwap(false, true) {
+				r.log.Warn("read node not ready", "reason", err)
+			}
+			return err
+		}
+		if r.lagged.CompareAndSwap(true, false) {
+			r.log.Info("read node caught up with the stream", "max_lag", r.maxLag)
+		}
+	}
 	if !r.caughtUp.Load() {
 		if !r.rt.Reached(r.target) {
 			return fmt.Errorf("catching up: the projections have not yet applied the log up to height %d", r.target.Height)
@@ -82,4 +112,26 @@ func (r *readiness) WaitFor(ctx context.Context, c events.Cursor) error {
 		return context.Cause(ctx)
 	}
 	return nil
+}
+
+// lagging is nil while every projection is within maxLag events of the
+// stream's last, else says which are behind and by how much.
+func (r *readiness) lagging() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	lags, err := r.rt.Lag(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot measure this node's lag behind the event stream: %w", err)
+	}
+	var behind []string
+	for name, n := range lags {
+		if n > r.maxLag {
+			behind = append(behind, fmt.Sprintf("%s %d", name, n))
+		}
+	}
+	if len(behind) == 0 {
+		return nil
+	}
+	sort.Strings(behind)
+	return fmt.Errorf("lagging: events behind the stream, by projection: %s (ready at %d or fewer)", strings.Join(behind, ", "), r.maxLag)
 }

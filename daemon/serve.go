@@ -141,6 +141,12 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		return err
 	}
 	defer func() { rs.close(); log.Info("shutdown: projection stores closed") }()
+	var blocked error // why a read node cannot start (bootstrap.go)
+	if cfg.ReadOnly {
+		if blocked, err = prepareReadNode(ctx, cfg, log, rs, stream); err != nil {
+			return err
+		}
+	}
 	workers, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
 
@@ -212,7 +218,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer func() { rt.Wait(); log.Info("shutdown: projection consumers stopped") }()
 	defer stopWorkers() // runs before rt.Wait
 
-	readiness := &readiness{rt: rt, outbox: outbox, target: target, log: log}
+	readiness := &readiness{rt: rt, outbox: outbox, target: target, log: log,
+		readNode: cfg.ReadOnly, maxLag: uint64(cfg.ReadyMaxLag), blocked: blocked}
 
 	var wg sync.WaitGroup
 	if outbox != nil {
