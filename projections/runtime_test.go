@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -436,9 +437,11 @@ func TestLostConsumerWithNothingPendingIsNotAStop(t *testing.T) {
 	rt.Wait()
 }
 
-// A stream that no longer starts at sequence 1 (purged, or limited on a
-// cluster) is read from its first message by a projection without a
-// checkpoint, instead of waiting for ever for sequence 1.
+// A stream that no longer starts at sequence 1 (purged, or limited by
+// age or size) lacks the first events: a projection without a checkpoint
+// halts with ErrGap, saying so, rather than apply the rest without them.
+// Built from git up to a commit, it attaches just after that commit's
+// events in the stream and applies the rest, none twice.
 func TestStreamNotStartingAtOne(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -452,13 +455,39 @@ func TestStreamNotStartingAtOne(t *testing.T) {
 	if err := e.stream.Purge(ctx, jetstream.WithPurgeKeep(2)); err != nil {
 		t.Fatal(err)
 	}
-	last := e.commit(t, post("p4", "T"))
+	cat := openCatalogue(t)
+	rt := projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{Backoff: 10 * time.Millisecond}, cat)
+	rctx, rcancel := context.WithCancel(ctx)
+	if err := rt.Start(rctx); err != nil {
+		t.Fatal(err)
+	}
+	eventstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if h := rt.Halted(); len(h) != 1 || !errors.Is(h[0].Err, projections.ErrGap) {
+			return fmt.Errorf("halted: %v, want ErrGap", h)
+		}
+		return nil
+	})
+	if _, ok := cat.Post("p2"); ok {
+		t.Fatal("an event after the gap was applied")
+	}
+	rcancel()
+	rt.Wait()
+
+	// Built from git (as a read node's bootstrap does), then two more
+	// commits, one published before the runtime starts.
+	if err := projections.Rebuild(ctx, []projections.Projection{cat}, e.log, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.commit(t, post("p4", "T"))
 	if err := e.outbox.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cat := openCatalogue(t)
-	rt := projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{Backoff: 10 * time.Millisecond}, cat)
+	rt = projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{Backoff: 10 * time.Millisecond}, cat)
 	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	last := e.commit(t, post("p5", "T"))
+	if err := e.outbox.Reconcile(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
@@ -466,8 +495,13 @@ func TestStreamNotStartingAtOne(t *testing.T) {
 	if err := rt.WaitFor(wctx, last); err != nil {
 		t.Fatalf("%v (health: %v)", err, rt.Health())
 	}
-	if _, ok := cat.Post("p2"); !ok {
-		t.Fatal("the first kept event was not applied")
+	for i := range 6 {
+		if _, ok := cat.Post(fmt.Sprintf("p%d", i)); !ok {
+			t.Fatalf("p%d missing", i)
+		}
+	}
+	if cp := cat.Checkpoint(); cp.Cursor != last || cp.Seq == 0 {
+		t.Fatalf("checkpoint %+v, want %+v with its sequence", cp, last)
 	}
 	cancel()
 	rt.Wait()
