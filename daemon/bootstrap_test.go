@@ -173,3 +173,190 @@ func metric(t testing.TB, s *site, series string) float64 {
 	}
 	return v
 }
+
+// titles lists the titles of every published post a node has, page by
+// page.
+func titles(t testing.TB, s *site) []string {
+	t.Helper()
+	var out []string
+	for page := 1; ; page++ {
+		var l struct {
+			Items []apiPost
+			Total int
+		}
+		s.get(fmt.Sprintf("/api/v1/posts?per_page=100&page=%d", page)).json(t, &l)
+		for _, p := range l.Items {
+			out = append(out, p.Title)
+		}
+		if len(l.Items) == 0 || len(out) >= l.Total {
+			return out
+		}
+	}
+}
+
+// A read node (its own process) killed with SIGKILL while the writer
+// takes writes, then started again, resumes from its checkpoints: it
+// applies only what it had not (fewer events than the writer's whole
+// log, by at least what it had applied before the kill), and ends with
+// every write, each once.
+func TestReadNodeKilledResumesFromItsCheckpoint(t *testing.T) {
+	t.Parallel()
+	url := startNATSServer(t)
+	wdata, rdata := t.TempDir(), t.TempDir()
+	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
+	w := startSite(t, wdata, onNATS(url, "writer"))
+	tok := w.token("ann@example.org")
+	readFlags := []string{"--nats-url", url, "--read-only", "--node", "reader"}
+	r, cmd := startProcess(t, rdata, readFlags...)
+
+	const total, workers, killAfter = 60, 4, 20
+	start := time.Now()
+	written := make(chan int, total)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		next := make(chan int)
+		go func() {
+			for i := range total {
+				next <- i
+			}
+			close(next)
+		}()
+		finished := make(chan struct{})
+		for range workers {
+			go func() {
+				defer func() { finished <- struct{}{} }()
+				for i := range next {
+					res := w.do("POST", "/api/v1/posts", tok, postBody(fmt.Sprintf("Write %03d", i), "status", "published"))
+					if res.status != 201 {
+						t.Errorf("write %d: %d %s", i, res.status, res.body)
+						return
+					}
+					written <- i
+				}
+			}()
+		}
+		for range workers {
+			<-finished
+		}
+	}()
+	series := `chronicle_projection_events_applied_total{node="reader",projection="catalogue"}`
+	before := 0.0 // applied by the read node before the kill, at least
+	for n := 0; n < killAfter; n++ {
+		<-written
+		if v := metric(t, r, series); v > before {
+			before = v
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	t.Logf("read node killed after %d acknowledged writes (%s), having applied at least %v events", killAfter, time.Since(start).Round(time.Millisecond), before)
+	if before <= 0 {
+		t.Fatal("the read node applied nothing before the kill: the test shows nothing")
+	}
+	r, _ = startProcess(t, rdata, readFlags...)
+	t.Logf("read node ready again at %s", time.Since(start).Round(time.Millisecond))
+	<-done
+	t.Logf("all %d writes acknowledged at %s", total, time.Since(start).Round(time.Millisecond))
+	want := float64(total)
+	eventstest.CheckFor(t, 15*time.Second, 100*time.Millisecond, func() error {
+		if got := metric(t, w, `chronicle_projection_events_applied_total{node="writer",projection="catalogue"}`); got != want {
+			return fmt.Errorf("the writer applied %v events, want %v", got, want)
+		}
+		if lag := metric(t, r, `chronicle_projection_lag_events{node="reader",projection="catalogue"}`); lag != 0 {
+			return fmt.Errorf("the read node's catalogue lags by %v events", lag)
+		}
+		if code, body := readyz(t, r); code != 200 {
+			return fmt.Errorf("read node /readyz: %d %s", code, body)
+		}
+		return nil
+	})
+	after := metric(t, r, series)
+	t.Logf("caught up at %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("after the restart the read node applied %v events of %v", after, want)
+	if after <= 0 || after > want-before {
+		t.Fatalf("the restarted read node applied %v events; the log has %v and it had applied %v before: it did not resume from its checkpoint", after, want, before)
+	}
+	got := titles(t, r)
+	seen := map[string]int{}
+	for _, title := range got {
+		seen[title]++
+	}
+	for i := range total {
+		if title := fmt.Sprintf("Write %03d", i); seen[title] != 1 {
+			t.Errorf("%q is on the read node %d times", title, seen[title])
+		}
+	}
+	if len(got) != total {
+		t.Errorf("%d posts on the read node, want %d", len(got), total)
+	}
+}
+
+// A read node that fell behind (stopped while 600 posts came in one
+// push) answers /readyz with 503 and its lag, by projection, while it
+// catches up, and its /metrics show the lag under its node's name; then
+// 200 once it is within --ready-max-lag.
+func TestReadNodeReadinessFollowsItsLag(t *testing.T) {
+	t.Parallel()
+	url := startNATSServer(t)
+	wdata, rdata := t.TempDir(), t.TempDir()
+	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
+	w := startSite(t, wdata, onNATS(url, "writer"))
+	const maxLag = 5
+	reader := func(c *Config) {
+		readNode(url, "reader", "")(c)
+		c.ReadyMaxLag = maxLag
+	}
+	r := startSite(t, rdata, reader)
+	r.stop()
+
+	const posts = 600
+	work := t.TempDir() + "/w"
+	if out, err := gitTry(t, ".", "clone", "-q", w.remote("ann@example.org", password), work); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	for i := range posts {
+		write(t, fmt.Sprintf("%s/posts/2026/bulk-%03d.md", work, i), fmt.Sprintf("---\ntitle: Bulk %03d\nstatus: published\n---\nPost number %d.\n", i, i))
+	}
+	gitTry(t, work, "add", "-A")
+	gitTry(t, work, "commit", "-q", "-m", "Many posts")
+	if out, err := gitTry(t, work, "push", "-q", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	eventstest.CheckFor(t, 20*time.Second, 50*time.Millisecond, func() error {
+		if st := streamState(t, url); st.LastSeq < posts {
+			return fmt.Errorf("%d events published", st.LastSeq)
+		}
+		return nil
+	})
+
+	r = startSiteUnready(t, rdata, reader)
+	var lagging string
+	var lagMetric float64
+	eventstest.CheckFor(t, 20*time.Second, 10*time.Millisecond, func() error {
+		code, body := readyz(t, r)
+		if code == 503 && lagging == "" {
+			lagging = body
+			lagMetric = metric(t, r, `chronicle_projection_lag_events{node="reader",projection="search"}`)
+		}
+		if code != 200 {
+			return fmt.Errorf("/readyz: %d %s", code, body)
+		}
+		return nil
+	})
+	t.Logf("while behind: %q; search lag metric %v", lagging, lagMetric)
+	if !strings.Contains(lagging, "lagging: events behind the stream") || !regexp.MustCompile(`[a-z]+ \d+`).MatchString(lagging) {
+		t.Fatalf("/readyz while the read node was behind: %q, want 503 with its lag", lagging)
+	}
+	if lagMetric < 0 {
+		t.Fatal("no chronicle_projection_lag_events series for the read node's search projection")
+	}
+	if v := metric(t, r, `chronicle_projection_lag_events{node="reader",projection="search"}`); v > maxLag {
+		t.Fatalf("ready with the search projection %v events behind", v)
+	}
+	if got := titles(t, r); len(got) != posts {
+		t.Fatalf("%d posts on the read node, want %d", len(got), posts)
+	}
+}
