@@ -113,6 +113,10 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 		res.json(t, &p)
 		slugs = append(slugs, p.Slug)
 	}
+	up := w.upload(tok, "harbour.jpg", testJPEG(500, 300))
+	mustStatus(t, up, 201)
+	var pic struct{ ID string }
+	up.json(t, &pic)
 	eventstest.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
 		if st := streamState(t, url); st.FirstSeq <= 1 {
 			return fmt.Errorf("the stream still starts at %d", st.FirstSeq)
@@ -152,6 +156,17 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 		paths = append(paths, "/posts/"+s)
 	}
 	sameAnswers(t, w, r, paths...)
+	// The picture: the variant built on the read node from the original
+	// in the Object Store is the writer's, byte for byte.
+	for _, p := range []string{"/media/" + pic.ID + "/original", "/media/" + pic.ID + "/w320.jpg"} {
+		eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+			want, got := w.get(p), r.get(p)
+			if want.status != 200 || got.status != 200 || string(want.body) != string(got.body) {
+				return fmt.Errorf("%s: writer %d, read node %d, same bytes %v", p, want.status, got.status, string(want.body) == string(got.body))
+			}
+			return nil
+		})
+	}
 	var list struct{ Total int }
 	r.get("/api/v1/posts?per_page=100").json(t, &list)
 	if list.Total != 8 {
