@@ -14,7 +14,7 @@ import (
 // checkpoint are no longer in the stream (its retention, by age or size,
 // dropped them): applying what the stream still holds would skip them.
 // Such a projection is built again from the repository instead.
-var ErrGap = errors.New("the event stream no longer holds the events after this projection's checkpoint")
+var ErrGap = errors.New("the event stream no longer holds the events after this projection's checkpoint: it must be built again from the repository")
 
 // Missing is nil when the stream holds every event after cp (or cp is
 // past all it ever held), else an error wrapping ErrGap that says where
@@ -56,6 +56,9 @@ func Missing(ctx context.Context, stream jetstream.Stream, cp Checkpoint) error 
 	}
 	if !cp.Cursor.Before(first) {
 		return nil // it has the first event held, so all before it too
+	}
+	if first.Height == 1 && first.Index == 0 {
+		return nil // the log's first event: a stream purged and published again
 	}
 	if cp.Cursor.Commit == first.Commit && cp.Cursor.Index+1 == first.Index {
 		return nil // the event just before, of the same commit
