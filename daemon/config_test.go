@@ -48,6 +48,11 @@ func TestWriterURLIsForReadNodes(t *testing.T) {
 		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterURL: "ftp://10.0.0.1"}, "not the writer's base URL"},
 		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterURL: "http://ann:pw@10.0.0.1"}, "takes no credentials"},
 		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterURL: "http://10.0.0.1:8080/"}, ""},
+		// The bootstrap's credentials: both, and a writer to use them on.
+		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterURL: "http://10.0.0.1:8080", WriterAccount: "ann@example.org", WriterToken: "chr_x"}, ""},
+		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterURL: "http://10.0.0.1:8080", WriterToken: "chr_x"}, "go together"},
+		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", WriterAccount: "ann@example.org", WriterToken: "chr_x"}, "with --writer-url"},
+		{Config{DataDir: "d", ReadOnly: true, NatsURL: "nats://x", ReadyMaxLag: -1}, "--ready-max-lag"},
 	} {
 		err := tc.cfg.validate()
 		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want))) {
