@@ -194,6 +194,10 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 				start, found = cp.Seq+1, true
 			}
 		}
+	} else if cp.Cursor.Commit != "" {
+		// Built from git (CatchUp): the checkpoint has a position but no
+		// sequence. Start after the messages it covers, found by position.
+		start = rt.seqAfter(ctx, cp.Cursor, start, info.State.LastSeq)
 	}
 	if !found && cp.Cursor.Height > 0 && info.State.Msgs > 0 {
 		// A position without its sequence (built from git): just after
@@ -223,6 +227,42 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 	}
 	rt.logger.Debug("projection consuming", "projection", name, "from_seq", start, "checkpoint", cp.Cursor.Height)
 	return cons, start, nil
+}
+
+// seqAfter returns the sequence of the first message in [first, last]
+// whose event is after c, or last+1 if none is: positions grow with the
+// sequence, so a binary search over a few messages finds it. Only if the
+// message just before is c's own event are the ones before skipped; otherwise first, and apply sorts out what
+// was applied before (or halts on a diverged stream).
+func (rt *Runtime) seqAfter(ctx context.Context, c events.Cursor, first, last uint64) uint64 {
+	at := func(seq uint64) (events.Cursor, bool) {
+		m, err := rt.stream.GetMsg(ctx, seq)
+		if err != nil {
+			return events.Cursor{}, false
+		}
+		mc, err := bus.CursorOf(m.Header)
+		return mc, err == nil
+	}
+	lo, hi := first, last+1 // the answer is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		mc, ok := at(mid)
+		if !ok {
+			return first
+		}
+		if c.Before(mc) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if lo == first {
+		return first
+	}
+	if prev, ok := at(lo - 1); !ok || prev != c {
+		return first
+	}
+	return lo
 }
 
 // run feeds r from cons until ctx ends. Whatever goes wrong ends that
@@ -351,6 +391,15 @@ func (rt *Runtime) apply(ctx context.Context, r *runner, batch []jetstream.Msg, 
 		}
 		*next = seq + 1
 		ack, seen = append(ack, m), seq
+		// Applied before (a republished commit, or a backlog the
+		// projection was built past from git): known from the headers,
+		// without fetching or decoding the event.
+		if hc, err := bus.CursorOf(m.Headers()); err == nil && !to.Cursor.Before(hc) {
+			if hc.Height == to.Cursor.Height && hc.Commit != to.Cursor.Commit {
+				return fmt.Errorf("%w: the event at stream sequence %d is at the height of commit %s", ErrDiverged, seq, to.Cursor.Commit)
+			}
+			continue
+		}
 		data, err := rt.bodies.Data(ctx, m.Headers(), m.Data())
 		if err != nil {
 			return fmt.Errorf("stream sequence %d: %w", seq, err)
@@ -590,14 +639,34 @@ func (rt *Runtime) measureLag(ctx context.Context) {
 }
 
 // Rebuild drops the state of ps and replays the whole log into them from
-// git. The log is derived once; each batch goes to every projection, which
-// apply it in parallel while the next batch is derived. progress gets the
-// events applied so far (by all) and the position reached. The checkpoints
-// it leaves have no stream sequence, so the next start resumes by position.
+// git (CatchUp from nothing). The checkpoints it leaves have no stream
+// sequence, so the next start resumes by position.
 func Rebuild(ctx context.Context, ps []Projection, log events.Log, progress func(applied int, at events.Cursor)) error {
 	for _, p := range ps {
 		if err := p.Reset(); err != nil {
 			return fmt.Errorf("reset %s: %w", p.Name(), err)
+		}
+	}
+	_, err := CatchUp(ctx, ps, log, progress)
+	return err
+}
+
+// CatchUp feeds ps straight from the log, from the earliest of their
+// checkpoints to the log's end, without the stream. The log is derived
+// once; each batch goes to every projection, which apply in parallel
+// what is after their own checkpoint while the next batch is derived.
+// progress gets the events applied so far (by all) and the position
+// reached. It returns the position every projection reached (the zero
+// cursor if the log had nothing after them). The checkpoints it leaves
+// have no stream sequence: the runtime finds where to resume in the
+// stream by position (see consumer).
+func CatchUp(ctx context.Context, ps []Projection, log events.Log, progress func(applied int, at events.Cursor)) (events.Cursor, error) {
+	cps := make([]Checkpoint, len(ps))
+	var from events.Cursor
+	for i, p := range ps {
+		cps[i] = p.Checkpoint()
+		if i == 0 || cps[i].Cursor.Before(from) {
+			from = cps[i].Cursor
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -617,12 +686,20 @@ func Rebuild(ctx context.Context, ps []Projection, log events.Log, progress func
 			defer wg.Done()
 			for batch := range inputs[i] {
 				at := batch[len(batch)-1].Cursor()
-				if err := p.Apply(ctx, batch, Checkpoint{Cursor: at}); err != nil {
-					done <- result{err: fmt.Errorf("apply to %s: %w", p.Name(), err)}
-					cancel()
-					for range inputs[i] {
+				// Only what is after this projection's own checkpoint:
+				// others may have started further back.
+				evs := batch
+				for len(evs) > 0 && !cps[i].Cursor.After(&evs[0]) {
+					evs = evs[1:]
+				}
+				if len(evs) > 0 {
+					if err := p.Apply(ctx, evs, Checkpoint{Cursor: at}); err != nil {
+						done <- result{err: fmt.Errorf("apply to %s: %w", p.Name(), err)}
+						cancel()
+						for range inputs[i] {
+						}
+						return
 					}
-					return
 				}
 				done <- result{n: len(batch), at: at}
 			}
@@ -630,6 +707,7 @@ func Rebuild(ctx context.Context, ps []Projection, log events.Log, progress func
 	}
 	// Progress: a batch counts once every projection applied it.
 	var firstErr error
+	var reached events.Cursor
 	reported := make(chan struct{})
 	go func() {
 		defer close(reported)
@@ -645,6 +723,7 @@ func Rebuild(ctx context.Context, ps []Projection, log events.Log, progress func
 			if applied[r.at]++; applied[r.at] == len(ps) {
 				delete(applied, r.at)
 				total += r.n
+				reached = r.at
 				if progress != nil {
 					progress(total, r.at)
 				}
@@ -661,7 +740,7 @@ func Rebuild(ctx context.Context, ps []Projection, log events.Log, progress func
 		}
 		batch = nil
 	}
-	err := log.Read(ctx, events.Cursor{}, func(e events.Event) error {
+	err := log.Read(ctx, from, func(e events.Event) error {
 		batch = append(batch, e)
 		if len(batch) == 500 {
 			send()
@@ -678,7 +757,10 @@ func Rebuild(ctx context.Context, ps []Projection, log events.Log, progress func
 	close(done)
 	<-reported
 	if firstErr != nil {
-		return firstErr
+		return events.Cursor{}, firstErr
 	}
-	return err
+	if err != nil {
+		return events.Cursor{}, err
+	}
+	return reached, nil
 }
