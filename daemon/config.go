@@ -39,6 +39,7 @@ type Config struct {
 	TokenTTL           time.Duration
 	ReconcileInterval  time.Duration
 	RepackInterval     time.Duration
+	FastStartBehind    int64 // a writer whose projections are this many commits behind builds them from git first (0: never)
 	ShutdownTimeout    time.Duration
 	LogLevel           string
 	LogFormat          string
@@ -242,6 +243,7 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.StringVar(&c.OIDC.Name, "oidc-name", "", "the provider's name on the sign-in button (default: Google for Google, else \"single sign-on\")")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
+	fs.Int64Var(&c.FastStartBehind, "fast-start-behind", 1000, "when the projections are at least this many commits behind the repository (empty, say), build them straight from git before consuming the stream, as rebuild does (0: always from the stream)")
 	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on shutdown")
 }

@@ -210,6 +210,16 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 		ps = append(ps, ep)
 	}
+	if writer != nil {
+		// Far behind (empty, say): straight from git first (faststart.go);
+		// the consumers then start after what that covered.
+		if _, err := buildFromGit(ctx, r, gitLog, ps, cfg.FastStartBehind, log.With("component", "faststart")); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			log.Error("fast start failed; the projections catch up from the stream", "err", err)
+		}
+	}
 	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
 		projections.RuntimeConfig{Node: cfg.Node, Registry: reg, Bodies: bodies}, ps...)
 	if err := rt.Start(workers); err != nil {

@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/gitlog"
+	"github.com/chronicle-cms/chronicle/projections"
+	"github.com/chronicle-cms/chronicle/repo"
+)
+
+// buildFromGit brings ps up to the repository's head straight from git, as
+// rebuild does (the history derived once, the projections fed in
+// parallel, no stream), when the furthest behind of them is at least
+// minBehind commits behind; otherwise, or if a checkpoint is not on main
+// (the runtime halts such a projection, with the reason), it does nothing
+// and returns the zero cursor. It returns the position the projections
+// reached: their checkpoints carry no stream sequence, and the runtime
+// attaches each consumer after the messages they cover, so the backlog the
+// outbox publishes afterwards is passed over, and later events arrive over
+// the stream as usual. Only a node with the repository can use it.
+func buildFromGit(ctx context.Context, r *repo.Repo, l *gitlog.GitLog, ps []projections.Projection, minBehind int64, log *slog.Logger) (events.Cursor, error) {
+	if minBehind <= 0 || len(ps) == 0 {
+		return events.Cursor{}, nil
+	}
+	head, err := l.Head()
+	if err != nil {
+		return events.Cursor{}, fmt.Errorf("read head: %w", err)
+	}
+	behind := int64(0)
+	for _, p := range ps {
+		cp := p.Checkpoint().Cursor
+		ok, err := l.Contains(cp)
+		if err != nil {
+			return events.Cursor{}, fmt.Errorf("find projection %s's checkpoint in the repository: %w", p.Name(), err)
+		}
+		if !ok {
+			log.Warn("fast start not taken: a projection's checkpoint is not on main", "projection", p.Name(), "checkpoint", cp.Commit)
+			return events.Cursor{}, nil
+		}
+		behind = max(behind, head.Height-cp.Height)
+	}
+	if behind < minBehind {
+		return events.Cursor{}, nil
+	}
+	log.Info("fast start: building the projections from git", "behind", behind, "head", head.Height)
+	start := time.Now()
+	if n := r.LooseObjects(); n > 1000 {
+		// Reading a packed history is faster, and the repository needs it anyway.
+		if err := r.Repack(ctx, false); err != nil {
+			return events.Cursor{}, fmt.Errorf("repack before building from git: %w", err)
+		}
+		log.Info("fast start: repacked loose objects", "objects", n, "took", time.Since(start).Round(time.Millisecond))
+	}
+	reached, err := projections.CatchUp(ctx, ps, l, nil)
+	if err != nil {
+		return events.Cursor{}, fmt.Errorf("build the projections from git: %w", err)
+	}
+	// The build's garbage (derived events, index segments merged away) is
+	// returned now rather than kept as heap headroom for the daemon's life.
+	debug.FreeOSMemory()
+	log.Info("fast start: projections built from git", "height", reached.Height, "commit", reached.Commit,
+		"took", time.Since(start).Round(time.Millisecond))
+	return reached, nil
+}
