@@ -506,3 +506,81 @@ func TestStreamNotStartingAtOne(t *testing.T) {
 	cancel()
 	rt.Wait()
 }
+
+// CatchUp feeds each projection from git what is after its own
+// checkpoint, once; a runtime started after it applies none of the
+// backlog again, whether already in the stream when it attaches (skipped
+// by position) or published after (passed over from the headers), and
+// then applies new events.
+func TestCatchUpFromGitThenAttach(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	none := func([]events.Event) error { return nil }
+	empty, ahead := &flaky{Projection: openCatalogue(t), fail: none}, &flaky{Projection: openCatalogue(t), fail: none}
+	for i := 0; i < 10; i++ {
+		e.commit(t, post(fmt.Sprintf("p%d", i%4), fmt.Sprintf("Title %d", i)))
+	}
+	if _, err := projections.CatchUp(ctx, []projections.Projection{ahead}, e.log, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.outbox.Reconcile(ctx); err != nil { // the stream holds the first 10 commits' events
+		t.Fatal(err)
+	}
+	first := len(e.allIDs(t))
+	var head events.Cursor
+	for i := 10; i < 20; i++ {
+		head = e.commit(t, post(fmt.Sprintf("p%d", i%4), fmt.Sprintf("Title %d", i)))
+	}
+	reached, err := projections.CatchUp(ctx, []projections.Projection{empty, ahead}, e.log, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reached != head {
+		t.Fatalf("CatchUp reached %+v, want the head %+v", reached, head)
+	}
+	all := e.allIDs(t)
+	if got := empty.ids(); !reflect.DeepEqual(got, all) {
+		t.Fatalf("the empty projection applied %v, want every event once: %v", got, all)
+	}
+	if got := ahead.ids(); !reflect.DeepEqual(got, all) {
+		t.Fatalf("the projection already at commit 10 applied %v in all, want every event once: %v", got, all)
+	}
+	if first == 0 || first == len(all) {
+		t.Fatalf("%d of %d events before the second CatchUp: the test needs some", first, len(all))
+	}
+
+	// Two consumers, two names.
+	rt := projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{}, empty, named{ahead, "ahead"})
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go e.outbox.Run(ctx)
+	after := e.commit(t, post("p9", "After"))
+	e.outbox.Kick()
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := rt.WaitFor(wctx, after); err != nil {
+		t.Fatal(err)
+	}
+	all = e.allIDs(t)
+	for _, f := range []*flaky{empty, ahead} {
+		if got := f.ids(); !reflect.DeepEqual(got, all) {
+			t.Fatalf("after attaching, applied %v, want every event once: %v", got, all)
+		}
+	}
+	if hs := rt.Halted(); len(hs) > 0 {
+		t.Fatalf("halted: %+v", hs)
+	}
+	e.sameAsRebuild(t, empty.Projection.(*catalogue.Catalogue), "p0", "p1", "p2", "p3", "p9")
+	cancel()
+	rt.Wait()
+}
+
+// named gives a projection another name (and so its own consumer).
+type named struct {
+	projections.Projection
+	name string
+}
+
+func (n named) Name() string { return n.name }
