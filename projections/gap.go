@@ -66,28 +66,3 @@ func Missing(ctx context.Context, stream jetstream.Stream, cp Checkpoint) error 
 	return fmt.Errorf("%w: it starts at height %d (sequence %d), and the projection is at height %d (sequence %d)",
 		ErrGap, first.Height, st.FirstSeq, cp.Cursor.Height, cp.Seq)
 }
-
-// seqAfter is the stream sequence of the first message after cp, found
-// by bisection (the stream is in log order), for a checkpoint built from
-// git that knows its position but not its sequence; the stream's first
-// sequence when it cannot tell.
-func seqAfter(ctx context.Context, stream jetstream.Stream, cp Checkpoint, first, last uint64) uint64 {
-	lo, hi := first, last+1 // the answer is in [lo, hi]
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		m, err := stream.GetMsg(ctx, mid)
-		if err != nil {
-			return first // dropped meanwhile, or NATS failing: from the start, skipping by position
-		}
-		c, err := bus.CursorOf(m.Header)
-		if err != nil {
-			return first
-		}
-		if cp.Cursor.Before(c) {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return lo
-}

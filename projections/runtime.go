@@ -194,15 +194,13 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 				start, found = cp.Seq+1, true
 			}
 		}
-	} else if cp.Cursor.Commit != "" {
-		// Built from git (CatchUp): the checkpoint has a position but no
-		// sequence. Start after the messages it covers, found by position.
-		start = rt.seqAfter(ctx, cp.Cursor, start, info.State.LastSeq)
 	}
 	if !found && cp.Cursor.Height > 0 && info.State.Msgs > 0 {
-		// A position without its sequence (built from git): just after
-		// it, rather than reading and skipping all before.
-		start = seqAfter(ctx, rt.stream, cp, start, info.State.LastSeq)
+		// A position without its sequence (built from git: CatchUp, or a
+		// read node's bootstrap), or whose message the stream dropped:
+		// start after the messages it covers, found by position, rather
+		// than read and skip all before.
+		start = rt.seqAfter(ctx, cp.Cursor, start, info.State.LastSeq)
 	}
 	// Everything before start is applied or not needed: not lag.
 	r.mu.Lock()
@@ -232,8 +230,9 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 // seqAfter returns the sequence of the first message in [first, last]
 // whose event is after c, or last+1 if none is: positions grow with the
 // sequence, so a binary search over a few messages finds it. Only if the
-// message just before is c's own event are the ones before skipped; otherwise first, and apply sorts out what
-// was applied before (or halts on a diverged stream).
+// message just before is c's own event (or the answer is first) are the
+// ones before skipped; otherwise first, and apply sorts out what was
+// applied before (or halts on a diverged stream).
 func (rt *Runtime) seqAfter(ctx context.Context, c events.Cursor, first, last uint64) uint64 {
 	at := func(seq uint64) (events.Cursor, bool) {
 		m, err := rt.stream.GetMsg(ctx, seq)
