@@ -27,10 +27,13 @@ import (
 // -short (as `make test` runs benchmarks) does a few of each; the README's
 // figures come from `go test -run '^$' -bench ReadNode -benchtime 1x ./daemon/`.
 func BenchmarkReadNode(b *testing.B) {
-	writes, pages := 300, 20000
 	if testing.Short() {
-		writes, pages = 3, 200
+		// Three NATS servers and four daemons take half a minute to start,
+		// too long for `make test`; TestClusterWriterAndReadNodes and
+		// TestClusterLosesNoWriteWhenANATSServerDies run the same cluster.
+		b.Skip("a cluster benchmark: run it without -short")
 	}
+	const writes, pages = 300, 20000
 	c := startClusterSite(b, "--log-level", "error")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	get := func(url string) int {

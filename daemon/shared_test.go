@@ -3,9 +3,6 @@ package daemon
 import (
 	"bytes"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,39 +12,6 @@ import (
 	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
-
-// startNATS runs Debian's nats-server with JetStream for the test and
-// returns its URL.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("nats-server is not installed: .ci/run installs Debian's nats-server")
-		}
-		t.Skip("nats-server not installed (apt-get install nats-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	ns := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", t.TempDir())
-	ns.Stderr = testWriter{t}
-	if err := ns.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Process.Kill(); ns.Wait() })
-	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			return fmt.Errorf("nats-server not listening yet: %w", err)
-		}
-		return c.Close()
-	})
-	return fmt.Sprintf("nats://127.0.0.1:%d", port)
-}
 
 // cli runs a chronicle command and returns its standard output.
 func cli(t *testing.T, args ...string) string {
@@ -68,7 +32,7 @@ func cli(t *testing.T, args ...string) string {
 // good and signs new ones with the new key, on both.
 func TestNodesShareAccountsAndKeys(t *testing.T) {
 	t.Parallel()
-	url := startNATS(t)
+	url := startNATSServer(t)
 	wdata, rdata := t.TempDir(), t.TempDir()
 	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
 	w := startSite(t, wdata, func(c *Config) { c.NatsURL, c.Node = url, "writer" })
