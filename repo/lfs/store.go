@@ -115,7 +115,7 @@ type Local string
 
 // Path returns where the object is, or an error wrapping fs.ErrNotExist.
 func (s Local) Path(_ context.Context, oid string) (string, error) {
-	if !validOID(oid) {
+	if !ValidOID(oid) {
 		return "", fmt.Errorf("object %q: %w", oid, fs.ErrNotExist)
 	}
 	p := ObjectPath(string(s), oid)
@@ -129,9 +129,9 @@ func (s Local) Path(_ context.Context, oid string) (string, error) {
 	return p, nil
 }
 
-// validOID reports whether oid is a SHA-256 in lower-case hex, as the
+// ValidOID reports whether oid is a SHA-256 in lower-case hex, as the
 // store names its objects.
-func validOID(oid string) bool {
+func ValidOID(oid string) bool {
 	if len(oid) != 64 {
 		return false
 	}
@@ -150,7 +150,7 @@ func Walk(store string, fn func(oid string) error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && validOID(d.Name()) {
+		if d.Type().IsRegular() && ValidOID(d.Name()) {
 			return fn(d.Name())
 		}
 		return nil

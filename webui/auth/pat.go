@@ -163,15 +163,7 @@ func (s *Store) CheckToken(email, plain string) (Account, error) {
 	if err != nil {
 		return Account{}, err
 	}
-	t, ok := match(ts, id, plain)
-	if !ok {
-		return Account{}, ErrBadToken
-	}
-	if a.Disabled {
-		return Account{}, ErrTokenDisabled
-	}
-	s.used(a.Email, t)
-	return a, nil
+	return s.accept(a, ts, id, plain)
 }
 
 // FindToken returns the account a personal access token belongs to when
@@ -185,6 +177,13 @@ func (s *Store) FindToken(plain string) (Account, error) {
 	if err != nil {
 		return Account{}, err
 	}
+	return s.accept(a, ts, id, plain)
+}
+
+// accept is a's answer to token plain (id its id) among a's tokens ts:
+// refused unless one matches and a is enabled; a match is recorded as
+// used.
+func (s *Store) accept(a Account, ts []PersonalToken, id, plain string) (Account, error) {
 	t, ok := match(ts, id, plain)
 	if !ok {
 		return Account{}, ErrBadToken

@@ -139,7 +139,7 @@ func (c *Cache) path(oid string) string { return filepath.Join(c.dir, oid[:2], o
 // the bucket first if it is not. An original the bucket does not have is
 // an error wrapping fs.ErrNotExist.
 func (c *Cache) Path(ctx context.Context, oid string) (string, error) {
-	if !validOID(oid) {
+	if !lfs.ValidOID(oid) {
 		return "", fmt.Errorf("original %q: %w", oid, fs.ErrNotExist)
 	}
 	p := c.path(oid)
@@ -225,7 +225,7 @@ func (c *Cache) trim(keep string) {
 	var all []entry
 	var total int64
 	filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() || !validOID(d.Name()) {
+		if err != nil || !d.Type().IsRegular() || !lfs.ValidOID(d.Name()) {
 			return nil
 		}
 		if info, err := d.Info(); err == nil {
@@ -249,16 +249,4 @@ func (c *Cache) trim(keep string) {
 			total -= e.size
 		}
 	}
-}
-
-func validOID(oid string) bool {
-	if len(oid) != 64 {
-		return false
-	}
-	for _, c := range oid {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
