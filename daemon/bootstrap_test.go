@@ -46,25 +46,7 @@ func streamState(t testing.TB, url string) jetstream.StreamState {
 // startSiteUnready is startSite without waiting for /readyz.
 func startSiteUnready(t testing.TB, data string, mods ...func(*Config)) *site {
 	t.Helper()
-	cfg := testConfig(data)
-	for _, m := range mods {
-		m(&cfg)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	s := &site{t: t, data: data, cancel: cancel, done: make(chan error, 1)}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	go func() { s.done <- Serve(ctx, cfg, log, ready) }()
-	select {
-	case addr := <-ready:
-		s.url = "http://" + addr
-	case err := <-s.done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not start")
-	}
-	t.Cleanup(s.stop)
-	return s
+	return serveSite(t, data, testWriter{t}, slog.LevelInfo, mods...)
 }
 
 func readyz(t testing.TB, s *site) (int, string) {

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,24 +21,7 @@ import (
 // startSiteLogged is startSite with the daemon's log, from info up, in buf.
 func startSiteLogged(t testing.TB, data string, buf io.Writer, mods ...func(*Config)) *site {
 	t.Helper()
-	cfg := testConfig(data)
-	for _, m := range mods {
-		m(&cfg)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	s := &site{t: t, data: data, cancel: cancel, done: make(chan error, 1)}
-	log := slog.New(slog.NewTextHandler(io.MultiWriter(buf, testWriter{t}), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	go func() { s.done <- Serve(ctx, cfg, log, ready) }()
-	select {
-	case addr := <-ready:
-		s.url = "http://" + addr
-	case err := <-s.done:
-		t.Fatalf("serve: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not start")
-	}
-	t.Cleanup(s.stop)
+	s := serveSite(t, data, io.MultiWriter(buf, testWriter{t}), slog.LevelInfo, mods...)
 	s.waitReady()
 	return s
 }

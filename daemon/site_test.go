@@ -44,6 +44,15 @@ func testConfig(data string) Config {
 
 func startSite(t testing.TB, data string, mods ...func(*Config)) *site {
 	t.Helper()
+	s := serveSite(t, data, testWriter{t}, slog.LevelWarn, mods...)
+	s.waitReady()
+	return s
+}
+
+// serveSite starts the daemon in this process with its log from level up
+// in out, and returns once it listens (not once it is ready).
+func serveSite(t testing.TB, data string, out io.Writer, level slog.Level, mods ...func(*Config)) *site {
+	t.Helper()
 	cfg := testConfig(data)
 	for _, m := range mods {
 		m(&cfg)
@@ -51,7 +60,7 @@ func startSite(t testing.TB, data string, mods ...func(*Config)) *site {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	s := &site{t: t, data: data, cancel: cancel, done: make(chan error, 1)}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	go func() { s.done <- Serve(ctx, cfg, log, ready) }()
 	select {
 	case addr := <-ready:
@@ -62,7 +71,6 @@ func startSite(t testing.TB, data string, mods ...func(*Config)) *site {
 		t.Fatal("daemon did not start")
 	}
 	t.Cleanup(s.stop)
-	s.waitReady()
 	return s
 }
 
