@@ -100,6 +100,22 @@ func (ph postHistory) row(rev history.Revision, prev string) revisionRow {
 }
 
 // revisionOf finds a revision of post id and the post as it was then.
+// postRevision reads the post and the revision a history page's path
+// names, as the account may see them.
+func (h *handler) postRevision(r *http.Request) (Revisions, postHistory, history.Revision, content.Post, error) {
+	rs, err := h.revisions()
+	if err != nil {
+		return nil, postHistory{}, history.Revision{}, content.Post{}, err
+	}
+	id := pathVar(r, "id")
+	ph, err := h.postOf(r, rs, id)
+	if err != nil {
+		return nil, postHistory{}, history.Revision{}, content.Post{}, err
+	}
+	rev, p, err := h.revisionOf(rs, id, pathVar(r, "revision"))
+	return rs, ph, rev, p, err
+}
+
 func (h *handler) revisionOf(rs Revisions, id, commit string) (history.Revision, content.Post, error) {
 	rev, err := rs.Revision("post/"+id, commit)
 	if errors.Is(err, history.ErrNotFound) {
@@ -272,19 +288,11 @@ func scopeIDs(html template.HTML, prefix string) template.HTML {
 
 // revisionPage shows a post exactly as it was at one revision.
 func (h *handler) revisionPage(w http.ResponseWriter, r *http.Request) error {
-	rs, err := h.revisions()
+	rs, ph, rev, p, err := h.postRevision(r)
 	if err != nil {
 		return err
 	}
-	id := pathVar(r, "id")
-	ph, err := h.postOf(r, rs, id)
-	if err != nil {
-		return err
-	}
-	rev, p, err := h.revisionOf(rs, id, pathVar(r, "revision"))
-	if err != nil {
-		return err
-	}
+	id := ph.ID
 	prev, err := previousOf(rs, rev)
 	if err != nil {
 		return fmt.Errorf("history of post %s: %w", id, err)
@@ -318,19 +326,11 @@ func (h *handler) confirmRestore(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) restorePage(w http.ResponseWriter, r *http.Request, status int, problems []string) error {
-	rs, err := h.revisions()
+	rs, ph, rev, old, err := h.postRevision(r)
 	if err != nil {
 		return err
 	}
-	id := pathVar(r, "id")
-	ph, err := h.postOf(r, rs, id)
-	if err != nil {
-		return err
-	}
-	rev, old, err := h.revisionOf(rs, id, pathVar(r, "revision"))
-	if err != nil {
-		return err
-	}
+	id := ph.ID
 	if rev.Deleted {
 		return httperr.New(http.StatusUnprocessableEntity, "the revision of %s deleted the post: restore the one before it", when(rev.Time))
 	}
@@ -366,22 +366,15 @@ func (h *handler) restorePage(w http.ResponseWriter, r *http.Request, status int
 // way); a deleted post comes back. What stops it is said on the
 // confirmation page, shown again against the post as it now is.
 func (h *handler) restore(w http.ResponseWriter, r *http.Request) error {
-	rs, err := h.revisions()
-	if err != nil {
-		return err
-	}
-	id := pathVar(r, "id")
 	f, err := readForm(w, r, 16<<10)
 	if err != nil {
 		return err
 	}
-	if _, err := h.postOf(r, rs, id); err != nil {
-		return err
-	}
-	rev, old, err := h.revisionOf(rs, id, pathVar(r, "revision"))
+	_, ph, rev, old, err := h.postRevision(r)
 	if err != nil {
 		return err
 	}
+	id := ph.ID
 	if rev.Deleted {
 		return httperr.New(http.StatusUnprocessableEntity, "the revision of %s deleted the post: restore the one before it", when(rev.Time))
 	}
