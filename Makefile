@@ -19,10 +19,12 @@ run:
 # Every test, with the race detector: real git, real nats-server, real HTTP,
 # Debian's chromium (axe-core) and the Nu Html Checker (from node_modules).
 # Four tests at a time within a package: most of the daemon's wait on a
-# daemon, git or a browser rather than use a core.
+# daemon, git or a browser rather than use a core. Benchmarks run once
+# each in the same pass, so that they keep working without a second build
+# of every test binary; -short makes them tiny (no test looks at it), and
+# `make bench` or the README's commands give their figures.
 test: vet node_modules
-	$(GO) test -race -count=1 -parallel 4 -timeout 20m ./...
-	$(GO) test -short -count=1 -run '^$$' -bench . -benchtime 3x ./...
+	$(GO) test -race -count=1 -parallel 4 -timeout 20m -short -bench . -benchtime 1x ./...
 
 test-short:
 	$(GO) test -count=1 ./...
