@@ -207,7 +207,9 @@ func (o *Outbox) Reconcile(ctx context.Context) error {
 func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 	var pending []jetstream.PubAckFuture
 	var last events.Cursor
+	var sent time.Time // when the window's first message went
 	lastID := o.lastID
+	pass := time.Now()
 	flush := func() error {
 		timeout := time.NewTimer(o.ackWait)
 		defer timeout.Stop()
@@ -225,6 +227,11 @@ func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 		if len(pending) > 0 {
 			o.setPublished(last)
 			o.lastID = lastID
+			// Where a write's way to the readers spends its time: reading
+			// the log, and the stream's (quorum) acknowledgement.
+			o.logger.Debug("published", "events", len(pending), "through", last.Commit, "height", last.Height,
+				"read", sent.Sub(pass), "acked_in", time.Since(sent))
+			pass = time.Now()
 		}
 		pending = pending[:0]
 		return nil
@@ -246,6 +253,9 @@ func (o *Outbox) publishAfter(ctx context.Context, c events.Cursor) error {
 		f, err := o.js.PublishMsgAsync(m, opts...)
 		if err != nil {
 			return fmt.Errorf("publish event %s: %w", e.ID, err)
+		}
+		if len(pending) == 0 {
+			sent = time.Now()
 		}
 		pending, last, lastID = append(pending, f), e.Cursor(), e.ID
 		if len(pending) == window {
