@@ -1,8 +1,9 @@
 // Package catalogue is the read model the API serves: posts by id and
 // slug, filtered by status, category and tag, categories, tags with
 // counts, settings and profile. State lives in memory for reads and in a
-// bbolt file for durability; each batch of events and the checkpoint are
-// written in one bbolt transaction, then published to memory.
+// bbolt file for durability; each batch of events is published to memory,
+// then written with the checkpoint in one bbolt transaction (undone in
+// memory if that fails).
 package catalogue
 
 import (
@@ -165,7 +166,7 @@ func (c *Catalogue) Reset() error {
 	return nil
 }
 
-// change is the effect of a batch, staged until its transaction commits.
+// change is the effect of a batch on memory (or what undoes it).
 type change struct {
 	posts      map[string]*content.Post // nil value: deleted
 	categories map[string]*content.Category
@@ -227,6 +228,17 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 	}
 	c.mu.RUnlock()
 
+	// Readers see the batch as soon as it is in memory, before its
+	// transaction is on disk: the events are already durable in the
+	// stream (or in git, on one node), and the checkpoint (and with it
+	// the acknowledgement, and "Prefer: wait") moves only once the
+	// transaction committed. If it fails, memory is put back as it was
+	// and the same events come again. Waiting for the disk first added
+	// the transaction's 26 ms (p50) to 120 ms (p99) on a busy read node
+	// to every edit's way to the API (BenchmarkReadNode, debug log).
+	c.mu.Lock()
+	undo := c.install(ch)
+	c.mu.Unlock()
 	err := c.db.Update(func(tx *bolt.Tx) error {
 		for id, p := range ch.posts {
 			if err := projections.PutJSON(tx.Bucket(bPosts), id, p); err != nil {
@@ -256,11 +268,46 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 		return projections.PutJSON(tx.Bucket(bMeta), string(kCheckpoint), &cp)
 	})
 	if err != nil {
+		c.mu.Lock()
+		c.install(undo)
+		c.mu.Unlock()
 		return fmt.Errorf("store catalogue batch: %w", err)
 	}
-
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.cp = cp
+	c.mu.Unlock()
+	return nil
+}
+
+// install puts ch into memory and returns the change that undoes it.
+// Callers hold mu.
+func (c *Catalogue) install(ch change) change {
+	undo := change{posts: map[string]*content.Post{}, categories: map[string]*content.Category{}, media: map[string]*content.Media{}}
+	for id := range ch.posts {
+		undo.posts[id] = c.posts[id]
+	}
+	for slug := range ch.categories {
+		if cat, ok := c.categories[slug]; ok {
+			undo.categories[slug] = &cat
+		} else {
+			undo.categories[slug] = nil
+		}
+	}
+	for id := range ch.media {
+		if m, ok := c.media[id]; ok {
+			undo.media[id] = &m
+		} else {
+			undo.media[id] = nil
+		}
+	}
+	if ch.settings != nil {
+		old := c.settings
+		undo.settings = &old
+	}
+	if ch.profile != nil {
+		old := c.profile
+		undo.profile = &old
+	}
 	for id, p := range ch.posts {
 		if old := c.posts[id]; old != nil && c.bySlug[old.Slug] == id {
 			delete(c.bySlug, old.Slug)
@@ -295,8 +342,7 @@ func (c *Catalogue) Apply(ctx context.Context, evs []events.Event, cp projection
 		c.sorted.Store(nil)
 		c.tags.Store(nil)
 	}
-	c.cp = cp
-	return nil
+	return undo
 }
 
 // Post returns a post by id.

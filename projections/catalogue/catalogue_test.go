@@ -152,3 +152,54 @@ func TestSearchAndSort(t *testing.T) {
 		}
 	}
 }
+
+// A batch is in memory before its transaction commits; if the commit
+// fails, memory is put back as it was (post, its slug, a category, the
+// settings) and the checkpoint does not move, so the same events can
+// come again and count each post's versions once.
+func TestFailedCommitLeavesMemoryAsItWas(t *testing.T) {
+	c, err := Open(filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	first := []events.Event{ev(t, events.PostCreated, 1, post("a", 1, content.Published))}
+	if err := c.Apply(context.Background(), first, projections.Checkpoint{Cursor: first[0].Cursor()}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := c.Post("a")
+	moved := post("a", 2, content.Draft)
+	moved.Post.Slug = "moved"
+	batch := []events.Event{
+		ev(t, events.PostUpdated, 2, moved),
+		ev(t, events.PostCreated, 3, post("b", 3, content.Published)),
+		ev(t, events.CategoryCreated, 4, events.CategoryData{Category: content.Category{Slug: "news", Name: "News"}}),
+		ev(t, events.SettingsChanged, 5, events.SettingsData{Settings: content.Settings{Title: "Changed"}}),
+	}
+	settings := c.Settings()
+	c.db.Close() // the next transaction fails
+	if err := c.Apply(context.Background(), batch, projections.Checkpoint{Cursor: batch[3].Cursor()}); err == nil {
+		t.Fatal("a batch applied with its store closed")
+	}
+	if p, _ := c.Post("a"); !reflect.DeepEqual(p, before) {
+		t.Errorf("post a after the failed batch: %+v, want %+v", p, before)
+	}
+	if _, ok := c.Post("b"); ok {
+		t.Error("post b of the failed batch is still in memory")
+	}
+	if p, ok := c.PostBySlug(before.Slug); !ok || p.ID != "a" {
+		t.Errorf("slug %s: %+v %v, want post a", before.Slug, p, ok)
+	}
+	if _, ok := c.PostBySlug("moved"); ok {
+		t.Error("the failed batch's slug still names a post")
+	}
+	if _, ok := c.Category("news"); ok {
+		t.Error("the failed batch's category is still in memory")
+	}
+	if got := c.Settings(); !reflect.DeepEqual(got, settings) {
+		t.Errorf("settings after the failed batch: %+v, want %+v", got, settings)
+	}
+	if c.Checkpoint().Cursor != first[0].Cursor() {
+		t.Errorf("checkpoint %+v after the failed batch, want %+v", c.Checkpoint().Cursor, first[0].Cursor())
+	}
+}
