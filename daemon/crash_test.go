@@ -27,6 +27,15 @@ func startProcess(t testing.TB, data string, extra ...string) (*site, *exec.Cmd)
 // stderr; extra flags come last, so they win.
 func startProcessLogging(t testing.TB, data string, stderr io.Writer, extra ...string) (*site, *exec.Cmd) {
 	t.Helper()
+	s, cmd := launchProcess(t, data, stderr, extra...)
+	s.waitReady()
+	return s, cmd
+}
+
+// launchProcess starts the daemon as startProcessLogging does, without
+// waiting for it to be ready.
+func launchProcess(t testing.TB, data string, stderr io.Writer, extra ...string) (*site, *exec.Cmd) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -40,9 +49,7 @@ func startProcessLogging(t testing.TB, data string, stderr io.Writer, extra ...s
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	s := &site{t: t, data: data, url: "http://" + addr}
-	s.waitReady()
-	return s, cmd
+	return &site{t: t, data: data, url: "http://" + addr}, cmd
 }
 
 // The daemon is killed with SIGKILL in the middle of 500 concurrent

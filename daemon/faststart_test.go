@@ -30,7 +30,7 @@ func startSiteLogged(t testing.TB, data string, buf io.Writer, mods ...func(*Con
 // git fast-import (quick even under the race detector), then revises every
 // tenth and deletes every twenty-fifth, as a history brought from
 // elsewhere would be.
-func seedHistory(t *testing.T, data string, n int) {
+func seedHistory(t testing.TB, data string, n int) {
 	t.Helper()
 	dir := filepath.Join(data, "site.git")
 	r, err := repo.Open(dir, slog.New(slog.NewTextHandler(io.Discard, nil))) // made as the daemon makes it
