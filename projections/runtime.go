@@ -228,7 +228,7 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 		// is kept by one server, in memory, whatever the stream's
 		// replicas. Replicated (R3), every delivery and acknowledgement
 		// of every projection of every node went through Raft: the NATS
-		// servers spent 2.9 times the CPU per write (BenchmarkReadNode),
+		// servers spent 3.4–4 times the CPU per write (BenchmarkReadNode),
 		// and a consumer took half a second to make. If its server goes,
 		// the consumer is made again on another (see consume).
 		Replicas:      1,
