@@ -392,6 +392,11 @@ func rebuildProjection(ctx context.Context, cfg Config, name string, log *slog.L
 	if err != nil {
 		return err
 	}
+	// The pictures' AVIF variants are made after the rest of their set:
+	// a rebuild ends with every set whole.
+	if err := rs.media.Drain(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(progress, "%s rebuilt from %d commits in %s\n", strings.Join(names, ", "), head.Height, time.Since(start).Round(time.Millisecond))
 	return nil
 }

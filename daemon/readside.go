@@ -104,5 +104,8 @@ func (rs *readSide) close() error {
 	if rs.history != nil {
 		errs = append(errs, rs.history.Close())
 	}
+	if rs.media != nil {
+		errs = append(errs, rs.media.Close())
+	}
 	return errors.Join(errs...)
 }

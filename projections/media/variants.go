@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/h2non/bimg"
 
@@ -42,24 +43,41 @@ type Config struct {
 	Store     string    // originals, by SHA-256 (the LFS store), when Originals is nil
 	Originals Originals // where originals come from; nil: the LFS store in Store
 	Dir       string    // variants: <Dir>/<sha256>/w<width>.<ext>
-	Workers   int       // images processed at once; bounds memory and CPU (default 2)
+	Workers   int       // images processed at once, AVIF in the background included; bounds memory and CPU (default 2)
 	Logger    *slog.Logger
 }
 
 // Variants builds the resized images of every upload. Variants are keyed
 // by the original's SHA-256 and the parameters, so building them again is
 // harmless; the checkpoint is written once the batch's files are durable.
+//
+// A set is built in two stages: the fast formats (JPEG or PNG, and WebP)
+// at every width, listed as soon as they are whole, then AVIF (several
+// times slower to encode) by a worker in the background, which lists the
+// whole set and marks it done. The checkpoint moves after the first
+// stage; a set whose second stage did not finish (a restart, an error)
+// is found by OpenVariants and finished.
 type Variants struct {
 	cfg Config
 	sem chan struct{}
 
-	mu sync.Mutex
-	cp projections.Checkpoint
+	files sync.Mutex // held while a file is put in place, so Reset never races a write
+
+	mu    sync.Mutex
+	cp    projections.Checkpoint
+	queue []*set        // sets waiting for their second stage
+	busy  int           // sets queued or being finished
+	idle  chan struct{} // closed while busy is 0
+	gen   int           // bumped by Reset: work from before it is dropped
+	wake  chan struct{}
+	stop  context.CancelFunc
+	done  chan struct{} // closed when the worker has stopped
 }
 
 var _ projections.Projection = (*Variants)(nil)
 
-// OpenVariants opens the variants folder and its checkpoint.
+// OpenVariants opens the variants folder and its checkpoint, and starts
+// finishing the sets left with their fast formats only. Close stops it.
 func OpenVariants(cfg Config) (*Variants, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
@@ -73,14 +91,55 @@ func OpenVariants(cfg Config) (*Variants, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	v := &Variants{cfg: cfg, sem: make(chan struct{}, cfg.Workers)}
+	v := &Variants{cfg: cfg, sem: make(chan struct{}, cfg.Workers), idle: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	close(v.idle)
 	b, err := os.ReadFile(v.checkpointFile())
 	if err == nil {
 		err = json.Unmarshal(b, &v.cp)
 	} else if errors.Is(err, os.ErrNotExist) {
 		err = nil
 	}
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		dir := filepath.Join(cfg.Dir, e.Name())
+		if !e.IsDir() || exists(filepath.Join(dir, ".done")) {
+			continue
+		}
+		if typ, err := os.ReadFile(filepath.Join(dir, pending)); err == nil {
+			v.enqueue(&set{sha: e.Name(), typ: string(typ), dir: dir})
+		}
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	v.stop = stop
+	go v.finisher(ctx)
+	return v, nil
+}
+
+// Close stops the background stage after the file it is encoding; sets
+// not finished are finished by the next OpenVariants.
+func (v *Variants) Close() error {
+	v.stop()
+	<-v.done
+	return nil
+}
+
+// Drain waits until every set queued for its second stage is finished.
+func (v *Variants) Drain(ctx context.Context) error {
+	v.mu.Lock()
+	idle := v.idle
+	v.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (v *Variants) checkpointFile() string { return filepath.Join(v.cfg.Dir, "checkpoint.json") }
@@ -97,6 +156,18 @@ func (v *Variants) Checkpoint() projections.Checkpoint {
 
 // Reset implements projections.Projection.
 func (v *Variants) Reset() error {
+	v.files.Lock()
+	defer v.files.Unlock()
+	v.mu.Lock()
+	v.gen++ // the set being finished stops at its next file
+	if n := len(v.queue); n > 0 {
+		v.busy -= n
+		if v.busy == 0 {
+			close(v.idle)
+		}
+	}
+	v.queue = nil
+	v.mu.Unlock()
 	entries, _ := os.ReadDir(v.cfg.Dir)
 	for _, e := range entries {
 		if err := os.RemoveAll(filepath.Join(v.cfg.Dir, e.Name())); err != nil {
@@ -135,7 +206,10 @@ func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections
 			defer wg.Done()
 			v.sem <- struct{}{}
 			defer func() { <-v.sem }()
-			err := v.Build(ctx, sha, typ)
+			s, err := v.buildFast(ctx, sha, typ)
+			if err == nil && s != nil {
+				v.enqueue(s)
+			}
 			if errors.Is(err, errUnusable) {
 				// The bytes will never make variants (history from before
 				// uploads were checked, or a libvips that cannot read
@@ -174,91 +248,352 @@ type Variant struct {
 	File   string `json:"file"` // its name in the original's folder: w640.webp
 }
 
-// manifest lists an original's variants once all are built: List reads
-// it, and so names only variants that exist whole, with their real
-// dimensions (libvips rounds the height).
+// manifest lists an original's variants once the fast formats are built
+// at every width, and again once all are: List reads it, and so names
+// only variants that exist whole, with their real dimensions (libvips
+// rounds the height).
 const manifest = "variants.json"
 
-// Formats a variant set is made in, for an original of type typ.
-func formats(typ string) []bimg.ImageType {
+// Formats a variant set is made in, for an original of type typ: the
+// fast ones (listed first), then the slow ones.
+func formats(typ string) (fast, slow []bimg.ImageType) {
 	first := bimg.JPEG
 	if typ == "image/png" || typ == "image/gif" {
 		first = bimg.PNG
 	}
-	out := []bimg.ImageType{first, bimg.WEBP}
 	if bimg.IsTypeSupportedSave(bimg.AVIF) {
-		out = append(out, bimg.AVIF)
+		slow = []bimg.ImageType{bimg.AVIF}
 	}
-	return out
+	return []bimg.ImageType{first, bimg.WEBP}, slow
 }
+
+// pending marks a set whose fast formats are being or were built and
+// whose slow ones are not yet; it holds the original's media type.
+const pending = ".pending"
 
 // errUnusable marks an original libvips cannot make variants of.
 var errUnusable = errors.New("the original cannot be made into variants")
 
-// Build makes the variant set of one original, if it is not made yet. An
-// error that is errUnusable is about the bytes, and permanent.
+// errStale stops a set being finished when Reset dropped it.
+var errStale = errors.New("the variants were reset")
+
+// set is one original's variants while they are built.
+type set struct {
+	sha, typ, dir string
+	gen           int
+	widths        []int    // nil until the master is measured
+	sized         [][]byte // the master at each width, kept for the second stage; nil: made again
+	built         []Variant
+
+	fetched, mastered time.Duration // for the log
+}
+
+// Build makes the whole variant set of one original, if it is not made
+// yet, and returns once it is. An error that is errUnusable is about the
+// bytes, and permanent.
 func (v *Variants) Build(ctx context.Context, sha, typ string) error {
-	dir := filepath.Join(v.cfg.Dir, sha)
-	done := filepath.Join(dir, ".done")
-	if _, err := os.Stat(done); err == nil {
-		return nil
-	}
-	path, err := v.cfg.Originals.Path(ctx, sha)
-	if err != nil {
+	s, err := v.buildFast(ctx, sha, typ)
+	if err != nil || s == nil {
 		return err
+	}
+	return v.finish(ctx, s)
+}
+
+// buildFast makes the fast formats of an original at every width and
+// lists them; nil when the whole set is already built.
+func (v *Variants) buildFast(ctx context.Context, sha, typ string) (*set, error) {
+	v.mu.Lock()
+	s := &set{sha: sha, typ: typ, dir: filepath.Join(v.cfg.Dir, sha), gen: v.gen}
+	v.mu.Unlock()
+	if exists(filepath.Join(s.dir, ".done")) {
+		return nil, nil
+	}
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(filepath.Join(s.dir, pending), []byte(typ), 0o644); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	fast, _ := formats(typ)
+	if err := v.make(ctx, s, fast, true); err != nil {
+		if errors.Is(err, errUnusable) {
+			os.Remove(filepath.Join(s.dir, pending)) // nothing to finish
+		}
+		return nil, err
+	}
+	_, slow := formats(typ)
+	whole := len(s.widths) == 0 || len(slow) == 0 // narrower than every width, or no AVIF here: nothing to finish
+	if err := v.list(s, whole); err != nil || whole {
+		return nil, err
+	}
+	v.cfg.Logger.Debug("variants listed: the fast formats", "sha256", sha, "original", s.fetched.Round(time.Millisecond),
+		"master", s.mastered.Round(time.Millisecond), "took", time.Since(start).Round(time.Millisecond))
+	return s, nil
+}
+
+// finish makes the slow formats of a set and lists the whole set.
+func (v *Variants) finish(ctx context.Context, s *set) error {
+	fast, slow := formats(s.typ)
+	start := time.Now()
+	if err := v.make(ctx, s, append(fast, slow...), false); err != nil {
+		return err
+	}
+	if err := v.list(s, true); err != nil {
+		return err
+	}
+	v.cfg.Logger.Debug("variants listed: the whole set", "sha256", s.sha, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// make writes the files of formats fs at every width the original is
+// wider than, skipping those already whole on disk, and records them in
+// s.built (narrowest first, in the order of fs). Each width is resized
+// once from the upright, stripped master, losslessly, and every format
+// is encoded from that; in the first stage those images stay for the
+// second.
+func (v *Variants) make(ctx context.Context, s *set, fs []bimg.ImageType, firstStage bool) error {
+	s.built = s.built[:0]
+	var master []byte
+	if s.widths == nil {
+		release := v.slot(firstStage)
+		var err error
+		master, err = v.master(ctx, s)
+		release()
+		if err != nil {
+			return err
+		}
+	}
+	for i, w := range s.widths {
+		for _, f := range fs {
+			name := fmt.Sprintf("w%d.%s", w, ext(f))
+			if b, err := os.ReadFile(filepath.Join(s.dir, name)); err == nil {
+				if size, err := bimg.Size(b); err == nil {
+					s.built = append(s.built, Variant{Width: size.Width, Height: size.Height, Format: ext(f), File: name})
+					continue
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if s.sized[i] == nil && master == nil {
+				s.widths = nil // not kept: begin again from the original
+				return v.make(ctx, s, fs, firstStage)
+			}
+			release := v.slot(firstStage)
+			vr, err := v.file(s, i, f, master)
+			release()
+			if err != nil {
+				return err
+			}
+			s.built = append(s.built, vr)
+		}
+	}
+	if !firstStage {
+		s.widths, s.sized = nil, nil
+	}
+	return nil
+}
+
+// slot takes a worker slot for one step of the second stage, and gives
+// it back when called. Apply holds a slot for a set's whole first stage;
+// the background stage takes one per step, so a new upload's first stage
+// waits for one step at most, and Workers bounds the images in memory.
+func (v *Variants) slot(firstStage bool) func() {
+	if firstStage {
+		return func() {}
+	}
+	v.sem <- struct{}{}
+	return func() { <-v.sem }
+}
+
+// file makes and writes the variant of format f at the set's i-th width.
+func (v *Variants) file(s *set, i int, f bimg.ImageType, master []byte) (Variant, error) {
+	w := s.widths[i]
+	if s.sized[i] == nil {
+		sized, err := bimg.NewImage(master).Process(bimg.Options{Width: w, Type: bimg.TIFF, StripMetadata: true,
+			NoAutoRotate: true, Interpretation: bimg.InterpretationSRGB})
+		if err != nil {
+			return Variant{}, fmt.Errorf("%w: %d px: %w", errUnusable, w, err)
+		}
+		s.sized[i] = sized
+	}
+	out, err := bimg.NewImage(s.sized[i]).Process(bimg.Options{Type: f, Quality: 82, StripMetadata: true,
+		NoAutoRotate: true, Interpretation: bimg.InterpretationSRGB, Speed: 8})
+	if err != nil {
+		return Variant{}, fmt.Errorf("%w: %d px %s: %w", errUnusable, w, bimg.ImageTypeName(f), err)
+	}
+	if f == bimg.WEBP {
+		out = StripWebPMetadata(out) // libvips keeps EXIF in WebP (libvips issue 3340)
+	}
+	got, err := bimg.Size(out)
+	if err != nil {
+		return Variant{}, fmt.Errorf("%w: %d px %s: %w", errUnusable, w, bimg.ImageTypeName(f), err)
+	}
+	name := fmt.Sprintf("w%d.%s", w, ext(f))
+	if err := v.write(s, name, out); err != nil {
+		return Variant{}, err
+	}
+	return Variant{Width: got.Width, Height: got.Height, Format: ext(f), File: name}, nil
+}
+
+// master makes an original's normalised master — upright (turned by its
+// EXIF orientation), sRGB, no metadata, lossless — and from its size the
+// widths of the set: every one narrower than it. Every variant comes
+// from the master, so none can inherit an orientation tag. The master
+// and the images at each width are uncompressed TIFF: PNG (even at
+// compression 1, with libvips' adaptive filters) cost 2–2.5× the CPU to
+// write and read again, for memory that lives only while a set is made.
+func (v *Variants) master(ctx context.Context, s *set) ([]byte, error) {
+	start := time.Now()
+	path, err := v.cfg.Originals.Path(ctx, s.sha)
+	if err != nil {
+		return nil, err
 	}
 	orig, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// One normalised master: upright, sRGB, no metadata. Every variant
-	// comes from it, so none can inherit an orientation tag.
-	upright, err := bimg.NewImage(orig).AutoRotate()
+	s.fetched = time.Since(start)
+	master, err := bimg.NewImage(orig).Process(bimg.Options{StripMetadata: true, Interpretation: bimg.InterpretationSRGB,
+		Type: bimg.TIFF})
 	if err != nil {
-		return fmt.Errorf("%w: auto-rotate: %w", errUnusable, err)
+		return nil, fmt.Errorf("%w: master: %w", errUnusable, err)
 	}
-	master, err := bimg.NewImage(upright).Process(bimg.Options{StripMetadata: true, Interpretation: bimg.InterpretationSRGB,
-		NoAutoRotate: true, Type: bimg.PNG, Compression: 1})
-	if err != nil {
-		return fmt.Errorf("%w: master: %w", errUnusable, err)
-	}
+	s.mastered = time.Since(start) - s.fetched
 	size, err := bimg.Size(master)
 	if err != nil {
-		return fmt.Errorf("%w: %w", errUnusable, err)
+		return nil, fmt.Errorf("%w: %w", errUnusable, err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	built := []Variant{}
+	s.widths = []int{}
 	for _, w := range Widths {
 		if w >= size.Width {
 			break
 		}
-		for _, f := range formats(typ) {
-			out, err := bimg.NewImage(master).Process(bimg.Options{Width: w, Type: f, Quality: 82, StripMetadata: true,
-				NoAutoRotate: true, Interpretation: bimg.InterpretationSRGB, Speed: 8})
-			if err != nil {
-				return fmt.Errorf("%w: %d px %s: %w", errUnusable, w, bimg.ImageTypeName(f), err)
-			}
-			if f == bimg.WEBP {
-				out = StripWebPMetadata(out) // libvips keeps EXIF in WebP (libvips issue 3340)
-			}
-			got, err := bimg.Size(out)
-			if err != nil {
-				return fmt.Errorf("%w: %d px %s: %w", errUnusable, w, bimg.ImageTypeName(f), err)
-			}
-			name := fmt.Sprintf("w%d.%s", w, ext(f))
-			if err := atomicfile.Write(filepath.Join(dir, name), out, 0o644); err != nil {
-				return err
-			}
-			built = append(built, Variant{Width: got.Width, Height: got.Height, Format: ext(f), File: name})
-		}
+		s.widths = append(s.widths, w)
 	}
-	b, _ := json.Marshal(built)
-	if err := atomicfile.Write(filepath.Join(dir, manifest), b, 0o644); err != nil {
+	s.sized = make([][]byte, len(s.widths))
+	return master, nil
+}
+
+// write puts one whole file of a set in place, unless Reset dropped the
+// set meanwhile.
+func (v *Variants) write(s *set, name string, b []byte) error {
+	v.files.Lock()
+	defer v.files.Unlock()
+	v.mu.Lock()
+	stale := s.gen != v.gen
+	v.mu.Unlock()
+	if stale {
+		return errStale
+	}
+	return atomicfile.Write(filepath.Join(s.dir, name), b, 0o644)
+}
+
+// list writes the set's manifest: what List names from then on. With all
+// true the set is whole: marked done, and no longer pending. A manifest
+// of the fast formats never replaces the whole set's.
+func (v *Variants) list(s *set, all bool) error {
+	b, _ := json.Marshal(s.built)
+	v.files.Lock()
+	defer v.files.Unlock()
+	v.mu.Lock()
+	stale := s.gen != v.gen
+	v.mu.Unlock()
+	if stale {
+		return errStale
+	}
+	done := filepath.Join(s.dir, ".done")
+	if !all && exists(done) {
+		return nil
+	}
+	if err := atomicfile.Write(filepath.Join(s.dir, manifest), b, 0o644); err != nil || !all {
 		return err
 	}
-	return atomicfile.Write(done, nil, 0o644)
+	if err := atomicfile.Write(done, nil, 0o644); err != nil {
+		return err
+	}
+	return os.Remove(filepath.Join(s.dir, pending))
+}
+
+// enqueue hands a set to the background stage, unless it is there.
+func (v *Variants) enqueue(s *set) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, q := range v.queue {
+		if q.sha == s.sha {
+			return
+		}
+	}
+	if len(v.queue) >= v.cfg.Workers {
+		s.widths, s.sized = nil, nil // many waiting (a replay): made again when their turn comes, not held in memory
+	}
+	v.queue = append(v.queue, s)
+	if v.busy == 0 {
+		v.idle = make(chan struct{})
+	}
+	v.busy++
+	select {
+	case v.wake <- struct{}{}:
+	default:
+	}
+}
+
+// finisher is the background stage: it finishes queued sets one at a
+// time until Close.
+func (v *Variants) finisher(ctx context.Context) {
+	defer close(v.done)
+	for {
+		v.mu.Lock()
+		var s *set
+		if len(v.queue) > 0 {
+			s, v.queue = v.queue[0], v.queue[1:]
+		}
+		v.mu.Unlock()
+		if s == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-v.wake:
+				continue
+			}
+		}
+		err := v.finish(ctx, s)
+		switch {
+		case err == nil, errors.Is(err, errStale), ctx.Err() != nil:
+		case errors.Is(err, errUnusable):
+			// The fast formats are listed; the bytes make no AVIF.
+			v.cfg.Logger.Warn("no slow-format variants for this original", "sha256", s.sha, "err", err)
+			if err := v.list(s, true); err != nil {
+				v.cfg.Logger.Error("could not mark the variants done", "sha256", s.sha, "err", err)
+			}
+		default:
+			// A missing original, a full disk: the fast formats serve
+			// meanwhile, and the set is tried again later (and on start).
+			v.cfg.Logger.Error("variants not finished; trying again in a minute", "sha256", s.sha, "err", err)
+			time.AfterFunc(time.Minute, func() {
+				if ctx.Err() == nil {
+					v.mu.Lock()
+					stale := s.gen != v.gen
+					v.mu.Unlock()
+					if !stale {
+						v.enqueue(&set{sha: s.sha, typ: s.typ, dir: s.dir, gen: s.gen})
+					}
+				}
+			})
+		}
+		v.mu.Lock()
+		v.busy--
+		if v.busy == 0 {
+			close(v.idle)
+		}
+		v.mu.Unlock()
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func ext(f bimg.ImageType) string {
@@ -269,7 +604,8 @@ func ext(f bimg.ImageType) string {
 }
 
 // List returns the variants built for an original, narrowest first:
-// none until the whole set is built (the original serves meanwhile).
+// none until the fast formats are built at every width (the original
+// serves meanwhile), then those, then the whole set.
 func (v *Variants) List(sha string) []Variant {
 	if len(sha) != 64 || strings.ContainsAny(sha, "/\\.") {
 		return nil

@@ -13,6 +13,8 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/h2non/bimg"
@@ -65,18 +67,24 @@ func TestVariantsAreUprightSizedAndStripped(t *testing.T) {
 	os.MkdirAll(filepath.Dir(p), 0o755)
 	os.WriteFile(p, orig, 0o644)
 
-	v, err := OpenVariants(Config{Store: store, Dir: dir, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := openVariants(t, Config{Store: store, Dir: dir, Workers: 2})
 	data, _ := json.Marshal(events.MediaData{Media: content.Media{ID: "m1", SHA256: sha, Type: "image/jpeg"}})
 	e := events.Event{ID: "c-0", Type: events.MediaUploaded, Height: 1, Count: 1, Schema: 1, Data: data}
 	cp := projections.Checkpoint{Cursor: e.Cursor(), Seq: 1}
 	if err := v.Apply(context.Background(), []events.Event{e}, cp); err != nil {
 		t.Fatal(err)
 	}
+	// Once Apply returns, the fast formats are listed at every width
+	// (AVIF follows in the background).
+	fast, slow := formats("image/jpeg")
+	if got := formatsAt(v.List(sha)); got["jpg"] != "320 640" || got["webp"] != "320 640" {
+		t.Fatalf("after Apply: %v, want JPEG and WebP at 320 and 640", got)
+	}
+	if err := v.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	got := v.List(sha)
-	want := 2 * len(formats("image/jpeg")) // 320 and 640: 1024 would enlarge the 700-wide upright image
+	want := 2 * len(append(fast, slow...)) // 320 and 640: 1024 would enlarge the 700-wide upright image
 	if len(got) != want {
 		t.Fatalf("%d variants, want %d: %+v", len(got), want, got)
 	}
@@ -125,6 +133,9 @@ func TestVariantsAreUprightSizedAndStripped(t *testing.T) {
 	if err := v.Apply(context.Background(), []events.Event{e, e}, cp); err != nil {
 		t.Fatal(err)
 	}
+	if err := v.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if len(v.List(sha)) != want {
 		t.Fatal("variants not rebuilt")
 	}
@@ -164,10 +175,7 @@ func TestUnusableOriginalsDoNotStopVariants(t *testing.T) {
 		os.WriteFile(p, b, 0o644)
 		return sha
 	}
-	v, err := OpenVariants(Config{Store: store, Dir: dir, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := openVariants(t, Config{Store: store, Dir: dir, Workers: 1})
 	event := func(id, sha string, h int64) events.Event {
 		data, _ := json.Marshal(events.MediaData{Media: content.Media{ID: id, SHA256: sha, Type: "image/jpeg"}})
 		return events.Event{ID: id, Type: events.MediaUploaded, Height: h, Count: 1, Schema: 1, Data: data}
@@ -192,6 +200,77 @@ func TestUnusableOriginalsDoNotStopVariants(t *testing.T) {
 	if v.Checkpoint() != cp {
 		t.Fatalf("checkpoint %+v", v.Checkpoint())
 	}
+}
+
+// A set stopped between its stages (the daemon stopped while AVIF was
+// being made) is finished when the variants are opened again: the
+// checkpoint has moved on, and no event will ask for it.
+func TestUnfinishedSetIsFinishedOnOpen(t *testing.T) {
+	if _, slow := formats("image/png"); len(slow) == 0 {
+		t.Skip("this libvips saves no AVIF: every set is made in one stage")
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, picture(700, 400), nil)
+	store, dir := t.TempDir(), t.TempDir()
+	sum := sha256.Sum256(b.Bytes())
+	sha := hex.EncodeToString(sum[:])
+	p := lfs.ObjectPath(store, sha)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	os.WriteFile(p, b.Bytes(), 0o644)
+	v := openVariants(t, Config{Store: store, Dir: dir, Workers: 1})
+	if err := v.Build(context.Background(), sha, "image/png"); err != nil {
+		t.Fatal(err)
+	}
+	whole := v.List(sha)
+	v.Close()
+	// What a stop between the stages leaves: the fast formats listed,
+	// the set pending, no AVIF, not done.
+	set := filepath.Join(dir, sha)
+	var fast []Variant
+	for _, vr := range whole {
+		if vr.Format == "avif" {
+			os.Remove(filepath.Join(set, vr.File))
+		} else {
+			fast = append(fast, vr)
+		}
+	}
+	mf, _ := json.Marshal(fast)
+	os.WriteFile(filepath.Join(set, manifest), mf, 0o644)
+	os.WriteFile(filepath.Join(set, pending), []byte("image/png"), 0o644)
+	os.Remove(filepath.Join(set, ".done"))
+
+	v = openVariants(t, Config{Store: store, Dir: dir, Workers: 1})
+	if err := v.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.List(sha); fmt.Sprint(got) != fmt.Sprint(whole) {
+		t.Fatalf("after a restart: %+v, want the whole set %+v", got, whole)
+	}
+	if _, err := os.Stat(filepath.Join(set, ".done")); err != nil {
+		t.Fatal("the finished set is not marked done")
+	}
+	if _, err := os.Stat(filepath.Join(set, pending)); err == nil {
+		t.Fatal("the finished set is still marked pending")
+	}
+}
+
+func openVariants(t *testing.T, cfg Config) *Variants {
+	t.Helper()
+	v, err := OpenVariants(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// formatsAt lists the widths listed in each format: {"jpg": "320 640"}.
+func formatsAt(vs []Variant) map[string]string {
+	out := map[string]string{}
+	for _, vr := range vs {
+		out[vr.Format] = strings.TrimSpace(out[vr.Format] + " " + strconv.Itoa(vr.Width))
+	}
+	return out
 }
 
 // picture is a w×h image with detail in every pixel (so encoders cannot

@@ -133,7 +133,8 @@ type variantOut struct {
 var variantTypes = map[string]string{"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 
 // mediaJSON is an item as the API shows it, with the variants built so
-// far (none until the whole set is: the original serves meanwhile).
+// far (none until the fast formats are at every width: the original
+// serves meanwhile; AVIF joins them later).
 func (h *Handler) mediaJSON(m content.Media) mediaOut {
 	out := mediaBase(m)
 	if h.cfg.Media == nil || h.cfg.Media.Variants == nil {
