@@ -246,9 +246,10 @@ func TestVariantsServedAndNegotiated(t *testing.T) {
 	tok := s.token("ed@example.org")
 	photo := testJPEG(700, 450)
 	var m apiMedia
-	r := s.upload(tok, "wide.jpg", photo) // waits for every projection, media included
+	r := s.upload(tok, "wide.jpg", photo) // waits for every projection: the media one lists JPEG and WebP
 	mustStatus(t, r, 201)
 	r.json(t, &m)
+	wholeSet(t, s, m.ID) // AVIF too
 	for _, tc := range []struct{ variant, accept, ctype string }{
 		{"w320.webp", "", "image/webp"},
 		{"w640.jpg", "", "image/jpeg"},
@@ -288,6 +289,7 @@ func TestDeletedVariantsAreRebuiltOnRestart(t *testing.T) {
 	r := s.upload(tok, "wide.jpg", testJPEG(700, 450))
 	mustStatus(t, r, 201)
 	r.json(t, &m)
+	wholeSet(t, s, m.ID)
 	built := func() int {
 		files, _ := filepath.Glob(filepath.Join(data, "projections", "variants", m.SHA256, "w*"))
 		return len(files)
@@ -300,7 +302,8 @@ func TestDeletedVariantsAreRebuiltOnRestart(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(data, "projections", "variants")); err != nil {
 		t.Fatal(err)
 	}
-	s = startSite(t, data) // ready means every projection caught up
+	s = startSite(t, data) // ready means every projection caught up: JPEG and WebP
+	wholeSet(t, s, m.ID)   // AVIF follows
 	if got := built(); got != n {
 		t.Fatalf("%d variants after the restart, %d before", got, n)
 	}
