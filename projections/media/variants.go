@@ -108,7 +108,7 @@ func OpenVariants(cfg Config) (*Variants, error) {
 	}
 	for _, e := range entries {
 		dir := filepath.Join(cfg.Dir, e.Name())
-		if !e.IsDir() || exists(filepath.Join(dir, ".done")) {
+		if !e.IsDir() || len(e.Name()) != 64 || exists(filepath.Join(dir, ".done")) {
 			continue
 		}
 		if typ, err := os.ReadFile(filepath.Join(dir, pending)); err == nil {
