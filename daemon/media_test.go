@@ -276,6 +276,21 @@ func TestVariantsServedAndNegotiated(t *testing.T) {
 		if !strings.Contains(tc.variant, ".") && tc.variant != "original" && got.header.Get("Vary") != "Accept" {
 			t.Errorf("%s: negotiated without Vary: Accept", tc.variant)
 		}
+		if cc := got.header.Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+			t.Errorf("%s of a whole set: Cache-Control %q, want immutable", tc.variant, cc)
+		}
+	}
+	// Before the set is whole (here: as if its AVIF were still being
+	// made), what a variant's URL answers may change, so proxies keep it
+	// a minute, not a year; the original's URL is final at once.
+	if err := os.Remove(filepath.Join(data, "projections", "variants", m.SHA256, ".done")); err != nil {
+		t.Fatal(err)
+	}
+	for variant, want := range map[string]string{"w320": "public, max-age=60", "w320.webp": "public, max-age=60",
+		"original": "public, max-age=31536000, immutable"} {
+		if got := s.get("/media/"+m.ID+"/"+variant, "Accept", "image/avif,image/webp,*/*"); got.header.Get("Cache-Control") != want {
+			t.Errorf("%s of a set not yet whole: Cache-Control %q, want %q", variant, got.header.Get("Cache-Control"), want)
+		}
 	}
 }
 

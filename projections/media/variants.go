@@ -603,6 +603,16 @@ func ext(f bimg.ImageType) string {
 	return bimg.ImageTypeName(f)
 }
 
+// Complete reports whether an original's variant set is whole: what is
+// served for it will not change. An original that makes no variants
+// (narrower than every width, or unusable) is complete once that is known.
+func (v *Variants) Complete(sha string) bool {
+	if len(sha) != 64 || strings.ContainsAny(sha, "/\\.") {
+		return false
+	}
+	return exists(filepath.Join(v.cfg.Dir, sha, ".done"))
+}
+
 // List returns the variants built for an original, narrowest first:
 // none until the fast formats are built at every width (the original
 // serves meanwhile), then those, then the whole set.

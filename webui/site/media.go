@@ -15,8 +15,8 @@ import (
 
 // siteMedia serves a media item. Variants are built by the media
 // projection; until one is, the original answers in its place (never a
-// 404 for an item that exists). Content never changes under a URL: cached
-// for a year.
+// 404 for an item that exists). Content never changes under a URL once
+// the set is whole: cached for a year from then on, a minute before.
 func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 	m, ok := h.cfg.Media.Catalog.Media(mux.Vars(r)["id"])
 	if !ok {
@@ -33,7 +33,12 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	variant := mux.Vars(r)["variant"]
+	// A variant's URL answers for good only once the set is whole: before
+	// that, the original or another format stands in, which a proxy must
+	// not keep for a year.
+	final := true
 	if variant != "original" && h.cfg.Media.Variants != nil {
+		final = h.cfg.Media.Variants.Complete(m.SHA256)
 		if v, ok := pickVariant(h.cfg.Media.Variants.List(m.SHA256), variant, r.Header.Get("Accept"), m.Type); ok {
 			path, ctype = v.Path, variantTypes[v.Format]
 		}
@@ -76,7 +81,11 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Content-Type", ctype)
 	hd.Set("Content-Length", strconv.FormatInt(st.Size(), 10))
 	hd.Set("ETag", tag)
-	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	if final {
+		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		hd.Set("Cache-Control", "public, max-age=60")
+	}
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	if r.Header.Get("If-None-Match") == tag {

@@ -41,6 +41,9 @@ type MediaLookup interface {
 // Variants lists the variants built for an original.
 type Variants interface {
 	List(sha256 string) []media.Variant
+	// Complete is true once the original's whole set is built, so that
+	// what a variant's URL answers is final.
+	Complete(sha256 string) bool
 }
 
 // Originals finds an original on this node's disk by its SHA-256,
