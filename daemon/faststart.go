@@ -23,7 +23,11 @@ import (
 // attaches each consumer after the messages they cover, so the backlog the
 // outbox publishes afterwards is passed over, and later events arrive over
 // the stream as usual. Only a node with the repository can use it.
-func buildFromGit(ctx context.Context, r *repo.Repo, l *gitlog.GitLog, ps []projections.Projection, minBehind int64, log *slog.Logger) (events.Cursor, error) {
+// status, if not nil, is told how far the build is, for /readyz.
+func buildFromGit(ctx context.Context, r *repo.Repo, l *gitlog.GitLog, ps []projections.Projection, minBehind int64, status func(string), log *slog.Logger) (events.Cursor, error) {
+	if status == nil {
+		status = func(string) {}
+	}
 	if minBehind <= 0 || len(ps) == 0 {
 		return events.Cursor{}, nil
 	}
@@ -56,7 +60,10 @@ func buildFromGit(ctx context.Context, r *repo.Repo, l *gitlog.GitLog, ps []proj
 		}
 		log.Info("fast start: repacked loose objects", "objects", n, "took", time.Since(start).Round(time.Millisecond))
 	}
-	reached, err := projections.CatchUp(ctx, ps, l, nil)
+	status(fmt.Sprintf("building the projections from git: %d commits to read", head.Height))
+	reached, err := projections.CatchUp(ctx, ps, l, func(applied int, at events.Cursor) {
+		status(fmt.Sprintf("building the projections from git: commit %d of %d", at.Height, head.Height))
+	})
 	if err != nil {
 		return events.Cursor{}, fmt.Errorf("build the projections from git: %w", err)
 	}

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +87,42 @@ func seedHistory(t testing.TB, data string, n int) {
 	}
 }
 
+// freeAddr is a loopback address nobody listens on, for a daemon whose
+// address must be known before it starts.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// probeReadyz asks url until it answers 200 (or for at most d), and
+// returns the answers that differed from the one before, as "status
+// body"; refused connections are not answers.
+func probeReadyz(url string, d time.Duration) []string {
+	var out []string
+	c := &http.Client{Timeout: 2 * time.Second}
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(2 * time.Millisecond) {
+		resp, err := c.Get(url)
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		a := fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+		if len(out) == 0 || out[len(out)-1] != a {
+			out = append(out, a)
+		}
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+	}
+	return out
+}
+
 // TestFastStartFromGit: a writer whose projections are empty in front of
 // a history of a few hundred commits builds them straight from git (the
 // log says so), and ends with the same catalogue, pages and search
@@ -114,10 +153,25 @@ func TestFastStartFromGit(t *testing.T) {
 		t.Fatalf("fast start taken with --fast-start-behind 0:\n%s", slow.String())
 	}
 
+	// A probe from the start: the daemon listens before it builds, and
+	// answers 503 with what it is doing until it is ready.
+	addr := freeAddr(t)
+	probed := make(chan []string, 1)
+	go func() { probed <- probeReadyz("http://"+addr+"/readyz", 60*time.Second) }()
 	var log lockedBuffer
 	begun := time.Now()
-	s = startSiteLogged(t, fast, &log, func(c *Config) { c.FastStartBehind = 50 })
+	s = startSiteLogged(t, fast, &log, func(c *Config) {
+		c.FastStartBehind, c.Addr = 50, addr
+		c.PublicURL = "http://127.0.0.1:0" // the links the replayed site made
+	})
 	t.Logf("fast start ready after %s", time.Since(begun).Round(time.Millisecond))
+	answers := <-probed
+	if len(answers) < 2 || !strings.HasPrefix(answers[0], "503 not ready: ") || answers[len(answers)-1] != "200 ready" {
+		t.Fatalf("/readyz during the fast start answered %q, want 503s with a reason, then 200", answers)
+	}
+	if !slices.ContainsFunc(answers, func(a string) bool { return strings.Contains(a, "building the projections from git") }) {
+		t.Errorf("/readyz never said the projections were being built: %q", answers)
+	}
 	if !strings.Contains(log.String(), "fast start: projections built from git") {
 		t.Fatalf("the log does not say the fast path was taken:\n%s", log.String())
 	}

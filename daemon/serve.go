@@ -56,6 +56,15 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		return err
 	}
 	defer unlock()
+	// Listening from the start: until the site is up, probes get a 503
+	// and what the daemon is doing (starting.go), not a refused connection.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	early := serveStarting(ln.(*net.TCPListener), log)
+	defer early.Stop()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -213,7 +222,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if writer != nil {
 		// Far behind (empty, say): straight from git first (faststart.go);
 		// the consumers then start after what that covered.
-		if _, err := buildFromGit(ctx, r, gitLog, ps, cfg.FastStartBehind, log.With("component", "faststart")); err != nil {
+		if _, err := buildFromGit(ctx, r, gitLog, ps, cfg.FastStartBehind, early.Set, log.With("component", "faststart")); err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
@@ -353,10 +362,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		MaxBody: int(wcfg.Media.MaxBytes) + 1<<20, MaxHeaderBytes: srv.MaxHeaderBytes, ReadHeaderTimeout: srv.ReadHeaderTimeout,
 		ReadTimeout: srv.ReadTimeout, WriteTimeout: srv.WriteTimeout, IdleTimeout: srv.IdleTimeout,
 		MaxConns: maxConns, MaxConnsPerClient: cfg.MaxConnsPerClient, Refused: refused.Inc, Logger: log})
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
+	early.Stop()
 	log.Info("serving", "addr", ln.Addr().String(), "data", cfg.DataDir, "embedded_nats", cfg.NatsURL == "", "read_only", cfg.ReadOnly, "writer_url", cfg.WriterURL,
 		"max_conns", maxConns, "max_conns_per_client", cfg.MaxConnsPerClient)
 	if ready != nil {
