@@ -140,16 +140,36 @@ func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
 	if len(c.Parents) > 0 {
 		parent = c.Parents[0]
 	}
-	return d.derive(c, parent, height)
+	return d.derive(c, parent, height, nil)
+}
+
+// deriveChanged is Derive given the commit's changes against its first
+// parent, read already (repo.Diffs).
+func (d *Deriver) deriveChanged(h repo.Hash, height int64, changes []repo.FileChange) ([]events.Event, error) {
+	c, err := d.repo.ReadCommit(h)
+	if err != nil {
+		return nil, err
+	}
+	var parent repo.Hash
+	if len(c.Parents) > 0 {
+		parent = c.Parents[0]
+	}
+	if changes == nil {
+		changes = []repo.FileChange{} // none, and known to be none
+	}
+	return d.derive(c, parent, height, changes)
 }
 
 // derive returns the events of commit c over the tree of parent (zero:
-// the empty tree).
-func (d *Deriver) derive(c repo.Commit, parent repo.Hash, height int64) ([]events.Event, error) {
+// the empty tree); changes, if not nil, are the difference between the
+// two, else it is read.
+func (d *Deriver) derive(c repo.Commit, parent repo.Hash, height int64, changes []repo.FileChange) ([]events.Event, error) {
 	h := c.Hash
-	changes, err := d.repo.Diff(parent, h)
-	if err != nil {
-		return nil, fmt.Errorf("diff %s: %w", h, err)
+	var err error
+	if changes == nil {
+		if changes, err = d.repo.Diff(parent, h); err != nil {
+			return nil, fmt.Errorf("diff %s: %w", h, err)
+		}
 	}
 	base := events.Event{Time: c.Author.When.UTC(), Commit: h.String(), Height: height}
 	if base.Actor, base.Author, base.Pusher, err = d.Who(c); err != nil {

@@ -305,13 +305,16 @@ func deriveHistory(t *testing.T, ar *txtar.Archive) []byte {
 		}
 		return a
 	}}))
-	read := func(log *slog.Logger) []events.Event {
+	read := func(log *slog.Logger, bulk bool) []events.Event {
 		r, err := repo.Open(gitDir, log)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer r.Close()
 		l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, log, gitlog.WithPictures(lfsDir, pictureStandIn)))
+		if bulk {
+			gitlog.ReadInBulk(l)
+		}
 		var evs []events.Event
 		if err := l.Read(context.Background(), events.Cursor{}, func(e events.Event) error {
 			evs = append(evs, e)
@@ -321,11 +324,16 @@ func deriveHistory(t *testing.T, ar *txtar.Archive) []byte {
 		}
 		return evs
 	}
-	evs := read(logger)
+	evs := read(logger, false)
 	// Derivation is a function of the repository: a second replay, by a
-	// deriver that has seen nothing yet, gives the same events.
-	if again := read(quiet); !equalEvents(again, evs) {
+	// deriver that has seen nothing yet, gives the same events, and so
+	// does one taking every commit's changes from git log, as a long
+	// history is read.
+	if again := read(quiet, false); !equalEvents(again, evs) {
 		t.Errorf("a second derivation of the history differs from the first")
+	}
+	if bulk := read(quiet, true); !equalEvents(bulk, evs) {
+		t.Errorf("the history read in bulk (git log) differs from the one read commit by commit")
 	}
 
 	out := &txtar.Archive{Comment: []byte("Derived by TestDeriveHistories from the .txtar of the same name; go test -update rewrites it.\n")}

@@ -30,6 +30,7 @@ type Batch struct {
 type GitLog struct {
 	repo    *repo.Repo
 	deriver *Deriver
+	bulk    int // bulkDiffs; tests lower it
 
 	mu         sync.Mutex
 	knownHead  repo.Hash // a commit whose height is known
@@ -39,7 +40,9 @@ type GitLog struct {
 var _ events.Log = (*GitLog)(nil)
 
 // NewGitLog returns the log of r.
-func NewGitLog(r *repo.Repo, d *Deriver) *GitLog { return &GitLog{repo: r, deriver: d} }
+func NewGitLog(r *repo.Repo, d *Deriver) *GitLog {
+	return &GitLog{repo: r, deriver: d, bulk: bulkDiffs}
+}
 
 // Repo is the repository the log lives in.
 func (l *GitLog) Repo() *repo.Repo { return l.repo }
@@ -108,6 +111,10 @@ func (l *GitLog) Append(ctx context.Context, b Batch) ([]events.Event, events.Cu
 	return evs, events.End(h.String(), height, len(evs)), nil
 }
 
+// bulkDiffs is the length of history from which Read takes the commits'
+// changes from one git process (repo.Diffs) rather than diffing each.
+const bulkDiffs = 64
+
 // Read implements Log.
 func (l *GitLog) Read(ctx context.Context, after events.Cursor, fn func(events.Event) error) error {
 	head, err := l.repo.Head()
@@ -134,11 +141,31 @@ func (l *GitLog) Read(ctx context.Context, after events.Cursor, fn func(events.E
 	if err != nil {
 		return fmt.Errorf("read log after %s: %w", after.Commit, err)
 	}
+	// A long history: every commit's changes from one git process.
+	var diffs *repo.Diffs
+	if len(chain) >= l.bulk {
+		if diffs, err = l.repo.FirstParentDiffs(ctx, repo.ParseHash(after.Commit), head); err != nil {
+			return fmt.Errorf("read log after %s: %w", after.Commit, err)
+		}
+		defer diffs.Close()
+	}
 	for i, h := range chain {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		evs, err := l.deriver.Derive(h, after.Height+1+int64(i))
+		var evs []events.Event
+		if diffs != nil {
+			c, changes, err := diffs.Next()
+			if err != nil {
+				return fmt.Errorf("read log after %s: %w", after.Commit, err)
+			}
+			if c != h {
+				return fmt.Errorf("read log after %s: git log gave commit %s where the first-parent chain has %s", after.Commit, c, h)
+			}
+			evs, err = l.deriver.deriveChanged(h, after.Height+1+int64(i), changes)
+		} else {
+			evs, err = l.deriver.Derive(h, after.Height+1+int64(i))
+		}
 		if err != nil {
 			return err
 		}
