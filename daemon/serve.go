@@ -222,11 +222,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if writer != nil {
 		// Far behind (empty, say): straight from git first (faststart.go);
 		// the consumers then start after what that covered.
-		if _, err := buildFromGit(ctx, r, gitLog, ps, cfg.FastStartBehind, early.Set, log.With("component", "faststart")); err != nil {
+		built, err := buildFromGit(ctx, r, gitLog, ps, cfg.FastStartBehind, early.Set, log.With("component", "faststart"))
+		if err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
 			log.Error("fast start failed; the projections catch up from the stream", "err", err)
+		} else if built.Height > 0 {
+			go returnMemory(workers, outbox.Published, built)
 		}
 	}
 	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
