@@ -40,7 +40,11 @@ func (p *Pages) renderFeed(path string, spec feedSpec) *Page {
 	jsonFeed := strings.HasSuffix(path, ".json")
 	for _, ps := range spec.posts[:min(FeedItems, len(spec.posts))] {
 		url := p.abs(PostURL(ps.Slug))
-		body, _, _ := ps.rendered()
+		body, err := p.body(ps)
+		if err != nil {
+			p.cfg.Logger.Error("feed failed", "path", path, "err", err)
+			return p.newPage(500, "text/plain; charset=utf-8", []byte("the feed could not be rendered\n"), p.siteUpdated)
+		}
 		summary := ps.summary()
 		if !jsonFeed {
 			summary = html.EscapeString(summary)

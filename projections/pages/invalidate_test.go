@@ -2,7 +2,6 @@ package pages
 
 import (
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,17 +46,17 @@ func (s *testSite) dropped(typ events.Type, data any, universe []string) []strin
 	s.p.mu.Lock()
 	iv, _ := s.p.update(b, cp)
 	s.p.mu.Unlock()
-	var cache sync.Map
+	cache := newPageCache(0)
 	for _, k := range universe {
-		cache.Store(k, &Page{})
+		cache.store(k, &Page{})
 	}
-	iv.drop(&cache)
+	iv.drop(cache)
 	var out []string
 	for _, k := range universe {
-		if _, ok := cache.Load(k); !ok {
+		if _, ok := cache.load(k); !ok {
 			out = append(out, k)
 		}
-		if _, ok := cache.Load(k); ok == iv.drops(k) {
+		if _, ok := cache.load(k); ok == iv.drops(k) {
 			s.t.Errorf("drops(%q) = %v but the page is %s", k, iv.drops(k), map[bool]string{true: "cached", false: "gone"}[ok])
 		}
 	}

@@ -33,6 +33,25 @@ type Page struct {
 	br           atomic.Pointer[Encoded] // made in the background, see Brotli
 	brQueued     atomic.Bool
 	brotli       *compressor
+
+	// The page cache's: whether a reader used the page since the clock
+	// hand last passed it, the cache holding it and its key there.
+	used     atomic.Bool
+	cache    *pageCache
+	cacheKey string
+}
+
+// cost is what the page holds in memory when it is cached; its
+// compressed forms are added as they are made (see pageCache.grew).
+func (pg *Page) cost() int64 { return int64(len(pg.Body)) + pageOverhead }
+
+func (pg *Page) key() string { return pg.cacheKey }
+
+// made accounts for a compressed form of the page.
+func (pg *Page) made(e *Encoded) {
+	if e != nil && pg.cache != nil {
+		pg.cache.grew(pg, len(e.Body))
+	}
 }
 
 // Gzip returns the page gzipped, with its own ETag and Content-Encoding,
@@ -49,6 +68,7 @@ func (pg *Page) Gzip() *Encoded {
 		w.Write(pg.Body)
 		w.Close()
 		pg.gz = pg.encoded("gzip", "-gz", b.Bytes())
+		pg.made(pg.gz)
 	})
 	return pg.gz
 }
@@ -117,6 +137,7 @@ func (c *compressor) run() {
 		case pg := <-c.todo:
 			if e := pg.encodeBrotli(); e != nil {
 				pg.br.Store(e)
+				pg.made(e)
 			}
 		default:
 			c.busy.Store(false)

@@ -2,12 +2,14 @@
 // post, category, tag and archive pages (paginated), the about page,
 // feeds, the sitemap and robots.txt. Its model (published posts with their
 // Markdown already rendered and sanitised, categories, settings, profile)
-// is stored in bbolt with the checkpoint. Pages are kept rendered in
-// memory with their gzip form and an ETag; an event drops exactly the
-// pages it affects and renders the hot ones again at once (the changed
-// posts, first pages of the lists they are in, feeds). Any other dropped
-// page is rendered from the model on its next request: template work
-// only, never Markdown and never git.
+// is stored in bbolt with the checkpoint; memory holds the model less
+// the posts' HTML, which is read from bbolt when a page shows it. Pages
+// are kept rendered in memory with their gzip form and an ETag, up to a
+// bound in bytes (the hot pages stay, see pageCache); an event drops
+// exactly the pages it affects and renders the hot ones again at once
+// (the changed posts, first pages of the lists they are in, feeds). Any
+// other page is rendered from the model on its next request: template
+// work and a bbolt read, never Markdown and never git.
 package pages
 
 import (
@@ -52,9 +54,13 @@ type Config struct {
 	BaseURL  string // public URL of the site when the settings give none
 	Renderer *render.Renderer
 	Logger   *slog.Logger
+	// CacheBytes bounds the rendered pages kept in memory (0:
+	// DefaultCacheBytes).
+	CacheBytes int64
 }
 
-// post is a published post with its rendered body.
+// post is a published post with its rendered body. The live
+// projection's posts leave HTML empty in memory: bbolt has it (see body).
 type post struct {
 	content.Post
 	HTML       string    `json:"html"`
@@ -83,6 +89,35 @@ func (ps *post) rendered() (html, summary, firstImage string) {
 	}
 	l.once.Do(func() { l.doc, l.src = l.md.Markdown(l.src), "" })
 	return l.doc.HTML, l.doc.Summary, l.doc.FirstImage
+}
+
+// body returns the post's HTML: a snapshot's from memory (rendered at
+// first use), the live projection's from bbolt, where Apply stored it.
+// Callers hold mu for reading.
+func (p *Pages) body(ps *post) (string, error) {
+	if ps.lazy != nil || ps.HTML != "" || p.db == nil {
+		h, _, _ := ps.rendered()
+		return h, nil
+	}
+	var html string
+	err := p.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bPosts).Get([]byte(ps.ID))
+		if v == nil {
+			return nil // deleted since; the event's Apply drops this page
+		}
+		var stored struct {
+			HTML string `json:"html"`
+		}
+		if err := json.Unmarshal(v, &stored); err != nil {
+			return err
+		}
+		html = stored.HTML
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("read post %s: %w", ps.ID, err)
+	}
+	return html, nil
 }
 
 // summary is what lists and feeds show of the post.
@@ -125,7 +160,7 @@ type Pages struct {
 
 	// cache holds rendered pages by path. Written under mu (so a render
 	// never stores a page older than the model), read without locks.
-	cache  sync.Map
+	cache  *pageCache
 	brotli *compressor
 
 	snapshot bool // memory only, Markdown rendered lazily (NewSnapshot)
@@ -159,7 +194,7 @@ func Open(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{cfg: cfg, db: db, theme: th, brotli: &compressor{todo: make(chan *Page, 256)}}
+	p := &Pages{cfg: cfg, db: db, theme: th, brotli: &compressor{todo: make(chan *Page, 256)}, cache: newPageCache(cfg.CacheBytes)}
 	if err := p.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -183,7 +218,7 @@ func NewSnapshot(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{cfg: cfg, theme: th, brotli: &compressor{todo: make(chan *Page, 256)}, snapshot: true}
+	p := &Pages{cfg: cfg, theme: th, brotli: &compressor{todo: make(chan *Page, 256)}, cache: newPageCache(cfg.CacheBytes), snapshot: true}
 	p.mu.Lock()
 	p.clear()
 	p.mu.Unlock()
@@ -209,7 +244,7 @@ func (p *Pages) clear() {
 	p.embeds = map[string]content.Embed{}
 	p.settings, p.profile, p.siteUpdated = content.DefaultSettings(), content.Profile{}, time.Time{}
 	p.reindex()
-	p.cache.Clear()
+	p.cache.clear()
 }
 
 func (p *Pages) load() error {
@@ -248,6 +283,7 @@ func (p *Pages) load() error {
 				return fmt.Errorf("post %s: %w", k, err)
 			}
 			ps.derive()
+			ps.HTML = "" // read from bbolt when a page shows it
 			p.posts[ps.ID], p.bySlug[ps.Slug] = &ps, &ps
 			return nil
 		}); err != nil {
@@ -312,11 +348,16 @@ func (p *Pages) Apply(ctx context.Context, evs []events.Event, cp projections.Ch
 		if err := p.db.Update(func(tx *bolt.Tx) error { return b.store(tx, cp) }); err != nil {
 			return fmt.Errorf("store pages batch: %w", err)
 		}
+		for _, c := range b.posts {
+			if c.post != nil {
+				c.post.HTML = "" // stored: read from bbolt when a page shows it
+			}
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	iv, hot := p.update(b, cp)
-	iv.drop(&p.cache)
+	iv.drop(p.cache)
 	if !p.snapshot {
 		p.warm(hot)
 	}
@@ -590,17 +631,12 @@ func (iv invalidation) drops(path string) bool {
 }
 
 // drop removes the dropped pages from cache.
-func (iv invalidation) drop(cache *sync.Map) {
+func (iv invalidation) drop(cache *pageCache) {
 	if iv.all {
-		cache.Clear()
+		cache.clear()
 		return
 	}
-	cache.Range(func(key, _ any) bool {
-		if k := key.(string); iv.drops(k) {
-			cache.Delete(k)
-		}
-		return true
-	})
+	cache.drop(iv.drops)
 }
 
 // affected computes the pages a change drops, given the indexes before
@@ -709,7 +745,7 @@ func (p *Pages) hotKeys(before, after []*post) []string {
 // warm renders keys not in the cache. Callers hold mu.
 func (p *Pages) warm(keys []string) {
 	for _, k := range keys {
-		if _, ok := p.cache.Load(k); ok {
+		if _, ok := p.cache.load(k); ok {
 			continue
 		}
 		if pg := p.render(k); pg != nil {
@@ -718,24 +754,32 @@ func (p *Pages) warm(keys []string) {
 	}
 }
 
-func (p *Pages) store(key string, pg *Page) { p.cache.Store(key, pg) }
+// store caches a rendered page; a failed render (500) is not kept, so
+// that the next request tries again.
+func (p *Pages) store(key string, pg *Page) {
+	if pg.Status != 500 {
+		p.cache.store(key, pg)
+	}
+}
 
 // Cached returns the page at path if it is rendered, without waiting for
 // anything: the fast path for readers.
 func (p *Pages) Cached(path string) *Page {
-	if v, ok := p.cache.Load(path); ok {
-		return v.(*Page)
-	}
-	return nil
+	pg, _ := p.cache.load(path)
+	return pg
 }
+
+// CacheSize returns the bytes the rendered pages in memory take (bodies
+// and compressed forms, as the bound counts them) and how many there are.
+func (p *Pages) CacheSize() (bytes int64, pages int) { return p.cache.size() }
 
 // Lookup returns the page at a public path, rendering it if it is not in
 // the cache, or nil if there is none (see NotFound).
 func (p *Pages) Lookup(path string) *Page {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if v, ok := p.cache.Load(path); ok {
-		return v.(*Page)
+	if pg, ok := p.cache.load(path); ok {
+		return pg
 	}
 	pg := p.render(path)
 	if pg != nil {
@@ -749,8 +793,8 @@ func (p *Pages) NotFound() *Page {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	const key = "\x00404"
-	if v, ok := p.cache.Load(key); ok {
-		return v.(*Page)
+	if pg, ok := p.cache.load(key); ok {
+		return pg
 	}
 	pg := p.renderNotFound()
 	p.store(key, pg)

@@ -429,7 +429,12 @@ func (p *Pages) renderArchive(path string, segs []string) *Page {
 func (p *Pages) renderPost(ps *post) *Page {
 	path := PostURL(ps.Slug)
 	v := p.newView(path, ps.Title)
-	body, summary, firstImage := ps.rendered()
+	body, err := p.body(ps)
+	if err != nil {
+		p.cfg.Logger.Error("post page failed", "path", path, "err", err)
+		return p.newPage(500, "text/plain; charset=utf-8", []byte("the page could not be rendered\n"), ps.UpdatedAt)
+	}
+	_, summary, firstImage := ps.rendered()
 	pv := &postView{postLink: p.link(ps), Author: p.profile.Name, HTML: p.withSrcset(body), EmbedURL: ps.EmbedURL}
 	if id, ok := content.MediaRefID(ps.FeatureImage); ok {
 		if v, ok := p.img(id); ok {
