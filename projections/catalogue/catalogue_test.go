@@ -203,3 +203,61 @@ func TestFailedCommitLeavesMemoryAsItWas(t *testing.T) {
 		t.Errorf("checkpoint %+v after the failed batch, want %+v", c.Checkpoint().Cursor, first[0].Cursor())
 	}
 }
+
+// A batch is readable as soon as it is in memory, text included, while
+// its transaction waits for the disk; once stored, the text comes from
+// bbolt and is the same.
+func TestBatchReadableWholeBeforeItIsStored(t *testing.T) {
+	c, err := Open(filepath.Join(t.TempDir(), "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	first := post("a", 1, content.Published)
+	first.Post.Content = "Old words."
+	evs := []events.Event{ev(t, events.PostCreated, 1, first)}
+	if err := c.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[0].Cursor()}); err != nil {
+		t.Fatal(err)
+	}
+	changed := post("a", 1, content.Published)
+	changed.Post.Content = "New words."
+	added := post("b", 2, content.Published)
+	added.Post.Content = "Fresh words."
+	batch := []events.Event{ev(t, events.PostUpdated, 2, changed), ev(t, events.PostCreated, 3, added)}
+
+	tx, err := c.db.Begin(true) // holds bbolt's one writer: the batch's transaction waits
+	if err != nil {
+		t.Fatal(err)
+	}
+	applied := make(chan error, 1)
+	go func() { applied <- c.Apply(context.Background(), batch, projections.Checkpoint{Cursor: batch[1].Cursor()}) }()
+	want := map[string]string{"a": "New words.", "b": "Fresh words."}
+	check := func(when string) {
+		t.Helper()
+		for id, text := range want {
+			if p, ok := c.Post(id); !ok || p.Content != text {
+				t.Errorf("%s: post %s reads %q (found %v), want %q", when, id, p.Content, ok, text)
+			}
+		}
+		list, _ := c.Posts(Query{Status: content.Published, Page: 1, PerPage: 10})
+		for _, p := range list {
+			if p.Content != want[p.ID] {
+				t.Errorf("%s: post %s listed with %q, want %q", when, p.ID, p.Content, want[p.ID])
+			}
+		}
+	}
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		if _, ok := c.Post("b"); ok {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the batch is not in memory while its transaction waits")
+		}
+	}
+	check("before the batch is stored")
+	tx.Rollback()
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+	check("once stored")
+}
