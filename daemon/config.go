@@ -16,6 +16,7 @@ import (
 
 	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/events/upload"
+	"github.com/chronicle-cms/chronicle/projections/pages"
 	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/ops"
 )
@@ -59,6 +60,12 @@ type Config struct {
 	// default; tests point it at themselves.
 	HookCommand string
 	HookEnv     []string
+	// DebugAddr serves Go's profiles (pprof) on a loopback address of
+	// its own; empty: off.
+	DebugAddr string
+	// PageCacheMiB bounds the rendered pages kept in memory; the others
+	// are rendered from the pages projection's store when asked for.
+	PageCacheMiB int
 }
 
 // OIDCConfig is "Sign in with Google" (or any OpenID Connect provider)
@@ -245,6 +252,8 @@ func (c *Config) bindServe(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 30*time.Second, "how often the outbox checks for unpublished commits")
 	fs.Int64Var(&c.FastStartBehind, "fast-start-behind", 1000, "when the projections are at least this many commits behind the repository (empty, say), build them straight from git before consuming the stream, as rebuild does (0: always from the stream)")
 	fs.DurationVar(&c.RepackInterval, "repack-interval", 10*time.Minute, "how often to check whether the repository needs repacking")
+	fs.IntVar(&c.PageCacheMiB, "page-cache-mib", pages.DefaultCacheBytes>>20, "memory kept for rendered pages (with their gzip and brotli forms), MiB: the most read stay, the others are rendered again from disk when asked for")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve Go's profiles (net/http/pprof: heap, goroutines, CPU) on this loopback address, e.g. 127.0.0.1:6060 (default: off; never on --addr)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let requests finish on shutdown")
 }
 
@@ -298,6 +307,14 @@ func (c *Config) validate() error {
 	}
 	if (c.WriterAccount != "" || c.WriterToken != "") && (c.WriterAccount == "" || c.WriterToken == "" || c.WriterURL == "") {
 		errs = append(errs, errors.New("--writer-account and --writer-token go together, with --writer-url: they let a read node clone the writer's repository"))
+	}
+	if c.DebugAddr != "" {
+		if err := checkLoopback(c.DebugAddr); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.PageCacheMiB < 0 {
+		errs = append(errs, errors.New("--page-cache-mib may not be negative"))
 	}
 	if c.ReadyMaxLag < 0 {
 		errs = append(errs, errors.New("--ready-max-lag may not be negative"))

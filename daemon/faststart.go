@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
@@ -70,23 +69,4 @@ func buildFromGit(ctx context.Context, r *repo.Repo, l *gitlog.GitLog, ps []proj
 	log.Info("fast start: projections built from git", "height", reached.Height, "commit", reached.Commit,
 		"took", time.Since(start).Round(time.Millisecond))
 	return reached, nil
-}
-
-// returnMemory gives the garbage of a build that reached c (derived
-// events, index segments merged away) back to the system, rather than
-// keep it as heap headroom for the daemon's life, once the outbox
-// published the backlog up to c (published says how far it is): after
-// readiness and the backlog's own garbage, not in the way of either (a
-// forced collection and returning the pages cost 1-2 s of CPU).
-func returnMemory(ctx context.Context, published func() events.Cursor, c events.Cursor) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for published().Before(c) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-	debug.FreeOSMemory()
 }

@@ -67,7 +67,7 @@ func openReadSide(cfg Config, log *slog.Logger, originals media.Originals) (*rea
 // travel's snapshots of the site share.
 func (rs *readSide) pagesConfig(cfg Config, log *slog.Logger) pages.Config {
 	return pages.Config{Path: cfg.pagesFile(), ThemeDir: cfg.themeDir(), BaseURL: cfg.publicURL(),
-		Renderer: rs.md, Logger: log.With("component", "pages")}
+		Renderer: rs.md, Logger: log.With("component", "pages"), CacheBytes: int64(cfg.PageCacheMiB) << 20}
 }
 
 func (rs *readSide) all() []projections.Projection {

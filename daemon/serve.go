@@ -65,6 +65,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer ln.Close()
 	early := serveStarting(ln.(*net.TCPListener), log)
 	defer early.Stop()
+	stopDebug, err := debugServer(cfg.DebugAddr, log) // debug.go
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -222,14 +227,13 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	if writer != nil {
 		// Far behind (empty, say): straight from git first (faststart.go);
 		// the consumers then start after what that covered.
-		built, err := buildFromGit(ctx, r, gitLog, ps, cfg.FastStartBehind, early.Set, log.With("component", "faststart"))
-		if err != nil {
+		// The memory the build used is returned once the start settled
+		// (releaseAfterStart, below).
+		if _, err := buildFromGit(ctx, r, gitLog, ps, cfg.FastStartBehind, early.Set, log.With("component", "faststart")); err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
 			log.Error("fast start failed; the projections catch up from the stream", "err", err)
-		} else if built.Height > 0 {
-			go returnMemory(workers, outbox.Published, built)
 		}
 	}
 	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
@@ -261,6 +265,14 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 	defer func() { wg.Wait(); log.Info("shutdown: outbox, repacker and scheduler stopped") }()
 	defer stopWorkers()
+	go releaseAfterStart(workers, func() bool { // debug.go
+		for _, st := range rt.Statuses() {
+			if st.Behind > 0 {
+				return false
+			}
+		}
+		return readiness.Check() == nil && (outbox == nil || outbox.Published().Height >= target.Height)
+	}, log)
 
 	accounts := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
 	if cfg.NatsURL != "" { // shared by every node (shared.go)
