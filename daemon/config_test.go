@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -58,5 +59,28 @@ func TestWriterURLIsForReadNodes(t *testing.T) {
 		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want))) {
 			t.Errorf("%+v: %v, want %q", tc.cfg.WriterURL, err, tc.want)
 		}
+	}
+}
+
+// Profiles show the process's insides: the debug listener is on loopback
+// or nowhere, and serves them there.
+func TestDebugAddrIsLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:6060": true, "[::1]:6060": true, "localhost:6060": true,
+		"0.0.0.0:6060": false, ":6060": false, "10.0.0.1:6060": false, "[::]:6060": false, "example.org:6060": false, "6060": false,
+	} {
+		c := Config{DataDir: "d", DebugAddr: addr}
+		if err := c.validate(); (err == nil) != ok || (err != nil && !strings.Contains(err.Error(), "--debug-addr")) {
+			t.Errorf("--debug-addr %s: %v", addr, err)
+		}
+	}
+	stop, err := debugServer("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if _, err := debugServer("0.0.0.0:0", slog.New(slog.DiscardHandler)); err == nil {
+		t.Error("the debug server listened on every interface")
 	}
 }
