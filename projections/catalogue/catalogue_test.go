@@ -230,7 +230,9 @@ func TestBatchReadableWholeBeforeItIsStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	applied := make(chan error, 1)
-	go func() { applied <- c.Apply(context.Background(), batch, projections.Checkpoint{Cursor: batch[1].Cursor()}) }()
+	go func() {
+		applied <- c.Apply(context.Background(), batch, projections.Checkpoint{Cursor: batch[1].Cursor()})
+	}()
 	want := map[string]string{"a": "New words.", "b": "Fresh words."}
 	check := func(when string) {
 		t.Helper()
