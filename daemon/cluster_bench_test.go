@@ -27,6 +27,9 @@ import (
 //     a published post to a read node's anonymous API answering it (goal
 //     p99 ≤ 100 ms; polled every millisecond), and the CPU time the NATS
 //     servers and the three daemons spent per write meanwhile;
+//   - a picture uploaded to the writer (from the request's start) → its
+//     640-pixel variant served by a read node, p50/p99 of 20 (goal: within
+//     a second), beside the upload's own time;
 //   - a read node's CPU time per post page request, against the writer's
 //     for the same page (a single node serving readers): both processes'
 //     user+system time over the same number of requests;
@@ -43,7 +46,7 @@ func BenchmarkReadNode(b *testing.B) {
 		// TestClusterLosesNoWriteWhenANATSServerDies run the same cluster.
 		b.Skip("a cluster benchmark: run it without -short")
 	}
-	const writes, pages = 300, 20000
+	const writes, pages, pictures = 300, 20000, 20
 	c := startClusterSite(b, "--log-level", "error")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	get := func(url string) int {
@@ -80,6 +83,39 @@ func BenchmarkReadNode(b *testing.B) {
 		cpuAfter := c.cpu(b)
 		b.ReportMetric(float64((cpuAfter[0]-cpuBefore[0]).Microseconds())/1000/writes, "nats-cpu-ms/write")
 		b.ReportMetric(float64((cpuAfter[1]-cpuBefore[1]).Microseconds())/1000/writes, "daemons-cpu-ms/write")
+
+		// Pictures: from the start of the upload to the writer (whose 201
+		// waits for its own JPEG and WebP) to the read node serving the
+		// 640-pixel variant, built there from the original the writer
+		// shared; and the upload's own time, for comparison.
+		var pics, uploads []time.Duration
+		for i := range pictures {
+			jpeg := testJPEG(900+i, 600) // each its own original
+			ack := time.Now()
+			r := c.writer.upload(c.tok, fmt.Sprintf("bench%d.jpg", i), jpeg)
+			uploads = append(uploads, time.Since(ack))
+			mustStatus(b, r, 201)
+			var m struct{ ID string }
+			r.json(b, &m)
+			for {
+				resp, err := client.Get(c.readers[0].url + "/media/" + m.ID + "/w640")
+				if err != nil {
+					b.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if w, err := imageWidth(body); resp.StatusCode == 200 && err == nil && w == 640 {
+					break
+				}
+				if time.Since(ack) > 30*time.Second {
+					b.Fatalf("picture %s has no 640-pixel variant on the read node 30 s after it was acknowledged", m.ID)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			pics = append(pics, time.Since(ack))
+		}
+		quantiles(b, "picture-to-read-node", pics)
+		quantiles(b, "picture-upload", uploads)
 
 		cpuPerPage := func(s *site, pid int) float64 {
 			page := s.url + "/posts/" + slug
