@@ -92,6 +92,8 @@ type runner struct {
 	halted  error         // why the projection stopped, until it applies again
 	since   time.Time     // when it stopped
 	behind  uint64        // events in the stream after it, at the last measurement
+
+	consumer string // the consumer's name last made (only the runner's goroutine touches it)
 }
 
 // RuntimeConfig configures a Runtime.
@@ -210,10 +212,20 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 	r.mu.Lock()
 	r.seen = max(r.seen, start-1)
 	r.mu.Unlock()
-	name := rt.consumerName(r)
-	if err := rt.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, 0, fmt.Errorf("reset consumer %s: %w", name, err)
+	name := r.consumer
+	if name == "" {
+		name = rt.consumerName(r)
 	}
+	if err := rt.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		// The server that keeps it does not answer (killed, in a
+		// cluster, and not yet known to be gone, so a consumer may even
+		// have been placed there): that name is stuck until it returns.
+		// The projection goes on under a new one; the old expires
+		// (InactiveThreshold).
+		rt.logger.Warn("projection's consumer cannot be removed; a new one is made", "projection", r.p.Name(), "consumer", name, "err", err)
+		name = fmt.Sprintf("%s_%x", rt.consumerName(r), time.Now().UnixNano())
+	}
+	r.consumer = name
 	cons, err := rt.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       name,
 		Description:   "Chronicle projection " + name,
@@ -233,6 +245,10 @@ func (rt *Runtime) consumer(ctx context.Context, r *runner) (jetstream.Consumer,
 		// the consumer is made again on another (see consume).
 		Replicas:      1,
 		MemoryStorage: true,
+		// One left behind (a node gone for good, a name given up above)
+		// is removed by the servers once nothing has pulled from it for
+		// this long; a consumer in use pulls all the time.
+		InactiveThreshold: time.Hour,
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("create consumer %s: %w", name, err)
