@@ -132,20 +132,21 @@ func (d *Deriver) Who(c repo.Commit) (actor, author, pusher string, err error) {
 
 // Derive returns the events of commit h at height on the first-parent chain.
 func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
-	c, err := d.repo.ReadCommit(h)
-	if err != nil {
-		return nil, err
-	}
-	var parent repo.Hash
-	if len(c.Parents) > 0 {
-		parent = c.Parents[0]
-	}
-	return d.derive(c, parent, height, nil)
+	return d.deriveCommit(h, height, nil)
 }
 
 // deriveChanged is Derive given the commit's changes against its first
 // parent, read already (repo.Diffs).
 func (d *Deriver) deriveChanged(h repo.Hash, height int64, changes []repo.FileChange) ([]events.Event, error) {
+	if changes == nil {
+		changes = []repo.FileChange{} // none, and known to be none
+	}
+	return d.deriveCommit(h, height, changes)
+}
+
+// deriveCommit reads commit h and derives its events against its first
+// parent; nil changes are read from the trees.
+func (d *Deriver) deriveCommit(h repo.Hash, height int64, changes []repo.FileChange) ([]events.Event, error) {
 	c, err := d.repo.ReadCommit(h)
 	if err != nil {
 		return nil, err
@@ -153,9 +154,6 @@ func (d *Deriver) deriveChanged(h repo.Hash, height int64, changes []repo.FileCh
 	var parent repo.Hash
 	if len(c.Parents) > 0 {
 		parent = c.Parents[0]
-	}
-	if changes == nil {
-		changes = []repo.FileChange{} // none, and known to be none
 	}
 	return d.derive(c, parent, height, changes)
 }

@@ -476,15 +476,19 @@ func (v *Variants) master(ctx context.Context, s *set) ([]byte, error) {
 	return master, nil
 }
 
+// stale reports whether Reset dropped s since it was begun.
+func (v *Variants) stale(s *set) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return s.gen != v.gen
+}
+
 // write puts one whole file of a set in place, unless Reset dropped the
 // set meanwhile.
 func (v *Variants) write(s *set, name string, b []byte) error {
 	v.files.Lock()
 	defer v.files.Unlock()
-	v.mu.Lock()
-	stale := s.gen != v.gen
-	v.mu.Unlock()
-	if stale {
+	if v.stale(s) {
 		return errStale
 	}
 	return atomicfile.Write(filepath.Join(s.dir, name), b, 0o644)
@@ -497,10 +501,7 @@ func (v *Variants) list(s *set, all bool) error {
 	b, _ := json.Marshal(s.built)
 	v.files.Lock()
 	defer v.files.Unlock()
-	v.mu.Lock()
-	stale := s.gen != v.gen
-	v.mu.Unlock()
-	if stale {
+	if v.stale(s) {
 		return errStale
 	}
 	done := filepath.Join(s.dir, ".done")
@@ -572,13 +573,8 @@ func (v *Variants) finisher(ctx context.Context) {
 			// meanwhile, and the set is tried again later (and on start).
 			v.cfg.Logger.Error("variants not finished; trying again in a minute", "sha256", s.sha, "err", err)
 			time.AfterFunc(time.Minute, func() {
-				if ctx.Err() == nil {
-					v.mu.Lock()
-					stale := s.gen != v.gen
-					v.mu.Unlock()
-					if !stale {
-						v.enqueue(&set{sha: s.sha, typ: s.typ, dir: s.dir, gen: s.gen})
-					}
+				if ctx.Err() == nil && !v.stale(s) {
+					v.enqueue(&set{sha: s.sha, typ: s.typ, dir: s.dir, gen: s.gen})
 				}
 			})
 		}
