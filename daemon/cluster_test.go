@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -48,14 +47,7 @@ func freePort(t testing.TB) int {
 // leader (the cluster answers for its account).
 func startNATSCluster(t testing.TB, n int) *natsCluster {
 	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("nats-server is not installed: .ci/run installs Debian's nats-server")
-		}
-		t.Skip("nats-server not installed (apt-get install nats-server)")
-	}
-	c := &natsCluster{t: t, bin: bin}
+	c := &natsCluster{t: t, bin: natsServerBin(t)}
 	routes := make([]int, n)
 	for i := range n {
 		c.ports = append(c.ports, freePort(t))

@@ -2,9 +2,7 @@ package daemon
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -223,17 +221,8 @@ func TestReadNodeServesAPicturePushedWithGitLFS(t *testing.T) {
 		t.Fatalf("git lfs install: %v\n%s", err, out)
 	}
 	pic := testJPEG(400, 300)
-	sum := fmt.Sprintf("%x", sha256.Sum256(pic))
 	id := "fromgit0000000000000000002"
-	os.WriteFile(filepath.Join(work, "media", id+".jpg"), pic, 0o644)
-	write(t, filepath.Join(work, "media", id+".yaml"), fmt.Sprintf("id: %s\nsha256: %s\ntype: image/jpeg\next: jpg\nwidth: 400\nheight: 300\nbytes: %d\nalt: Pushed\nuploaded_at: 2026-11-21T10:00:00Z\n", id, sum, len(pic)))
-	gitTry(t, work, "add", "-A")
-	if out, err := gitTry(t, work, "commit", "-q", "-m", "a picture by git"); err != nil {
-		t.Fatalf("commit: %v\n%s", err, out)
-	}
-	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
-		t.Fatalf("push with git-lfs: %v\n%s", err, out)
-	}
+	pushPicture(t, work, id, pic, 400, 300, "Pushed")
 	paths := []string{"/media/" + id + "/original", "/media/" + id + "/w320.jpg"}
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		for _, p := range paths {

@@ -217,15 +217,7 @@ func TestMediaOverGitLFS(t *testing.T) {
 	second := testJPEG(50, 40)
 	sum := fmt.Sprintf("%x", sha256.Sum256(second))
 	id := "fromgit0000000000000000001"
-	os.WriteFile(filepath.Join(work, "media", id+".jpg"), second, 0o644)
-	write(t, filepath.Join(work, "media", id+".yaml"), fmt.Sprintf("id: %s\nsha256: %s\ntype: image/jpeg\next: jpg\nwidth: 50\nheight: 40\nbytes: %d\nalt: Added with git\nuploaded_at: 2026-11-21T10:00:00Z\n", id, sum, len(second)))
-	gitTry(t, work, "add", "-A")
-	if out, err := gitTry(t, work, "commit", "-q", "-m", "a picture by git"); err != nil {
-		t.Fatalf("commit: %v\n%s", err, out)
-	}
-	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
-		t.Fatalf("push with git-lfs: %v\n%s", err, out)
-	}
+	pushPicture(t, work, id, second, 50, 40, "Added with git")
 	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
 		return wantStatus("/media/"+id+"/original", s.get("/media/"+id+"/original"), 200)
 	})
@@ -364,5 +356,22 @@ func TestPostsLayOutTheirImages(t *testing.T) {
 		"content": "![soon](media:notyetthere0000000000000000)\n"}, "Prefer", "wait=5"), 201)
 	if p := string(s.get("/posts/early").body); !strings.Contains(p, `<img src="/media/notyetthere0000000000000000/original" alt="soon" loading="lazy"/>`) {
 		t.Errorf("unknown media reference:\n%s", p)
+	}
+}
+
+// pushPicture commits a JPEG of w×h under media/ with its metadata in a
+// clone set up for git-lfs, and pushes it.
+func pushPicture(t *testing.T, work, id string, jpeg []byte, w, h int, alt string) {
+	t.Helper()
+	sum := fmt.Sprintf("%x", sha256.Sum256(jpeg))
+	os.WriteFile(filepath.Join(work, "media", id+".jpg"), jpeg, 0o644)
+	write(t, filepath.Join(work, "media", id+".yaml"), fmt.Sprintf("id: %s\nsha256: %s\ntype: image/jpeg\next: jpg\nwidth: %d\nheight: %d\nbytes: %d\nalt: %s\nuploaded_at: 2026-11-21T10:00:00Z\n",
+		id, sum, w, h, len(jpeg), alt))
+	gitTry(t, work, "add", "-A")
+	if out, err := gitTry(t, work, "commit", "-q", "-m", "a picture by git"); err != nil {
+		t.Fatalf("commit: %v\n%s", err, out)
+	}
+	if out, err := gitTry(t, work, "push", "origin", "HEAD:main"); err != nil {
+		t.Fatalf("push with git-lfs: %v\n%s", err, out)
 	}
 }

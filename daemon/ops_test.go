@@ -135,9 +135,9 @@ func TestExternalNATS(t *testing.T) {
 	}
 }
 
-// startNATSServer starts Debian's nats-server with JetStream on a free
-// loopback port, for as long as the test runs, and returns its URL.
-func startNATSServer(t testing.TB) string {
+// natsServerBin is Debian's nats-server: a test needing it fails on CI
+// without it (.ci/run installs it) and is skipped elsewhere.
+func natsServerBin(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
@@ -146,6 +146,14 @@ func startNATSServer(t testing.TB) string {
 		}
 		t.Skip("nats-server not installed (apt-get install nats-server)")
 	}
+	return bin
+}
+
+// startNATSServer starts Debian's nats-server with JetStream on a free
+// loopback port, for as long as the test runs, and returns its URL.
+func startNATSServer(t testing.TB) string {
+	t.Helper()
+	bin := natsServerBin(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
