@@ -168,7 +168,7 @@ func (ix *Index) build(q *Query, fuzzy bool) (query.Query, *marker) {
 	}
 	for _, p := range phrases {
 		var any []query.Query
-		for _, f := range []string{"title", "content"} {
+		for _, f := range []string{"title", "body"} {
 			pq := bleve.NewMatchPhraseQuery(p)
 			pq.SetField(f)
 			pq.Analyzer = ix.lang
@@ -193,30 +193,39 @@ func (ix *Index) build(q *Query, fuzzy bool) (query.Query, *marker) {
 	return bleve.NewConjunctionQuery(must...), mk
 }
 
-// wordQuery matches one word in any text field (bleve's composite _all
-// field) with a bonus in the title and tags; if fuzzy, with one typo for
-// words of four letters or more; and, for the word being typed, as a
+// textFields are the fields a word is looked for in, with the weight of
+// a match in each: a word in the title or tags counts for more. (There is
+// no composite _all field: it doubled the cost of indexing.)
+var textFields = [...]struct {
+	name  string
+	boost float64
+}{{"title", 4}, {"tag_names", 3}, {"body", 1}}
+
+// wordQuery matches one word in any text field; if fuzzy, with one typo
+// for words of four letters or more; and, for the word being typed, as a
 // prefix.
 func (ix *Index) wordQuery(w string, typing, fuzzy bool) query.Query {
-	match := func(field string, boost float64, fuzzy bool) query.Query {
+	var any []query.Query
+	for _, f := range textFields {
 		m := bleve.NewMatchQuery(w)
-		m.SetField(field)
+		m.SetField(f.name)
 		m.Analyzer = ix.lang
-		m.SetBoost(boost)
-		if fuzzy {
+		m.SetBoost(f.boost)
+		any = append(any, m)
+		if fuzzy && len([]rune(w)) >= fuzzyMinRunes {
+			m := bleve.NewMatchQuery(w)
+			m.SetField(f.name)
+			m.Analyzer = ix.lang
+			m.SetBoost(0.3 * f.boost)
 			m.SetFuzziness(1)
+			any = append(any, m)
 		}
-		return m
-	}
-	any := []query.Query{match("_all", 1, false), match("title", 3, false), match("tag_names", 2, false)}
-	if fuzzy && len([]rune(w)) >= fuzzyMinRunes {
-		any = append(any, match("_all", 0.3, true))
-	}
-	if typing && len([]rune(w)) >= 2 {
-		p := bleve.NewPrefixQuery(strings.ToLower(w))
-		p.SetField("_all")
-		p.SetBoost(0.5)
-		any = append(any, p)
+		if typing && len([]rune(w)) >= 2 {
+			p := bleve.NewPrefixQuery(strings.ToLower(w))
+			p.SetField(f.name)
+			p.SetBoost(0.5 * f.boost)
+			any = append(any, p)
+		}
 	}
 	return bleve.NewDisjunctionQuery(any...)
 }

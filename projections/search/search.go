@@ -64,8 +64,9 @@ func AnalyzerFor(lang string) string {
 type doc struct {
 	Type        string    `json:"type"`
 	Title       string    `json:"title"`
-	Content     string    `json:"content"`
-	Excerpt     string    `json:"excerpt"`
+	Content     string    `json:"content"` // stored for snippets, not indexed: see Body
+	Excerpt     string    `json:"excerpt"` // stored, not indexed
+	Body        string    `json:"body"`    // the content's text and the excerpt, indexed, not stored
 	TagNames    []string  `json:"tag_names"`
 	Tags        []string  `json:"tags"`       // tag slugs, for filters and facets
 	Categories  []string  `json:"categories"` // category slugs
@@ -103,9 +104,15 @@ func Open(path string, md *render.Renderer) (*Index, error) {
 		return nil, fmt.Errorf("open search index %s: %w", path, err)
 	}
 	ix.idx = idx
-	if err := ix.loadMeta(); err != nil {
+	stale, err := ix.loadMeta()
+	if err != nil {
 		idx.Close()
 		return nil, err
+	}
+	if stale {
+		if err := ix.Reset(); err != nil {
+			return nil, fmt.Errorf("make search index %s again for the new mapping: %w", path, err)
+		}
 	}
 	return ix, nil
 }
@@ -122,15 +129,20 @@ func OpenMemory(md *render.Renderer) (*Index, error) {
 	return &Index{md: md, lang: AnalyzerFor("en"), idx: idx, facets: newFacetTable()}, nil
 }
 
-func (ix *Index) loadMeta() error {
+// loadMeta reads the index's checkpoint, analyzer and facets, or reports
+// it stale: written with another mapping (see mappingVersion).
+func (ix *Index) loadMeta() (stale bool, err error) {
 	b, err := ix.idx.GetInternal(checkpointKey)
 	if err != nil {
-		return fmt.Errorf("read search checkpoint: %w", err)
+		return false, fmt.Errorf("read search checkpoint: %w", err)
 	}
 	var m meta
 	if b != nil {
 		if err := json.Unmarshal(b, &m); err != nil {
-			return fmt.Errorf("read search checkpoint: %w", err)
+			return false, fmt.Errorf("read search checkpoint: %w", err)
+		}
+		if m.Mapping != mappingVersion {
+			return true, nil
 		}
 	}
 	ix.cp = m.Checkpoint
@@ -139,19 +151,26 @@ func (ix *Index) loadMeta() error {
 	}
 	n, err := ix.idx.DocCount()
 	if err != nil {
-		return fmt.Errorf("count search documents: %w", err)
+		return false, fmt.Errorf("count search documents: %w", err)
 	}
 	ix.posts = int(n)
 	ix.facets = newFacetTable()
-	return ix.facets.load(ix.idx)
+	return false, ix.facets.load(ix.idx)
 }
 
-// meta is stored with every batch: the checkpoint and the analyzer the
-// site's language selects.
+// meta is stored with every batch: the checkpoint, the analyzer the
+// site's language selects and the mapping's version.
 type meta struct {
 	Checkpoint projections.Checkpoint `json:"checkpoint"`
 	Analyzer   string                 `json:"analyzer"`
+	Mapping    int                    `json:"mapping,omitempty"`
 }
+
+// mappingVersion changes when newMapping does. bleve keeps the mapping an
+// index was created with, so an index of another version is made again
+// (empty: the runtime feeds it from its zero checkpoint). Version 2 has no
+// _all field and no doc values but the date's.
+const mappingVersion = 2
 
 // indexConfig lets a batch return once it is searchable, before it is on
 // disk (scorch persists it moments later, with fsync). A crash may then
@@ -190,24 +209,36 @@ func values(m map[string]string) []string {
 }
 
 func postMapping(analyzer string) *mapping.DocumentMapping {
-	text := func(store bool) *mapping.FieldMapping {
+	// No field is in bleve's composite _all field, and only the date has
+	// doc values (for sorting): either doubled the cost of indexing.
+	// Positions (term vectors) only where phrases are looked for.
+	text := func(vectors, store bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
 		f.Analyzer = analyzer
+		f.IncludeTermVectors = vectors
+		f.IncludeInAll = false
+		f.DocValues = false
 		f.Store = store
-		f.IncludeTermVectors = true // phrases and highlighting
+		return f
+	}
+	stored := func() *mapping.FieldMapping {
+		f := text(false, true)
+		f.Index = false
 		return f
 	}
 	keyword := func() *mapping.FieldMapping {
 		f := bleve.NewKeywordFieldMapping()
 		f.Store = true
 		f.IncludeInAll = false
+		f.DocValues = false
 		return f
 	}
 	dm := bleve.NewDocumentMapping()
-	dm.AddFieldMappingsAt("title", text(true))
-	dm.AddFieldMappingsAt("content", text(true))
-	dm.AddFieldMappingsAt("excerpt", text(true))
-	dm.AddFieldMappingsAt("tag_names", text(true))
+	dm.AddFieldMappingsAt("title", text(true, true))
+	dm.AddFieldMappingsAt("body", text(true, false))
+	dm.AddFieldMappingsAt("tag_names", text(false, true))
+	dm.AddFieldMappingsAt("content", stored())
+	dm.AddFieldMappingsAt("excerpt", stored())
 	dm.AddFieldMappingsAt("tags", keyword())
 	dm.AddFieldMappingsAt("categories", keyword())
 	dm.AddFieldMappingsAt("year", keyword())
@@ -217,6 +248,7 @@ func postMapping(analyzer string) *mapping.DocumentMapping {
 	pub.Store = true
 	pub.IncludeInAll = false
 	dm.AddFieldMappingsAt("published_at", pub)
+	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	return dm
 }
 
@@ -236,7 +268,7 @@ func (ix *Index) Close() error {
 // work.
 func (ix *Index) flush() error {
 	b := ix.idx.NewBatch()
-	m, _ := json.Marshal(meta{Checkpoint: ix.cp, Analyzer: ix.lang})
+	m, _ := json.Marshal(meta{Checkpoint: ix.cp, Analyzer: ix.lang, Mapping: mappingVersion})
 	b.SetInternal(checkpointKey, m)
 	persisted := make(chan error, 1)
 	b.SetPersistedCallback(func(err error) { persisted <- err })
@@ -331,7 +363,7 @@ func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.C
 			}
 		}
 	}
-	m, _ := json.Marshal(meta{Checkpoint: cp, Analyzer: lang})
+	m, _ := json.Marshal(meta{Checkpoint: cp, Analyzer: lang, Mapping: mappingVersion})
 	b.SetInternal(checkpointKey, m)
 	if err := ix.idx.Batch(b); err != nil {
 		return fmt.Errorf("write search batch: %w", err)
@@ -353,6 +385,7 @@ func (ix *Index) docOf(p *content.Post, analyzer string) doc {
 	r := ix.md.Markdown(p.Content)
 	d := doc{Type: "post_" + analyzer, Title: p.Title, Content: r.Text, Excerpt: p.Excerpt, TagNames: p.Tags,
 		Categories: p.Categories, Slug: p.Slug}
+	d.Body = d.body()
 	for _, t := range p.Tags {
 		d.Tags = append(d.Tags, content.Slugify(t))
 	}
@@ -390,6 +423,15 @@ func (ix *Index) reanalyse(b *bleve.Batch, analyzer string, skip map[string]*con
 	}
 }
 
+// body is what a word is looked for in besides the title and tags: one
+// field, so that a word costs one posting list (the excerpt is short).
+func (d doc) body() string {
+	if d.Excerpt == "" {
+		return d.Content
+	}
+	return d.Content + "\n\n" + d.Excerpt
+}
+
 func docFromFields(f map[string]any) doc {
 	str := func(k string) string { s, _ := f[k].(string); return s }
 	list := func(k string) []string {
@@ -409,6 +451,7 @@ func docFromFields(f map[string]any) doc {
 	}
 	d := doc{Title: str("title"), Content: str("content"), Excerpt: str("excerpt"), TagNames: list("tag_names"),
 		Tags: list("tags"), Categories: list("categories"), Year: str("year"), Slug: str("slug")}
+	d.Body = d.body()
 	if t, err := time.Parse(time.RFC3339, str("published_at")); err == nil {
 		d.PublishedAt = t
 	}

@@ -147,7 +147,7 @@ func BenchmarkSearch(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			start := time.Now()
 			q := bleve.NewMatchQuery(vocabulary[150])
-			q.SetField("content")
+			q.SetField("body")
 			ix.mu.RLock()
 			_, err := ix.idx.Search(bleve.NewSearchRequest(q))
 			ix.mu.RUnlock()

@@ -3,11 +3,14 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/blevesearch/bleve/v2"
 
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
@@ -199,5 +202,70 @@ func TestCloseKeepsEveryBatch(t *testing.T) {
 	r, err := ix.Search(Query{Q: "kept"})
 	if ix.Checkpoint() != want || err != nil || r.Total != 50 || fmt.Sprint(r.Facets["categories"]) != "[{c 50}]" {
 		t.Fatalf("reopened at %+v (want %+v) with %d hits, facets %v, %v", ix.Checkpoint(), want, r.Total, r.Facets, err)
+	}
+}
+
+// An index written with an older mapping is made again, empty, so the
+// runtime feeds it from the start with the mapping of today.
+func TestIndexOfAnOlderMappingIsMadeAgain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.bleve")
+	ix, err := Open(dir, render.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	apply(t, ix, events.PostCreated, post("old", "Old", "older words", content.Published, 2026, nil))
+	m, _ := json.Marshal(meta{Checkpoint: ix.Checkpoint(), Analyzer: ix.lang, Mapping: mappingVersion - 1})
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := raw.NewBatch()
+	b.SetInternal(checkpointKey, m)
+	persisted := make(chan error, 1)
+	b.SetPersistedCallback(func(err error) { persisted <- err })
+	if err := raw.Batch(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(<-persisted, raw.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if ix, err = Open(dir, render.New()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := ix.Search(Query{Q: "older"}); ix.Checkpoint() != (projections.Checkpoint{}) || err != nil || r.Total != 0 {
+		t.Fatalf("reopened at %+v with %d hits (%v), want an empty index", ix.Checkpoint(), r.Total, err)
+	}
+	// Written today, it is kept.
+	apply(t, ix, events.PostCreated, post("new", "New", "newer words", content.Published, 2026, nil))
+	want := ix.Checkpoint()
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ix, err = Open(dir, render.New()); err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if r, _ := ix.Search(Query{Q: "newer"}); ix.Checkpoint() != want || r.Total != 1 {
+		t.Fatalf("reopened at %+v with %d hits, want %+v and 1", ix.Checkpoint(), r.Total, want)
+	}
+}
+
+// A word is found wherever a reader sees it: title, text, excerpt, tags.
+func TestEveryTextFieldIsSearched(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "s.bleve"), render.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	p := post("x", "Heron", "Wading *egret*", content.Published, 2026, nil, "Kingfisher")
+	p.Post.Excerpt = "A bittern"
+	apply(t, ix, events.PostCreated, p)
+	for _, q := range []string{"heron", "egret", "bittern", "kingfisher", `"wading egret"`} {
+		if r, err := ix.Search(Query{Q: q}); err != nil || ids(r) != "x" {
+			t.Errorf("%s: %q, %v", q, ids(r), err)
+		}
 	}
 }
