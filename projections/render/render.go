@@ -88,8 +88,6 @@ func (r *Renderer) Markdown(src string) Doc {
 		buf.Reset()
 	}
 	d := Doc{HTML: r.policy.Sanitize(buf.String())}
-	var txt strings.Builder
-	firstPara := ""
 	ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if img, ok := n.(*ast.Image); ok && entering && d.FirstImage == "" {
 			d.FirstImage = string(img.Destination)
@@ -97,6 +95,24 @@ func (r *Renderer) Markdown(src string) Doc {
 		}
 		return ast.WalkContinue, nil
 	})
+	var firstPara string
+	d.Text, firstPara = texts(root, source)
+	d.Summary = Cut(firstPara, SummaryLen)
+	return d
+}
+
+// Text is the plain text of src, as Markdown's Doc.Text: for search,
+// without the cost of HTML and its sanitising.
+func (r *Renderer) Text(src string) string {
+	source := []byte(src)
+	t, _ := texts(r.md.Parser().Parse(text.NewReader(source)), source)
+	return t
+}
+
+// texts is the plain text of a parsed document, a block a line, and its
+// first paragraph's.
+func texts(root ast.Node, source []byte) (txt, firstPara string) {
+	var b strings.Builder
 	ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -110,15 +126,13 @@ func (r *Renderer) Markdown(src string) Doc {
 			if _, ok := n.(*ast.Paragraph); ok && firstPara == "" {
 				firstPara = t
 			}
-			txt.WriteString(t)
-			txt.WriteString("\n")
+			b.WriteString(t)
+			b.WriteString("\n")
 			return ast.WalkSkipChildren, nil
 		}
 		return ast.WalkContinue, nil
 	})
-	d.Text = strings.TrimSpace(txt.String())
-	d.Summary = Cut(firstPara, SummaryLen)
-	return d
+	return strings.TrimSpace(b.String()), firstPara
 }
 
 // plain is the text of a block, as a reader would read it.

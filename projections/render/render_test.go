@@ -42,7 +42,8 @@ func TestUnsafeImageBecomesItsAltText(t *testing.T) {
 }
 
 func TestRendering(t *testing.T) {
-	d := New().Markdown("# A *title*\n\nFirst paragraph with `code` and a [link](https://example.org).\n\n![pic](media:m1)\n\n```go\nfunc main() {}\n```\n\n- [x] done\n\n| a |\n|---|\n| 1 |\n\nNote[^1] ~~old~~ https://auto.example\n\n[^1]: Footnote.\n")
+	const src = "# A *title*\n\nFirst paragraph with `code` and a [link](https://example.org).\n\n![pic](media:m1)\n\n```go\nfunc main() {}\n```\n\n- [x] done\n\n| a |\n|---|\n| 1 |\n\nNote[^1] ~~old~~ https://auto.example\n\n[^1]: Footnote.\n"
+	d := New().Markdown(src)
 	for _, want := range []string{
 		`<h1 id="a-title">A <em>title</em><a href="#a-title" class="anchor"`,
 		`<span class="visually-hidden">Link to this section</span>`,
@@ -59,6 +60,9 @@ func TestRendering(t *testing.T) {
 	}
 	if d.Summary != "First paragraph with code and a link." || d.FirstImage != "/media/m1/original" || !strings.HasPrefix(d.Text, "A title\nFirst paragraph") {
 		t.Fatalf("summary %q, image %q, text %q", d.Summary, d.FirstImage, d.Text)
+	}
+	if text := New().Text(src); text != d.Text {
+		t.Errorf("Text is\n%s\nwant Markdown's\n%s", text, d.Text)
 	}
 }
 

@@ -382,8 +382,7 @@ func (ix *Index) Apply(ctx context.Context, evs []events.Event, cp projections.C
 }
 
 func (ix *Index) docOf(p *content.Post, analyzer string) doc {
-	r := ix.md.Markdown(p.Content)
-	d := doc{Type: "post_" + analyzer, Title: p.Title, Content: r.Text, Excerpt: p.Excerpt, TagNames: p.Tags,
+	d := doc{Type: "post_" + analyzer, Title: p.Title, Content: ix.md.Text(p.Content), Excerpt: p.Excerpt, TagNames: p.Tags,
 		Categories: p.Categories, Slug: p.Slug}
 	d.Body = d.body()
 	for _, t := range p.Tags {
