@@ -58,13 +58,10 @@ func (l *GitLog) Height(h repo.Hash) (int64, error) {
 		return l.knownCount, nil
 	}
 	chain, err := l.repo.FirstParents(h, l.knownHead)
-	if errors.Is(err, repo.ErrNotFound) || (err == nil && l.knownHead.IsZero()) {
+	if errors.Is(err, repo.ErrNotFound) && !l.knownHead.IsZero() {
+		// The head known before is not behind h: counted from the root.
+		l.knownHead, l.knownCount = repo.ZeroHash, 0
 		chain, err = l.repo.FirstParents(h, repo.ZeroHash)
-		if err != nil {
-			return 0, err
-		}
-		l.knownHead, l.knownCount = h, int64(len(chain))
-		return l.knownCount, nil
 	}
 	if err != nil {
 		return 0, err
