@@ -73,6 +73,8 @@ type Event struct {
 	Count   int             `json:"count"`            // events in the commit
 	Schema  int             `json:"schema"`           // version of Data's shape for this type
 	Data    json.RawMessage `json:"data"`             // the full new state, see PostData etc.
+
+	shared *decoded // Data decoded once for every copy of the event (ShareDecoding)
 }
 
 // Cursor is the position just after an event.

@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 )
 
 // Payload is an event's Data decoded into the type its Type carries:
@@ -24,6 +25,31 @@ func (RollbackData) isPayload() {}
 // not know is an error wrapping ErrUnknownType. Data is expected at the
 // current schema, as Codec.Decode leaves it.
 func (e *Event) Payload() (Payload, error) {
+	if d := e.shared; d != nil {
+		d.once.Do(func() { d.p, d.err = e.decode() })
+		return d.p, d.err
+	}
+	return e.decode()
+}
+
+// decoded is an event's payload, decoded by the first of its readers.
+type decoded struct {
+	once sync.Once
+	p    Payload
+	err  error
+}
+
+// ShareDecoding makes the copies of e taken after it decode Data once
+// between them (a rebuild hands every event to every projection at
+// once). The payload is then shared: its readers must not change it,
+// slices and pointers included, as nobody changes an event.
+func (e *Event) ShareDecoding() {
+	if e.shared == nil {
+		e.shared = &decoded{}
+	}
+}
+
+func (e *Event) decode() (Payload, error) {
 	switch e.Type {
 	case PostCreated, PostUpdated, PostPublished, PostUnpublished, PostDeleted, PostRestored,
 		PostSubmitted, PostChangesRequested, PostScheduled:

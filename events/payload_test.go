@@ -95,3 +95,24 @@ func TestPayloadErrors(t *testing.T) {
 		}
 	}
 }
+
+// Copies of an event shared with ShareDecoding decode it once between
+// them; events not shared decode on every call.
+func TestShareDecoding(t *testing.T) {
+	e := Event{Type: PostCreated, Data: json.RawMessage(`{"post":{"id":"p1","tags":["a","b"]}}`)}
+	tags := func(e Event) *string {
+		p, err := e.Payload()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &p.(PostData).Post.Tags[0]
+	}
+	if tags(e) == tags(e) {
+		t.Fatal("an event not shared returned one payload twice")
+	}
+	e.ShareDecoding()
+	a, b := e, e
+	if tags(a) != tags(b) {
+		t.Fatal("copies of a shared event decoded it twice")
+	}
+}

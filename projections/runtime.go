@@ -783,6 +783,7 @@ func CatchUp(ctx context.Context, ps []Projection, log events.Log, progress func
 		batch = nil
 	}
 	err := log.Read(ctx, from, func(e events.Event) error {
+		e.ShareDecoding() // every projection gets this very event
 		batch = append(batch, e)
 		if len(batch) == 500 {
 			send()
