@@ -196,6 +196,27 @@ func NewWriter(l Log, d Reader, logger *slog.Logger, cfg WriterConfig) *Writer {
 }
 
 // sync brings the index to the current head. Callers hold mu.
+// readPostBlobs reads the posts' files among changes in one go when they
+// are many (the first sync of a site): from a git process, not blob by
+// blob under the repository's lock, which a fast start's build is reading
+// at the same time. Fewer are read one by one, where they are needed.
+func readPostBlobs(r *repo.Repo, changes []repo.FileChange) (map[repo.Hash][]byte, error) {
+	var hs []repo.Hash
+	for _, ch := range changes {
+		if content.IsPostPath(ch.Path) && !ch.New.IsZero() {
+			hs = append(hs, ch.New)
+		}
+	}
+	blobs := map[repo.Hash][]byte{}
+	if len(hs) < 64 {
+		return blobs, nil
+	}
+	return blobs, r.EachBlob(context.Background(), hs, func(h repo.Hash, b []byte) error {
+		blobs[h] = b
+		return nil
+	})
+}
+
 func (w *Writer) sync() (repo.Hash, error) {
 	r := w.log.Repo()
 	head, err := r.Head()
@@ -209,6 +230,10 @@ func (w *Writer) sync() (repo.Hash, error) {
 	if err != nil {
 		return head, fmt.Errorf("index diff: %w", err)
 	}
+	blobs, err := readPostBlobs(r, changes)
+	if err != nil {
+		return head, fmt.Errorf("index posts: %w", err)
+	}
 	mediaIDs := map[string]bool{} // media items changed: read as the deriver reads them
 	for _, ch := range changes {
 		switch {
@@ -219,9 +244,11 @@ func (w *Writer) sync() (repo.Hash, error) {
 			if ch.New.IsZero() {
 				continue
 			}
-			b, err := r.ReadBlob(ch.New)
-			if err != nil {
-				return head, err
+			b, ok := blobs[ch.New]
+			if !ok {
+				if b, err = r.ReadBlob(ch.New); err != nil {
+					return head, err
+				}
 			}
 			p, err := content.ParseCommittedPost(b, content.FileDefaults{Path: ch.Path})
 			if err != nil {

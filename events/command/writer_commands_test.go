@@ -662,3 +662,38 @@ func TestDescribeAPictureAddedWithGit(t *testing.T) {
 		t.Error("the picture or its description is still there")
 	}
 }
+
+// A writer opened on a site it did not write (a clone, a fast start) knows
+// every post's slug from its first sync, which reads the many posts'
+// files from git in one go.
+func TestWriterIndexesASiteItDidNotWrite(t *testing.T) {
+	s := newSite(t)
+	var changes []repo.Change
+	for i := range 70 {
+		id := make([]byte, 16)
+		id[0], id[15] = 1, byte(i)
+		at := clock
+		p := content.Post{ID: content.NewID(id), Slug: fmt.Sprintf("post-%d", i), Title: fmt.Sprint("Post ", i),
+			Status: content.Published, CreatedAt: clock, PublishedAt: &at, Content: "Body.\n"}
+		b, err := content.MarshalPost(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes = append(changes, repo.Change{Path: fmt.Sprintf("posts/2026/post-%d.md", i), Data: b})
+	}
+	if _, err := s.r.Commit(ctx, repo.CommitRequest{Changes: changes, Message: "import\n",
+		Author: repo.Signature{Name: "Ed", Email: "ed@example.org", When: clock}}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newSite(t)
+	fresh.r, fresh.w = s.r, command.NewWriter(gitlog.NewGitLog(s.r, gitlog.NewDeriver(s.r, quiet)), gitlog.NewDeriver(s.r, quiet), quiet,
+		command.WriterConfig{Now: func() time.Time { return clock }})
+	if err := fresh.w.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := fresh.w.CreatePost(ctx, ed, command.PostInput{Title: "Again", Slug: "post-69"})
+	wantErr{conflict: "slug"}.check(t, err)
+	if res, err := fresh.w.CreatePost(ctx, ed, command.PostInput{Title: "Post 69"}); err != nil || res.Post.Slug != "post-69-2" {
+		t.Fatalf("created %+v, %v; want the slug post-69-2", res.Post, err)
+	}
+}
