@@ -166,6 +166,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 
 	// Readiness: the projections reached what existed at start.
 	var target events.Cursor
+	indexed := make(chan error, 1) // the writer's first Sync
 	if gitLog != nil {
 		appended := prometheus.NewCounter(prometheus.CounterOpts{Name: "chronicle_events_appended_total", Help: "Events committed through the daemon."})
 		latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chronicle_append_duration_seconds",
@@ -179,9 +180,10 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		writer = command.NewWriter(gitLog, gitlog.NewDeriver(r, log.With("component", "writer"), pictures(cfg)), log.With("component", "writer"),
 			command.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
 				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
-		if err := writer.Sync(); err != nil {
-			return fmt.Errorf("index content: %w", err)
-		}
+		// The writer's index of the content (slugs, ids) is made while the
+		// projections are built, below: every command brings it up to date
+		// under the writer's lock anyway, and the site waits for both.
+		go func() { indexed <- writer.Sync() }()
 		if err := installHooks(cfg.repoDir()); err != nil {
 			return err
 		}
@@ -234,6 +236,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 				return err
 			}
 			log.Error("fast start failed; the projections catch up from the stream", "err", err)
+		}
+		if err := <-indexed; err != nil {
+			return fmt.Errorf("index content: %w", err)
 		}
 	}
 	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
