@@ -53,3 +53,37 @@ func TestEachBlob(t *testing.T) {
 		t.Errorf("stopped after %d blobs with %v, want 1 and stop", n, err)
 	}
 }
+
+// A BlobStream answers in the order asked, a blob's bytes or not ok for a
+// missing object or one that is not a blob, asked from one goroutine and
+// taken from another.
+func TestBlobStream(t *testing.T) {
+	r := open(t)
+	head := commit(t, r, repo.ZeroHash, repo.Change{Path: "a", Data: []byte("alpha")}, repo.Change{Path: "b", Data: []byte(strings.Repeat("b", 300000))})
+	diff, err := r.Diff(repo.ZeroHash, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := repo.ParseHash(strings.Repeat("cd", 20))
+	asked := []repo.Hash{diff[0].New, head, missing, diff[1].New}
+	s, err := r.Blobs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	go func() {
+		for range 50 { // more than a pipe holds: the taker keeps git going
+			s.Ask(asked...)
+		}
+		s.CloseAsking()
+	}()
+	for range 50 {
+		for i, h := range asked {
+			b, ok, err := s.Take(h)
+			want, _ := r.ReadBlob(h)
+			if err != nil || ok != (i == 0 || i == 3) || (ok && !bytes.Equal(b, want)) {
+				t.Fatalf("%s: %d bytes, ok %v, %v", h, len(b), ok, err)
+			}
+		}
+	}
+}

@@ -132,21 +132,22 @@ func (d *Deriver) Who(c repo.Commit) (actor, author, pusher string, err error) {
 
 // Derive returns the events of commit h at height on the first-parent chain.
 func (d *Deriver) Derive(h repo.Hash, height int64) ([]events.Event, error) {
-	return d.deriveCommit(h, height, nil)
+	return d.deriveCommit(h, height, nil, nil)
 }
 
 // deriveChanged is Derive given the commit's changes against its first
 // parent, read already (repo.Diffs).
-func (d *Deriver) deriveChanged(h repo.Hash, height int64, changes []repo.FileChange) ([]events.Event, error) {
+// pre holds post files read already (repo.BlobStream), by blob.
+func (d *Deriver) deriveChanged(h repo.Hash, height int64, changes []repo.FileChange, pre map[repo.Hash][]byte) ([]events.Event, error) {
 	if changes == nil {
 		changes = []repo.FileChange{} // none, and known to be none
 	}
-	return d.deriveCommit(h, height, changes)
+	return d.deriveCommit(h, height, changes, pre)
 }
 
 // deriveCommit reads commit h and derives its events against its first
 // parent; nil changes are read from the trees.
-func (d *Deriver) deriveCommit(h repo.Hash, height int64, changes []repo.FileChange) ([]events.Event, error) {
+func (d *Deriver) deriveCommit(h repo.Hash, height int64, changes []repo.FileChange, pre map[repo.Hash][]byte) ([]events.Event, error) {
 	c, err := d.repo.ReadCommit(h)
 	if err != nil {
 		return nil, err
@@ -155,13 +156,13 @@ func (d *Deriver) deriveCommit(h repo.Hash, height int64, changes []repo.FileCha
 	if len(c.Parents) > 0 {
 		parent = c.Parents[0]
 	}
-	return d.derive(c, parent, height, changes)
+	return d.derive(c, parent, height, changes, pre)
 }
 
 // derive returns the events of commit c over the tree of parent (zero:
 // the empty tree); changes, if not nil, are the difference between the
-// two, else it is read.
-func (d *Deriver) derive(c repo.Commit, parent repo.Hash, height int64, changes []repo.FileChange) ([]events.Event, error) {
+// two, else it is read. pre holds post files read already, by blob.
+func (d *Deriver) derive(c repo.Commit, parent repo.Hash, height int64, changes []repo.FileChange, pre map[repo.Hash][]byte) ([]events.Event, error) {
 	h := c.Hash
 	var err error
 	if changes == nil {
@@ -184,11 +185,11 @@ func (d *Deriver) derive(c repo.Commit, parent repo.Hash, height int64, changes 
 	for _, ch := range changes {
 		switch {
 		case content.IsPostPath(ch.Path):
-			oldP, err := d.ReadPost(ch.Path, ch.Old, parent)
+			oldP, err := d.readPost(ch.Path, ch.Old, parent, pre)
 			if err != nil {
 				return nil, err
 			}
-			newP, err := d.ReadPost(ch.Path, ch.New, h)
+			newP, err := d.readPost(ch.Path, ch.New, h, pre)
 			if err != nil {
 				return nil, err
 			}
@@ -422,15 +423,23 @@ func SamePost(a, b *content.Post) bool {
 // ReadPost parses a post blob as it stood at commit at; an invalid file
 // counts as absent (and is logged), so history always derives the same.
 func (d *Deriver) ReadPost(path string, blob, at repo.Hash) (*content.Post, error) {
+	return d.readPost(path, blob, at, nil)
+}
+
+// readPost is ReadPost with the blob's bytes taken from pre if there.
+func (d *Deriver) readPost(path string, blob, at repo.Hash, pre map[repo.Hash][]byte) (*content.Post, error) {
 	if blob.IsZero() {
 		return nil, nil
 	}
 	if p, ok := d.posts.get(path, blob); ok {
 		return p, nil
 	}
-	b, err := d.repo.ReadBlob(blob)
-	if err != nil {
-		return nil, err
+	b, ok := pre[blob]
+	if !ok {
+		var err error
+		if b, err = d.repo.ReadBlob(blob); err != nil {
+			return nil, err
+		}
 	}
 	defaults := content.FileDefaults{Path: path}
 	if lacks(b, "created_at") {

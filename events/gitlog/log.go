@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
@@ -138,31 +139,14 @@ func (l *GitLog) Read(ctx context.Context, after events.Cursor, fn func(events.E
 	if err != nil {
 		return fmt.Errorf("read log after %s: %w", after.Commit, err)
 	}
-	// A long history: every commit's changes from one git process.
-	var diffs *repo.Diffs
 	if len(chain) >= l.bulk {
-		if diffs, err = l.repo.FirstParentDiffs(ctx, repo.ParseHash(after.Commit), head); err != nil {
-			return fmt.Errorf("read log after %s: %w", after.Commit, err)
-		}
-		defer diffs.Close()
+		return l.readBulk(ctx, after, chain, head, fn)
 	}
 	for i, h := range chain {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var evs []events.Event
-		if diffs != nil {
-			c, changes, err := diffs.Next()
-			if err != nil {
-				return fmt.Errorf("read log after %s: %w", after.Commit, err)
-			}
-			if c != h {
-				return fmt.Errorf("read log after %s: git log gave commit %s where the first-parent chain has %s", after.Commit, c, h)
-			}
-			evs, err = l.deriver.deriveChanged(h, after.Height+1+int64(i), changes)
-		} else {
-			evs, err = l.deriver.Derive(h, after.Height+1+int64(i))
-		}
+		evs, err := l.deriver.Derive(h, after.Height+1+int64(i))
 		if err != nil {
 			return err
 		}
@@ -171,6 +155,94 @@ func (l *GitLog) Read(ctx context.Context, after events.Cursor, fn func(events.E
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// readBulk is Read over a long history: every commit's changes come
+// from one git log process, and its posts' files from one git cat-file
+// process, asked a few dozen commits ahead, so git reads the next
+// commits while this one is derived.
+func (l *GitLog) readBulk(ctx context.Context, after events.Cursor, chain []repo.Hash, head repo.Hash, fn func(events.Event) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	diffs, err := l.repo.FirstParentDiffs(ctx, repo.ParseHash(after.Commit), head)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("read log after %s: %w", after.Commit, err)
+	}
+	blobs, err := l.repo.Blobs(ctx)
+	if err != nil {
+		cancel()
+		diffs.Close()
+		return fmt.Errorf("read log after %s: %w", after.Commit, err)
+	}
+	type commitChanges struct {
+		h       repo.Hash
+		changes []repo.FileChange
+		asked   []repo.Hash // post files asked of blobs, in order
+		err     error
+	}
+	ahead := make(chan commitChanges, 64)
+	go func() {
+		defer close(ahead)
+		for range chain {
+			c, changes, err := diffs.Next()
+			var asked []repo.Hash
+			for _, ch := range changes {
+				if content.IsPostPath(ch.Path) && !ch.New.IsZero() {
+					asked = append(asked, ch.New)
+				}
+			}
+			// Sent before it is asked for: the reader then takes git's
+			// answers, and git never waits on a full pipe for ever.
+			select {
+			case ahead <- commitChanges{h: c, changes: changes, asked: asked, err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || blobs.Ask(asked...) != nil {
+				return // the reader stops at the error, or at git's end
+			}
+		}
+	}()
+	defer func() {
+		cancel() // stops both git processes, and so the goroutine
+		for range ahead {
+		}
+		diffs.Close()
+		blobs.Close()
+	}()
+	i := 0
+	for cc := range ahead {
+		if cc.err != nil {
+			return fmt.Errorf("read log after %s: %w", after.Commit, cc.err)
+		}
+		if cc.h != chain[i] {
+			return fmt.Errorf("read log after %s: git log gave commit %s where the first-parent chain has %s", after.Commit, cc.h, chain[i])
+		}
+		pre := make(map[repo.Hash][]byte, len(cc.asked))
+		for _, h := range cc.asked {
+			b, ok, err := blobs.Take(h)
+			if err != nil {
+				return fmt.Errorf("read log after %s: %w", after.Commit, err)
+			}
+			if ok {
+				pre[h] = b
+			}
+		}
+		evs, err := l.deriver.deriveChanged(cc.h, after.Height+1+int64(i), cc.changes, pre)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		i++
+	}
+	if i < len(chain) {
+		return fmt.Errorf("read log after %s: %w", after.Commit, errors.Join(ctx.Err(), fmt.Errorf("git log ended after %d commits of %d", i, len(chain))))
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func (d *Deriver) DeriveTree(h repo.Hash) ([]events.Event, error) {
 		return nil, err
 	}
 	c.Message = ""
-	return d.derive(c, repo.ZeroHash, 0, nil)
+	return d.derive(c, repo.ZeroHash, 0, nil, nil)
 }
 
 // WithPostCache keeps up to n parsed posts by path and blob, for a
