@@ -2,6 +2,7 @@ package pages
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chronicle-cms/chronicle/events"
+	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/projections/render"
 )
 
@@ -109,4 +111,28 @@ func TestPageCacheBoundAndRenderAgain(t *testing.T) {
 	p := open()
 	defer p.Close()
 	check(p, "after reopening")
+}
+
+// A large batch (a rebuild's) renders its posts on every core: its pages
+// are those of the same posts applied one by one.
+func TestLargeBatchRendersAsOneByOne(t *testing.T) {
+	one, all := newTestSite(t), newTestSite(t)
+	var evs []events.Event
+	for i := range 70 {
+		ps := published(fmt.Sprintf("p%02d", i), fmt.Sprintf("2025-01-%02d", 1+i%28), []string{"books"}, "Go")
+		ps.Content = fmt.Sprintf("Post %d with *emphasis* and `code`.\n\n```go\nfunc f%d() {}\n```\n", i, i)
+		d := events.PostData{Post: ps}
+		one.apply(events.PostCreated, d)
+		e, _ := all.event(events.PostCreated, d)
+		evs = append(evs, e)
+	}
+	if err := all.p.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[len(evs)-1].Cursor()}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 70 {
+		path := "/posts/" + one.p.posts[fmt.Sprintf("p%02d", i)].Slug
+		if a, b := one.page(path), all.page(path); a != b || !strings.Contains(b, fmt.Sprintf("<span class=\"nf\">f%d<", i)) {
+			t.Fatalf("%s applied in a batch:\n%s\none by one:\n%s", path, b, a)
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -382,17 +383,51 @@ type postChange struct {
 }
 
 // decode reads a batch's payloads and renders their Markdown.
+// renderAll renders, on every core, the Markdown of the published posts
+// of a large batch (a rebuild, a fast start), by index in evs; a small
+// batch's posts are rendered where decode needs them.
+func (p *Pages) renderAll(evs []events.Event, pls []events.Payload) map[int]render.Doc {
+	if p.snapshot || len(evs) < 64 {
+		return nil
+	}
+	var todo []int
+	var srcs []string
+	for i, pl := range pls {
+		if d, ok := pl.(events.PostData); ok && evs[i].Type != events.PostDeleted && d.Post.Status == content.Published {
+			todo, srcs = append(todo, i), append(srcs, d.Post.Content)
+		}
+	}
+	docs := make([]render.Doc, len(todo))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for j := w; j < len(todo); j += workers {
+				docs[j] = p.cfg.Renderer.Markdown(srcs[j])
+			}
+		})
+	}
+	wg.Wait()
+	out := make(map[int]render.Doc, len(todo))
+	for j, i := range todo {
+		out[i] = docs[j]
+	}
+	return out
+}
+
 func (p *Pages) decode(evs []events.Event) (*batch, error) {
 	b := &batch{cats: map[string]*content.Category{}, images: map[string]*image{}, embeds: map[string]content.Embed{}}
-	for _, e := range evs {
-		pl, err := e.Payload()
-		if errors.Is(err, events.ErrUnknownType) {
-			continue
+	pls := make([]events.Payload, len(evs)) // nil: a type this build does not know
+	for i := range evs {
+		pl, err := evs[i].Payload()
+		if err != nil && !errors.Is(err, events.ErrUnknownType) {
+			return nil, fmt.Errorf("event %s: %w", evs[i].ID, err)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("event %s: %w", e.ID, err)
-		}
-		switch d := pl.(type) {
+		pls[i] = pl
+	}
+	docs := p.renderAll(evs, pls)
+	for i, e := range evs {
+		switch d := pls[i].(type) {
 		case events.PostData:
 			c := postChange{id: d.Post.ID}
 			if e.Type != events.PostDeleted && d.Post.Status == content.Published {
@@ -400,7 +435,10 @@ func (p *Pages) decode(evs []events.Event) (*batch, error) {
 				if p.snapshot {
 					ps.lazy = &lazyDoc{md: p.cfg.Renderer, src: d.Post.Content}
 				} else {
-					doc := p.cfg.Renderer.Markdown(d.Post.Content)
+					doc, ok := docs[i]
+					if !ok {
+						doc = p.cfg.Renderer.Markdown(d.Post.Content)
+					}
 					ps.HTML, ps.Summary, ps.FirstImage = doc.HTML, doc.Summary, doc.FirstImage
 				}
 				ps.Content = ""
