@@ -96,7 +96,9 @@ func yamlErrorText(err error) string {
 }
 
 func SplitFrontMatter(data []byte) (fm []byte, body string, err error) {
-	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	if bytes.Contains(data, []byte("\r\n")) {
+		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	}
 	if !bytes.HasPrefix(data, []byte("---\n")) {
 		return nil, "", fmt.Errorf("missing front matter: a post starts with a line \"---\", then at least \"title: ...\", then \"---\"")
 	}
