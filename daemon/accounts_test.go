@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
@@ -218,8 +220,11 @@ func TestSignInLimitsSharedByAPIGitAndLFS(t *testing.T) {
 }
 
 // A password reset, a role change and a removal (all made with the CLI
-// while the daemon runs) end the account's API tokens at once. The
-// accounts and secrets folders are private, tightened at start.
+// while the daemon runs) end the account's API tokens at once. A
+// rotation of the token key (the CLI too, on the data directory's key
+// files) keeps them good, the daemon signing the next with the new key;
+// one with --drop-old ends them. The accounts and secrets folders are
+// private, tightened at start.
 func TestCredentialChangesEndAPITokensAtOnce(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
@@ -234,12 +239,13 @@ func TestCredentialChangesEndAPITokensAtOnce(t *testing.T) {
 			t.Errorf("%s: %v %v", d, st.Mode(), err)
 		}
 	}
-	cli := func(stdin string, args ...string) {
+	cli := func(stdin string, args ...string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer
 		if code := Main(append(args, "--data", data), "test", strings.NewReader(stdin), &out, &errOut); code != 0 {
 			t.Fatalf("%v: %s", args, errOut.String())
 		}
+		return out.String()
 	}
 	refused := func(tok, says string) {
 		t.Helper()
@@ -271,11 +277,24 @@ func TestCredentialChangesEndAPITokensAtOnce(t *testing.T) {
 	mustStatus(t, s.do("GET", "/api/v1/settings", after, nil), 403)
 	mustStatus(t, s.do("GET", "/api/v1/tokens", pat.Token, nil), 200) // personal tokens are revoked one by one
 
+	// The token key rotated with the CLI while the daemon runs: the
+	// daemon's tokens stay good, and the next it signs names the new key.
+	out := strings.Fields(cli("", "token", "rotate-key"))
+	kid := out[len(out)-4]
+	mustStatus(t, s.do("GET", "/api/v1/tokens", after, nil), 200)
+
 	cli("", "user", "role", "--email", "ed@example.org", "--role", "admin")
 	refused(after, "password or role changed")
 	admin := signIn(newPassword)
+	if parsed, _, err := jwt.NewParser().ParseUnverified(admin, &jwt.RegisteredClaims{}); err != nil || parsed.Header["kid"] != kid {
+		t.Fatalf("after rotate-key the daemon signs with key %v (%v), want the new key %s", parsed.Header["kid"], err, kid)
+	}
 	mustStatus(t, s.do("GET", "/api/v1/settings", admin, nil), 200)
 	mustStatus(t, s.do("GET", "/api/v1/settings", pat.Token, nil), 200) // the account's role, now
+	// A rotation with --drop-old refuses the older keys' tokens at once.
+	cli("", "token", "rotate-key", "--drop-old")
+	refused(admin, "invalid")
+	admin = signIn(newPassword)
 
 	cli("", "user", "remove", "--email", "ed@example.org")
 	refused(admin, "no longer exists")

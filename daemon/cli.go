@@ -259,6 +259,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	token := &cobra.Command{Use: "token", Short: "Manage personal access tokens (for git over HTTP and scripts)"}
 	cfg.bindSharedState(token.PersistentFlags())
 	var tokEmail, tokName, tokID string
+	var dropOld bool
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Make a token; it is printed once",
@@ -331,10 +332,13 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	list.MarkFlagRequired("email")
 	rotate := &cobra.Command{
 		Use:   "rotate-key",
-		Short: "Sign API tokens with a new key from now on; tokens signed by the old one stay good until they expire (needs --nats-url)",
-		Args:  cobra.NoArgs,
+		Short: "Sign API tokens with a new key from now on; tokens signed by the old one stay good until they expire (or, with --drop-old, are refused at once)",
+		Long: "Sign API tokens with a new key from now on. Tokens signed by the keys it replaces stay good until they expire, unless --drop-old.\n" +
+			"With --nats-url the key set every node shares is rotated; without, the keys in --data, which the daemon running on that data directory\n" +
+			"reads at its next token (run it as the daemon's user).",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			kid, err := rotateKey(cmd.Context(), cfg)
+			kid, err := rotateKey(cmd.Context(), cfg, auth.Rotation{DropOld: dropOld})
 			if err != nil {
 				return err
 			}
@@ -343,6 +347,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 		},
 	}
 	rotate.Flags().DurationVar(&cfg.TokenTTL, "token-ttl", time.Hour, "lifetime of API tokens, as the daemons have it: keys retired longer ago are dropped")
+	rotate.Flags().BoolVar(&dropOld, "drop-old", false, "drop every other key: tokens they signed are refused at once (a key that leaked)")
 	token.AddCommand(create, revoke, list, rotate)
 	root.AddCommand(serve, user, token, rebuild, versionCmd, probe, hook)
 	return root

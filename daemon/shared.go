@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -94,10 +93,21 @@ func openSessions(ctx context.Context, cfg Config, js jetstream.JetStream) (s sc
 	return b, b.Close, nil
 }
 
-// rotateKey makes a new API token signing key in the shared key set.
-func rotateKey(ctx context.Context, cfg Config) (string, error) {
+// rotateKey makes a new API token signing key: in the shared key set
+// with --nats-url, else in the data directory's key files, where the
+// daemon running on it sees the change at its next token (auth.fileKeys).
+func rotateKey(ctx context.Context, cfg Config, how auth.Rotation) (string, error) {
 	if cfg.NatsURL == "" {
-		return "", errors.New("rotating the token key needs --nats-url: the key set is shared through NATS")
+		// Never a new key made in the wrong place: the daemon would not
+		// read it.
+		if _, err := os.Stat(cfg.tokenKeyFile()); err != nil {
+			return "", fmt.Errorf("no token key in %s (is --data the daemon's data directory?): %w", cfg.DataDir, err)
+		}
+		tokens, err := auth.LoadTokens(cfg.tokenKeyFile(), cfg.TokenTTL)
+		if err != nil {
+			return "", err
+		}
+		return tokens.RotateKey(ctx, how)
 	}
 	nc, err := nats.Connect(cfg.NatsURL, nats.Name("chronicle-cli"))
 	if err != nil {
@@ -112,5 +122,5 @@ func rotateKey(ctx context.Context, cfg Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return tokens.RotateKey(ctx)
+	return tokens.RotateKey(ctx, how)
 }

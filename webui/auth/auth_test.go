@@ -56,8 +56,12 @@ func TestTokens(t *testing.T) {
 	if c, err := again.Check(tok); err != nil || c.Subject != "ann@example.org" || c.Role != RoleAdmin {
 		t.Fatalf("check with the reloaded key: %+v %v", c, err)
 	}
+	set, err := tk.keySet("")
+	if err != nil {
+		t.Fatal(err)
+	}
 	sign := func(m jwt.SigningMethod, c Claims) string {
-		s, err := jwt.NewWithClaims(m, c).SignedString(tk.keys.(staticKeys).Keys[0].Secret)
+		s, err := jwt.NewWithClaims(m, c).SignedString(set.Keys[0].Secret)
 		if err != nil {
 			t.Fatal(err)
 		}

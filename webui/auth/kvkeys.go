@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/chronicle-cms/chronicle/events/bus"
@@ -61,19 +60,24 @@ func NewKVTokens(ctx context.Context, js jetstream.JetStream, keyFile string, tt
 		if err != nil {
 			return nil, err
 		}
+		set := KeySet{Signing: first.ID, Keys: []Key{first}}
+		// This node's own keys, if it has any: the tokens it issued
+		// stay good.
 		if secret, err := readKeyFile(keyFile, false); err != nil {
 			return nil, err
 		} else if secret != nil {
-			first = Key{ID: fileKeyID(secret), Secret: secret}
+			if set, err = newFileKeys(keyFile).load(); err != nil {
+				return nil, err
+			}
 		}
-		b, _ := json.Marshal(KeySet{Signing: first.ID, Keys: []Key{first}})
+		b, _ := json.Marshal(set)
 		if _, err := kv.Create(ctx, keySetKey, b); err != nil && !conflict(err) {
 			return nil, fmt.Errorf("write the token keys: %w", err)
 		}
 	} else if err != nil {
 		return nil, fmt.Errorf("read the token keys: %w", err)
 	}
-	t := newTokens(src, ttl)
+	t := newTokens(src, ttl, refreshKeys)
 	// Every node learns a rotation as it is made (the set is also read
 	// again every refreshKeys, and when a token names a key not in it).
 	w, err := kv.Watch(ctx, keySetKey)
@@ -103,45 +107,26 @@ func NewKVTokens(ctx context.Context, js jetstream.JetStream, keyFile string, tt
 	return t, nil
 }
 
-// RotateKey makes a new key the signing one. The key it replaces, and
-// any retired earlier, keep verifying the tokens they signed until those
-// have expired (ttl, the tokens' life, after the key retired); then
-// they are dropped. It returns the new key's id.
-func (t *Tokens) RotateKey(ctx context.Context) (string, error) {
-	src, ok := t.keys.(kvKeys)
-	if !ok {
-		return "", errors.New("rotating the token key needs the shared key set (--nats-url)")
-	}
-	next, err := newKey()
-	if err != nil {
-		return "", err
-	}
+// update implements keyWriter with a compare-and-swap on the entry.
+func (k kvKeys) update(ctx context.Context, fn func(KeySet) (KeySet, error)) error {
 	for range maxAttempts {
-		set, rev, err := src.get(ctx)
+		set, rev, err := k.get(ctx)
 		if err != nil {
-			return "", fmt.Errorf("read the token keys: %w", err)
+			return fmt.Errorf("read the token keys: %w", err)
 		}
-		now := t.now().UTC()
-		keys := slices.DeleteFunc(slices.Clone(set.Keys), func(k Key) bool {
-			return !k.Retired.IsZero() && now.Sub(k.Retired) > t.ttl+time.Minute // past every token's expiry and the leeway
-		})
-		for i := range keys {
-			if keys[i].ID == set.Signing {
-				keys[i].Retired = now
-			}
+		next, err := fn(set)
+		if err != nil {
+			return err
 		}
-		b, _ := json.Marshal(KeySet{Signing: next.ID, Keys: append(keys, next)})
-		_, err = src.kv.Update(ctx, keySetKey, b, rev)
+		b, _ := json.Marshal(next)
+		_, err = k.kv.Update(ctx, keySetKey, b, rev)
 		if conflict(err) {
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("write the token keys: %w", err)
+			return fmt.Errorf("write the token keys: %w", err)
 		}
-		t.mu.Lock()
-		t.fetched = time.Time{} // read at once
-		t.mu.Unlock()
-		return next.ID, nil
+		return nil
 	}
-	return "", errors.New("rotate the token key: lost to other rotations")
+	return errors.New("write the token keys: lost to other writers")
 }

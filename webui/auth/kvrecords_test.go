@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/chronicle-cms/chronicle/events/eventstest"
 )
 
 // kvStores starts an in-process nats-server (the embedded mode's) and
@@ -242,21 +246,44 @@ func TestKVStoreImportsFiles(t *testing.T) {
 	}
 }
 
-// Two nodes share the token keys: each checks what the other issued,
+// Two users of the same token keys, each time: two nodes sharing the
+// bucket, and on one node the daemon and `chronicle token rotate-key`,
+// both on the data directory's files. Each checks what the other issued,
 // before and after a rotation; the old key still checks its tokens, new
 // ones name the new key; a key retired longer than a token lives is
-// dropped at the next rotation.
+// dropped at the next rotation; a rotation that drops the old keys
+// refuses their tokens at once.
 func TestKVTokensRotate(t *testing.T) {
-	js := natsNodes(t, 2)
 	ctx := context.Background()
-	var tk []*Tokens
-	for _, j := range js {
-		x, err := NewKVTokens(ctx, j, t.TempDir()+"/none", time.Hour, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tk = append(tk, x)
+	for _, store := range []string{"nats", "files"} {
+		t.Run(store, func(t *testing.T) {
+			var tk []*Tokens
+			switch store {
+			case "nats":
+				for _, j := range natsNodes(t, 2) {
+					x, err := NewKVTokens(ctx, j, t.TempDir()+"/none", time.Hour, 1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tk = append(tk, x)
+				}
+			case "files":
+				keyFile := filepath.Join(t.TempDir(), "secrets", "token.key")
+				for range 2 {
+					x, err := LoadTokens(keyFile, time.Hour)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tk = append(tk, x)
+				}
+			}
+			rotateKeys(t, tk)
+		})
 	}
+}
+
+func rotateKeys(t *testing.T, tk []*Tokens) {
+	ctx := context.Background()
 	ann := Account{Email: "ann@example.org", Role: RoleEditor}
 	old, _, err := tk[0].Issue(ann)
 	if err != nil {
@@ -265,7 +292,7 @@ func TestKVTokensRotate(t *testing.T) {
 	if _, err := tk[1].Check(old); err != nil {
 		t.Fatalf("the other node checks a token: %v", err)
 	}
-	kid, err := tk[1].RotateKey(ctx)
+	kid, err := tk[1].RotateKey(ctx, Rotation{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,15 +301,27 @@ func TestKVTokensRotate(t *testing.T) {
 			t.Fatalf("node %d after the rotation, an old token: %v", i, err)
 		}
 	}
-	// Node 0 may not have seen the rotation yet (it watches the set): a
-	// token naming a key it lacks makes it read the set again.
+	kidOf := func(tok string) any {
+		parsed, _, _ := jwt.NewParser().ParseUnverified(tok, &Claims{})
+		return parsed.Header["kid"]
+	}
+	// Node 0 signs with the new key: on files at once (it reads them
+	// again when they change), on the bucket once its watch delivered
+	// the set.
+	eventstest.CheckFor(t, time.Second, 10*time.Millisecond, func() error {
+		tok, _, err := tk[0].Issue(ann)
+		if err != nil || kidOf(tok) != kid {
+			return fmt.Errorf("the other node signs with %v (%v), want the new key %s", kidOf(tok), err, kid)
+		}
+		return nil
+	})
+	// A token naming a key a node lacks makes it read the set again.
 	fresh, _, err := tk[1].Issue(ann)
 	if err != nil {
 		t.Fatal(err)
 	}
-	parsed, _, _ := jwt.NewParser().ParseUnverified(fresh, &Claims{})
-	if parsed.Header["kid"] != kid {
-		t.Fatalf("a new token is signed by %v, want the new key %s", parsed.Header["kid"], kid)
+	if kidOf(fresh) != kid {
+		t.Fatalf("a new token is signed by %v, want the new key %s", kidOf(fresh), kid)
 	}
 	if _, err := tk[0].Check(fresh); err != nil {
 		t.Fatalf("the other node checks a token of the new key: %v", err)
@@ -290,7 +329,7 @@ func TestKVTokensRotate(t *testing.T) {
 	// An hour and more later, the next rotation drops the first key.
 	later := time.Now().Add(2 * time.Hour)
 	tk[1].now = func() time.Time { return later }
-	if _, err := tk[1].RotateKey(ctx); err != nil {
+	if _, err := tk[1].RotateKey(ctx, Rotation{}); err != nil {
 		t.Fatal(err)
 	}
 	set, err := tk[0].keys.load()
@@ -302,5 +341,20 @@ func TestKVTokensRotate(t *testing.T) {
 	tk[0].mu.Unlock()
 	if _, err := tk[0].Check(old); !errors.Is(err, ErrInvalidToken) && !errors.Is(err, ErrExpired) {
 		t.Fatalf("a token of a dropped key: %v", err)
+	}
+	// A rotation dropping the old keys: the token of the key retired
+	// just now is refused at once.
+	tk[1].now = time.Now
+	if _, err := tk[0].Check(fresh); err != nil {
+		t.Fatalf("a token of the key retired just now: %v", err)
+	}
+	if _, err := tk[1].RotateKey(ctx, Rotation{DropOld: true}); err != nil {
+		t.Fatal(err)
+	}
+	tk[0].mu.Lock()
+	tk[0].fetched = time.Time{}
+	tk[0].mu.Unlock()
+	if _, err := tk[0].Check(fresh); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("a token of a key dropped by --drop-old: %v", err)
 	}
 }

@@ -46,9 +46,15 @@ func (s *fileRecords) locked(fn func() error) error {
 	if err := s.prepare(); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	return flocked(filepath.Join(s.dir, ".lock"), fn)
+}
+
+// flocked runs fn holding an exclusive flock(2) on the file at path
+// (created if missing): the lock between processes.
+func flocked(path string, fn func() error) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("open the accounts lock: %w", err)
+		return fmt.Errorf("open the lock %s: %w", filepath.Base(path), err)
 	}
 	defer f.Close() // closing releases the lock
 	for {
@@ -58,7 +64,7 @@ func (s *fileRecords) locked(fn func() error) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("lock the accounts: %w", err)
+		return fmt.Errorf("take the lock %s: %w", filepath.Base(path), err)
 	}
 	return fn()
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
@@ -46,9 +47,10 @@ var (
 // signs, the others (retired by a rotation) still verify the tokens they
 // signed until those expire; a token names its key in the "kid" header.
 type Tokens struct {
-	keys keySource
-	ttl  time.Duration
-	now  func() time.Time
+	keys    keySource
+	ttl     time.Duration
+	now     func() time.Time
+	refresh time.Duration // how long a key set read is used before it is read again
 
 	mu      sync.Mutex
 	set     KeySet
@@ -79,16 +81,20 @@ func (ks KeySet) key(id string) (Key, bool) {
 	return Key{}, false
 }
 
-// keySource is where a Tokens reads its key set: a file on one node, a
-// key-value bucket every node shares.
+// keySource is where a Tokens reads its key set: files on one node
+// (filekeys.go), a key-value bucket every node shares (kvkeys.go).
 type keySource interface{ load() (KeySet, error) }
 
-type staticKeys KeySet
+// keyWriter is a key source a rotation can change: update reads the
+// set, passes it to fn and writes what fn returns, atomically against
+// other writers (another node, `chronicle token rotate-key`).
+type keyWriter interface {
+	update(ctx context.Context, fn func(KeySet) (KeySet, error)) error
+}
 
-func (s staticKeys) load() (KeySet, error) { return KeySet(s), nil }
-
-// refreshKeys is how long a key set read is used before it is read again
-// (sooner when a token names a key not in it: another node rotated).
+// refreshKeys is how long a key set read from the shared bucket is used
+// before it is read again (sooner when a token names a key not in it:
+// another node rotated).
 const refreshKeys = 10 * time.Second
 
 // keySet returns the key set, read again if it is old or lacks kid.
@@ -96,7 +102,7 @@ func (t *Tokens) keySet(kid string) (KeySet, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	_, known := t.set.key(kid)
-	if t.fetched.IsZero() || time.Since(t.fetched) > refreshKeys || kid != "" && !known {
+	if t.fetched.IsZero() || time.Since(t.fetched) >= t.refresh || kid != "" && !known {
 		set, err := t.keys.load()
 		if err != nil {
 			return KeySet{}, err
@@ -122,16 +128,21 @@ func fileKeyID(key []byte) string {
 	return fmt.Sprintf("f%x", sum[:5])
 }
 
-// LoadTokens reads the signing key from keyFile, creating a random one on
-// first use. The key never leaves the data directory; its folder is made
-// private (0700), and tightened if it exists.
+// LoadTokens returns tokens whose keys are files beside keyFile (see
+// fileKeys), creating a random signing key on first use. The keys never
+// leave the data directory; its folder is made private (0700), and
+// tightened if it exists. A rotation (RotateKey, here or in another
+// process) is seen at the next token issued or checked.
 func LoadTokens(keyFile string, ttl time.Duration) (*Tokens, error) {
-	key, err := readKeyFile(keyFile, true)
-	if err != nil {
+	if _, err := readKeyFile(keyFile, true); err != nil {
 		return nil, err
 	}
-	id := fileKeyID(key)
-	return newTokens(staticKeys{Signing: id, Keys: []Key{{ID: id, Secret: key}}}, ttl), nil
+	src := newFileKeys(keyFile)
+	if _, err := src.load(); err != nil {
+		return nil, err
+	}
+	// Read at every use: load is a stat(2) while the files are unchanged.
+	return newTokens(src, ttl, 0), nil
 }
 
 // readKeyFile reads a token.key, creating it if create; nil if it does
@@ -161,11 +172,11 @@ func readKeyFile(keyFile string, create bool) ([]byte, error) {
 	return key, nil
 }
 
-func newTokens(src keySource, ttl time.Duration) *Tokens {
+func newTokens(src keySource, ttl, refresh time.Duration) *Tokens {
 	if ttl <= 0 {
 		ttl = time.Hour
 	}
-	return &Tokens{keys: src, ttl: ttl, now: time.Now}
+	return &Tokens{keys: src, ttl: ttl, now: time.Now, refresh: refresh}
 }
 
 // Issue returns a token for a and its expiry.
