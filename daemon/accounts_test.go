@@ -295,6 +295,9 @@ func TestCredentialChangesEndAPITokensAtOnce(t *testing.T) {
 	cli("", "token", "rotate-key", "--drop-old")
 	refused(admin, "invalid")
 	admin = signIn(newPassword)
+	if b, err := os.ReadFile(filepath.Join(data, "secrets", "security.log")); err != nil || !strings.Contains(string(b), `"token_key.rotated"`) {
+		t.Fatalf("the security log does not record the key rotations: %v\n%s", err, b)
+	}
 
 	cli("", "user", "remove", "--email", "ed@example.org")
 	refused(admin, "no longer exists")

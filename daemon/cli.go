@@ -342,6 +342,11 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 			if err != nil {
 				return err
 			}
+			detail := kid
+			if dropOld {
+				detail += " (the old keys dropped)"
+			}
+			recordCLI(cfg, stderr, seclog.Event{Type: seclog.KeyRotated, Detail: detail})
 			fmt.Fprintf(stdout, "API tokens are signed with key %s from now on\n", kid)
 			return nil
 		},

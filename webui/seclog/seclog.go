@@ -42,6 +42,7 @@ const (
 	TokenCreated    Type = "token.created"
 	TokenRevoked    Type = "token.revoked"
 	SessionEnded    Type = "session.ended"
+	KeyRotated      Type = "token_key.rotated" // the API tokens' signing key (Detail: the new key's id)
 )
 
 // Sign-in methods.
