@@ -2,73 +2,50 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
+	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
 	"github.com/chronicle-cms/chronicle/projections"
 	"github.com/chronicle-cms/chronicle/repo"
 )
 
-// prepareReadNode makes sure a read node's projections can follow the
-// stream: those whose next events the stream dropped (its retention, by
-// age or size) are built again from a clone of the writer's repository
-// (bootstrap), and then follow the stream from the commit the clone
-// reached. The error it returns is why the node cannot start (no way to
-// bootstrap, or the bootstrap failed): the node then serves, not ready,
-// with that reason at /readyz. A second error is a failure to look.
-func prepareReadNode(ctx context.Context, cfg Config, log *slog.Logger, rs *readSide, stream jetstream.Stream) (blocked, err error) {
-	// Again after a bootstrap: the stream may have dropped more while
-	// the projections were built (a very short retention, a busy writer).
-	for range 3 {
-		var gaps []projections.Projection
-		var why error
-		for _, p := range rs.all() {
-			switch err := projections.Missing(ctx, stream, p.Checkpoint()); {
-			case errors.Is(err, projections.ErrGap):
-				gaps, why = append(gaps, p), err
-			case err != nil:
-				return nil, err
-			}
-		}
-		if len(gaps) == 0 {
-			return nil, nil
-		}
+// bootstrapper is a read node's projections.RecoverFunc: projections
+// whose next events the stream dropped (its retention, by age or size,
+// while the node was stopped, or its consumer gone for longer) are
+// brought past the gap from a clone of the writer's repository
+// (bootstrap), then follow the stream again from the commit the clone
+// reached. It runs whenever the runtime finds a gap, at start or later,
+// and is retried (with a backoff) while the writer cannot be reached;
+// the node serves what it has meanwhile, not ready.
+func bootstrapper(cfg Config, log *slog.Logger) projections.RecoverFunc {
+	return func(ctx context.Context, ps []projections.Projection, status func(string)) error {
 		if cfg.WriterToken == "" {
-			blocked = fmt.Errorf("this node needs events the stream no longer holds (%w) and cannot bootstrap from the writer's repository: "+
-				"start it with --writer-url, --writer-account and --writer-token (a personal access token of an account whose role may use git)", why)
-			log.Error("read node cannot start", "reason", blocked)
-			return blocked, nil
+			return fmt.Errorf("%w: this node needs events the stream no longer holds and cannot bootstrap from the writer's repository: "+
+				"start it with --writer-url, --writer-account and --writer-token (a personal access token of an account whose role may use git)",
+				projections.ErrCannotRecover)
 		}
-		log.Info("bootstrapping from the writer's repository: the stream no longer holds the events this node needs", "projections", len(gaps), "reason", why)
-		if err := bootstrap(ctx, cfg, log, gaps); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			blocked = fmt.Errorf("this node needs events the stream no longer holds, and its bootstrap from the writer's repository failed (restart it to try again): %w", err)
-			log.Error("read node cannot start", "reason", blocked)
-			return blocked, nil
-		}
+		return bootstrap(ctx, cfg, log, ps, status)
 	}
-	return errors.New("the stream dropped the events after the writer's repository faster than this node could be built from it: " +
-		"lengthen --stream-max-age or --stream-max-bytes on the writer"), nil
 }
 
 // bootstrap fetches the writer's main over its git endpoint into the
 // data directory (a clone the first time, then only what is new) and
-// rebuilds ps from it as `chronicle rebuild` does. Their checkpoints are
-// then the clone's head, with no stream sequence: the runtime attaches
-// each consumer just after that position in the stream.
-func bootstrap(ctx context.Context, cfg Config, log *slog.Logger, ps []projections.Projection) error {
+// feeds ps from it what is after their own checkpoints, as `chronicle
+// rebuild` does from nothing: each batch applied whole, so readers see
+// every projection as it was or a later state of it, never one half
+// built. Their checkpoints are then the clone's head, with no stream
+// sequence: the runtime attaches each consumer just after that position
+// in the stream.
+func bootstrap(ctx context.Context, cfg Config, log *slog.Logger, ps []projections.Projection, status func(string)) error {
 	start := time.Now()
 	wu, err := cfg.writer()
 	if err != nil {
 		return err
 	}
+	status("fetching the writer's repository (bootstrap)")
 	remote := repo.Remote{URL: wu.String() + "/git/site.git", Account: cfg.WriterAccount, Secret: cfg.WriterToken}
 	if err := repo.FetchMain(ctx, cfg.bootstrapDir(), remote); err != nil {
 		return fmt.Errorf("clone the writer's repository: %w", err)
@@ -84,7 +61,22 @@ func bootstrap(ctx context.Context, cfg Config, log *slog.Logger, ps []projectio
 	if err != nil {
 		return fmt.Errorf("read the clone's head: %w", err)
 	}
-	if err := projections.Rebuild(ctx, ps, l, nil); err != nil {
+	for _, p := range ps {
+		// Main is never rewritten: a checkpoint off it is another
+		// site's state (a data directory reused), which only an
+		// operator can sort out.
+		if ok, err := l.Contains(p.Checkpoint().Cursor); err != nil {
+			return fmt.Errorf("find projection %s's checkpoint in the writer's repository: %w", p.Name(), err)
+		} else if !ok {
+			return fmt.Errorf("%w: projection %s was built from a history the writer's repository does not have (commit %s at height %d): "+
+				"stop this node, delete its data directory and start it again", projections.ErrCannotRecover, p.Name(),
+				p.Checkpoint().Cursor.Commit, p.Checkpoint().Cursor.Height)
+		}
+	}
+	status(fmt.Sprintf("building from the writer's repository, %d commits", head.Height))
+	if _, err := projections.CatchUp(ctx, ps, l, func(_ int, at events.Cursor) {
+		status(fmt.Sprintf("building from the writer's repository: commit %d of %d", at.Height, head.Height))
+	}); err != nil {
 		return fmt.Errorf("build the projections from the clone: %w", err)
 	}
 	log.Info("bootstrapped from the writer's repository", "commit", head.Commit, "height", head.Height,

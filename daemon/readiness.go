@@ -30,11 +30,9 @@ type readiness struct {
 	outbox *bus.Outbox // nil on a read node
 	target events.Cursor
 	log    *slog.Logger
-	// On a read node: its lag is measured (maxLag is the bound), and
-	// blocked, if not nil, is why it cannot start at all.
+	// On a read node: its lag is measured (maxLag is the bound).
 	readNode bool
 	maxLag   uint64
-	blocked  error
 
 	caughtUp atomic.Bool
 	lagged   atomic.Bool // the last check found the node lagging (logged once per episode)
@@ -42,8 +40,10 @@ type readiness struct {
 
 // Check is nil when the node is ready, else why it is not.
 func (r *readiness) Check() error {
-	if r.blocked != nil {
-		return r.blocked
+	// Projections brought past a gap in the stream (a read node's
+	// bootstrap), or that cannot be: the node serves what it has.
+	if err := r.rt.Recovery(); err != nil {
+		return err
 	}
 	if r.readNode {
 		if err := r.heldBack(time.Second); err != nil {

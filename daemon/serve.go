@@ -155,12 +155,6 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		return err
 	}
 	defer func() { rs.close(); log.Info("shutdown: projection stores closed") }()
-	var blocked error // why a read node cannot start (bootstrap.go)
-	if cfg.ReadOnly {
-		if blocked, err = prepareReadNode(ctx, cfg, log, rs, stream); err != nil {
-			return err
-		}
-	}
 	workers, stopWorkers := context.WithCancel(context.Background())
 	defer stopWorkers()
 
@@ -241,8 +235,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			return fmt.Errorf("index content: %w", err)
 		}
 	}
-	rt := projections.NewRuntime(js, stream, log.With("component", "projections"),
-		projections.RuntimeConfig{Node: cfg.Node, Registry: reg, Bodies: bodies}, ps...)
+	rcfg := projections.RuntimeConfig{Node: cfg.Node, Registry: reg, Bodies: bodies}
+	if cfg.ReadOnly { // past a gap in the stream, from the writer's repository
+		rcfg.Recover = bootstrapper(cfg, log)
+	}
+	rt := projections.NewRuntime(js, stream, log.With("component", "projections"), rcfg, ps...)
 	if err := rt.Start(workers); err != nil {
 		return err
 	}
@@ -250,7 +247,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	defer stopWorkers() // runs before rt.Wait
 
 	readiness := &readiness{rt: rt, outbox: outbox, target: target, log: log,
-		readNode: cfg.ReadOnly, maxLag: uint64(cfg.ReadyMaxLag), blocked: blocked}
+		readNode: cfg.ReadOnly, maxLag: uint64(cfg.ReadyMaxLag)}
 
 	var wg sync.WaitGroup
 	if outbox != nil {

@@ -80,6 +80,8 @@ type Runtime struct {
 	lag     *prometheus.GaugeVec
 	applied *prometheus.CounterVec
 	wg      sync.WaitGroup
+
+	recovery *recovery // nil: a projection with a gap halts there
 }
 
 type runner struct {
@@ -108,6 +110,11 @@ type RuntimeConfig struct {
 	// failure (default 500ms); it doubles at each failure in a row up to
 	// MaxBackoff (default 30s).
 	Backoff, MaxBackoff time.Duration
+	// Recover, if set, brings projections past a gap in the stream (see
+	// RecoverFunc): retried with the same backoff until it succeeds,
+	// while Recovery says how it goes. Without it such a projection
+	// halts, with ErrGap, until restarted.
+	Recover RecoverFunc
 }
 
 // NewRuntime returns a runtime for ps.
@@ -134,6 +141,9 @@ func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Lo
 	if reg != nil {
 		reg.MustRegister(rt.lag, rt.applied)
 	}
+	if cfg.Recover != nil {
+		rt.recovery = &recovery{rt: rt, fn: cfg.Recover, reqs: make(chan recoverReq)}
+	}
 	for _, p := range ps {
 		cp := p.Checkpoint()
 		rt.runners = append(rt.runners, &runner{p: p, cp: cp, seen: cp.Seq, changed: make(chan struct{})})
@@ -150,7 +160,7 @@ func (rt *Runtime) Start(ctx context.Context) error {
 			return err
 		}
 		// A gap is the node's state, not a failure to start: the
-		// projection halts there, saying why, until it is rebuilt.
+		// projection is recovered past it (or halts there, saying why).
 		rt.wg.Add(1)
 		go func() {
 			defer rt.wg.Done()
@@ -162,6 +172,13 @@ func (rt *Runtime) Start(ctx context.Context) error {
 		defer rt.wg.Done()
 		rt.measureLag(ctx)
 	}()
+	if rt.recovery != nil {
+		rt.wg.Add(1)
+		go func() {
+			defer rt.wg.Done()
+			rt.recovery.run(ctx)
+		}()
+	}
 	return nil
 }
 
@@ -311,6 +328,17 @@ func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer, 
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, ErrGap) && rt.recovery != nil {
+			// Held (serving what it has) while it is brought past the
+			// gap; the recovery logs and retries.
+			if !rt.recoverGap(ctx, r, err) {
+				return
+			}
+			wait = 0
+			cons, start, err = rt.consumer(ctx, r)
+			rt.nothingPending(ctx, r, start, err)
+			continue
+		}
 		wait = min(max(2*wait, rt.backoff[0]), rt.backoff[1])
 		r.halt(err)
 		rt.logger.Error("projection stopped; it resumes from its checkpoint", "projection", r.p.Name(),
@@ -323,10 +351,16 @@ func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer, 
 		case <-t.C:
 		}
 		cons, start, err = rt.consumer(ctx, r) // on an error, the next round waits longer
-		if err == nil {
-			if info, ierr := rt.stream.Info(ctx); ierr == nil && info.State.LastSeq < start {
-				r.advance(r.checkpoint(), 0) // nothing to apply: nothing is held back
-			}
+		rt.nothingPending(ctx, r, start, err)
+	}
+}
+
+// nothingPending marks r running again if its new consumer (made
+// without err) has nothing to apply: nothing is held back.
+func (rt *Runtime) nothingPending(ctx context.Context, r *runner, start uint64, err error) {
+	if err == nil {
+		if info, ierr := rt.stream.Info(ctx); ierr == nil && info.State.LastSeq < start {
+			r.advance(r.checkpoint(), 0)
 		}
 	}
 }

@@ -1,0 +1,201 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrCannotRecover marks a Recover error that no retry mends (the node
+// has no way to reach the repository, say): its projections stay halted
+// with it.
+var ErrCannotRecover = errors.New("no way past the gap in the event stream")
+
+// RecoverFunc brings ps, whose next events the stream no longer holds,
+// past that gap from elsewhere (a read node: a clone of the writer's
+// repository), applying to them directly as the stream would, batch by
+// batch (CatchUp), so that readers see each projection as it was or a
+// later state of it, never one half built. The runtime holds their
+// consumers meanwhile, and resumes each after its new checkpoint.
+// status says what it is doing now.
+type RecoverFunc func(ctx context.Context, ps []Projection, status func(string)) error
+
+// recovery runs Recover for the runners that found a gap: those found
+// within gather of each other together (the history is read once),
+// retried after a backoff until it succeeds.
+type recovery struct {
+	rt   *Runtime
+	fn   RecoverFunc
+	reqs chan recoverReq
+
+	mu      sync.Mutex
+	names   []string  // the projections of the round in progress
+	why     error     // the gap that started it
+	attempt int       // of the round in progress; 0: none
+	since   time.Time // the round's start
+	status  string    // what the attempt is doing, or its failure
+	failed  error     // a failure that no retry mends
+}
+
+type recoverReq struct {
+	r    *runner
+	why  error
+	done chan error // nil: recovered; else it cannot be
+}
+
+// gather is how long a round waits for the other projections' gaps:
+// they find them at about the same time, each after its own consumer.
+const gather = 200 * time.Millisecond
+
+// recoverGap hands r, halted on the gap why, to the recovery and waits
+// until it is past the gap (true), or ctx ended (false). A projection
+// that cannot be recovered stays halted until ctx ends.
+func (rt *Runtime) recoverGap(ctx context.Context, r *runner, why error) bool {
+	r.halt(why)
+	done := make(chan error, 1)
+	select {
+	case rt.recovery.reqs <- recoverReq{r: r, why: why, done: done}:
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			r.halt(err)
+			<-ctx.Done()
+			return false
+		}
+		// Recover applied to the projection itself: its stored
+		// checkpoint is where it stands now.
+		r.advance(r.p.Checkpoint(), 0)
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// run serves rounds of recovery until ctx ends.
+func (rc *recovery) run(ctx context.Context) {
+	for {
+		var round []recoverReq
+		select {
+		case <-ctx.Done():
+			return
+		case q := <-rc.reqs:
+			round = append(round, q)
+		}
+		t := time.NewTimer(gather)
+	gathering:
+		for {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case q := <-rc.reqs:
+				round = append(round, q)
+			case <-t.C:
+				break gathering
+			}
+		}
+		if !rc.round(ctx, round) {
+			return
+		}
+	}
+}
+
+// round recovers the projections of reqs, retrying with a backoff (and
+// taking in gaps found meanwhile) until it succeeds, fails for good, or
+// ctx ends (false). Each attempt is logged once.
+func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
+	rt := rc.rt
+	rc.mu.Lock()
+	rc.attempt, rc.since, rc.why, rc.status = 0, time.Now(), reqs[0].why, "starting"
+	rc.mu.Unlock()
+	defer func() {
+		rc.mu.Lock()
+		rc.attempt, rc.names = 0, nil
+		rc.mu.Unlock()
+	}()
+	wait := time.Duration(0)
+	for {
+		ps := make([]Projection, len(reqs))
+		names := make([]string, len(reqs))
+		for i, q := range reqs {
+			ps[i], names[i] = q.r.p, q.r.p.Name()
+		}
+		rc.mu.Lock()
+		rc.attempt++
+		rc.names, rc.status = names, "starting"
+		attempt := rc.attempt
+		rc.mu.Unlock()
+		rt.logger.Info("recovering projections past a gap in the event stream", "projections", names, "attempt", attempt, "gap", reqs[0].why)
+		start := time.Now()
+		err := rc.fn(ctx, ps, func(s string) {
+			rc.mu.Lock()
+			rc.status = s
+			rc.mu.Unlock()
+		})
+		if ctx.Err() != nil {
+			return false
+		}
+		if err == nil {
+			rt.logger.Info("projections recovered past the gap; they follow the stream again", "projections", names, "attempt", attempt,
+				"took", time.Since(start).Round(time.Millisecond))
+			for _, q := range reqs {
+				q.done <- nil
+			}
+			return true
+		}
+		if errors.Is(err, ErrCannotRecover) {
+			rt.logger.Error("projections cannot recover past a gap in the event stream", "projections", names, "err", err)
+			rc.mu.Lock()
+			rc.failed = err
+			rc.mu.Unlock()
+			for _, q := range reqs {
+				q.done <- err
+			}
+			return true
+		}
+		wait = min(max(2*wait, rt.backoff[0]), rt.backoff[1])
+		rt.logger.Error("recovering projections past a gap in the event stream failed; trying again", "projections", names,
+			"attempt", attempt, "retry_in", wait, "err", err)
+		rc.mu.Lock()
+		rc.status = fmt.Sprintf("failed (%v), trying again at %s", err, time.Now().Add(wait).UTC().Format(time.TimeOnly))
+		rc.mu.Unlock()
+		t := time.NewTimer(wait)
+	waiting:
+		for {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return false
+			case q := <-rc.reqs: // found meanwhile: in the next attempt
+				reqs = append(reqs, q)
+			case <-t.C:
+				break waiting
+			}
+		}
+	}
+}
+
+// Recovery is nil unless projections are being recovered past a gap in
+// the stream (or cannot be), else says which, why and how it goes.
+func (rt *Runtime) Recovery() error {
+	rc := rt.recovery
+	if rc == nil {
+		return nil
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.failed != nil {
+		return rc.failed
+	}
+	if rc.attempt == 0 {
+		return nil
+	}
+	return fmt.Errorf("recovering %s past a gap in the event stream since %s (%w): attempt %d: %s",
+		strings.Join(rc.names, ", "), rc.since.UTC().Format(time.RFC3339), rc.why, rc.attempt, rc.status)
+}
