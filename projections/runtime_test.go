@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -584,3 +585,104 @@ type named struct {
 }
 
 func (n named) Name() string { return n.name }
+
+// A projection that falls behind while it runs (here it fails while the
+// stream drops the events it has not applied) is handed to Recover, and
+// held meanwhile, with the others going on: a failed attempt is retried
+// after the backoff, Recovery says how it goes, and once past the gap the
+// projection follows the stream again, every event applied once.
+func TestGapWhileRunningIsRecovered(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stuck atomic.Bool
+	behind := &flaky{Projection: openCatalogue(t), fail: func([]events.Event) error {
+		if stuck.Load() {
+			return errors.New("disk full")
+		}
+		return nil
+	}}
+	other := &flaky{Projection: openCatalogue(t), fail: func([]events.Event) error { return nil }}
+	var calls atomic.Int32
+	attempting, release := make(chan struct{}), make(chan struct{})
+	recover := func(ctx context.Context, ps []projections.Projection, status func(string)) error {
+		if len(ps) != 1 || ps[0] != projections.Projection(behind) {
+			return fmt.Errorf("asked to recover %v, want only the projection behind", ps)
+		}
+		switch calls.Add(1) {
+		case 1:
+			return errors.New("the writer is unreachable")
+		case 2:
+			status("fetching")
+			close(attempting)
+			<-release
+		}
+		_, err := projections.CatchUp(ctx, ps, e.log, nil)
+		return err
+	}
+	rt := projections.NewRuntime(e.js, e.stream, quiet, projections.RuntimeConfig{Backoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,
+		Recover: recover}, behind, named{other, "other"})
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	publish := func(ids ...string) (last events.Cursor) {
+		for _, id := range ids {
+			last = e.commit(t, post(id, "T"))
+		}
+		if err := e.outbox.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return last
+	}
+	if err := rt.WaitFor(wctx, publish("p0", "p1")); err != nil {
+		t.Fatal(err)
+	}
+	stuck.Store(true)
+	p3 := publish("p2", "p3")
+	eventstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if other.Checkpoint().Cursor != p3 || len(rt.Halted()) == 0 {
+			return fmt.Errorf("other at %+v, halted %v", other.Checkpoint(), rt.Halted())
+		}
+		return nil
+	})
+	if err := e.stream.Purge(ctx, jetstream.WithPurgeKeep(1)); err != nil {
+		t.Fatal(err)
+	}
+	stuck.Store(false)
+	select {
+	case <-attempting:
+	case <-wctx.Done():
+		t.Fatalf("no second attempt: %d calls, recovery %v, halted %v", calls.Load(), rt.Recovery(), rt.Halted())
+	}
+	if err := rt.Recovery(); err == nil || !strings.Contains(err.Error(), "attempt 2: fetching") || !errors.Is(err, projections.ErrGap) {
+		t.Fatalf("Recovery during the second attempt: %v", err)
+	}
+	if _, ok := behind.Projection.(*catalogue.Catalogue).Post("p2"); ok {
+		t.Fatal("an event after the gap was applied before the recovery")
+	}
+	close(release)
+	if err := rt.WaitFor(wctx, p3); err != nil {
+		t.Fatalf("%v (recovery: %v)", err, rt.Recovery())
+	}
+	last := publish("p4")
+	if err := rt.WaitFor(wctx, last); err != nil {
+		t.Fatalf("%v (health: %v)", err, rt.Health())
+	}
+	if err := rt.Recovery(); err != nil || calls.Load() != 2 {
+		t.Fatalf("after the recovery: %v, %d calls", err, calls.Load())
+	}
+	all := e.allIDs(t)
+	for _, f := range []*flaky{behind, other} {
+		if got := f.ids(); !reflect.DeepEqual(got, all) {
+			t.Fatalf("applied %v, want every event once: %v", got, all)
+		}
+	}
+	if cp := behind.Checkpoint(); cp.Cursor != last || cp.Seq == 0 {
+		t.Fatalf("checkpoint %+v, want %+v with its sequence: it follows the stream again", cp, last)
+	}
+	e.sameAsRebuild(t, behind.Projection.(*catalogue.Catalogue), "p0", "p1", "p2", "p3", "p4")
+	cancel()
+	rt.Wait()
+}
