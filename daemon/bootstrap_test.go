@@ -6,9 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +84,9 @@ func sameAnswers(t testing.TB, a, b *site, paths ...string) {
 // saying why; with them it clones the writer's repository, builds its
 // projections from it, then follows the stream, and answers as the
 // writer does (catalogue, pages, search), a write made after included.
+// Stopped while the stream drops more, and started again with the
+// writer unreachable, it serves what it had, not ready, and tries again
+// until the writer answers; then it is equal to the writer again.
 func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	t.Parallel()
 	url := startNATSServer(t)
@@ -121,8 +128,26 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	lost.stop()
 
 	pat := strings.TrimSpace(cli(t, "token", "create", "--nats-url", url, "--data", t.TempDir(), "--email", "ann@example.org", "--name", "read nodes"))
+	// The read node reaches the writer through a proxy that can answer
+	// as if the writer were down.
+	wu, err := neturl.Parse(w.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writerDown atomic.Bool
+	toWriter := httputil.NewSingleHostReverseProxy(wu)
+	front := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if writerDown.Load() {
+			http.Error(rw, "502 Bad Gateway: the writer does not answer", http.StatusBadGateway)
+			return
+		}
+		toWriter.ServeHTTP(rw, req)
+	}))
+	defer front.Close()
+	rdata := t.TempDir()
+	reader := []func(*Config){readNode(url, "reader", front.URL), func(c *Config) { c.WriterAccount, c.WriterToken = "ann@example.org", pat }}
 	start := time.Now()
-	r := startSite(t, t.TempDir(), readNode(url, "reader", w.url), func(c *Config) { c.WriterAccount, c.WriterToken = "ann@example.org", pat })
+	r := startSite(t, rdata, reader...)
 	t.Logf("read node bootstrapped and ready in %s", time.Since(start).Round(time.Millisecond))
 
 	// Followed the stream after the clone: a later write is there.
@@ -149,10 +174,64 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 			return nil
 		})
 	}
-	var list struct{ Total int }
-	r.get("/api/v1/posts?per_page=100").json(t, &list)
-	if list.Total != 8 {
-		t.Fatalf("%d posts on the read node, want 8", list.Total)
+	total := func(s *site) int {
+		var list struct{ Total int }
+		s.get("/api/v1/posts?per_page=100").json(t, &list)
+		return list.Total
+	}
+	if n := total(r); n != 8 {
+		t.Fatalf("%d posts on the read node, want 8", n)
+	}
+
+	// Stopped; two posts written meanwhile, and dropped by the stream.
+	r.stop()
+	var missed []string
+	for i := range 2 {
+		res := w.do("POST", "/api/v1/posts", tok, postBody(fmt.Sprintf("Written while a read node was away %d, about lighthouses", i), "status", "published"), "Prefer", "wait=5")
+		mustStatus(t, res, 201)
+		var p apiPost
+		res.json(t, &p)
+		missed = append(missed, p.Slug)
+	}
+	dropped := streamState(t, url).LastSeq
+	eventstest.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
+		if st := streamState(t, url); st.FirstSeq <= dropped {
+			return fmt.Errorf("the stream still starts at %d", st.FirstSeq)
+		}
+		return nil
+	})
+	// Started again, the writer unreachable: it serves what it had, not
+	// ready, saying what it does, and tries again.
+	writerDown.Store(true)
+	restart := time.Now()
+	r = startSiteUnready(t, rdata, reader...)
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		code, body := readyz(t, r)
+		if code != 503 || !strings.Contains(body, "recovering") || !strings.Contains(body, "attempt 2: failed") || !strings.Contains(body, "502") {
+			return fmt.Errorf("/readyz while the writer is unreachable: %d %s", code, body)
+		}
+		return nil
+	})
+	_, body := readyz(t, r)
+	t.Logf("/readyz while the writer is unreachable: %s", body)
+	if err := wantStatus("a post it had", r.get("/posts/"+later.Slug), 200); err != nil {
+		t.Fatal(err)
+	}
+	if err := wantStatus("a post it missed", r.get("/posts/"+missed[0]), 404); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(r); n != 8 {
+		t.Fatalf("%d posts on the read node while it cannot bootstrap, want the 8 it had", n)
+	}
+	writerDown.Store(false)
+	r.waitReady()
+	t.Logf("read node ready again %s after its restart", time.Since(restart).Round(time.Millisecond))
+	for _, s := range missed {
+		paths = append(paths, "/posts/"+s)
+	}
+	sameAnswers(t, w, r, paths...)
+	if n := total(r); n != 10 {
+		t.Fatalf("%d posts on the read node, want 10", n)
 	}
 }
 
