@@ -40,11 +40,6 @@ type readiness struct {
 
 // Check is nil when the node is ready, else why it is not.
 func (r *readiness) Check() error {
-	// Projections brought past a gap in the stream (a read node's
-	// bootstrap), or that cannot be: the node serves what it has.
-	if err := r.rt.Recovery(); err != nil {
-		return err
-	}
 	if r.readNode {
 		if err := r.heldBack(time.Second); err != nil {
 			return err
@@ -70,10 +65,16 @@ func (r *readiness) Check() error {
 	return r.heldBack(time.Second)
 }
 
-// heldBack reports what holds events back: a failing outbox, or a
-// projection stopped for longer than grace (a stop shorter than that may
-// be a failure retried at once, or a consumer being recreated).
+// heldBack reports what holds events back: a bootstrap, a failing
+// outbox, or a projection stopped for longer than grace (a stop shorter
+// than that may be a failure retried at once, or a consumer being
+// recreated).
 func (r *readiness) heldBack(grace time.Duration) error {
+	// Projections being brought past a gap in the stream (a read node's
+	// bootstrap), or that cannot be: the node serves what it has.
+	if err := r.rt.Recovery(); err != nil {
+		return err
+	}
 	if r.outbox != nil {
 		if err := r.outbox.Failure(); err != nil {
 			return fmt.Errorf("publishing events is failing, later writes wait behind it: %w", err)
