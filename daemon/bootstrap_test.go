@@ -233,6 +233,11 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	if n := total(r); n != 10 {
 		t.Fatalf("%d posts on the read node, want 10", n)
 	}
+	failed := metric(t, r, `chronicle_projection_recoveries_total{node="reader",result="failed"}`)
+	ok := metric(t, r, `chronicle_projection_recoveries_total{node="reader",result="ok"}`)
+	if failed < 2 || ok != 1 {
+		t.Fatalf("bootstraps on /metrics: %v failed, %v ok; want 2 or more failed, then 1 ok", failed, ok)
+	}
 }
 
 // metric reads one series' value from a node's /metrics (-1 if absent).

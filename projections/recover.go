@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ErrCannotRecover marks a Recover error that no retry mends (the node
@@ -27,9 +29,10 @@ type RecoverFunc func(ctx context.Context, ps []Projection, status func(string))
 // within gather of each other together (the history is read once),
 // retried after a backoff until it succeeds.
 type recovery struct {
-	rt   *Runtime
-	fn   RecoverFunc
-	reqs chan recoverReq
+	rt       *Runtime
+	fn       RecoverFunc
+	reqs     chan recoverReq
+	attempts *prometheus.CounterVec // by result
 
 	mu      sync.Mutex
 	names   []string  // the projections of the round in progress
@@ -141,6 +144,11 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 		if ctx.Err() != nil {
 			return false
 		}
+		result := "ok"
+		if err != nil {
+			result = "failed"
+		}
+		rc.attempts.WithLabelValues(result).Inc()
 		if err == nil {
 			rt.logger.Info("projections recovered past the gap; they follow the stream again", "projections", names, "attempt", attempt,
 				"took", time.Since(start).Round(time.Millisecond))

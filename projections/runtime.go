@@ -142,7 +142,12 @@ func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Lo
 		reg.MustRegister(rt.lag, rt.applied)
 	}
 	if cfg.Recover != nil {
-		rt.recovery = &recovery{rt: rt, fn: cfg.Recover, reqs: make(chan recoverReq)}
+		rt.recovery = &recovery{rt: rt, fn: cfg.Recover, reqs: make(chan recoverReq),
+			attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chronicle_projection_recoveries_total", ConstLabels: node,
+				Help: "Attempts to bring projections past a gap in the event stream (a read node's bootstrap), by result: ok, failed."}, []string{"result"})}
+		if reg != nil {
+			reg.MustRegister(rt.recovery.attempts)
+		}
 	}
 	for _, p := range ps {
 		cp := p.Checkpoint()
