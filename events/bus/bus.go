@@ -138,19 +138,24 @@ func LastPublished(ctx context.Context, s jetstream.Stream) (events.Cursor, uint
 // lastMessage returns the position, message id and sequence of the
 // stream's last message.
 func lastMessage(ctx context.Context, s jetstream.Stream) (events.Cursor, string, uint64, error) {
-	info, err := s.Info(ctx)
-	if err != nil {
-		return events.Cursor{}, "", 0, fmt.Errorf("stream info: %w", err)
+	for try := 0; ; try++ {
+		info, err := s.Info(ctx)
+		if err != nil {
+			return events.Cursor{}, "", 0, fmt.Errorf("stream info: %w", err)
+		}
+		if info.State.LastSeq == 0 || info.State.Msgs == 0 {
+			return events.Cursor{}, "", 0, nil
+		}
+		m, err := s.GetMsg(ctx, info.State.LastSeq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) && try < 3 {
+			continue // dropped since (the stream's retention): look again
+		}
+		if err != nil {
+			return events.Cursor{}, "", 0, fmt.Errorf("read last message: %w", err)
+		}
+		c, err := CursorOf(m.Header)
+		return c, m.Header.Get(jetstream.MsgIDHeader), info.State.LastSeq, err
 	}
-	if info.State.LastSeq == 0 || info.State.Msgs == 0 {
-		return events.Cursor{}, "", 0, nil
-	}
-	m, err := s.GetMsg(ctx, info.State.LastSeq)
-	if err != nil {
-		return events.Cursor{}, "", 0, fmt.Errorf("read last message: %w", err)
-	}
-	c, err := CursorOf(m.Header)
-	return c, m.Header.Get(jetstream.MsgIDHeader), info.State.LastSeq, err
 }
 
 // EmbeddedConfig configures the in-process server.
