@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -82,4 +83,38 @@ func bootstrap(ctx context.Context, cfg Config, log *slog.Logger, ps []projectio
 	log.Info("bootstrapped from the writer's repository", "commit", head.Commit, "height", head.Height,
 		"fetch", fetched.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// awaitFirstBootstrap holds a read node that has nothing yet (every
+// projection empty) in the starting state (503, and what it does at
+// /readyz: starting.go) while it bootstraps: an empty site is nothing
+// to serve. A node with something serves it meanwhile, and one that
+// cannot bootstrap serves, not ready, saying why.
+func awaitFirstBootstrap(ctx context.Context, rt *projections.Runtime, ps []projections.Projection, status func(string)) {
+	for _, p := range ps {
+		if p.Checkpoint().Cursor.Height > 0 {
+			return
+		}
+	}
+	status("bootstrapping from the writer's repository")
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		gap := false
+		for _, h := range rt.Halted() {
+			gap = gap || errors.Is(h.Err, projections.ErrGap)
+		}
+		err := rt.Recovery()
+		if !gap || errors.Is(err, projections.ErrCannotRecover) {
+			return
+		}
+		if err != nil {
+			status(err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -245,6 +245,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 	defer func() { rt.Wait(); log.Info("shutdown: projection consumers stopped") }()
 	defer stopWorkers() // runs before rt.Wait
+	if cfg.ReadOnly {
+		awaitFirstBootstrap(ctx, rt, rs.all(), early.Set) // bootstrap.go
+	}
 
 	readiness := &readiness{rt: rt, outbox: outbox, target: target, log: log,
 		readNode: cfg.ReadOnly, maxLag: uint64(cfg.ReadyMaxLag)}

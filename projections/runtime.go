@@ -165,7 +165,11 @@ func (rt *Runtime) Start(ctx context.Context) error {
 			return err
 		}
 		// A gap is the node's state, not a failure to start: the
-		// projection is recovered past it (or halts there, saying why).
+		// projection is recovered past it (or halts there, saying why),
+		// and is halted from now on.
+		if err != nil {
+			r.halt(err)
+		}
 		rt.wg.Add(1)
 		go func() {
 			defer rt.wg.Done()
