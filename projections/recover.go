@@ -51,7 +51,7 @@ type recoverReq struct {
 
 // gather is how long a round waits for the other projections' gaps:
 // they find them at about the same time, each after its own consumer.
-const gather = 200 * time.Millisecond
+const gather = 100 * time.Millisecond
 
 // recoverGap hands r, halted on the gap why, to the recovery and waits
 // until it is past the gap (true), or ctx ended (false). A projection
