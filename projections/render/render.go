@@ -174,7 +174,29 @@ func plain(n ast.Node, src []byte) string {
 		}
 		return ast.WalkContinue, nil
 	})
-	return strings.Join(strings.Fields(b.String()), " ")
+	return collapseSpace(b.String())
+}
+
+// collapseSpace is strings.Join(strings.Fields(s), " ") without the
+// slice of words: it ran for every block of every post.
+func collapseSpace(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+		} else {
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteString(s[i : i+n]) // as it was, even if not UTF-8
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // Cut trims s to at most n characters at a word boundary, adding "…".

@@ -76,3 +76,11 @@ func TestCut(t *testing.T) {
 		t.Fatal("short text changed")
 	}
 }
+
+func TestCollapseSpace(t *testing.T) {
+	for _, s := range []string{"", " ", "a", "  a  b\t\n c ", "é\u00a0ü\u2003x", "\n\nline\n", "bad\xff byte"} {
+		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
