@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,11 @@ const Name = "media"
 
 // Widths are the variant widths; an image is never enlarged.
 var Widths = []int{320, 640, 1024, 1600, 2400}
+
+// SrcWidth bounds the width pages name in an <img src> (the widest
+// variant not wider): the one made first when no reader has asked for
+// another.
+const SrcWidth = 1024
 
 // Originals finds an original on this node's disk by its SHA-256,
 // fetching it first where it lives elsewhere (a read node's originals are
@@ -52,9 +58,12 @@ type Config struct {
 // harmless; the checkpoint is written once the batch's files are durable.
 //
 // A set is built in two stages: the fast formats (JPEG or PNG, and WebP)
-// at every width, listed as soon as they are whole, then AVIF (several
-// times slower to encode) by a worker in the background, which lists the
-// whole set and marks it done. The checkpoint moves after the first
+// at every width, each file listed as soon as it is whole, then AVIF
+// (several times slower to encode) by a worker in the background, which
+// lists the whole set and marks it done. The first file is made straight
+// from the original, before the master the others come from; a width a
+// reader asks for while the first stage runs (Want) is made next, so
+// that what readers wait for comes first. The checkpoint moves after the first
 // stage; a set whose second stage did not finish (a restart, an error)
 // is found by OpenVariants and finished.
 type Variants struct {
@@ -64,6 +73,7 @@ type Variants struct {
 	files sync.Mutex // held while a file is put in place, so Reset never races a write
 
 	mu    sync.Mutex
+	wants map[string]int // original → the width a reader asked for before its first stage ended (Want)
 	cp    projections.Checkpoint
 	queue []*set        // sets waiting for their second stage
 	busy  int           // sets queued or being finished
@@ -91,7 +101,8 @@ func OpenVariants(cfg Config) (*Variants, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	v := &Variants{cfg: cfg, sem: make(chan struct{}, cfg.Workers), idle: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	v := &Variants{cfg: cfg, sem: make(chan struct{}, cfg.Workers), wants: map[string]int{}, idle: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	close(v.idle)
 	b, err := os.ReadFile(v.checkpointFile())
 	if err == nil {
@@ -285,6 +296,7 @@ type set struct {
 	sized         [][]byte // the master at each width, kept for the second stage; nil: made again
 	built         []Variant
 
+	began             time.Time     // for the log
 	fetched, mastered time.Duration // for the log
 }
 
@@ -303,8 +315,9 @@ func (v *Variants) Build(ctx context.Context, sha, typ string) error {
 // lists them; nil when the whole set is already built.
 func (v *Variants) buildFast(ctx context.Context, sha, typ string) (*set, error) {
 	v.mu.Lock()
-	s := &set{sha: sha, typ: typ, dir: filepath.Join(v.cfg.Dir, sha), gen: v.gen}
+	s := &set{sha: sha, typ: typ, dir: filepath.Join(v.cfg.Dir, sha), gen: v.gen, began: time.Now()}
 	v.mu.Unlock()
+	defer v.granted(sha) // whatever the outcome
 	if exists(filepath.Join(s.dir, ".done")) {
 		return nil, nil
 	}
@@ -336,6 +349,9 @@ func (v *Variants) buildFast(ctx context.Context, sha, typ string) (*set, error)
 func (v *Variants) finish(ctx context.Context, s *set) error {
 	fast, slow := formats(s.typ)
 	start := time.Now()
+	if s.began.IsZero() { // left unfinished by an earlier run
+		s.began = start
+	}
 	if err := v.make(ctx, s, append(fast, slow...), false); err != nil {
 		return err
 	}
@@ -351,48 +367,151 @@ func (v *Variants) finish(ctx context.Context, s *set) error {
 // s.built (narrowest first, in the order of fs). Each width is resized
 // once from the upright, stripped master, losslessly, and every format
 // is encoded from that; in the first stage those images stay for the
-// second.
+// second, each file is listed as soon as it is whole, and a width a
+// reader asked for (Want) is made before the others.
 func (v *Variants) make(ctx context.Context, s *set, fs []bimg.ImageType, firstStage bool) error {
 	s.built = s.built[:0]
 	var master []byte
 	if s.widths == nil {
 		release := v.slot(firstStage)
-		var err error
-		master, err = v.master(ctx, s)
+		orig, err := v.original(ctx, s)
+		if err == nil && firstStage {
+			err = v.first(s, orig, fs[0])
+		}
+		if err == nil {
+			master, err = v.master(s, orig)
+		}
 		release()
 		if err != nil {
 			return err
 		}
 	}
-	for i, w := range s.widths {
+	type job struct {
+		i int // in s.widths
+		f bimg.ImageType
+	}
+	var todo []job
+	for i := range s.widths {
 		for _, f := range fs {
-			name := fmt.Sprintf("w%d.%s", w, ext(f))
-			if b, err := os.ReadFile(filepath.Join(s.dir, name)); err == nil {
-				if size, err := bimg.Size(b); err == nil {
-					s.built = append(s.built, Variant{Width: size.Width, Height: size.Height, Format: ext(f), File: name})
-					continue
-				}
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if s.sized[i] == nil && master == nil {
-				s.widths = nil // not kept: begin again from the original
-				return v.make(ctx, s, fs, firstStage)
-			}
-			release := v.slot(firstStage)
-			vr, err := v.file(s, i, f, master)
-			release()
-			if err != nil {
-				return err
-			}
-			s.built = append(s.built, vr)
+			todo = append(todo, job{i, f})
 		}
+	}
+	for len(todo) > 0 {
+		k := 0
+		if firstStage {
+			k = v.wanted(s, len(todo), func(k int) int { return s.widths[todo[k].i] })
+		}
+		i, f := todo[k].i, todo[k].f
+		todo = append(todo[:k], todo[k+1:]...)
+		w := s.widths[i]
+		if k > 0 && !slices.ContainsFunc(todo, func(j job) bool { return s.widths[j.i] == w }) {
+			v.granted(s.sha) // this width is the last wished for: the rest in order
+		}
+		name := fmt.Sprintf("w%d.%s", w, ext(f))
+		if b, err := os.ReadFile(filepath.Join(s.dir, name)); err == nil {
+			if size, err := bimg.Size(b); err == nil {
+				s.add(Variant{Width: size.Width, Height: size.Height, Format: ext(f), File: name}, fs)
+				continue
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if s.sized[i] == nil && master == nil {
+			s.widths = nil // not kept: begin again from the original
+			return v.make(ctx, s, fs, firstStage)
+		}
+		release := v.slot(firstStage)
+		vr, err := v.file(s, i, f, master)
+		release()
+		if err != nil {
+			return err
+		}
+		s.add(vr, fs)
+		if firstStage && len(todo) > 0 { // the last is listed by the caller
+			if err := v.list(s, false); err != nil {
+				return err
+			}
+		}
+		v.cfg.Logger.Debug("variant made", "sha256", s.sha, "file", vr.File, "since", time.Since(s.began).Round(time.Millisecond))
 	}
 	if !firstStage {
 		s.widths, s.sized = nil, nil
 	}
 	return nil
+}
+
+// add records a built file in s.built, narrowest first and in the order
+// of fs within a width, whatever order they were made in; once.
+func (s *set) add(vr Variant, fs []bimg.ImageType) {
+	if slices.ContainsFunc(s.built, func(b Variant) bool { return b.File == vr.File }) {
+		return
+	}
+	rank := func(v Variant) int {
+		for j, f := range fs {
+			if ext(f) == v.Format {
+				return v.Width*len(fs) + j
+			}
+		}
+		return v.Width * len(fs)
+	}
+	j := len(s.built)
+	for j > 0 && rank(s.built[j-1]) > rank(vr) {
+		j--
+	}
+	s.built = slices.Insert(s.built, j, vr)
+}
+
+// Want says a reader asked for an original's variant of width w before
+// its set was whole: if its first stage is being made or is still to
+// come, that width (or the nearest wider one) is made next. What is
+// remembered is bounded: an arbitrary wish is forgotten when there are
+// too many (they only order the work).
+func (v *Variants) Want(sha string, w int) {
+	if w <= 0 {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, ok := v.wants[sha]; !ok && len(v.wants) >= maxWants {
+		for k := range v.wants {
+			delete(v.wants, k)
+			break
+		}
+	}
+	v.wants[sha] = w
+}
+
+// maxWants bounds the widths asked for that Variants remembers.
+const maxWants = 256
+
+// wanted picks which of n jobs to do next, given each one's width: the
+// narrowest at least as wide as a reader asked for, else the widest; the
+// first when nobody asked.
+func (v *Variants) wanted(s *set, n int, width func(int) int) int {
+	w := v.wish(s.sha)
+	if w == 0 {
+		return 0
+	}
+	best := 0
+	for k := range n {
+		switch wk, wb := width(k), width(best); {
+		case wb >= w:
+			if wk >= w && wk < wb {
+				best = k
+			}
+		case wk > wb:
+			best = k
+		}
+	}
+	return best
+}
+
+// granted forgets the width wished for an original, once it is made.
+func (v *Variants) granted(sha string) {
+	v.mu.Lock()
+	delete(v.wants, sha)
+	v.mu.Unlock()
 }
 
 // slot takes a worker slot for one step of the second stage, and gives
@@ -444,36 +563,100 @@ func (v *Variants) file(s *set, i int, f bimg.ImageType, master []byte) (Variant
 // and the images at each width are uncompressed TIFF: PNG (even at
 // compression 1, with libvips' adaptive filters) cost 2–2.5× the CPU to
 // write and read again, for memory that lives only while a set is made.
-func (v *Variants) master(ctx context.Context, s *set) ([]byte, error) {
+func (v *Variants) master(s *set, orig []byte) ([]byte, error) {
+	start := time.Now()
+	master, err := bimg.NewImage(orig).Process(bimg.Options{StripMetadata: true, Interpretation: bimg.InterpretationSRGB,
+		Type: bimg.TIFF})
+	if err != nil {
+		return nil, fmt.Errorf("%w: master: %w", errUnusable, err)
+	}
+	s.mastered = time.Since(start)
+	size, err := bimg.Size(master)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnusable, err)
+	}
+	s.widths = widthsUnder(size.Width)
+	s.sized = make([][]byte, len(s.widths))
+	return master, nil
+}
+
+// widthsUnder is every variant width narrower than an image w wide.
+func widthsUnder(w int) []int {
+	out := []int{}
+	for _, x := range Widths {
+		if x >= w {
+			break
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// original reads an original, fetching it first if it lives elsewhere.
+func (v *Variants) original(ctx context.Context, s *set) ([]byte, error) {
 	start := time.Now()
 	path, err := v.cfg.Originals.Path(ctx, s.sha)
 	if err != nil {
 		return nil, err
 	}
 	orig, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	s.fetched = time.Since(start)
-	master, err := bimg.NewImage(orig).Process(bimg.Options{StripMetadata: true, Interpretation: bimg.InterpretationSRGB,
-		Type: bimg.TIFF})
+	return orig, err
+}
+
+// first makes, straight from the original, the file readers are most
+// likely waiting for — the width one asked for (Want), else the one
+// pages name in <img src> (SrcWidth), in format f — and lists it before
+// the master is made: that costs one more decoding of the original
+// (shrunk on load where libvips can), and saves the wait for the
+// master. The options are the master's and a variant's together, so
+// the file is what the master would have made. Bytes it cannot make are
+// left to the master to judge.
+func (v *Variants) first(s *set, orig []byte, f bimg.ImageType) error {
+	img := bimg.NewImage(orig)
+	meta, err := img.Metadata()
 	if err != nil {
-		return nil, fmt.Errorf("%w: master: %w", errUnusable, err)
+		return nil
 	}
-	s.mastered = time.Since(start) - s.fetched
-	size, err := bimg.Size(master)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errUnusable, err)
+	upright := meta.Size.Width
+	if meta.Orientation >= 5 { // turned a quarter: EXIF orientations 5–8
+		upright = meta.Size.Height
 	}
-	s.widths = []int{}
-	for _, w := range Widths {
-		if w >= size.Width {
-			break
+	widths := widthsUnder(upright)
+	if len(widths) == 0 {
+		return nil
+	}
+	k := v.wanted(s, len(widths), func(k int) int { return widths[k] })
+	if v.wish(s.sha) == 0 {
+		for k = len(widths) - 1; k > 0 && widths[k] > SrcWidth; k-- {
 		}
-		s.widths = append(s.widths, w)
 	}
-	s.sized = make([][]byte, len(s.widths))
-	return master, nil
+	out, err := img.Process(bimg.Options{Width: widths[k], Type: f, Quality: 82, StripMetadata: true,
+		Interpretation: bimg.InterpretationSRGB, Speed: 8})
+	if err != nil {
+		return nil
+	}
+	got, err := bimg.Size(out)
+	if err != nil || got.Width != widths[k] {
+		return nil
+	}
+	name := fmt.Sprintf("w%d.%s", widths[k], ext(f))
+	if err := v.write(s, name, out); err != nil {
+		return err
+	}
+	s.built = append(s.built, Variant{Width: got.Width, Height: got.Height, Format: ext(f), File: name})
+	if err := v.list(s, false); err != nil {
+		return err
+	}
+	v.cfg.Logger.Debug("variant made", "sha256", s.sha, "file", name, "since", time.Since(s.began).Round(time.Millisecond), "from", "original")
+	return nil
+}
+
+// wish is the width asked for an original (Want); 0 if none.
+func (v *Variants) wish(sha string) int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.wants[sha]
 }
 
 // stale reports whether Reset dropped s since it was begun.
@@ -610,8 +793,8 @@ func (v *Variants) Complete(sha string) bool {
 }
 
 // List returns the variants built for an original, narrowest first:
-// none until the fast formats are built at every width (the original
-// serves meanwhile), then those, then the whole set.
+// none until a first file is built (the original serves meanwhile), then
+// the fast formats' files as each is made, then the whole set.
 func (v *Variants) List(sha string) []Variant {
 	if len(sha) != 64 || strings.ContainsAny(sha, "/\\.") {
 		return nil

@@ -11,10 +11,12 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/h2non/bimg"
@@ -252,6 +254,84 @@ func TestUnfinishedSetIsFinishedOnOpen(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(set, pending)); err == nil {
 		t.Fatal("the finished set is still marked pending")
 	}
+}
+
+// A width a reader asked for before the set was whole (Want) is made
+// first, and listed at once; without a wish, the one pages name in
+// <img src>.
+func TestWantedWidthIsMadeFirst(t *testing.T) {
+	store := t.TempDir()
+	log := &madeLog{listed: map[string][]Variant{}}
+	v := openVariants(t, Config{Store: store, Dir: t.TempDir(), Workers: 1,
+		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	log.v = v
+	for i, tc := range []struct {
+		want int
+		made string
+	}{{0, "w1024.jpg w320.jpg w320.webp w640.jpg w640.webp w1024.webp"}, // the <img src> width first {640, "w640.jpg w640.webp w320.jpg w320.webp w1024.jpg w1024.webp"},
+		{500, "w640.jpg w640.webp w320.jpg w320.webp w1024.jpg w1024.webp"}, {2400, "w1024.jpg w1024.webp w320.jpg w320.webp w640.jpg w640.webp"}} {
+		var b bytes.Buffer
+		jpeg.Encode(&b, picture(1030, 200+i), nil) // each its own original: widths 320, 640 and 1024
+		sum := sha256.Sum256(b.Bytes())
+		sha := hex.EncodeToString(sum[:])
+		p := lfs.ObjectPath(store, sha)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, b.Bytes(), 0o644)
+
+		v.Want(sha, tc.want)
+		if _, err := v.buildFast(context.Background(), sha, "image/jpeg"); err != nil { // JPEG and WebP: AVIF is not wished for
+			t.Fatal(err)
+		}
+		made, listed := log.of(sha)
+		if strings.Join(made, " ") != tc.made {
+			t.Errorf("asked for w%d: made %v, want %s", tc.want, made, tc.made)
+		}
+		if first, _, _ := strings.Cut(tc.made, " "); len(listed) != 1 || listed[0].File != first {
+			t.Errorf("asked for w%d: listed once the first file was made: %v, want %s alone", tc.want, listed, first)
+		}
+		if got := formatsAt(v.List(sha)); got["jpg"] != "320 640 1024" || got["webp"] != "320 640 1024" {
+			t.Errorf("asked for w%d: the whole set lists %v", tc.want, got)
+		}
+	}
+	if len(v.wants) != 0 {
+		t.Errorf("wishes kept after their sets were made: %v", v.wants)
+	}
+}
+
+// madeLog is a log that keeps, for each original, the files logged as
+// made and what List named when the first was.
+type madeLog struct {
+	v      *Variants
+	mu     sync.Mutex
+	made   map[string][]string
+	listed map[string][]Variant
+}
+
+func (l *madeLog) Write(p []byte) (int, error) {
+	line := string(p)
+	if !strings.Contains(line, "variant made") {
+		return len(p), nil
+	}
+	_, sha, _ := strings.Cut(line, "sha256=")
+	sha, _, _ = strings.Cut(sha, " ")
+	_, f, _ := strings.Cut(line, "file=")
+	f, _, _ = strings.Cut(f, " ")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.made == nil {
+		l.made = map[string][]string{}
+	}
+	if len(l.made[sha]) == 0 {
+		l.listed[sha] = l.v.List(sha)
+	}
+	l.made[sha] = append(l.made[sha], f)
+	return len(p), nil
+}
+
+func (l *madeLog) of(sha string) ([]string, []Variant) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.made[sha], l.listed[sha]
 }
 
 func openVariants(t *testing.T, cfg Config) *Variants {
