@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -22,6 +23,18 @@ import (
 // upload sends a multipart upload like a browser form would.
 func (s *site) upload(tok, filename string, data []byte, fields ...string) response {
 	s.t.Helper()
+	return s.uploadPrefer(tok, "wait=5", filename, data, fields...)
+}
+
+// uploadNoWait is upload answered as soon as the writer has committed,
+// before its own variants are built.
+func (s *site) uploadNoWait(tok, filename string, data []byte) response {
+	s.t.Helper()
+	return s.uploadPrefer(tok, "", filename, data)
+}
+
+func (s *site) uploadPrefer(tok, prefer, filename string, data []byte, fields ...string) response {
+	s.t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	fw, _ := mw.CreateFormFile("file", filename)
@@ -30,7 +43,11 @@ func (s *site) upload(tok, filename string, data []byte, fields ...string) respo
 		mw.WriteField(fields[i], fields[i+1])
 	}
 	mw.Close()
-	return s.do("POST", "/api/v1/media", tok, b.Bytes(), "Content-Type", mw.FormDataContentType(), "Prefer", "wait=5")
+	hd := []string{"Content-Type", mw.FormDataContentType()}
+	if prefer != "" {
+		hd = append(hd, "Prefer", prefer)
+	}
+	return s.do("POST", "/api/v1/media", tok, b.Bytes(), hd...)
 }
 
 func testJPEG(w, h int) []byte {
@@ -283,6 +300,18 @@ func TestVariantsServedAndNegotiated(t *testing.T) {
 		if got := s.get("/media/"+m.ID+"/"+variant, "Accept", "image/avif,image/webp,*/*"); got.header.Get("Cache-Control") != want {
 			t.Errorf("%s of a set not yet whole: Cache-Control %q, want %q", variant, got.header.Get("Cache-Control"), want)
 		}
+	}
+	// While the set is listed in part (its narrow files made first), a
+	// narrower variant does not stand in for the width asked for: the
+	// original does, for a minute.
+	set := filepath.Join(data, "projections", "variants", m.SHA256)
+	mf, _ := json.Marshal([]map[string]any{{"width": 320, "height": 206, "format": "jpg", "file": "w320.jpg"}})
+	if err := os.WriteFile(filepath.Join(set, "variants.json"), mf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := s.get("/media/" + m.ID + "/w640")
+	if w, err := imageWidth(got.body); err != nil || w != 700 || got.header.Get("Cache-Control") != "public, max-age=60" {
+		t.Errorf("w640 while only w320 is listed: %d px (%v), Cache-Control %q; want the original (700 px) for a minute", w, err, got.header.Get("Cache-Control"))
 	}
 }
 

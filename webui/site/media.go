@@ -36,11 +36,17 @@ func (h *Handler) siteMedia(w http.ResponseWriter, r *http.Request) {
 	// A variant's URL answers for good only once the set is whole: before
 	// that, the original or another format stands in, which a proxy must
 	// not keep for a year.
+	// Until then a variant narrower than the one asked for does not stand
+	// in (the original does), and the width asked for is made next.
 	final := true
 	if variant != "original" && h.cfg.Media.Variants != nil {
 		final = h.cfg.Media.Variants.Complete(m.SHA256)
-		if v, ok := pickVariant(h.cfg.Media.Variants.List(m.SHA256), variant, r.Header.Get("Accept"), m.Type); ok {
+		v, ok := pickVariant(h.cfg.Media.Variants.List(m.SHA256), variant, r.Header.Get("Accept"), m.Type)
+		asked := variantWidth(variant)
+		if ok && (final || v.Width >= asked) {
 			path, ctype = v.Path, variantTypes[v.Format]
+		} else if !final {
+			h.cfg.Media.Variants.Want(m.SHA256, asked)
 		}
 		if !strings.Contains(variant, ".") {
 			w.Header().Set("Vary", "Accept")
@@ -109,13 +115,11 @@ var variantTypes = map[string]string{"jpg": "image/jpeg", "png": "image/png", "w
 // width is not built (yet, or because the image is narrower), the nearest
 // wider one serves, else the widest; no match at all means the original.
 func pickVariant(built []media.Variant, name, accept, origType string) (media.Variant, bool) {
-	width, format := 0, ""
-	stem, ext, hasExt := strings.Cut(strings.TrimPrefix(name, "w"), ".")
-	if n, err := strconv.Atoi(stem); err == nil && strings.HasPrefix(name, "w") {
-		width = n
-	} else {
+	width, format := variantWidth(name), ""
+	if width == 0 {
 		return media.Variant{}, false
 	}
+	_, ext, hasExt := strings.Cut(name, ".")
 	if hasExt {
 		format = ext
 	} else {
@@ -144,6 +148,16 @@ func pickVariant(built []media.Variant, name, accept, origType string) (media.Va
 		}
 	}
 	return best, found
+}
+
+// variantWidth is the width a variant name asks for ("w640.webp": 640);
+// 0 if it names none.
+func variantWidth(name string) int {
+	stem, _, _ := strings.Cut(strings.TrimPrefix(name, "w"), ".")
+	if n, err := strconv.Atoi(stem); err == nil && n > 0 && strings.HasPrefix(name, "w") {
+		return n
+	}
+	return 0
 }
 
 func has(built []media.Variant, format string) bool {

@@ -44,6 +44,9 @@ type Variants interface {
 	// Complete is true once the original's whole set is built, so that
 	// what a variant's URL answers is final.
 	Complete(sha256 string) bool
+	// Want says a reader asked for width w of an original whose set is
+	// not complete: it is made next.
+	Want(sha256 string, w int)
 }
 
 // Originals finds an original on this node's disk by its SHA-256,
