@@ -150,41 +150,112 @@ func startClusterSite(t testing.TB, extra ...string) *clusterSite {
 	return c
 }
 
-// visible waits until every read node answers path with a page holding
-// text, and returns how long the slowest took from start.
-func (c *clusterSite) visible(t *testing.T, start time.Time, path, text string) time.Duration {
-	t.Helper()
-	return c.visibleWhen(t, start, path, func(_ *http.Response, body string) error {
+// check is something every read node must show: ok judges its answer
+// to path (a 200).
+type check struct {
+	path string
+	ok   func(resp *http.Response, body string) error
+}
+
+// holding is the check that path answers with a page holding text.
+func holding(path, text string) check {
+	return check{path, func(_ *http.Response, body string) error {
 		if !strings.Contains(body, text) {
 			return fmt.Errorf("without %q", text)
 		}
 		return nil
-	})
+	}}
 }
 
-// visibleWhen waits until every read node answers path with a 200 that
-// ok accepts, and returns how long the slowest took from start.
-func (c *clusterSite) visibleWhen(t *testing.T, start time.Time, path string, ok func(*http.Response, string) error) time.Duration {
+// shown is when each read node first passed each check, from the start
+// of the write: shown[reader][check].
+type shown [][]time.Duration
+
+// visible polls every read node at once until each passes every check,
+// each node going round the checks it has not passed yet, so that what
+// is timed is when a node showed the change rather than how long the
+// test took to get round to asking it. A check still failing after 10 s
+// ends the test.
+func (c *clusterSite) visible(t *testing.T, start time.Time, checks ...check) shown {
 	t.Helper()
-	var slowest time.Duration
+	got := make(shown, len(c.readers))
+	errs := make([]error, len(c.readers))
+	var wg sync.WaitGroup
 	for i, r := range c.readers {
-		eventstest.CheckFor(t, 10*time.Second, 5*time.Millisecond, func() error {
-			resp, err := http.Get(r.url + path)
-			if err != nil {
-				return err
+		got[i] = make([]time.Duration, len(checks))
+		wg.Go(func() {
+			client := &http.Client{Timeout: 5 * time.Second}
+			ask := func(ch check) error {
+				resp, err := client.Get(r.url + ch.path)
+				if err != nil {
+					return err
+				}
+				b := readAll(resp)
+				if resp.StatusCode != 200 {
+					return fmt.Errorf("%d", resp.StatusCode)
+				}
+				return ch.ok(resp, b)
 			}
-			b := readAll(resp)
-			if resp.StatusCode != 200 {
-				return fmt.Errorf("read node %d: %s: %d", i+1, path, resp.StatusCode)
+			for left := len(checks); left > 0; time.Sleep(20 * time.Millisecond) {
+				failed := make([]error, len(checks))
+				var round sync.WaitGroup
+				for j, ch := range checks {
+					if got[i][j] == 0 {
+						round.Go(func() {
+							if failed[j] = ask(ch); failed[j] == nil {
+								got[i][j] = time.Since(start)
+							}
+						})
+					}
+				}
+				round.Wait()
+				left = 0
+				for j, err := range failed {
+					if got[i][j] == 0 {
+						left++
+						if time.Since(start) > 10*time.Second {
+							errs[i] = fmt.Errorf("read node %d: %s: %w", i+1, checks[j].path, err)
+							return
+						}
+					}
+				}
 			}
-			if err := ok(resp, b); err != nil {
-				return fmt.Errorf("read node %d: %s: %w", i+1, path, err)
-			}
-			return nil
 		})
-		slowest = max(slowest, time.Since(start))
 	}
-	return slowest
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("after 10 s: %v", err)
+		}
+	}
+	return got
+}
+
+// within fails the test, naming the read node and the path, when what
+// took longer than bound to be shown everywhere, and logs each node's
+// slowest answer, and how it stood against the second, either
+// way.
+func (s shown) within(t *testing.T, bound time.Duration, what string, checks []check) {
+	t.Helper()
+	var parts []string
+	var worst time.Duration
+	var where string
+	for i, ds := range s {
+		j := slowest(ds)
+		parts = append(parts, fmt.Sprintf("read node %d %v (%s)", i+1, ds[j].Round(time.Millisecond), checks[j].path))
+		if ds[j] > worst {
+			worst, where = ds[j], fmt.Sprintf("read node %d's %s", i+1, checks[j].path)
+		}
+	}
+	goal := "within the issue's second"
+	if worst > visibleWithin {
+		goal = fmt.Sprintf("the issue's second missed by %v", (worst - visibleWithin).Round(time.Millisecond))
+	}
+	t.Logf("%s → shown on every read node: %s; %s", what, strings.Join(parts, ", "), goal)
+	if worst > bound {
+		t.Errorf("%s took %v to reach %s, %v over the %v bound (%s)", what, worst.Round(time.Millisecond), where,
+			(worst - bound).Round(time.Millisecond), bound, strings.Join(parts, ", "))
+	}
 }
 
 func readAll(resp *http.Response) string {
@@ -208,59 +279,50 @@ func TestClusterWriterAndReadNodes(t *testing.T) {
 	t.Parallel()
 	c := startClusterSite(t)
 
+	root := c.writer.token("root@example.org") // signing in is not part of the settings' way
+
 	start := time.Now()
 	r := c.writer.do("POST", "/api/v1/posts", c.tok, postBody("Clustered words", "status", "published", "content", "A post about quartzite."))
 	mustStatus(t, r, 201)
+	acked := time.Since(start)
 	var p apiPost
 	r.json(t, &p)
-	var took []time.Duration
-	for _, w := range []struct{ path, text string }{
-		{"/posts/" + p.Slug, "Clustered words"}, {"/", "Clustered words"}, {"/feed.xml", "Clustered words"},
-		{"/feed.json", "Clustered words"}, {"/sitemap.xml", p.Slug}, {"/api/v1/search?q=quartzite", p.ID},
-	} {
-		took = append(took, c.visible(t, start, w.path, w.text))
-	}
-	t.Logf("post acknowledged by the writer → on both read nodes: slowest page %v (post, home, feeds, sitemap, search)", slowest(took))
-	// The goal is a second. This test runs under the race detector beside
-	// other daemons' tests on two cores: 0.55 s when the machine was
-	// merely busy, 1.9 s when it was overloaded. The bound leaves that room;
-	// the log line above says what it took (and BenchmarkReadNode measures
-	// it without the race detector).
-	if worst := slowest(took); worst > visibleWithin {
-		t.Errorf("a post took %v to reach every read node's pages, want within %v", worst, visibleWithin)
-	}
+	checks := []check{holding("/posts/"+p.Slug, "Clustered words"), holding("/", "Clustered words"), holding("/feed.xml", "Clustered words"),
+		holding("/feed.json", "Clustered words"), holding("/sitemap.xml", p.Slug), holding("/api/v1/search?q=quartzite", p.ID)}
+	t.Logf("a post: the writer answered after %v", acked.Round(time.Millisecond))
+	// The goal is a second from the request, and often held here; the
+	// bound is loadedWithin (see there).
+	c.visible(t, start, checks...).within(t, loadedWithin, "a post (its page, home, feeds, sitemap, search)", checks)
 
 	// The settings (an admin's write): the site's title on every page.
 	start = time.Now()
-	mustStatus(t, c.writer.do("PATCH", "/api/v1/settings", c.writer.token("root@example.org"), map[string]any{"title": "Quartz Weekly"},
+	mustStatus(t, c.writer.do("PATCH", "/api/v1/settings", root, map[string]any{"title": "Quartz Weekly"},
 		"Content-Type", "application/merge-patch+json"), 200)
-	if d := c.visible(t, start, "/", "Quartz Weekly"); d > visibleWithin {
-		t.Errorf("the settings took %v to reach every read node, want within %v", d, visibleWithin)
-	}
+	checks = []check{holding("/", "Quartz Weekly")}
+	c.visible(t, start, checks...).within(t, visibleWithin, "the settings", checks)
 
 	// A picture: its variants are built by each read node from the
 	// original the writer shared. /media/<id>/w640 answers with the
 	// original until they are; what counts is the 640-pixel variant. The
-	// goal is a second; the bound is the posts' one, for the same reasons
-	// (three processes make the set at once on two shared cores).
+	// upload asks for no wait: the read nodes' variants do not wait for
+	// the writer's own. Each read node makes the width asked for first,
+	// from the original (projections/media); the goal is a second, the
+	// bound loadedWithin.
 	pic := testJPEG(900, 600) // made before the clock starts: under the race detector it takes a while
 	start = time.Now()
-	up := c.writer.upload(c.tok, "rock.jpg", pic)
+	up := c.writer.uploadNoWait(c.tok, "rock.jpg", pic)
 	mustStatus(t, up, 201)
-	answered := time.Since(start)
+	t.Logf("a picture: the writer answered after %v", time.Since(start).Round(time.Millisecond))
 	var m struct{ ID string }
 	up.json(t, &m)
-	d := c.visibleWhen(t, start, "/media/"+m.ID+"/w640", func(resp *http.Response, body string) error {
+	checks = []check{{"/media/" + m.ID + "/w640", func(resp *http.Response, body string) error {
 		cfg, _, err := image.DecodeConfig(strings.NewReader(body))
 		if err != nil || cfg.Width != 640 {
 			return fmt.Errorf("%s, %d px wide (%v), not the 640-pixel variant", resp.Header.Get("Content-Type"), cfg.Width, err)
 		}
 		return nil
-	})
-	t.Logf("picture uploaded → the writer's answer (it waits for its own JPEG and WebP variants) %v → /media/<id>/w640 a 640-pixel variant on both read nodes %v", answered, d)
-	if d > visibleWithin {
-		t.Errorf("a picture's w640 variant took %v to reach every read node, want within %v", d, visibleWithin)
-	}
+	}}}
+	c.visible(t, start, checks...).within(t, loadedWithin, "a picture (its 640-pixel variant)", checks)
 
 	// A write sent to a read node is the writer's.
 	r = c.readers[0].do("POST", "/api/v1/posts", c.tok, postBody("Sent to a reader"), "Prefer", "wait=5")
@@ -281,7 +343,6 @@ func TestClusterWriterAndReadNodes(t *testing.T) {
 	}
 
 	// A disabled account is refused on every node at once.
-	root := c.writer.token("root@example.org")
 	mustStatus(t, c.writer.do("PATCH", "/api/v1/accounts/ann@example.org", root, map[string]any{"disabled": true},
 		"Content-Type", "application/merge-patch+json"), 200)
 	for i, n := range append([]*site{c.writer}, c.readers...) {
@@ -298,16 +359,29 @@ func (s *site) browserWith(jar http.CookieJar) *browser {
 	return b
 }
 
-// visibleWithin bounds write → visible on every read node in the tests
-// (see TestClusterWriterAndReadNodes).
-const visibleWithin = 3 * time.Second
+// visibleWithin bounds write → shown on every read node: the issue's
+// second, from the start of the write's request. The settings hold it
+// with room (0.13–0.45 s measured at load average 7–11.5).
+const visibleWithin = time.Second
 
-func slowest(ds []time.Duration) time.Duration {
-	var m time.Duration
-	for _, d := range ds {
-		m = max(m, d)
+// loadedWithin bounds a post and a picture, which do not hold the second
+// reliably here: three daemons built with the race detector (Go code 5–10
+// times slower) and three NATS servers share two cores with the other
+// tests. At load average 7–11.5 a post took 0.52–1.08 s (the writer's
+// answer 0.17–0.39 s of it, then each node's search and pages under the
+// race detector), a picture 0.79–1.47 s; BenchmarkReadNode measures both
+// without the race detector, within the second.
+const loadedWithin = 3 * time.Second
+
+// slowest is the index of the longest of ds.
+func slowest(ds []time.Duration) int {
+	j := 0
+	for i, d := range ds {
+		if d > ds[j] {
+			j = i
+		}
 	}
-	return m
+	return j
 }
 
 // One NATS server of three is killed during 300 concurrent writes: every
