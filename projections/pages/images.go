@@ -45,7 +45,7 @@ func (p *Pages) img(id string) (imgView, bool) {
 			break
 		}
 		set = append(set, fmt.Sprintf("/media/%s/w%d %dw", id, w, w))
-		if w <= 1024 {
+		if w <= media.SrcWidth {
 			v.Src = fmt.Sprintf("/media/%s/w%d", id, w)
 		}
 	}
