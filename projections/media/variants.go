@@ -60,10 +60,11 @@ type Config struct {
 // A set is built in two stages: the fast formats (JPEG or PNG, and WebP)
 // at every width, each file listed as soon as it is whole, then AVIF
 // (several times slower to encode) by a worker in the background, which
-// lists the whole set and marks it done. The first file is made straight
-// from the original, before the master the others come from; a width a
-// reader asks for while the first stage runs (Want) is made next, so
-// that what readers wait for comes first. The checkpoint moves after the first
+// lists the whole set and marks it done. The first file, the width pages
+// put in <img src>, is made straight from the original, before the
+// master the others come from; a width a reader asks for while the first
+// stage runs (Want) is made next, so that what readers wait for comes
+// first. The checkpoint moves after the first
 // stage; a set whose second stage did not finish (a restart, an error)
 // is found by OpenVariants and finished.
 type Variants struct {
@@ -605,13 +606,15 @@ func (v *Variants) original(ctx context.Context, s *set) ([]byte, error) {
 }
 
 // first makes, straight from the original, the file readers are most
-// likely waiting for — the width one asked for (Want), else the one
-// pages name in <img src> (SrcWidth), in format f — and lists it before
-// the master is made: that costs one more decoding of the original
-// (shrunk on load where libvips can), and saves the wait for the
-// master. The options are the master's and a variant's together, so
-// the file is what the master would have made. Bytes it cannot make are
-// left to the master to judge.
+// likely waiting for — the width pages name in <img src> (SrcWidth), in
+// format f — and lists it before the master is made: that costs one
+// more decoding of the original (shrunk on load where libvips can), and
+// saves the wait for the master. The options are the master's and a
+// variant's together, so the file is upright, sRGB and stripped like the
+// others. Which file is made this way does not depend on what readers
+// asked for, so every node makes the same bytes for it (a variant's
+// ETag is the original's hash and the file's size). Bytes it cannot
+// make are left to the master to judge.
 func (v *Variants) first(s *set, orig []byte, f bimg.ImageType) error {
 	img := bimg.NewImage(orig)
 	meta, err := img.Metadata()
@@ -626,10 +629,13 @@ func (v *Variants) first(s *set, orig []byte, f bimg.ImageType) error {
 	if len(widths) == 0 {
 		return nil
 	}
-	k := v.wanted(s, len(widths), func(k int) int { return widths[k] })
-	if v.wish(s.sha) == 0 {
-		for k = len(widths) - 1; k > 0 && widths[k] > SrcWidth; k-- {
-		}
+	k := len(widths) - 1
+	for k > 0 && widths[k] > SrcWidth {
+		k--
+	}
+	name := fmt.Sprintf("w%d.%s", widths[k], ext(f))
+	if exists(filepath.Join(s.dir, name)) { // made before a restart
+		return nil
 	}
 	out, err := img.Process(bimg.Options{Width: widths[k], Type: f, Quality: 82, StripMetadata: true,
 		Interpretation: bimg.InterpretationSRGB, Speed: 8})
@@ -640,7 +646,6 @@ func (v *Variants) first(s *set, orig []byte, f bimg.ImageType) error {
 	if err != nil || got.Width != widths[k] {
 		return nil
 	}
-	name := fmt.Sprintf("w%d.%s", widths[k], ext(f))
 	if err := v.write(s, name, out); err != nil {
 		return err
 	}

@@ -256,9 +256,9 @@ func TestUnfinishedSetIsFinishedOnOpen(t *testing.T) {
 	}
 }
 
-// A width a reader asked for before the set was whole (Want) is made
-// first, and listed at once; without a wish, the one pages name in
-// <img src>.
+// The width pages name in <img src> is made first and listed at once;
+// then a width a reader asked for before the set was whole (Want), then
+// the rest, narrowest first.
 func TestWantedWidthIsMadeFirst(t *testing.T) {
 	store := t.TempDir()
 	log := &madeLog{listed: map[string][]Variant{}}
@@ -268,8 +268,9 @@ func TestWantedWidthIsMadeFirst(t *testing.T) {
 	for i, tc := range []struct {
 		want int
 		made string
-	}{{0, "w1024.jpg w320.jpg w320.webp w640.jpg w640.webp w1024.webp"}, // the <img src> width first {640, "w640.jpg w640.webp w320.jpg w320.webp w1024.jpg w1024.webp"},
-		{500, "w640.jpg w640.webp w320.jpg w320.webp w1024.jpg w1024.webp"}, {2400, "w1024.jpg w1024.webp w320.jpg w320.webp w640.jpg w640.webp"}} {
+	}{{0, "w1024.jpg w320.jpg w320.webp w640.jpg w640.webp w1024.webp"}, // the <img src> width first, from the original
+		{640, "w1024.jpg w640.jpg w640.webp w320.jpg w320.webp w1024.webp"}, {500, "w1024.jpg w640.jpg w640.webp w320.jpg w320.webp w1024.webp"},
+		{2400, "w1024.jpg w1024.webp w320.jpg w320.webp w640.jpg w640.webp"}} {
 		var b bytes.Buffer
 		jpeg.Encode(&b, picture(1030, 200+i), nil) // each its own original: widths 320, 640 and 1024
 		sum := sha256.Sum256(b.Bytes())
