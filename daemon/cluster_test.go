@@ -369,8 +369,8 @@ const visibleWithin = time.Second
 // reliably here: three daemons built with the race detector (Go code 5–10
 // times slower) and three NATS servers share two cores with the other
 // tests. At load average 7–13 a post took 0.52–1.94 s (the writer's
-// answer 0.17–0.78 s of it, then each node's search and pages), a
-// picture 0.62–1.47 s (1.2–2.9 s before the read nodes made the width
+// answer 0.10–0.78 s of it, then each node's search and pages), a
+// picture 0.46–1.47 s (1.2–2.9 s before the read nodes made the width
 // asked for first); BenchmarkReadNode measures both without the race
 // detector, within the second.
 const loadedWithin = 3 * time.Second
