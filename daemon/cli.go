@@ -243,7 +243,7 @@ func Command(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.C
 	}
 	probe.Flags().StringVar(&probeAddr, "addr", "127.0.0.1:8080", "address the daemon listens on")
 	hook := &cobra.Command{
-		Use:    "hook pre-receive|post-receive",
+		Use:    "hook pre-receive",
 		Short:  "Run by the repository's git hooks during a push",
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),

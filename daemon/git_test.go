@@ -45,7 +45,9 @@ func TestCloneEditPushBecomesVisible(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data)
+	// The outbox's periodic pass is out of reach: a pushed commit must be
+	// published because the push woke the outbox.
+	s := startSite(t, data, func(c *Config) { c.ReconcileInterval = time.Hour })
 	tok := s.token("ed@example.org")
 	wait := []string{"Prefer", "wait=5"}
 	mustStatus(t, s.do("POST", "/api/v1/categories", tok, map[string]string{"name": "News"}, wait...), 201)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -28,7 +29,9 @@ import (
 // runs `chronicle hook pre-receive`: that process hands the ref updates and
 // the quarantine's whereabouts to the daemon over a private unix socket,
 // and prints the daemon's refusals, which git shows as "remote:" lines.
-// post-receive wakes the outbox, so the pushed commits become events now.
+// Once git http-backend has answered a push, the daemon wakes the outbox
+// itself, so the pushed commits become events now: a post-receive hook did
+// that before, at the cost of starting this binary again in every push.
 
 const hookScript = `#!/bin/sh
 # Installed by Chronicle. Pushes over HTTP are checked by the daemon before
@@ -41,14 +44,17 @@ func (c *Config) hookSocket() string { return filepath.Join(c.DataDir, "run", "h
 
 // installHooks writes the hooks and the receive settings into the repository.
 func installHooks(gitDir string) error {
-	for _, name := range []string{"pre-receive", "post-receive"} {
-		p := filepath.Join(gitDir, "hooks", name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, []byte(fmt.Sprintf(hookScript, name)), 0o755); err != nil {
-			return fmt.Errorf("install %s hook: %w", name, err)
-		}
+	p := filepath.Join(gitDir, "hooks", "pre-receive")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(p, []byte(fmt.Sprintf(hookScript, "pre-receive")), 0o755); err != nil {
+		return fmt.Errorf("install pre-receive hook: %w", err)
+	}
+	// An older Chronicle installed a post-receive hook that only woke the
+	// outbox.
+	if err := os.Remove(filepath.Join(gitDir, "hooks", "post-receive")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove the old post-receive hook: %w", err)
 	}
 	// receive.fsckObjects runs git's own object checks on every pushed
 	// object before the hook sees it, strictly (warnings refuse too): names
@@ -107,7 +113,7 @@ type hookResponse struct {
 }
 
 // hookServer answers hooks on the unix socket.
-func hookServer(ctx context.Context, path string, writer *command.Writer, kick func(), log *slog.Logger) (func(), error) {
+func hookServer(ctx context.Context, path string, writer *command.Writer, log *slog.Logger) (func(), error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -153,8 +159,6 @@ func hookServer(ctx context.Context, path string, writer *command.Writer, kick f
 				log.Info("push refused", "pusher", req.Pusher, "refusals", len(refusals))
 			}
 			res.Refusals = refusals
-		case "post-receive":
-			kick()
 		}
 		json.NewEncoder(w).Encode(res)
 	})

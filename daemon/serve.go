@@ -181,7 +181,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		if err := installHooks(cfg.repoDir()); err != nil {
 			return err
 		}
-		stopHooks, err := hookServer(ctx, cfg.hookSocket(), writer, outbox.Kick, log.With("component", "hooks"))
+		stopHooks, err := hookServer(ctx, cfg.hookSocket(), writer, log.With("component", "hooks"))
 		if err != nil {
 			return err
 		}
@@ -362,7 +362,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 				return fmt.Errorf("find this binary for the git hooks: %w", err)
 			}
 		}
-		wcfg.Git = &webui.GitConfig{Root: cfg.DataDir, PublicURL: cfg.publicURL(),
+		wcfg.Git = &webui.GitConfig{Root: cfg.DataDir, PublicURL: cfg.publicURL(), Pushed: outbox.Kick,
 			Env: append([]string{"CHRONICLE_HOOK_BIN=" + bin, "CHRONICLE_HOOK_SOCKET=" + cfg.hookSocket()}, cfg.HookEnv...)}
 	}
 	srv := &http.Server{

@@ -101,6 +101,9 @@ type GitConfig struct {
 	Root    string   // the folder holding site.git
 	Env     []string // more environment for git http-backend and the hooks it runs
 	MaxPush int64    // bytes of one push; default 512 MiB
+	// Pushed is called after each push has been answered, whether main
+	// moved or not (nil: nothing is).
+	Pushed func()
 	// PublicURL is the site's address as clients reach it: LFS links are
 	// built on it, never on a request's Host.
 	PublicURL string
@@ -194,7 +197,7 @@ func New(cfg Config) http.Handler {
 		if gitPath, err := exec.LookPath("git"); err != nil {
 			log.Error("git is not installed: git over HTTP is off", "err", err)
 		} else {
-			gc := githttp.Config{Root: cfg.Git.Root, Env: cfg.Git.Env, MaxPush: cfg.Git.MaxPush, PublicURL: cfg.Git.PublicURL,
+			gc := githttp.Config{Root: cfg.Git.Root, Env: cfg.Git.Env, MaxPush: cfg.Git.MaxPush, PublicURL: cfg.Git.PublicURL, Pushed: cfg.Git.Pushed,
 				GitPath: gitPath, Auth: authn, Logger: log}
 			if cfg.Media != nil {
 				gc.Media = &githttp.MediaConfig{Store: cfg.Media.Store, MaxBytes: cfg.Media.MaxBytes, Limits: cfg.Media.Limits}

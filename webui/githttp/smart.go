@@ -30,6 +30,9 @@ type Config struct {
 	Root    string   // the folder holding site.git
 	Env     []string // more environment for git http-backend and the hooks it runs
 	MaxPush int64    // bytes of one push
+	// Pushed is called after each push has been answered, whether main
+	// moved or not (nil: nothing is).
+	Pushed func()
 	// PublicURL is the site's address as clients reach it: LFS links are
 	// built on it, never on a request's Host.
 	PublicURL string
@@ -136,6 +139,9 @@ func (h *Handler) gitHTTP(w http.ResponseWriter, r *http.Request) error {
 		Logger:     slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
 		Stderr:     io.Discard,
 	}).ServeHTTP(w, r)
+	if service == "git-receive-pack" && r.Method == http.MethodPost && h.cfg.Pushed != nil {
+		h.cfg.Pushed()
+	}
 	return nil
 }
 
