@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -21,15 +22,19 @@ func OpenAPIJSON() ([]byte, error) {
 	return json.Marshal(doc)
 }
 
-var openAPIDoc, openAPIErr = OpenAPIJSON()
+// openAPIDoc is the description, parsed when first asked for rather than
+// when the package is loaded: every start of the binary (each push's
+// pre-receive hook, each CLI command) loads it.
+var openAPIDoc = sync.OnceValues(OpenAPIJSON)
 
 // openAPI serves the API description.
 func (h *Handler) openAPI(w http.ResponseWriter, r *http.Request) error {
-	if openAPIErr != nil {
-		return openAPIErr
+	doc, err := openAPIDoc()
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, err := w.Write(openAPIDoc)
+	_, err = w.Write(doc)
 	return err
 }
