@@ -17,6 +17,7 @@ import (
 	"github.com/chronicle-cms/chronicle/events/policy"
 	"github.com/chronicle-cms/chronicle/events/upload"
 	"github.com/chronicle-cms/chronicle/projections/pages"
+	"github.com/chronicle-cms/chronicle/webui/auth"
 	"github.com/chronicle-cms/chronicle/webui/oidc"
 	"github.com/chronicle-cms/chronicle/webui/ops"
 )
@@ -60,6 +61,11 @@ type Config struct {
 	// default; tests point it at themselves.
 	HookCommand string
 	HookEnv     []string
+	// PasswordHash is the argon2id cost of the passwords the daemon sets
+	// (zero: auth.DefaultArgon2). Not a flag: tests lower it, so that
+	// the accounts they make through the API and the admin do not cost
+	// a second of CPU each under the race detector.
+	PasswordHash auth.Argon2Params
 	// DebugAddr serves Go's profiles (pprof) on a loopback address of
 	// its own; empty: off.
 	DebugAddr string

@@ -279,7 +279,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		return readiness.Check() == nil && (outbox == nil || outbox.Published().Height >= target.Height)
 	}, log)
 
-	accounts := auth.NewStore(cfg.accountsDir(), auth.Argon2Params{})
+	accounts := auth.NewStore(cfg.accountsDir(), cfg.PasswordHash)
 	if cfg.NatsURL != "" { // shared by every node (shared.go)
 		if accounts, err = sharedAccounts(ctx, cfg, js, log); err != nil {
 			return err

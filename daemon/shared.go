@@ -31,7 +31,7 @@ func (c *Config) bindSharedState(fs *pflag.FlagSet) {
 // a shared store (the bucket holds no account) it copies this node's
 // account files into it, once, and says so.
 func sharedAccounts(ctx context.Context, cfg Config, js jetstream.JetStream, log *slog.Logger) (*auth.Store, error) {
-	s, err := auth.NewKVStore(ctx, js, auth.Argon2Params{}, cfg.NatsReplicas)
+	s, err := auth.NewKVStore(ctx, js, cfg.PasswordHash, cfg.NatsReplicas)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func sharedAccounts(ctx context.Context, cfg Config, js jetstream.JetStream, log
 	if _, err := os.Stat(cfg.accountsDir()); len(have) > 0 || err != nil {
 		return s, nil
 	}
-	n, err := s.Import(auth.NewStore(cfg.accountsDir(), auth.Argon2Params{}))
+	n, err := s.Import(auth.NewStore(cfg.accountsDir(), cfg.PasswordHash))
 	if err != nil {
 		return nil, fmt.Errorf("copy the account files to NATS: %w", err)
 	}

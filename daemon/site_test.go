@@ -39,7 +39,10 @@ func testConfig(data string) Config {
 		RepackInterval: time.Hour, ShutdownTimeout: 5 * time.Second, LogLevel: "warn", LogFormat: "text",
 		MediaMaxMiB: 25, MediaMaxMegapixels: 50, MediaMaxSide: 20000, ImageWorkers: 2, MetricsAllow: []string{"127.0.0.0/8"},
 		// git hooks run this test binary as the chronicle command (see TestMain).
-		HookCommand: os.Args[0], HookEnv: []string{"CHRONICLE_TEST_MAIN=1", "GORACE=" + os.Getenv("GORACE")}}
+		HookCommand: os.Args[0], HookEnv: []string{"CHRONICLE_TEST_MAIN=1", "GORACE=" + os.Getenv("GORACE")},
+		// The production cost is what the CLI's subprocesses use (the
+		// README's user add, for one) and webui/auth's tests check.
+		PasswordHash: cheapHash}
 }
 
 func startSite(t testing.TB, data string, mods ...func(*Config)) *site {
