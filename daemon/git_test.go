@@ -88,9 +88,14 @@ func TestCloneEditPushBecomesVisible(t *testing.T) {
 	if st := s.get("/category/travel").status; st != 200 || !strings.Contains(string(s.get("/category/travel").body), "Written in an editor") {
 		t.Errorf("new category page: %d", st)
 	}
-	if !strings.Contains(string(s.get("/search?q=ferries").body), "Written in an editor") {
-		t.Errorf("pushed post not in search")
-	}
+	// Search is a projection of its own: it may be a moment behind the
+	// pages.
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if !strings.Contains(string(s.get("/search?q=ferries").body), "Written in an editor") {
+			return fmt.Errorf("pushed post not in search")
+		}
+		return nil
+	})
 	// The pushing account is the event's actor; the commit's author line
 	// is only what the commit claims.
 	evs := readEvents(t, openLog(t, s.repoDir()))
