@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,6 +74,11 @@ func TestFirstParentDiffsMatchDiff(t *testing.T) {
 	}
 	if len(chain) != 10 {
 		t.Fatalf("history of %d commits, want 10", len(chain))
+	}
+	// The whole chain (git rev-list) is the one walked commit by commit
+	// from a stop (go-git), the merge's first parent taken.
+	if tail, err := r.FirstParents(head, chain[0]); err != nil || !slices.Equal(append(chain[:1:1], tail...), chain) {
+		t.Fatalf("walked from the root: %v (%v), want %v", tail, err, chain[1:])
 	}
 	for _, from := range []int{-1, 4} {
 		stop := repo.ZeroHash
