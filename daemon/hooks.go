@@ -68,7 +68,19 @@ func installHooks(gitDir string) error {
 	for _, id := range fsckWarnOnly {
 		settings = append(settings, [2]string{"receive.fsck." + id, "warn"})
 	}
+	// Only what is not set already: a git process each, at every start.
+	set, err := exec.Command("git", "--git-dir", gitDir, "config", "--local", "--list").Output()
+	if err != nil {
+		return fmt.Errorf("git config --list: %w", err)
+	}
+	have := map[string]bool{}
+	for _, line := range strings.Split(string(set), "\n") {
+		have[line] = true // "key=value", keys in lower case
+	}
 	for _, kv := range settings {
+		if have[strings.ToLower(kv[0])+"="+kv[1]] {
+			continue
+		}
 		if out, err := exec.Command("git", "--git-dir", gitDir, "config", kv[0], kv[1]).CombinedOutput(); err != nil {
 			return fmt.Errorf("git config %s: %w: %s", kv[0], err, out)
 		}
