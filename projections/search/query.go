@@ -193,39 +193,30 @@ func (ix *Index) build(q *Query, fuzzy bool) (query.Query, *marker) {
 	return bleve.NewConjunctionQuery(must...), mk
 }
 
-// textFields are the fields a word is looked for in, with the weight of
-// a match in each: a word in the title or tags counts for more. (There is
-// no composite _all field: it doubled the cost of indexing.)
-var textFields = [...]struct {
-	name  string
-	boost float64
-}{{"title", 4}, {"tag_names", 3}, {"body", 1}}
-
-// wordQuery matches one word in any text field; if fuzzy, with one typo
+// wordQuery matches one word in any text field (the body, which holds
+// them all) with a bonus in the title and tags; if fuzzy, with one typo
 // for words of four letters or more; and, for the word being typed, as a
 // prefix.
 func (ix *Index) wordQuery(w string, typing, fuzzy bool) query.Query {
-	var any []query.Query
-	for _, f := range textFields {
+	match := func(field string, boost float64, fuzzy bool) query.Query {
 		m := bleve.NewMatchQuery(w)
-		m.SetField(f.name)
+		m.SetField(field)
 		m.Analyzer = ix.lang
-		m.SetBoost(f.boost)
-		any = append(any, m)
-		if fuzzy && len([]rune(w)) >= fuzzyMinRunes {
-			m := bleve.NewMatchQuery(w)
-			m.SetField(f.name)
-			m.Analyzer = ix.lang
-			m.SetBoost(0.3 * f.boost)
+		m.SetBoost(boost)
+		if fuzzy {
 			m.SetFuzziness(1)
-			any = append(any, m)
 		}
-		if typing && len([]rune(w)) >= 2 {
-			p := bleve.NewPrefixQuery(strings.ToLower(w))
-			p.SetField(f.name)
-			p.SetBoost(0.5 * f.boost)
-			any = append(any, p)
-		}
+		return m
+	}
+	any := []query.Query{match("body", 1, false), match("title", 3, false), match("tag_names", 2, false)}
+	if fuzzy && len([]rune(w)) >= fuzzyMinRunes {
+		any = append(any, match("body", 0.3, true))
+	}
+	if typing && len([]rune(w)) >= 2 {
+		p := bleve.NewPrefixQuery(strings.ToLower(w))
+		p.SetField("body")
+		p.SetBoost(0.5)
+		any = append(any, p)
 	}
 	return bleve.NewDisjunctionQuery(any...)
 }

@@ -66,7 +66,7 @@ type doc struct {
 	Title       string    `json:"title"`
 	Content     string    `json:"content"` // stored for snippets, not indexed: see Body
 	Excerpt     string    `json:"excerpt"` // stored, not indexed
-	Body        string    `json:"body"`    // the content's text and the excerpt, indexed, not stored
+	Body        string    `json:"body"`    // title, tags, the content's text and the excerpt, indexed, not stored
 	TagNames    []string  `json:"tag_names"`
 	Tags        []string  `json:"tags"`       // tag slugs, for filters and facets
 	Categories  []string  `json:"categories"` // category slugs
@@ -169,8 +169,9 @@ type meta struct {
 // mappingVersion changes when newMapping does. bleve keeps the mapping an
 // index was created with, so an index of another version is made again
 // (empty: the runtime feeds it from its zero checkpoint). Version 2 has no
-// _all field and no doc values but the date's.
-const mappingVersion = 2
+// _all field and no doc values but the date's; 3 has the title and tags
+// in the body.
+const mappingVersion = 3
 
 // indexConfig lets a batch return once it is searchable, before it is on
 // disk (scorch persists it moments later, with fsync). A crash may then
@@ -422,13 +423,13 @@ func (ix *Index) reanalyse(b *bleve.Batch, analyzer string, skip map[string]*con
 	}
 }
 
-// body is what a word is looked for in besides the title and tags: one
-// field, so that a word costs one posting list (the excerpt is short).
+// body is every text a reader sees of a post in one field, as bleve's
+// composite _all field would hold it, at the cost of analysing the title
+// and tags twice (short) rather than the content: a word, a typo or a
+// prefix is looked for in one dictionary and one posting list.
 func (d doc) body() string {
-	if d.Excerpt == "" {
-		return d.Content
-	}
-	return d.Content + "\n\n" + d.Excerpt
+	parts := append([]string{d.Title}, d.TagNames...)
+	return strings.Join(append(parts, d.Content, d.Excerpt), "\n\n")
 }
 
 func docFromFields(f map[string]any) doc {
