@@ -20,69 +20,25 @@ func (r *Repo) EachBlob(ctx context.Context, hs []Hash, fn func(h Hash, b []byte
 	if len(hs) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", "--git-dir", r.dir, "cat-file", "--batch")
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	in, err := cmd.StdinPipe()
+	s, err := r.Blobs(ctx)
 	if err != nil {
-		return fmt.Errorf("git cat-file: %w", err)
+		return err
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("git cat-file: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("git cat-file: %w", err)
-	}
-	// The names are written while the blobs are read: neither pipe fills.
+	defer s.Close() // stops git, and so the asking below, if fn stopped early
 	go func() {
-		w := bufio.NewWriter(in)
-		for _, h := range hs {
-			if _, err := fmt.Fprintln(w, h); err != nil {
-				break
-			}
+		if s.Ask(hs...) == nil {
+			s.CloseAsking()
 		}
-		w.Flush()
-		in.Close()
 	}()
-	err = readBatch(bufio.NewReaderSize(out, 256<<10), hs, fn)
-	if err != nil {
-		cancel() // fn stopped it, or git's output was cut: no need to wait for the rest
-	}
-	io.Copy(io.Discard, out)
-	if werr := cmd.Wait(); err == nil && werr != nil {
-		err = fmt.Errorf("git cat-file: %w: %s", werr, strings.TrimSpace(stderr.String()))
-	}
-	return err
-}
-
-// readBatch reads cat-file --batch's answers for hs: "<name> blob <size>",
-// the bytes and a newline each, or "<name> missing".
-func readBatch(rd *bufio.Reader, hs []Hash, fn func(Hash, []byte) error) error {
 	for _, h := range hs {
-		hdr, err := rd.ReadString('\n')
+		b, ok, err := s.Take(h)
 		if err != nil {
-			return fmt.Errorf("git cat-file: read %s: %w", h, err)
+			return err
 		}
-		fields := strings.Fields(hdr)
-		if len(fields) == 2 && fields[1] == "missing" {
+		if !ok {
 			return fmt.Errorf("read blob %s: %w", h, ErrNotFound)
 		}
-		if len(fields) != 3 || fields[0] != h.String() || fields[1] != "blob" {
-			return fmt.Errorf("git cat-file: %s: unexpected answer %q", h, strings.TrimSpace(hdr))
-		}
-		n, err := strconv.Atoi(fields[2])
-		if err != nil {
-			return fmt.Errorf("git cat-file: %s: unexpected answer %q", h, strings.TrimSpace(hdr))
-		}
-		b := make([]byte, n+1) // the blob and the newline after it
-		if _, err := io.ReadFull(rd, b); err != nil {
-			return fmt.Errorf("git cat-file: read %s: %w", h, err)
-		}
-		if err := fn(h, b[:n]); err != nil {
+		if err := fn(h, b); err != nil {
 			return err
 		}
 	}
