@@ -24,22 +24,30 @@ import (
 	"github.com/chronicle-cms/chronicle/webui/auth"
 )
 
-// streamState reads the events stream's state on the NATS server at url.
-func streamState(t testing.TB, url string) jetstream.StreamState {
+// eventsStream opens the events stream on the NATS server at url; done
+// closes the connection.
+func eventsStream(t testing.TB, url string) (s jetstream.Stream, done func()) {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nc.Close()
 	js, err := jetstream.New(nc)
+	if err == nil {
+		s, err = js.Stream(context.Background(), bus.StreamName)
+	}
 	if err != nil {
+		nc.Close()
 		t.Fatal(err)
 	}
-	s, err := js.Stream(context.Background(), bus.StreamName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return s, nc.Close
+}
+
+// streamState reads the events stream's state on the NATS server at url.
+func streamState(t testing.TB, url string) jetstream.StreamState {
+	t.Helper()
+	s, done := eventsStream(t, url)
+	defer done()
 	info, err := s.Info(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -51,20 +59,9 @@ func streamState(t testing.TB, url string) jetstream.StreamState {
 // server at url, as its retention does with old ones.
 func purgeStream(t testing.TB, url string) {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(context.Background(), bus.StreamName)
-	if err == nil {
-		err = s.Purge(context.Background())
-	}
-	if err != nil {
+	s, done := eventsStream(t, url)
+	defer done()
+	if err := s.Purge(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }
