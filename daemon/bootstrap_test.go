@@ -115,13 +115,16 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
 	w := startSite(t, wdata, onNATS(url, "writer"), func(c *Config) { c.StreamMaxAge = time.Second })
 	tok := w.token("ann@example.org")
-	var slugs []string
-	for i := range 6 {
-		res := w.do("POST", "/api/v1/posts", tok, postBody(fmt.Sprintf("Early post %d about lighthouses", i), "status", "published"), "Prefer", "wait=5")
+	publish := func(title string) string { // the new post's slug
+		res := w.do("POST", "/api/v1/posts", tok, postBody(title, "status", "published"), "Prefer", "wait=5")
 		mustStatus(t, res, 201)
 		var p apiPost
 		res.json(t, &p)
-		slugs = append(slugs, p.Slug)
+		return p.Slug
+	}
+	var slugs []string
+	for i := range 6 {
+		slugs = append(slugs, publish(fmt.Sprintf("Early post %d about lighthouses", i)))
 	}
 	up := w.upload(tok, "harbour.jpg", testJPEG(500, 300))
 	mustStatus(t, up, 201)
@@ -248,11 +251,7 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	r.stop()
 	var missed []string
 	for i := range 2 {
-		res := w.do("POST", "/api/v1/posts", tok, postBody(fmt.Sprintf("Written while a read node was away %d, about lighthouses", i), "status", "published"), "Prefer", "wait=5")
-		mustStatus(t, res, 201)
-		var p apiPost
-		res.json(t, &p)
-		missed = append(missed, p.Slug)
+		missed = append(missed, publish(fmt.Sprintf("Written while a read node was away %d, about lighthouses", i)))
 	}
 	purgeStream(t, url)
 	// Started again, the writer unreachable: it serves what it had, not
