@@ -63,11 +63,7 @@ func (pg *Page) Gzip() *Encoded {
 		return nil
 	}
 	pg.gzOnce.Do(func() {
-		var b bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
-		w.Write(pg.Body)
-		w.Close()
-		pg.gz = pg.encoded("gzip", "-gz", b.Bytes())
+		pg.gz = pg.encoded("gzip", "-gz", pg.brotli.gzip(pg.Body))
 		pg.made(pg.gz)
 	})
 	return pg.gz
@@ -109,10 +105,34 @@ func (pg *Page) Brotli() *Encoded {
 }
 
 // compressor makes brotli forms one at a time, so that readers arriving
-// at a freshly rendered site cannot set every core compressing.
+// at a freshly rendered site cannot set every core compressing, and
+// keeps gzip writers for reuse: a new one allocates and clears more
+// memory than compressing a page takes time.
 type compressor struct {
-	todo chan *Page
-	busy atomic.Bool
+	todo  chan *Page
+	busy  atomic.Bool
+	gzips sync.Pool // *gzip.Writer
+}
+
+// gzip compresses body with a writer of c's, or a new one when c is nil.
+func (c *compressor) gzip(body []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(body) / 4)
+	var w *gzip.Writer
+	if c != nil {
+		w, _ = c.gzips.Get().(*gzip.Writer)
+	}
+	if w == nil {
+		w, _ = gzip.NewWriterLevel(&b, gzip.DefaultCompression)
+	} else {
+		w.Reset(&b)
+	}
+	w.Write(body)
+	w.Close()
+	if c != nil {
+		c.gzips.Put(w)
+	}
+	return b.Bytes()
 }
 
 // queue hands pg to the compressor; when the queue is full, pg is left
