@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -232,10 +233,9 @@ func (c *clusterSite) visible(t *testing.T, start time.Time, checks ...check) sh
 }
 
 // within fails the test, naming the read node and the path, when what
-// took longer than bound to be shown everywhere, and logs each node's
-// slowest answer, and how it stood against the second, either
-// way.
-func (s shown) within(t *testing.T, bound time.Duration, what string, checks []check) {
+// took longer than the second to be shown everywhere, and logs
+// each node's slowest answer and the machine's load either way.
+func (s shown) within(t *testing.T, what string, checks []check) {
 	t.Helper()
 	var parts []string
 	var worst time.Duration
@@ -247,14 +247,11 @@ func (s shown) within(t *testing.T, bound time.Duration, what string, checks []c
 			worst, where = ds[j], fmt.Sprintf("read node %d's %s", i+1, checks[j].path)
 		}
 	}
-	goal := "within the issue's second"
+	load, _ := os.ReadFile("/proc/loadavg")
+	t.Logf("%s → shown on every read node: %s (load average %s)", what, strings.Join(parts, ", "), strings.Join(strings.Fields(string(load))[:3], " "))
 	if worst > visibleWithin {
-		goal = fmt.Sprintf("the issue's second missed by %v", (worst - visibleWithin).Round(time.Millisecond))
-	}
-	t.Logf("%s → shown on every read node: %s; %s", what, strings.Join(parts, ", "), goal)
-	if worst > bound {
-		t.Errorf("%s took %v to reach %s, %v over the %v bound (%s)", what, worst.Round(time.Millisecond), where,
-			(worst - bound).Round(time.Millisecond), bound, strings.Join(parts, ", "))
+		t.Errorf("%s took %v to reach %s, %v over the issue's second (%s)", what, worst.Round(time.Millisecond), where,
+			(worst - visibleWithin).Round(time.Millisecond), strings.Join(parts, ", "))
 	}
 }
 
@@ -275,8 +272,11 @@ func readAll(resp *http.Response) string {
 // the writer takes reaches both read nodes' pages, search, feeds and
 // media; writes sent to a read node reach the writer; sessions and
 // accounts are the cluster's, not a node's.
+//
+// It is not parallel: Go runs it before the package's parallel tests, so
+// that the second is held by the cluster itself rather than by
+// how many browser and git tests happen to share the two cores with it.
 func TestClusterWriterAndReadNodes(t *testing.T) {
-	t.Parallel()
 	c := startClusterSite(t)
 
 	root := c.writer.token("root@example.org") // signing in is not part of the settings' way
@@ -290,24 +290,21 @@ func TestClusterWriterAndReadNodes(t *testing.T) {
 	checks := []check{holding("/posts/"+p.Slug, "Clustered words"), holding("/", "Clustered words"), holding("/feed.xml", "Clustered words"),
 		holding("/feed.json", "Clustered words"), holding("/sitemap.xml", p.Slug), holding("/api/v1/search?q=quartzite", p.ID)}
 	t.Logf("a post: the writer answered after %v", acked.Round(time.Millisecond))
-	// The goal is a second from the request, and often held here; the
-	// bound is loadedWithin (see there).
-	c.visible(t, start, checks...).within(t, loadedWithin, "a post (its page, home, feeds, sitemap, search)", checks)
+	c.visible(t, start, checks...).within(t, "a post (its page, home, feeds, sitemap, search)", checks)
 
 	// The settings (an admin's write): the site's title on every page.
 	start = time.Now()
 	mustStatus(t, c.writer.do("PATCH", "/api/v1/settings", root, map[string]any{"title": "Quartz Weekly"},
 		"Content-Type", "application/merge-patch+json"), 200)
 	checks = []check{holding("/", "Quartz Weekly")}
-	c.visible(t, start, checks...).within(t, visibleWithin, "the settings", checks)
+	c.visible(t, start, checks...).within(t, "the settings", checks)
 
 	// A picture: its variants are built by each read node from the
 	// original the writer shared. /media/<id>/w640 answers with the
 	// original until they are; what counts is the 640-pixel variant. The
 	// upload asks for no wait: the read nodes' variants do not wait for
 	// the writer's own. Each read node makes the width asked for first,
-	// from the original (projections/media); the goal is a second, the
-	// bound loadedWithin.
+	// from the original (projections/media).
 	pic := testJPEG(900, 600) // made before the clock starts: under the race detector it takes a while
 	start = time.Now()
 	up := c.writer.uploadNoWait(c.tok, "rock.jpg", pic)
@@ -322,7 +319,7 @@ func TestClusterWriterAndReadNodes(t *testing.T) {
 		}
 		return nil
 	}}}
-	c.visible(t, start, checks...).within(t, loadedWithin, "a picture (its 640-pixel variant)", checks)
+	c.visible(t, start, checks...).within(t, "a picture (its 640-pixel variant)", checks)
 
 	// A write sent to a read node is the writer's.
 	r = c.readers[0].do("POST", "/api/v1/posts", c.tok, postBody("Sent to a reader"), "Prefer", "wait=5")
@@ -360,20 +357,10 @@ func (s *site) browserWith(jar http.CookieJar) *browser {
 }
 
 // visibleWithin bounds write → shown on every read node: the issue's
-// second, from the start of the write's request. The settings hold it
-// with room: 0.13–0.60 s measured at load average 7–13, the latter with
-// two more race-built test binaries running meanwhile.
+// second, from the start of the write's request, with three daemons
+// built with the race detector (Go code 5–10 times slower) and three
+// NATS servers on two cores.
 const visibleWithin = time.Second
-
-// loadedWithin bounds a post and a picture, which do not hold the second
-// reliably here: three daemons built with the race detector (Go code 5–10
-// times slower) and three NATS servers share two cores with the other
-// tests. At load average 7–13 a post took 0.52–1.94 s (the writer's
-// answer 0.10–0.78 s of it, then each node's search and pages), a
-// picture 0.46–1.47 s (1.2–2.9 s before the read nodes made the width
-// asked for first); BenchmarkReadNode measures both without the race
-// detector, within the second.
-const loadedWithin = 3 * time.Second
 
 // slowest is the index of the longest of ds.
 func slowest(ds []time.Duration) int {
