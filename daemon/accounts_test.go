@@ -145,7 +145,7 @@ func TestSignInLimitsSharedByAPIGitAndLFS(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	addAccount(t, data, "ed@example.org", auth.RoleEditor)
-	s := startSite(t, data)
+	s := startSite(t, data, func(c *Config) { c.SignInEvery = time.Hour }) // no attempt back mid-test
 	const owner, stranger, elsewhere, sprayer = "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"
 	refs := "/git/site.git/info/refs?service=git-upload-pack"
 	signIn := func(ip, pw string) response {

@@ -66,6 +66,12 @@ type Config struct {
 	// the accounts they make through the API and the admin do not cost
 	// a second of CPU each under the race detector.
 	PasswordHash auth.Argon2Params
+	// SignInEvery is how often a sign-in budget (per address, per
+	// account, per pair) gains an attempt back once its burst is spent
+	// (zero: webui's default). Not a flag: tests that spend a budget
+	// raise it, so that a slow machine refilling it mid-test does not
+	// pass for a limit that failed.
+	SignInEvery time.Duration
 	// DebugAddr serves Go's profiles (pprof) on a loopback address of
 	// its own; empty: off.
 	DebugAddr string

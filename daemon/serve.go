@@ -303,7 +303,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	}
 	defer security.Close()
 	wcfg := webui.Config{Catalogue: rs.catalogue, Pages: rs.pages, Search: rs.search, Media: &webui.MediaConfig{Store: cfg.lfsDir(), Variants: rs.media,
-		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: upload.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Audit: rs.audit, Security: security, Registry: reg, Metrics: cfg.metrics(), TrustedProxies: cfg.trustedProxies(), Logger: log}
+		MaxBytes: int64(cfg.MediaMaxMiB) << 20, Limits: upload.Limits{MaxPixels: cfg.MediaMaxMegapixels * 1_000_000, MaxSide: cfg.MediaMaxSide}}, Waiter: readiness, Accounts: accounts, Tokens: tokens, Ready: readiness.Check, Audit: rs.audit, Security: security, Registry: reg, Metrics: cfg.metrics(), TrustedProxies: cfg.trustedProxies(), LoginEvery: cfg.SignInEvery, Logger: log}
 	if cfg.ReadOnly {
 		wu, _ := cfg.writer() // validated
 		wcfg.Forward = &forward.Config{Writer: wu, Waiter: readiness, Logger: log.With("component", "forward")}
