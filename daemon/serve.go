@@ -160,7 +160,6 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 
 	// Readiness: the projections reached what existed at start.
 	var target events.Cursor
-	indexed := make(chan error, 1) // the writer's first Sync
 	if gitLog != nil {
 		appended := prometheus.NewCounter(prometheus.CounterOpts{Name: "chronicle_events_appended_total", Help: "Events committed through the daemon."})
 		latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chronicle_append_duration_seconds",
@@ -174,10 +173,6 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		writer = command.NewWriter(gitLog, gitlog.NewDeriver(r, log.With("component", "writer"), pictures(cfg)), log.With("component", "writer"),
 			command.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
 				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
-		// The writer's index of the content (slugs, ids) is made while the
-		// projections are built, below: every command brings it up to date
-		// under the writer's lock anyway, and the site waits for both.
-		go func() { indexed <- writer.Sync() }()
 		if err := installHooks(cfg.repoDir()); err != nil {
 			return err
 		}
@@ -231,9 +226,6 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			}
 			log.Error("fast start failed; the projections catch up from the stream", "err", err)
 		}
-		if err := <-indexed; err != nil {
-			return fmt.Errorf("index content: %w", err)
-		}
 	}
 	rcfg := projections.RuntimeConfig{Node: cfg.Node, Registry: reg, Bodies: bodies}
 	if cfg.ReadOnly { // past a gap in the stream, from the writer's repository
@@ -254,7 +246,18 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 
 	var wg sync.WaitGroup
 	if outbox != nil {
-		wg.Add(3)
+		wg.Add(4)
+		// The writer's index of the content (slugs, ids; every post read
+		// from git) is made once the projections are built, not beside
+		// them: readers come first. Every command brings the index up to
+		// date under the writer's lock anyway, so a write arriving
+		// meanwhile waits for it, and one that fails says why.
+		go func() {
+			defer wg.Done()
+			if err := writer.Sync(); err != nil {
+				log.Error("the writer's index of the content was not made", "err", err)
+			}
+		}()
 		go func() { defer wg.Done(); outbox.Run(workers) }()
 		go func() { defer wg.Done(); r.RunRepacker(workers, cfg.RepackInterval, 500) }()
 		// Scheduled posts are published by the writer at their time, with
