@@ -160,6 +160,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 
 	// Readiness: the projections reached what existed at start.
 	var target events.Cursor
+	hooked := make(chan error, 1) // installHooks, on the writer node
 	if gitLog != nil {
 		appended := prometheus.NewCounter(prometheus.CounterOpts{Name: "chronicle_events_appended_total", Help: "Events committed through the daemon."})
 		latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "chronicle_append_duration_seconds",
@@ -173,9 +174,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		writer = command.NewWriter(gitLog, gitlog.NewDeriver(r, log.With("component", "writer"), pictures(cfg)), log.With("component", "writer"),
 			command.WriterConfig{OnCommit: func(events.Cursor) { outbox.Kick() }, LFSDir: cfg.lfsDir(),
 				Observe: func(d time.Duration, n int) { latency.Observe(d.Seconds()); appended.Add(float64(n)) }})
-		if err := installHooks(cfg.repoDir()); err != nil {
-			return err
-		}
+		// The hook and git's settings for pushes (a git process per
+		// setting not made yet: a quarter of a second on a new data
+		// directory) are put in place while the projections are built;
+		// pushes are not served before that is done, below.
+		go func() { hooked <- installHooks(cfg.repoDir()) }()
 		stopHooks, err := hookServer(ctx, cfg.hookSocket(), writer, log.With("component", "hooks"))
 		if err != nil {
 			return err
@@ -225,6 +228,9 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 				return err
 			}
 			log.Error("fast start failed; the projections catch up from the stream", "err", err)
+		}
+		if err := <-hooked; err != nil {
+			return err
 		}
 	}
 	rcfg := projections.RuntimeConfig{Node: cfg.Node, Registry: reg, Bodies: bodies}
