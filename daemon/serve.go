@@ -87,6 +87,10 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		}
 		defer func() { r.Close(); log.Info("shutdown: repository closed") }()
 		gitLog = gitlog.NewGitLog(r, gitlog.NewDeriver(r, log.With("component", "events"), pictures(cfg)))
+		// The head's height (a git rev-list down to the root) is counted
+		// while NATS starts and the projections open: the fast start and
+		// readiness need it, and the log keeps it.
+		go gitLog.Head()
 	}
 
 	// NATS: embedded, or an external cluster.
