@@ -16,14 +16,33 @@ import (
 // with it.
 var ErrCannotRecover = errors.New("no way past the gap in the event stream")
 
-// RecoverFunc brings ps, whose next events the stream no longer holds,
-// past that gap from elsewhere (a read node: a clone of the writer's
-// repository), applying to them directly as the stream would, batch by
-// batch (CatchUp), so that readers see each projection as it was or a
-// later state of it, never one half built. The runtime holds their
-// consumers meanwhile, and resumes each after its new checkpoint.
-// status says what it is doing now.
+// RecoverFunc brings ps, whose next events the stream no longer holds
+// (ErrGap), or whose history the stream does not follow (ErrDiverged,
+// with RuntimeConfig.RecoverDiverged), past that from elsewhere (a read
+// node: a clone of the writer's repository), applying to them directly
+// as the stream would, batch by batch (CatchUp), so that readers see
+// each projection as it was or a later state of it, never one half
+// built; a projection off the repository's history is Forgotten first.
+// The runtime holds their consumers meanwhile, and resumes each after
+// its new checkpoint. status says what it is doing now.
 type RecoverFunc func(ctx context.Context, ps []Projection, status func(string)) error
+
+// Rewinder is a Projection part of whose state holds whatever the
+// history (the media variants, kept by their original's SHA-256):
+// Rewind drops its checkpoint and keeps that part, so that built again
+// from another history it makes only what it lacks.
+type Rewinder interface {
+	Rewind() error
+}
+
+// Forget makes p start again from nothing, to be built from another
+// history: Rewind where p has state that holds in any, else Reset.
+func Forget(p Projection) error {
+	if rw, ok := p.(Rewinder); ok {
+		return rw.Rewind()
+	}
+	return p.Reset()
+}
 
 // recovery runs Recover for the runners that found a gap: those found
 // within gather of each other together (the history is read once),
@@ -72,8 +91,9 @@ func (rt *Runtime) recoverGap(ctx context.Context, r *runner, why error) bool {
 			return false
 		}
 		// Recover applied to the projection itself: its stored
-		// checkpoint is where it stands now.
-		r.advance(r.p.Checkpoint(), 0)
+		// checkpoint is where it stands now, behind the old one if it
+		// was built again from another history.
+		r.rewind(r.p.Checkpoint())
 		return true
 	case <-ctx.Done():
 		return false
@@ -134,7 +154,7 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 		rc.names, rc.status = names, "starting"
 		attempt := rc.attempt
 		rc.mu.Unlock()
-		rt.logger.Info("recovering projections past a gap in the event stream", "projections", names, "attempt", attempt, "gap", reqs[0].why)
+		rt.logger.Info("recovering projections from the repository", "projections", names, "attempt", attempt, "why", reqs[0].why)
 		start := time.Now()
 		err := rc.fn(ctx, ps, func(s string) {
 			rc.mu.Lock()
@@ -150,7 +170,7 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 		}
 		rc.attempts.WithLabelValues(result).Inc()
 		if err == nil {
-			rt.logger.Info("projections recovered past the gap; they follow the stream again", "projections", names, "attempt", attempt,
+			rt.logger.Info("projections recovered; they follow the stream again", "projections", names, "attempt", attempt,
 				"took", time.Since(start).Round(time.Millisecond))
 			for _, q := range reqs {
 				q.done <- nil
@@ -158,7 +178,7 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 			return true
 		}
 		if errors.Is(err, ErrCannotRecover) {
-			rt.logger.Error("projections cannot recover past a gap in the event stream", "projections", names, "err", err)
+			rt.logger.Error("projections cannot recover", "projections", names, "err", err)
 			rc.mu.Lock()
 			rc.failed = err
 			rc.mu.Unlock()
@@ -168,7 +188,7 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 			return true
 		}
 		wait = min(max(2*wait, rt.backoff[0]), rt.backoff[1])
-		rt.logger.Error("recovering projections past a gap in the event stream failed; trying again", "projections", names,
+		rt.logger.Error("recovering projections failed; trying again", "projections", names,
 			"attempt", attempt, "retry_in", wait, "err", err)
 		rc.mu.Lock()
 		rc.status = fmt.Sprintf("failed (%v), trying again at %s", err, time.Now().Add(wait).UTC().Format(time.TimeOnly))
@@ -190,7 +210,8 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 }
 
 // Recovery is nil unless projections are being recovered past a gap in
-// the stream (or cannot be), else says which, why and how it goes.
+// the stream or onto its history (or cannot be), else says which, why
+// and how it goes.
 func (rt *Runtime) Recovery() error {
 	rc := rt.recovery
 	if rc == nil {
@@ -204,6 +225,6 @@ func (rt *Runtime) Recovery() error {
 	if rc.attempt == 0 {
 		return nil
 	}
-	return fmt.Errorf("recovering %s past a gap in the event stream since %s (%w): attempt %d: %s",
+	return fmt.Errorf("recovering %s from the repository since %s (%w): attempt %d: %s",
 		strings.Join(rc.names, ", "), rc.since.UTC().Format(time.RFC3339), rc.why, rc.attempt, rc.status)
 }

@@ -64,7 +64,8 @@ const (
 // ErrDiverged is a projection's error when the stream's events do not
 // follow the history its checkpoint was made from (main was rewritten,
 // or the stream belongs to another repository). It halts the projection
-// rather than skip events as "applied before".
+// rather than skip events as "applied before", unless the runtime may
+// recover it (RuntimeConfig.RecoverDiverged).
 var ErrDiverged = errors.New("the event stream does not follow the history this projection was built from")
 
 // Runtime runs projections against the events stream.
@@ -82,6 +83,7 @@ type Runtime struct {
 	wg      sync.WaitGroup
 
 	recovery *recovery // nil: a projection with a gap halts there
+	diverged bool      // a diverged projection goes to the recovery too
 }
 
 type runner struct {
@@ -115,6 +117,12 @@ type RuntimeConfig struct {
 	// while Recovery says how it goes. Without it such a projection
 	// halts, with ErrGap, until restarted.
 	Recover RecoverFunc
+	// RecoverDiverged hands Recover the projections that find the stream
+	// off their history (ErrDiverged) too: a read node, whose writer's
+	// repository says which of the two is off. Without it they halt
+	// (the writer: its repository is the truth, and a stream that
+	// does not follow it is for an operator to sort out).
+	RecoverDiverged bool
 }
 
 // NewRuntime returns a runtime for ps.
@@ -133,7 +141,8 @@ func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Lo
 		node = prometheus.Labels{"node": cfg.Node}
 	}
 	rt := &Runtime{js: js, stream: stream, bodies: cfg.Bodies, logger: logger, codec: events.NewCodec(), node: cfg.Node,
-		backoff: [2]time.Duration{cfg.Backoff, cfg.MaxBackoff},
+		diverged: cfg.RecoverDiverged && cfg.Recover != nil,
+		backoff:  [2]time.Duration{cfg.Backoff, cfg.MaxBackoff},
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "chronicle_projection_lag_events", ConstLabels: node,
 			Help: "Events in the stream not yet applied by a projection."}, []string{"projection"}),
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chronicle_projection_events_applied_total", ConstLabels: node,
@@ -144,7 +153,7 @@ func NewRuntime(js jetstream.JetStream, stream jetstream.Stream, logger *slog.Lo
 	if cfg.Recover != nil {
 		rt.recovery = &recovery{rt: rt, fn: cfg.Recover, reqs: make(chan recoverReq),
 			attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "chronicle_projection_recoveries_total", ConstLabels: node,
-				Help: "Attempts to bring projections past a gap in the event stream (a read node's bootstrap), by result: ok, failed."}, []string{"result"})}
+				Help: "Attempts to bring projections past a gap in the event stream, or onto its history (a read node's bootstrap), by result: ok, failed."}, []string{"result"})}
 		if reg != nil {
 			reg.MustRegister(rt.recovery.attempts)
 		}
@@ -337,9 +346,10 @@ func (rt *Runtime) run(ctx context.Context, r *runner, cons jetstream.Consumer, 
 		if ctx.Err() != nil {
 			return
 		}
-		if errors.Is(err, ErrGap) && rt.recovery != nil {
+		if rt.recovery != nil && (errors.Is(err, ErrGap) || rt.diverged && errors.Is(err, ErrDiverged)) {
 			// Held (serving what it has) while it is brought past the
-			// gap; the recovery logs and retries.
+			// gap, or onto the stream's history; the recovery logs and
+			// retries.
 			if !rt.recoverGap(ctx, r, err) {
 				return
 			}
@@ -575,6 +585,16 @@ func (r *runner) advance(cp Checkpoint, seen uint64) {
 		close(r.changed)
 		r.changed = make(chan struct{})
 	}
+}
+
+// rewind is advance to a checkpoint that may be behind the last, and
+// from another stream history: what was seen of the stream is forgotten
+// with it (the consumer made next says where it starts).
+func (r *runner) rewind(cp Checkpoint) {
+	r.mu.Lock()
+	r.seen = cp.Seq
+	r.mu.Unlock()
+	r.advance(cp, 0)
 }
 
 func (r *runner) halt(err error) {

@@ -688,3 +688,122 @@ func TestGapWhileRunningIsRecovered(t *testing.T) {
 	cancel()
 	rt.Wait()
 }
+
+// another is a second repository publishing to e's stream: a writer
+// whose data was replaced, or restored from an older backup.
+func (e *env) another(t *testing.T) *env {
+	t.Helper()
+	r, err := repo.Open(filepath.Join(t.TempDir(), "site.git"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
+	return &env{log: l, js: e.js, stream: e.stream, outbox: bus.NewOutbox(l, e.js, e.stream, quiet, bus.OutboxConfig{})}
+}
+
+// When the stream stops following a projection's history (the writer's
+// repository replaced, and the stream purged and published again from
+// it), a runtime with RecoverDiverged hands the projection to Recover,
+// which puts it onto the stream's history (here, Forget and CatchUp
+// from the new repository, as a read node's bootstrap does); it then
+// follows the stream again, equal to a rebuild of the new history. A
+// runtime without it (the writer's) halts with ErrDiverged, and never
+// calls Recover for it.
+func TestDivergedProjectionIsRecoveredWhereAllowed(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.commit(t, post("a0", "Old"))
+	old := e.commit(t, post("a1", "Old"))
+	if err := e.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := e.another(t)
+	var calls [2]atomic.Int32
+	recoverFrom := func(i int) projections.RecoverFunc {
+		return func(ctx context.Context, ps []projections.Projection, status func(string)) error {
+			calls[i].Add(1)
+			for _, p := range ps {
+				if err := projections.Forget(p); err != nil {
+					return err
+				}
+			}
+			_, err := projections.CatchUp(ctx, ps, b.log, nil)
+			return err
+		}
+	}
+	reader, writer := openCatalogue(t), openCatalogue(t)
+	cfg := projections.RuntimeConfig{Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+	rcfg, wcfg := cfg, cfg
+	rcfg.Node, rcfg.Recover, rcfg.RecoverDiverged = "reader", recoverFrom(0), true
+	wcfg.Node, wcfg.Recover = "writer", recoverFrom(1)
+	rrt := projections.NewRuntime(e.js, e.stream, quiet, rcfg, reader)
+	wrt := projections.NewRuntime(e.js, e.stream, quiet, wcfg, writer)
+	for _, rt := range []*projections.Runtime{rrt, wrt} {
+		if err := rt.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		err := rt.WaitFor(wctx, old)
+		wcancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The new history passes the old one's height: the event at the
+	// projections' height is another commit's.
+	if err := e.stream.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var recovered events.Cursor
+	for _, id := range []string{"b0", "b1", "b2"} {
+		recovered = b.commit(t, post(id, "New"))
+	}
+	if err := b.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eventstest.CheckFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if h := wrt.Halted(); len(h) != 1 || !errors.Is(h[0].Err, projections.ErrDiverged) {
+			return fmt.Errorf("the writer's runtime: halted %v, want ErrDiverged", h)
+		}
+		if reader.Checkpoint().Cursor != recovered || len(rrt.Halted()) > 0 {
+			return fmt.Errorf("the reader at %+v, halted %v", reader.Checkpoint(), rrt.Halted())
+		}
+		return nil
+	})
+	last := b.commit(t, post("b3", "New"))
+	if err := b.outbox.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := rrt.WaitFor(wctx, last); err != nil {
+		t.Fatalf("%v (recovery: %v, health: %v)", err, rrt.Recovery(), rrt.Health())
+	}
+	if cp := reader.Checkpoint(); cp.Cursor != last || cp.Seq == 0 {
+		t.Fatalf("checkpoint %+v, want %+v with its sequence: it follows the stream again", cp, last)
+	}
+	for _, id := range []string{"a0", "a1"} {
+		if _, ok := reader.Post(id); ok {
+			t.Fatalf("post %s of the old history is still there", id)
+		}
+	}
+	b.sameAsRebuild(t, reader, "b0", "b1", "b2", "b3")
+	if h := rrt.Halted(); len(h) > 0 {
+		t.Fatalf("the reader halted: %v", h)
+	}
+	if n := calls[0].Load(); n != 1 {
+		t.Fatalf("Recover called %d times on the reader, want once", n)
+	}
+	if n := calls[1].Load(); n != 0 {
+		t.Fatalf("Recover called %d times on the writer, whose history is the truth: want never", n)
+	}
+	if _, ok := writer.Post("a1"); !ok || writer.Checkpoint().Cursor != old {
+		t.Fatalf("the writer's projection moved: at %+v", writer.Checkpoint())
+	}
+	cancel()
+	rrt.Wait()
+	wrt.Wait()
+}

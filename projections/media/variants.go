@@ -192,6 +192,23 @@ func (v *Variants) Reset() error {
 	return nil
 }
 
+// Rewind implements projections.Rewinder: the checkpoint goes, the
+// variants stay. They are made from an original's bytes alone, so they
+// hold in any history, and a set already made is passed over when the
+// projection is built again: a read node put onto its writer's history
+// fetches no original and encodes no picture that it has already.
+func (v *Variants) Rewind() error {
+	if err := os.Remove(v.checkpointFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	v.mu.Lock()
+	v.cp = projections.Checkpoint{}
+	v.mu.Unlock()
+	return nil
+}
+
+var _ projections.Rewinder = (*Variants)(nil)
+
 // Apply implements projections.Projection: it builds the variants of the
 // uploads in the batch, Workers at a time.
 func (v *Variants) Apply(ctx context.Context, evs []events.Event, cp projections.Checkpoint) error {

@@ -141,6 +141,27 @@ func TestVariantsAreUprightSizedAndStripped(t *testing.T) {
 	if len(v.List(sha)) != want {
 		t.Fatal("variants not rebuilt")
 	}
+	// Rewound (a read node put onto another history): the checkpoint
+	// goes, on disk too, and the variants stay; applied again, the set
+	// is passed over without its original, which is not looked for.
+	if err := v.Rewind(); err != nil {
+		t.Fatal(err)
+	}
+	if v.Checkpoint() != (projections.Checkpoint{}) || len(v.List(sha)) != want {
+		t.Fatalf("after Rewind: checkpoint %+v, %d variants; want none and %d", v.Checkpoint(), len(v.List(sha)), want)
+	}
+	if reopened := openVariants(t, Config{Store: store, Dir: dir}); reopened.Checkpoint() != (projections.Checkpoint{}) {
+		t.Fatalf("reopened after Rewind at %+v", reopened.Checkpoint())
+	}
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Apply(context.Background(), []events.Event{e}, cp); err != nil {
+		t.Fatalf("applied again after Rewind, without the original: %v", err)
+	}
+	if v.Checkpoint() != cp || len(v.List(sha)) != want {
+		t.Fatalf("after Rewind and Apply: checkpoint %+v, %d variants", v.Checkpoint(), len(v.List(sha)))
+	}
 }
 
 func TestStripWebPMetadata(t *testing.T) {
