@@ -6,9 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cgi"
 	"net/http/httptest"
 	"net/http/httputil"
 	neturl "net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -115,13 +119,14 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	addAccount(t, wdata, "ann@example.org", auth.RoleEditor)
 	w := startSite(t, wdata, onNATS(url, "writer"), func(c *Config) { c.StreamMaxAge = time.Second })
 	tok := w.token("ann@example.org")
-	publish := func(title string) string { // the new post's slug
-		res := w.do("POST", "/api/v1/posts", tok, postBody(title, "status", "published"), "Prefer", "wait=5")
+	publishOn := func(s *site, title string) string { // the new post's slug
+		res := s.do("POST", "/api/v1/posts", tok, postBody(title, "status", "published"), "Prefer", "wait=5")
 		mustStatus(t, res, 201)
 		var p apiPost
 		res.json(t, &p)
 		return p.Slug
 	}
+	publish := func(title string) string { return publishOn(w, title) }
 	var slugs []string
 	for i := range 6 {
 		slugs = append(slugs, publish(fmt.Sprintf("Early post %d about lighthouses", i)))
@@ -130,6 +135,15 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	mustStatus(t, up, 201)
 	var pic struct{ ID string }
 	up.json(t, &pic)
+	// A backup of the writer's data as it is now, its repository and
+	// its LFS store: restored in its place at the end.
+	backup := t.TempDir()
+	if out, err := gitTry(t, ".", "clone", "-q", "--bare", filepath.Join(wdata, "site.git"), filepath.Join(backup, "site.git")); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	if err := os.CopyFS(filepath.Join(backup, "lfs"), os.DirFS(filepath.Join(wdata, "lfs"))); err != nil {
+		t.Fatal(err)
+	}
 	eventstest.CheckFor(t, 10*time.Second, 100*time.Millisecond, func() error {
 		if st := streamState(t, url); st.FirstSeq <= 1 {
 			return fmt.Errorf("the stream still starts at %d", st.FirstSeq)
@@ -159,13 +173,15 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	var writerDown atomic.Bool
-	toWriter := httputil.NewSingleHostReverseProxy(wu)
+	var toWriter atomic.Pointer[http.Handler]
+	writerAt := func(h http.Handler) { toWriter.Store(&h) }
+	writerAt(httputil.NewSingleHostReverseProxy(wu))
 	front := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
 		if writerDown.Load() {
 			http.Error(rw, "502 Bad Gateway: the writer does not answer", http.StatusBadGateway)
 			return
 		}
-		toWriter.ServeHTTP(rw, req)
+		(*toWriter.Load()).ServeHTTP(rw, req)
 	}))
 	defer front.Close()
 	rdata := t.TempDir()
@@ -258,7 +274,8 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	// ready, saying what it does, and tries again.
 	writerDown.Store(true)
 	restart := time.Now()
-	r = startSiteUnready(t, rdata, reader...)
+	var rlog syncBuffer
+	r = serveSite(t, rdata, io.MultiWriter(testWriter{t}, &rlog), slog.LevelInfo, reader...)
 	if err := wantStatus("a post it had", r.get("/posts/"+later.Slug), 200); err != nil {
 		t.Fatal(err)
 	}
@@ -291,6 +308,103 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	if failed < 1 || ok != 1 {
 		t.Fatalf("bootstraps since the restart on /metrics: %v failed, %v ok; want 1 or more failed, then 1 ok", failed, ok)
 	}
+
+	// The writer's data replaced by the backup: its main lacks the
+	// commits made since, which the read node applied. The stream,
+	// emptied by its retention, gets the restored history from the
+	// restored writer, then new writes that reach the read node's height
+	// with other commits: the read node finds the stream off its history.
+	// Meanwhile its --writer-url leads to the old repository (a writer
+	// briefly serving something odd): it builds nothing again, serves
+	// what it has, and says why. Once it leads to the restored writer,
+	// the read node builds its projections again from nothing, once each,
+	// keeping its picture's variants, and ends equal to the writer.
+	w.stop()
+	commits := func(dir string) int {
+		out, err := gitTry(t, ".", "--git-dir", filepath.Join(dir, "site.git"), "rev-list", "--count", "--first-parent", "main")
+		n, _ := strconv.Atoi(strings.TrimSpace(out))
+		if err != nil || n == 0 {
+			t.Fatalf("count commits in %s: %v %s", dir, err, out)
+		}
+		return n
+	}
+	gone := commits(wdata) - commits(backup)
+	gitPath, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writerAt(&cgi.Handler{Path: gitPath, Args: []string{"http-backend"}, Root: "/git",
+		Env: []string{"GIT_PROJECT_ROOT=" + wdata, "GIT_HTTP_EXPORT_ALL=1"}})
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		if st := streamState(t, url); st.Msgs > 0 {
+			return fmt.Errorf("the stream holds %d events", st.Msgs)
+		}
+		return nil
+	})
+	variants, _ := filepath.Glob(filepath.Join(rdata, "projections", "variants", "*", "w320.jpg"))
+	if len(variants) != 1 {
+		t.Fatalf("the read node's w320.jpg variants: %v, want one", variants)
+	}
+	variantBefore, err := os.Stat(variants[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2 := startSite(t, backup, onNATS(url, "writer"), func(c *Config) { c.StreamMaxAge, c.FastStartBehind = time.Second, 1 })
+	var restored []string
+	for i := range gone {
+		restored = append(restored, publishOn(w2, fmt.Sprintf("Written on the restored writer %d, about lighthouses", i)))
+	}
+	eventstest.CheckFor(t, 10*time.Second, pollEvery, func() error {
+		code, body := readyz(t, r)
+		if code != 503 || !strings.Contains(body, "does not follow the history") || !strings.Contains(body, "the stream does not follow the writer's repository") {
+			return fmt.Errorf("/readyz while the stream is off its history and the writer's address serves the old repository: %d %s", code, body)
+		}
+		t.Logf("/readyz while the writer's address serves the old repository: %s", body)
+		return nil
+	})
+	if err := wantStatus("a post of the old history while nothing is built again", r.get("/posts/"+later.Slug), 200); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"catalogue", "pages", "search", "media", "history", "audit"}
+	for _, p := range names {
+		if n := metric(t, r, `chronicle_projection_resets_total{node="reader",projection="`+p+`"}`); n > 0 {
+			t.Fatalf("%s reset %v times while the writer's address served the old repository", p, n)
+		}
+	}
+	writerAt(httputil.NewSingleHostReverseProxy(mustParse(t, w2.url)))
+	r.waitReady()
+	for _, p := range names {
+		if n := metric(t, r, `chronicle_projection_resets_total{node="reader",projection="`+p+`"}`); n != 1 {
+			t.Errorf("%s reset %v times, want once", p, n)
+		}
+	}
+	if err := wantStatus("a post the restored writer does not have", r.get("/posts/"+later.Slug), 404); err != nil {
+		t.Fatal(err)
+	}
+	paths = []string{"/api/v1/posts?per_page=100", "/api/v1/search?q=lighthouses", "/", "/posts/" + slugs[0], "/posts/" + restored[len(restored)-1],
+		"/media/" + pic.ID + "/w320.jpg"}
+	sameAnswers(t, w2, r, paths...)
+	if n := total(r); n != 6+gone {
+		t.Fatalf("%d posts on the read node, want the restored writer's %d", n, 6+gone)
+	}
+	variantAfter, err := os.Stat(variants[0])
+	if err != nil || !os.SameFile(variantBefore, variantAfter) || !variantAfter.ModTime().Equal(variantBefore.ModTime()) {
+		t.Fatalf("the picture's variant was made again (%v): the reset dropped what holds in any history", err)
+	}
+	if n := strings.Count(rlog.String(), "built again from nothing"); n < 1 {
+		t.Fatal("no warning that the read node's projections were built again")
+	} else {
+		t.Logf("%d warning(s) that projections were built again", n)
+	}
+}
+
+func mustParse(t testing.TB, raw string) *neturl.URL {
+	t.Helper()
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // metric reads one series' value from a node's /metrics (-1 if absent).

@@ -23,9 +23,11 @@ var ErrCannotRecover = errors.New("no way past the gap in the event stream")
 // as the stream would, batch by batch (CatchUp), so that readers see
 // each projection as it was or a later state of it, never one half
 // built; a projection off the repository's history is Forgotten first.
-// The runtime holds their consumers meanwhile, and resumes each after
-// its new checkpoint. status says what it is doing now.
-type RecoverFunc func(ctx context.Context, ps []Projection, status func(string)) error
+// why[i] is what halted ps[i] (a *DivergedError names the stream's
+// event that showed it off its history). The runtime holds their
+// consumers meanwhile, and resumes each after its new checkpoint.
+// status says what it is doing now.
+type RecoverFunc func(ctx context.Context, ps []Projection, why []error, status func(string)) error
 
 // Rewinder is a Projection part of whose state holds whatever the
 // history (the media variants, kept by their original's SHA-256):
@@ -146,8 +148,9 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 	for {
 		ps := make([]Projection, len(reqs))
 		names := make([]string, len(reqs))
+		why := make([]error, len(reqs))
 		for i, q := range reqs {
-			ps[i], names[i] = q.r.p, q.r.p.Name()
+			ps[i], names[i], why[i] = q.r.p, q.r.p.Name(), q.why
 		}
 		rc.mu.Lock()
 		rc.attempt++
@@ -156,7 +159,7 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 		rc.mu.Unlock()
 		rt.logger.Info("recovering projections from the repository", "projections", names, "attempt", attempt, "why", reqs[0].why)
 		start := time.Now()
-		err := rc.fn(ctx, ps, func(s string) {
+		err := rc.fn(ctx, ps, why, func(s string) {
 			rc.mu.Lock()
 			rc.status = s
 			rc.mu.Unlock()

@@ -68,6 +68,20 @@ const (
 // recover it (RuntimeConfig.RecoverDiverged).
 var ErrDiverged = errors.New("the event stream does not follow the history this projection was built from")
 
+// DivergedError is ErrDiverged with the stream's event that showed it:
+// at the projection's height, of another commit.
+type DivergedError struct {
+	Seq    uint64        // the event's stream sequence
+	Event  events.Cursor // the event's position
+	Commit string        // the projection's commit at that height
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("%v: the event at stream sequence %d is of commit %s, at the height of commit %s", ErrDiverged, e.Seq, e.Event.Commit, e.Commit)
+}
+
+func (e *DivergedError) Unwrap() error { return ErrDiverged }
+
 // Runtime runs projections against the events stream.
 type Runtime struct {
 	js      jetstream.JetStream
@@ -487,7 +501,7 @@ func (rt *Runtime) apply(ctx context.Context, r *runner, batch []jetstream.Msg, 
 		// without fetching or decoding the event.
 		if hc, err := bus.CursorOf(m.Headers()); err == nil && !to.Cursor.Before(hc) {
 			if hc.Height == to.Cursor.Height && hc.Commit != to.Cursor.Commit {
-				return fmt.Errorf("%w: the event at stream sequence %d is at the height of commit %s", ErrDiverged, seq, to.Cursor.Commit)
+				return &DivergedError{Seq: seq, Event: hc, Commit: to.Cursor.Commit}
 			}
 			continue
 		}
@@ -509,7 +523,7 @@ func (rt *Runtime) apply(ctx context.Context, r *runner, batch []jetstream.Msg, 
 		}
 		if !to.Cursor.After(&e) {
 			if e.Height == to.Cursor.Height && e.Commit != to.Cursor.Commit {
-				return fmt.Errorf("%w: event %s is at the height of commit %s", ErrDiverged, e.ID, to.Cursor.Commit)
+				return &DivergedError{Seq: seq, Event: e.Cursor(), Commit: to.Cursor.Commit}
 			}
 			continue // applied before: a republished commit
 		}

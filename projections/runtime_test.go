@@ -605,9 +605,9 @@ func TestGapWhileRunningIsRecovered(t *testing.T) {
 	other := &flaky{Projection: openCatalogue(t), fail: func([]events.Event) error { return nil }}
 	var calls atomic.Int32
 	attempting, release := make(chan struct{}), make(chan struct{})
-	recover := func(ctx context.Context, ps []projections.Projection, status func(string)) error {
-		if len(ps) != 1 || ps[0] != projections.Projection(behind) {
-			return fmt.Errorf("asked to recover %v, want only the projection behind", ps)
+	recover := func(ctx context.Context, ps []projections.Projection, why []error, status func(string)) error {
+		if len(ps) != 1 || ps[0] != projections.Projection(behind) || len(why) != 1 || !errors.Is(why[0], projections.ErrGap) {
+			return fmt.Errorf("asked to recover %v (%v), want only the projection behind, with its gap", ps, why)
 		}
 		switch calls.Add(1) {
 		case 1:
@@ -722,8 +722,12 @@ func TestDivergedProjectionIsRecoveredWhereAllowed(t *testing.T) {
 	b := e.another(t)
 	var calls [2]atomic.Int32
 	recoverFrom := func(i int) projections.RecoverFunc {
-		return func(ctx context.Context, ps []projections.Projection, status func(string)) error {
+		return func(ctx context.Context, ps []projections.Projection, why []error, status func(string)) error {
 			calls[i].Add(1)
+			var de *projections.DivergedError
+			if len(why) != 1 || !errors.As(why[0], &de) || de.Commit != old.Commit || de.Event.Height != old.Height || de.Event.Commit == old.Commit {
+				return fmt.Errorf("%w: why %v, want the new history's event at the height of %s", projections.ErrCannotRecover, why, old.Commit)
+			}
 			for _, p := range ps {
 				if err := projections.Forget(p); err != nil {
 					return err
