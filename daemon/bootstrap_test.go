@@ -349,7 +349,7 @@ func TestReadNodeBootstrapsFromTheWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w2 := startSite(t, backup, onNATS(url, "writer"), func(c *Config) { c.StreamMaxAge, c.FastStartBehind = time.Second, 1 })
+	w2 := startSite(t, backup, onNATS(url, "writer"), func(c *Config) { c.StreamMaxAge = time.Second })
 	var restored []string
 	for i := range gone {
 		restored = append(restored, publishOn(w2, fmt.Sprintf("Written on the restored writer %d, about lighthouses", i)))

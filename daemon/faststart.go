@@ -70,3 +70,40 @@ func buildFromGit(ctx context.Context, r *repo.Repo, l *gitlog.GitLog, ps []proj
 		"took", time.Since(start).Round(time.Millisecond))
 	return reached, nil
 }
+
+// fromRepository is the writer's projections.RecoverFunc: a projection
+// whose next events the stream no longer holds (its retention dropped
+// them while the writer was stopped, while the projection was halted,
+// or its state was deleted) is fed them from the repository, as the
+// fast start does, and then follows the stream again. One built from a
+// history main does not have is left halted, saying so: the repository
+// is the truth, and what to do with the projection is the operator's
+// choice.
+func fromRepository(l *gitlog.GitLog, log *slog.Logger) projections.RecoverFunc {
+	return func(ctx context.Context, ps []projections.Projection, _ []error, status func(string)) error {
+		for _, p := range ps {
+			cp := p.Checkpoint().Cursor
+			if ok, err := l.Contains(cp); err != nil {
+				return fmt.Errorf("find projection %s's checkpoint in the repository: %w", p.Name(), err)
+			} else if !ok {
+				return fmt.Errorf("%w: projection %s was built from a history main does not have (commit %s at height %d): "+
+					"stop the daemon and rebuild it from the repository (chronicle rebuild %s)", projections.ErrCannotRecover, p.Name(), cp.Commit, cp.Height, p.Name())
+			}
+		}
+		head, err := l.Head()
+		if err != nil {
+			return fmt.Errorf("read head: %w", err)
+		}
+		start := time.Now()
+		status(fmt.Sprintf("building from the repository: %d commits", head.Height))
+		reached, err := projections.CatchUp(ctx, ps, l, func(_ int, at events.Cursor) {
+			status(fmt.Sprintf("building from the repository: commit %d of %d", at.Height, head.Height))
+		})
+		if err != nil {
+			return fmt.Errorf("build from the repository: %w", err)
+		}
+		log.Info("projections built past the gap in the stream from the repository", "height", reached.Height,
+			"took", time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/chronicle-cms/chronicle/events/eventstest"
 	"github.com/chronicle-cms/chronicle/repo"
@@ -227,5 +228,55 @@ func TestFastStartFromGit(t *testing.T) {
 	later("Written after the restart", "dirigible")
 	if strings.Contains(again.String(), "projection stopped") {
 		t.Fatalf("a projection stopped after the restart:\n%s", again.String())
+	}
+}
+
+// A writer whose projections' state was deleted while it was stopped,
+// when the stream holds only the last of its events (its retention
+// dropped the others), builds them from its own repository (too few
+// commits behind for a fast start) and then follows the stream: it
+// answers as before, and a later write shows. They used to halt on the
+// gap until an operator rebuilt them.
+func TestWriterBuildsPastAGapFromItsRepository(t *testing.T) {
+	t.Parallel()
+	url := startNATSServer(t)
+	data := t.TempDir()
+	addAccount(t, data, "ann@example.org", auth.RoleEditor)
+	onCluster := onNATS(url, "writer")
+	w := startSite(t, data, onCluster)
+	tok := w.token("ann@example.org")
+	publish := func(title string) apiPost {
+		res := w.do("POST", "/api/v1/posts", tok, postBody(title, "status", "published"), "Prefer", "wait=5")
+		mustStatus(t, res, 201)
+		var p apiPost
+		res.json(t, &p)
+		return p
+	}
+	for i := range 3 {
+		publish(fmt.Sprintf("Post %d about lighthouses", i))
+	}
+	view := func() string {
+		return string(w.get("/api/v1/posts?per_page=100").body) + string(w.get("/api/v1/search?q=lighthouses").body)
+	}
+	before := view()
+	w.stop()
+	if err := os.RemoveAll(filepath.Join(data, "projections")); err != nil {
+		t.Fatal(err)
+	}
+	stream, done := eventsStream(t, url)
+	if err := stream.Purge(t.Context(), jetstream.WithPurgeKeep(1)); err != nil {
+		t.Fatal(err)
+	}
+	done()
+	if st := streamState(t, url); st.Msgs != 1 || st.FirstSeq < 3 {
+		t.Fatalf("stream after the purge: %+v, want only its last event", st)
+	}
+	w = startSite(t, data, onCluster)
+	if after := view(); after != before {
+		t.Fatalf("after the projections were built from the repository:\n%s\nwant\n%s", after, before)
+	}
+	later := publish("Written after, about lighthouses")
+	if err := wantStatus("the later post", w.get("/posts/"+later.Slug), 200); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -240,6 +240,8 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 	rcfg := projections.RuntimeConfig{Node: cfg.Node, Registry: reg, Bodies: bodies}
 	if cfg.ReadOnly { // past a gap in the stream, or onto its history, from the writer's repository
 		rcfg.Recover, rcfg.RecoverDiverged = bootstrapper(cfg, stream, reg, log), true
+	} else if gitLog != nil { // past a gap in the stream, from its own (faststart.go)
+		rcfg.Recover = fromRepository(gitLog, log.With("component", "faststart"))
 	}
 	rt := projections.NewRuntime(js, stream, log.With("component", "projections"), rcfg, ps...)
 	if err := rt.Start(workers); err != nil {
