@@ -14,7 +14,7 @@ import (
 // ErrCannotRecover marks a Recover error that no retry mends (the node
 // has no way to reach the repository, say): its projections stay halted
 // with it.
-var ErrCannotRecover = errors.New("no way past the gap in the event stream")
+var ErrCannotRecover = errors.New("the projections cannot be recovered from a repository")
 
 // RecoverFunc brings ps, whose next events the stream no longer holds
 // (ErrGap), or whose history the stream does not follow (ErrDiverged,
