@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -158,4 +160,98 @@ func BenchmarkSearch(b *testing.B) {
 		}
 		reportLatency(b, lat)
 	})
+}
+
+// seedWords are the words bench/cmd/seed writes posts with: the fast
+// start benchmark (bench/start) indexes such posts.
+var seedWords = strings.Fields(`time year people way day man thing woman life child world school state family student group country
+problem hand part place case week company system program question work government number night point home water room mother area
+money story fact month lot right study book eye job word business issue side kind head house service friend father power hour game
+line end member law car city community name president team minute idea kid body information back parent face others level office
+door health person art war history party result change morning reason research girl guy moment air teacher force education river
+mountain walk garden bread coffee train journey harbour lantern meadow orchard valley winter summer autumn spring letter window
+market village island forest bridge castle ocean desert compass engine camera recipe kitchen violin poem canvas marathon bicycle`)
+
+// indexEvents are n PostCreated events in batches of 500, as CatchUp
+// hands them to Apply: "seed" posts as bench/cmd/seed writes them (200
+// English words drawn evenly), "zipf" posts of the made-up vocabulary
+// drawn as words in real text are.
+func indexEvents(corpus string, n int) [][]events.Event {
+	rng := rand.New(rand.NewSource(42))
+	zipf := rand.NewZipf(rng, 1.07, 2, uint64(len(vocabulary)-1))
+	word := func() string {
+		if corpus == "seed" {
+			return seedWords[rng.Intn(len(seedWords))]
+		}
+		return vocabulary[zipf.Uint64()]
+	}
+	var out [][]events.Event
+	var evs []events.Event
+	base := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		var body strings.Builder
+		for w := 0; w < 400; w++ {
+			if w > 0 && w%80 == 0 {
+				body.WriteString(".\n\n")
+			} else if w > 0 {
+				body.WriteByte(' ')
+			}
+			body.WriteString(word())
+		}
+		at := base.Add(time.Duration(i) * 8 * time.Hour)
+		d, _ := json.Marshal(events.PostData{Post: content.Post{ID: fmt.Sprintf("seed%06d", i), Slug: fmt.Sprintf("post-%d", i),
+			Title: fmt.Sprintf("%s %s %d", word(), word(), i), Content: body.String() + ".\n",
+			Status: content.Published, PublishedAt: &at, CreatedAt: at, Categories: []string{fmt.Sprintf("cat-%d", i%10)},
+			Tags: []string{word(), word()}}})
+		evs = append(evs, events.Event{ID: fmt.Sprint(i), Type: events.PostCreated, Height: int64(i + 1), Count: 1, Schema: 1, Data: d})
+		if len(evs) == 500 || i == n-1 {
+			out = append(out, evs)
+			evs = nil
+		}
+	}
+	return out
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkIndex indexes 10,000 posts into an empty index, as a fast
+// start does, and closes it (so the merges and the writes to disk that
+// indexing left behind are counted): cpu-s is the CPU time of the whole
+// process, every goroutine of bleve's included. Run with -benchtime=1x.
+func BenchmarkIndex(b *testing.B) {
+	n := 10000
+	if testing.Short() {
+		n = 200
+	}
+	for _, corpus := range []string{"seed", "zipf"} {
+		b.Run(corpus, func(b *testing.B) {
+			batches := indexEvents(corpus, n)
+			b.ResetTimer()
+			var cpu time.Duration
+			for i := 0; i < b.N; i++ {
+				ix, err := Open(filepath.Join(b.TempDir(), "idx"), render.New())
+				if err != nil {
+					b.Fatal(err)
+				}
+				c0 := cpuTime()
+				for _, evs := range batches {
+					for j := range evs {
+						evs[j] = events.Event{ID: evs[j].ID, Type: evs[j].Type, Height: evs[j].Height, Count: 1, Schema: 1, Data: evs[j].Data}
+					}
+					if err := ix.Apply(context.Background(), evs, projections.Checkpoint{Cursor: evs[len(evs)-1].Cursor()}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := ix.Close(); err != nil {
+					b.Fatal(err)
+				}
+				cpu += cpuTime() - c0
+			}
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
 }
