@@ -170,7 +170,9 @@ type meta struct {
 // index was created with, so an index of another version is made again
 // (empty: the runtime feeds it from its zero checkpoint). Version 2 has no
 // _all field and no doc values but the date's; 3 has the title and tags
-// in the body.
+// in the body. An index of version 3 whose fields name the plain analyzers
+// rather than their memoising twins (memo.go) is not stale: both make the
+// same tokens.
 const mappingVersion = 3
 
 // indexConfig lets a batch return once it is searchable, before it is on
@@ -215,7 +217,7 @@ func postMapping(analyzer string) *mapping.DocumentMapping {
 	// Positions (term vectors) only where phrases are looked for.
 	text := func(vectors, store bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
-		f.Analyzer = analyzer
+		f.Analyzer = analyzerOf(analyzer) // the same tokens as analyzer's (see memo.go)
 		f.IncludeTermVectors = vectors
 		f.IncludeInAll = false
 		f.DocValues = false
