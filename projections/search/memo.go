@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/registry"
 )
 
@@ -16,8 +17,9 @@ import (
 // lower case, stop words, normalisation, stemmer) maps one token's term
 // to one term, or drops the token, whatever the tokens around it: the
 // whole chain is a function of the term the tokenizer cut. Words repeat
-// (a few thousand make most of any text), and the chain cost a fifth of
+// (a few thousand make most of any text), and the chain was a third of
 // analysing a post, the stemmer most of it; a map look-up costs far less.
+// The twin's tokenizer reads ASCII text itself (tokenizer.go).
 const memoPrefix = "memo_"
 
 // memoLanguages are the analyzers whose every token filter works on one
@@ -61,7 +63,11 @@ func memoConstructor(lang string) registry.AnalyzerConstructor {
 		}
 		m := &memoFilter{chain: da.TokenFilters, limit: memoMax}
 		m.terms.Store(&map[string]memoTerm{})
-		return &analysis.DefaultAnalyzer{Tokenizer: da.Tokenizer, TokenFilters: []analysis.TokenFilter{m}}, nil
+		tok := da.Tokenizer
+		if _, ok := tok.(*unicode.UnicodeTokenizer); ok {
+			tok = asciiTokenizer{unicode: tok}
+		}
+		return &analysis.DefaultAnalyzer{Tokenizer: tok, TokenFilters: []analysis.TokenFilter{m}}, nil
 	}
 }
 

@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"math/rand"
 	"os"
 	"strings"
 	"sync"
@@ -83,4 +84,38 @@ func tokensDiffer(want, got analysis.TokenStream) string {
 		}
 	}
 	return ""
+}
+
+// TestASCIITokenizerCutsAsUnicodeDoes compares the tokenizer with bleve's
+// unicode tokenizer on random text of the characters whose word-break
+// classes matter (and a few others: accents, a combining mark, a soft
+// hyphen, curly quotes, no-break space, Hebrew, kana, Han).
+func TestASCIITokenizerCutsAsUnicodeDoes(t *testing.T) {
+	unicode := mapping.NewIndexMapping().AnalyzerNamed("standard").(*analysis.DefaultAnalyzer).Tokenizer
+	at := asciiTokenizer{unicode: unicode}
+	ascii := []rune("aBz19_:,;.'\" \t\n\r\v-!/\x7f")
+	other := []rune("é’‘\u0301\u00ad\u00a0אカ中·")
+	rng := rand.New(rand.NewSource(1))
+	for n := 0; n < 3000; n++ {
+		size, rare := 1+rng.Intn(24), 0.2
+		if n%2 == 1 {
+			size, rare = 100+rng.Intn(300), 0.004
+		}
+		var b strings.Builder
+		for range size {
+			if rng.Float64() < rare {
+				b.WriteRune(other[rng.Intn(len(other))])
+			} else {
+				b.WriteRune(ascii[rng.Intn(len(ascii))])
+			}
+		}
+		text := b.String()
+		want := unicode.Tokenize([]byte(text))
+		if d := tokensDiffer(want, at.cut([]byte(text))); d != "" {
+			t.Fatalf("%q: %s", text, d)
+		}
+		if d := tokensDiffer(want, at.Tokenize([]byte(text))); d != "" {
+			t.Fatalf("%q: %s", text, d)
+		}
+	}
 }
