@@ -94,6 +94,9 @@ func TestASCIITokenizerCutsAsUnicodeDoes(t *testing.T) {
 	unicode := mapping.NewIndexMapping().AnalyzerNamed("standard").(*analysis.DefaultAnalyzer).Tokenizer
 	at := asciiTokenizer{unicode: unicode}
 	ascii := []rune("aBz19_:,;.'\" \t\n\r\v-!/\x7f")
+	for c := rune(0); c < 0x80; c++ { // every ASCII character, the frequent ones above more often
+		ascii = append(ascii, c)
+	}
 	other := []rune("é’‘\u0301\u00ad\u00a0אカ中·")
 	rng := rand.New(rand.NewSource(1))
 	for n := 0; n < 3000; n++ {
