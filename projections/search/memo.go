@@ -27,9 +27,10 @@ const memoPrefix = "memo_"
 // bigram filter joins neighbours, so it is not one of them.
 var memoLanguages = []string{"en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "ru"}
 
-// memoMax bounds a memo: past it, new terms go through the filters each
-// time, as without it. 65,536 terms hold far more than the words a site
-// uses often, in a few MB.
+// memoMax bounds a memo: once it holds that many terms it is full, and
+// new terms go through the filters each time, as without it, taking no
+// lock. 65,536 terms hold far more than the words a site uses often, in
+// a few MB.
 const memoMax = 1 << 16
 
 func init() {
@@ -82,11 +83,14 @@ type memoTerm struct {
 // analyses a batch's documents on several goroutines at once: the terms
 // known are a map that is never written once published, so a look-up
 // takes no lock; new terms wait in pending, under mu, until there are
-// enough of them to publish a larger map.
+// enough of them to publish a larger map. Once full, it learns no more:
+// what was pending is published, and an unknown term goes through the
+// chain on its goroutine, as without the memo.
 type memoFilter struct {
 	chain []analysis.TokenFilter
 	limit int // terms kept at most
 	terms atomic.Pointer[map[string]memoTerm]
+	full  atomic.Bool
 
 	mu      sync.Mutex
 	pending map[string]memoTerm
@@ -94,10 +98,11 @@ type memoFilter struct {
 
 func (m *memoFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
 	terms := *m.terms.Load()
+	learning := !m.full.Load()
 	out := make(analysis.TokenStream, 0, len(input))
 	for _, tok := range input {
 		t, ok := terms[string(tok.Term)]
-		if !ok && !tok.KeyWord { // no tokenizer marks keywords; never kept
+		if !ok && learning && !tok.KeyWord { // no tokenizer marks keywords; never kept
 			t, ok = m.learn(tok)
 		}
 		switch {
@@ -121,20 +126,19 @@ func (m *memoFilter) run(tok *analysis.Token) analysis.TokenStream {
 }
 
 // learn passes a term the published map lacks through the chain (a copy
-// of it: the lower-case filter writes in place) and keeps what it made;
-// not ok if it made several tokens of one, which none of memoLanguages'
-// filters do.
+// of it: the lower-case filter writes in place), outside the lock, and
+// keeps what it made; not ok if it made several tokens of one, which none
+// of memoLanguages' filters do.
 func (m *memoFilter) learn(tok *analysis.Token) (memoTerm, bool) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if t, ok := m.pending[string(tok.Term)]; ok {
+	t, ok := m.pending[string(tok.Term)]
+	m.mu.Unlock()
+	if ok {
 		return t, true
 	}
 	c := *tok
 	c.Term = append([]byte(nil), tok.Term...)
-	ts := m.run(&c)
-	var t memoTerm
-	switch len(ts) {
+	switch ts := m.run(&c); len(ts) {
 	case 0:
 		t.drop = true
 	case 1:
@@ -142,8 +146,15 @@ func (m *memoFilter) learn(tok *analysis.Token) (memoTerm, bool) {
 	default:
 		return t, false
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.full.Load() {
+		return t, true
+	}
 	published := *m.terms.Load()
 	if len(published)+len(m.pending) >= m.limit {
+		m.publish(published)
+		m.full.Store(true)
 		return t, true
 	}
 	if m.pending == nil {
@@ -154,15 +165,24 @@ func (m *memoFilter) learn(tok *analysis.Token) (memoTerm, bool) {
 	// 64): each term is copied a few times in all, and most look-ups find
 	// their term without taking mu.
 	if len(m.pending) >= max(64, len(published)/8) {
-		next := make(map[string]memoTerm, len(published)+len(m.pending))
-		for k, v := range published {
-			next[k] = v
-		}
-		for k, v := range m.pending {
-			next[k] = v
-		}
-		m.terms.Store(&next)
-		clear(m.pending)
+		m.publish(published)
 	}
 	return t, true
+}
+
+// publish makes published and pending the map look-ups read. Callers hold
+// mu.
+func (m *memoFilter) publish(published map[string]memoTerm) {
+	if len(m.pending) == 0 {
+		return
+	}
+	next := make(map[string]memoTerm, len(published)+len(m.pending))
+	for k, v := range published {
+		next[k] = v
+	}
+	for k, v := range m.pending {
+		next[k] = v
+	}
+	m.terms.Store(&next)
+	clear(m.pending)
 }

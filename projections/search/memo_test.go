@@ -43,7 +43,8 @@ func TestMemoAnalyzersMakeTheSameTokens(t *testing.T) {
 		fmt.Fprintf(&many, "Word%dings ", i)
 	}
 	im := mapping.NewIndexMapping()
-	im.AnalyzerNamed(analyzerOf("en")).(*analysis.DefaultAnalyzer).TokenFilters[0].(*memoFilter).limit = 2000
+	en := im.AnalyzerNamed(analyzerOf("en")).(*analysis.DefaultAnalyzer).TokenFilters[0].(*memoFilter)
+	en.limit = 2000
 	for _, lang := range memoLanguages {
 		plain, memo := im.AnalyzerNamed(lang), im.AnalyzerNamed(analyzerOf(lang))
 		if plain == nil || memo == nil || lang == analyzerOf(lang) {
@@ -68,6 +69,12 @@ func TestMemoAnalyzersMakeTheSameTokens(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Full, it holds nothing back: no term is left pending, to be looked
+	// up under the lock for ever.
+	if !en.full.Load() || len(en.pending) != 0 || len(*en.terms.Load()) > en.limit {
+		t.Errorf("the English memo past its bound: full %v, %d terms pending, %d published (bound %d)",
+			en.full.Load(), len(en.pending), len(*en.terms.Load()), en.limit)
 	}
 }
 
