@@ -248,7 +248,8 @@ func (s shown) within(t *testing.T, what string, checks []check) {
 		}
 	}
 	load, _ := os.ReadFile("/proc/loadavg")
-	t.Logf("%s → shown on every read node: %s (load average %s)", what, strings.Join(parts, ", "), strings.Join(strings.Fields(string(load))[:3], " "))
+	avg := strings.Fields(string(load))
+	t.Logf("%s → shown on every read node: %s (load average %s)", what, strings.Join(parts, ", "), strings.Join(avg[:min(3, len(avg))], " "))
 	if worst > visibleWithin {
 		t.Errorf("%s took %v to reach %s, %v over the issue's second (%s)", what, worst.Round(time.Millisecond), where,
 			(worst - visibleWithin).Round(time.Millisecond), strings.Join(parts, ", "))

@@ -89,8 +89,11 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 		gitLog = gitlog.NewGitLog(r, gitlog.NewDeriver(r, log.With("component", "events"), pictures(cfg)))
 		// The head's height (a git rev-list down to the root) is counted
 		// while NATS starts and the projections open: the fast start and
-		// readiness need it, and the log keeps it.
-		go gitLog.Head()
+		// readiness need it, and the log keeps it (an error is met again
+		// there). The repository closes after it.
+		counted := make(chan struct{})
+		go func() { defer close(counted); gitLog.Head() }()
+		defer func() { <-counted }()
 	}
 
 	// NATS: embedded, or an external cluster.
@@ -234,7 +237,7 @@ func Serve(ctx context.Context, cfg Config, log *slog.Logger, ready chan<- strin
 			log.Error("fast start failed; the projections catch up from the stream", "err", err)
 		}
 		if err := <-hooked; err != nil {
-			return err
+			return fmt.Errorf("install git's hook and settings: %w", err)
 		}
 	}
 	rcfg := projections.RuntimeConfig{Node: cfg.Node, Registry: reg, Bodies: bodies}

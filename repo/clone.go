@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -91,7 +92,9 @@ func FetchMain(ctx context.Context, dir string, remote Remote) error {
 }
 
 // reach connects to rawURL's host within wait, and hangs up: an error
-// if it does not answer.
+// if it does not answer. A remote reached through a proxy (git honours
+// http_proxy and https_proxy) or by a scheme other than HTTP is left to
+// git and its low-speed limits.
 func reach(ctx context.Context, rawURL string, wait time.Duration) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -100,6 +103,12 @@ func reach(ctx context.Context, rawURL string, wait time.Duration) error {
 	port := u.Port()
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	if port == "" {
+		return nil
+	}
+	if p, err := http.ProxyFromEnvironment(&http.Request{URL: u}); err != nil || p != nil {
+		return nil
 	}
 	addr := net.JoinHostPort(u.Hostname(), port)
 	c, err := (&net.Dialer{Timeout: wait}).DialContext(ctx, "tcp", addr)

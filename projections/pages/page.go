@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -130,6 +131,7 @@ func (c *compressor) gzip(body []byte) []byte {
 	w.Write(body)
 	w.Close()
 	if c != nil {
+		w.Reset(io.Discard) // not holding this page's bytes while pooled
 		c.gzips.Put(w)
 	}
 	return b.Bytes()

@@ -17,8 +17,9 @@ import (
 // and no letter is a number. Every other character (white space
 // included) is a boundary on both sides and makes no token, so a stretch
 // cut at ASCII white space is cut as it would be in its place. (Invalid
-// UTF-8, which the scanner stops at, cannot reach it: post texts are Go
-// strings decoded from JSON.)
+// UTF-8, which the scanner stops at, cannot reach it: a post's text was
+// checked for it, whether it came through the API's JSON or from a file
+// in git, in content.SplitFrontMatter.)
 type asciiTokenizer struct {
 	unicode analysis.Tokenizer
 }
