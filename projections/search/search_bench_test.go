@@ -16,6 +16,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 
+	"github.com/chronicle-cms/chronicle/bench/corpus"
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/projections"
@@ -164,13 +165,7 @@ func BenchmarkSearch(b *testing.B) {
 
 // seedWords are the words bench/cmd/seed writes posts with: the fast
 // start benchmark (bench/start) indexes such posts.
-var seedWords = strings.Fields(`time year people way day man thing woman life child world school state family student group country
-problem hand part place case week company system program question work government number night point home water room mother area
-money story fact month lot right study book eye job word business issue side kind head house service friend father power hour game
-line end member law car city community name president team minute idea kid body information back parent face others level office
-door health person art war history party result change morning reason research girl guy moment air teacher force education river
-mountain walk garden bread coffee train journey harbour lantern meadow orchard valley winter summer autumn spring letter window
-market village island forest bridge castle ocean desert compass engine camera recipe kitchen violin poem canvas marathon bicycle`)
+var seedWords = corpus.Words()
 
 // indexEvents are n PostCreated events in batches of 500, as CatchUp
 // hands them to Apply: "seed" posts as bench/cmd/seed writes them (200

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chronicle-cms/chronicle/bench/corpus"
 	"github.com/chronicle-cms/chronicle/events"
 	"github.com/chronicle-cms/chronicle/events/content"
 	"github.com/chronicle-cms/chronicle/events/gitlog"
@@ -32,13 +33,7 @@ func (i info) print(w io.Writer) {
 	fmt.Fprintf(w, "commits=%d\nhot_id=%s\nhot_slug=%s\nhot_path=%s\nhot_revisions=%d\n", i.Commits, i.HotID, i.HotSlug, i.HotPath, i.HotRevisions)
 }
 
-var vocabulary = strings.Fields(`time year people way day man thing woman life child world school state family student group country
-problem hand part place case week company system program question work government number night point home water room mother area
-money story fact month lot right study book eye job word business issue side kind head house service friend father power hour game
-line end member law car city community name president team minute idea kid body information back parent face others level office
-door health person art war history party result change morning reason research girl guy moment air teacher force education river
-mountain walk garden bread coffee train journey harbour lantern meadow orchard valley winter summer autumn spring letter window
-market village island forest bridge castle ocean desert compass engine camera recipe kitchen violin poem canvas marathon bicycle`)
+var vocabulary = corpus.Words()
 
 // The people who edit the site, as the API's writer names them.
 var actors = []struct{ name, email string }{
