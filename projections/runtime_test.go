@@ -38,13 +38,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	dir := t.TempDir()
-	r, err := repo.Open(filepath.Join(dir, "site.git"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	ns, nc, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: filepath.Join(dir, "nats")})
+	ns, nc, err := bus.StartEmbedded(bus.EmbeddedConfig{StoreDir: filepath.Join(t.TempDir(), "nats")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +51,19 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
+	l := newLog(t)
 	return &env{log: l, js: js, stream: s, outbox: bus.NewOutbox(l, js, s, quiet, bus.OutboxConfig{})}
+}
+
+// newLog is the log of a new repository.
+func newLog(t *testing.T) *gitlog.GitLog {
+	t.Helper()
+	r, err := repo.Open(filepath.Join(t.TempDir(), "site.git"), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
 }
 
 func (e *env) commit(t *testing.T, changes ...repo.Change) events.Cursor {
@@ -693,12 +698,7 @@ func TestGapWhileRunningIsRecovered(t *testing.T) {
 // whose data was replaced, or restored from an older backup.
 func (e *env) another(t *testing.T) *env {
 	t.Helper()
-	r, err := repo.Open(filepath.Join(t.TempDir(), "site.git"), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	l := gitlog.NewGitLog(r, gitlog.NewDeriver(r, quiet))
+	l := newLog(t)
 	return &env{log: l, js: e.js, stream: e.stream, outbox: bus.NewOutbox(l, e.js, e.stream, quiet, bus.OutboxConfig{})}
 }
 
