@@ -26,6 +26,13 @@ type KVStore struct {
 	kv      jetstream.KeyValue
 	now     func() time.Time
 	timeout time.Duration
+	// missWaits are the pauses before a session not found is looked for
+	// again. A read may be answered by any replica of the bucket (a
+	// direct get), and the write that made the session was acknowledged
+	// once two of three had it: right after signing in through another
+	// node, the third may not have it yet. Only a miss waits (a stale or
+	// forged cookie, or that moment), 100 ms at most.
+	missWaits []time.Duration
 }
 
 // OpenKV opens (creating if needed) the sessions bucket; entries live at
@@ -36,7 +43,8 @@ func OpenKV(ctx context.Context, js jetstream.JetStream, maxAge time.Duration, r
 	if err != nil {
 		return nil, fmt.Errorf("open the sessions bucket: %w", err)
 	}
-	return &KVStore{kv: kv, now: time.Now, timeout: 5 * time.Second}, nil
+	return &KVStore{kv: kv, now: time.Now, timeout: 5 * time.Second,
+		missWaits: []time.Duration{10 * time.Millisecond, 30 * time.Millisecond, 60 * time.Millisecond}}, nil
 }
 
 func kvKey(token string) string { return hex.EncodeToString(key(token)) }
@@ -46,6 +54,13 @@ func (s *KVStore) Find(token string) ([]byte, bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	e, err := s.kv.Get(ctx, kvKey(token))
+	for _, d := range s.missWaits {
+		if !errors.Is(err, jetstream.ErrKeyNotFound) {
+			break
+		}
+		time.Sleep(d)
+		e, err = s.kv.Get(ctx, kvKey(token))
+	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, false, nil
 	}
