@@ -33,7 +33,7 @@ type Page struct {
 	gz           *Encoded
 	br           atomic.Pointer[Encoded] // made in the background, see Brotli
 	brQueued     atomic.Bool
-	brotli       *compressor
+	compress     *compressor
 
 	// The page cache's: whether a reader used the page since the clock
 	// hand last passed it, the cache holding it and its key there.
@@ -64,7 +64,7 @@ func (pg *Page) Gzip() *Encoded {
 		return nil
 	}
 	pg.gzOnce.Do(func() {
-		pg.gz = pg.encoded("gzip", "-gz", pg.brotli.gzip(pg.Body))
+		pg.gz = pg.encoded("gzip", "-gz", pg.compress.gzip(pg.Body))
 		pg.made(pg.gz)
 	})
 	return pg.gz
@@ -96,11 +96,11 @@ type Encoded struct {
 // smaller than gzip for a page but takes ~15 ms, too long for a reader to
 // wait and worth it for every later one.
 func (pg *Page) Brotli() *Encoded {
-	if e := pg.br.Load(); e != nil || !pg.compressible || pg.brotli == nil {
+	if e := pg.br.Load(); e != nil || !pg.compressible || pg.compress == nil {
 		return e
 	}
 	if pg.brQueued.CompareAndSwap(false, true) {
-		pg.brotli.queue(pg)
+		pg.compress.queue(pg)
 	}
 	return nil
 }

@@ -161,8 +161,8 @@ type Pages struct {
 
 	// cache holds rendered pages by path. Written under mu (so a render
 	// never stores a page older than the model), read without locks.
-	cache  *pageCache
-	brotli *compressor
+	cache    *pageCache
+	compress *compressor
 
 	snapshot bool // memory only, Markdown rendered lazily (NewSnapshot)
 }
@@ -195,7 +195,7 @@ func Open(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{cfg: cfg, db: db, theme: th, brotli: &compressor{todo: make(chan *Page, 256)}, cache: newPageCache(cfg.CacheBytes)}
+	p := &Pages{cfg: cfg, db: db, theme: th, compress: &compressor{todo: make(chan *Page, 256)}, cache: newPageCache(cfg.CacheBytes)}
 	if err := p.load(); err != nil {
 		db.Close()
 		return nil, err
@@ -219,7 +219,7 @@ func NewSnapshot(cfg Config) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pages{cfg: cfg, theme: th, brotli: &compressor{todo: make(chan *Page, 256)}, cache: newPageCache(cfg.CacheBytes), snapshot: true}
+	p := &Pages{cfg: cfg, theme: th, compress: &compressor{todo: make(chan *Page, 256)}, cache: newPageCache(cfg.CacheBytes), snapshot: true}
 	p.mu.Lock()
 	p.clear()
 	p.mu.Unlock()

@@ -198,7 +198,7 @@ func (p *Pages) execute(name string, v view, status int, modified time.Time) *Pa
 // newPage builds a page with its headers. Callers hold mu.
 func (p *Pages) newPage(status int, contentType string, body []byte, modified time.Time) *Page {
 	pg := newPage(status, contentType, body, modified).headers(p.csp())
-	pg.brotli = p.brotli
+	pg.compress = p.compress
 	return pg
 }
 
