@@ -112,20 +112,8 @@ func (rc *recovery) run(ctx context.Context) {
 		case q := <-rc.reqs:
 			round = append(round, q)
 		}
-		t := time.NewTimer(gather)
-	gathering:
-		for {
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case q := <-rc.reqs:
-				round = append(round, q)
-			case <-t.C:
-				break gathering
-			}
-		}
-		if !rc.round(ctx, round) {
+		round, ok := rc.takeIn(ctx, gather, round)
+		if !ok || !rc.round(ctx, round) {
 			return
 		}
 	}
@@ -196,18 +184,26 @@ func (rc *recovery) round(ctx context.Context, reqs []recoverReq) bool {
 		rc.mu.Lock()
 		rc.status = fmt.Sprintf("failed (%v), trying again at %s", err, time.Now().Add(wait).UTC().Format(time.TimeOnly))
 		rc.mu.Unlock()
-		t := time.NewTimer(wait)
-	waiting:
-		for {
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return false
-			case q := <-rc.reqs: // found meanwhile: in the next attempt
-				reqs = append(reqs, q)
-			case <-t.C:
-				break waiting
-			}
+		var ok bool
+		if reqs, ok = rc.takeIn(ctx, wait, reqs); !ok { // found meanwhile: in the next attempt
+			return false
+		}
+	}
+}
+
+// takeIn adds to reqs the requests that arrive within d; false if ctx
+// ended first.
+func (rc *recovery) takeIn(ctx context.Context, d time.Duration, reqs []recoverReq) ([]recoverReq, bool) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return reqs, false
+		case q := <-rc.reqs:
+			reqs = append(reqs, q)
+		case <-t.C:
+			return reqs, true
 		}
 	}
 }
